@@ -1,0 +1,53 @@
+// Streaming replay of a trace through the model (spec/trace-format.md §5).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vmref/conformance/finding.hpp"
+#include "vmref/trace/codec.hpp"
+
+namespace vmref::conformance {
+
+struct ReplayOptions {
+  bool stop_at_first = false;     ///< stop after the first event with a finding
+  bool full_checks = false;       ///< check every invariant over the whole state, not the delta
+  std::size_t keep_findings = 200;///< findings kept in detail; all are counted
+};
+
+/// Verdict of one trace: clean, findings, or bad input (then `error` says why).
+enum class Verdict { clean, findings, bad_input };
+const char* to_string(Verdict v);
+
+struct ReplayResult {
+  std::string file;
+  trace::Header header;
+  std::uint64_t events = 0;
+  std::uint64_t checks = 0;         ///< invariant checks run (catalog size x checked events)
+  std::uint64_t expectations = 0;   ///< expectation fields compared
+  std::uint64_t findings_total = 0;
+  std::map<std::string, std::uint64_t> by_id;  ///< findings per ID
+  std::vector<Finding> findings;    ///< the first `keep_findings`
+  double seconds = 0;
+  std::string error;                ///< bad input: "file:line: field 'x': ..."
+  Verdict verdict() const;
+};
+
+/// Replays `path` (JSON Lines or zstd) event by event: apply, check every invariant,
+/// compare expectations. Never throws for bad input: it is reported in `error`.
+ReplayResult replay_file(const std::string& path, const ReplayOptions& opt);
+
+/// Result as JSON (the `--report` file, input of `vmref report`), and back.
+nlohmann::json result_to_json(const ReplayResult& r);
+/// Throws std::runtime_error naming `origin` and the field when the JSON is not a result.
+ReplayResult result_from_json(const nlohmann::json& j, const std::string& origin);
+
+/// The verdict a trace declares in its header (provenance.expected), if any:
+/// {"verdict": "clean"|"findings", "ids": [...]}. Returns an empty string when the
+/// replay matches it, else a sentence saying how it differs.
+std::string check_declared_verdict(const ReplayResult& r);
+
+}  // namespace vmref::conformance

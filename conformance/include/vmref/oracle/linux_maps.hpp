@@ -1,0 +1,42 @@
+// Reading a live Linux process's VMAs: /proc/PID/maps and /proc/PID/smaps
+// (Linux Documentation/filesystems/proc.rst, "The /proc/PID/maps file", "smaps").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vmref::oracle {
+
+/// One VMA as the kernel reports it. Addresses in bytes.
+struct LinuxVma {
+  std::uint64_t start = 0, end = 0, offset = 0;
+  std::string perms;      ///< "r-xp"
+  std::string dev;        ///< "fe:01"
+  std::uint64_t inode = 0;
+  std::string path;       ///< file path, "[heap]", "[stack]", "[vdso]"..., or empty
+  // From smaps (only when read with read_smaps):
+  std::vector<std::string> vm_flags;  ///< "rd", "wr", "ac", "gd", "nr"...
+  std::uint64_t anonymous_kb = 0;
+  bool has(const char* flag) const;
+  /// File mappings only: "dev:inode", the identity traces use for files.
+  std::string file_id() const { return dev + ":" + std::to_string(inode); }
+  /// True for a mapping of a real file (not shmem behind /dev/zero or SysV).
+  bool is_file() const;
+};
+
+/// Parses maps text. Throws std::runtime_error naming `origin` and the line on a
+/// malformed line. [vsyscall] (outside the process's VMA tree) is skipped.
+std::vector<LinuxVma> parse_maps(const std::string& text, const std::string& origin);
+/// Parses smaps text (headers plus "Anonymous:" and "VmFlags:" fields).
+std::vector<LinuxVma> parse_smaps(const std::string& text, const std::string& origin);
+/// Reads /proc/PID/maps or /proc/PID/smaps; throws std::runtime_error on failure.
+std::vector<LinuxVma> read_maps(int pid);
+std::vector<LinuxVma> read_smaps(int pid);
+
+/// The VSL expectation for an observe event (spec/trace-format.md §3.5).
+nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas);
+
+}  // namespace vmref::oracle

@@ -1,0 +1,41 @@
+// JSON <-> header/event codec (spec/trace-format.md §2-§3). Strict: unknown fields,
+// wrong types and malformed hex are errors naming the field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "vmref/model/event.hpp"
+
+namespace vmref::trace {
+
+inline constexpr int kFormatVersion = 1;
+
+/// First line of every trace (spec/trace-format.md §2).
+struct Header {
+  int version = kFormatVersion;
+  std::string profile = "linux";
+  std::string arch = "abstract";
+  std::uint64_t page_size = 4096;   ///< bytes
+  unsigned cpus = 1;
+  std::uint64_t phys_mem = 1ull << 30;  ///< bytes of simulated physical memory
+  nlohmann::json provenance = nlohmann::json::object();
+};
+
+/// Parses the header line; throws TraceError(file, line, field) on any defect.
+Header header_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
+nlohmann::json header_to_json(const Header& h);
+
+/// Parses one event line; throws TraceError(file, line, field) on any defect.
+model::Event event_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
+/// Canonical JSON of an event (hex strings for 64-bit values, defaults omitted).
+nlohmann::json event_to_json(const model::Event& e);
+
+/// Parses "0x..." (or a non-negative JSON integer) as uint64; throws TraceError.
+std::uint64_t parse_u64(const nlohmann::json& v, const std::string& file, std::uint64_t line,
+                        const std::string& field);
+std::string hex(std::uint64_t v);
+
+}  // namespace vmref::trace

@@ -1,0 +1,159 @@
+#include "vmref/conformance/replay.hpp"
+
+#include <chrono>
+
+#include "vmref/conformance/expect.hpp"
+#include "vmref/model/invariants.hpp"
+#include "vmref/trace/error.hpp"
+#include "vmref/trace/line_io.hpp"
+
+namespace vmref::conformance {
+
+using nlohmann::json;
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::clean: return "clean";
+    case Verdict::findings: return "findings";
+    case Verdict::bad_input: return "bad-input";
+  }
+  return "?";
+}
+
+Verdict ReplayResult::verdict() const {
+  if (!error.empty()) return Verdict::bad_input;
+  return findings_total ? Verdict::findings : Verdict::clean;
+}
+
+namespace {
+
+json parse_line(const std::string& text, const std::string& file, std::uint64_t line) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw trace::TraceError(file, line, "", std::string("invalid JSON: ") + e.what());
+  }
+}
+
+void record(ReplayResult& r, const ReplayOptions& opt, Finding f) {
+  ++r.findings_total;
+  ++r.by_id[f.id];
+  if (r.findings.size() < opt.keep_findings) r.findings.push_back(std::move(f));
+}
+
+void run(ReplayResult& r, const ReplayOptions& opt) {
+  trace::LineReader in(r.file);
+  std::string text;
+  std::uint64_t line = 0;
+  // Header: the first non-empty line.
+  while (in.next(text) && (++line, text.empty())) {}
+  if (text.empty()) throw trace::TraceError(r.file, 0, "", "empty trace: no header line");
+  r.header = trace::header_from_json(parse_line(text, r.file, line), r.file, line);
+  model::Profile prof;
+  try {
+    prof = model::profile_by_name(r.header.profile);
+  } catch (const std::invalid_argument& e) {
+    throw trace::TraceError(r.file, line, "profile", e.what());
+  }
+  model::Model m(prof, r.header.cpus, r.header.phys_mem / r.header.page_size, r.header.page_size);
+  std::vector<model::Violation> viol;
+  std::vector<Finding> found;
+  while (in.next(text)) {
+    ++line;
+    if (text.empty()) continue;
+    model::Event e = trace::event_from_json(parse_line(text, r.file, line), r.file, line);
+    model::Outcome o;
+    try {
+      o = m.apply(e);
+    } catch (const model::ModelError& err) {
+      throw trace::TraceError(r.file, line, err.field, std::string("impossible event: ") + err.what());
+    }
+    std::uint64_t index = r.events++;
+    found.clear();
+    if (!e.cont) {
+      viol.clear();
+      r.checks += model::check_invariants(m, opt.full_checks, viol);
+      for (auto& v : viol) found.push_back({v.id, index, line, model::to_string(e.op), v.message, ""});
+    }
+    r.expectations += compare_expect(m, e, o, r.file, index, found);
+    for (auto& f : found) record(r, opt, std::move(f));
+    if (opt.stop_at_first && r.findings_total) break;
+  }
+}
+
+}  // namespace
+
+ReplayResult replay_file(const std::string& path, const ReplayOptions& opt) {
+  ReplayResult r;
+  r.file = path;
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    run(r, opt);
+  } catch (const trace::TraceError& e) {
+    r.error = e.what();
+  } catch (const std::exception& e) {  // e.g. allocation failure: still a clear message
+    r.error = path + ": " + e.what();
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+json result_to_json(const ReplayResult& r) {
+  json fs = json::array();
+  for (const Finding& f : r.findings)
+    fs.push_back({{"id", f.id}, {"event", f.event}, {"line", f.line}, {"op", f.op}, {"message", f.message},
+                  {"diff", f.diff}});
+  return {{"vmref_result", 1},
+          {"file", r.file},
+          {"header", trace::header_to_json(r.header)},
+          {"verdict", to_string(r.verdict())},
+          {"events", r.events},
+          {"checks", r.checks},
+          {"expectations", r.expectations},
+          {"findings_total", r.findings_total},
+          {"by_id", r.by_id},
+          {"findings", fs},
+          {"seconds", r.seconds},
+          {"error", r.error}};
+}
+
+ReplayResult result_from_json(const json& j, const std::string& origin) {
+  auto need = [&](const char* k) -> const json& {
+    if (!j.is_object() || !j.contains(k)) throw std::runtime_error(origin + ": field '" + std::string(k) + "': missing (not a vmref replay result)");
+    return j.at(k);
+  };
+  try {
+    ReplayResult r;
+    if (need("vmref_result").get<int>() != 1) throw std::runtime_error(origin + ": field 'vmref_result': unsupported version");
+    r.file = need("file").get<std::string>();
+    r.header.profile = need("header").value("profile", "?");
+    r.events = need("events").get<std::uint64_t>();
+    r.checks = need("checks").get<std::uint64_t>();
+    r.expectations = need("expectations").get<std::uint64_t>();
+    r.findings_total = need("findings_total").get<std::uint64_t>();
+    r.by_id = need("by_id").get<std::map<std::string, std::uint64_t>>();
+    for (const json& f : need("findings"))
+      r.findings.push_back({f.at("id"), f.at("event"), f.at("line"), f.at("op"), f.at("message"), f.value("diff", "")});
+    r.seconds = need("seconds").get<double>();
+    r.error = need("error").get<std::string>();
+    return r;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(origin + ": malformed result: " + e.what());
+  }
+}
+
+std::string check_declared_verdict(const ReplayResult& r) {
+  const json& p = r.header.provenance;
+  if (!p.contains("expected")) return "the trace header declares no provenance.expected verdict";
+  const json& x = p["expected"];
+  std::string want = x.value("verdict", "clean");
+  if (want != to_string(r.verdict()))
+    return std::string("declared verdict '") + want + "', got '" + to_string(r.verdict()) + "'" +
+           (r.error.empty() ? "" : " (" + r.error + ")");
+  if (x.contains("ids"))
+    for (const json& id : x["ids"])
+      if (!r.by_id.count(id.get<std::string>())) return "declared finding " + id.get<std::string>() + " was not reported";
+  return "";
+}
+
+}  // namespace vmref::conformance

@@ -1,0 +1,141 @@
+#include "vmref/conformance/report.hpp"
+
+#include <fmt/format.h>
+
+#include "vmref/model/invariants.hpp"
+
+namespace vmref::conformance {
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+std::string md_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '|') o += "\\|";
+    else if (c == '\n') o += "<br>";
+    else o += c;
+  }
+  return o;
+}
+
+/// IDs reported: the catalog, then any other ID seen (expectation mismatches).
+std::vector<std::string> all_ids(const std::vector<ReplayResult>& rs) {
+  std::vector<std::string> ids;
+  for (const auto& inv : model::invariant_catalog()) ids.push_back(inv.id);
+  for (const char* x : {"EXPECT-ERRNO", "EXPECT-RET", "EXPECT-ACCESS", "EXPECT-VSL", "EXPECT-PAGE"}) ids.push_back(x);
+  for (const auto& r : rs)
+    for (const auto& [id, n] : r.by_id)
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  return ids;
+}
+
+const char* rule_of(const std::string& id) {
+  for (const auto& inv : model::invariant_catalog())
+    if (id == inv.id) return inv.rule;
+  return "the recorded outcome matches the model (spec/trace-format.md §5)";
+}
+
+}  // namespace
+
+std::string report_markdown(const std::vector<ReplayResult>& rs) {
+  std::string o = "# vmref conformance report\n\n| trace | profile | verdict | events | checks | expectations | findings |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& r : rs)
+    o += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file), r.header.profile,
+                     to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total);
+  o += "\n## By invariant\n\n| ID | rule | findings | traces |\n|---|---|---|---|\n";
+  for (const auto& id : all_ids(rs)) {
+    std::uint64_t n = 0, t = 0;
+    for (const auto& r : rs)
+      if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second, ++t;
+    o += fmt::format("| {} | {} | {} | {} |\n", id, md_escape(rule_of(id)), n, t);
+  }
+  o += "\n## Findings\n\n";
+  for (const auto& r : rs) {
+    if (!r.error.empty()) o += fmt::format("- **{}**: bad input: {}\n", md_escape(r.file), md_escape(r.error));
+    for (const auto& f : r.findings)
+      o += fmt::format("- **{}** {} event {} (line {}, {}): {}\n", f.id, md_escape(r.file), f.event, f.line, f.op,
+                       md_escape(f.message));
+    if (r.findings.size() < r.findings_total)
+      o += fmt::format("- {} more findings in {} not listed\n", r.findings_total - r.findings.size(), md_escape(r.file));
+  }
+  return o;
+}
+
+std::string report_html(const std::vector<ReplayResult>& rs) {
+  std::string o =
+      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>vmref conformance report</title>"
+      "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
+      ".clean{background:#cfc}.findings{background:#fcc}.bad-input{background:#fc9}pre{margin:0}</style></head><body>"
+      "<h1>vmref conformance report</h1><table><tr><th>trace</th><th>profile</th><th>verdict</th><th>events</th>"
+      "<th>checks</th><th>expectations</th><th>findings</th></tr>";
+  for (const auto& r : rs)
+    o += fmt::format("<tr class=\"{0}\"><td>{1}</td><td>{2}</td><td>{0}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td></tr>",
+                     to_string(r.verdict()), xml_escape(r.file), xml_escape(r.header.profile), r.events, r.checks,
+                     r.expectations, r.findings_total);
+  o += "</table><h2>By invariant</h2><table><tr><th>ID</th><th>rule</th><th>findings</th></tr>";
+  for (const auto& id : all_ids(rs)) {
+    std::uint64_t n = 0;
+    for (const auto& r : rs)
+      if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second;
+    o += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>", n ? "findings" : "clean", id,
+                     xml_escape(rule_of(id)), n);
+  }
+  o += "</table><h2>Findings</h2><table><tr><th>ID</th><th>trace</th><th>event</th><th>line</th><th>op</th><th>message</th><th>diff</th></tr>";
+  for (const auto& r : rs) {
+    if (!r.error.empty())
+      o += fmt::format("<tr class=\"bad-input\"><td>bad input</td><td>{}</td><td colspan=5>{}</td></tr>", xml_escape(r.file), xml_escape(r.error));
+    for (const auto& f : r.findings)
+      o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", f.id,
+                       xml_escape(r.file), f.event, f.line, f.op, xml_escape(f.message), xml_escape(f.diff));
+  }
+  return o + "</table></body></html>\n";
+}
+
+std::string report_junit(const std::vector<ReplayResult>& rs) {
+  std::uint64_t tests = 0, failures = 0;
+  std::string body;
+  for (const auto& r : rs) {
+    std::string cases;
+    std::uint64_t t = 0, fl = 0;
+    auto add_case = [&](const std::string& name, const std::string& failure) {
+      ++t;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(r.file), xml_escape(name));
+      if (!failure.empty()) {
+        ++fl;
+        cases += fmt::format("<failure message=\"{} finding(s)\">{}</failure>", name == "input" ? 1 : r.by_id.count(name) ? r.by_id.at(name) : 0,
+                             xml_escape(failure));
+      }
+      cases += "</testcase>\n";
+    };
+    add_case("input", r.error);
+    for (const auto& id : all_ids(rs)) {
+      std::string msg;
+      for (const auto& f : r.findings)
+        if (f.id == id) msg += fmt::format("event {} line {} ({}): {}\n{}", f.event, f.line, f.op, f.message, f.diff);
+      if (msg.empty() && r.by_id.count(id)) msg = fmt::format("{} findings (details beyond the kept ones)\n", r.by_id.at(id));
+      add_case(id, msg);
+    }
+    tests += t;
+    failures += fl;
+    body += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
+                        xml_escape(r.file), t, fl, r.seconds, cases);
+  }
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
+                     tests, failures, body);
+}
+
+}  // namespace vmref::conformance

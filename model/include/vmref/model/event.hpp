@@ -1,0 +1,96 @@
+// The event vocabulary shared by traces, generators, the model and implementations
+// (spec/trace-format.md §3). One Event is one operation; fields unused by an op stay default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "vmref/model/types.hpp"
+#include "vmref/model/vseg.hpp"
+
+namespace vmref::model {
+
+enum class Op : std::uint8_t {
+  // Semantic operations (spec §2): the model computes their effect.
+  as_create, as_destroy, switch_as, mmap, munmap, mprotect, brk, fork, exec_reset,
+  access, tlb_flush, pin, unpin, observe, stack_expand,
+  // Mechanism events (spec §2.14): a kernel under test reports a step it took; the
+  // model applies it verbatim and the invariants judge the result.
+  vseg_insert, vseg_remove, pte_set, pte_clear, frame_alloc, frame_get, frame_put,
+  frame_free, va_release, va_reuse,
+};
+const char* to_string(Op op);
+std::optional<Op> parse_op(const std::string& s);
+
+/// How an operation that removes or downgrades translations maintains the TLBs (spec §3.3).
+enum class TlbMode : std::uint8_t {
+  sync,      ///< shootdown on every CPU before frames are released (default)
+  deferred,  ///< PTEs cleared now; frames held until a later covering tlb_flush
+  none,      ///< no flush at all: frames released at once
+};
+/// Scope of a tlb_flush event (spec §3.2).
+enum class FlushScope : std::uint8_t { all, asid, range };
+
+/// mmap placement mode (spec §2.4).
+enum class Placement : std::uint8_t { hint, fixed, fixed_noreplace };
+
+/// File backing named by a trace: identity (e.g. "08:01:1234" dev:inode) and path.
+struct FileRef {
+  std::string id;
+  std::string path;
+  bool fd_writable = true;  ///< whether the fd was opened for writing (shared W maps need it)
+};
+
+struct Event {
+  Op op = Op::observe;
+  Asid as = 0;
+  Asid child = 0;               ///< fork: the new address space
+  int cpu = -1;
+  Va addr = 0;                  ///< mmap/munmap/mprotect/brk start; access/pte va
+  std::uint64_t len = 0;        ///< bytes
+  Prot prot;
+  bool shared = false;          ///< mmap: MAP_SHARED
+  bool anonymous = true;        ///< mmap: MAP_ANONYMOUS
+  bool populate = false;        ///< mmap: MAP_POPULATE
+  bool locked = false;          ///< mmap: MAP_LOCKED
+  bool growsdown = false;       ///< mmap/vseg_insert: MAP_GROWSDOWN
+  bool noreserve = false;       ///< mmap: MAP_NORESERVE (no commit charge)
+  Placement placement = Placement::hint;
+  /// mmap with hint placement: the address the recording kernel chose (its expect.ret).
+  /// The model takes it when it is a legal placement, else applies its own policy.
+  std::optional<Va> chosen;
+  std::uint64_t offset = 0;     ///< file offset in bytes
+  std::optional<FileRef> file;
+  AccessKind kind = AccessKind::read;
+  TlbMode tlb = TlbMode::sync;
+  FlushScope scope = FlushScope::all;
+  bool broadcast = true;        ///< tlb_flush: all CPUs (true) or only `cpu`
+  bool with_global = false;     ///< tlb_flush asid/range: also drop global entries
+  std::string label;            ///< frame label (mechanism events) or pin handle
+  bool cow = false, global = false;
+  Kind vkind = Kind::anon;      ///< vseg_insert
+  std::string name;             ///< vseg_insert: "[heap]"...
+  bool account = false;         ///< vseg_insert: Linux VM_ACCOUNT
+  bool anon_vma = false;        ///< vseg_insert: already holds anonymous pages (Linux anon_vma)
+  std::uint64_t size_class = 0; ///< va_release / va_reuse: allocator list index
+  std::uint64_t request_class = 0;  ///< va_reuse: size class of the request served
+  /// This event and the next form one kernel operation: invariants are checked only
+  /// after the last event of such a group (spec/trace-format.md §3.4).
+  bool cont = false;
+  nlohmann::json expect;        ///< outcome the recording kernel observed; null if none
+  std::uint64_t line = 0;       ///< source line in the trace (1-based), 0 if generated
+};
+
+/// What an operation returned (spec §2.0). Compared against Event::expect.
+struct Outcome {
+  Err err = Err::ok;
+  std::uint64_t ret = 0;        ///< mmap/brk: address
+  AccessResult access = AccessResult::ok;
+  FrameId frame = kNoFrame;     ///< access/pin: the frame used
+  std::string note;             ///< short explanation for reports
+};
+
+}  // namespace vmref::model

@@ -1,0 +1,60 @@
+// Page frames and their reference counts (spec/vmm.md §1.4).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "vmref/model/types.hpp"
+#include "vmref/model/vseg.hpp"
+
+namespace vmref::model {
+
+/// What a frame holds (spec §1.4): enough to tell that contents survive COW and paging.
+enum class Content : std::uint8_t { zero, uninit, file, data };
+const char* to_string(Content c);
+
+/// One page frame. The reference count is maintained by the operations the way a
+/// kernel maintains it (get/put); `mappers` is maintained mechanically by every PTE
+/// write, so INV-FRAME-1 compares two independently kept quantities.
+struct Frame {
+  bool allocated = false;
+  std::uint32_t refcount = 0;   ///< references the kernel holds (get_page/put_page)
+  std::uint32_t pins = 0;       ///< pin_user_pages-style pins included in refcount
+  std::uint32_t gather = 0;     ///< references held by a deferred TLB flush (mmu_gather)
+  bool cached = false;          ///< held by a backing object's page cache (one reference)
+  Content content = Content::zero;
+  std::uint64_t version = 0;    ///< bumped on every write; copied by a COW copy
+  ObjectId object = kNoObject;  ///< page-cache owner when cached
+  std::uint64_t index = 0;      ///< page index in `object`
+  /// Mappings (asid, vpn) of this frame; not kept for the zero page (only counted).
+  std::vector<std::pair<Asid, Vpn>> mappers;
+  std::uint64_t zero_mapcount = 0;
+  std::uint64_t mapcount() const { return mappers.size() + zero_mapcount; }
+};
+
+/// Fixed pool of `capacity` frames plus the zero page (frame 0, always allocated).
+/// Freed frames are reused last-in first-out so a use-after-free shows up quickly.
+class FrameTable {
+ public:
+  explicit FrameTable(std::uint64_t capacity);
+  /// A fresh frame with refcount 1, or nullopt when all `capacity` frames are in use.
+  std::optional<FrameId> alloc(Content c);
+  /// Returns the frame to the free pool (no checks: INV-FRAME-2 judges the result).
+  void release(FrameId f);
+  Frame& operator[](FrameId f) { return frames_[f]; }
+  const Frame& operator[](FrameId f) const { return frames_[f]; }
+  bool valid(FrameId f) const { return f < frames_.size(); }
+  std::size_t size() const { return frames_.size(); }
+  std::uint64_t capacity() const { return capacity_; }
+  std::uint64_t in_use() const { return in_use_; }
+
+ private:
+  std::vector<Frame> frames_;
+  std::vector<FrameId> free_;
+  std::uint64_t capacity_;
+  std::uint64_t in_use_ = 0;
+};
+
+}  // namespace vmref::model

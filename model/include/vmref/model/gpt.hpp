@@ -1,0 +1,26 @@
+// Abstract generic page table: VPN -> PTE, one per address space (spec/vmm.md §1.3).
+#pragma once
+
+#include <map>
+
+#include "vmref/model/types.hpp"
+
+namespace vmref::model {
+
+/// One valid translation. Absent entries are simply not stored.
+struct Pte {
+  FrameId frame = kNoFrame;
+  Prot prot;               ///< rights granted by the leaf (R/W/X)
+  bool user = true;        ///< U/S: accessible from user mode
+  bool global = false;     ///< G: survives ASID-scoped flushes (spec §3.2)
+  bool cow = false;        ///< copy-on-write: never writable while set (INV-COW-1)
+  bool accessed = false;   ///< A: set by any access through this PTE
+  bool dirty = false;      ///< D: set by a write through this PTE
+  std::uint8_t order = 0;  ///< page size = base page size << order (0 = base page)
+  friend bool operator==(const Pte&, const Pte&) = default;
+};
+
+/// Ordered so range operations (munmap, mprotect, fork) visit entries in address order.
+using Gpt = std::map<Vpn, Pte>;
+
+}  // namespace vmref::model

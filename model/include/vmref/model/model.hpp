@@ -1,0 +1,162 @@
+// The executable abstract model (spec/vmm.md). Readable first, fast enough second.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vmref/model/address_space.hpp"
+#include "vmref/model/event.hpp"
+#include "vmref/model/frames.hpp"
+#include "vmref/model/profile.hpp"
+#include "vmref/model/tlb.hpp"
+
+namespace vmref::model {
+
+/// An event that cannot apply to the current state (unknown address space, CPU out of
+/// range, unknown frame label...). Replay reports it as bad input naming `field`.
+struct ModelError : std::runtime_error {
+  ModelError(std::string field_, const std::string& msg)
+      : std::runtime_error(msg), field(std::move(field_)) {}
+  std::string field;
+};
+
+/// A backing object: a file (by identity) or a shared-anonymous (shmem) object.
+/// Its page cache holds one reference on each cached frame (spec §1.4).
+struct Object {
+  std::string id;                           ///< "dev:inode" for files, "shmem:N" otherwise
+  std::string path;
+  bool shmem = false;
+  std::map<std::uint64_t, FrameId> cache;   ///< page index -> frame
+  std::uint64_t users = 0;                  ///< vsegs mapping it (shmem dies with the last)
+};
+
+/// What the last event touched; invariant checkers look only here unless `all` is set.
+struct Delta {
+  struct Range { Asid as; Vpn first; std::uint64_t count; };
+  std::vector<Range> ranges;
+  std::vector<FrameId> frames;
+  std::vector<Asid> spaces;     ///< address spaces whose VSL or allocator lists changed
+  bool all = false;             ///< check everything (full mode, or a global change)
+  struct Reuse { std::uint64_t list_class, request_class; };
+  std::vector<Reuse> reuses;    ///< va_reuse events (INV-ALLOC-4)
+  void clear() { ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); all = false; }
+};
+
+/// State of spec/vmm.md §1 plus one function per operation of §2. `apply` dispatches.
+class Model {
+ public:
+  /// `cpus` >= 1; `frame_capacity` frames of `page_size` bytes (a power of two >= 4096)
+  /// besides the zero page. Throws std::invalid_argument on bad parameters.
+  Model(Profile profile, unsigned cpus, std::uint64_t frame_capacity, std::uint64_t page_size);
+
+  /// Applies one event (spec §2). Errors the operation defines are returned in the
+  /// Outcome; an event that cannot apply at all throws ModelError.
+  Outcome apply(const Event& e);
+  /// Everything the last `apply` changed (for incremental invariant checks); spans a
+  /// whole group of events chained with Event::cont.
+  const Delta& delta() const { return delta_; }
+
+  const Profile& profile() const { return profile_; }
+  std::uint64_t page_size() const { return page_size_; }
+  unsigned page_shift() const { return page_shift_; }
+  const std::map<Asid, AddressSpace>& spaces() const { return spaces_; }
+  const AddressSpace* space(Asid as) const;
+  const FrameTable& frames() const { return frames_; }
+  const std::vector<CpuTlb>& cpus() const { return cpus_; }
+  /// Number of may-hold entries (all CPUs) per frame.
+  const std::vector<std::uint64_t>& held_index() const { return held_index_; }
+  const std::vector<Object>& objects() const { return objects_; }
+  /// Frames released by deferred-flush operations but still held (spec §3.3).
+  const std::vector<FrameId>& pending() const { return pending_; }
+
+ private:
+  // §2 operations, one per event kind (model/src/op_*.cpp).
+  Outcome as_create(const Event& e);
+  Outcome as_destroy(const Event& e);
+  Outcome switch_as(const Event& e);
+  Outcome mmap(const Event& e);
+  Outcome munmap(const Event& e);
+  Outcome mprotect(const Event& e);
+  Outcome brk(const Event& e);
+  Outcome fork(const Event& e);
+  Outcome exec_reset(const Event& e);
+  Outcome access(const Event& e);
+  Outcome tlb_flush(const Event& e);
+  Outcome pin(const Event& e);
+  Outcome unpin(const Event& e);
+  Outcome stack_expand(const Event& e);
+  // §2.14 mechanism events.
+  Outcome vseg_insert(const Event& e);
+  Outcome vseg_remove(const Event& e);
+  Outcome pte_set(const Event& e);
+  Outcome pte_clear(const Event& e);
+  Outcome frame_event(const Event& e);
+  Outcome va_list_event(const Event& e);
+
+  // Shared mechanisms (model/src/model_core.cpp).
+  AddressSpace& space_of(const Event& e, Asid as, const char* field = "as");
+  /// Installs `pte` at vpn (replacing any entry; rmap kept exact; a replaced entry
+  /// becomes stale where cached). Does not touch reference counts.
+  void install_pte(AddressSpace& s, Vpn vpn, const Pte& pte);
+  /// Every CPU that may have cached `old` (the translation at vpn until now) keeps it
+  /// as a stale entry until a covering flush (spec §3.1).
+  void note_superseded(Asid as, Vpn vpn, const Pte& old);
+  /// Removes the entry at vpn (rmap only). Returns the removed frame or kNoFrame.
+  FrameId remove_pte(AddressSpace& s, Vpn vpn);
+  /// Drops one reference; frees the frame at zero (put_page).
+  void put_frame(FrameId f);
+  void get_frame(FrameId f);
+  /// Broadcast shootdown of [first, first+count) of `as` on every CPU.
+  void shootdown(Asid as, Vpn first, std::uint64_t count);
+  /// Unmaps every PTE in [start, end) of `s`, releasing frames the way `mode` says.
+  void unmap_ptes(AddressSpace& s, Va start, Va end, TlbMode mode);
+  /// Removes [start, end) from the VSL and the GPT (munmap core).
+  void unmap_range(AddressSpace& s, Va start, Va end, TlbMode mode);
+  void release_pending();
+  void drop_vseg_object(const Vseg& v);
+  std::uint64_t fresh_anon_id() { return ++anon_ids_; }
+  ObjectId object_for(const FileRef& f);
+  ObjectId new_shmem();
+  FrameId frame_label(const Event& e, bool must_exist);
+
+  // Fault handling (model/src/op_access.cpp).
+  struct FaultResult { AccessResult result = AccessResult::ok; Err err = Err::ok; FrameId frame = kNoFrame; };
+  /// The kernel's fault path: resolve `va` for `kind` in `s` (demand fault, COW break).
+  /// `cpu` < 0 means a kernel-internal access (GUP/populate) that fills no TLB.
+  FaultResult fault_in(AddressSpace& s, Va va, AccessKind kind, int cpu);
+  FaultResult demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, AccessKind kind);
+  FaultResult cow_break(AddressSpace& s, Vseg& v, Vpn vpn);
+  bool try_expand_stack(AddressSpace& s, Va va);
+  /// Rights a PTE for frame `f` gets in vseg `v` (spec §2.9.4): W withheld for COW.
+  Prot effective_rights(const Vseg& v, FrameId f, bool cow) const;
+  std::optional<FrameId> cached_frame(ObjectId obj, std::uint64_t index);
+
+  // VSL helpers (model/src/op_map.cpp).
+  bool mergeable(const Vseg& lo, const Vseg& hi) const;
+  /// Merges the vseg starting at `start` with its neighbours where the profile allows.
+  void merge_around(AddressSpace& s, Va start);
+  std::optional<Va> find_gap(const AddressSpace& s, std::uint64_t len, std::optional<Va> hint) const;
+  bool gap_free(const AddressSpace& s, Va start, std::uint64_t len) const;
+  void populate(AddressSpace& s, Va start, Va end);
+
+  Profile profile_;
+  std::uint64_t page_size_;
+  unsigned page_shift_;
+  FrameTable frames_;
+  std::vector<CpuTlb> cpus_;
+  std::vector<std::uint64_t> held_index_;
+  std::map<Asid, AddressSpace> spaces_;
+  std::vector<Object> objects_;             ///< index = ObjectId; [0] unused
+  std::unordered_map<std::string, ObjectId> file_objects_;
+  std::unordered_map<std::string, FrameId> labels_;     ///< mechanism-event frame names
+  std::unordered_map<std::string, FrameId> pins_;       ///< pin handle -> frame
+  std::vector<FrameId> pending_;
+  std::uint64_t anon_ids_ = 0;
+  Delta delta_;
+  bool continuing_ = false;  ///< the previous event had `cont`: keep accumulating the delta
+};
+
+}  // namespace vmref::model

@@ -1,0 +1,37 @@
+// Kernel profiles: the policy choices that differ between kernels (spec/profiles.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vmref/model/types.hpp"
+
+namespace vmref::model {
+
+/// Policy parameters of one kernel. The model's operations are generic; every place
+/// where Linux, ALMOS-MKH, Zephyr, mermap or nova-core differ reads a field here.
+/// Addresses are bytes; sizes in pages unless named *_bytes.
+struct Profile {
+  std::string name;
+  bool zero_page_on_read = true;     ///< profiles.md §1.3: read fault on untouched anon maps the zero page
+  bool cow_reuse_exclusive = true;   ///< profiles.md §1.4: COW write fault reuses a frame with refcount 1
+  bool merge_vsegs = true;           ///< profiles.md §1.2: adjacent compatible vsegs merge
+  bool fork_copies_untouched = false;///< profiles.md §1.5: copy PTEs of vsegs with no anon pages
+  Va mmap_min_addr = 0x10000;        ///< lowest address mmap may return (vm.mmap_min_addr)
+  Va task_size = 0x7ffffffff000;     ///< top of user space (x86-64, 4-level)
+  Va mmap_base = 0x7f0000000000;     ///< top-down placement starts below this
+  std::uint64_t stack_guard_gap = 256;   ///< pages kept free below a growsdown vseg
+  std::uint64_t stack_max = 2048;        ///< largest stack, pages (RLIMIT_STACK 8 MiB)
+};
+
+/// The named profile. Known names: "linux". The seed-system profiles ("almos-mkh",
+/// "zephyr", "mermap", "nova") have their places in spec/profiles.md §2-§5 and are
+/// refused with a message naming that section until they are specified.
+/// Throws std::invalid_argument naming the profile when it is unknown or not yet built.
+Profile profile_by_name(const std::string& name);
+/// Names accepted by profile_by_name.
+std::vector<std::string> profile_names();
+
+}  // namespace vmref::model

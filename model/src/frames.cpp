@@ -1,0 +1,50 @@
+#include "vmref/model/frames.hpp"
+
+namespace vmref::model {
+
+const char* to_string(Content c) {
+  switch (c) {
+    case Content::zero: return "zero";
+    case Content::uninit: return "uninit";
+    case Content::file: return "file";
+    case Content::data: return "data";
+  }
+  return "?";
+}
+
+FrameTable::FrameTable(std::uint64_t capacity) : capacity_(capacity) {
+  Frame zero;
+  zero.allocated = true;
+  zero.refcount = 1;  // the kernel's own permanent reference
+  frames_.push_back(zero);
+}
+
+std::optional<FrameId> FrameTable::alloc(Content c) {
+  if (in_use_ >= capacity_) return std::nullopt;
+  FrameId id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<FrameId>(frames_.size());
+    frames_.emplace_back();
+  }
+  Frame& f = frames_[id];
+  f = Frame{};
+  f.allocated = true;
+  f.refcount = 1;
+  f.content = c;
+  ++in_use_;
+  return id;
+}
+
+void FrameTable::release(FrameId id) {
+  Frame& f = frames_[id];
+  if (!f.allocated || id == kZeroFrame) return;
+  f.allocated = false;
+  f.mappers.clear();
+  free_.push_back(id);
+  --in_use_;
+}
+
+}  // namespace vmref::model

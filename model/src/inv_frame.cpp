@@ -1,0 +1,35 @@
+// INV-FRAME-*: reference counts and the free state (spec/vmm.md §4.3).
+#include "vmref/model/invariants.hpp"
+
+namespace vmref::model {
+
+void check_frame_1(const CheckScope& sc, std::vector<Violation>& out) {
+  for (FrameId f : sc.frames()) {
+    const Frame& fr = sc.m.frames()[f];
+    if (f == kZeroFrame || !fr.allocated) continue;
+    std::uint64_t expected = fr.mapcount() + fr.pins + fr.gather + (fr.cached ? 1 : 0);
+    if (fr.refcount != expected)
+      out.push_back({"INV-FRAME-1", "frame " + std::to_string(f) + ": reference count " +
+                                        std::to_string(fr.refcount) + " but " + std::to_string(fr.mapcount()) +
+                                        " mappings + " + std::to_string(fr.pins) + " pins + " +
+                                        std::to_string(fr.gather) + " deferred + " +
+                                        (fr.cached ? "1" : "0") + " cache = " + std::to_string(expected)});
+  }
+}
+
+void check_frame_2(const CheckScope& sc, std::vector<Violation>& out) {
+  for (FrameId f : sc.frames()) {
+    const Frame& fr = sc.m.frames()[f];
+    if (f == kZeroFrame) {
+      if (!fr.allocated) out.push_back({"INV-FRAME-2", "the zero page was freed"});
+      continue;
+    }
+    if (fr.allocated && fr.refcount == 0)
+      out.push_back({"INV-FRAME-2", "frame " + std::to_string(f) + " is allocated with reference count 0 (leaked)"});
+    if (!fr.allocated && fr.refcount != 0)
+      out.push_back({"INV-FRAME-2", "frame " + std::to_string(f) + " was freed with reference count " +
+                                        std::to_string(fr.refcount)});
+  }
+}
+
+}  // namespace vmref::model

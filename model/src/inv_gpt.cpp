@@ -1,0 +1,72 @@
+// INV-GPT-* and INV-COW-*: every valid PTE against its vseg and frame (spec/vmm.md §4.2, §4.4).
+#include "vmref/model/invariants.hpp"
+
+namespace vmref::model {
+
+namespace {
+std::string where(const Model& m, Asid as, Vpn vpn) {
+  return "as " + std::to_string(as) + " va " + hex(vpn << m.page_shift());
+}
+}  // namespace
+
+void check_gpt_1(const CheckScope& sc, std::vector<Violation>& out) {
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte&) {
+    if (!sc.m.space(as)->vsl.find(vpn << sc.m.page_shift()))
+      out.push_back({"INV-GPT-1", where(sc.m, as, vpn) + ": valid PTE outside every vseg"});
+  });
+}
+
+void check_gpt_2(const CheckScope& sc, std::vector<Violation>& out) {
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
+    const Vseg* v = sc.m.space(as)->vsl.find(vpn << sc.m.page_shift());
+    if (v && !p.prot.subset_of(v->prot))
+      out.push_back({"INV-GPT-2", where(sc.m, as, vpn) + ": PTE grants " + p.prot.str() +
+                                      " but its vseg only " + v->prot.str()});
+  });
+}
+
+void check_gpt_3(const CheckScope& sc, std::vector<Violation>& out) {
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
+    if (!sc.m.frames().valid(p.frame) || !sc.m.frames()[p.frame].allocated)
+      out.push_back({"INV-GPT-3", where(sc.m, as, vpn) + ": PTE maps frame " + std::to_string(p.frame) +
+                                      " which is free"});
+  });
+}
+
+void check_cow_1(const CheckScope& sc, std::vector<Violation>& out) {
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
+    if (p.cow && p.prot.w)
+      out.push_back({"INV-COW-1", where(sc.m, as, vpn) + ": COW PTE is writable"});
+  });
+}
+
+namespace {
+/// A writable private mapping of `f` alongside any other user of the frame.
+void cow2_frame(const Model& m, FrameId f, std::vector<Violation>& out) {
+  const Frame& fr = m.frames()[f];
+  if (f == kZeroFrame) {
+    return;  // zero-page mappings are covered per PTE below
+  }
+  if (fr.mapcount() < 2 && !fr.cached) return;
+  for (auto [as, vpn] : fr.mappers) {
+    const AddressSpace* s = m.space(as);
+    auto it = s->gpt.find(vpn);
+    const Vseg* v = s->vsl.find(vpn << m.page_shift());
+    if (it != s->gpt.end() && it->second.prot.w && v && !v->shared)
+      out.push_back({"INV-COW-2", where(m, as, vpn) + ": writable private PTE maps frame " +
+                                      std::to_string(f) + " that has " + std::to_string(fr.mapcount()) +
+                                      " mappings" + (fr.cached ? " and a page-cache reference" : "")});
+  }
+}
+}  // namespace
+
+void check_cow_2(const CheckScope& sc, std::vector<Violation>& out) {
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
+    if (p.frame == kZeroFrame && p.prot.w)
+      out.push_back({"INV-COW-2", where(sc.m, as, vpn) + ": the zero page is mapped writable"});
+  });
+  for (FrameId f : sc.frames())
+    if (sc.m.frames()[f].allocated) cow2_frame(sc.m, f, out);
+}
+
+}  // namespace vmref::model

@@ -1,0 +1,97 @@
+// Catalog, scope resolution and the driver that runs every checker after an event.
+#include <algorithm>
+#include <cstdio>
+#include <tuple>
+
+#include "vmref/model/invariants.hpp"
+
+namespace vmref::model {
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+const std::vector<InvariantInfo>& invariant_catalog() {
+  static const std::vector<InvariantInfo> k{
+      {"INV-VSL-1", "vsegs of one address space are pairwise disjoint"},
+      {"INV-VSL-2", "every vseg is non-empty, page aligned and below the top of user space"},
+      {"INV-GPT-1", "every valid PTE lies inside a vseg of its address space"},
+      {"INV-GPT-2", "no valid PTE grants a right its vseg lacks"},
+      {"INV-GPT-3", "every valid PTE maps an allocated frame"},
+      {"INV-FRAME-1", "reference count = mappings + pins + page-cache + deferred-flush references"},
+      {"INV-FRAME-2", "a frame is free if and only if its reference count is 0"},
+      {"INV-COW-1", "a COW PTE is never writable"},
+      {"INV-COW-2", "a writable PTE of a private vseg maps a frame nothing else maps or caches"},
+      {"INV-TLB-1", "no CPU may hold a translation to a free frame"},
+      {"INV-TLB-2", "no CPU may hold a translation to another frame than the VA's valid PTE"},
+      {"INV-TLB-3", "no CPU may hold a right that the VA's valid PTE no longer grants"},
+      {"INV-ALLOC-1", "a range on an allocator list has no valid PTE"},
+      {"INV-ALLOC-2", "a range on an allocator list overlaps no live vseg"},
+      {"INV-ALLOC-3", "a range sits on at most one allocator list, at most once"},
+      {"INV-ALLOC-4", "a range taken from list k serves only a request of size class k"},
+  };
+  return k;
+}
+
+const std::vector<Checker>& invariant_checkers() {
+  static const std::vector<Checker> k{
+      check_vsl_1, check_vsl_2, check_gpt_1, check_gpt_2, check_gpt_3, check_frame_1,
+      check_frame_2, check_cow_1, check_cow_2, check_tlb_1, check_tlb_2, check_tlb_3,
+      check_alloc_1, check_alloc_2, check_alloc_3, check_alloc_4};
+  return k;
+}
+
+std::vector<Asid> CheckScope::spaces() const {
+  std::vector<Asid> out;
+  if (full || d.all) {
+    for (const auto& [as, s] : m.spaces()) out.push_back(as);
+    return out;
+  }
+  out = d.spaces;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::erase_if(out, [&](Asid a) { return m.space(a) == nullptr; });
+  return out;
+}
+
+std::vector<FrameId> CheckScope::frames() const {
+  std::vector<FrameId> out;
+  if (full || d.all) {
+    for (FrameId f = 0; f < m.frames().size(); ++f) out.push_back(f);
+    return out;
+  }
+  out = d.frames;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::erase_if(out, [&](FrameId f) { return !m.frames().valid(f); });
+  return out;
+}
+
+CheckScope::CheckScope(const Model& model, bool f) : m(model), d(model.delta()), full(f) {
+  ranges = d.ranges;
+  std::sort(ranges.begin(), ranges.end(),
+            [](const Delta::Range& a, const Delta::Range& b) { return std::tie(a.as, a.first) < std::tie(b.as, b.first); });
+  std::vector<Delta::Range> merged;
+  for (const Delta::Range& r : ranges) {
+    if (!merged.empty() && merged.back().as == r.as &&
+        r.first - merged.back().first <= merged.back().count) {  // overlaps or touches
+      Delta::Range& b = merged.back();
+      std::uint64_t end = std::max(b.first + b.count < b.first ? UINT64_MAX : b.first + b.count,
+                                   r.first + r.count < r.first ? UINT64_MAX : r.first + r.count);
+      b.count = end - b.first;
+      continue;
+    }
+    merged.push_back(r);
+  }
+  ranges = std::move(merged);
+}
+
+std::size_t check_invariants(const Model& m, bool full, std::vector<Violation>& out) {
+  CheckScope scope(m, full);
+  for (Checker c : invariant_checkers()) c(scope, out);
+  return invariant_checkers().size();
+}
+
+}  // namespace vmref::model

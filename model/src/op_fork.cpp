@@ -1,0 +1,121 @@
+// fork, exec_reset, switch and tlb_flush (spec/vmm.md §2.3, §2.8, §2.13, §3).
+#include "vmref/model/model.hpp"
+
+namespace vmref::model {
+
+// §2.8: private pages become COW in parent and child; shared pages stay shared.
+Outcome Model::fork(const Event& e) {
+  AddressSpace& parent = space_of(e, e.as);
+  if (e.child == 0 || spaces_.count(e.child))
+    throw ModelError("child", "child address space " + std::to_string(e.child) + " is 0 or exists");
+  AddressSpace& child = spaces_[e.child];
+  child.asid = e.child;
+  child.has_brk = parent.has_brk;
+  child.brk_start = parent.brk_start;
+  child.brk = parent.brk;
+  child.va_lists = parent.va_lists;
+  bool protected_any = false;
+  for (auto& [start, pv] : parent.vsl.map()) {
+    Vseg cv = pv;
+    cv.anon_id = pv.anon_id ? fresh_anon_id() : 0;  // Linux anon_vma_fork
+    if (cv.object) ++objects_[cv.object].users;
+    child.vsl.insert(cv);
+    // Linux copies PTEs only of vsegs holding anonymous pages (vma_needs_copy); the
+    // child refaults the rest from the backing object (profiles.md §1.5).
+    if (!pv.anon_id && !profile_.fork_copies_untouched) continue;
+    Vpn first = pv.start >> page_shift_, last = pv.end >> page_shift_;
+    for (auto it = parent.gpt.lower_bound(first); it != parent.gpt.end() && it->first < last; ++it) {
+      Pte& pp = it->second;
+      Pte cp = pp;
+      cp.accessed = false;
+      if (!pv.shared && pp.frame != kZeroFrame && frames_[pp.frame].pins > 0 &&
+          !frames_[pp.frame].cached) {
+        // A pinned private page is copied for the child at once (Linux
+        // copy_present_page since the CVE-2020-29374 fix), so the pin keeps its frame.
+        auto f = frames_.alloc(frames_[pp.frame].content);
+        if (!f) {  // fork fails as a whole: the half-built child goes away
+          Event undo;
+          undo.as = e.child;
+          as_destroy(undo);
+          return {Err::enomem};
+        }
+        frames_[*f].version = frames_[pp.frame].version;
+        cp.frame = *f;
+        cp.cow = false;
+        install_pte(child, it->first, cp);
+        continue;
+      }
+      if (!pv.shared && (pp.prot.w || !pp.cow)) {
+        if (pp.prot.w) {
+          protected_any = true;
+          note_superseded(parent.asid, it->first, pp);
+        }
+        pp.prot.w = false;
+        pp.cow = true;
+        cp.prot.w = false;
+        cp.cow = true;
+        delta_.ranges.push_back({parent.asid, it->first, 1});
+      }
+      get_frame(cp.frame);
+      install_pte(child, it->first, cp);
+    }
+  }
+  // Write-protected parent PTEs may still be cached writable: flush (Linux flush_tlb_mm).
+  if (protected_any) {
+    for (CpuTlb& c : cpus_) c.flush_asid(parent.asid, true, held_index_);
+    release_pending();
+  }
+  delta_.spaces.push_back(parent.asid);
+  delta_.spaces.push_back(child.asid);
+  delta_.ranges.push_back({child.asid, 0, UINT64_MAX});
+  return {};
+}
+
+// §2.3: execve drops every user mapping and the allocator state.
+Outcome Model::exec_reset(const Event& e) {
+  AddressSpace& s = space_of(e, e.as);
+  unmap_range(s, 0, UINT64_MAX & ~(page_size_ - 1), TlbMode::sync);
+  s.has_brk = e.addr != 0;
+  s.brk_start = s.brk = e.addr;
+  s.va_lists.clear();
+  delta_.all = true;
+  return {};
+}
+
+// §2.13: the CPU now runs `as`; it may prefetch any valid translation of it.
+Outcome Model::switch_as(const Event& e) {
+  if (e.cpu < 0 || static_cast<std::size_t>(e.cpu) >= cpus_.size())
+    throw ModelError("cpu", "cpu " + std::to_string(e.cpu) + " out of range");
+  AddressSpace& s = space_of(e, e.as);
+  CpuTlb& c = cpus_[e.cpu];
+  c.current = s.asid;
+  c.loaded.insert(s.asid);
+  c.global_loaded.insert(s.asid);
+  return {};
+}
+
+// §3.2
+Outcome Model::tlb_flush(const Event& e) {
+  if (!e.broadcast && (e.cpu < 0 || static_cast<std::size_t>(e.cpu) >= cpus_.size()))
+    throw ModelError("cpu", "a local flush needs a cpu in range");
+  if (e.scope != FlushScope::all) space_of(e, e.as);
+  for (std::size_t i = 0; i < cpus_.size(); ++i) {
+    if (!e.broadcast && static_cast<int>(i) != e.cpu) continue;
+    CpuTlb& c = cpus_[i];
+    switch (e.scope) {
+      case FlushScope::all: c.flush_all(held_index_); break;
+      case FlushScope::asid: c.flush_asid(e.as, e.with_global, held_index_); break;
+      case FlushScope::range:
+        c.flush_range(e.as, e.addr >> page_shift_,
+                      ((e.addr + e.len + page_size_ - 1) >> page_shift_) - (e.addr >> page_shift_),
+                      e.with_global, held_index_);
+        break;
+    }
+  }
+  // Frames still in a TLB stay pending; the rest go (spec §3.3).
+  for (FrameId f : pending_) delta_.frames.push_back(f);
+  release_pending();
+  return {};
+}
+
+}  // namespace vmref::model

@@ -1,0 +1,86 @@
+// vmref replay TRACE... : apply every event to the model, check every invariant after
+// every event, compare recorded expectations; exit 0 clean, 1 findings, 2 bad input.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "vmref/conformance/replay.hpp"
+#include "vmref/conformance/report.hpp"
+
+namespace vmref::cli {
+
+namespace {
+struct ReplayArgs {
+  std::vector<std::string> traces;
+  std::string report, junit;
+  bool stop_at_first = false, full = false, declared = false, quiet = false;
+  std::size_t show = 20;
+};
+
+void print_result(const conformance::ReplayResult& r, std::size_t show) {
+  double rate = r.seconds > 0 ? r.events / r.seconds : 0;
+  std::cout << fmt::format("{}: {}: {} events, {} checks, {} expectations, {} findings ({:.3f} s, {:.0f} events/s)\n",
+                           r.file, to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total,
+                           r.seconds, rate);
+  if (!r.error.empty()) std::cout << "  error: " << r.error << "\n";
+  for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<14} {}\n", id, n);
+  std::size_t i = 0;
+  for (const auto& f : r.findings) {
+    if (i++ == show) {
+      std::cout << fmt::format("  ... {} more (see --report)\n", r.findings_total - show);
+      break;
+    }
+    std::cout << fmt::format("  {} at event {} (line {}, {}): {}\n", f.id, f.event, f.line, f.op, f.message);
+    if (!f.diff.empty()) {
+      std::string d = f.diff;
+      for (std::size_t p = 0; (p = d.find('\n', p)) != std::string::npos && p + 1 < d.size(); p += 5) d.replace(p, 1, "\n    ");
+      std::cout << "    " << d;
+    }
+  }
+}
+}  // namespace
+
+Runner add_replay(CLI::App& app) {
+  auto a = std::make_shared<ReplayArgs>();
+  auto* c = app.add_subcommand("replay", "Replay traces through the model, checking every invariant after every event");
+  c->add_option("traces", a->traces, "Trace files (.jsonl or .jsonl.zst)")->required()->check(CLI::ExistingFile);
+  c->add_option("--report", a->report, "Write the results as JSON (input of `vmref report`)");
+  c->add_option("--junit", a->junit, "Write a JUnit XML report");
+  c->add_flag("--stop-at-first", a->stop_at_first, "Stop a trace at its first finding");
+  c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");
+  c->add_flag("--expect-declared", a->declared, "Exit 0 only if each trace gives the verdict its header declares (provenance.expected)");
+  c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace");
+  c->add_option("--show", a->show, "Findings printed per trace")->capture_default_str();
+  return [a] {
+    conformance::ReplayOptions opt;
+    opt.stop_at_first = a->stop_at_first;
+    opt.full_checks = a->full;
+    std::vector<conformance::ReplayResult> rs;
+    int rc = kExitClean;
+    for (const auto& t : a->traces) {
+      rs.push_back(conformance::replay_file(t, opt));
+      const auto& r = rs.back();
+      print_result(r, a->quiet ? 0 : a->show);
+      if (a->declared) {
+        std::string why = conformance::check_declared_verdict(r);
+        if (!why.empty()) {
+          std::cout << "  MISMATCH with declared verdict: " << why << "\n";
+          rc = std::max(rc, kExitFindings);
+        }
+        continue;
+      }
+      rc = std::max(rc, exit_code(r.verdict()));
+    }
+    if (!a->report.empty()) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& r : rs) arr.push_back(conformance::result_to_json(r));
+      write_text(a->report, arr.dump(1) + "\n");
+    }
+    if (!a->junit.empty()) write_text(a->junit, conformance::report_junit(rs));
+    return rc;
+  };
+}
+
+}  // namespace vmref::cli
