@@ -41,8 +41,7 @@ std::optional<FrameId> FrameTable::alloc(Content c) {
 void FrameTable::release(FrameId id) {
   Frame& f = frames_[id];
   if (!f.allocated || id == kZeroFrame) return;
-  f.allocated = false;
-  f.mappers.clear();
+  f.allocated = false;  // mappers stay: PTEs still naming a freed frame are INV-GPT-3
   free_.push_back(id);
   --in_use_;
 }

@@ -26,11 +26,17 @@ void check_gpt_2(const CheckScope& sc, std::vector<Violation>& out) {
 }
 
 void check_gpt_3(const CheckScope& sc, std::vector<Violation>& out) {
+  auto report = [&](Asid as, Vpn vpn, FrameId f) {
+    out.push_back({"INV-GPT-3", where(sc.m, as, vpn) + ": PTE maps frame " + std::to_string(f) + " which is free"});
+  };
   sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
-    if (!sc.m.frames().valid(p.frame) || !sc.m.frames()[p.frame].allocated)
-      out.push_back({"INV-GPT-3", where(sc.m, as, vpn) + ": PTE maps frame " + std::to_string(p.frame) +
-                                      " which is free"});
+    if (!sc.m.frames().valid(p.frame) || !sc.m.frames()[p.frame].allocated) report(as, vpn, p.frame);
   });
+  if (sc.full || sc.d.all) return;  // each_pte saw every PTE already
+  // A frame freed by this event may still be named by PTEs outside the touched ranges.
+  for (FrameId f : sc.frames())
+    if (!sc.m.frames()[f].allocated)
+      for (auto [as, vpn] : sc.m.frames()[f].mappers) report(as, vpn, f);
 }
 
 void check_cow_1(const CheckScope& sc, std::vector<Violation>& out) {

@@ -24,7 +24,6 @@ namespace vmref::record {
 
 namespace {
 
-using nlohmann::json;
 using trace::hex;
 
 std::string errno_name(long e) {
@@ -40,17 +39,16 @@ std::string errno_name(long e) {
   return "E" + std::to_string(e);  // not representable: replay reports it as bad input
 }
 
-std::string prot_str(unsigned long p) {
-  return {(p & 1) ? 'r' : '-', (p & 2) ? 'w' : '-', (p & 4) ? 'x' : '-'};
-}
+model::Prot prot_of(unsigned long p) { return {(p & 1) != 0, (p & 2) != 0, (p & 4) != 0}; }
 
 /// Identity and access mode of fd in the tracee, read before the syscall runs.
-std::optional<json> file_of(int pid, long fd) {
+std::optional<model::FileRef> file_of(int pid, long fd) {
   std::string base = "/proc/" + std::to_string(pid);
+  std::string link = base + "/fd/" + std::to_string(fd);
   struct stat st{};
-  if (stat((base + "/fd/" + std::to_string(fd)).c_str(), &st) != 0) return std::nullopt;
+  if (stat(link.c_str(), &st) != 0) return std::nullopt;
   char path[4096] = {};
-  ssize_t n = readlink((base + "/fd/" + std::to_string(fd)).c_str(), path, sizeof path - 1);
+  ssize_t n = readlink(link.c_str(), path, sizeof path - 1);
   std::ifstream info(base + "/fdinfo/" + std::to_string(fd));
   std::string key, val;
   unsigned flags = 0;
@@ -58,10 +56,10 @@ std::optional<json> file_of(int pid, long fd) {
     if (key == "flags:") flags = static_cast<unsigned>(std::stoul(val, nullptr, 8));
   char dev[16];
   std::snprintf(dev, sizeof dev, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
-  int acc = flags & O_ACCMODE;
-  return json{{"id", std::string(dev) + ":" + std::to_string(st.st_ino)},
-              {"path", n > 0 ? std::string(path, static_cast<std::size_t>(n)) : ""},
-              {"writable", acc == O_WRONLY || acc == O_RDWR}};
+  int acc = static_cast<int>(flags & O_ACCMODE);
+  return model::FileRef{std::string(dev) + ":" + std::to_string(st.st_ino),
+                        n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "",
+                        acc == O_WRONLY || acc == O_RDWR};
 }
 
 std::uint64_t start_brk(int pid) {
@@ -104,9 +102,16 @@ class Session {
     _exit(127);
   }
 
-  void emit(json j) {
-    w_.write(j.dump());
+  void emit(const model::Event& e) {
+    w_.write(trace::event_to_json(e).dump());
     ++stats_.events;
+  }
+
+  model::Event event(model::Op op) const {
+    model::Event e;
+    e.op = op;
+    e.as = static_cast<model::Asid>(pid_);
+    return e;
   }
 
   void header() {
@@ -125,26 +130,33 @@ class Session {
     w_.write(trace::header_to_json(h).dump());
   }
 
-  /// After execve: the address space the kernel built, as vseg_insert events.
-  void initial_state() {
-    header();
-    emit({{"op", "as_create"}, {"as", pid_}, {"brk", hex(start_brk(pid_))}});
+  /// After execve: the address space the kernel built, as vseg_insert events. A later
+  /// execve of the same process is an exec_reset followed by the new image.
+  void image_state(bool first) {
+    if (first) header();
+    model::Event c = event(first ? model::Op::as_create : model::Op::exec_reset);
+    c.addr = start_brk(pid_);
+    emit(c);
+    stack_start_ = 0;
     for (const auto& v : oracle::read_smaps(pid_)) {
-      json e{{"op", "vseg_insert"}, {"as", pid_}, {"start", hex(v.start)}, {"end", hex(v.end)},
-             {"prot", v.perms.substr(0, 3)}};
+      model::Event e = event(model::Op::vseg_insert);
+      e.addr = v.start;
+      e.len = v.end - v.start;
+      e.prot = *model::Prot::parse(v.perms.substr(0, 3));
       bool special = v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]";
-      e["kind"] = special ? "special" : v.is_file() ? "file" : v.path == "[stack]" ? "stack" : "anon";
-      if (v.perms[3] == 's') e["shared"] = true;
+      e.vkind = special ? model::Kind::special : v.is_file() ? model::Kind::file
+                : v.path == "[stack]" ? model::Kind::stack : model::Kind::anon;
+      e.shared = v.perms[3] == 's';
       if (v.is_file()) {
-        e["file"] = {{"id", v.file_id()}, {"path", v.path}, {"writable", false}};
-        e["offset"] = hex(v.offset);
+        e.file = model::FileRef{v.file_id(), v.path, false};
+        e.offset = v.offset;
       }
-      if (!v.path.empty() && v.path[0] == '[' && v.path != "[heap]") e["name"] = v.path;
-      if (v.has("gd")) e["growsdown"] = true;
-      if (v.has("ac")) e["account"] = true;
-      if (v.has("nr")) e["noreserve"] = true;
-      if (v.has("lo")) e["locked"] = true;
-      if (v.anonymous_kb > 0) e["anon_vma"] = true;
+      if (!v.path.empty() && v.path[0] == '[' && v.path != "[heap]") e.name = v.path;
+      e.growsdown = v.has("gd");
+      e.account = v.has("ac");
+      e.noreserve = v.has("nr");
+      e.locked = v.has("lo");
+      e.anon_vma = v.anonymous_kb > 0;
       emit(e);
     }
     snapshot();
@@ -154,11 +166,16 @@ class Session {
     auto vmas = oracle::read_maps(pid_);
     // A stack that grew on a fault between two stops: say so before comparing.
     for (const auto& v : vmas)
-      if (v.path == "[stack]" && stack_start_ && v.start < stack_start_)
-        emit({{"op", "stack_expand"}, {"as", pid_}, {"va", hex(v.start)}});
+      if (v.path == "[stack]" && stack_start_ && v.start < stack_start_) {
+        model::Event g = event(model::Op::stack_expand);
+        g.addr = v.start;
+        emit(g);
+      }
     for (const auto& v : vmas)
       if (v.path == "[stack]") stack_start_ = v.start;
-    emit({{"op", "observe"}, {"as", pid_}, {"expect", {{"vsl", oracle::vsl_expectation(vmas)}}}});
+    model::Event o = event(model::Op::observe);
+    o.expect = {{"vsl", oracle::vsl_expectation(vmas)}};
+    emit(o);
     ++stats_.snapshots;
   }
 
@@ -172,49 +189,54 @@ class Session {
   void on_exit(const __ptrace_syscall_info& si) {
     long rv = static_cast<long>(si.exit.rval);
     bool err = si.exit.is_error;
-    json e;
+    model::Event e;
     switch (nr_) {
-      case SYS_mmap: {
-        unsigned long fl = args_[3];
-        json flags = json::array({(fl & 3) == 2 ? "private" : "shared"});
-        if (fl & 0x20) flags.push_back("anonymous");
-        if (fl & 0x100000) flags.push_back("fixed_noreplace");
-        else if (fl & 0x10) flags.push_back("fixed");
-        if (fl & 0x8000) flags.push_back("populate");
-        if (fl & 0x2000) flags.push_back("locked");
-        if (fl & 0x100) flags.push_back("growsdown");
-        if (fl & 0x4000) flags.push_back("noreserve");
-        e = {{"op", "mmap"}, {"as", pid_}, {"len", hex(args_[1])}, {"prot", prot_str(args_[2])}, {"flags", flags}};
-        if (args_[0]) e["addr"] = hex(args_[0]);
-        if (!(fl & 0x20)) {
-          if (!file_) e["file"] = {{"id", "badfd"}, {"path", ""}, {"writable", false}};
-          else e["file"] = *file_;
-          if (args_[5]) e["offset"] = hex(args_[5]);
-        }
-        break;
-      }
-      case SYS_munmap: e = {{"op", "munmap"}, {"as", pid_}, {"addr", hex(args_[0])}, {"len", hex(args_[1])}}; break;
+      case SYS_mmap: e = mmap_event(); break;
+      case SYS_munmap: e = event(model::Op::munmap); e.addr = args_[0]; e.len = args_[1]; break;
       case SYS_mprotect:
-        e = {{"op", "mprotect"}, {"as", pid_}, {"addr", hex(args_[0])}, {"len", hex(args_[1])}, {"prot", prot_str(args_[2])}};
+        e = event(model::Op::mprotect); e.addr = args_[0]; e.len = args_[1]; e.prot = prot_of(args_[2]);
         break;
-      case SYS_brk: e = {{"op", "brk"}, {"as", pid_}, {"addr", hex(args_[0])}}; break;
+      case SYS_brk: e = event(model::Op::brk); e.addr = args_[0]; break;
       case SYS_mremap: case SYS_madvise: case SYS_shmat: case SYS_shmdt: case SYS_remap_file_pages:
       case SYS_mlock: case SYS_munlock: case SYS_mlockall: case SYS_munlockall: case SYS_pkey_mprotect:
         if (!err) unsupported(nr_);
         return;
-      case SYS_clone: case SYS_clone3:
-        if (!err && nr_ == SYS_clone && (args_[0] & CLONE_VM)) unsupported(nr_);
-        if (!err && nr_ == SYS_clone3) unsupported(nr_);
+      case SYS_clone:
+        if (!err && (args_[0] & CLONE_VM)) unsupported(nr_);
+        return;
+      case SYS_clone3:
+        if (!err) unsupported(nr_);
         return;
       default: return;
     }
     ++stats_.syscalls;
-    if (nr_ == SYS_brk) e["expect"] = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
-    else if (err) e["expect"] = {{"errno", errno_name(-rv)}};
-    else if (nr_ == SYS_mmap) e["expect"] = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
-    else e["expect"] = {{"errno", "ok"}};
+    if (nr_ == SYS_brk) e.expect = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
+    else if (err) e.expect = {{"errno", errno_name(-rv)}};
+    else if (nr_ == SYS_mmap) e.expect = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
+    else e.expect = {{"errno", "ok"}};
     emit(e);
     snapshot();
+  }
+
+  model::Event mmap_event() {
+    model::Event e = event(model::Op::mmap);
+    unsigned long fl = args_[3];
+    e.addr = args_[0];
+    e.len = args_[1];
+    e.prot = prot_of(args_[2]);
+    e.shared = (fl & 3) != 2;  // MAP_SHARED or MAP_SHARED_VALIDATE
+    e.anonymous = fl & 0x20;
+    e.placement = (fl & 0x100000) ? model::Placement::fixed_noreplace
+                  : (fl & 0x10) ? model::Placement::fixed : model::Placement::hint;
+    e.populate = fl & 0x8000;
+    e.locked = fl & 0x2000;
+    e.growsdown = fl & 0x100;
+    e.noreserve = fl & 0x4000;
+    if (!e.anonymous) {
+      e.file = file_.value_or(model::FileRef{"badfd", "", false});  // EBADF: the kernel fails it
+      e.offset = args_[5];
+    }
+    return e;
   }
 
   void unsupported(long nr) {
@@ -230,14 +252,13 @@ class Session {
       if (waitpid(pid_, &status, 0) < 0) throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
       if (WIFEXITED(status) || WIFSIGNALED(status)) {
         stats_.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (started) emit({{"op", "as_destroy"}, {"as", pid_}});
+        if (started) emit(event(model::Op::as_destroy));
         return;
       }
       int sig = 0;
       if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
-        if (started) throw std::runtime_error("the program called execve again; exec_reset is left to the full recorder");
+        image_state(!started);
         started = true;
-        initial_state();
       } else if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
         __ptrace_syscall_info si{};
         ptrace(static_cast<__ptrace_request>(PTRACE_GET_SYSCALL_INFO), pid_, sizeof si, &si);
@@ -256,7 +277,7 @@ class Session {
   pid_t pid_ = 0;
   long nr_ = -1;
   unsigned long args_[6] = {};
-  std::optional<json> file_;
+  std::optional<model::FileRef> file_;
   std::uint64_t stack_start_ = 0;
 };
 

@@ -105,7 +105,7 @@ json result_to_json(const ReplayResult& r) {
                   {"diff", f.diff}});
   return {{"vmref_result", 1},
           {"file", r.file},
-          {"header", trace::header_to_json(r.header)},
+          {"header", json(trace::header_to_json(r.header))},
           {"verdict", to_string(r.verdict())},
           {"events", r.events},
           {"checks", r.checks},

@@ -254,8 +254,8 @@ Header header_from_json(const json& j, const std::string& file, std::uint64_t li
   return h;
 }
 
-json header_to_json(const Header& h) {
-  return {{"vmref_trace", h.version}, {"profile", h.profile}, {"arch", h.arch},
+nlohmann::ordered_json header_to_json(const Header& h) {
+  return nlohmann::ordered_json{{"vmref_trace", h.version}, {"profile", h.profile}, {"arch", h.arch},
           {"page_size", hex(h.page_size)}, {"cpus", h.cpus}, {"phys_mem", hex(h.phys_mem)},
           {"provenance", h.provenance}};
 }
@@ -281,12 +281,12 @@ Event event_from_json(const json& j, const std::string& file, std::uint64_t line
 }
 
 namespace {
-json file_json(const FileRef& r) { return {{"id", r.id}, {"path", r.path}, {"writable", r.fd_writable}}; }
+nlohmann::ordered_json file_json(const FileRef& r) { return {{"id", r.id}, {"path", r.path}, {"writable", r.fd_writable}}; }
 const char* access_name(AccessKind k) { return to_string(k); }
 }  // namespace
 
-json event_to_json(const Event& e) {
-  json j{{"op", to_string(e.op)}};
+nlohmann::ordered_json event_to_json(const Event& e) {
+  nlohmann::ordered_json j{{"op", to_string(e.op)}};
   auto as = [&] { j["as"] = e.as; };
   switch (e.op) {
     case Op::as_create:
@@ -299,7 +299,7 @@ json event_to_json(const Event& e) {
       if (e.addr) j["addr"] = hex(e.addr);
       j["len"] = hex(e.len);
       j["prot"] = e.prot.str();
-      json fl = json::array({e.shared ? "shared" : "private"});
+      auto fl = nlohmann::ordered_json::array({e.shared ? "shared" : "private"});
       if (e.anonymous) fl.push_back("anonymous");
       if (e.placement == Placement::fixed) fl.push_back("fixed");
       if (e.placement == Placement::fixed_noreplace) fl.push_back("fixed_noreplace");
@@ -362,7 +362,7 @@ json event_to_json(const Event& e) {
       break;
   }
   if (e.cont) j["cont"] = true;
-  if (!e.expect.is_null()) j["expect"] = e.expect;
+  if (!e.expect.is_null()) j["expect"] = nlohmann::ordered_json(e.expect);
   return j;
 }
 

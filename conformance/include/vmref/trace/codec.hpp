@@ -26,12 +26,13 @@ struct Header {
 
 /// Parses the header line; throws TraceError(file, line, field) on any defect.
 Header header_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
-nlohmann::json header_to_json(const Header& h);
+/// Key order as in spec/trace-format.md (op first), for readable traces.
+nlohmann::ordered_json header_to_json(const Header& h);
 
 /// Parses one event line; throws TraceError(file, line, field) on any defect.
 model::Event event_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
 /// Canonical JSON of an event (hex strings for 64-bit values, defaults omitted).
-nlohmann::json event_to_json(const model::Event& e);
+nlohmann::ordered_json event_to_json(const model::Event& e);
 
 /// Parses "0x..." (or a non-negative JSON integer) as uint64; throws TraceError.
 std::uint64_t parse_u64(const nlohmann::json& v, const std::string& file, std::uint64_t line,
