@@ -166,14 +166,21 @@ void Model::unmap_ptes(AddressSpace& s, Va start, Va end, TlbMode mode) {
 void Model::drop_vseg_object(const Vseg& v) {
   if (v.object == kNoObject) return;
   Object& o = objects_[v.object];
-  if (o.users > 0) --o.users;
-  if (o.shmem && o.users == 0) {  // the last mapping of a shmem object frees its pages
+  // Counted by a scan rather than a counter: splits and merges copy vsegs freely.
+  if (o.shmem && !object_mapped(v.object)) {
     for (auto& [idx, f] : o.cache) {
       frames_[f].cached = false;
       put_frame(f);
     }
     o.cache.clear();
   }
+}
+
+bool Model::object_mapped(ObjectId obj) const {
+  for (const auto& [as, s] : spaces_)
+    for (const auto& [start, v] : s.vsl.map())
+      if (v.object == obj) return true;
+  return false;
 }
 
 void Model::unmap_range(AddressSpace& s, Va start, Va end, TlbMode mode) {

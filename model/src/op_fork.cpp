@@ -18,7 +18,6 @@ Outcome Model::fork(const Event& e) {
   for (auto& [start, pv] : parent.vsl.map()) {
     Vseg cv = pv;
     cv.anon_id = pv.anon_id ? fresh_anon_id() : 0;  // Linux anon_vma_fork
-    if (cv.object) ++objects_[cv.object].users;
     child.vsl.insert(cv);
     // Linux copies PTEs only of vsegs holding anonymous pages (vma_needs_copy); the
     // child refaults the rest from the backing object (profiles.md §1.5).

@@ -95,14 +95,12 @@ void Model::merge_around(AddressSpace& s, Va start) {
   if (Vseg* prev = s.vsl.ending_at(v->start); prev && mergeable(*prev, *v)) {
     prev->end = v->end;
     if (!prev->anon_id) prev->anon_id = v->anon_id;
-    if (v->object) --objects_[v->object].users;
     s.vsl.erase(v->start);
     v = prev;
   }
   if (Vseg* next = s.vsl.starting_at(v->end); next && mergeable(*v, *next)) {
     v->end = next->end;
     if (!v->anon_id) v->anon_id = next->anon_id;
-    if (next->object) --objects_[next->object].users;
     s.vsl.erase(next->start);
   }
   delta_.spaces.push_back(s.asid);
@@ -160,7 +158,6 @@ Outcome Model::mmap(const Event& e) {
     v.pgoff = e.offset >> page_shift_;
     v.flags.maywrite = !e.shared || e.file->fd_writable;
   }
-  if (v.object) ++objects_[v.object].users;
   s.vsl.insert(v);
   delta_.ranges.push_back({s.asid, start >> page_shift_, len >> page_shift_});
   merge_around(s, start);

@@ -38,7 +38,6 @@ Outcome Model::vseg_insert(const Event& e) {
     v.pgoff = e.shared ? 0 : e.addr >> page_shift_;
   }
   if (e.anon_vma) v.anon_id = fresh_anon_id();
-  if (v.object) ++objects_[v.object].users;
   s.vsl.insert(v);
   delta_.spaces.push_back(s.asid);
   delta_.ranges.push_back({s.asid, v.start >> page_shift_, (v.end - v.start) >> page_shift_});

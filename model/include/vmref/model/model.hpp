@@ -30,7 +30,6 @@ struct Object {
   std::string path;
   bool shmem = false;
   std::map<std::uint64_t, FrameId> cache;   ///< page index -> frame
-  std::uint64_t users = 0;                  ///< vsegs mapping it (shmem dies with the last)
 };
 
 /// What the last event touched; invariant checkers look only here unless `all` is set.
@@ -116,7 +115,9 @@ class Model {
   /// Removes [start, end) from the VSL and the GPT (munmap core).
   void unmap_range(AddressSpace& s, Va start, Va end, TlbMode mode);
   void release_pending();
+  /// After `v` left its VSL: a shmem object no vseg maps any more frees its pages.
   void drop_vseg_object(const Vseg& v);
+  bool object_mapped(ObjectId obj) const;
   std::uint64_t fresh_anon_id() { return ++anon_ids_; }
   ObjectId object_for(const FileRef& f);
   ObjectId new_shmem();

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# CLI behaviour a user relies on: exit codes, reports, conversion, bad-input messages.
+# Usage: cli_test.sh VMREF SOURCE_DIR
+set -u
+V=$1; SRC=$2; T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fails=0
+check() { # check NAME EXPECTED_RC CMD... ; stdout+stderr saved to $T/out
+  local name=$1 want=$2; shift 2
+  "$@" >"$T/out" 2>&1; local rc=$?
+  if [ "$rc" -ne "$want" ]; then echo "FAIL $name: exit $rc, wanted $want"; cat "$T/out"; fails=$((fails+1)); else echo "ok   $name"; fi
+}
+contains() { # contains NAME TEXT FILE
+  if grep -qF -- "$2" "$3"; then echo "ok   $1"; else echo "FAIL $1: '$2' not in $3"; cat "$3"; fails=$((fails+1)); fi
+}
+
+check version 0 "$V" --version
+contains version-text "vmref 0.1.0" "$T/out"
+check help-replay 0 "$V" replay --help
+check clean-exit 0 "$V" replay "$SRC/traces/scenarios/linux/three-way-split.jsonl"
+check findings-exit 1 "$V" replay "$SRC/traces/violations/INV-TLB-1.jsonl"
+contains finding-names-id "INV-TLB-1 at event" "$T/out"
+check bad-input-exit 2 "$V" replay "$SRC/conformance/tests/data/bad-hex-line3.jsonl"
+contains bad-input-names-line-field "bad-hex-line3.jsonl:3: field 'addr'" "$T/out"
+check stop-at-first 1 "$V" replay --stop-at-first "$SRC/traces/violations/INV-TLB-2.jsonl"
+check replay-report 1 "$V" replay --report "$T/r.json" --junit "$T/r.xml" \
+  "$SRC/traces/violations/INV-COW-1.jsonl" "$SRC/traces/linux/sort-services.jsonl"
+contains junit-has-failure '<failure message="1 finding(s)">' "$T/r.xml"
+check report 1 "$V" report "$T/r.json" --html "$T/r.html" --md "$T/r.md" --junit "$T/r2.xml"
+contains report-md-id "| INV-COW-1 | a COW PTE is never writable | 1 | 1 |" "$T/r.md"
+contains report-html-clean 'class="clean"' "$T/r.html"
+contains report-junit "INV-COW-1" "$T/r2.xml"
+check report-bad-json 2 "$V" report "$SRC/traces/violations/INV-COW-1.jsonl"
+check convert-zst-to-jsonl 0 "$V" convert "$SRC/traces/linux/tar-create.jsonl.zst" "$T/tar.jsonl"
+check convert-back 0 "$V" convert "$T/tar.jsonl" "$T/tar2.jsonl.zst"
+check replay-converted 0 "$V" replay -q "$T/tar.jsonl" "$T/tar2.jsonl.zst"
+check convert-bad-input 2 "$V" convert "$SRC/conformance/tests/data/bad-hex-line3.jsonl" "$T/x.jsonl"
+check gen 0 "$V" gen --events 2000 --seed 9 --expect -o "$T/g.jsonl.zst"
+check replay-gen 0 "$V" replay "$T/g.jsonl.zst"
+check unknown-profile 2 "$V" replay "$SRC/conformance/tests/data/zephyr-profile.jsonl"
+contains unknown-profile-text "field 'profile'" "$T/out"
+check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
+check replay-recorded 0 "$V" replay "$T/rec.jsonl"
+check record-missing-program 0 "$V" record -o "$T/none.jsonl" -- /nonexistent/program
+contains record-missing-status "exited with status 127" "$T/out"
+echo "$fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,24 @@
+#include "helpers.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vmref::test {
+
+model::Outcome apply_clean(model::Model& m, const std::string& json_line) {
+  model::Outcome o = m.apply(ev(json_line));
+  std::vector<model::Violation> v;
+  model::check_invariants(m, true, v);
+  for (const auto& x : v) ADD_FAILURE() << json_line << " -> " << x.id << ": " << x.message;
+  return o;
+}
+
+std::vector<std::string> violations_after(model::Model& m, const std::string& json_line) {
+  m.apply(ev(json_line));
+  std::vector<model::Violation> v;
+  model::check_invariants(m, true, v);
+  std::vector<std::string> ids;
+  for (const auto& x : v) ids.push_back(x.id);
+  return ids;
+}
+
+}  // namespace vmref::test
