@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vmref builds and tests with (run as root).
+# Does nothing when they are all present, so it is cheap to call every time.
+set -euo pipefail
+pkgs=(g++ cmake make libgtest-dev libgmock-dev librapidcheck-dev nlohmann-json3-dev
+      libcli11-dev libfmt-dev libzstd-dev zstd python3 python3-jsonschema)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
