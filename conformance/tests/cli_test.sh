@@ -42,5 +42,7 @@ check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
 check replay-recorded 0 "$V" replay "$T/rec.jsonl"
 check record-missing-program 0 "$V" record -o "$T/none.jsonl" -- /nonexistent/program
 contains record-missing-status "exited with status 127" "$T/out"
+check bench 0 "$V" bench --events 20000 --full-events 2000
+contains bench-line "apply + incremental checks" "$T/out"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -24,5 +24,6 @@ Runner add_report(CLI::App& app);
 Runner add_convert(CLI::App& app);
 Runner add_gen(CLI::App& app);
 Runner add_record(CLI::App& app);
+Runner add_bench(CLI::App& app);
 
 }  // namespace vmref::cli

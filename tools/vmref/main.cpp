@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   reg(vmref::cli::add_convert);
   reg(vmref::cli::add_gen);
   reg(vmref::cli::add_record);
+  reg(vmref::cli::add_bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 #include "vmref/trace/codec.hpp"
 
-#include <set>
+#include <algorithm>
+#include <string_view>
 
 #include "vmref/trace/error.hpp"
 
@@ -40,9 +41,9 @@ class Fields {
   Fields(const json& j, const std::string& file, std::uint64_t line) : j_(j), file_(file), line_(line) {
     if (!j.is_object()) throw TraceError(file, line, "", "each line must be a JSON object");
   }
-  bool has(const char* k) { return j_.contains(k) && (used_.insert(k), true); }
+  bool has(const char* k) { return j_.contains(k) && (used_.push_back(k), true); }
   const json& raw(const char* k) {
-    used_.insert(k);
+    used_.push_back(k);
     return j_.at(k);
   }
   [[noreturn]] void fail(const std::string& field, const std::string& msg) const {
@@ -81,14 +82,15 @@ class Fields {
   /// Every key not read is a typo or an unsupported field.
   void done() const {
     for (auto it = j_.begin(); it != j_.end(); ++it)
-      if (!used_.count(it.key())) fail(it.key(), "unknown field for this op");
+      if (std::find(used_.begin(), used_.end(), std::string_view(it.key())) == used_.end())
+        fail(it.key(), "unknown field for this op");
   }
 
  private:
   const json& j_;
   const std::string& file_;
   std::uint64_t line_;
-  std::set<std::string> used_;
+  std::vector<std::string_view> used_;  // keys read so far (literals: no allocation)
 };
 
 FileRef file_ref(Fields& f, const json& j) {
