@@ -44,5 +44,12 @@ check record-missing-program 0 "$V" record -o "$T/none.jsonl" -- /nonexistent/pr
 contains record-missing-status "exited with status 127" "$T/out"
 check bench 0 "$V" bench --events 20000 --full-events 2000
 contains bench-line "apply + incremental checks" "$T/out"
+# Deliberately broken profiles are caught by replay on real and scenario traces.
+check variant-no-merge 1 "$V" replay --profile linux:no-merge "$SRC/traces/linux/env-exec-ls.jsonl"
+contains variant-no-merge-id "EXPECT-VSL-SPLIT" "$T/out"
+check variant-no-zero-page 1 "$V" replay --profile linux:no-zero-page "$SRC/traces/scenarios/linux/read-fault-zero-page-then-write.jsonl"
+contains variant-no-zero-page-id "EXPECT-ACCESS" "$T/out"
+check variant-no-cow-reuse 1 "$V" replay --profile linux:no-cow-reuse "$SRC/traces/scenarios/linux/fork-then-write-in-child.jsonl"
+check variant-unknown 2 "$V" replay --profile linux:nonsense "$SRC/traces/linux/env-exec-ls.jsonl"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -240,3 +240,13 @@ TEST(Profiles, SeedProfilesAreNamedButRefused) {
   EXPECT_THROW(profile_by_name("zephyr"), std::invalid_argument);
   EXPECT_THROW(profile_by_name("nope"), std::invalid_argument);
 }
+
+TEST(Mprotect, RangeInsideOneVsegSplitsItThreeWays) {
+  Model m = linux_model();
+  apply_clean(m, R"({"op":"as_create","as":1})");
+  apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x4000","prot":"---","flags":["private","anonymous","fixed"]})");
+  apply_clean(m, R"({"op":"mprotect","as":1,"addr":"0x10001000","len":"0x2000","prot":"rw-"})");
+  ASSERT_EQ(m.space(1)->vsl.size(), 3u);
+  EXPECT_EQ(m.space(1)->vsl.find(0x10003000)->prot.str(), "---");
+  EXPECT_EQ(m.space(1)->vsl.find(0x10001000)->end, 0x10003000u);
+}

@@ -19,9 +19,9 @@ void check_gpt_1(const CheckScope& sc, std::vector<Violation>& out) {
 void check_gpt_2(const CheckScope& sc, std::vector<Violation>& out) {
   sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
     const Vseg* v = sc.m.space(as)->vsl.find(vpn << sc.m.page_shift());
-    if (v && !p.prot.subset_of(v->prot))
+    if (v && !p.prot.subset_of(sc.m.profile().grantable(v->prot)))
       out.push_back({"INV-GPT-2", where(sc.m, as, vpn) + ": PTE grants " + p.prot.str() +
-                                      " but its vseg only " + v->prot.str()});
+                                      " but its vseg only " + sc.m.profile().grantable(v->prot).str()});
   });
 }
 

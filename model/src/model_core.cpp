@@ -48,6 +48,10 @@ Outcome Model::apply(const Event& e) {
     case Op::unpin: return unpin(e);
     case Op::observe: return {};
     case Op::stack_expand: return stack_expand(e);
+    case Op::mremap: return mremap(e);
+    case Op::madvise: return madvise(e);
+    case Op::mlock:
+    case Op::munlock: return mlock(e);
     case Op::vseg_insert: return vseg_insert(e);
     case Op::vseg_remove: return vseg_remove(e);
     case Op::pte_set: return pte_set(e);
@@ -213,7 +217,7 @@ ObjectId Model::new_shmem() {
 }
 
 Prot Model::effective_rights(const Vseg& v, FrameId f, bool cow) const {
-  Prot p = v.prot;
+  Prot p = profile_.grantable(v.prot);
   if (!v.shared && (cow || f == kZeroFrame || frames_[f].cached)) p.w = false;
   return p;
 }

@@ -7,7 +7,7 @@ namespace vmref::model {
 namespace {
 bool permits(Prot p, AccessKind k) {
   switch (k) {
-    case AccessKind::read: return p.r;
+    case AccessKind::read: return p.r;  // callers pass Profile::grantable(prot)
     case AccessKind::write: return p.w;
     case AccessKind::exec: return p.x;
   }
@@ -32,7 +32,7 @@ bool Model::try_expand_stack(AddressSpace& s, Va va) {
   // Linux expand_stack: the vseg above must grow down, stay within the stack limit,
   // and keep the guard gap above the vseg below (profiles.md §1.6).
   const Vseg* above = s.vsl.next_from(va);
-  if (!above || !above->flags.growsdown) return false;
+  if (!above || !above->flags.has(VmFlag::growsdown)) return false;
   Va new_start = va & ~(page_size_ - 1);
   if (((above->end - new_start) >> page_shift_) > profile_.stack_max) return false;
   std::uint64_t gap = profile_.stack_guard_gap * page_size_;
@@ -63,7 +63,7 @@ Model::FaultResult Model::demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, Access
       if (!f) return {AccessResult::ok, Err::enomem};
       pte.frame = *f;
     }
-    if (!v.anon_id && pte.frame != kZeroFrame) v.anon_id = fresh_anon_id();
+    if (pte.frame != kZeroFrame) prepare_anon(s, v);
   } else {
     std::uint64_t index = v.pgoff + (vpn - (v.start >> page_shift_));
     auto cf = cached_frame(v.object, index);
@@ -77,11 +77,12 @@ Model::FaultResult Model::demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, Access
       if (!f) return {AccessResult::ok, Err::enomem};
       frames_[*f].version = frames_[*cf].version;
       pte.frame = *f;
-      if (!v.anon_id) v.anon_id = fresh_anon_id();
+      prepare_anon(s, v);
     }
   }
   pte.prot = effective_rights(v, pte.frame, pte.cow);
   install_pte(s, vpn, pte);
+  if (v.object != kNoObject && !write) fault_around(s, v, vpn);
   return {AccessResult::ok, Err::ok, pte.frame};
 }
 
@@ -99,7 +100,7 @@ Model::FaultResult Model::cow_break(AddressSpace& s, Vseg& v, Vpn vpn) {
   auto f = frames_.alloc(old == kZeroFrame ? Content::zero : of.content);
   if (!f) return {AccessResult::ok, Err::enomem};
   frames_[*f].version = frames_[old].version;
-  if (!v.anon_id) v.anon_id = fresh_anon_id();
+  prepare_anon(s, v);
   remove_pte(s, vpn);
   shootdown(s.asid, vpn, 1);  // the old translation must go before the new one is used
   put_frame(old);
@@ -114,7 +115,7 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   Vseg* v = s.vsl.find(va);
   if (!v && try_expand_stack(s, va)) v = s.vsl.find(va);
   if (!v) return {AccessResult::segv_maperr};
-  if (!permits(v->prot, kind)) return {AccessResult::segv_accerr};
+  if (!permits(profile_.grantable(v->prot), kind)) return {AccessResult::segv_accerr};
   Vpn vpn = va >> page_shift_;
   FaultResult r;
   auto it = s.gpt.find(vpn);
@@ -142,6 +143,52 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   (void)cpu;  // the CPU runs `s`, so it may now cache p: covered by CpuTlb::loaded
   delta_.ranges.push_back({s.asid, vpn, 1});
   return r;
+}
+
+void Model::prepare_anon(AddressSpace& s, Vseg& v) {
+  if (v.anon_id) return;
+  // Linux find_mergeable_anon_vma: reuse the owner of an adjacent vseg that differs
+  // at most in R/W/X, continues v's offsets, and whose owner is not shared by fork.
+  auto reusable = [&](const Vseg& lo, const Vseg& hi, const Vseg& owner) -> Tri {
+    if (lo.end != hi.start || lo.object != hi.object || lo.shared != hi.shared) return Tri::no;
+    if (!(lo.flags == hi.flags) || lo.pgoff + (lo.bytes() >> page_shift_) != hi.pgoff) return Tri::no;
+    if (owner.anon_id == 0) return owner.anon_known ? Tri::no : Tri::unknown;
+    return forked_anon_ids_.count(owner.anon_id) ? Tri::no : Tri::yes;
+  };
+  const Vseg* next = s.vsl.starting_at(v.end);
+  const Vseg* prev = s.vsl.ending_at(v.start);
+  Tri from_next = next ? reusable(v, *next, *next) : Tri::no;
+  Tri from_prev = prev ? reusable(*prev, v, *prev) : Tri::no;
+  if (from_next == Tri::yes || (from_next == Tri::no && from_prev == Tri::yes)) {
+    const Vseg& owner = from_next == Tri::yes ? *next : *prev;
+    v.anon_id = owner.anon_id;
+    v.anon_known = owner.anon_known;
+    return;
+  }
+  v.anon_id = fresh_anon_id();
+  // If a neighbour might have had a reusable owner we cannot see, neither do we know ours.
+  v.anon_known = from_next != Tri::unknown && from_prev != Tri::unknown;
+}
+
+void Model::fault_around(AddressSpace& s, Vseg& v, Vpn vpn) {
+  std::uint64_t n = profile_.fault_around_pages;
+  if (n <= 1) return;
+  // The aligned block of n pages around vpn, clipped to the vseg and to its 2 MiB
+  // page-table page (Linux do_fault_around); only pages already cached are mapped.
+  Vpn lo = std::max({vpn & ~(n - 1), v.start >> page_shift_, vpn & ~Vpn{511}});
+  Vpn hi = std::min({(vpn & ~(n - 1)) + n, v.end >> page_shift_, (vpn & ~Vpn{511}) + 512});
+  const Object& o = objects_[v.object];
+  for (Vpn p = lo; p < hi; ++p) {
+    if (p == vpn || s.gpt.count(p)) continue;
+    auto c = o.cache.find(v.pgoff + (p - (v.start >> page_shift_)));
+    if (c == o.cache.end()) continue;
+    Pte pte;
+    pte.frame = c->second;
+    pte.cow = !v.shared;
+    pte.prot = effective_rights(v, pte.frame, pte.cow);
+    get_frame(pte.frame);
+    install_pte(s, p, pte);
+  }
 }
 
 // §2.9

@@ -16,12 +16,19 @@ Outcome Model::fork(const Event& e) {
   child.va_lists = parent.va_lists;
   bool protected_any = false;
   for (auto& [start, pv] : parent.vsl.map()) {
+    if (pv.flags.has(VmFlag::dontcopy)) continue;  // MADV_DONTFORK
     Vseg cv = pv;
-    cv.anon_id = pv.anon_id ? fresh_anon_id() : 0;  // Linux anon_vma_fork
+    bool wipe = pv.flags.has(VmFlag::wipeonfork);  // the child starts with fresh zero pages
+    cv.anon_id = 0;
+    if (pv.anon_id && !wipe) {  // Linux anon_vma_fork: a new owner, chained to the parent's
+      cv.anon_id = fresh_anon_id();
+      forked_anon_ids_.insert(cv.anon_id);
+    }
+    cv.anon_known = pv.anon_known || wipe;
     child.vsl.insert(cv);
     // Linux copies PTEs only of vsegs holding anonymous pages (vma_needs_copy); the
     // child refaults the rest from the backing object (profiles.md §1.5).
-    if (!pv.anon_id && !profile_.fork_copies_untouched) continue;
+    if (wipe || (!pv.anon_id && pv.anon_known && !profile_.fork_copies_untouched)) continue;
     Vpn first = pv.start >> page_shift_, last = pv.end >> page_shift_;
     for (auto it = parent.gpt.lower_bound(first); it != parent.gpt.end() && it->first < last; ++it) {
       Pte& pp = it->second;

@@ -1,5 +1,5 @@
-// Address-space lifetime and VSL operations: as_create/destroy, mmap, munmap, mprotect,
-// brk (spec/vmm.md §2.1-§2.7), with the profile's merge and placement rules.
+// Address-space lifetime and VSL operations: as_create/destroy, mmap, munmap, brk
+// (spec/vmm.md §2.1-§2.7), the profile's merge rule and placement policy.
 #include <algorithm>
 
 #include "vmref/model/model.hpp"
@@ -8,12 +8,12 @@ namespace vmref::model {
 
 namespace {
 bool aligned(Va v, std::uint64_t page) { return (v & (page - 1)) == 0; }
-/// Rounds len up to whole pages; 0 on overflow.
-std::uint64_t page_round(std::uint64_t len, std::uint64_t page) {
-  if (len > UINT64_MAX - (page - 1)) return 0;
-  return (len + page - 1) & ~(page - 1);
-}
 }  // namespace
+
+std::uint64_t Model::page_round(std::uint64_t len) const {
+  if (len > UINT64_MAX - (page_size_ - 1)) return 0;
+  return (len + page_size_ - 1) & ~(page_size_ - 1);
+}
 
 // §2.1
 Outcome Model::as_create(const Event& e) {
@@ -43,67 +43,108 @@ Outcome Model::as_destroy(const Event& e) {
   return {};
 }
 
+Va Model::start_gap(const Vseg& v) const {
+  std::uint64_t gap = v.flags.has(VmFlag::growsdown) ? profile_.stack_guard_gap * page_size_ : 0;
+  return v.start > gap ? v.start - gap : 0;
+}
+
 bool Model::gap_free(const AddressSpace& s, Va start, std::uint64_t len) const {
   if (start < profile_.mmap_min_addr || len > profile_.task_size || start > profile_.task_size - len)
     return false;
   if (s.vsl.any_overlap(start, start + len)) return false;
   // Keep the stack guard gap below a growsdown vseg (Linux vm_start_gap).
   const Vseg* next = s.vsl.next_from(start + len);
-  if (next && next->flags.growsdown) {
-    std::uint64_t gap = profile_.stack_guard_gap * page_size_;
-    if (next->start < gap || start + len > next->start - gap) return false;
-  }
-  return true;
+  return !next || start + len <= start_gap(*next);
 }
 
-std::optional<Va> Model::find_gap(const AddressSpace& s, std::uint64_t len,
-                                  std::optional<Va> hint) const {
+std::optional<Va> Model::find_gap(const AddressSpace& s, std::uint64_t len, std::optional<Va> hint) const {
   if (hint && aligned(*hint, page_size_) && gap_free(s, *hint, len)) return hint;
   // Top-down first fit below mmap_base (Linux arch_get_unmapped_area_topdown).
   std::vector<const Vseg*> segs;
   for (const auto& [start, v] : s.vsl.map()) segs.push_back(&v);
   Va low = std::max<Va>(profile_.mmap_min_addr, page_size_);
   for (std::size_t i = segs.size() + 1; i-- > 0;) {
-    Va lo = i > 0 ? segs[i - 1]->end : low;
-    Va hi = profile_.mmap_base;
-    if (i < segs.size()) {
-      Va st = segs[i]->start;
-      std::uint64_t gap = segs[i]->flags.growsdown ? profile_.stack_guard_gap * page_size_ : 0;
-      hi = std::min(hi, st > gap ? st - gap : 0);
-    }
-    lo = std::max(lo, low);
+    Va lo = std::max(i > 0 ? segs[i - 1]->end : low, low);
+    Va hi = i < segs.size() ? std::min(profile_.mmap_base, start_gap(*segs[i])) : profile_.mmap_base;
     if (hi > lo && hi - lo >= len) return (hi - len) & ~(page_size_ - 1);
   }
   return std::nullopt;
 }
 
-bool Model::mergeable(const Vseg& lo, const Vseg& hi) const {
-  if (!profile_.merge_vsegs || lo.end != hi.start) return false;
+Tri Model::anon_compatible(const Vseg& a, const Vseg& b) const {
+  // Linux is_mergeable_anon_vma: either has none, or both share one.
+  if ((a.anon_id == 0 && a.anon_known) || (b.anon_id == 0 && b.anon_known)) return Tri::yes;
+  if (a.anon_id != 0 && a.anon_id == b.anon_id) return Tri::yes;
+  if (a.anon_known && b.anon_known) return Tri::no;
+  return Tri::unknown;  // hidden kernel state: owners from a snapshot
+}
+
+Tri Model::mergeable(const Vseg& lo, const Vseg& hi) const {
+  if (!profile_.merge_vsegs || lo.end != hi.start) return Tri::no;
   auto anon_like = [](Kind k) { return k == Kind::anon || k == Kind::heap || k == Kind::stack; };
   bool same_kind = lo.kind == hi.kind || (anon_like(lo.kind) && anon_like(hi.kind));
-  if (!same_kind || lo.kind == Kind::special || hi.kind == Kind::special) return false;
-  if (!(lo.prot == hi.prot) || lo.shared != hi.shared || lo.object != hi.object) return false;
-  if (!(lo.flags == hi.flags) || lo.name != hi.name) return false;
+  if (!same_kind || lo.kind == Kind::special || hi.kind == Kind::special) return Tri::no;
+  if (!(lo.prot == hi.prot) || lo.shared != hi.shared || lo.object != hi.object) return Tri::no;
+  if (!(lo.flags == hi.flags) || lo.name != hi.name) return Tri::no;
   // Offsets must continue (Linux vm_pgoff; anonymous vsegs use their creation VPN).
-  if (lo.pgoff + (lo.bytes() >> page_shift_) != hi.pgoff) return false;
-  return lo.anon_id == 0 || hi.anon_id == 0 || lo.anon_id == hi.anon_id;
+  if (lo.pgoff + (lo.bytes() >> page_shift_) != hi.pgoff) return Tri::no;
+  return anon_compatible(lo, hi);
+}
+
+void Model::join(AddressSpace& s, Vseg& lo, const Vseg& hi) {
+  if (lo.anon_id == 0 && hi.anon_id != 0) lo.anon_id = hi.anon_id;
+  lo.anon_known = lo.anon_known && hi.anon_known;
+  lo.end = hi.end;
+  s.undetermined.erase(hi.start);
+  s.vsl.erase(hi.start);
 }
 
 void Model::merge_around(AddressSpace& s, Va start) {
   Vseg* v = s.vsl.starting_at(start);
   if (!v) return;
-  if (Vseg* prev = s.vsl.ending_at(v->start); prev && mergeable(*prev, *v)) {
-    prev->end = v->end;
-    if (!prev->anon_id) prev->anon_id = v->anon_id;
-    s.vsl.erase(v->start);
-    v = prev;
+  // First with the vseg below, then the result with the vseg above (Linux vma_merge).
+  if (Vseg* prev = s.vsl.ending_at(v->start)) {
+    Tri t = mergeable(*prev, *v);
+    if (t == Tri::yes) {
+      join(s, *prev, *v);
+      v = prev;
+    } else if (t == Tri::unknown) {
+      s.undetermined.insert(v->start);
+    }
   }
-  if (Vseg* next = s.vsl.starting_at(v->end); next && mergeable(*v, *next)) {
-    v->end = next->end;
-    if (!v->anon_id) v->anon_id = next->anon_id;
-    s.vsl.erase(next->start);
+  if (Vseg* next = s.vsl.starting_at(v->end)) {
+    Tri t = mergeable(*v, *next);
+    if (t == Tri::yes) join(s, *v, *next);
+    else if (t == Tri::unknown) s.undetermined.insert(next->start);
   }
   delta_.spaces.push_back(s.asid);
+}
+
+std::vector<Model::Resolution> Model::resolve_undetermined(Asid as, const std::function<bool(Va)>& kernel_split_at) {
+  std::vector<Resolution> out;
+  auto it = spaces_.find(as);
+  if (it == spaces_.end()) return out;
+  AddressSpace& s = it->second;
+  for (Va b : std::vector<Va>(s.undetermined.begin(), s.undetermined.end())) {
+    Vseg* hi = s.vsl.starting_at(b);
+    Vseg* lo = hi ? s.vsl.ending_at(b) : nullptr;
+    s.undetermined.erase(b);
+    if (!lo || mergeable(*lo, *hi) != Tri::unknown) continue;  // no longer in question
+    bool merged = !kernel_split_at(b);
+    out.push_back({b, merged});
+    if (merged) {  // the kernel's owners were compatible: they are one from now on
+      std::uint64_t id = lo->anon_id ? lo->anon_id : hi->anon_id;
+      lo->anon_id = hi->anon_id = id;
+      lo->anon_known = hi->anon_known = true;
+      join(s, *lo, *hi);
+    } else {  // incompatible: two distinct known owners
+      if (!lo->anon_id) lo->anon_id = fresh_anon_id();
+      hi->anon_id = fresh_anon_id();
+      lo->anon_known = hi->anon_known = true;
+    }
+  }
+  delta_.spaces.push_back(as);
+  return out;
 }
 
 void Model::populate(AddressSpace& s, Va start, Va end) {
@@ -115,10 +156,35 @@ void Model::populate(AddressSpace& s, Va start, Va end) {
   }
 }
 
+Vseg Model::new_vseg(const Event& e, Va start, std::uint64_t len) {
+  Vseg v;
+  v.start = start;
+  v.end = start + len;
+  v.prot = e.prot;
+  v.shared = e.shared;
+  v.flags.set(VmFlag::growsdown, e.vm_flags.has(VmFlag::growsdown));
+  v.flags.set(VmFlag::locked, e.vm_flags.has(VmFlag::locked));
+  v.flags.set(VmFlag::noreserve, e.vm_flags.has(VmFlag::noreserve));
+  if (e.map_stack && profile_.map_stack_nohugepage) v.flags.set(VmFlag::nohugepage);
+  // Linux accountable_mapping: private writable without MAP_NORESERVE.
+  v.flags.set(VmFlag::account, !e.shared && e.prot.w && !e.vm_flags.has(VmFlag::noreserve));
+  if (e.anonymous) {
+    v.kind = e.vm_flags.has(VmFlag::growsdown) ? Kind::stack : Kind::anon;
+    v.object = e.shared ? new_shmem() : kNoObject;
+    v.pgoff = e.shared ? 0 : start >> page_shift_;
+  } else {
+    v.kind = Kind::file;
+    v.object = object_for(*e.file);
+    v.pgoff = e.offset >> page_shift_;
+    v.flags.maywrite = !e.shared || e.file->fd_writable;
+  }
+  return v;
+}
+
 // §2.4
 Outcome Model::mmap(const Event& e) {
   AddressSpace& s = space_of(e, e.as);
-  std::uint64_t len = page_round(e.len, page_size_);
+  std::uint64_t len = page_round(e.len);
   if (e.len == 0 || !aligned(e.offset, page_size_)) return {Err::einval};
   if (len == 0) return {Err::enomem};
   if (!e.anonymous && !e.file) throw ModelError("file", "a file mapping needs a \"file\" object");
@@ -134,94 +200,27 @@ Outcome Model::mmap(const Event& e) {
     unmap_range(s, start, start + len, TlbMode::sync);
   } else {
     // A recorded kernel's choice (expect.ret) is taken when it is a legal placement.
-    std::optional<Va> want = e.chosen ? e.chosen : (e.addr ? std::optional<Va>(e.addr & ~(page_size_ - 1)) : std::nullopt);
+    std::optional<Va> want = e.chosen;
+    if (!want && e.addr) want = e.addr & ~(page_size_ - 1);
     auto gap = find_gap(s, len, want);
     if (!gap) return {Err::enomem};
     start = *gap;
   }
-  Vseg v;
-  v.start = start;
-  v.end = start + len;
-  v.prot = e.prot;
-  v.shared = e.shared;
-  v.flags.growsdown = e.growsdown;
-  v.flags.locked = e.locked;
-  v.flags.noreserve = e.noreserve;
-  v.flags.account = !e.shared && e.prot.w && !e.noreserve;  // Linux accountable_mapping
-  if (e.anonymous) {
-    v.kind = e.growsdown ? Kind::stack : Kind::anon;
-    v.object = e.shared ? new_shmem() : kNoObject;
-    v.pgoff = e.shared ? 0 : start >> page_shift_;
-  } else {
-    v.kind = Kind::file;
-    v.object = object_for(*e.file);
-    v.pgoff = e.offset >> page_shift_;
-    v.flags.maywrite = !e.shared || e.file->fd_writable;
-  }
-  s.vsl.insert(v);
+  s.vsl.insert(new_vseg(e, start, len));
   delta_.ranges.push_back({s.asid, start >> page_shift_, len >> page_shift_});
   merge_around(s, start);
-  if (e.populate || e.locked) populate(s, start, start + len);
+  if (e.populate || e.vm_flags.has(VmFlag::locked)) populate(s, start, start + len);
   return {Err::ok, start};
 }
 
 // §2.5
 Outcome Model::munmap(const Event& e) {
   AddressSpace& s = space_of(e, e.as);
-  std::uint64_t len = page_round(e.len, page_size_);
+  std::uint64_t len = page_round(e.len);
   if (!aligned(e.addr, page_size_) || e.len == 0 || len == 0) return {Err::einval};
   if (len > profile_.task_size || e.addr > profile_.task_size - len) return {Err::einval};
   unmap_range(s, e.addr, e.addr + len, e.tlb);
   return {};
-}
-
-// §2.6
-Outcome Model::mprotect(const Event& e) {
-  AddressSpace& s = space_of(e, e.as);
-  if (!aligned(e.addr, page_size_)) return {Err::einval};
-  std::uint64_t len = page_round(e.len, page_size_);
-  if (e.len == 0) return {};
-  if (len == 0 || e.addr + len < e.addr) return {Err::enomem};
-  Va end = e.addr + len;
-  // Linux applies vseg by vseg and stops at the first hole or refusal, keeping the
-  // changes made so far (do_mprotect_pkey); the model does the same.
-  Va cur = e.addr;
-  const Vseg* first = s.vsl.find(cur);
-  if (!first) return {Err::enomem};
-  s.vsl.split_at(e.addr, page_size_);
-  s.vsl.split_at(end, page_size_);
-  std::vector<Va> changed;
-  Err err = Err::ok;
-  while (cur < end) {
-    Vseg* v = s.vsl.find(cur);
-    if (!v) { err = Err::enomem; break; }
-    if (e.prot.w && v->shared && !v->flags.maywrite) { err = Err::eacces; break; }
-    bool reduced = false;
-    v->prot = e.prot;
-    if (e.prot.w && !v->shared && !v->flags.noreserve) v->flags.account = true;
-    Vpn first_vpn = v->start >> page_shift_, last_vpn = v->end >> page_shift_;
-    for (auto it = s.gpt.lower_bound(first_vpn); it != s.gpt.end() && it->first < last_vpn; ++it) {
-      Pte& p = it->second;
-      // A frame other mappings (or the page cache) also reach must stay COW; pins do
-      // not make a frame shared here (they matter only when COW is broken).
-      const Frame& fr = frames_[p.frame];
-      if (!v->shared && (p.frame == kZeroFrame || fr.cached || fr.mapcount() > 1)) p.cow = true;
-      Pte before = p;
-      p.prot = effective_rights(*v, p.frame, p.cow);
-      if (!before.prot.subset_of(p.prot)) {
-        reduced = true;
-        note_superseded(s.asid, it->first, before);
-      }
-    }
-    if (reduced) shootdown(s.asid, first_vpn, last_vpn - first_vpn);
-    delta_.ranges.push_back({s.asid, first_vpn, last_vpn - first_vpn});
-    changed.push_back(v->start);
-    cur = v->end;
-  }
-  for (Va st : changed) merge_around(s, st);
-  // Merging may have swallowed later starts; merge_around ignores vanished ones.
-  delta_.spaces.push_back(s.asid);
-  return {err};
 }
 
 // §2.7 (Linux brk(2): returns the new break, or the old one on failure)
@@ -230,7 +229,7 @@ Outcome Model::brk(const Event& e) {
   if (!s.has_brk) throw ModelError("as", "heap start unknown: give \"brk\" in as_create");
   Va req = e.addr;
   if (req < s.brk_start) return {Err::ok, s.brk};
-  Va newbrk = page_round(req, page_size_), oldbrk = page_round(s.brk, page_size_);
+  Va newbrk = page_round(req), oldbrk = page_round(s.brk);
   if (newbrk == oldbrk) {
     s.brk = req;
     return {Err::ok, s.brk};
@@ -243,18 +242,15 @@ Outcome Model::brk(const Event& e) {
   // Grow: the new end plus one page must stay below the next vseg's start gap
   // (Linux brk(2): newbrk + PAGE_SIZE > vm_start_gap(next) fails).
   if (s.vsl.find(oldbrk)) return {Err::ok, s.brk};
-  if (const Vseg* next = s.vsl.next_from(oldbrk)) {
-    std::uint64_t gap = next->flags.growsdown ? profile_.stack_guard_gap * page_size_ : 0;
-    Va limit = next->start > gap ? next->start - gap : 0;
-    if (newbrk + page_size_ > limit) return {Err::ok, s.brk};
-  }
+  if (const Vseg* next = s.vsl.next_from(oldbrk); next && newbrk + page_size_ > start_gap(*next))
+    return {Err::ok, s.brk};
   Vseg v;
   v.start = oldbrk;
   v.end = newbrk;
   v.prot = {true, true, false};
   v.kind = Kind::heap;
   v.pgoff = oldbrk >> page_shift_;
-  v.flags.account = true;
+  v.flags.set(VmFlag::account);
   s.vsl.insert(v);
   delta_.ranges.push_back({s.asid, v.start >> page_shift_, (newbrk - oldbrk) >> page_shift_});
   merge_around(s, oldbrk);

@@ -25,10 +25,7 @@ Outcome Model::vseg_insert(const Event& e) {
   v.kind = e.vkind;
   v.shared = e.shared;
   v.name = e.name;
-  v.flags.growsdown = e.growsdown;
-  v.flags.locked = e.locked;
-  v.flags.account = e.account;
-  v.flags.noreserve = e.noreserve;
+  v.flags.bits = e.vm_flags.bits;
   if (e.file) {
     v.object = object_for(*e.file);
     v.pgoff = e.offset >> page_shift_;
@@ -37,7 +34,9 @@ Outcome Model::vseg_insert(const Event& e) {
     v.object = e.shared ? new_shmem() : kNoObject;
     v.pgoff = e.shared ? 0 : e.addr >> page_shift_;
   }
-  if (e.anon_vma) v.anon_id = fresh_anon_id();
+  // A snapshot shows that an owner exists, never which other vsegs share it.
+  if (e.anon_vma.value_or(false)) v.anon_id = fresh_anon_id();
+  v.anon_known = e.anon_vma.has_value() && !*e.anon_vma;
   s.vsl.insert(v);
   delta_.spaces.push_back(s.asid);
   delta_.ranges.push_back({s.asid, v.start >> page_shift_, (v.end - v.start) >> page_shift_});

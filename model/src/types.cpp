@@ -27,15 +27,27 @@ std::optional<E> lookup(const std::array<const char*, N>& names, const std::stri
   return std::nullopt;
 }
 constexpr std::array<const char*, 8> kKinds{"anon", "file", "stack", "heap", "code", "data", "kernel", "special"};
-constexpr std::array<const char*, 8> kErrs{"ok", "EINVAL", "ENOMEM", "EEXIST", "EACCES", "EPERM", "EBUSY", "EFAULT"};
+constexpr std::array<const char*, 9> kErrs{"ok", "EINVAL", "ENOMEM", "EEXIST", "EACCES", "EPERM", "EBUSY", "EFAULT", "EBADF"};
 constexpr std::array<const char*, 3> kAccess{"ok", "segv_maperr", "segv_accerr"};
 constexpr std::array<const char*, 3> kAccessKinds{"read", "write", "exec"};
-constexpr std::array<const char*, 25> kOps{
+constexpr std::array<const char*, 29> kOps{
     "as_create", "as_destroy", "switch", "mmap", "munmap", "mprotect", "brk", "fork",
     "exec_reset", "access", "tlb_flush", "pin", "unpin", "observe", "stack_expand",
+    "mremap", "madvise", "mlock", "munlock",
     "vseg_insert", "vseg_remove", "pte_set", "pte_clear", "frame_alloc", "frame_get",
     "frame_put", "frame_free", "va_release", "va_reuse"};
+constexpr std::array<const char*, 14> kAdvice{
+    "normal", "random", "sequential", "willneed", "dontneed", "free", "dontfork", "dofork",
+    "hugepage", "nohugepage", "dontdump", "dodump", "wipeonfork", "keeponfork"};
+constexpr std::array<const char*, 13> kVmFlags{
+    "locked", "growsdown", "account", "noreserve", "dontcopy", "wipeonfork", "seq_read",
+    "rand_read", "dontdump", "hugepage", "nohugepage", "mergeable", "guard"};
 }  // namespace
+
+const char* to_string(Advice a) { return kAdvice[static_cast<std::size_t>(a)]; }
+std::optional<Advice> parse_advice(const std::string& s) { return lookup<Advice>(kAdvice, s); }
+const char* to_string(VmFlag f) { return kVmFlags[static_cast<std::size_t>(f)]; }
+std::optional<VmFlag> parse_vm_flag(const std::string& s) { return lookup<VmFlag>(kVmFlags, s); }
 
 const char* to_string(Kind k) { return kKinds[static_cast<std::size_t>(k)]; }
 std::optional<Kind> parse_kind(const std::string& s) { return lookup<Kind>(kKinds, s); }

@@ -1,6 +1,7 @@
 #include "recorder.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,7 +13,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -25,6 +29,7 @@ namespace vmref::record {
 namespace {
 
 using trace::hex;
+using model::Asid;
 
 std::string errno_name(long e) {
   switch (e) {
@@ -35,11 +40,45 @@ std::string errno_name(long e) {
     case EPERM: return "EPERM";
     case EBUSY: return "EBUSY";
     case EFAULT: return "EFAULT";
+    case EBADF: return "EBADF";
   }
   return "E" + std::to_string(e);  // not representable: replay reports it as bad input
 }
 
 model::Prot prot_of(unsigned long p) { return {(p & 1) != 0, (p & 2) != 0, (p & 4) != 0}; }
+
+/// MADV_* number -> the model's advice (Linux include/uapi/asm-generic/mman-common.h).
+std::optional<model::Advice> advice_of(unsigned long a) {
+  using model::Advice;
+  switch (a) {
+    case 0: return Advice::normal;
+    case 1: return Advice::random;
+    case 2: return Advice::sequential;
+    case 3: return Advice::willneed;
+    case 4: return Advice::dontneed;
+    case 8: return Advice::free;
+    case 10: return Advice::dontfork;
+    case 11: return Advice::dofork;
+    case 14: return Advice::hugepage;
+    case 15: return Advice::nohugepage;
+    case 16: return Advice::dontdump;
+    case 17: return Advice::dodump;
+    case 18: return Advice::wipeonfork;
+    case 19: return Advice::keeponfork;
+  }
+  return std::nullopt;
+}
+
+/// smaps VmFlags mnemonic -> vseg flag (Linux fs/proc/task_mmu.c show_smap_vma_flags).
+std::optional<model::VmFlag> vm_flag_of(const std::string& m) {
+  using model::VmFlag;
+  static const std::map<std::string, VmFlag> k{
+      {"lo", VmFlag::locked},    {"gd", VmFlag::growsdown}, {"ac", VmFlag::account},   {"nr", VmFlag::noreserve},
+      {"dc", VmFlag::dontcopy},  {"wf", VmFlag::wipeonfork}, {"sr", VmFlag::seq_read}, {"rr", VmFlag::rand_read},
+      {"dd", VmFlag::dontdump},  {"hg", VmFlag::hugepage},  {"nh", VmFlag::nohugepage}, {"mg", VmFlag::mergeable}};
+  auto it = k.find(m);
+  return it == k.end() ? std::nullopt : std::optional(it->second);
+}
 
 /// Identity and access mode of fd in the tracee, read before the syscall runs.
 std::optional<model::FileRef> file_of(int pid, long fd) {
@@ -66,6 +105,7 @@ std::uint64_t start_brk(int pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto close = s.rfind(')');  // comm may hold spaces; fields restart after ')'
+  if (close == std::string::npos) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/stat");
   std::istringstream in(s.substr(close + 2));
   std::string tok;
   for (int field = 3; in >> tok; ++field)
@@ -73,18 +113,48 @@ std::uint64_t start_brk(int pid) {
   throw std::runtime_error("cannot read start_brk from /proc/PID/stat");
 }
 
+/// Syscalls that change an address space or the set of address spaces: they run one at
+/// a time so that every snapshot matches the events before it.
+bool serialized(long nr) {
+  switch (nr) {
+    case SYS_mmap: case SYS_munmap: case SYS_mprotect: case SYS_pkey_mprotect: case SYS_mremap:
+    case SYS_brk: case SYS_madvise: case SYS_mlock: case SYS_mlock2: case SYS_munlock:
+    case SYS_mlockall: case SYS_munlockall: case SYS_shmat: case SYS_shmdt: case SYS_remap_file_pages:
+    case SYS_clone: case SYS_clone3: case SYS_fork: case SYS_vfork: case SYS_execve: case SYS_execveat:
+      return true;
+  }
+  return false;
+}
+
+struct Task {
+  Asid as = 0;
+  bool own_process = true;  ///< not a thread: shares an address space only until exec (vfork)
+  long nr = -1;
+  unsigned long args[6] = {};
+  std::optional<model::FileRef> file;
+};
+
+struct Space {
+  int tasks = 0;
+  pid_t reader = 0;          ///< a live task whose /proc files show this address space
+  std::uint64_t stack_start = 0;
+};
+
 class Session {
  public:
-  Session(const RecordOptions& o) : opt_(o), w_(o.out, trace::wants_zstd(o.out)) {}
+  explicit Session(const RecordOptions& o) : opt_(o), w_(o.out, trace::wants_zstd(o.out)) {}
 
   RecordStats run() {
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid_ == 0) child();
+    root_ = fork();
+    if (root_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (root_ == 0) child();
     int status;
-    waitpid(pid_, &status, 0);  // the child's SIGSTOP
-    ptrace(PTRACE_SETOPTIONS, pid_, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC);
-    ptrace(PTRACE_SYSCALL, pid_, 0, 0);
+    waitpid(root_, &status, 0);  // the child's SIGSTOP
+    ptrace(PTRACE_SETOPTIONS, root_, 0,
+           PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
+               PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE);
+    tasks_[root_] = Task{};
+    ptrace(PTRACE_SYSCALL, root_, 0, 0);
     loop();
     w_.close();
     return stats_;
@@ -102,15 +172,15 @@ class Session {
     _exit(127);
   }
 
+  // ---- trace output ----
   void emit(const model::Event& e) {
     w_.write(trace::event_to_json(e).dump());
     ++stats_.events;
   }
-
-  model::Event event(model::Op op) const {
+  static model::Event event(model::Op op, Asid as) {
     model::Event e;
     e.op = op;
-    e.as = static_cast<model::Asid>(pid_);
+    e.as = as;
     return e;
   }
 
@@ -122,24 +192,26 @@ class Session {
     h.arch = "x86_64";
     h.cpus = 1;
     h.phys_mem = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * 4096;
-    h.provenance = {{"source", "vmref record (ptrace, /proc/PID/maps)"},
+    h.provenance = {{"source", "vmref record (ptrace, /proc/PID/maps and smaps)"},
                     {"kernel", std::string(u.release)},
                     {"command", opt_.argv},
-                    {"scope", "one process; syscall-level events; maps snapshot after each"},
+                    {"scope", "every process and thread of the program; syscall-level events; VMA snapshot after each"},
                     {"expected", {{"verdict", "clean"}}}};
     w_.write(trace::header_to_json(h).dump());
   }
 
-  /// After execve: the address space the kernel built, as vseg_insert events. A later
-  /// execve of the same process is an exec_reset followed by the new image.
-  void image_state(bool first) {
-    if (first) header();
-    model::Event c = event(first ? model::Op::as_create : model::Op::exec_reset);
-    c.addr = start_brk(pid_);
+  /// After execve: the address space the kernel built, as vseg_insert events.
+  void image_state(Asid as, bool fresh) {
+    if (!header_done_) {
+      header();
+      header_done_ = true;
+    }
+    model::Event c = event(fresh ? model::Op::as_create : model::Op::exec_reset, as);
+    c.addr = start_brk(spaces_[as].reader);
     emit(c);
-    stack_start_ = 0;
-    for (const auto& v : oracle::read_smaps(pid_)) {
-      model::Event e = event(model::Op::vseg_insert);
+    spaces_[as].stack_start = 0;
+    for (const auto& v : oracle::read_smaps(spaces_[as].reader)) {
+      model::Event e = event(model::Op::vseg_insert, as);
       e.addr = v.start;
       e.len = v.end - v.start;
       e.prot = *model::Prot::parse(v.perms.substr(0, 3));
@@ -152,141 +224,319 @@ class Session {
         e.offset = v.offset;
       }
       if (!v.path.empty() && v.path[0] == '[' && v.path != "[heap]") e.name = v.path;
-      e.growsdown = v.has("gd");
-      e.account = v.has("ac");
-      e.noreserve = v.has("nr");
-      e.locked = v.has("lo");
-      e.anon_vma = v.anonymous_kb > 0;
+      for (const auto& m : v.vm_flags)
+        if (auto f = vm_flag_of(m)) e.vm_flags.set(*f);
+      // Anonymous pages prove an owner; none leaves it unknown for private vsegs.
+      if (v.anonymous_kb > 0) e.anon_vma = true;
+      else if (e.shared) e.anon_vma = false;
       emit(e);
     }
-    snapshot();
+    dirty_.insert(as);
   }
 
-  void snapshot() {
-    auto vmas = oracle::read_maps(pid_);
-    // A stack that grew on a fault between two stops: say so before comparing.
-    for (const auto& v : vmas)
-      if (v.path == "[stack]" && stack_start_ && v.start < stack_start_) {
-        model::Event g = event(model::Op::stack_expand);
-        g.addr = v.start;
-        emit(g);
+  void snapshot(Asid as) {
+    Space& sp = spaces_[as];
+    auto vmas = oracle::read_maps(sp.reader);
+    for (const auto& v : vmas)  // a stack that grew on a fault between two snapshots
+      if (v.path == "[stack]") {
+        if (sp.stack_start && v.start < sp.stack_start) {
+          model::Event g = event(model::Op::stack_expand, as);
+          g.addr = v.start;
+          emit(g);
+        }
+        sp.stack_start = v.start;
       }
-    for (const auto& v : vmas)
-      if (v.path == "[stack]") stack_start_ = v.start;
-    model::Event o = event(model::Op::observe);
+    model::Event o = event(model::Op::observe, as);
     o.expect = {{"vsl", oracle::vsl_expectation(vmas)}};
     emit(o);
     ++stats_.snapshots;
   }
 
-  void on_entry(const __ptrace_syscall_info& si) {
-    nr_ = static_cast<long>(si.entry.nr);
-    for (int i = 0; i < 6; ++i) args_[i] = si.entry.args[i];
-    file_.reset();
-    if (nr_ == SYS_mmap && !(args_[3] & 0x20)) file_ = file_of(pid_, static_cast<long>(args_[4]));
+  void flush_snapshots() {
+    for (Asid as : dirty_)
+      if (spaces_.count(as)) snapshot(as);
+    dirty_.clear();
   }
 
-  void on_exit(const __ptrace_syscall_info& si) {
+  // ---- address spaces and tasks ----
+  void new_space(Asid as, pid_t reader) {
+    spaces_[as] = Space{1, reader, 0};
+    ++stats_.processes;
+  }
+
+  void task_gone(pid_t tid) {
+    auto it = tasks_.find(tid);
+    if (it == tasks_.end()) return;
+    Asid as = it->second.as;
+    tasks_.erase(it);
+    if (in_flight_ == tid) in_flight_ = 0;
+    std::erase(held_, tid);
+    auto sp = spaces_.find(as);
+    if (sp == spaces_.end()) return;
+    if (--sp->second.tasks > 0) {
+      if (sp->second.reader == tid)
+        for (auto& [t, task] : tasks_)
+          if (task.as == as) sp->second.reader = t;
+      return;
+    }
+    emit(event(model::Op::as_destroy, as));
+    dirty_.erase(as);
+    spaces_.erase(sp);
+  }
+
+  /// fork/vfork/clone event stop in `parent`: `kid` is the new task.
+  void on_new_task(pid_t parent, pid_t kid, int ev) {
+    Task& p = tasks_[parent];
+    unsigned long flags = 0;
+    if (ev == PTRACE_EVENT_VFORK) flags = CLONE_VM | CLONE_VFORK;
+    else if (ev == PTRACE_EVENT_CLONE) flags = p.nr == SYS_clone3 ? clone3_flags(parent, p.args[0]) : p.args[0];
+    Task t;
+    if (flags & CLONE_VM) {  // shares the parent's address space: a thread, or vfork
+      t.as = p.as;
+      t.own_process = !(flags & CLONE_THREAD);
+      ++spaces_[p.as].tasks;
+      ++stats_.threads;
+    } else {
+      t.as = static_cast<Asid>(kid);
+      model::Event f = event(model::Op::fork, p.as);
+      f.child = t.as;
+      emit(f);
+      new_space(t.as, kid);
+      dirty_.insert(t.as);
+    }
+    tasks_[kid] = t;
+    in_flight_ = 0;  // the syscall's effect is recorded; its exit stop may come much later (vfork)
+    if (early_.erase(kid)) ptrace(PTRACE_SYSCALL, kid, 0, 0);
+  }
+
+  unsigned long clone3_flags(pid_t tid, unsigned long args_ptr) {
+    errno = 0;
+    long word = ptrace(PTRACE_PEEKDATA, tid, args_ptr, 0);  // struct clone_args starts with flags
+    return errno ? 0 : static_cast<unsigned long>(word);
+  }
+
+  void on_exec(pid_t tid) {
+    unsigned long former = 0;
+    ptrace(PTRACE_GETEVENTMSG, tid, 0, &former);
+    Task t = tasks_.count(static_cast<pid_t>(former)) ? tasks_[static_cast<pid_t>(former)] : tasks_[tid];
+    tasks_.erase(static_cast<pid_t>(former));
+    in_flight_ = 0;
+    bool first = !header_done_;
+    if (first) {  // the program itself: its first image
+      t.as = static_cast<Asid>(tid);
+      new_space(t.as, tid);
+      tasks_[tid] = t;
+      image_state(t.as, true);
+      return;
+    }
+    Space& old = spaces_[t.as];
+    if (t.own_process && old.tasks > 1) {  // a vfork child leaves the shared address space
+      --old.tasks;
+      if (old.reader == tid)
+        for (auto& [x, task] : tasks_)
+          if (task.as == t.as && x != tid) old.reader = x;
+      t.as = static_cast<Asid>(tid);
+      t.own_process = true;
+      new_space(t.as, tid);
+      tasks_[tid] = t;
+      image_state(t.as, true);
+      return;
+    }
+    // execve in a process: the address space is rebuilt; other threads are gone.
+    for (auto it = tasks_.begin(); it != tasks_.end();)
+      it = (it->second.as == t.as && it->first != tid) ? tasks_.erase(it) : std::next(it);
+    old.tasks = 1;
+    old.reader = tid;
+    tasks_[tid] = t;
+    image_state(t.as, false);
+  }
+
+  // ---- syscalls ----
+  void on_entry(pid_t tid, const __ptrace_syscall_info& si) {
+    Task& t = tasks_[tid];
+    t.nr = static_cast<long>(si.entry.nr);
+    for (int i = 0; i < 6; ++i) t.args[i] = si.entry.args[i];
+    t.file.reset();
+    if (t.nr == SYS_mmap && !(t.args[3] & 0x20)) t.file = file_of(tid, static_cast<long>(t.args[4]));
+  }
+
+  /// Returns true when the event changed the task's address space.
+  bool on_exit(pid_t tid, const __ptrace_syscall_info& si) {
+    Task& t = tasks_[tid];
     long rv = static_cast<long>(si.exit.rval);
     bool err = si.exit.is_error;
     model::Event e;
-    switch (nr_) {
-      case SYS_mmap: e = mmap_event(); break;
-      case SYS_munmap: e = event(model::Op::munmap); e.addr = args_[0]; e.len = args_[1]; break;
+    const unsigned long* a = t.args;
+    switch (t.nr) {
+      case SYS_mmap: e = mmap_event(t); break;
+      case SYS_munmap: e = event(model::Op::munmap, t.as); e.addr = a[0]; e.len = a[1]; break;
       case SYS_mprotect:
-        e = event(model::Op::mprotect); e.addr = args_[0]; e.len = args_[1]; e.prot = prot_of(args_[2]);
+      case SYS_pkey_mprotect:
+        e = event(model::Op::mprotect, t.as); e.addr = a[0]; e.len = a[1]; e.prot = prot_of(a[2]);
         break;
-      case SYS_brk: e = event(model::Op::brk); e.addr = args_[0]; break;
-      case SYS_mremap: case SYS_madvise: case SYS_shmat: case SYS_shmdt: case SYS_remap_file_pages:
-      case SYS_mlock: case SYS_munlock: case SYS_mlockall: case SYS_munlockall: case SYS_pkey_mprotect:
-        if (!err) unsupported(nr_);
-        return;
-      case SYS_clone:
-        if (!err && (args_[0] & CLONE_VM)) unsupported(nr_);
-        return;
-      case SYS_clone3:
-        if (!err) unsupported(nr_);
-        return;
-      default: return;
+      case SYS_brk: e = event(model::Op::brk, t.as); e.addr = a[0]; break;
+      case SYS_mremap: {
+        e = event(model::Op::mremap, t.as);
+        e.addr = a[0]; e.len = a[1]; e.new_len = a[2];
+        e.maymove = a[3] & 1;                        // MREMAP_MAYMOVE
+        if (a[3] & 2) { e.placement = model::Placement::fixed; e.new_addr = a[4]; }  // MREMAP_FIXED
+        e.dontunmap = a[3] & 4;                      // MREMAP_DONTUNMAP
+        break;
+      }
+      case SYS_madvise: {
+        auto adv = advice_of(a[2]);
+        if (!adv) {
+          if (!err) unsupported("madvise advice " + std::to_string(a[2]));
+          return false;
+        }
+        e = event(model::Op::madvise, t.as); e.addr = a[0]; e.len = a[1]; e.advice = *adv;
+        break;
+      }
+      case SYS_mlock:
+      case SYS_mlock2:
+        if (t.nr == SYS_mlock2 && a[2] != 0 && !err) unsupported("mlock2 with MLOCK_ONFAULT");
+        e = event(model::Op::mlock, t.as); e.addr = a[0]; e.len = a[1];
+        break;
+      case SYS_munlock: e = event(model::Op::munlock, t.as); e.addr = a[0]; e.len = a[1]; break;
+      case SYS_mlockall: case SYS_munlockall: case SYS_shmat: case SYS_shmdt: case SYS_remap_file_pages:
+        if (!err) unsupported("syscall " + std::to_string(t.nr) + " (mlockall/munlockall/SysV shm/remap_file_pages)");
+        return false;
+      default: return false;
     }
     ++stats_.syscalls;
-    if (nr_ == SYS_brk) e.expect = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
+    if (t.nr == SYS_brk) e.expect = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
     else if (err) e.expect = {{"errno", errno_name(-rv)}};
-    else if (nr_ == SYS_mmap) e.expect = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
+    else if (t.nr == SYS_mmap || t.nr == SYS_mremap) e.expect = {{"ret", hex(static_cast<std::uint64_t>(rv))}};
     else e.expect = {{"errno", "ok"}};
     emit(e);
-    snapshot();
+    return true;
   }
 
-  model::Event mmap_event() {
-    model::Event e = event(model::Op::mmap);
-    unsigned long fl = args_[3];
-    e.addr = args_[0];
-    e.len = args_[1];
-    e.prot = prot_of(args_[2]);
+  model::Event mmap_event(const Task& t) {
+    model::Event e = event(model::Op::mmap, t.as);
+    unsigned long fl = t.args[3];
+    e.addr = t.args[0];
+    e.len = t.args[1];
+    e.prot = prot_of(t.args[2]);
     e.shared = (fl & 3) != 2;  // MAP_SHARED or MAP_SHARED_VALIDATE
     e.anonymous = fl & 0x20;
     e.placement = (fl & 0x100000) ? model::Placement::fixed_noreplace
                   : (fl & 0x10) ? model::Placement::fixed : model::Placement::hint;
     e.populate = fl & 0x8000;
-    e.locked = fl & 0x2000;
-    e.growsdown = fl & 0x100;
-    e.noreserve = fl & 0x4000;
+    e.map_stack = fl & 0x20000;
+    e.vm_flags.set(model::VmFlag::locked, fl & 0x2000);
+    e.vm_flags.set(model::VmFlag::growsdown, fl & 0x100);
+    e.vm_flags.set(model::VmFlag::noreserve, fl & 0x4000);
     if (!e.anonymous) {
-      e.file = file_.value_or(model::FileRef{"badfd", "", false});  // EBADF: the kernel fails it
-      e.offset = args_[5];
+      e.file = t.file.value_or(model::FileRef{"badfd", "", false});  // EBADF: the kernel fails it
+      e.offset = t.args[5];
     }
     return e;
   }
 
-  void unsupported(long nr) {
-    throw std::runtime_error("the traced program made syscall " + std::to_string(nr) +
-                             " (mremap/madvise/shm/mlock/thread clone), which this recorder cannot express yet; "
-                             "no trace was kept");
+  [[noreturn]] void unsupported(const std::string& what) {
+    throw std::runtime_error("the traced program used " + what +
+                             ", which the model cannot express yet; no trace was kept");
+  }
+
+  // ---- the ptrace loop ----
+  void resume(pid_t tid, int sig = 0) { ptrace(PTRACE_SYSCALL, tid, 0, sig); }
+
+  /// Lets the next held memory syscall run, once the previous one's snapshot is taken.
+  void release_one() {
+    if (in_flight_ || held_.empty()) return;
+    flush_snapshots();
+    while (!held_.empty() && !in_flight_) {
+      pid_t next = held_.front();
+      held_.pop_front();
+      if (ptrace(PTRACE_SYSCALL, next, 0, 0) == 0) in_flight_ = next;  // else it died meanwhile
+    }
+  }
+
+  void handle(pid_t tid, int status) {
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      if (tid == root_) stats_.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      task_gone(tid);
+      return;
+    }
+    if (!WIFSTOPPED(status)) return;
+    if (!tasks_.count(tid)) {  // a new task reported before its parent's event: wait for it
+      early_.insert(tid);
+      fresh_stop_.insert(tid);
+      return;
+    }
+    int ev = status >> 16;
+    if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
+      unsigned long kid = 0;
+      ptrace(PTRACE_GETEVENTMSG, tid, 0, &kid);
+      on_new_task(tid, static_cast<pid_t>(kid), ev);
+      return resume(tid);
+    }
+    if (ev == PTRACE_EVENT_EXEC) {
+      on_exec(tid);
+      return resume(tid);
+    }
+    if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+      __ptrace_syscall_info si{};
+      ptrace(static_cast<__ptrace_request>(PTRACE_GET_SYSCALL_INFO), tid, sizeof si, &si);
+      if (!header_done_) return resume(tid);  // before the program's own execve
+      if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+        on_entry(tid, si);
+        if (serialized(tasks_[tid].nr)) {
+          held_.push_back(tid);  // runs when no other memory syscall is in flight
+          return release_one();
+        }
+        return resume(tid);
+      }
+      if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+        if (on_exit(tid, si)) dirty_.insert(tasks_[tid].as);
+        if (in_flight_ == tid) in_flight_ = 0;
+      }
+      return resume(tid);
+    }
+    int sig = WSTOPSIG(status);
+    if (sig == SIGSTOP && ev == 0 && fresh_stop_.insert(tid).second) sig = 0;  // a new task's first stop
+    resume(tid, sig == SIGTRAP ? 0 : sig);
   }
 
   void loop() {
-    bool started = false;
     for (;;) {
       int status;
-      if (waitpid(pid_, &status, 0) < 0) throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
-      if (WIFEXITED(status) || WIFSIGNALED(status)) {
-        stats_.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (started) emit(event(model::Op::as_destroy));
-        return;
+      pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+      if (tid == 0) {  // nothing pending: take due snapshots, let the next syscall run
+        if (!in_flight_) flush_snapshots();
+        release_one();
+        tid = waitpid(-1, &status, __WALL);
       }
-      int sig = 0;
-      if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
-        image_state(!started);
-        started = true;
-      } else if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-        __ptrace_syscall_info si{};
-        ptrace(static_cast<__ptrace_request>(PTRACE_GET_SYSCALL_INFO), pid_, sizeof si, &si);
-        if (started && si.op == PTRACE_SYSCALL_INFO_ENTRY) on_entry(si);
-        if (started && si.op == PTRACE_SYSCALL_INFO_EXIT) on_exit(si);
-      } else if (WSTOPSIG(status) != SIGTRAP) {
-        sig = WSTOPSIG(status);  // deliver the program's own signals
+      if (tid < 0) {
+        if (errno == ECHILD) break;
+        if (errno == EINTR) continue;
+        throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
       }
-      ptrace(PTRACE_SYSCALL, pid_, 0, sig);
+      handle(tid, status);
     }
+    flush_snapshots();
   }
 
   const RecordOptions& opt_;
   trace::LineWriter w_;
   RecordStats stats_;
-  pid_t pid_ = 0;
-  long nr_ = -1;
-  unsigned long args_[6] = {};
-  std::optional<model::FileRef> file_;
-  std::uint64_t stack_start_ = 0;
+  pid_t root_ = 0;
+  bool header_done_ = false;
+  std::map<pid_t, Task> tasks_;
+  std::map<Asid, Space> spaces_;
+  std::set<Asid> dirty_;          ///< address spaces changed since their last snapshot
+  std::deque<pid_t> held_;        ///< tasks stopped at the entry of a memory syscall
+  pid_t in_flight_ = 0;           ///< the memory syscall allowed to run, 0 if none
+  std::set<pid_t> early_, fresh_stop_;
 };
 
 }  // namespace
 
 RecordStats record(const RecordOptions& opt) {
   if (opt.argv.empty()) throw std::runtime_error("no program given");
-  Session s(opt);
   try {
+    Session s(opt);
     return s.run();
   } catch (...) {
     std::remove(opt.out.c_str());

@@ -16,16 +16,20 @@ struct ReplayArgs {
   std::vector<std::string> traces;
   std::string report, junit;
   bool stop_at_first = false, full = false, declared = false, quiet = false;
+  std::string profile;
   std::size_t show = 20;
 };
 
 void print_result(const conformance::ReplayResult& r, std::size_t show) {
   double rate = r.seconds > 0 ? r.events / r.seconds : 0;
-  std::cout << fmt::format("{}: {}: {} events, {} checks, {} expectations, {} findings ({:.3f} s, {:.0f} events/s)\n",
+  std::cout << fmt::format("{}: {}: {} events, {} checks, {} expectations, {} findings, {} undetermined ({:.3f} s, {:.0f} events/s)\n",
                            r.file, to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total,
-                           r.seconds, rate);
+                           r.undetermined_total, r.seconds, rate);
   if (!r.error.empty()) std::cout << "  error: " << r.error << "\n";
   for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<14} {}\n", id, n);
+  for (std::size_t i = 0; i < r.undetermined.size() && i < show; ++i)
+    std::cout << fmt::format("  undetermined at event {} (line {}): {}\n", r.undetermined[i].event,
+                             r.undetermined[i].line, r.undetermined[i].message);
   std::size_t i = 0;
   for (const auto& f : r.findings) {
     if (i++ == show) {
@@ -52,11 +56,13 @@ Runner add_replay(CLI::App& app) {
   c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");
   c->add_flag("--expect-declared", a->declared, "Exit 0 only if each trace gives the verdict its header declares (provenance.expected)");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace");
+  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. linux:no-merge (a deliberately broken variant)");
   c->add_option("--show", a->show, "Findings printed per trace")->capture_default_str();
   return [a] {
     conformance::ReplayOptions opt;
     opt.stop_at_first = a->stop_at_first;
     opt.full_checks = a->full;
+    opt.profile = a->profile;
     std::vector<conformance::ReplayResult> rs;
     int rc = kExitClean;
     for (const auto& t : a->traces) {

@@ -50,6 +50,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   if (text.empty()) throw trace::TraceError(r.file, 0, "", "empty trace: no header line");
   r.header = trace::header_from_json(parse_line(text, r.file, line), r.file, line);
   model::Profile prof;
+  if (!opt.profile.empty()) r.header.profile = opt.profile;
   try {
     prof = model::profile_by_name(r.header.profile);
   } catch (const std::invalid_argument& e) {
@@ -57,7 +58,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   }
   model::Model m(prof, r.header.cpus, r.header.phys_mem / r.header.page_size, r.header.page_size);
   std::vector<model::Violation> viol;
-  std::vector<Finding> found;
+  std::vector<Finding> found, undetermined;
   while (in.next(text)) {
     ++line;
     if (text.empty()) continue;
@@ -75,8 +76,13 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
       r.checks += model::check_invariants(m, opt.full_checks, viol);
       for (auto& v : viol) found.push_back({v.id, index, line, model::to_string(e.op), v.message, ""});
     }
-    r.expectations += compare_expect(m, e, o, r.file, index, found);
+    undetermined.clear();
+    r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined);
     for (auto& f : found) record(r, opt, std::move(f));
+    for (auto& u : undetermined) {
+      ++r.undetermined_total;
+      if (r.undetermined.size() < opt.keep_findings) r.undetermined.push_back(std::move(u));
+    }
     if (opt.stop_at_first && r.findings_total) break;
   }
 }
@@ -98,11 +104,24 @@ ReplayResult replay_file(const std::string& path, const ReplayOptions& opt) {
   return r;
 }
 
-json result_to_json(const ReplayResult& r) {
+namespace {
+json findings_json(const std::vector<Finding>& v) {
   json fs = json::array();
-  for (const Finding& f : r.findings)
+  for (const Finding& f : v)
     fs.push_back({{"id", f.id}, {"event", f.event}, {"line", f.line}, {"op", f.op}, {"message", f.message},
                   {"diff", f.diff}});
+  return fs;
+}
+std::vector<Finding> findings_from(const json& a) {
+  std::vector<Finding> out;
+  for (const json& f : a)
+    out.push_back({f.at("id"), f.at("event"), f.at("line"), f.at("op"), f.at("message"), f.value("diff", "")});
+  return out;
+}
+}  // namespace
+
+json result_to_json(const ReplayResult& r) {
+  json fs = findings_json(r.findings);
   return {{"vmref_result", 1},
           {"file", r.file},
           {"header", json(trace::header_to_json(r.header))},
@@ -113,6 +132,8 @@ json result_to_json(const ReplayResult& r) {
           {"findings_total", r.findings_total},
           {"by_id", r.by_id},
           {"findings", fs},
+          {"undetermined_total", r.undetermined_total},
+          {"undetermined", findings_json(r.undetermined)},
           {"seconds", r.seconds},
           {"error", r.error}};
 }
@@ -132,8 +153,9 @@ ReplayResult result_from_json(const json& j, const std::string& origin) {
     r.expectations = need("expectations").get<std::uint64_t>();
     r.findings_total = need("findings_total").get<std::uint64_t>();
     r.by_id = need("by_id").get<std::map<std::string, std::uint64_t>>();
-    for (const json& f : need("findings"))
-      r.findings.push_back({f.at("id"), f.at("event"), f.at("line"), f.at("op"), f.at("message"), f.value("diff", "")});
+    r.findings = findings_from(need("findings"));
+    r.undetermined_total = j.value("undetermined_total", 0ull);
+    if (j.contains("undetermined")) r.undetermined = findings_from(j["undetermined"]);
     r.seconds = need("seconds").get<double>();
     r.error = need("error").get<std::string>();
     return r;
@@ -153,6 +175,9 @@ std::string check_declared_verdict(const ReplayResult& r) {
   if (x.contains("ids"))
     for (const json& id : x["ids"])
       if (!r.by_id.count(id.get<std::string>())) return "declared finding " + id.get<std::string>() + " was not reported";
+  if (x.contains("undetermined") && x["undetermined"].get<std::uint64_t>() != r.undetermined_total)
+    return "declared " + std::to_string(x["undetermined"].get<std::uint64_t>()) + " undetermined cases, got " +
+           std::to_string(r.undetermined_total);
   return "";
 }
 

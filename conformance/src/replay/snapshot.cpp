@@ -42,6 +42,7 @@ json page_snapshot(const Model& m, Asid as, Va va) {
   e["cow"] = p.cow;
   e["zero"] = p.frame == kZeroFrame;
   e["refcount"] = m.frames()[p.frame].refcount;
+  e["mapcount"] = m.frames()[p.frame].mapcount();
   return e;
 }
 

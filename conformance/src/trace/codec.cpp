@@ -126,10 +126,11 @@ void mmap_flags(Fields& f, Event& e) {
     else if (s == "fixed") e.placement = Placement::fixed;
     else if (s == "fixed_noreplace") e.placement = Placement::fixed_noreplace;
     else if (s == "populate") e.populate = true;
-    else if (s == "locked") e.locked = true;
-    else if (s == "growsdown") e.growsdown = true;
-    else if (s == "noreserve") e.noreserve = true;
-    else if (s == "stack" || s == "denywrite" || s == "executable") {}  // no effect in the model
+    else if (s == "locked") e.vm_flags.set(VmFlag::locked);
+    else if (s == "growsdown") e.vm_flags.set(VmFlag::growsdown);
+    else if (s == "noreserve") e.vm_flags.set(VmFlag::noreserve);
+    else if (s == "stack") e.map_stack = true;
+    else if (s == "denywrite" || s == "executable") {}  // ignored by Linux since 5.x
     else f.fail("flags", "unknown mmap flag \"" + s + "\"");
   }
   if (e.shared == priv) f.fail("flags", "exactly one of \"shared\" and \"private\" is required");
@@ -166,11 +167,16 @@ void vseg_fields(Fields& f, Event& e) {
   if (f.has("file")) e.file = file_ref(f, f.raw("file"));
   e.offset = f.u64_or("offset", 0);
   e.name = f.str_or("name", "");
-  e.growsdown = f.flag("growsdown");
-  e.account = f.flag("account");
-  e.anon_vma = f.flag("anon_vma");
-  e.locked = f.flag("locked");
-  e.noreserve = f.flag("noreserve");
+  if (f.has("flags")) {
+    const json& fl = f.raw("flags");
+    if (!fl.is_array()) f.fail("flags", "expected an array of vseg flag names");
+    for (const json& x : fl) {
+      auto vf = x.is_string() ? parse_vm_flag(x.get<std::string>()) : std::nullopt;
+      if (!vf) f.fail("flags", "unknown vseg flag " + x.dump());
+      e.vm_flags.set(*vf);
+    }
+  }
+  if (f.has("anon_vma")) e.anon_vma = f.flag("anon_vma");
 }
 
 void decode_op_fields(Fields& f, Event& e) {
@@ -213,6 +219,32 @@ void decode_op_fields(Fields& f, Event& e) {
     case Op::pin: e.as = f.u64("as"); e.addr = f.u64("va"); e.label = f.str("handle"); e.kind = access_kind(f, "read"); break;
     case Op::unpin: e.label = f.str("handle"); break;
     case Op::stack_expand: e.as = f.u64("as"); e.addr = f.u64("va"); break;
+    case Op::mremap: {
+      e.as = f.u64("as"); e.addr = f.u64("addr"); e.len = f.u64("len"); e.new_len = f.u64("new_len");
+      if (f.has("flags")) {
+        const json& fl = f.raw("flags");
+        if (!fl.is_array()) f.fail("flags", "expected an array of strings");
+        for (const json& x : fl) {
+          std::string s = x.is_string() ? x.get<std::string>() : "";
+          if (s == "maymove") e.maymove = true;
+          else if (s == "fixed") e.placement = Placement::fixed;
+          else if (s == "dontunmap") e.dontunmap = true;
+          else f.fail("flags", "unknown mremap flag " + x.dump());
+        }
+      }
+      if (e.placement == Placement::fixed) e.new_addr = f.u64("new_addr");
+      break;
+    }
+    case Op::madvise: {
+      e.as = f.u64("as"); e.addr = f.u64("addr"); e.len = f.u64("len");
+      auto a = parse_advice(f.str("advice"));
+      if (!a) f.fail("advice", "unknown advice (normal, random, sequential, willneed, dontneed, free, dontfork, "
+                               "dofork, hugepage, nohugepage, dontdump, dodump, wipeonfork, keeponfork)");
+      e.advice = *a;
+      break;
+    }
+    case Op::mlock:
+    case Op::munlock: e.as = f.u64("as"); e.addr = f.u64("addr"); e.len = f.u64("len"); break;
     case Op::vseg_insert: e.as = f.u64("as"); vseg_fields(f, e); break;
     case Op::vseg_remove: e.as = f.u64("as"); e.addr = f.u64("start"); break;
     case Op::pte_set:
@@ -274,8 +306,11 @@ Event event_from_json(const json& j, const std::string& file, std::uint64_t line
   if (f.has("expect")) {
     e.expect = f.raw("expect");
     if (!e.expect.is_object()) f.fail("expect", "expected an object");
-    // The recording kernel's placement guides hint mmaps (spec/trace-format.md §3.2).
-    if (e.op == Op::mmap && e.placement == Placement::hint && e.expect.contains("ret"))
+    // The recording kernel's placement guides hint mmaps and moving mremaps
+    // (spec/trace-format.md §3.2).
+    bool placed = (e.op == Op::mmap && e.placement == Placement::hint) ||
+                  (e.op == Op::mremap && e.placement != Placement::fixed);
+    if (placed && e.expect.contains("ret"))
       e.chosen = parse_u64(e.expect["ret"], file, line, "expect.ret");
   }
   f.done();
@@ -306,9 +341,9 @@ nlohmann::ordered_json event_to_json(const Event& e) {
       if (e.placement == Placement::fixed) fl.push_back("fixed");
       if (e.placement == Placement::fixed_noreplace) fl.push_back("fixed_noreplace");
       if (e.populate) fl.push_back("populate");
-      if (e.locked) fl.push_back("locked");
-      if (e.growsdown) fl.push_back("growsdown");
-      if (e.noreserve) fl.push_back("noreserve");
+      for (VmFlag vf : {VmFlag::locked, VmFlag::growsdown, VmFlag::noreserve})
+        if (e.vm_flags.has(vf)) fl.push_back(to_string(vf));
+      if (e.map_stack) fl.push_back("stack");
       j["flags"] = fl;
       if (e.file) j["file"] = file_json(*e.file);
       if (e.offset) j["offset"] = hex(e.offset);
@@ -333,6 +368,19 @@ nlohmann::ordered_json event_to_json(const Event& e) {
     case Op::pin: as(); j["va"] = hex(e.addr); j["handle"] = e.label; j["kind"] = access_name(e.kind); break;
     case Op::unpin: j["handle"] = e.label; break;
     case Op::stack_expand: as(); j["va"] = hex(e.addr); break;
+    case Op::mremap: {
+      as(); j["addr"] = hex(e.addr); j["len"] = hex(e.len); j["new_len"] = hex(e.new_len);
+      auto fl = nlohmann::ordered_json::array();
+      if (e.maymove) fl.push_back("maymove");
+      if (e.placement == Placement::fixed) fl.push_back("fixed");
+      if (e.dontunmap) fl.push_back("dontunmap");
+      if (!fl.empty()) j["flags"] = fl;
+      if (e.placement == Placement::fixed) j["new_addr"] = hex(e.new_addr);
+      break;
+    }
+    case Op::madvise: as(); j["addr"] = hex(e.addr); j["len"] = hex(e.len); j["advice"] = to_string(e.advice); break;
+    case Op::mlock:
+    case Op::munlock: as(); j["addr"] = hex(e.addr); j["len"] = hex(e.len); break;
     case Op::vseg_insert:
       as(); j["start"] = hex(e.addr); j["end"] = hex(e.addr + e.len); j["prot"] = e.prot.str();
       j["kind"] = to_string(e.vkind);
@@ -340,11 +388,13 @@ nlohmann::ordered_json event_to_json(const Event& e) {
       if (e.file) j["file"] = file_json(*e.file);
       if (e.offset) j["offset"] = hex(e.offset);
       if (!e.name.empty()) j["name"] = e.name;
-      if (e.growsdown) j["growsdown"] = true;
-      if (e.account) j["account"] = true;
-      if (e.anon_vma) j["anon_vma"] = true;
-      if (e.noreserve) j["noreserve"] = true;
-      if (e.locked) j["locked"] = true;
+      if (e.vm_flags.bits) {
+        auto fl = nlohmann::ordered_json::array();
+        for (unsigned b = 0; b < static_cast<unsigned>(VmFlag::count); ++b)
+          if (e.vm_flags.has(static_cast<VmFlag>(b))) fl.push_back(to_string(static_cast<VmFlag>(b)));
+        j["flags"] = fl;
+      }
+      if (e.anon_vma) j["anon_vma"] = *e.anon_vma;
       break;
     case Op::vseg_remove: as(); j["start"] = hex(e.addr); break;
     case Op::pte_set:

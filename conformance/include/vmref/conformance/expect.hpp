@@ -8,9 +8,12 @@
 
 namespace vmref::conformance {
 
-/// Appends a Finding per mismatch. Returns the number of expectation fields compared.
+/// Appends a Finding per mismatch to `out`, and to `undetermined` one entry per vseg
+/// boundary whose merge depended on state the trace hides (the model then adopts the
+/// kernel's answer, so `m` may change). Returns the number of expectation fields compared.
 /// Throws trace::TraceError (naming "expect.<field>") for a malformed expectation.
-std::size_t compare_expect(const model::Model& m, const model::Event& e, const model::Outcome& o,
-                           const std::string& file, std::uint64_t index, std::vector<Finding>& out);
+std::size_t compare_expect(model::Model& m, const model::Event& e, const model::Outcome& o,
+                           const std::string& file, std::uint64_t index, std::vector<Finding>& out,
+                           std::vector<Finding>& undetermined);
 
 }  // namespace vmref::conformance

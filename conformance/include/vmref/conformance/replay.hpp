@@ -15,6 +15,7 @@ namespace vmref::conformance {
 struct ReplayOptions {
   bool stop_at_first = false;     ///< stop after the first event with a finding
   bool full_checks = false;       ///< check every invariant over the whole state, not the delta
+  std::string profile;            ///< replaces the header's profile (e.g. "linux:no-merge"), if set
   std::size_t keep_findings = 200;///< findings kept in detail; all are counted
 };
 
@@ -31,6 +32,10 @@ struct ReplayResult {
   std::uint64_t findings_total = 0;
   std::map<std::string, std::uint64_t> by_id;  ///< findings per ID
   std::vector<Finding> findings;    ///< the first `keep_findings`
+  /// Cases the model could not decide from the trace (hidden kernel state): never a
+  /// finding, never a silent pass; the first `keep_findings` are kept.
+  std::uint64_t undetermined_total = 0;
+  std::vector<Finding> undetermined;
   double seconds = 0;
   std::string error;                ///< bad input: "file:line: field 'x': ..."
   Verdict verdict() const;

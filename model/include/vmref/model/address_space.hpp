@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "vmref/model/gpt.hpp"
@@ -24,6 +25,8 @@ struct AddressSpace {
   Va brk = 0;             ///< current break (not page aligned)
   /// Free/zombie lists of a size-class VA allocator: class -> released ranges.
   std::map<std::uint64_t, std::vector<VaRange>> va_lists;
+  /// Starts of vsegs whose merge with the vseg below could not be decided (hidden state).
+  std::set<Va> undetermined;
 };
 
 }  // namespace vmref::model

@@ -16,7 +16,7 @@ namespace vmref::model {
 enum class Op : std::uint8_t {
   // Semantic operations (spec §2): the model computes their effect.
   as_create, as_destroy, switch_as, mmap, munmap, mprotect, brk, fork, exec_reset,
-  access, tlb_flush, pin, unpin, observe, stack_expand,
+  access, tlb_flush, pin, unpin, observe, stack_expand, mremap, madvise, mlock, munlock,
   // Mechanism events (spec §2.14): a kernel under test reports a step it took; the
   // model applies it verbatim and the invariants judge the result.
   vseg_insert, vseg_remove, pte_set, pte_clear, frame_alloc, frame_get, frame_put,
@@ -33,6 +33,14 @@ enum class TlbMode : std::uint8_t {
 };
 /// Scope of a tlb_flush event (spec §3.2).
 enum class FlushScope : std::uint8_t { all, asid, range };
+
+/// madvise advice (spec §2.15), named as the MADV_* constants in lower case.
+enum class Advice : std::uint8_t {
+  normal, random, sequential, willneed, dontneed, free, dontfork, dofork, hugepage,
+  nohugepage, dontdump, dodump, wipeonfork, keeponfork
+};
+const char* to_string(Advice a);
+std::optional<Advice> parse_advice(const std::string& s);
 
 /// mmap placement mode (spec §2.4).
 enum class Placement : std::uint8_t { hint, fixed, fixed_noreplace };
@@ -55,14 +63,17 @@ struct Event {
   bool shared = false;          ///< mmap: MAP_SHARED
   bool anonymous = true;        ///< mmap: MAP_ANONYMOUS
   bool populate = false;        ///< mmap: MAP_POPULATE
-  bool locked = false;          ///< mmap: MAP_LOCKED
-  bool growsdown = false;       ///< mmap/vseg_insert: MAP_GROWSDOWN
-  bool noreserve = false;       ///< mmap: MAP_NORESERVE (no commit charge)
+  bool map_stack = false;       ///< mmap: MAP_STACK (profiles.md §1.11)
+  VsegFlags vm_flags;           ///< mmap: locked/growsdown/noreserve; vseg_insert: all flags
   Placement placement = Placement::hint;
   /// mmap with hint placement: the address the recording kernel chose (its expect.ret).
   /// The model takes it when it is a legal placement, else applies its own policy.
   std::optional<Va> chosen;
   std::uint64_t offset = 0;     ///< file offset in bytes
+  std::uint64_t new_len = 0;    ///< mremap: new length in bytes
+  Va new_addr = 0;              ///< mremap with fixed: destination
+  bool maymove = false, dontunmap = false;  ///< mremap flags (placement fixed = MREMAP_FIXED)
+  Advice advice = Advice::normal;
   std::optional<FileRef> file;
   AccessKind kind = AccessKind::read;
   TlbMode tlb = TlbMode::sync;
@@ -73,8 +84,9 @@ struct Event {
   bool cow = false, global = false;
   Kind vkind = Kind::anon;      ///< vseg_insert
   std::string name;             ///< vseg_insert: "[heap]"...
-  bool account = false;         ///< vseg_insert: Linux VM_ACCOUNT
-  bool anon_vma = false;        ///< vseg_insert: already holds anonymous pages (Linux anon_vma)
+  /// vseg_insert: whether the vseg already has an owner of anonymous pages (Linux
+  /// anon_vma); nullopt = unknown to the recorder (merges that depend on it are undetermined).
+  std::optional<bool> anon_vma;
   std::uint64_t size_class = 0; ///< va_release / va_reuse: allocator list index
   std::uint64_t request_class = 0;  ///< va_reuse: size class of the request served
   /// This event and the next form one kernel operation: invariants are checked only

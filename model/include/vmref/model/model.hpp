@@ -1,7 +1,9 @@
 // The executable abstract model (spec/vmm.md). Readable first, fast enough second.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -22,6 +24,9 @@ struct ModelError : std::runtime_error {
       : std::runtime_error(msg), field(std::move(field_)) {}
   std::string field;
 };
+
+/// Three-valued answer for decisions that may hinge on kernel state a trace hides.
+enum class Tri : std::uint8_t { no, yes, unknown };
 
 /// A backing object: a file (by identity) or a shared-anonymous (shmem) object.
 /// Its page cache holds one reference on each cached frame (spec §1.4).
@@ -71,6 +76,14 @@ class Model {
   /// Frames released by deferred-flush operations but still held (spec §3.3).
   const std::vector<FrameId>& pending() const { return pending_; }
 
+  /// A vseg boundary whose merge the model could not decide (profiles.md §1.2): `at`
+  /// and whether the recording kernel had merged across it.
+  struct Resolution { Va at; bool merged; };
+  /// Settles every undetermined boundary of `as` from what the kernel showed:
+  /// `kernel_split_at(va)` is true when a kernel VMA starts at va. Merges where the
+  /// kernel merged, and records the anon owners as compatible or not from then on.
+  std::vector<Resolution> resolve_undetermined(Asid as, const std::function<bool(Va)>& kernel_split_at);
+
  private:
   // §2 operations, one per event kind (model/src/op_*.cpp).
   Outcome as_create(const Event& e);
@@ -87,6 +100,9 @@ class Model {
   Outcome pin(const Event& e);
   Outcome unpin(const Event& e);
   Outcome stack_expand(const Event& e);
+  Outcome mremap(const Event& e);
+  Outcome madvise(const Event& e);
+  Outcome mlock(const Event& e);  // mlock and munlock
   // §2.14 mechanism events.
   Outcome vseg_insert(const Event& e);
   Outcome vseg_remove(const Event& e);
@@ -131,12 +147,30 @@ class Model {
   FaultResult demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, AccessKind kind);
   FaultResult cow_break(AddressSpace& s, Vseg& v, Vpn vpn);
   bool try_expand_stack(AddressSpace& s, Va va);
+  /// Gives `v` an owner of anonymous pages: a compatible neighbour's (next, then prev)
+  /// when it can be reused, else a new one (Linux anon_vma_prepare).
+  void prepare_anon(AddressSpace& s, Vseg& v);
+  /// Read fault on a file/shmem page: also map the cached pages around it (Linux
+  /// do_fault_around; profiles.md §1.9).
+  void fault_around(AddressSpace& s, Vseg& v, Vpn vpn);
   /// Rights a PTE for frame `f` gets in vseg `v` (spec §2.9.4): W withheld for COW.
   Prot effective_rights(const Vseg& v, FrameId f, bool cow) const;
   std::optional<FrameId> cached_frame(ObjectId obj, std::uint64_t index);
 
-  // VSL helpers (model/src/op_map.cpp).
-  bool mergeable(const Vseg& lo, const Vseg& hi) const;
+  // VSL helpers (model/src/op_map.cpp, op_range.cpp, op_mremap.cpp).
+  std::uint64_t page_round(std::uint64_t len) const;  ///< 0 on overflow
+  Va start_gap(const Vseg& v) const;                  ///< start less the stack guard gap
+  Tri anon_compatible(const Vseg& a, const Vseg& b) const;
+  Tri mergeable(const Vseg& lo, const Vseg& hi) const;
+  void join(AddressSpace& s, Vseg& lo, const Vseg& hi);
+  Vseg new_vseg(const Event& e, Va start, std::uint64_t len);
+  /// Applies `change` to the vseg parts in [start, end), splitting only those it changes,
+  /// then `after` on each changed part, then merges. Returns the first error, or ENOMEM
+  /// for a hole (stop_at_hole: stop there, as mprotect and mlock do).
+  Err change_range(AddressSpace& s, Va start, Va end, bool stop_at_hole,
+                   const std::function<Err(Vseg&)>& change, const std::function<void(Vseg&)>& after);
+  void reprotect_ptes(AddressSpace& s, const Vseg& v);
+  void move_ptes(AddressSpace& s, Va from, Va to, std::uint64_t len);
   /// Merges the vseg starting at `start` with its neighbours where the profile allows.
   void merge_around(AddressSpace& s, Va start);
   std::optional<Va> find_gap(const AddressSpace& s, std::uint64_t len, std::optional<Va> hint) const;
@@ -156,6 +190,7 @@ class Model {
   std::unordered_map<std::string, FrameId> pins_;       ///< pin handle -> frame
   std::vector<FrameId> pending_;
   std::uint64_t anon_ids_ = 0;
+  std::set<std::uint64_t> forked_anon_ids_;  ///< owners made by fork: not reusable (non-singular chain)
   Delta delta_;
   bool continuing_ = false;  ///< the previous event had `cont`: keep accumulating the delta
 };

@@ -24,14 +24,28 @@ struct Profile {
   Va mmap_base = 0x7f0000000000;     ///< top-down placement starts below this
   std::uint64_t stack_guard_gap = 256;   ///< pages kept free below a growsdown vseg
   std::uint64_t stack_max = 2048;        ///< largest stack, pages (RLIMIT_STACK 8 MiB)
+  std::uint64_t fault_around_pages = 16; ///< profiles.md §1.9: read faults map cached neighbours (0 = off)
+  bool map_stack_nohugepage = true;      ///< profiles.md §1.11: MAP_STACK sets VM_NOHUGEPAGE (Linux >= 6.7)
+  bool implied_read = true;              ///< profiles.md §1.10: W or X imply R (x86-64 without pkeys)
+  std::string variant;                   ///< deliberately broken variant in use, or empty
+
+  /// Rights the hardware grants for a vseg's prot (INV-GPT-2 compares PTEs with this).
+  Prot grantable(Prot p) const {
+    if (implied_read && (p.w || p.x)) p.r = true;
+    return p;
+  }
 };
 
-/// The named profile. Known names: "linux". The seed-system profiles ("almos-mkh",
+/// The named profile: "linux", or "linux:VARIANT" for a deliberately broken variant
+/// that tests use to show the harness catches it (profiles.md §6): no-zero-page,
+/// no-merge, no-cow-reuse, no-fault-around. The seed-system profiles ("almos-mkh",
 /// "zephyr", "mermap", "nova") have their places in spec/profiles.md §2-§5 and are
 /// refused with a message naming that section until they are specified.
 /// Throws std::invalid_argument naming the profile when it is unknown or not yet built.
 Profile profile_by_name(const std::string& name);
-/// Names accepted by profile_by_name.
+/// Broken variants of "linux" accepted after a colon.
+std::vector<std::string> linux_variants();
+/// Names accepted by profile_by_name (variants not included).
 std::vector<std::string> profile_names();
 
 }  // namespace vmref::model

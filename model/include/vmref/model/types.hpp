@@ -41,7 +41,7 @@ enum class AccessKind : std::uint8_t { read, write, exec };
 const char* to_string(AccessKind k);
 
 /// Error outcomes, named as Linux errno values so recorded traces compare directly (spec §2.0).
-enum class Err : std::uint8_t { ok, einval, enomem, eexist, eacces, eperm, ebusy, efault };
+enum class Err : std::uint8_t { ok, einval, enomem, eexist, eacces, eperm, ebusy, efault, ebadf };
 const char* to_string(Err e);
 std::optional<Err> parse_err(const std::string& s);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "vmref/model/types.hpp"
@@ -13,15 +14,25 @@ namespace vmref::model {
 using ObjectId = std::uint32_t;
 inline constexpr ObjectId kNoObject = 0;
 
-/// Flags that change behaviour or merging (spec §1.2). `account` mirrors Linux VM_ACCOUNT
-/// (set when a private mapping is or once was writable), `maywrite` mirrors VM_MAYWRITE.
+/// vseg flags that change behaviour or merging (spec §1.2), named as in traces and as
+/// Linux VM_* flags: `account` = VM_ACCOUNT (set while a private mapping is or once was
+/// writable), `dontcopy` = VM_DONTCOPY (MADV_DONTFORK), `seq_read`/`rand_read` =
+/// MADV_SEQUENTIAL/RANDOM, and so on.
+enum class VmFlag : std::uint8_t {
+  locked, growsdown, account, noreserve, dontcopy, wipeonfork, seq_read, rand_read,
+  dontdump, hugepage, nohugepage, mergeable, guard, count
+};
+const char* to_string(VmFlag f);
+std::optional<VmFlag> parse_vm_flag(const std::string& s);
+
 struct VsegFlags {
-  bool locked = false;     ///< pages stay resident (mlock / K_MEM_MAP_LOCK)
-  bool growsdown = false;  ///< stack that the kernel may extend downwards on a fault
-  bool account = false;    ///< committed memory charged (Linux VM_ACCOUNT)
-  bool maywrite = true;    ///< mprotect may add W (false for shared maps of read-only fds)
-  bool guard = false;      ///< a never-mapped guard region
-  bool noreserve = false;  ///< no commit charge (Linux VM_NORESERVE)
+  std::uint32_t bits = 0;
+  bool maywrite = true;  ///< mprotect may add W (false for shared maps of read-only fds)
+  bool has(VmFlag f) const { return bits >> static_cast<unsigned>(f) & 1u; }
+  void set(VmFlag f, bool on = true) {
+    auto b = 1u << static_cast<unsigned>(f);
+    bits = on ? bits | b : bits & ~b;
+  }
   friend bool operator==(const VsegFlags&, const VsegFlags&) = default;
 };
 
@@ -35,7 +46,10 @@ struct Vseg {
   ObjectId object = kNoObject;    ///< backing file or shmem object, kNoObject for private anon
   std::uint64_t pgoff = 0;        ///< page offset of `start` in the object (anon: start VPN)
   VsegFlags flags;
-  std::uint64_t anon_id = 0;      ///< identity of private anonymous pages' owner (anon_vma); 0 = none yet
+  std::uint64_t anon_id = 0;      ///< identity of private anonymous pages' owner (anon_vma); 0 = none
+  /// False when anon_id came from a snapshot (the owner exists but its identity relative
+  /// to other snapshot vsegs is hidden) or when it is unknown whether an owner exists.
+  bool anon_known = true;
   std::string name;               ///< "[heap]", "[stack]", "[vdso]"... or empty
 
   std::uint64_t bytes() const { return end - start; }
