@@ -34,6 +34,7 @@ std::optional<FrameId> FrameTable::alloc(Content c) {
   f.allocated = true;
   f.refcount = 1;
   f.content = c;
+  f.generation = ++generations_;
   ++in_use_;
   return id;
 }

@@ -157,9 +157,9 @@ void compare_vsl(Ctx& c, const json& want_json) {
   }
 }
 
-void compare_pages(Ctx& c, const json& want, std::map<std::string, FrameId>& by_label) {
+void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
   if (!want.is_array()) c.bad("pages", "expected an array of pages");
-  std::map<FrameId, std::string> by_frame;
+  // A label names one frame allocation for the whole trace (spec/trace-format.md §3.5).
   for (std::size_t i = 0; i < want.size(); ++i) {
     const json& w = want[i];
     std::string at = "pages[" + std::to_string(i) + "]";
@@ -194,12 +194,17 @@ void compare_pages(Ctx& c, const json& want, std::map<std::string, FrameId>& by_
           if (f != kZeroFrame) mismatch("frame", "the zero page", "frame " + std::to_string(f));
           continue;
         }
-        auto [li, lnew] = by_label.emplace(label, f);
-        auto [fi, fnew] = by_frame.emplace(f, label);
-        if (li->second != f)
-          mismatch("frame", "'" + label + "' (shared with an earlier page)", "a different frame");
-        else if (fi->second != label)
-          mismatch("frame", "'" + label + "'", "the frame labelled '" + fi->second + "'");
+        std::pair<FrameId, std::uint64_t> now{f, c.m.frames()[f].generation};
+        std::string other;
+        for (const auto& [l, b] : labels)
+          if (b == now && l != label) other = l;
+        auto it = labels.find(label);
+        if (it != labels.end() && it->second != now)
+          mismatch("frame", "'" + label + "' (the frame that label named before)", "a different frame");
+        else if (!other.empty())
+          mismatch("frame", "'" + label + "'", "the frame labelled '" + other + "'");
+        else
+          labels[label] = now;
       } else if (k == "refcount" || k == "mapcount") {
         std::uint64_t wn = c.u64(*it, fld);
         std::uint64_t hn = h.value(k, 0ull);
@@ -215,10 +220,10 @@ void compare_pages(Ctx& c, const json& want, std::map<std::string, FrameId>& by_
 }  // namespace
 
 std::size_t compare_expect(Model& m, const Event& e, const Outcome& o, const std::string& file,
-                           std::uint64_t index, std::vector<Finding>& out, std::vector<Finding>& undetermined) {
+                           std::uint64_t index, std::vector<Finding>& out, std::vector<Finding>& undetermined,
+                           FrameLabels& labels) {
   if (e.expect.is_null()) return 0;
   Ctx c{m, e, file, index, out, undetermined};
-  std::map<std::string, FrameId> labels;
   for (auto it = e.expect.begin(); it != e.expect.end(); ++it) {
     const std::string& k = it.key();
     if (k == "errno") {

@@ -59,6 +59,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   model::Model m(prof, r.header.cpus, r.header.phys_mem / r.header.page_size, r.header.page_size);
   std::vector<model::Violation> viol;
   std::vector<Finding> found, undetermined;
+  FrameLabels labels;
   while (in.next(text)) {
     ++line;
     if (text.empty()) continue;
@@ -77,7 +78,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
       for (auto& v : viol) found.push_back({v.id, index, line, model::to_string(e.op), v.message, ""});
     }
     undetermined.clear();
-    r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined);
+    r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined, labels);
     for (auto& f : found) record(r, opt, std::move(f));
     for (auto& u : undetermined) {
       ++r.undetermined_total;

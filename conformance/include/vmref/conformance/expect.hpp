@@ -1,6 +1,7 @@
 // Compares an event's `expect` with what the model did (spec/trace-format.md §3.3-§3.5).
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "vmref/conformance/finding.hpp"
@@ -8,12 +9,16 @@
 
 namespace vmref::conformance {
 
+/// Frame labels of a trace: each names one frame allocation for the whole trace
+/// (label -> (frame, allocation generation)).
+using FrameLabels = std::map<std::string, std::pair<model::FrameId, std::uint64_t>>;
+
 /// Appends a Finding per mismatch to `out`, and to `undetermined` one entry per vseg
 /// boundary whose merge depended on state the trace hides (the model then adopts the
 /// kernel's answer, so `m` may change). Returns the number of expectation fields compared.
 /// Throws trace::TraceError (naming "expect.<field>") for a malformed expectation.
 std::size_t compare_expect(model::Model& m, const model::Event& e, const model::Outcome& o,
                            const std::string& file, std::uint64_t index, std::vector<Finding>& out,
-                           std::vector<Finding>& undetermined);
+                           std::vector<Finding>& undetermined, FrameLabels& labels);
 
 }  // namespace vmref::conformance

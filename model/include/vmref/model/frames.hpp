@@ -31,6 +31,7 @@ struct Frame {
   /// Mappings (asid, vpn) of this frame; not kept for the zero page (only counted).
   std::vector<std::pair<Asid, Vpn>> mappers;
   std::uint64_t zero_mapcount = 0;
+  std::uint64_t generation = 0;  ///< distinct for every allocation: identifies "this" frame
   std::uint64_t mapcount() const { return mappers.size() + zero_mapcount; }
 };
 
@@ -55,6 +56,7 @@ class FrameTable {
   std::vector<FrameId> free_;
   std::uint64_t capacity_;
   std::uint64_t in_use_ = 0;
+  std::uint64_t generations_ = 0;
 };
 
 }  // namespace vmref::model
