@@ -20,16 +20,16 @@ ADVICE = ["normal", "random", "sequential", "willneed", "dontneed", "free", "don
           "hugepage", "nohugepage", "dontdump", "dodump", "wipeonfork", "keeponfork"]
 ERRNO = ["ok", "EINVAL", "ENOMEM", "EEXIST", "EACCES", "EPERM", "EBUSY", "EFAULT", "EBADF"]
 FILE = {"type": "object", "required": ["id"], "additionalProperties": False,
-        "properties": {"id": STR, "path": STR, "writable": BOOL}}
+        "properties": {"id": STR, "path": STR, "writable": BOOL, "size": U64}}
 EXPECT = {"type": "object", "additionalProperties": False, "properties": {
     "errno": {"enum": ERRNO}, "ret": U64,
-    "result": {"enum": ["ok", "segv_maperr", "segv_accerr"]}, "zero_page": BOOL,
+    "result": {"enum": ["ok", "segv_maperr", "segv_accerr", "sigbus"]}, "zero_page": BOOL,
     "vsl": {"type": "array", "items": {"type": "object", "required": ["start", "end"], "additionalProperties": False,
             "properties": {"start": U64, "end": U64, "offset": U64, "prot": PROT, "shared": BOOL, "kind": KINDS,
                            "file": STR, "name": STR}}},
     "pages": {"type": "array", "items": {"type": "object", "required": ["va"], "additionalProperties": False,
               "properties": {"va": U64, "present": BOOL, "zero": BOOL, "cow": BOOL, "prot": PROT,
-                             "refcount": U64, "mapcount": U64, "frame": STR}}}}}
+                             "refcount": U64, "mapcount": U64, "exclusive": BOOL, "frame": STR}}}}}
 ACCESS = {"enum": ["read", "write", "exec"]}
 
 

@@ -201,15 +201,17 @@ ObjectId Model::object_for(const FileRef& f) {
   Object o;
   o.id = f.id;
   o.path = f.path;
+  if (f.size) o.pages = (*f.size + page_size_ - 1) >> page_shift_;
   objects_.push_back(o);
   auto id = static_cast<ObjectId>(objects_.size() - 1);
   file_objects_[f.id] = id;
   return id;
 }
 
-ObjectId Model::new_shmem() {
+ObjectId Model::new_shmem(std::uint64_t pages) {
   Object o;
   o.shmem = true;
+  o.pages = pages;  // shared anonymous memory is a shmem file of the mapping's size
   o.id = "shmem:" + std::to_string(objects_.size());
   o.path = "/dev/zero (deleted)";
   objects_.push_back(o);

@@ -66,6 +66,7 @@ Model::FaultResult Model::demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, Access
     if (pte.frame != kZeroFrame) prepare_anon(s, v);
   } else {
     std::uint64_t index = v.pgoff + (vpn - (v.start >> page_shift_));
+    if (objects_[v.object].pages && index >= *objects_[v.object].pages) return {AccessResult::sigbus};
     auto cf = cached_frame(v.object, index);
     if (!cf) return {AccessResult::ok, Err::enomem};
     if (v.shared || !write) {
@@ -115,7 +116,14 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   Vseg* v = s.vsl.find(va);
   if (!v && try_expand_stack(s, va)) v = s.vsl.find(va);
   if (!v) return {AccessResult::segv_maperr};
-  if (!permits(profile_.grantable(v->prot), kind)) return {AccessResult::segv_accerr};
+  if (!permits(profile_.grantable(v->prot), kind)) {
+    // x86 Linux (access_error): an instruction fetch from a page that is not present
+    // is handled as a read, so the page is mapped before the retry faults on NX.
+    bool accessible = v->prot.r || v->prot.w || v->prot.x;
+    if (kind == AccessKind::exec && profile_.exec_fault_maps_first && accessible && !s.gpt.count(va >> page_shift_))
+      demand_fault(s, *v, va >> page_shift_, AccessKind::read);
+    return {AccessResult::segv_accerr};
+  }
   Vpn vpn = va >> page_shift_;
   FaultResult r;
   auto it = s.gpt.find(vpn);
@@ -131,16 +139,16 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
     }
     r.frame = s.gpt.at(vpn).frame;
   }
-  if (r.err != Err::ok) return r;
+  if (r.err != Err::ok || r.result != AccessResult::ok) return r;
   Pte& p = s.gpt.at(vpn);
   p.accessed = true;
-  if (kind == AccessKind::write) {
+  if (kind == AccessKind::write && cpu >= 0) {  // a store; populate and GUP only fault in
     p.dirty = true;
     Frame& f = frames_[p.frame];
     f.content = Content::data;
     ++f.version;
   }
-  (void)cpu;  // the CPU runs `s`, so it may now cache p: covered by CpuTlb::loaded
+  // The CPU runs `s`, so it may now cache p: covered by CpuTlb::loaded.
   delta_.ranges.push_back({s.asid, vpn, 1});
   return r;
 }
@@ -173,10 +181,11 @@ void Model::prepare_anon(AddressSpace& s, Vseg& v) {
 void Model::fault_around(AddressSpace& s, Vseg& v, Vpn vpn) {
   std::uint64_t n = profile_.fault_around_pages;
   if (n <= 1) return;
-  // The aligned block of n pages around vpn, clipped to the vseg and to its 2 MiB
-  // page-table page (Linux do_fault_around); only pages already cached are mapped.
+  // Linux do_fault_around: n pages starting at the aligned block start, or at the
+  // vseg start when that is higher, within the vseg and its 2 MiB page-table page;
+  // only pages already in the cache are mapped.
   Vpn lo = std::max({vpn & ~(n - 1), v.start >> page_shift_, vpn & ~Vpn{511}});
-  Vpn hi = std::min({(vpn & ~(n - 1)) + n, v.end >> page_shift_, (vpn & ~Vpn{511}) + 512});
+  Vpn hi = std::min({lo + n, v.end >> page_shift_, (vpn & ~Vpn{511}) + 512});
   const Object& o = objects_[v.object];
   for (Vpn p = lo; p < hi; ++p) {
     if (p == vpn || s.gpt.count(p)) continue;

@@ -71,15 +71,21 @@ std::optional<Va> Model::find_gap(const AddressSpace& s, std::uint64_t len, std:
   return std::nullopt;
 }
 
-Tri Model::anon_compatible(const Vseg& a, const Vseg& b) const {
-  // Linux is_mergeable_anon_vma: either has none, or both share one.
-  if ((a.anon_id == 0 && a.anon_known) || (b.anon_id == 0 && b.anon_known)) return Tri::yes;
-  if (a.anon_id != 0 && a.anon_id == b.anon_id) return Tri::yes;
-  if (a.anon_known && b.anon_known) return Tri::no;
-  return Tri::unknown;  // hidden kernel state: owners from a snapshot
+Tri Model::anon_compatible(const Vseg& src, const Vseg& tgt) const {
+  // Linux 6.x is_mergeable_anon_vma: `src` (the new or changed vseg) joins `tgt`.
+  // Same owner: yes. One side without an owner: yes unless the owner came from fork
+  // (a non-singular chain: vma_had_uncowed_parents). Two different owners: no.
+  if (!src.anon_known || !tgt.anon_known) {
+    if (src.anon_id && src.anon_id == tgt.anon_id) return Tri::yes;
+    return Tri::unknown;  // hidden kernel state: owners from a snapshot
+  }
+  if (src.anon_id == tgt.anon_id) return Tri::yes;
+  if (!src.anon_id) return forked_anon_ids_.count(tgt.anon_id) ? Tri::no : Tri::yes;
+  if (!tgt.anon_id) return forked_anon_ids_.count(src.anon_id) ? Tri::no : Tri::yes;
+  return Tri::no;
 }
 
-Tri Model::mergeable(const Vseg& lo, const Vseg& hi) const {
+Tri Model::mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) const {
   if (!profile_.merge_vsegs || lo.end != hi.start) return Tri::no;
   auto anon_like = [](Kind k) { return k == Kind::anon || k == Kind::heap || k == Kind::stack; };
   bool same_kind = lo.kind == hi.kind || (anon_like(lo.kind) && anon_like(hi.kind));
@@ -88,7 +94,7 @@ Tri Model::mergeable(const Vseg& lo, const Vseg& hi) const {
   if (!(lo.flags == hi.flags) || lo.name != hi.name) return Tri::no;
   // Offsets must continue (Linux vm_pgoff; anonymous vsegs use their creation VPN).
   if (lo.pgoff + (lo.bytes() >> page_shift_) != hi.pgoff) return Tri::no;
-  return anon_compatible(lo, hi);
+  return src_is_lo ? anon_compatible(lo, hi) : anon_compatible(hi, lo);
 }
 
 void Model::join(AddressSpace& s, Vseg& lo, const Vseg& hi) {
@@ -102,21 +108,24 @@ void Model::join(AddressSpace& s, Vseg& lo, const Vseg& hi) {
 void Model::merge_around(AddressSpace& s, Va start) {
   Vseg* v = s.vsl.starting_at(start);
   if (!v) return;
-  // First with the vseg below, then the result with the vseg above (Linux vma_merge).
-  if (Vseg* prev = s.vsl.ending_at(v->start)) {
-    Tri t = mergeable(*prev, *v);
-    if (t == Tri::yes) {
-      join(s, *prev, *v);
-      v = prev;
-    } else if (t == Tri::unknown) {
-      s.undetermined.insert(v->start);
-    }
+  // Linux vma_merge_*: v (new or changed) may join the vseg below, the one above, or
+  // both when those two are compatible with each other too.
+  Vseg* prev = s.vsl.ending_at(v->start);
+  Vseg* next = s.vsl.starting_at(v->end);
+  Tri left = prev ? mergeable(*prev, *v, false) : Tri::no;
+  Tri right = next ? mergeable(*v, *next, true) : Tri::no;
+  if (left == Tri::yes && right == Tri::yes) {
+    bool both_owned = prev->anon_id && next->anon_id;
+    if (both_owned && prev->anon_id != next->anon_id) right = Tri::no;  // are_anon_vmas_compatible
   }
-  if (Vseg* next = s.vsl.starting_at(v->end)) {
-    Tri t = mergeable(*v, *next);
-    if (t == Tri::yes) join(s, *v, *next);
-    else if (t == Tri::unknown) s.undetermined.insert(next->start);
+  if (left == Tri::unknown) s.undetermined.insert(v->start);
+  if (right == Tri::unknown) s.undetermined.insert(next->start);
+  Va next_start = next ? next->start : 0;
+  if (left == Tri::yes) {
+    join(s, *prev, *v);
+    v = prev;
   }
+  if (right == Tri::yes) join(s, *v, *s.vsl.starting_at(next_start));
   delta_.spaces.push_back(s.asid);
 }
 
@@ -129,7 +138,7 @@ std::vector<Model::Resolution> Model::resolve_undetermined(Asid as, const std::f
     Vseg* hi = s.vsl.starting_at(b);
     Vseg* lo = hi ? s.vsl.ending_at(b) : nullptr;
     s.undetermined.erase(b);
-    if (!lo || mergeable(*lo, *hi) != Tri::unknown) continue;  // no longer in question
+    if (!lo || mergeable(*lo, *hi, false) != Tri::unknown) continue;  // no longer in question
     bool merged = !kernel_split_at(b);
     out.push_back({b, merged});
     if (merged) {  // the kernel's owners were compatible: they are one from now on
@@ -170,7 +179,7 @@ Vseg Model::new_vseg(const Event& e, Va start, std::uint64_t len) {
   v.flags.set(VmFlag::account, !e.shared && e.prot.w && !e.vm_flags.has(VmFlag::noreserve));
   if (e.anonymous) {
     v.kind = e.vm_flags.has(VmFlag::growsdown) ? Kind::stack : Kind::anon;
-    v.object = e.shared ? new_shmem() : kNoObject;
+    v.object = e.shared ? new_shmem(len >> page_shift_) : kNoObject;
     v.pgoff = e.shared ? 0 : start >> page_shift_;
   } else {
     v.kind = Kind::file;

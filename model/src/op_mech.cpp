@@ -31,7 +31,7 @@ Outcome Model::vseg_insert(const Event& e) {
     v.pgoff = e.offset >> page_shift_;
     v.flags.maywrite = !e.shared || e.file->fd_writable;
   } else {
-    v.object = e.shared ? new_shmem() : kNoObject;
+    v.object = e.shared ? new_shmem(e.len >> page_shift_) : kNoObject;
     v.pgoff = e.shared ? 0 : e.addr >> page_shift_;
   }
   // A snapshot shows that an owner exists, never which other vsegs share it.

@@ -30,23 +30,27 @@ Outcome Model::mremap(const Event& e) {
   if (new_len == 0 || (e.len && old_len == 0)) return {Err::einval};
   if (e.dontunmap && old_len != new_len) return {Err::einval};
   Va addr = e.addr;
-  if (fixed) {
+  if (fixed) {  // parameters first (Linux check_mremap_params), then the source vseg
     if (!aligned(e.new_addr, page_size_)) return {Err::einval};
     if (e.new_addr + new_len > addr && addr + old_len > e.new_addr) return {Err::einval};  // overlap
+  }
+  // The source must lie in one vseg; Linux 6.x checks this before touching anything,
+  // so a failing mremap leaves the destination mapped (seen by the oracle, 6.18).
+  Vseg* v = s.vsl.find(addr);
+  if (!v || old_len > v->end - addr) return {Err::efault};
+  if (v->kind == Kind::special && new_len > old_len) return {Err::efault};
+  if (fixed) {
     if (e.new_addr < profile_.mmap_min_addr) return {Err::eperm};
     unmap_range(s, e.new_addr, e.new_addr + new_len, TlbMode::sync);
     if (old_len > new_len) {
       unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
       old_len = new_len;
     }
+    v = s.vsl.find(addr);
   } else if (old_len >= new_len) {  // shrink in place
     if (old_len > new_len) unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
     return {Err::ok, addr};
   }
-  // vma_to_resize: the old range must sit inside one vseg.
-  Vseg* v = s.vsl.find(addr);
-  if (!v || (old_len && old_len > v->end - addr)) return {Err::efault};
-  if (v->kind == Kind::special && new_len > old_len) return {Err::efault};
   if (!fixed && old_len == v->end - addr && gap_free(s, v->end, new_len - old_len)) {
     v->end = addr + new_len;  // grow in place
     delta_.ranges.push_back({s.asid, addr >> page_shift_, new_len >> page_shift_});
@@ -67,6 +71,9 @@ Outcome Model::mremap(const Event& e) {
   moved.start = dest;
   moved.end = dest + new_len;
   moved.pgoff = v->pgoff + ((addr - v->start) >> page_shift_);
+  // copy_vma: an anonymous vseg that never held a page takes the new address as its
+  // offset, the better to merge there.
+  if (v->object == kNoObject && v->anon_id == 0 && v->anon_known) moved.pgoff = dest >> page_shift_;
   std::uint64_t moved_len = old_len ? old_len : 0;
   s.vsl.insert(moved);
   move_ptes(s, addr, dest, std::min(moved_len, new_len));

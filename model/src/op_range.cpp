@@ -77,8 +77,11 @@ Outcome Model::mprotect(const Event& e) {
       s, e.addr, e.addr + len, true,
       [&](Vseg& v) {
         if (e.prot.w && v.shared && !v.flags.maywrite) return Err::eacces;
+        // Commit charge (Linux mprotect_fixup): taken when a private vseg becomes
+        // writable; dropped when an anonymous one that never held a page stops being so.
+        if (e.prot.w && !v.shared && !v.flags.has(VmFlag::noreserve) && !v.prot.w) v.flags.set(VmFlag::account);
+        else if (!e.prot.w && v.object == kNoObject && v.anon_id == 0) v.flags.set(VmFlag::account, false);
         v.prot = e.prot;
-        if (e.prot.w && !v.shared && !v.flags.has(VmFlag::noreserve)) v.flags.set(VmFlag::account);
         return Err::ok;
       },
       [&](Vseg& v) { reprotect_ptes(s, v); });

@@ -28,7 +28,7 @@ std::optional<E> lookup(const std::array<const char*, N>& names, const std::stri
 }
 constexpr std::array<const char*, 8> kKinds{"anon", "file", "stack", "heap", "code", "data", "kernel", "special"};
 constexpr std::array<const char*, 9> kErrs{"ok", "EINVAL", "ENOMEM", "EEXIST", "EACCES", "EPERM", "EBUSY", "EFAULT", "EBADF"};
-constexpr std::array<const char*, 3> kAccess{"ok", "segv_maperr", "segv_accerr"};
+constexpr std::array<const char*, 4> kAccess{"ok", "segv_maperr", "segv_accerr", "sigbus"};
 constexpr std::array<const char*, 3> kAccessKinds{"read", "write", "exec"};
 constexpr std::array<const char*, 29> kOps{
     "as_create", "as_destroy", "switch", "mmap", "munmap", "mprotect", "brk", "fork",

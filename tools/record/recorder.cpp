@@ -30,20 +30,7 @@ namespace {
 
 using trace::hex;
 using model::Asid;
-
-std::string errno_name(long e) {
-  switch (e) {
-    case EINVAL: return "EINVAL";
-    case ENOMEM: return "ENOMEM";
-    case EEXIST: return "EEXIST";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EBUSY: return "EBUSY";
-    case EFAULT: return "EFAULT";
-    case EBADF: return "EBADF";
-  }
-  return "E" + std::to_string(e);  // not representable: replay reports it as bad input
-}
+using oracle::errno_name;
 
 model::Prot prot_of(unsigned long p) { return {(p & 1) != 0, (p & 2) != 0, (p & 4) != 0}; }
 

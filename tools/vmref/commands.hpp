@@ -25,5 +25,6 @@ Runner add_convert(CLI::App& app);
 Runner add_gen(CLI::App& app);
 Runner add_record(CLI::App& app);
 Runner add_bench(CLI::App& app);
+Runner add_oracle(CLI::App& app);
 
 }  // namespace vmref::cli

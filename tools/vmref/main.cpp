@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   reg(vmref::cli::add_gen);
   reg(vmref::cli::add_record);
   reg(vmref::cli::add_bench);
+  reg(vmref::cli::add_oracle);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

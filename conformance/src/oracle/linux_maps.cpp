@@ -1,6 +1,7 @@
 #include "vmref/oracle/linux_maps.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -92,6 +93,20 @@ std::vector<LinuxVma> read_maps(int pid) {
 std::vector<LinuxVma> read_smaps(int pid) {
   std::string p = "/proc/" + std::to_string(pid) + "/smaps";
   return parse_smaps(slurp(p), p);
+}
+
+std::string errno_name(long e) {
+  switch (e) {
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EEXIST: return "EEXIST";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EBUSY: return "EBUSY";
+    case EFAULT: return "EFAULT";
+    case EBADF: return "EBADF";
+  }
+  return "E" + std::to_string(e);
 }
 
 nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas) {

@@ -159,7 +159,9 @@ void compare_vsl(Ctx& c, const json& want_json) {
 
 void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
   if (!want.is_array()) c.bad("pages", "expected an array of pages");
-  // A label names one frame allocation for the whole trace (spec/trace-format.md §3.5).
+  // A label names one frame allocation for the whole trace; within one observe,
+  // different labels name different frames (spec/trace-format.md §3.5).
+  std::map<std::pair<FrameId, std::uint64_t>, std::string> by_frame;
   for (std::size_t i = 0; i < want.size(); ++i) {
     const json& w = want[i];
     std::string at = "pages[" + std::to_string(i) + "]";
@@ -176,7 +178,7 @@ void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
       std::string fld = at + "." + k;
       if (k == "va") continue;
       ++c.compared;
-      if (k == "present" || k == "zero" || k == "cow") {
+      if (k == "present" || k == "zero" || k == "cow" || k == "exclusive") {
         bool wb = c.boolean(*it, fld);
         bool hb = h.value(k, false);
         if (wb != hb) mismatch(k, wb ? "true" : "false", hb ? "true" : "false");
@@ -195,9 +197,8 @@ void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
           continue;
         }
         std::pair<FrameId, std::uint64_t> now{f, c.m.frames()[f].generation};
-        std::string other;
-        for (const auto& [l, b] : labels)
-          if (b == now && l != label) other = l;
+        auto [fi, fresh] = by_frame.emplace(now, label);
+        std::string other = fi->second != label ? fi->second : "";
         auto it = labels.find(label);
         if (it != labels.end() && it->second != now)
           mismatch("frame", "'" + label + "' (the frame that label named before)", "a different frame");
@@ -242,7 +243,7 @@ std::size_t compare_expect(Model& m, const Event& e, const Outcome& o, const std
     } else if (k == "result") {
       ++c.compared;
       auto want = parse_access_result(c.str(*it, k));
-      if (!want) c.bad(k, "expected \"ok\", \"segv_maperr\" or \"segv_accerr\"");
+      if (!want) c.bad(k, "expected \"ok\", \"segv_maperr\", \"segv_accerr\" or \"sigbus\"");
       if (*want != o.access || o.err != Err::ok)
         c.add("EXPECT-ACCESS", std::string("expected ") + to_string(*want) + ", model gave " +
                                    (o.err != Err::ok ? to_string(o.err) : to_string(o.access)));

@@ -43,6 +43,7 @@ json page_snapshot(const Model& m, Asid as, Va va) {
   e["zero"] = p.frame == kZeroFrame;
   e["refcount"] = m.frames()[p.frame].refcount;
   e["mapcount"] = m.frames()[p.frame].mapcount();
+  e["exclusive"] = p.frame != kZeroFrame && m.frames()[p.frame].mapcount() == 1;
   return e;
 }
 

@@ -54,6 +54,7 @@ class Fields {
     return parse_u64(j_.at(k), file_, line_, k);
   }
   std::uint64_t u64_or(const char* k, std::uint64_t d) { return has(k) ? u64(k) : d; }
+  std::uint64_t u64_in(const json& v, const std::string& field) const { return parse_u64(v, file_, line_, field); }
   std::string str(const char* k) {
     if (!has(k)) fail(k, "missing");
     if (!j_.at(k).is_string()) fail(k, "expected a string");
@@ -106,8 +107,10 @@ FileRef file_ref(Fields& f, const json& j) {
     if (!j["writable"].is_boolean()) f.fail("file.writable", "expected true or false");
     r.fd_writable = j["writable"];
   }
+  if (j.contains("size")) r.size = f.u64_in(j["size"], "file.size");
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (it.key() != "id" && it.key() != "path" && it.key() != "writable") f.fail("file." + it.key(), "unknown field");
+    if (it.key() != "id" && it.key() != "path" && it.key() != "writable" && it.key() != "size")
+      f.fail("file." + it.key(), "unknown field");
   return r;
 }
 
@@ -318,7 +321,11 @@ Event event_from_json(const json& j, const std::string& file, std::uint64_t line
 }
 
 namespace {
-nlohmann::ordered_json file_json(const FileRef& r) { return {{"id", r.id}, {"path", r.path}, {"writable", r.fd_writable}}; }
+nlohmann::ordered_json file_json(const FileRef& r) {
+  nlohmann::ordered_json j{{"id", r.id}, {"path", r.path}, {"writable", r.fd_writable}};
+  if (r.size) j["size"] = hex(*r.size);
+  return j;
+}
 const char* access_name(AccessKind k) { return to_string(k); }
 }  // namespace
 

@@ -36,6 +36,10 @@ std::vector<LinuxVma> parse_smaps(const std::string& text, const std::string& or
 std::vector<LinuxVma> read_maps(int pid);
 std::vector<LinuxVma> read_smaps(int pid);
 
+/// Linux errno value -> the trace's errno name ("ENOMEM"...); "E<n>" for one the trace
+/// format does not name (replay then reports it as bad input).
+std::string errno_name(long e);
+
 /// The VSL expectation for an observe event (spec/trace-format.md §3.5).
 nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas);
 

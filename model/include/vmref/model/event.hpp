@@ -50,6 +50,7 @@ struct FileRef {
   std::string id;
   std::string path;
   bool fd_writable = true;  ///< whether the fd was opened for writing (shared W maps need it)
+  std::optional<std::uint64_t> size;  ///< file size in bytes, when known (faults beyond: SIGBUS)
 };
 
 struct Event {

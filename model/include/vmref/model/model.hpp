@@ -34,6 +34,7 @@ struct Object {
   std::string id;                           ///< "dev:inode" for files, "shmem:N" otherwise
   std::string path;
   bool shmem = false;
+  std::optional<std::uint64_t> pages;       ///< size in pages when known; faults beyond it are SIGBUS
   std::map<std::uint64_t, FrameId> cache;   ///< page index -> frame
 };
 
@@ -136,7 +137,7 @@ class Model {
   bool object_mapped(ObjectId obj) const;
   std::uint64_t fresh_anon_id() { return ++anon_ids_; }
   ObjectId object_for(const FileRef& f);
-  ObjectId new_shmem();
+  ObjectId new_shmem(std::uint64_t pages);
   FrameId frame_label(const Event& e, bool must_exist);
 
   // Fault handling (model/src/op_access.cpp).
@@ -160,8 +161,10 @@ class Model {
   // VSL helpers (model/src/op_map.cpp, op_range.cpp, op_mremap.cpp).
   std::uint64_t page_round(std::uint64_t len) const;  ///< 0 on overflow
   Va start_gap(const Vseg& v) const;                  ///< start less the stack guard gap
-  Tri anon_compatible(const Vseg& a, const Vseg& b) const;
-  Tri mergeable(const Vseg& lo, const Vseg& hi) const;
+  /// Whether `src` (new or changed) may join `tgt` as far as anon owners go.
+  Tri anon_compatible(const Vseg& src, const Vseg& tgt) const;
+  /// Whether lo and hi (adjacent) may merge; `src_is_lo` names which one is changing.
+  Tri mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) const;
   void join(AddressSpace& s, Vseg& lo, const Vseg& hi);
   Vseg new_vseg(const Event& e, Va start, std::uint64_t len);
   /// Applies `change` to the vseg parts in [start, end), splitting only those it changes,

@@ -26,7 +26,8 @@ struct Profile {
   std::uint64_t stack_max = 2048;        ///< largest stack, pages (RLIMIT_STACK 8 MiB)
   std::uint64_t fault_around_pages = 16; ///< profiles.md §1.9: read faults map cached neighbours (0 = off)
   bool map_stack_nohugepage = true;      ///< profiles.md §1.11: MAP_STACK sets VM_NOHUGEPAGE (Linux >= 6.7)
-  bool implied_read = true;              ///< profiles.md §1.10: W or X imply R (x86-64 without pkeys)
+  bool implied_read = true;
+  bool exec_fault_maps_first = true;     ///< profiles.md §1.10: a fetch from a missing page faults it in as a read              ///< profiles.md §1.10: W or X imply R (x86-64 without pkeys)
   std::string variant;                   ///< deliberately broken variant in use, or empty
 
   /// Rights the hardware grants for a vseg's prot (INV-GPT-2 compares PTEs with this).

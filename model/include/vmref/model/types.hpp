@@ -46,7 +46,8 @@ const char* to_string(Err e);
 std::optional<Err> parse_err(const std::string& s);
 
 /// Result of an access (spec §2.9): success, or a fault the kernel turns into SIGSEGV.
-enum class AccessResult : std::uint8_t { ok, segv_maperr, segv_accerr };
+/// `sigbus` is only ever observed (e.g. beyond the end of a file); the model never gives it.
+enum class AccessResult : std::uint8_t { ok, segv_maperr, segv_accerr, sigbus };
 const char* to_string(AccessResult r);
 std::optional<AccessResult> parse_access_result(const std::string& s);
 

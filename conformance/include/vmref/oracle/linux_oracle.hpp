@@ -1,0 +1,47 @@
+// Active differential testing against the live Linux kernel (`vmref oracle linux`):
+// random memory operations run for real by a tree of worker processes inside a reserved
+// window and, in lock step, on the model; after each one the kernel's view (VMAs,
+// present bits, frame sharing, zero page, exclusive bits, map counts) is compared with
+// the model's through the same expectation comparison that `vmref replay` uses.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "vmref/conformance/finding.hpp"
+
+namespace vmref::oracle {
+
+struct OracleOptions {
+  std::uint64_t seed = 1;
+  std::uint64_t ops = 10000;        ///< operations to run (when seconds == 0)
+  double seconds = 0;               ///< run for this long instead, if > 0
+  unsigned processes = 3;           ///< most live worker processes at once (>= 1)
+  std::string profile = "linux";    ///< model profile, e.g. "linux:no-zero-page"
+  std::uint64_t window = 0x200000000000;  ///< reserved VA window (bytes)
+  std::uint64_t window_pages = 64;
+  std::string out_dir = "oracle-out";     ///< where divergence traces go
+  bool shrink = true;
+  unsigned shrink_runs = 300;       ///< most re-executions spent shrinking
+};
+
+struct OracleResult {
+  std::uint64_t ops = 0;             ///< operations executed
+  std::uint64_t comparisons = 0;     ///< expectation fields compared
+  std::uint64_t undetermined = 0;
+  double seconds = 0;
+  std::map<std::string, std::uint64_t> op_counts;
+  bool diverged = false;
+  std::uint64_t divergent_op = 0;    ///< index of the first divergent operation
+  std::vector<conformance::Finding> findings;  ///< at that operation
+  std::uint64_t shrunk_ops = 0;      ///< length of the minimized sequence
+  std::string trace;                 ///< replayable trace of the minimized divergence
+};
+
+/// Runs a campaign. Throws std::runtime_error when the machine cannot run it (no
+/// root, the window is in use, a worker died unexpectedly).
+OracleResult run_linux_oracle(const OracleOptions& opt);
+
+}  // namespace vmref::oracle

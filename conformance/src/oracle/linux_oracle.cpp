@@ -1,0 +1,536 @@
+#include "vmref/oracle/linux_oracle.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+#include "vmref/conformance/expect.hpp"
+#include "vmref/conformance/snapshot.hpp"
+#include "vmref/model/invariants.hpp"
+#include "vmref/oracle/linux_maps.hpp"
+#include "vmref/oracle/linux_pagemap.hpp"
+#include "vmref/oracle/live_workers.hpp"
+#include "vmref/trace/codec.hpp"
+#include "vmref/trace/line_io.hpp"
+
+namespace vmref::oracle {
+
+namespace {
+
+using conformance::Finding;
+using model::Va;
+using model::Event;
+using model::Op;
+
+constexpr std::uint64_t kPage = 4096;
+constexpr std::uint64_t kFilePages = 32;  ///< size of each memfd backing file
+constexpr unsigned kFiles = 2;
+
+/// One generated operation. It names worker slots, not PIDs, so a shrunk sequence can
+/// run again on fresh processes.
+struct OracleOp {
+  Command cmd;
+  unsigned slot = 0;
+  Event ev;  ///< the model's view; `as`/`child` are filled in when it runs
+};
+
+/// Frame identity of one page at the last observation: kernel PFN, model frame.
+struct Seen {
+  std::uint64_t pfn = 0;
+  model::FrameId frame = model::kNoFrame;
+  std::uint64_t gen = 0;
+};
+
+/// One execution of a sequence against fresh workers and a fresh model.
+class Run {
+ public:
+  Run(const OracleOptions& opt, bool record) : opt_(opt), record_(record), m_(make_model(opt)) {
+    for (unsigned i = 0; i < kFiles; ++i) make_file(i);
+    pool_ = std::make_unique<WorkerPool>(opt.processes, fds_);
+    pool_->start();
+    for (const auto& v : read_maps(pool_->pid(0)))
+      if (v.end > opt.window && v.start < opt.window + opt.window_pages * kPage)
+        throw std::runtime_error("the oracle window is already in use in the worker");
+    as_.assign(opt.processes, 0);
+    as_[0] = static_cast<model::Asid>(pool_->pid(0));
+    Event c;
+    c.op = Op::as_create;
+    c.as = as_[0];
+    apply_plain(c);
+    seen_.assign(opt.processes, std::vector<Seen>(opt.window_pages));
+  }
+
+  ~Run() {
+    for (int fd : fds_) close(fd);
+  }
+
+  const model::Model& model() const { return m_; }
+
+  /// An exec touch runs only where nothing but 0xC3 (RET) can execute: a page the
+  /// worker wrote, or one the model says faults first. Checked when the op runs, as
+  /// shrinking may have removed the write that made it safe.
+  bool exec_is_safe(const OracleOp& op) const {
+    const model::AddressSpace* s = m_.space(as_[op.slot]);
+    Va va = op.cmd.a[0];
+    const model::Vseg* v = s ? s->vsl.find(va) : nullptr;
+    if (!v || !v->prot.x) return true;
+    auto it = s->gpt.find(va >> 12);
+    return it != s->gpt.end() && m_.frames()[it->second.frame].content == model::Content::data;
+  }
+  bool alive(unsigned slot) const { return pool_->alive(slot); }
+  model::Asid as_of(unsigned slot) const { return as_[slot]; }
+  unsigned live() const {
+    unsigned n = 0;
+    for (unsigned s = 0; s < pool_->slots(); ++s) n += alive(s);
+    return n;
+  }
+  const std::vector<Event>& events() const { return events_; }
+  const std::vector<model::FileRef>& files() const { return files_; }
+  std::uint64_t comparisons = 0, undetermined = 0;
+
+  /// Runs one operation on both sides and compares. Returns the findings (empty when
+  /// they agree). An operation on a slot that is not running is skipped.
+  std::vector<Finding> step(const OracleOp& op) {
+    std::vector<Finding> found;
+    if (!alive(op.slot)) return found;
+    if (op.cmd.op == Command::fork && (alive(static_cast<unsigned>(op.cmd.a[0])) || live() >= pool_->slots()))
+      return found;
+    if (op.cmd.op == Command::exit && op.slot == 0) return found;
+    if (op.cmd.op == Command::touch && op.cmd.a[1] == 2 && !exec_is_safe(op)) return found;
+    Event e = op.ev;
+    e.as = as_[op.slot];
+    if (op.cmd.op == Command::mmap && op.cmd.a[4] != UINT64_MAX) e.file = files_[op.cmd.a[4]];  // this run's memfd
+    if (e.op == Op::access) switch_to(e.as);
+    Reply r = pool_->call(op.slot, op.cmd);
+    e.expect = expectation(op, r);
+    if (op.cmd.op == Command::fork && r.child > 0) {
+      e.child = static_cast<model::Asid>(r.child);
+      as_[op.cmd.a[0]] = e.child;
+    }
+    model::Outcome o = m_.apply(e);
+    record(e);
+    std::vector<model::Violation> viol;
+    model::check_invariants(m_, false, viol);
+    for (auto& v : viol) found.push_back({v.id, index_, 0, to_string(e.op), v.message, ""});
+    compare(e, o, found);
+    bool identity = op.cmd.op == Command::touch || op.cmd.op == Command::fork || op.cmd.op == Command::mprotect;
+    observe_all(found, identity);
+    ++index_;
+    return found;
+  }
+
+ private:
+  static model::Model make_model(const OracleOptions& opt) {
+    return model::Model(model::profile_by_name(opt.profile), 1, (1ull << 30) / kPage, kPage);
+  }
+
+  void make_file(unsigned i) {
+    int fd = memfd_create(("vmref-oracle-" + std::to_string(i)).c_str(), 0);
+    if (fd < 0 || ftruncate(fd, static_cast<off_t>(kFilePages * kPage)) != 0)
+      throw std::runtime_error("memfd_create/ftruncate failed");
+    struct stat st{};
+    fstat(fd, &st);
+    char dev[16];
+    std::snprintf(dev, sizeof dev, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
+    fds_.push_back(fd);
+    files_.push_back({std::string(dev) + ":" + std::to_string(st.st_ino), "/memfd:vmref-oracle-" + std::to_string(i), true,
+                      kFilePages * kPage});
+  }
+
+  void record(const Event& e) {
+    if (record_) events_.push_back(e);
+  }
+
+  void apply_plain(const Event& e) {
+    m_.apply(e);
+    record(e);
+  }
+
+  void switch_to(model::Asid as) {
+    if (cpu_as_ == as) return;
+    Event s;
+    s.op = Op::switch_as;
+    s.cpu = 0;
+    s.as = as;
+    apply_plain(s);
+    cpu_as_ = as;
+  }
+
+  nlohmann::json expectation(const OracleOp& op, const Reply& r) {
+    switch (op.cmd.op) {
+      case Command::touch: {
+        const char* res = r.signo == 0 ? "ok" : r.signo == SIGBUS ? "sigbus" : r.code == 1 ? "segv_maperr" : "segv_accerr";
+        return {{"result", res}};
+      }
+      case Command::exit: return nullptr;
+      case Command::mmap:
+      case Command::mremap:
+        if (r.ret >= 0) return {{"ret", trace::hex(static_cast<std::uint64_t>(r.ret))}};
+        return {{"errno", errno_name(-r.ret)}};
+      default: return {{"errno", r.ret >= 0 ? "ok" : errno_name(-r.ret)}};
+    }
+  }
+
+  void compare(const Event& e, const model::Outcome& o, std::vector<Finding>& found) {
+    std::vector<Finding> und;
+    try {
+      comparisons += conformance::compare_expect(m_, e, o, "<oracle>", index_, found, und, labels_);
+    } catch (const std::exception& ex) {  // an outcome the trace format cannot name
+      found.push_back({"EXPECT-ERRNO", index_, 0, to_string(e.op), ex.what(), ""});
+    }
+    undetermined += und.size();
+  }
+
+  /// The kernel's view of one worker's window, as an observe event with expectations.
+  Event observation(unsigned slot, std::vector<LivePage>& pages) {
+    Va lo = opt_.window, hi = opt_.window + opt_.window_pages * kPage;
+    std::vector<LinuxVma> vmas;
+    for (auto& v : read_maps(pool_->pid(slot)))
+      if (v.start >= lo && v.end <= hi) vmas.push_back(v);
+    pages = reader_.read(pool_->pid(slot), lo, opt_.window_pages);
+    nlohmann::json pj = nlohmann::json::array();
+    for (std::uint64_t i = 0; i < pages.size(); ++i) {
+      const LivePage& p = pages[i];
+      nlohmann::json e{{"va", trace::hex(lo + i * kPage)}, {"present", p.present}};
+      if (p.present) {
+        e["zero"] = p.zero_page;
+        // Labels unique to this operation: PFNs are reused, so identity across
+        // operations is checked separately (frame_identity).
+        e["frame"] = p.zero_page ? "zero" : "op" + std::to_string(index_) + ":" + std::to_string(p.pfn);
+        if (!p.zero_page) {
+          e["mapcount"] = p.mapcount;
+          e["exclusive"] = p.exclusive;
+        }
+      }
+      pj.push_back(e);
+    }
+    Event o;
+    o.op = Op::observe;
+    o.as = as_[slot];
+    o.expect = {{"vsl", vsl_expectation(vmas)}, {"pages", pj}};
+    return o;
+  }
+
+  void observe_all(std::vector<Finding>& found, bool identity) {
+    for (unsigned s = 0; s < pool_->slots(); ++s) {
+      if (!alive(s)) continue;
+      std::vector<LivePage> pages;
+      Event o = observation(s, pages);
+      record(o);
+      compare(o, {}, found);
+      frame_identity(s, pages, identity, found);
+    }
+  }
+
+  /// Within one operation a page keeps its frame on both sides or changes it on both
+  /// (COW copy versus reuse, fork keeping the parent's pages).
+  void frame_identity(unsigned s, const std::vector<LivePage>& pages, bool check, std::vector<Finding>& found) {
+    const model::AddressSpace* sp = m_.space(as_[s]);
+    for (std::uint64_t i = 0; i < pages.size(); ++i) {
+      Seen now;
+      if (pages[i].present) now.pfn = pages[i].pfn;
+      if (sp) {
+        auto it = sp->gpt.find((opt_.window >> 12) + i);
+        if (it != sp->gpt.end()) {
+          now.frame = it->second.frame;
+          now.gen = m_.frames()[now.frame].generation;
+        }
+      }
+      Seen& was = seen_[s][i];
+      bool both = was.pfn && now.pfn && was.frame != model::kNoFrame && now.frame != model::kNoFrame;
+      if (check && both) {
+        bool kernel_same = was.pfn == now.pfn;
+        bool model_same = was.frame == now.frame && was.gen == now.gen;
+        if (kernel_same != model_same)
+          found.push_back({"EXPECT-PAGE", index_, 0, "observe",
+                           "as " + std::to_string(as_[s]) + " va " + trace::hex(opt_.window + i * kPage) +
+                               ": the kernel " + (kernel_same ? "kept" : "replaced") + " the page's frame, the model " +
+                               (model_same ? "kept" : "replaced") + " it",
+                           ""});
+      }
+      was = now;
+    }
+  }
+
+  const OracleOptions& opt_;
+  bool record_;
+  model::Model m_;
+  std::vector<int> fds_;
+  std::vector<model::FileRef> files_;
+  std::unique_ptr<WorkerPool> pool_;
+  PageReader reader_;
+  std::vector<model::Asid> as_;
+  model::Asid cpu_as_ = 0;
+  std::vector<std::vector<Seen>> seen_;
+  conformance::FrameLabels labels_;
+  std::vector<Event> events_;
+  std::uint64_t index_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Generation
+
+class Generator {
+ public:
+  Generator(const OracleOptions& opt) : opt_(opt), rng_(opt.seed) {}
+
+  OracleOp next(const Run& run) {
+    std::vector<unsigned> live;
+    for (unsigned s = 0; s < opt_.processes; ++s)
+      if (run.alive(s)) live.push_back(s);
+    OracleOp op;
+    op.slot = live[pick(live.size())];
+    std::uint64_t r = pick(100);
+    if (r < 18) mmap(op, run);
+    else if (r < 28) range(op, Command::munmap, Op::munmap);
+    else if (r < 40) protect(op);
+    else if (r < 45) remap(op, run);
+    else if (r < 50) range(op, Command::madvise, Op::madvise);
+    else if (r < 94 || opt_.processes == 1) touch(op, run);
+    else if (r < 97 || live.size() == 1) fork(op, run);
+    else exit(op, live);
+    return op;
+  }
+
+ private:
+  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  Va page(std::uint64_t i) const { return opt_.window + i * kPage; }
+  std::uint64_t pages() const { return opt_.window_pages; }
+
+  void mmap(OracleOp& op, const Run& run) {
+    std::uint64_t n = 1 + pick(8), first = pick(pages() - n + 1);
+    static const int prots[] = {PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC,
+                                PROT_READ | PROT_WRITE | PROT_EXEC, PROT_NONE, PROT_WRITE};
+    int prot = prots[pick(6)];
+    std::uint64_t k = pick(100);
+    bool anon = k < 65, shared = (k >= 50 && k < 65) || k >= 85;
+    int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | (pick(5) ? MAP_FIXED : MAP_FIXED_NOREPLACE);
+    if (anon) flags |= MAP_ANONYMOUS;
+    if (!pick(20)) flags |= MAP_POPULATE;
+    std::uint64_t file = pick(kFiles), off = anon ? 0 : pick(kFilePages - n + 1) * kPage;
+    op.cmd.op = Command::mmap;
+    op.cmd.a[0] = page(first);
+    op.cmd.a[1] = n * kPage;
+    op.cmd.a[2] = static_cast<std::uint64_t>(prot);
+    op.cmd.a[3] = static_cast<std::uint64_t>(flags);
+    op.cmd.a[4] = anon ? UINT64_MAX : file;
+    op.cmd.a[5] = off;
+    Event& e = op.ev;
+    e.op = Op::mmap;
+    e.addr = page(first);
+    e.len = n * kPage;
+    e.prot = {(prot & PROT_READ) != 0, (prot & PROT_WRITE) != 0, (prot & PROT_EXEC) != 0};
+    e.shared = shared;
+    e.anonymous = anon;
+    e.placement = (flags & MAP_FIXED) ? model::Placement::fixed : model::Placement::fixed_noreplace;
+    e.populate = flags & MAP_POPULATE;
+    if (!anon) {
+      e.file = run.files()[file];  // replaced by the running memfd's identity in Run::step
+      e.offset = off;
+    }
+  }
+
+  void range(OracleOp& op, Command::Op cop, Op mop) {
+    std::uint64_t n = 1 + pick(8), first = pick(pages() - n + 1);
+    op.cmd.op = cop;
+    op.cmd.a[0] = page(first);
+    op.cmd.a[1] = n * kPage;
+    op.ev.op = mop;
+    op.ev.addr = page(first);
+    op.ev.len = n * kPage;
+    if (mop == Op::madvise) {
+      op.cmd.a[2] = MADV_DONTNEED;
+      op.ev.advice = model::Advice::dontneed;
+    }
+  }
+
+  void protect(OracleOp& op) {
+    range(op, Command::mprotect, Op::mprotect);
+    // No execute-only: with protection keys it cannot be read, without them it can.
+    static const int prots[] = {PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC,
+                                PROT_READ | PROT_WRITE | PROT_EXEC, PROT_WRITE};
+    int prot = prots[pick(6)];
+    op.cmd.a[2] = static_cast<std::uint64_t>(prot);
+    op.ev.prot = {(prot & PROT_READ) != 0, (prot & PROT_WRITE) != 0, (prot & PROT_EXEC) != 0};
+  }
+
+  /// mremap of an existing anonymous vseg: shrink, grow in place, or move within the
+  /// window (file vsegs are left alone: growing one past the file's end would SIGBUS).
+  void remap(OracleOp& op, const Run& run) {
+    const model::AddressSpace* s = run.model().space(run.as_of(op.slot));
+    std::vector<const model::Vseg*> anon;
+    if (s)
+      for (const auto& [st, v] : s->vsl.map())
+        if (v.object == model::kNoObject || run.model().objects()[v.object].shmem) anon.push_back(&v);
+    if (anon.empty()) return touch(op, run);
+    const model::Vseg& v = *anon[pick(anon.size())];
+    std::uint64_t old_pages = v.bytes() / kPage;
+    op.cmd.op = Command::mremap;
+    op.ev.op = Op::mremap;
+    op.ev.addr = op.cmd.a[0] = v.start;
+    op.ev.len = op.cmd.a[1] = v.bytes();
+    std::uint64_t k = pick(3);
+    std::uint64_t new_pages = k == 0 ? 1 + pick(old_pages) : old_pages + 1 + pick(4);
+    op.ev.new_len = op.cmd.a[2] = new_pages * kPage;
+    if (k == 2 && new_pages <= pages()) {  // move to a fixed place in the window
+      Va dest = page(pick(pages() - new_pages + 1));
+      op.cmd.a[3] = MREMAP_MAYMOVE | MREMAP_FIXED;
+      op.cmd.a[4] = dest;
+      op.ev.maymove = true;
+      op.ev.placement = model::Placement::fixed;
+      op.ev.new_addr = dest;
+    }
+    if ((op.ev.placement != model::Placement::fixed) && v.start + new_pages * kPage > page(pages()))
+      op.ev.new_len = op.cmd.a[2] = v.bytes();  // would leave the window: same size (a no-op)
+  }
+
+  void touch(OracleOp& op, const Run& run) {
+    std::uint64_t i = pick(pages());
+    Va va = page(i);
+    std::uint64_t kind = pick(100) < 50 ? 0 : 1;
+    op.cmd.op = Command::touch;
+    op.cmd.a[0] = va;
+    op.cmd.a[1] = kind;
+    if (pick(8) == 0) {  // an exec touch, where it is safe (Run::exec_is_safe)
+      op.cmd.a[1] = 2;
+      if (!run.exec_is_safe(op)) op.cmd.a[1] = kind;
+    }
+    kind = op.cmd.a[1];
+    op.ev.op = Op::access;
+    op.ev.cpu = 0;
+    op.ev.addr = va;
+    op.ev.kind = kind == 0 ? model::AccessKind::read : kind == 1 ? model::AccessKind::write : model::AccessKind::exec;
+  }
+
+  void fork(OracleOp& op, const Run& run) {
+    unsigned free_slot = 0;
+    for (unsigned s = 1; s < opt_.processes; ++s)
+      if (!run.alive(s)) free_slot = s;
+    if (!free_slot) return touch(op, run);
+    op.cmd.op = Command::fork;
+    op.cmd.a[0] = free_slot;
+    op.ev.op = Op::fork;
+  }
+
+  void exit(OracleOp& op, const std::vector<unsigned>& live) {
+    unsigned s = live[1 + pick(live.size() - 1)];  // slot 0 lives for the whole run
+    op.slot = s;
+    op.cmd.op = Command::exit;
+    op.ev.op = Op::as_destroy;
+  }
+
+  const OracleOptions& opt_;
+  std::mt19937_64 rng_;
+};
+
+// ---------------------------------------------------------------------------
+// Shrinking and output
+
+/// Runs `ops` on fresh processes; returns the index of the first divergent op, or -1.
+long first_divergence(const OracleOptions& opt, const std::vector<OracleOp>& ops) {
+  Run run(opt, false);
+  for (std::size_t i = 0; i < ops.size(); ++i)
+    if (!run.step(ops[i]).empty()) return static_cast<long>(i);
+  return -1;
+}
+
+/// ddmin over the operation list: drop chunks while the divergence persists.
+std::vector<OracleOp> shrink(const OracleOptions& opt, std::vector<OracleOp> ops) {
+  unsigned runs = 0;
+  std::size_t n = 2;
+  while (ops.size() > 1 && runs < opt.shrink_runs) {
+    std::size_t chunk = (ops.size() + n - 1) / n;
+    bool reduced = false;
+    for (std::size_t start = 0; start < ops.size() && runs < opt.shrink_runs; start += chunk) {
+      std::vector<OracleOp> cand(ops.begin(), ops.begin() + static_cast<long>(start));
+      cand.insert(cand.end(), ops.begin() + static_cast<long>(std::min(ops.size(), start + chunk)), ops.end());
+      ++runs;
+      long d = first_divergence(opt, cand);
+      if (d >= 0) {
+        cand.resize(static_cast<std::size_t>(d) + 1);
+        ops = std::move(cand);
+        n = std::max<std::size_t>(n - 1, 2);
+        reduced = true;
+        break;
+      }
+    }
+    if (!reduced) {
+      if (n >= ops.size()) break;
+      n = std::min(ops.size(), n * 2);
+    }
+  }
+  return ops;
+}
+
+std::string write_trace(const OracleOptions& opt, const std::vector<OracleOp>& ops) {
+  Run run(opt, true);
+  for (const auto& op : ops) run.step(op);
+  std::filesystem::create_directories(opt.out_dir);
+  std::string path = opt.out_dir + "/oracle-" + opt.profile + "-seed" + std::to_string(opt.seed) + ".jsonl";
+  for (char& c : path)
+    if (c == ':') c = '_';
+  struct utsname u{};
+  uname(&u);
+  trace::Header h;
+  h.profile = opt.profile;
+  h.arch = "x86_64";
+  h.cpus = 1;
+  h.phys_mem = 1ull << 30;
+  h.provenance = {{"source", "vmref oracle linux (minimized divergence)"},
+                  {"kernel", std::string(u.release)},
+                  {"seed", opt.seed},
+                  {"window", trace::hex(opt.window)},
+                  {"expected", {{"verdict", "findings"}}}};
+  trace::LineWriter w(path, false);
+  w.write(trace::header_to_json(h).dump());
+  for (const auto& e : run.events()) w.write(trace::event_to_json(e).dump());
+  w.close();
+  return path;
+}
+
+}  // namespace
+
+OracleResult run_linux_oracle(const OracleOptions& opt) {
+  if (opt.processes == 0 || opt.window_pages < 16 || opt.window % kPage)
+    throw std::invalid_argument("need at least 1 process and a page-aligned window of at least 16 pages");
+  OracleResult res;
+  auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  Generator gen(opt);
+  std::vector<OracleOp> done;
+  {
+    Run run(opt, false);
+    while (opt.seconds > 0 ? elapsed() < opt.seconds : res.ops < opt.ops) {
+      OracleOp op = gen.next(run);
+      done.push_back(op);
+      auto found = run.step(op);
+      ++res.ops;
+      ++res.op_counts[to_string(op.ev.op)];
+      if (!found.empty()) {
+        res.diverged = true;
+        res.divergent_op = res.ops - 1;
+        res.findings = std::move(found);
+        break;
+      }
+    }
+    res.comparisons = run.comparisons;
+    res.undetermined = run.undetermined;
+  }
+  res.seconds = elapsed();
+  if (res.diverged) {
+    std::vector<OracleOp> minimal = opt.shrink ? shrink(opt, done) : done;
+    res.shrunk_ops = minimal.size();
+    res.trace = write_trace(opt, minimal);
+  }
+  return res;
+}
+
+}  // namespace vmref::oracle
