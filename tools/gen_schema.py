@@ -29,7 +29,7 @@ EXPECT = {"type": "object", "additionalProperties": False, "properties": {
                            "file": STR, "name": STR}}},
     "pages": {"type": "array", "items": {"type": "object", "required": ["va"], "additionalProperties": False,
               "properties": {"va": U64, "present": BOOL, "zero": BOOL, "cow": BOOL, "prot": PROT,
-                             "refcount": U64, "mapcount": U64, "exclusive": BOOL, "frame": STR}}}}}
+                             "refcount": U64, "mapcount": U64, "exclusive": BOOL, "kept": BOOL, "frame": STR}}}}}
 ACCESS = {"enum": ["read", "write", "exec"]}
 
 

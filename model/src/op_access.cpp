@@ -66,6 +66,12 @@ Model::FaultResult Model::demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, Access
     if (pte.frame != kZeroFrame) prepare_anon(s, v);
   } else {
     std::uint64_t index = v.pgoff + (vpn - (v.start >> page_shift_));
+    // Linux do_read_fault maps the cached pages around the fault first (the faulting
+    // one too, if cached), and only then asks the object for the page.
+    if (!write) {
+      fault_around(s, v, vpn);
+      if (auto it = s.gpt.find(vpn); it != s.gpt.end()) return {AccessResult::ok, Err::ok, it->second.frame};
+    }
     if (objects_[v.object].pages && index >= *objects_[v.object].pages) return {AccessResult::sigbus};
     auto cf = cached_frame(v.object, index);
     if (!cf) return {AccessResult::ok, Err::enomem};
@@ -83,7 +89,6 @@ Model::FaultResult Model::demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, Access
   }
   pte.prot = effective_rights(v, pte.frame, pte.cow);
   install_pte(s, vpn, pte);
-  if (v.object != kNoObject && !write) fault_around(s, v, vpn);
   return {AccessResult::ok, Err::ok, pte.frame};
 }
 
@@ -120,8 +125,10 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
     // x86 Linux (access_error): an instruction fetch from a page that is not present
     // is handled as a read, so the page is mapped before the retry faults on NX.
     bool accessible = v->prot.r || v->prot.w || v->prot.x;
-    if (kind == AccessKind::exec && profile_.exec_fault_maps_first && accessible && !s.gpt.count(va >> page_shift_))
-      demand_fault(s, *v, va >> page_shift_, AccessKind::read);
+    if (kind == AccessKind::exec && profile_.exec_fault_maps_first && accessible && !s.gpt.count(va >> page_shift_)) {
+      FaultResult r = demand_fault(s, *v, va >> page_shift_, AccessKind::read);
+      if (r.result != AccessResult::ok || r.err != Err::ok) return r;  // e.g. SIGBUS beyond the object
+    }
     return {AccessResult::segv_accerr};
   }
   Vpn vpn = va >> page_shift_;
@@ -188,7 +195,7 @@ void Model::fault_around(AddressSpace& s, Vseg& v, Vpn vpn) {
   Vpn hi = std::min({lo + n, v.end >> page_shift_, (vpn & ~Vpn{511}) + 512});
   const Object& o = objects_[v.object];
   for (Vpn p = lo; p < hi; ++p) {
-    if (p == vpn || s.gpt.count(p)) continue;
+    if (s.gpt.count(p)) continue;
     auto c = o.cache.find(v.pgoff + (p - (v.start >> page_shift_)));
     if (c == o.cache.end()) continue;
     Pte pte;

@@ -30,27 +30,32 @@ Outcome Model::mremap(const Event& e) {
   if (new_len == 0 || (e.len && old_len == 0)) return {Err::einval};
   if (e.dontunmap && old_len != new_len) return {Err::einval};
   Va addr = e.addr;
-  if (fixed) {  // parameters first (Linux check_mremap_params), then the source vseg
+  // Linux 6.x order (checked against the live kernel by vmref oracle): parameters,
+  // then a vseg must exist at addr, then shrinking needs nothing more, then growing
+  // or moving needs the old range inside that vseg.
+  if (fixed) {
     if (!aligned(e.new_addr, page_size_)) return {Err::einval};
     if (e.new_addr + new_len > addr && addr + old_len > e.new_addr) return {Err::einval};  // overlap
   }
-  // The source must lie in one vseg; Linux 6.x checks this before touching anything,
-  // so a failing mremap leaves the destination mapped (seen by the oracle, 6.18).
   Vseg* v = s.vsl.find(addr);
-  if (!v || old_len > v->end - addr) return {Err::efault};
-  if (v->kind == Kind::special && new_len > old_len) return {Err::efault};
+  if (!v) return {Err::efault};
+  if (!fixed && old_len >= new_len) {  // shrink in place
+    if (old_len > new_len) unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
+    return {Err::ok, addr};
+  }
   if (fixed) {
     if (e.new_addr < profile_.mmap_min_addr) return {Err::eperm};
+    // The (possibly shortened) old range must fit its vseg before anything is unmapped.
+    if (std::min(old_len, new_len) > v->end - addr) return {Err::efault};
     unmap_range(s, e.new_addr, e.new_addr + new_len, TlbMode::sync);
     if (old_len > new_len) {
       unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
       old_len = new_len;
     }
     v = s.vsl.find(addr);
-  } else if (old_len >= new_len) {  // shrink in place
-    if (old_len > new_len) unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
-    return {Err::ok, addr};
   }
+  if (!v || old_len > v->end - addr) return {Err::efault};  // vma_to_resize
+  if (v->kind == Kind::special && new_len > old_len) return {Err::efault};
   if (!fixed && old_len == v->end - addr && gap_free(s, v->end, new_len - old_len)) {
     v->end = addr + new_len;  // grow in place
     delta_.ranges.push_back({s.asid, addr >> page_shift_, new_len >> page_shift_});

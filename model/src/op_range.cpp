@@ -38,7 +38,10 @@ Err Model::change_range(AddressSpace& s, Va start, Va end, bool stop_at_hole,
     delta_.ranges.push_back({s.asid, piece->start >> page_shift_, piece->bytes() >> page_shift_});
     cur = piece->end;
   }
-  for (Va st : changed) merge_around(s, st);  // a start swallowed by a merge is skipped
+  // Linux merges each changed piece as it goes; a piece already swallowed by the
+  // merge below is represented by the vseg that now contains its start.
+  for (Va st : changed)
+    if (const Vseg* v = s.vsl.find(st)) merge_around(s, v->start);
   delta_.spaces.push_back(s.asid);
   if (err != Err::ok) return err;
   return hole ? Err::enomem : Err::ok;

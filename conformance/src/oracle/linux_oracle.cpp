@@ -42,13 +42,6 @@ struct OracleOp {
   Event ev;  ///< the model's view; `as`/`child` are filled in when it runs
 };
 
-/// Frame identity of one page at the last observation: kernel PFN, model frame.
-struct Seen {
-  std::uint64_t pfn = 0;
-  model::FrameId frame = model::kNoFrame;
-  std::uint64_t gen = 0;
-};
-
 /// One execution of a sequence against fresh workers and a fresh model.
 class Run {
  public:
@@ -65,7 +58,7 @@ class Run {
     c.op = Op::as_create;
     c.as = as_[0];
     apply_plain(c);
-    seen_.assign(opt.processes, std::vector<Seen>(opt.window_pages));
+    seen_.assign(opt.processes, std::vector<std::uint64_t>(opt.window_pages, 0));
   }
 
   ~Run() {
@@ -114,6 +107,7 @@ class Run {
     if (op.cmd.op == Command::fork && r.child > 0) {
       e.child = static_cast<model::Asid>(r.child);
       as_[op.cmd.a[0]] = e.child;
+      seen_[op.cmd.a[0]].assign(opt_.window_pages, 0);  // a new process: nothing observed yet
     }
     model::Outcome o = m_.apply(e);
     record(e);
@@ -190,7 +184,9 @@ class Run {
   }
 
   /// The kernel's view of one worker's window, as an observe event with expectations.
-  Event observation(unsigned slot, std::vector<LivePage>& pages) {
+  /// `identity`: the operation was one where a page present before and after may keep
+  /// or replace its frame (touch, fork, mprotect); say which the kernel did ("kept").
+  Event observation(unsigned slot, std::vector<LivePage>& pages, bool identity) {
     Va lo = opt_.window, hi = opt_.window + opt_.window_pages * kPage;
     std::vector<LinuxVma> vmas;
     for (auto& v : read_maps(pool_->pid(slot)))
@@ -209,7 +205,9 @@ class Run {
           e["mapcount"] = p.mapcount;
           e["exclusive"] = p.exclusive;
         }
+        if (identity && seen_[slot][i]) e["kept"] = seen_[slot][i] == p.pfn;
       }
+      seen_[slot][i] = p.present ? p.pfn : 0;
       pj.push_back(e);
     }
     Event o;
@@ -223,40 +221,9 @@ class Run {
     for (unsigned s = 0; s < pool_->slots(); ++s) {
       if (!alive(s)) continue;
       std::vector<LivePage> pages;
-      Event o = observation(s, pages);
+      Event o = observation(s, pages, identity);
       record(o);
       compare(o, {}, found);
-      frame_identity(s, pages, identity, found);
-    }
-  }
-
-  /// Within one operation a page keeps its frame on both sides or changes it on both
-  /// (COW copy versus reuse, fork keeping the parent's pages).
-  void frame_identity(unsigned s, const std::vector<LivePage>& pages, bool check, std::vector<Finding>& found) {
-    const model::AddressSpace* sp = m_.space(as_[s]);
-    for (std::uint64_t i = 0; i < pages.size(); ++i) {
-      Seen now;
-      if (pages[i].present) now.pfn = pages[i].pfn;
-      if (sp) {
-        auto it = sp->gpt.find((opt_.window >> 12) + i);
-        if (it != sp->gpt.end()) {
-          now.frame = it->second.frame;
-          now.gen = m_.frames()[now.frame].generation;
-        }
-      }
-      Seen& was = seen_[s][i];
-      bool both = was.pfn && now.pfn && was.frame != model::kNoFrame && now.frame != model::kNoFrame;
-      if (check && both) {
-        bool kernel_same = was.pfn == now.pfn;
-        bool model_same = was.frame == now.frame && was.gen == now.gen;
-        if (kernel_same != model_same)
-          found.push_back({"EXPECT-PAGE", index_, 0, "observe",
-                           "as " + std::to_string(as_[s]) + " va " + trace::hex(opt_.window + i * kPage) +
-                               ": the kernel " + (kernel_same ? "kept" : "replaced") + " the page's frame, the model " +
-                               (model_same ? "kept" : "replaced") + " it",
-                           ""});
-      }
-      was = now;
     }
   }
 
@@ -269,7 +236,7 @@ class Run {
   PageReader reader_;
   std::vector<model::Asid> as_;
   model::Asid cpu_as_ = 0;
-  std::vector<std::vector<Seen>> seen_;
+  std::vector<std::vector<std::uint64_t>> seen_;  ///< PFN per slot and page at the last observe (0: none)
   conformance::FrameLabels labels_;
   std::vector<Event> events_;
   std::uint64_t index_ = 0;

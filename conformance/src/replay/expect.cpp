@@ -157,7 +157,8 @@ void compare_vsl(Ctx& c, const json& want_json) {
   }
 }
 
-void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
+void compare_pages(Ctx& c, const json& want, ObserveState& state) {
+  auto& labels = state.labels;
   if (!want.is_array()) c.bad("pages", "expected an array of pages");
   // A label names one frame allocation for the whole trace; within one observe,
   // different labels name different frames (spec/trace-format.md §3.5).
@@ -206,6 +207,17 @@ void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
           mismatch("frame", "'" + label + "'", "the frame labelled '" + other + "'");
         else
           labels[label] = now;
+      } else if (k == "kept") {  // same frame as at this page's previous observe
+        bool wb = c.boolean(*it, fld);
+        auto last = state.last.find({c.e.as, va});
+        bool have_now = h["present"].get<bool>();
+        if (!have_now || last == state.last.end()) {
+          mismatch("kept", wb ? "true" : "false", "no frame to compare");
+          continue;
+        }
+        FrameId f = h["frame"].get<FrameId>();
+        bool hb = last->second == std::pair{f, c.m.frames()[f].generation};
+        if (wb != hb) mismatch("kept", wb ? "true (the frame stayed)" : "false (a new frame)", hb ? "the same frame" : "a new frame");
       } else if (k == "refcount" || k == "mapcount") {
         std::uint64_t wn = c.u64(*it, fld);
         std::uint64_t hn = h.value(k, 0ull);
@@ -214,6 +226,12 @@ void compare_pages(Ctx& c, const json& want, FrameLabels& labels) {
       } else {
         c.bad(fld, "unknown page field");
       }
+    }
+    if (h["present"].get<bool>()) {
+      FrameId f = h["frame"].get<FrameId>();
+      state.last[{c.e.as, va}] = {f, c.m.frames()[f].generation};
+    } else {
+      state.last.erase({c.e.as, va});
     }
   }
 }

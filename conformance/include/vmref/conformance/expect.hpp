@@ -9,9 +9,14 @@
 
 namespace vmref::conformance {
 
-/// Frame labels of a trace: each names one frame allocation for the whole trace
-/// (label -> (frame, allocation generation)).
-using FrameLabels = std::map<std::string, std::pair<model::FrameId, std::uint64_t>>;
+/// What earlier observes established, for the rest of the trace: frame labels
+/// (label -> (frame, allocation generation)) and the frame each observed page had
+/// ((as, va) -> (frame, generation)), which `kept` expectations compare against.
+struct ObserveState {
+  std::map<std::string, std::pair<model::FrameId, std::uint64_t>> labels;
+  std::map<std::pair<model::Asid, model::Va>, std::pair<model::FrameId, std::uint64_t>> last;
+};
+using FrameLabels = ObserveState;
 
 /// Appends a Finding per mismatch to `out`, and to `undetermined` one entry per vseg
 /// boundary whose merge depended on state the trace hides (the model then adopts the
