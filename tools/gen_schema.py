@@ -26,7 +26,7 @@ EXPECT = {"type": "object", "additionalProperties": False, "properties": {
     "result": {"enum": ["ok", "segv_maperr", "segv_accerr", "sigbus"]}, "zero_page": BOOL,
     "vsl": {"type": "array", "items": {"type": "object", "required": ["start", "end"], "additionalProperties": False,
             "properties": {"start": U64, "end": U64, "offset": U64, "prot": PROT, "shared": BOOL, "kind": KINDS,
-                           "file": STR, "name": STR}}},
+                           "file": STR, "name": STR, "anon_pages": BOOL}}},
     "pages": {"type": "array", "items": {"type": "object", "required": ["va"], "additionalProperties": False,
               "properties": {"va": U64, "present": BOOL, "zero": BOOL, "cow": BOOL, "prot": PROT,
                              "refcount": U64, "mapcount": U64, "exclusive": BOOL, "kept": BOOL, "frame": STR}}}}}

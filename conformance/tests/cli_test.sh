@@ -51,5 +51,20 @@ check variant-no-zero-page 1 "$V" replay --profile linux:no-zero-page "$SRC/trac
 contains variant-no-zero-page-id "EXPECT-ACCESS" "$T/out"
 check variant-no-cow-reuse 1 "$V" replay --profile linux:no-cow-reuse "$SRC/traces/scenarios/linux/fork-then-write-in-child.jsonl"
 check variant-unknown 2 "$V" replay --profile linux:nonsense "$SRC/traces/linux/env-exec-ls.jsonl"
+# The recorder follows fork, exec and a thread through every recorded syscall; the
+# trace replays clean (the kernel and the model agree on every snapshot).
+if [ -n "${MM_WORKLOAD:-}" ]; then
+  check record-workload 0 "$V" record -o "$T/workload.jsonl" -- "$MM_WORKLOAD"
+  check replay-workload 0 "$V" replay --expect-declared "$T/workload.jsonl"
+  for op in mremap madvise mlock munlock brk fork exec_reset as_destroy; do
+    grep -q "\"op\":\"$op\"" "$T/workload.jsonl" && echo "ok   workload-has-$op" || { echo "FAIL workload-has-$op"; fails=$((fails+1)); }
+  done
+fi
+# The live-kernel oracle: the correct profile agrees, a broken one is caught, and its
+# minimized trace reproduces the divergence under replay.
+check oracle-clean 0 "$V" oracle linux --ops 1500 --seed 5 --processes 3 --out "$T/oracle"
+check oracle-broken 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-zero-page --out "$T/oracle"
+check oracle-trace-replays 1 "$V" replay "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
+check oracle-trace-declared 0 "$V" replay --expect-declared "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

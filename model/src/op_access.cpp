@@ -160,6 +160,15 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   return r;
 }
 
+bool Model::learn_anon_pages(Asid as, Va va) {
+  auto it = spaces_.find(as);
+  if (it == spaces_.end()) return false;
+  Vseg* v = it->second.vsl.find(va);
+  if (!v || v->anon_id || v->shared) return false;
+  prepare_anon(it->second, *v);
+  return true;
+}
+
 void Model::prepare_anon(AddressSpace& s, Vseg& v) {
   if (v.anon_id) return;
   // Linux find_mergeable_anon_vma: reuse the owner of an adjacent vseg that differs

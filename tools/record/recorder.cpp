@@ -223,7 +223,7 @@ class Session {
 
   void snapshot(Asid as) {
     Space& sp = spaces_[as];
-    auto vmas = oracle::read_maps(sp.reader);
+    auto vmas = oracle::read_smaps(sp.reader);
     for (const auto& v : vmas)  // a stack that grew on a fault between two snapshots
       if (v.path == "[stack]") {
         if (sp.stack_start && v.start < sp.stack_start) {
@@ -234,7 +234,7 @@ class Session {
         sp.stack_start = v.start;
       }
     model::Event o = event(model::Op::observe, as);
-    o.expect = {{"vsl", oracle::vsl_expectation(vmas)}};
+    o.expect = {{"vsl", oracle::vsl_expectation(vmas, true)}};
     emit(o);
     ++stats_.snapshots;
   }

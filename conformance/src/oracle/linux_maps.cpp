@@ -109,7 +109,7 @@ std::string errno_name(long e) {
   return "E" + std::to_string(e);
 }
 
-nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas) {
+nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas, bool anon_facts) {
   nlohmann::json out = nlohmann::json::array();
   for (const LinuxVma& v : vmas) {
     nlohmann::json e{{"start", trace::hex(v.start)}, {"end", trace::hex(v.end)}, {"prot", v.perms.substr(0, 3)},
@@ -124,6 +124,7 @@ nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas) {
       e["kind"] = "anon";
     }
     if (!v.path.empty() && v.path[0] == '[') e["name"] = v.path;
+    if (anon_facts && v.perms[3] == 'p' && v.anonymous_kb > 0) e["anon_pages"] = true;
     out.push_back(e);
   }
   return out;

@@ -66,7 +66,7 @@ std::vector<Entry> entries(Ctx& c, const json& list, bool expected) {
       c.bad(at, "each vseg needs \"start\" and \"end\"");
     if (expected)
       for (auto it = e.begin(); it != e.end(); ++it)
-        if (!std::set<std::string>{"start", "end", "prot", "shared", "kind", "file", "offset", "name"}.count(it.key()))
+        if (!std::set<std::string>{"start", "end", "prot", "shared", "kind", "file", "offset", "name", "anon_pages"}.count(it.key()))
           c.bad(at + "." + it.key(), "unknown vseg field");
     out.push_back({c.u64(e["start"], at + ".start"), c.u64(e["end"], at + ".end"), &e});
   }
@@ -84,7 +84,7 @@ const Entry* covering(const std::vector<Entry>& es, Va a) {
 std::string page_difference(Ctx& c, const Entry& w, const Entry& h, Va a) {
   for (auto it = w.j->begin(); it != w.j->end(); ++it) {
     const std::string& k = it.key();
-    if (k == "start" || k == "end") continue;
+    if (k == "start" || k == "end" || k == "anon_pages") continue;  // anon_pages is a fact, not compared
     const json& hv = (*h.j).contains(k) ? (*h.j)[k] : json();
     bool same;
     if (k == "offset")  // offsets compare at the same page
@@ -115,6 +115,9 @@ void compare_vsl(Ctx& c, const json& want_json) {
   if (!want_json.is_array()) c.bad("vsl", "expected an array of vsegs");
   ++c.compared;
   auto want = entries(c, want_json, true);
+  // Faults the trace did not show: the kernel says these VMAs hold anonymous pages.
+  for (const Entry& w : want)
+    if (w.j->value("anon_pages", false)) c.m.learn_anon_pages(c.e.as, w.start);
   // Boundaries that hinge on hidden kernel state are settled by what the kernel shows.
   for (const auto& r : c.m.resolve_undetermined(c.e.as, [&](Va b) {
          return std::any_of(want.begin(), want.end(), [&](const Entry& w) { return w.start == b; });

@@ -40,7 +40,9 @@ std::vector<LinuxVma> read_smaps(int pid);
 /// format does not name (replay then reports it as bad input).
 std::string errno_name(long e);
 
-/// The VSL expectation for an observe event (spec/trace-format.md §3.5).
-nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas);
+/// The VSL expectation for an observe event (spec/trace-format.md §3.5). With
+/// `anon_facts` (VMAs read from smaps), private VMAs holding anonymous pages carry
+/// "anon_pages": true, which tells replay about faults a syscall trace cannot show.
+nlohmann::json vsl_expectation(const std::vector<LinuxVma>& vmas, bool anon_facts = false);
 
 }  // namespace vmref::oracle

@@ -84,6 +84,10 @@ class Model {
   /// `kernel_split_at(va)` is true when a kernel VMA starts at va. Merges where the
   /// kernel merged, and records the anon owners as compatible or not from then on.
   std::vector<Resolution> resolve_undetermined(Asid as, const std::function<bool(Va)>& kernel_split_at);
+  /// The recording kernel reports anonymous pages in the vseg containing `va`: faults
+  /// the trace did not show happened there, so it gets an owner as the fault path
+  /// would have given it (trace-format §3.5 "anon_pages"). Returns whether it changed.
+  bool learn_anon_pages(Asid as, Va va);
 
  private:
   // §2 operations, one per event kind (model/src/op_*.cpp).
