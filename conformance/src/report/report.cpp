@@ -36,7 +36,8 @@ std::string md_escape(const std::string& s) {
 std::vector<std::string> all_ids(const std::vector<ReplayResult>& rs) {
   std::vector<std::string> ids;
   for (const auto& inv : model::invariant_catalog()) ids.push_back(inv.id);
-  for (const char* x : {"EXPECT-ERRNO", "EXPECT-RET", "EXPECT-ACCESS", "EXPECT-VSL", "EXPECT-PAGE"}) ids.push_back(x);
+  for (const char* x : {"EXPECT-ERRNO", "EXPECT-RET", "EXPECT-ACCESS", "EXPECT-VSL", "EXPECT-VSL-SPLIT", "EXPECT-PAGE"})
+    ids.push_back(x);
   for (const auto& r : rs)
     for (const auto& [id, n] : r.by_id)
       if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
