@@ -66,5 +66,31 @@ check oracle-clean 0 "$V" oracle linux --ops 1500 --seed 5 --processes 3 --out "
 check oracle-broken 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-zero-page --out "$T/oracle"
 check oracle-trace-replays 1 "$V" replay "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
 check oracle-trace-declared 0 "$V" replay --expect-declared "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
+# vmref walk on a real dump (Debian's kernel under QEMU, tools/qemu_dump.py): the
+# listing equals QEMU's own `info tlb` line for line; bad images are clear errors.
+D="$SRC/traces/dumps/debian12-linux-6.1-x86_64"
+ROOT=$(sed -n 's/^cr3=\(0x[0-9a-f]*\).*/\1/p' "$D/cr3.txt")
+zstd -q -d -f "$D/pmem.zst" -o "$T/pmem"
+zstd -q -d -c "$D/info-tlb.txt.zst" | tr -d '\r' > "$T/qemu-tlb"
+check walk-qemu-format 0 "$V" walk --mem "$T/pmem" --root "$ROOT" --format qemu-tlb
+cp "$T/out" "$T/walk-full"
+grep -v ' leaves, ' "$T/walk-full" > "$T/ours-tlb"
+if cmp -s "$T/ours-tlb" "$T/qemu-tlb"; then echo "ok   walk-matches-qemu-info-tlb ($(wc -l < "$T/qemu-tlb") lines)"; else echo "FAIL walk-matches-qemu-info-tlb"; diff "$T/qemu-tlb" "$T/ours-tlb" | head; fails=$((fails+1)); fi
+check walk-json 0 "$V" walk --mem "$T/pmem" --root "$ROOT"
+contains walk-json-first-region '{"va":"0xffff8c1e00000000","pa":"0x0","size":"0x98000","flags":"rw- kernel global accessed dirty"}' "$T/out"
+head -c 1000000 "$T/pmem" > "$T/truncated"
+check walk-truncated 2 "$V" walk --mem "$T/truncated" --root "$ROOT"
+contains walk-truncated-message "outside the image" "$T/out"
+python3 - "$T/pmem" "$ROOT" "$T/reserved" <<'PY'
+import struct, sys
+img = bytearray(open(sys.argv[1], "rb").read()); root = int(sys.argv[2], 16)
+for i in range(512):
+    (e,) = struct.unpack_from("<Q", img, root + 8 * i)
+    if e & 1:
+        struct.pack_into("<Q", img, root + 8 * i, e | (1 << 50)); break
+open(sys.argv[3], "wb").write(img)
+PY
+check walk-reserved 1 "$V" walk --mem "$T/reserved" --root "$ROOT" --maxphyaddr 46
+contains walk-reserved-message "reserved bits 0x4000000000000 set (MAXPHYADDR 46)" "$T/out"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

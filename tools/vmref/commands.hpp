@@ -26,5 +26,6 @@ Runner add_gen(CLI::App& app);
 Runner add_record(CLI::App& app);
 Runner add_bench(CLI::App& app);
 Runner add_oracle(CLI::App& app);
+Runner add_walk(CLI::App& app);
 
 }  // namespace vmref::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   reg(vmref::cli::add_record);
   reg(vmref::cli::add_bench);
   reg(vmref::cli::add_oracle);
+  reg(vmref::cli::add_walk);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -60,7 +60,8 @@ int open_pidfd(pid_t p) { return static_cast<int>(syscall(SYS_pidfd_open, p, 0))
 
 /// Touches `va`; returns the signal that interrupted it (0 if none).
 void touch(std::uint64_t va, std::uint64_t kind, Reply& out) {
-  g_signo = g_code = 0;
+  g_signo = 0;
+  g_code = 0;
   if (sigsetjmp(g_jump, 1) == 0) {
     if (kind == 0) {
       volatile char x = *reinterpret_cast<volatile char*>(va);

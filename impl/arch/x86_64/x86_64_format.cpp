@@ -1,0 +1,70 @@
+#include "x86_64_format.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace vmref::impl::x86_64 {
+
+namespace {
+std::uint64_t bits(unsigned lo, unsigned hi) {  // mask of bits lo..hi inclusive
+  return hi < lo ? 0 : ((hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1));
+}
+}  // namespace
+
+Format::Format(Config c) : cfg_(c) {
+  if (c.levels != 4 && c.levels != 5) throw std::invalid_argument("x86-64 paging has 4 or 5 levels");
+  if (c.maxphyaddr < 32 || c.maxphyaddr > 52) throw std::invalid_argument("MAXPHYADDR must be 32..52");
+}
+
+Entry Format::decode(std::uint64_t raw, unsigned level) const {
+  Entry e;
+  e.present = raw & kP;
+  if (!e.present) return e;
+  const unsigned last = cfg_.levels - 1;
+  const unsigned m = cfg_.maxphyaddr;
+  std::uint64_t reserved = bits(m, 51);  // above MAXPHYADDR (SDM §4.5.4)
+  if (!cfg_.nxe) reserved |= kXD;
+  bool large = (raw & kPS) && level != last;
+  if ((raw & kPS) && level + 3 <= last) {  // PML5E/PML4E: PS is reserved
+    e.reserved = "PS set in a level-" + std::to_string(level) + " entry (reserved)";
+    return e;
+  }
+  if (level == last || large) {
+    e.leaf = true;
+    unsigned page_shift = shift(level);
+    if (large) reserved |= bits(13, page_shift - 1);  // 2 MiB: 20:13, 1 GiB: 29:13
+    e.addr = raw & bits(page_shift, m - 1);
+  } else {
+    e.addr = raw & bits(12, m - 1);
+  }
+  if (raw & reserved) {
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "reserved bits 0x%llx set (MAXPHYADDR %u)",
+                  static_cast<unsigned long long>(raw & reserved), m);
+    e.reserved = buf;
+  }
+  return e;
+}
+
+Rights Format::combine(Rights parent, std::uint64_t raw) const {
+  // R/W and U/S are ANDed over the walk, XD is ORed (SDM §4.6.1).
+  return {parent.w && (raw & kRW), parent.u && (raw & kUS), parent.x && !(cfg_.nxe && (raw & kXD))};
+}
+
+std::uint64_t Format::canonical(std::uint64_t va) const {
+  unsigned top = cfg_.levels == 5 ? 56 : 47;
+  return (va >> top) & 1 ? va | ~bits(0, top) : va;
+}
+
+std::string qemu_tlb_line(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size) {
+  std::uint64_t mask = page_size == (1ull << 30) ? 0x3ffffc0000000ull
+                       : page_size == (1ull << 21) ? 0x3ffffffe00000ull : 0x3fffffffff000ull;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%016llx: %016llx %c%c%c%c%c%c%c%c%c", static_cast<unsigned long long>(va),
+                static_cast<unsigned long long>(raw & mask), raw & kXD ? 'X' : '-', raw & kG ? 'G' : '-',
+                raw & kPS ? 'P' : '-', raw & kD ? 'D' : '-', raw & kA ? 'A' : '-', raw & kPCD ? 'C' : '-',
+                raw & kPWT ? 'T' : '-', raw & kUS ? 'U' : '-', raw & kRW ? 'W' : '-');
+  return buf;
+}
+
+}  // namespace vmref::impl::x86_64

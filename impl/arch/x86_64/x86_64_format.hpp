@@ -1,0 +1,38 @@
+// x86-64 4-level and 5-level (LA57) paging (Intel SDM Vol 3A §4.5, Tables 4-14 to 4-20).
+#pragma once
+
+#include "vmref/impl/radix_format.hpp"
+
+namespace vmref::impl::x86_64 {
+
+// Entry bits (Intel SDM Vol 3A §4.5, Table 4-20 and its neighbours).
+inline constexpr std::uint64_t kP = 1ull << 0, kRW = 1ull << 1, kUS = 1ull << 2, kPWT = 1ull << 3,
+                               kPCD = 1ull << 4, kA = 1ull << 5, kD = 1ull << 6, kPS = 1ull << 7,
+                               kG = 1ull << 8, kXD = 1ull << 63;
+
+struct Config {
+  unsigned levels = 4;        ///< 4, or 5 with CR4.LA57
+  unsigned maxphyaddr = 52;   ///< CPUID.80000008H:EAX[7:0]; bits above are reserved
+  bool nxe = true;            ///< IA32_EFER.NXE: bit 63 is XD, else reserved
+};
+
+class Format : public RadixFormat {
+ public:
+  explicit Format(Config c);  ///< throws std::invalid_argument for levels other than 4/5
+  unsigned levels() const override { return cfg_.levels; }
+  unsigned shift(unsigned level) const override { return 12 + 9 * (cfg_.levels - 1 - level); }
+  unsigned index_bits(unsigned) const override { return 9; }
+  unsigned entry_bytes() const override { return 8; }
+  Entry decode(std::uint64_t raw, unsigned level) const override;
+  Rights combine(Rights parent, std::uint64_t raw) const override;
+  std::uint64_t canonical(std::uint64_t va) const override;
+
+ private:
+  Config cfg_;
+};
+
+/// QEMU's `info tlb` line for a leaf (target/i386/monitor.c print_pte, QEMU 7.2):
+/// "VA: PA XGPDACTUW" with the leaf's own bits, PA masked as QEMU masks it.
+std::string qemu_tlb_line(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size);
+
+}  // namespace vmref::impl::x86_64

@@ -1,0 +1,50 @@
+// Physical memory as page-table walkers see it: a raw image of a real machine's RAM,
+// or simulated memory for the implementations (DESIGN: impl/ over simulated memory).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace vmref::impl {
+
+/// Read access by physical address (bytes, little endian).
+class PhysReader {
+ public:
+  virtual ~PhysReader() = default;
+  /// The 8 bytes at `pa`; false when any of them lies outside the memory.
+  virtual bool read_u64(std::uint64_t pa, std::uint64_t& out) const = 0;
+};
+
+/// A raw physical-memory image as QEMU `pmemsave` writes it: the byte at file offset
+/// `o` is physical address `base + o`. Memory-mapped read-only.
+class ImageFile : public PhysReader {
+ public:
+  /// Throws std::runtime_error naming the file when it cannot be opened or mapped.
+  ImageFile(const std::string& path, std::uint64_t base);
+  ~ImageFile() override;
+  ImageFile(const ImageFile&) = delete;
+  ImageFile& operator=(const ImageFile&) = delete;
+  bool read_u64(std::uint64_t pa, std::uint64_t& out) const override;
+  std::uint64_t size() const { return size_; }
+  std::uint64_t base() const { return base_; }
+
+ private:
+  std::string path_;
+  std::uint64_t base_, size_ = 0;
+  const unsigned char* data_ = nullptr;
+};
+
+/// Simulated physical memory: 4 KiB frames created zero-filled on first write.
+class SimMemory : public PhysReader {
+ public:
+  bool read_u64(std::uint64_t pa, std::uint64_t& out) const override;
+  void write_u64(std::uint64_t pa, std::uint64_t v);
+  std::size_t frames() const { return frames_.size(); }
+
+ private:
+  std::unordered_map<std::uint64_t, std::unique_ptr<unsigned char[]>> frames_;
+};
+
+}  // namespace vmref::impl
