@@ -66,18 +66,25 @@ void Model::reprotect_ptes(AddressSpace& s, const Vseg& v) {
   if (reduced) shootdown(s.asid, first, last - first);  // rights withdrawn: flush first
 }
 
+std::optional<Outcome> Model::range_arguments(const Event& e, Err overflow, Va& end) const {
+  if (e.addr & (page_size_ - 1)) return Outcome{Err::einval};
+  if (e.len == 0) return Outcome{};
+  std::uint64_t len = page_round(e.len);
+  if (len == 0 || e.addr + len < e.addr) return Outcome{overflow};
+  end = e.addr + len;
+  return std::nullopt;
+}
+
 // §2.6
 Outcome Model::mprotect(const Event& e) {
   AddressSpace& s = space_of(e, e.as);
-  if (e.addr & (page_size_ - 1)) return {Err::einval};
-  if (e.len == 0) return {};
-  std::uint64_t len = page_round(e.len);
-  if (len == 0 || e.addr + len < e.addr) return {Err::enomem};
+  Va end = 0;
+  if (auto early = range_arguments(e, Err::enomem, end)) return *early;
   if (!s.vsl.find(e.addr)) return {Err::enomem};
   // Linux do_mprotect_pkey: vseg by vseg; the first hole or refusal stops the walk and
   // the changes made so far stay.
   Err err = change_range(
-      s, e.addr, e.addr + len, true,
+      s, e.addr, end, true,
       [&](Vseg& v) {
         if (e.prot.w && v.shared && !v.flags.maywrite) return Err::eacces;
         // Commit charge (Linux mprotect_fixup): taken when a private vseg becomes
@@ -94,11 +101,8 @@ Outcome Model::mprotect(const Event& e) {
 // §2.15
 Outcome Model::madvise(const Event& e) {
   AddressSpace& s = space_of(e, e.as);
-  if (e.addr & (page_size_ - 1)) return {Err::einval};
-  if (e.len == 0) return {};
-  std::uint64_t len = page_round(e.len);
-  if (len == 0 || e.addr + len < e.addr) return {Err::einval};
-  Va end = e.addr + len;
+  Va end = 0;
+  if (auto early = range_arguments(e, Err::einval, end)) return *early;
   auto flag = [&](VmFlag f, bool on, VmFlag other = VmFlag::count) {
     return [=](Vseg& v) {
       v.flags.set(f, on);

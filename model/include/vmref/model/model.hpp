@@ -177,6 +177,9 @@ class Model {
   Err change_range(AddressSpace& s, Va start, Va end, bool stop_at_hole,
                    const std::function<Err(Vseg&)>& change, const std::function<void(Vseg&)>& after);
   void reprotect_ptes(AddressSpace& s, const Vseg& v);
+  /// Shared checks of a page-aligned [addr, addr+len) argument: an outcome to return at
+  /// once (unaligned, empty, or overflowing with `overflow`), or nullopt and `end` set.
+  std::optional<Outcome> range_arguments(const Event& e, Err overflow, Va& end) const;
   void move_ptes(AddressSpace& s, Va from, Va to, std::uint64_t len);
   /// Merges the vseg starting at `start` with its neighbours where the profile allows.
   void merge_around(AddressSpace& s, Va start);
