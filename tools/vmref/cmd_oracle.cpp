@@ -26,9 +26,9 @@ Runner add_oracle(CLI::App& app) {
     o->shrink = !*no_shrink;
     oracle::OracleResult r = oracle::run_linux_oracle(*o);
     std::cout << fmt::format("oracle linux (profile {}, seed {}, {} processes): {} ops in {:.1f} s ({:.0f} ops/s), "
-                             "{} expectations compared, {} undetermined, {}\n",
+                             "{} expectations compared, {} undetermined, {} transient re-reads, {}\n",
                              o->profile, o->seed, o->processes, r.ops, r.seconds, r.ops / std::max(r.seconds, 1e-9),
-                             r.comparisons, r.undetermined, r.diverged ? "DIVERGED" : "no divergence");
+                             r.comparisons, r.undetermined, r.transients, r.diverged ? "DIVERGED" : "no divergence");
     std::cout << "  ops:";
     for (const auto& [op, n] : r.op_counts) std::cout << " " << op << "=" << n;
     std::cout << "\n";
@@ -37,6 +37,9 @@ Runner add_oracle(CLI::App& app) {
     for (std::size_t i = 0; i < r.findings.size() && i < 10; ++i)
       std::cout << fmt::format("    {}: {}\n", r.findings[i].id, r.findings[i].message);
     std::cout << fmt::format("  minimized to {} ops: {}\n  replay it: vmref replay {}\n", r.shrunk_ops, r.trace, r.trace);
+    if (!r.reproduced)
+      std::cout << "  NOTE: the last run of the minimized sequence agreed with the model: the divergence did not\n"
+                   "  reproduce (a transient kernel state?); the trace replays clean.\n";
     return kExitFindings;
   };
 }

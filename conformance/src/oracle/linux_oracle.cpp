@@ -6,13 +6,16 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <csignal>
 #include <filesystem>
 #include <random>
 #include <stdexcept>
 
 #include "vmref/conformance/expect.hpp"
+#include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/snapshot.hpp"
 #include "vmref/model/invariants.hpp"
 #include "vmref/oracle/linux_maps.hpp"
@@ -87,7 +90,7 @@ class Run {
   }
   const std::vector<Event>& events() const { return events_; }
   const std::vector<model::FileRef>& files() const { return files_; }
-  std::uint64_t comparisons = 0, undetermined = 0;
+  std::uint64_t comparisons = 0, undetermined = 0, transients = 0;
 
   /// Runs one operation on both sides and compares. Returns the findings (empty when
   /// they agree). An operation on a slot that is not running is skipped.
@@ -191,7 +194,15 @@ class Run {
     std::vector<LinuxVma> vmas;
     for (auto& v : read_maps(pool_->pid(slot)))
       if (v.start >= lo && v.end <= hi) vmas.push_back(v);
-    pages = reader_.read(pool_->pid(slot), lo, opt_.window_pages);
+    // A page the kernel is migrating (compaction) shows as a swap entry for a moment:
+    // wait until none is, so the observation is of a settled state.
+    for (int tries = 0;; ++tries) {
+      pages = reader_.read(pool_->pid(slot), lo, opt_.window_pages);
+      bool moving = std::any_of(pages.begin(), pages.end(), [](const LivePage& p) { return p.swap_entry; });
+      if (!moving || tries == 1000) break;
+      ++transients;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
     nlohmann::json pj = nlohmann::json::array();
     for (std::uint64_t i = 0; i < pages.size(); ++i) {
       const LivePage& p = pages[i];
@@ -490,12 +501,16 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
     }
     res.comparisons = run.comparisons;
     res.undetermined = run.undetermined;
+    res.transients = run.transients;
   }
   res.seconds = elapsed();
   if (res.diverged) {
     std::vector<OracleOp> minimal = opt.shrink ? shrink(opt, done) : done;
     res.shrunk_ops = minimal.size();
     res.trace = write_trace(opt, minimal);
+    // The trace holds what the kernel did on its last run; say whether that run still
+    // diverged, so a transient kernel state is not mistaken for a model bug.
+    res.reproduced = conformance::replay_file(res.trace, {}).verdict() == conformance::Verdict::findings;
   }
   return res;
 }

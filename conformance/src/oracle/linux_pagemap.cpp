@@ -44,6 +44,7 @@ std::vector<LivePage> PageReader::read(int pid, std::uint64_t va, std::uint64_t 
     std::uint64_t e = raw[i];
     LivePage& p = out[i];
     p.present = e >> 63 & 1;
+    p.swap_entry = !p.present && (e >> 62 & 1);
     if (!p.present) continue;
     p.exclusive = e >> 56 & 1;
     p.pfn = e & ((1ull << 55) - 1);

@@ -31,6 +31,7 @@ struct OracleResult {
   std::uint64_t ops = 0;             ///< operations executed
   std::uint64_t comparisons = 0;     ///< expectation fields compared
   std::uint64_t undetermined = 0;
+  std::uint64_t transients = 0;      ///< re-reads while the kernel was migrating a page
   double seconds = 0;
   std::map<std::string, std::uint64_t> op_counts;
   bool diverged = false;
@@ -38,6 +39,7 @@ struct OracleResult {
   std::vector<conformance::Finding> findings;  ///< at that operation
   std::uint64_t shrunk_ops = 0;      ///< length of the minimized sequence
   std::string trace;                 ///< replayable trace of the minimized divergence
+  bool reproduced = false;           ///< replaying `trace` shows the divergence again
 };
 
 /// Runs a campaign. Throws std::runtime_error when the machine cannot run it (no

@@ -13,6 +13,8 @@ struct LivePage {
   std::uint64_t pfn = 0;     ///< bits 0-54 (0 without CAP_SYS_ADMIN)
   std::uint64_t mapcount = 0;///< /proc/kpagecount
   bool zero_page = false;    ///< /proc/kpageflags bit 24 (KPF_ZERO_PAGE)
+  bool swap_entry = false;   ///< pagemap bit 62 while not present: swapped, or a migration
+                             ///< entry (page being moved by compaction: transient)
 };
 
 /// Reads /proc/kpagecount and /proc/kpageflags once opened; one pread per page.
