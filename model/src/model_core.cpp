@@ -76,6 +76,7 @@ void Model::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {
   remove_pte(s, vpn);
   s.gpt[vpn] = pte;
   Frame& f = frames_[pte.frame];
+  if (pte.around) ++f.around_maps;
   if (pte.frame == kZeroFrame) ++f.zero_mapcount;
   else f.mappers.emplace_back(s.asid, vpn);
   delta_.ranges.push_back({s.asid, vpn, 1});
@@ -86,6 +87,7 @@ FrameId Model::remove_pte(AddressSpace& s, Vpn vpn) {
   auto it = s.gpt.find(vpn);
   if (it == s.gpt.end()) return kNoFrame;
   FrameId fid = it->second.frame;
+  if (it->second.around && frames_[fid].around_maps) --frames_[fid].around_maps;
   note_superseded(s.asid, vpn, it->second);
   s.gpt.erase(it);
   Frame& f = frames_[fid];

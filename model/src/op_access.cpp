@@ -99,6 +99,7 @@ Model::FaultResult Model::cow_break(AddressSpace& s, Vseg& v, Vpn vpn) {
   // Reuse in place when this mapping holds the only reference (profiles.md §1.4).
   if (profile_.cow_reuse_exclusive && old != kZeroFrame && !of.cached && of.refcount == 1) {
     pte.cow = false;
+    pte.reused = true;
     pte.prot = effective_rights(v, old, false);
     install_pte(s, vpn, pte);
     return {AccessResult::ok, Err::ok, old};
@@ -149,6 +150,10 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   if (r.err != Err::ok || r.result != AccessResult::ok) return r;
   Pte& p = s.gpt.at(vpn);
   p.accessed = true;
+  if (p.around) {  // used: no longer provisional
+    p.around = false;
+    --frames_[p.frame].around_maps;
+  }
   if (kind == AccessKind::write && cpu >= 0) {  // a store; populate and GUP only fault in
     p.dirty = true;
     Frame& f = frames_[p.frame];
@@ -211,9 +216,48 @@ void Model::fault_around(AddressSpace& s, Vseg& v, Vpn vpn) {
     pte.frame = c->second;
     pte.cow = !v.shared;
     pte.prot = effective_rights(v, pte.frame, pte.cow);
+    pte.around = p != vpn;  // the faulting page itself is certainly mapped
     get_frame(pte.frame);
     install_pte(s, p, pte);
   }
+}
+
+bool Model::settle_reuse(Asid as, Va va, bool kernel_kept) {
+  auto sp = spaces_.find(as);
+  if (sp == spaces_.end()) return false;
+  AddressSpace& s = sp->second;
+  Vpn vpn = va >> page_shift_;
+  auto it = s.gpt.find(vpn);
+  if (it == s.gpt.end() || !it->second.reused) return false;
+  it->second.reused = false;
+  if (kernel_kept) return false;
+  // The kernel copied where the model reused: make the same copy (content preserved).
+  Pte p = it->second;
+  FrameId old = p.frame;
+  auto f = frames_.alloc(frames_[old].content);
+  if (!f) return false;
+  frames_[*f].version = frames_[old].version;
+  remove_pte(s, vpn);
+  shootdown(s.asid, vpn, 1);
+  put_frame(old);
+  p.frame = *f;
+  install_pte(s, vpn, p);
+  return true;
+}
+
+bool Model::settle_provisional(Asid as, Va va, bool kernel_present) {
+  auto sp = spaces_.find(as);
+  if (sp == spaces_.end()) return false;
+  auto it = sp->second.gpt.find(va >> page_shift_);
+  if (it == sp->second.gpt.end() || !it->second.around) return false;
+  if (kernel_present) {  // the kernel did map it: an ordinary mapping from now on
+    it->second.around = false;
+    --frames_[it->second.frame].around_maps;
+    return false;
+  }
+  FrameId f = remove_pte(sp->second, va >> page_shift_);  // the kernel skipped it
+  put_frame(f);
+  return true;
 }
 
 // §2.9

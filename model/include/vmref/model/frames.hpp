@@ -32,6 +32,7 @@ struct Frame {
   std::vector<std::pair<Asid, Vpn>> mappers;
   std::uint64_t zero_mapcount = 0;
   std::uint64_t generation = 0;  ///< distinct for every allocation: identifies "this" frame
+  std::uint32_t around_maps = 0; ///< mappings of it that are provisional (Pte::around)
   std::uint64_t mapcount() const { return mappers.size() + zero_mapcount; }
 };
 

@@ -17,6 +17,12 @@ struct Pte {
   bool accessed = false;   ///< A: set by any access through this PTE
   bool dirty = false;      ///< D: set by a write through this PTE
   std::uint8_t order = 0;  ///< page size = base page size << order (0 = base page)
+  /// Mapped by fault-around only and not used since: Linux skips a cached page it cannot
+  /// lock at that moment, so whether the kernel mapped it is undetermined (profiles.md §1.9).
+  bool around = false;
+  /// Its last COW fault reused the frame in place. Linux copies instead when a transient
+  /// kernel reference (LRU batch, compaction) is held at that moment: undetermined.
+  bool reused = false;
   friend bool operator==(const Pte&, const Pte&) = default;
 };
 

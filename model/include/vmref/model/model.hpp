@@ -88,6 +88,14 @@ class Model {
   /// the trace did not show happened there, so it gets an owner as the fault path
   /// would have given it (trace-format §3.5 "anon_pages"). Returns whether it changed.
   bool learn_anon_pages(Asid as, Va va);
+  /// The kernel shows whether the page at va is present. A provisional fault-around
+  /// mapping (Pte::around) becomes ordinary if so, and is dropped if not; returns true
+  /// when it was dropped (an undetermined case, trace-format §5).
+  bool settle_provisional(Asid as, Va va, bool kernel_present);
+  /// The kernel shows whether the page at va kept its frame through its last COW fault.
+  /// If the model reused it (Pte::reused) and the kernel copied, the model makes the
+  /// copy now; returns true then (an undetermined case).
+  bool settle_reuse(Asid as, Va va, bool kernel_kept);
 
  private:
   // §2 operations, one per event kind (model/src/op_*.cpp).
