@@ -173,12 +173,14 @@ void Model::drop_vseg_object(const Vseg& v) {
   if (v.object == kNoObject) return;
   Object& o = objects_[v.object];
   // Counted by a scan rather than a counter: splits and merges copy vsegs freely.
-  if (o.shmem && !object_mapped(v.object)) {
+  if (o.shmem && o.live && !object_mapped(v.object)) {
     for (auto& [idx, f] : o.cache) {
       frames_[f].cached = false;
       put_frame(f);
     }
     o.cache.clear();
+    o.live = false;
+    free_shmem_.push_back(v.object);  // its slot serves the next shared mapping
   }
 }
 
@@ -214,8 +216,12 @@ ObjectId Model::new_shmem(std::uint64_t pages) {
   Object o;
   o.shmem = true;
   o.pages = pages;  // shared anonymous memory is a shmem file of the mapping's size
-  o.id = "shmem:" + std::to_string(objects_.size());
-  o.path = "/dev/zero (deleted)";
+  if (!free_shmem_.empty()) {  // reuse a dead one's slot: memory stays bounded
+    ObjectId id = free_shmem_.back();
+    free_shmem_.pop_back();
+    objects_[id] = o;
+    return id;
+  }
   objects_.push_back(o);
   return static_cast<ObjectId>(objects_.size() - 1);
 }

@@ -80,6 +80,7 @@ Outcome Model::fork(const Event& e) {
 // §2.3: execve drops every user mapping and the allocator state.
 Outcome Model::exec_reset(const Event& e) {
   AddressSpace& s = space_of(e, e.as);
+  forget_forked_owners(s);
   unmap_range(s, 0, UINT64_MAX & ~(page_size_ - 1), TlbMode::sync);
   s.has_brk = e.addr != 0;
   s.brk_start = s.brk = e.addr;

@@ -32,6 +32,7 @@ Outcome Model::as_create(const Event& e) {
 // §2.2
 Outcome Model::as_destroy(const Event& e) {
   AddressSpace& s = space_of(e, e.as);
+  forget_forked_owners(s);
   unmap_range(s, 0, UINT64_MAX & ~(page_size_ - 1), TlbMode::sync);
   for (CpuTlb& c : cpus_) {
     if (c.current == e.as) c.current = 0;
@@ -41,6 +42,11 @@ Outcome Model::as_destroy(const Event& e) {
   spaces_.erase(e.as);
   delta_.all = true;
   return {};
+}
+
+void Model::forget_forked_owners(const AddressSpace& s) {
+  // An owner made by fork belongs to one child address space (its splits stay in it).
+  for (const auto& [start, v] : s.vsl.map()) forked_anon_ids_.erase(v.anon_id);
 }
 
 Va Model::start_gap(const Vseg& v) const {

@@ -31,9 +31,10 @@ enum class Tri : std::uint8_t { no, yes, unknown };
 /// A backing object: a file (by identity) or a shared-anonymous (shmem) object.
 /// Its page cache holds one reference on each cached frame (spec §1.4).
 struct Object {
-  std::string id;                           ///< "dev:inode" for files, "shmem:N" otherwise
+  std::string id;                           ///< "dev:inode" for files, empty for shmem
   std::string path;
   bool shmem = false;
+  bool live = true;                         ///< false once a shmem object died (slot reusable)
   std::optional<std::uint64_t> pages;       ///< size in pages when known; faults beyond it are SIGBUS
   std::map<std::uint64_t, FrameId> cache;   ///< page index -> frame
 };
@@ -173,6 +174,7 @@ class Model {
   // VSL helpers (model/src/op_map.cpp, op_range.cpp, op_mremap.cpp).
   std::uint64_t page_round(std::uint64_t len) const;  ///< 0 on overflow
   Va start_gap(const Vseg& v) const;                  ///< start less the stack guard gap
+  void forget_forked_owners(const AddressSpace& s);   ///< the space is going: drop its fork-made owners
   /// Whether `src` (new or changed) may join `tgt` as far as anon owners go.
   Tri anon_compatible(const Vseg& src, const Vseg& tgt) const;
   /// Whether lo and hi (adjacent) may merge; `src_is_lo` names which one is changing.
@@ -207,6 +209,7 @@ class Model {
   std::unordered_map<std::string, FrameId> labels_;     ///< mechanism-event frame names
   std::unordered_map<std::string, FrameId> pins_;       ///< pin handle -> frame
   std::vector<FrameId> pending_;
+  std::vector<ObjectId> free_shmem_;        ///< dead shmem objects' slots
   std::uint64_t anon_ids_ = 0;
   std::set<std::uint64_t> forked_anon_ids_;  ///< owners made by fork: not reusable (non-singular chain)
   Delta delta_;
