@@ -21,6 +21,15 @@ inline model::Event ev(const std::string& json_line) {
 /// Applies the event and returns its outcome; fails the test on any invariant violation.
 model::Outcome apply_clean(model::Model& m, const std::string& json_line);
 
+/// A linux-profile model with address space 1 created and running on CPU 0.
+inline model::Model linux_model_running_as1(unsigned cpus = 2) {
+  model::Model m = linux_model(cpus);
+  apply_clean(m, R"({"op":"as_create","as":1})");
+  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  return m;
+}
+
+
 /// IDs of the violations after applying `json_line` (full-state checks).
 std::vector<std::string> violations_after(model::Model& m, const std::string& json_line);
 

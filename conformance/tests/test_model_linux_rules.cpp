@@ -9,12 +9,7 @@ using namespace vmref::model;
 using namespace vmref::test;
 
 namespace {
-Model with_as() {
-  Model m = linux_model(1);
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
-  return m;
-}
+Model with_as() { return linux_model_running_as1(1); }
 std::size_t vsegs(const Model& m) { return m.space(1)->vsl.size(); }
 }  // namespace
 

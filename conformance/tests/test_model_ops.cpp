@@ -56,9 +56,7 @@ TEST(Mmap, PopulateFaultsEveryPageIn) {
 }
 
 TEST(Munmap, ThreeWaySplitFreesOnlyTheMiddle) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   for (const char* va : {"0x10000000", "0x10001000", "0x10002000"})
     apply_clean(m, std::string(R"({"op":"access","cpu":0,"kind":"write","va":")") + va + "\"}");
@@ -86,9 +84,7 @@ TEST(Mprotect, SplitsThenMergesBack) {
 }
 
 TEST(Mprotect, RemovingWriteShootsDownStaleWritableTranslations) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, R"({"op":"switch","cpu":1,"as":1})");
   apply_clean(m, kMap3);
   apply_clean(m, R"({"op":"access","cpu":1,"va":"0x10000000","kind":"write"})");
@@ -107,9 +103,7 @@ TEST(Mprotect, HoleGivesEnomemAfterChangingWhatCameBefore) {
 }
 
 TEST(Access, ReadFaultMapsZeroPageThenWriteAllocates) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"read"})").frame, kZeroFrame);
   EXPECT_TRUE(pte(m, 1, 0x10000000)->cow);
@@ -120,9 +114,7 @@ TEST(Access, ReadFaultMapsZeroPageThenWriteAllocates) {
 }
 
 TEST(Access, FaultsOutsideOrAgainstRights) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x20000000"})").access, AccessResult::segv_maperr);
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"exec"})").access, AccessResult::segv_accerr);
@@ -135,9 +127,7 @@ TEST(Access, WithoutAnAddressSpaceIsAnImpossibleEvent) {
 }
 
 TEST(Access, SharedFileMappingsShareThePageCacheFrame) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"rw-","flags":["shared","fixed"],"file":{"id":"8:1:7","path":"/f"}})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x20000000","len":"0x1000","prot":"r--","flags":["private","fixed"],"file":{"id":"8:1:7","path":"/f"}})");
   FrameId a = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
@@ -147,9 +137,7 @@ TEST(Access, SharedFileMappingsShareThePageCacheFrame) {
 }
 
 TEST(Fork, PrivatePagesBecomeCowInBoth) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
   apply_clean(m, R"({"op":"fork","as":1,"child":2})");
@@ -166,9 +154,7 @@ TEST(Fork, PrivatePagesBecomeCowInBoth) {
 }
 
 TEST(Fork, ThenExitRestoresCounts) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
   apply_clean(m, R"({"op":"fork","as":1,"child":2})");
@@ -189,9 +175,7 @@ TEST(Brk, GrowsAndShrinksTheHeap) {
 }
 
 TEST(ExecReset, DropsEveryMapping) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
   apply_clean(m, R"({"op":"exec_reset","as":1})");
@@ -211,9 +195,7 @@ TEST(Pin, PinnedFrameOutlivesItsMapping) {
 }
 
 TEST(TlbFlush, DeferredUnmapHoldsFramesUntilTheFlush) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
   apply_clean(m, R"({"op":"munmap","as":1,"addr":"0x10000000","len":"0x3000","tlb":"deferred"})");
@@ -226,9 +208,7 @@ TEST(TlbFlush, DeferredUnmapHoldsFramesUntilTheFlush) {
 }
 
 TEST(TlbFlush, NoFlushUnmapIsCaught) {
-  Model m = linux_model();
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
+  Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
   auto ids = violations_after(m, R"({"op":"munmap","as":1,"addr":"0x10000000","len":"0x3000","tlb":"none"})");

@@ -20,10 +20,10 @@ struct BenchArgs {
 double run(std::uint64_t n, std::uint64_t seed, int mode, std::uint64_t& violations) {
   conformance::RandomTrace gen(seed);
   trace::Header h = gen.header();
-  model::Model m(model::profile_by_name(h.profile), h.cpus, h.phys_mem / h.page_size, h.page_size);
+  model::Model m = trace::model_for(h);
   std::vector<model::Event> evs;  // generate first so only the model is timed
   evs.reserve(n);
-  model::Model shadow(model::profile_by_name(h.profile), h.cpus, h.phys_mem / h.page_size, h.page_size);
+  model::Model shadow = trace::model_for(h);
   for (std::uint64_t i = 0; i < n; ++i) {
     evs.push_back(gen.next());
     gen.feedback(evs.back(), shadow.apply(evs.back()));

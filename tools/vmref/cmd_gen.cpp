@@ -40,7 +40,7 @@ Runner add_gen(CLI::App& app) {
     p.cpus = a->cpus;
     conformance::RandomTrace gen(a->seed, p);
     trace::Header h = gen.header();
-    model::Model m(model::profile_by_name(h.profile), h.cpus, h.phys_mem / h.page_size, h.page_size);
+    model::Model m = trace::model_for(h);
     trace::LineWriter w(a->out, trace::wants_zstd(a->out));
     w.write(trace::header_to_json(h).dump());
     for (std::uint64_t i = 0; i < a->events; ++i) {

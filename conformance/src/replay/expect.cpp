@@ -64,9 +64,11 @@ std::vector<Entry> entries(Ctx& c, const json& list, bool expected) {
     std::string at = "vsl[" + std::to_string(i) + "]";
     if (!e.is_object() || !e.contains("start") || !e.contains("end"))
       c.bad(at, "each vseg needs \"start\" and \"end\"");
+    static const std::set<std::string> kKeys{"start", "end", "prot", "shared", "kind",
+                                             "file", "offset", "name", "anon_pages"};
     if (expected)
       for (auto it = e.begin(); it != e.end(); ++it)
-        if (!std::set<std::string>{"start", "end", "prot", "shared", "kind", "file", "offset", "name", "anon_pages"}.count(it.key()))
+        if (!kKeys.count(it.key()))
           c.bad(at + "." + it.key(), "unknown vseg field");
     out.push_back({c.u64(e["start"], at + ".start"), c.u64(e["end"], at + ".end"), &e});
   }

@@ -1,6 +1,7 @@
 #include "vmref/conformance/replay.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include "vmref/conformance/expect.hpp"
 #include "vmref/model/invariants.hpp"
@@ -49,14 +50,14 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   while (in.next(text) && (++line, text.empty())) {}
   if (text.empty()) throw trace::TraceError(r.file, 0, "", "empty trace: no header line");
   r.header = trace::header_from_json(parse_line(text, r.file, line), r.file, line);
-  model::Profile prof;
   if (!opt.profile.empty()) r.header.profile = opt.profile;
+  std::optional<model::Model> built;
   try {
-    prof = model::profile_by_name(r.header.profile);
+    built.emplace(trace::model_for(r.header));
   } catch (const std::invalid_argument& e) {
     throw trace::TraceError(r.file, line, "profile", e.what());
   }
-  model::Model m(prof, r.header.cpus, r.header.phys_mem / r.header.page_size, r.header.page_size);
+  model::Model& m = *built;
   std::vector<model::Violation> viol;
   std::vector<Finding> found, undetermined;
   FrameLabels labels;

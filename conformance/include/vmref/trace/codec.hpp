@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vmref/model/event.hpp"
+#include "vmref/model/model.hpp"
 
 namespace vmref::trace {
 
@@ -28,6 +29,12 @@ struct Header {
 Header header_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
 /// Key order as in spec/trace-format.md (op first), for readable traces.
 nlohmann::ordered_json header_to_json(const Header& h);
+
+/// The model a trace runs on: its profile, CPUs, and phys_mem / page_size frames.
+/// Throws std::invalid_argument for an unknown or unfinished profile.
+inline model::Model model_for(const Header& h) {
+  return model::Model(model::profile_by_name(h.profile), h.cpus, h.phys_mem / h.page_size, h.page_size);
+}
 
 /// Parses one event line; throws TraceError(file, line, field) on any defect.
 model::Event event_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
