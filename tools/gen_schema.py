@@ -15,7 +15,7 @@ BOOL = {"type": "boolean"}
 STR = {"type": "string"}
 KINDS = {"enum": ["anon", "file", "stack", "heap", "code", "data", "kernel", "special"]}
 VM_FLAGS = ["locked", "growsdown", "account", "noreserve", "dontcopy", "wipeonfork", "seq_read",
-            "rand_read", "dontdump", "hugepage", "nohugepage", "mergeable", "guard"]
+            "rand_read", "dontdump", "hugepage", "nohugepage", "mergeable", "guard", "global"]
 ADVICE = ["normal", "random", "sequential", "willneed", "dontneed", "free", "dontfork", "dofork",
           "hugepage", "nohugepage", "dontdump", "dodump", "wipeonfork", "keeponfork"]
 ERRNO = ["ok", "EINVAL", "ENOMEM", "EEXIST", "EACCES", "EPERM", "EBUSY", "EFAULT", "EBADF"]
@@ -46,7 +46,7 @@ EVENTS = [
     event("exec_reset", ["as"], {"as": SMALL, "brk": U64}),
     event("mmap", ["as", "len", "prot"], {**RANGE, "prot": PROT, "file": {"$ref": "#/$defs/file"}, "offset": U64,
           "flags": {"type": "array", "items": {"enum": ["shared", "private", "anonymous", "fixed", "fixed_noreplace",
-                    "populate", "locked", "growsdown", "noreserve", "stack", "denywrite", "executable"]}}}),
+                    "populate", "locked", "growsdown", "noreserve", "global", "stack", "denywrite", "executable"]}}}),
     event("munmap", ["as", "addr", "len"], {**RANGE, "tlb": {"enum": ["sync", "deferred", "none"]}}),
     event("mprotect", ["as", "addr", "len", "prot"], {**RANGE, "prot": PROT}),
     event("mremap", ["as", "addr", "len", "new_len"], {**RANGE, "new_len": U64, "new_addr": U64,

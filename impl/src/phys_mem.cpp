@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -39,19 +40,31 @@ bool ImageFile::read_u64(std::uint64_t pa, std::uint64_t& out) const {
 }
 
 bool SimMemory::read_u64(std::uint64_t pa, std::uint64_t& out) const {
-  auto it = frames_.find(pa >> 12);
+  const std::uint64_t* f = find(pa >> 12);
   out = 0;
-  if (it != frames_.end()) std::memcpy(&out, it->second.get() + (pa & 0xfff), 8);
+  if (f) std::memcpy(&out, reinterpret_cast<const unsigned char*>(f) + (pa & 0xfff), 8);
   return (pa & 0xfff) <= 0xff8;
 }
 
 void SimMemory::write_u64(std::uint64_t pa, std::uint64_t v) {
-  auto& f = frames_[pa >> 12];
-  if (!f) {
-    f = std::make_unique<unsigned char[]>(4096);
-    std::memset(f.get(), 0, 4096);
-  }
-  std::memcpy(f.get() + (pa & 0xfff), &v, 8);
+  std::memcpy(reinterpret_cast<unsigned char*>(page(pa >> 12)) + (pa & 0xfff), &v, 8);
+}
+
+std::uint64_t* SimMemory::page(std::uint64_t pfn) {
+  if (pfn >= pages_.size()) pages_.resize(std::max<std::size_t>(pfn + 1, pages_.size() * 2));
+  auto& f = pages_[pfn];
+  if (!f) f = std::make_unique<std::uint64_t[]>(512);  // value-initialized: zeroed
+  return f.get();
+}
+
+void SimMemory::zero(std::uint64_t pfn) {
+  if (pfn < pages_.size() && pages_[pfn]) std::memset(pages_[pfn].get(), 0, 4096);
+}
+
+std::size_t SimMemory::frames() const {
+  std::size_t n = 0;
+  for (const auto& f : pages_) n += f != nullptr;
+  return n;
 }
 
 }  // namespace vmref::impl

@@ -52,6 +52,7 @@ bool Model::try_expand_stack(AddressSpace& s, Va va) {
 Model::FaultResult Model::demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, AccessKind kind) {
   Pte pte;
   pte.user = true;
+  pte.global = v.flags.has(VmFlag::global);
   bool write = kind == AccessKind::write;
   if (v.object == kNoObject) {
     // Anonymous private memory: zero page on a non-write fault where the profile says so.
@@ -216,6 +217,7 @@ void Model::fault_around(AddressSpace& s, Vseg& v, Vpn vpn) {
     pte.frame = c->second;
     pte.cow = !v.shared;
     pte.prot = effective_rights(v, pte.frame, pte.cow);
+    pte.global = v.flags.has(VmFlag::global);
     pte.around = p != vpn;  // the faulting page itself is certainly mapped
     get_frame(pte.frame);
     install_pte(s, p, pte);

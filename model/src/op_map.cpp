@@ -180,6 +180,7 @@ Vseg Model::new_vseg(const Event& e, Va start, std::uint64_t len) {
   v.flags.set(VmFlag::growsdown, e.vm_flags.has(VmFlag::growsdown));
   v.flags.set(VmFlag::locked, e.vm_flags.has(VmFlag::locked));
   v.flags.set(VmFlag::noreserve, e.vm_flags.has(VmFlag::noreserve));
+  v.flags.set(VmFlag::global, e.vm_flags.has(VmFlag::global));
   if (e.map_stack && profile_.map_stack_nohugepage) v.flags.set(VmFlag::nohugepage);
   // Linux accountable_mapping: private writable without MAP_NORESERVE.
   v.flags.set(VmFlag::account, !e.shared && e.prot.w && !e.vm_flags.has(VmFlag::noreserve));

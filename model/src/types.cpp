@@ -39,9 +39,9 @@ constexpr std::array<const char*, 29> kOps{
 constexpr std::array<const char*, 14> kAdvice{
     "normal", "random", "sequential", "willneed", "dontneed", "free", "dontfork", "dofork",
     "hugepage", "nohugepage", "dontdump", "dodump", "wipeonfork", "keeponfork"};
-constexpr std::array<const char*, 13> kVmFlags{
+constexpr std::array<const char*, 14> kVmFlags{
     "locked", "growsdown", "account", "noreserve", "dontcopy", "wipeonfork", "seq_read",
-    "rand_read", "dontdump", "hugepage", "nohugepage", "mergeable", "guard"};
+    "rand_read", "dontdump", "hugepage", "nohugepage", "mergeable", "guard", "global"};
 }  // namespace
 
 const char* to_string(Advice a) { return kAdvice[static_cast<std::size_t>(a)]; }

@@ -132,6 +132,7 @@ void mmap_flags(Fields& f, Event& e) {
     else if (s == "locked") e.vm_flags.set(VmFlag::locked);
     else if (s == "growsdown") e.vm_flags.set(VmFlag::growsdown);
     else if (s == "noreserve") e.vm_flags.set(VmFlag::noreserve);
+    else if (s == "global") e.vm_flags.set(VmFlag::global);
     else if (s == "stack") e.map_stack = true;
     else if (s == "denywrite" || s == "executable") {}  // ignored by Linux since 5.x
     else f.fail("flags", "unknown mmap flag \"" + s + "\"");
@@ -348,7 +349,7 @@ nlohmann::ordered_json event_to_json(const Event& e) {
       if (e.placement == Placement::fixed) fl.push_back("fixed");
       if (e.placement == Placement::fixed_noreplace) fl.push_back("fixed_noreplace");
       if (e.populate) fl.push_back("populate");
-      for (VmFlag vf : {VmFlag::locked, VmFlag::growsdown, VmFlag::noreserve})
+      for (VmFlag vf : {VmFlag::locked, VmFlag::growsdown, VmFlag::noreserve, VmFlag::global})
         if (e.vm_flags.has(vf)) fl.push_back(to_string(vf));
       if (e.map_stack) fl.push_back("stack");
       j["flags"] = fl;

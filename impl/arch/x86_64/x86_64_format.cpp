@@ -48,7 +48,47 @@ Entry Format::decode(std::uint64_t raw, unsigned level) const {
 
 Rights Format::combine(Rights parent, std::uint64_t raw) const {
   // R/W and U/S are ANDed over the walk, XD is ORed (SDM §4.6.1).
-  return {parent.w && (raw & kRW), parent.u && (raw & kUS), parent.x && !(cfg_.nxe && (raw & kXD))};
+  return {parent.w && (raw & kRW), parent.u && (raw & kUS), parent.x && !(cfg_.nxe && (raw & xd()))};
+}
+
+std::uint64_t Format::encode_table(std::uint64_t table_pa) const {
+  // Non-leaf entries grant everything; restrictions live in the leaves (as Linux builds them).
+  return table_pa | kP | kRW | kUS;
+}
+
+std::uint64_t Format::encode_leaf(std::uint64_t pa, unsigned level, const LeafAttrs& a) const {
+  bool large = level != cfg_.levels - 1;
+  std::uint64_t raw = pa | kP;
+  if (a.rights.w) raw |= kRW;
+  if (a.rights.u) raw |= kUS;
+  if (!a.rights.x && cfg_.nxe) raw |= xd();
+  if (a.global) raw |= kG;
+  if (a.accessed) raw |= kA;
+  if (a.dirty) raw |= kD;
+  if (large) raw |= kPS;
+  if (a.cache & 1) raw |= kPWT;
+  if (a.cache & 2) raw |= kPCD;
+  if (a.cache & 4) raw |= large ? kPatLarge : kPatSmall;
+  raw |= static_cast<std::uint64_t>(a.soft & 7) << 9;
+  return raw | (static_cast<std::uint64_t>(a.pkey & 0xf) << kPkeyShift);
+}
+
+LeafAttrs Format::leaf_attrs(std::uint64_t raw, unsigned level) const {
+  bool large = level != cfg_.levels - 1;
+  LeafAttrs a;
+  a.rights = {static_cast<bool>(raw & kRW), static_cast<bool>(raw & kUS), !(cfg_.nxe && (raw & xd()))};
+  a.global = raw & kG;
+  a.accessed = raw & kA;
+  a.dirty = raw & kD;
+  a.cache = static_cast<std::uint8_t>(((raw & kPWT) ? 1 : 0) | ((raw & kPCD) ? 2 : 0) |
+                                      ((raw & (large ? kPatLarge : kPatSmall)) ? 4 : 0));
+  a.pkey = static_cast<std::uint8_t>((raw >> kPkeyShift) & 0xf);
+  a.soft = static_cast<std::uint8_t>((raw >> 9) & 7);
+  return a;
+}
+
+std::uint64_t Format::mark_used(std::uint64_t raw, bool leaf, bool write) const {
+  return raw | kA | (leaf && write ? kD : 0);
 }
 
 std::uint64_t Format::canonical(std::uint64_t va) const {

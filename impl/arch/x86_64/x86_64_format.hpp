@@ -14,9 +14,13 @@ struct Config {
   unsigned levels = 4;        ///< 4, or 5 with CR4.LA57
   unsigned maxphyaddr = 52;   ///< CPUID.80000008H:EAX[7:0]; bits above are reserved
   bool nxe = true;            ///< IA32_EFER.NXE: bit 63 is XD, else reserved
+  unsigned xd_bit = 63;       ///< always 63 on hardware; 62 only for Mutant::xd_wrong_bit
 };
 
-class Format : public RadixFormat {
+inline constexpr std::uint64_t kPatSmall = 1ull << 7, kPatLarge = 1ull << 12;
+inline constexpr unsigned kPkeyShift = 59;  ///< protection key: bits 62:59 of a leaf
+
+class Format : public RadixCodec {
  public:
   explicit Format(Config c);  ///< throws std::invalid_argument for levels other than 4/5
   unsigned levels() const override { return cfg_.levels; }
@@ -26,8 +30,17 @@ class Format : public RadixFormat {
   Entry decode(std::uint64_t raw, unsigned level) const override;
   Rights combine(Rights parent, std::uint64_t raw) const override;
   std::uint64_t canonical(std::uint64_t va) const override;
+  /// Leaves at every level but the PML4/PML5 (SDM Vol 3A Table 4-15 to 4-19).
+  bool leaf_allowed(unsigned level) const override { return level + 3 > cfg_.levels - 1; }
+  std::uint64_t encode_table(std::uint64_t table_pa) const override;
+  std::uint64_t encode_leaf(std::uint64_t pa, unsigned level, const LeafAttrs& a) const override;
+  LeafAttrs leaf_attrs(std::uint64_t raw, unsigned level) const override;
+  std::uint64_t mark_used(std::uint64_t raw, bool leaf, bool write) const override;
+  /// Whether `va` is canonical for this paging mode (SDM Vol 3A §4.5).
+  bool is_canonical(std::uint64_t va) const { return canonical(va) == va; }
 
  private:
+  std::uint64_t xd() const { return 1ull << cfg_.xd_bit; }
   Config cfg_;
 };
 

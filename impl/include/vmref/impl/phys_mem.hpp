@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 namespace vmref::impl {
 
@@ -36,15 +36,23 @@ class ImageFile : public PhysReader {
   const unsigned char* data_ = nullptr;
 };
 
-/// Simulated physical memory: 4 KiB frames created zero-filled on first write.
+/// Simulated physical memory: 4 KiB frames indexed by page frame number (PFN), created
+/// zero-filled on first use. Dense so a table walk costs one vector index per level.
 class SimMemory : public PhysReader {
  public:
   bool read_u64(std::uint64_t pa, std::uint64_t& out) const override;
   void write_u64(std::uint64_t pa, std::uint64_t v);
-  std::size_t frames() const { return frames_.size(); }
+  /// The frame at `pfn` as 512 eight-byte words (created zero-filled if absent).
+  std::uint64_t* page(std::uint64_t pfn);
+  /// The frame at `pfn`, or nullptr if it was never written.
+  const std::uint64_t* find(std::uint64_t pfn) const {
+    return pfn < pages_.size() ? pages_[pfn].get() : nullptr;
+  }
+  void zero(std::uint64_t pfn);
+  std::size_t frames() const;
 
  private:
-  std::unordered_map<std::uint64_t, std::unique_ptr<unsigned char[]>> frames_;
+  std::vector<std::unique_ptr<std::uint64_t[]>> pages_;
 };
 
 }  // namespace vmref::impl

@@ -36,4 +36,30 @@ class RadixFormat {
   virtual std::uint64_t canonical(std::uint64_t va) const = 0;
 };
 
+/// Attributes of a leaf, independent of the format's bit layout.
+struct LeafAttrs {
+  Rights rights;                 ///< the leaf's own W/U/X (tables above grant everything)
+  bool global = false;           ///< survives address-space-scoped invalidation
+  bool accessed = false, dirty = false;
+  std::uint8_t cache = 0;        ///< memory-type index (x86: PAT index = PAT<<2 | PCD<<1 | PWT)
+  std::uint8_t pkey = 0;         ///< protection key (x86: bits 62:59)
+  std::uint8_t soft = 0;         ///< bits left to software (x86: 11:9); bit 0 = COW mark
+  friend bool operator==(const LeafAttrs&, const LeafAttrs&) = default;
+};
+
+/// The writing side of a format: what the generic engine (radix_table.hpp) needs to
+/// build tables. Table entries grant every right; leaves carry the restrictions, so
+/// rights combined over a walk equal the leaf's own (the way Linux builds x86 tables).
+class RadixCodec : public RadixFormat {
+ public:
+  /// Whether a leaf may sit at `level` (x86-64: PT always, PD 2 MiB, PDPT 1 GiB).
+  virtual bool leaf_allowed(unsigned level) const = 0;
+  virtual std::uint64_t encode_table(std::uint64_t table_pa) const = 0;
+  virtual std::uint64_t encode_leaf(std::uint64_t pa, unsigned level, const LeafAttrs& a) const = 0;
+  virtual LeafAttrs leaf_attrs(std::uint64_t raw, unsigned level) const = 0;
+  /// The entry after the hardware used it for an access: accessed set, and dirty set
+  /// on a leaf used for a write (x86: SDM Vol 3A §4.8).
+  virtual std::uint64_t mark_used(std::uint64_t raw, bool leaf, bool write) const = 0;
+};
+
 }  // namespace vmref::impl

@@ -17,10 +17,11 @@ inline constexpr ObjectId kNoObject = 0;
 /// vseg flags that change behaviour or merging (spec §1.2), named as in traces and as
 /// Linux VM_* flags: `account` = VM_ACCOUNT (set while a private mapping is or once was
 /// writable), `dontcopy` = VM_DONTCOPY (MADV_DONTFORK), `seq_read`/`rand_read` =
-/// MADV_SEQUENTIAL/RANDOM, and so on.
+/// MADV_SEQUENTIAL/RANDOM, and so on. `global`: the vseg's PTEs carry the global bit
+/// (kernel mappings shared by every address space, x86 G / Arm nG clear; spec §3.2).
 enum class VmFlag : std::uint8_t {
   locked, growsdown, account, noreserve, dontcopy, wipeonfork, seq_read, rand_read,
-  dontdump, hugepage, nohugepage, mergeable, guard, count
+  dontdump, hugepage, nohugepage, mergeable, guard, global, count
 };
 const char* to_string(VmFlag f);
 std::optional<VmFlag> parse_vm_flag(const std::string& s);

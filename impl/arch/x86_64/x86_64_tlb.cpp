@@ -1,0 +1,89 @@
+#include "x86_64_tlb.hpp"
+
+#include <stdexcept>
+
+namespace vmref::impl::x86_64 {
+
+namespace {
+bool covers(const TlbHeld& h, std::uint64_t va) { return (va & ~(h.size - 1)) == (h.va & ~(h.size - 1)); }
+}  // namespace
+
+void Tlb::fill(std::uint16_t pcid, std::uint64_t va, const Translation& t) {
+  TlbHeld h{pcid, va & ~(t.page_size - 1), t.page_pa, t.page_size, t.rights, t.global && pge_};
+  map_[key(pcid, va, t.page_size)] = h;
+}
+
+void Tlb::invlpg(std::uint16_t current_pcid, std::uint64_t va) {
+  erase_if([&](const TlbHeld& h) { return (h.ctx == current_pcid || h.global) && covers(h, va); });
+}
+
+void Tlb::invpcid(unsigned type, std::uint16_t pcid, std::uint64_t va) {
+  switch (type) {
+    case 0: erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global && covers(h, va); }); break;
+    case 1: erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; }); break;
+    case 2: erase_if([&](const TlbHeld& h) { return !h.global || mutant_ != Mutant::invpcid2_keeps_globals; }); break;
+    case 3: erase_if([&](const TlbHeld& h) { return !h.global; }); break;
+    default: throw std::invalid_argument("INVPCID type " + std::to_string(type) + " (#GP)");
+  }
+}
+
+void Tlb::mov_cr3(std::uint16_t pcid, bool noflush) {
+  if (mutant_ == Mutant::cr3_drops_globals) erase_if([&](const TlbHeld& h) { return h.global; });
+  if (!noflush) erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; });
+}
+
+void Tlb::set_pge(bool pge) {
+  if (pge != pge_) map_.clear();
+  pge_ = pge;
+}
+
+void Tlb::each(const std::function<void(const TlbHeld&)>& fn) const {
+  for (const auto& [k, h] : map_) fn(h);
+}
+
+Mmu::Mmu(unsigned cpus, Mutant m) : current_(cpus, 0), mutant_(m) {
+  for (unsigned i = 0; i < cpus; ++i) tlbs_.emplace_back(true, m);
+}
+
+void Mmu::load(unsigned cpu, std::uint16_t ctx, std::uint64_t root) {
+  (void)root;  // CR3 = root | PCID | bit 63: the walk of `cpu` now starts at root
+  current_[cpu] = ctx;
+  tlbs_[cpu].mov_cr3(ctx, true);
+  note({Insn::mov_cr3, cpu, ctx, 0, 0, true, {}});
+}
+
+void Mmu::fill(unsigned cpu, std::uint64_t va, const Translation& t) {
+  tlbs_[cpu].fill(current_[cpu], va, t);
+  note({Insn::fill, cpu, current_[cpu], va, 0, false, t});
+}
+
+void Mmu::invalidate_page(unsigned cpu, std::uint16_t ctx, std::uint64_t va, bool with_global) {
+  // INVLPG reaches only the current PCID (plus globals); another PCID needs INVPCID 0,
+  // which keeps globals, so a global page of another context takes an INVLPG as well.
+  if (ctx == current_[cpu] || mutant_ == Mutant::invlpg_ignores_pcid) {
+    tlbs_[cpu].invlpg(current_[cpu], va);
+    note({Insn::invlpg, cpu, current_[cpu], va, 0, false, {}});
+    return;
+  }
+  tlbs_[cpu].invpcid(0, ctx, va);
+  note({Insn::invpcid, cpu, ctx, va, 0, false, {}});
+  if (with_global) {
+    tlbs_[cpu].invlpg(current_[cpu], va);
+    note({Insn::invlpg, cpu, current_[cpu], va, 0, false, {}});
+  }
+}
+
+void Mmu::invalidate_context(unsigned cpu, std::uint16_t ctx, bool with_global) {
+  unsigned type = with_global ? 2 : 1;  // no single-PCID form drops globals: type 2
+  tlbs_[cpu].invpcid(type, ctx, 0);
+  note({Insn::invpcid, cpu, ctx, 0, type, false, {}});
+}
+
+void Mmu::invalidate_all(unsigned cpu) {
+  tlbs_[cpu].invpcid(2, 0, 0);
+  note({Insn::invpcid, cpu, 0, 0, 2, false, {}});
+}
+
+void Mmu::held(unsigned cpu, const std::function<void(const TlbHeld&)>& fn) const { tlbs_[cpu].each(fn); }
+
+}  // namespace vmref::impl::x86_64

@@ -1,0 +1,46 @@
+// What the VMM core needs from an architecture's TLB maintenance (DESIGN: the engine and
+// the VMM core are generic; each arch folder provides a codec and an Mmu).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "vmref/impl/radix_table.hpp"
+
+namespace vmref::impl {
+
+/// A translation cached in one CPU's TLB. `ctx` is the hardware context tag it was
+/// filled under (x86 PCID, Arm/RISC-V ASID); VA/PA/size in bytes.
+struct TlbHeld {
+  std::uint16_t ctx = 0;
+  std::uint64_t va = 0, pa = 0, size = 0;
+  Rights rights;
+  bool global = false;
+};
+
+/// TLB maintenance for `cpus()` CPUs. Contexts are numbered 1..max_contexts() by the
+/// VMM core, one per address space; the Mmu turns each request into the architecture's
+/// instruction sequence (x86: MOV to CR3, INVLPG, INVPCID).
+class Mmu {
+ public:
+  virtual ~Mmu() = default;
+  virtual unsigned cpus() const = 0;
+  virtual std::uint16_t max_contexts() const = 0;
+  /// Context switch: `cpu` now runs `ctx` with tables at `root` (entries of `ctx` kept).
+  virtual void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root) = 0;
+  /// The context `cpu` runs, 0 = none.
+  virtual std::uint16_t current(unsigned cpu) const = 0;
+  /// A successful walk on `cpu`: the TLB may now hold it.
+  virtual void fill(unsigned cpu, std::uint64_t va, const Translation& t) = 0;
+  /// Invalidate `ctx`'s translation of the page containing `va` on `cpu` (and global
+  /// translations of it when `with_global`).
+  virtual void invalidate_page(unsigned cpu, std::uint16_t ctx, std::uint64_t va, bool with_global) = 0;
+  /// Invalidate every translation of `ctx` on `cpu` (global ones when `with_global`).
+  virtual void invalidate_context(unsigned cpu, std::uint16_t ctx, bool with_global) = 0;
+  /// Invalidate everything on `cpu`.
+  virtual void invalidate_all(unsigned cpu) = 0;
+  /// Every translation `cpu` holds.
+  virtual void held(unsigned cpu, const std::function<void(const TlbHeld&)>& fn) const = 0;
+};
+
+}  // namespace vmref::impl

@@ -1,0 +1,30 @@
+// Deliberately broken variants of the implementation (spec/formats/x86_64.md §Mutants).
+// Selected at run time with `--mutant NAME`, never on by default; each one must be
+// caught by the differential checks (conformance/tests/test_mutants.cpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmref::impl {
+
+enum class Mutant : unsigned char {
+  none,
+  no_invlpg_after_unmap,   ///< munmap clears PTEs but invalidates no TLB entry
+  invlpg_ignores_pcid,     ///< shootdown uses INVLPG on every CPU, as if it reached other PCIDs
+  cr3_drops_globals,       ///< the TLB drops global entries on MOV to CR3
+  invpcid2_keeps_globals,  ///< the TLB keeps global entries through INVPCID type 2
+  cow_keeps_old_count,     ///< a COW copy forgets to drop the old frame's reference
+  xd_wrong_bit,            ///< XD written and tested at bit 62 instead of 63
+  split_loses_last,        ///< splitting a large page writes all but its last entry
+  reclaim_live_table,      ///< a table page is reclaimed while it still holds one live entry
+};
+
+const char* to_string(Mutant m);
+/// nullopt for an unknown name.
+std::optional<Mutant> parse_mutant(const std::string& name);
+/// Every mutant name (without "none").
+std::vector<std::string> mutant_names();
+
+}  // namespace vmref::impl

@@ -1,0 +1,104 @@
+// The generic radix page-table engine: builds and edits tables of any RadixCodec in
+// simulated physical memory (DESIGN: one engine, one folder per format).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "vmref/impl/frame_pool.hpp"
+#include "vmref/impl/mutant.hpp"
+#include "vmref/impl/radix_format.hpp"
+
+namespace vmref::impl {
+
+/// One leaf translation: VA and PA in bytes, `size` the leaf's page size in bytes.
+struct Mapping {
+  std::uint64_t va = 0, pa = 0, size = 0;
+  unsigned level = 0;
+  LeafAttrs attrs;
+};
+
+/// Why a hardware walk failed (x86: the P and RSVD bits of the #PF error code).
+enum class WalkFault : unsigned char { none, not_present, protection };
+
+/// Result of a hardware walk for one access.
+struct Translation {
+  WalkFault fault = WalkFault::none;
+  std::uint64_t pa = 0;        ///< of the accessed byte
+  std::uint64_t page_pa = 0;   ///< of the leaf's page
+  std::uint64_t page_size = 0; ///< bytes
+  Rights rights;               ///< combined over the walk
+  bool global = false;
+};
+
+/// Called with (leaf VA, leaf PA, attributes to edit in place).
+using ProtectFn = std::function<void(std::uint64_t, std::uint64_t, LeafAttrs&)>;
+
+/// A page-table tree rooted in one table page. VAs are canonical; ranges are
+/// [va, va + len) in bytes and must be aligned to 4 KiB (the smallest leaf).
+/// Emptied table pages are reclaimed as soon as their last live entry goes.
+class RadixTable {
+ public:
+  RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant = Mutant::none);
+  ~RadixTable();  ///< releases every table page (not the mapped frames)
+  RadixTable(const RadixTable&) = delete;
+  RadixTable& operator=(const RadixTable&) = delete;
+
+  /// Physical address of the root table (what CR3 / TTBR / satp point to).
+  std::uint64_t root() const { return root_ << 12; }
+  const RadixCodec& codec() const { return codec_; }
+
+  /// Maps [va, va+len) to [pa, pa+len) with `a`, using leaves of up to `max_leaf` bytes
+  /// where VA and PA are both aligned to them. Existing translations in the range are
+  /// replaced; a large leaf straddling an edge is split first.
+  void map(std::uint64_t va, std::uint64_t pa, std::uint64_t len, const LeafAttrs& a,
+           std::uint64_t max_leaf = 4096);
+  /// Applies `change` to every leaf attribute in the range, splitting straddling leaves.
+  void protect(std::uint64_t va, std::uint64_t len, const ProtectFn& change);
+  /// Removes every translation in the range; `removed` sees each leaf (or leaf part)
+  /// that went, with its PA. Table pages left empty are freed.
+  void unmap(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& removed = {});
+  /// The leaf mapping `va`, if any (software lookup: no A/D update).
+  std::optional<Mapping> lookup(std::uint64_t va) const;
+  /// Every leaf in [va, va+len), in VA order (leaves are reported whole).
+  void for_each(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& fn) const;
+  /// A hardware walk for a user-mode access (rights combined over the levels, SDM Vol
+  /// 3A §4.6); on success sets A in every entry used and D in the leaf for a write (§4.8).
+  Translation translate(std::uint64_t va, bool write, bool exec);
+  /// Table pages in use, the root included.
+  std::uint64_t table_pages() const { return tables_; }
+
+ private:
+  std::uint64_t* entries(std::uint64_t pfn) { return pool_.mem().page(pfn); }
+  const std::uint64_t* entries(std::uint64_t pfn) const { return pool_.mem().find(pfn); }
+  std::uint64_t span(unsigned level) const { return 1ull << codec_.shift(level); }
+  unsigned index(std::uint64_t va, unsigned level) const {
+    return static_cast<unsigned>((va >> codec_.shift(level)) & ((1ull << codec_.index_bits(level)) - 1));
+  }
+  std::uint64_t new_table();
+  void free_table(std::uint64_t pfn);
+  void free_subtree(std::uint64_t pfn, unsigned level);
+  std::uint16_t& live(std::uint64_t pfn) { return live_[pfn]; }
+  /// The table below entry `e` (at `level`): allocated if absent, split from a leaf.
+  std::uint64_t child(std::uint64_t& e, unsigned level, std::uint64_t& parent_live);
+  void split(std::uint64_t& e, unsigned level);
+  void map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start, std::uint64_t end,
+              std::uint64_t pa, const LeafAttrs& a, std::uint64_t max_leaf);
+  void protect_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start, std::uint64_t end,
+                  const ProtectFn& change);
+  void unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start, std::uint64_t end,
+                const std::function<void(const Mapping&)>& removed);
+  void each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start, std::uint64_t end,
+               const std::function<void(const Mapping&)>& fn) const;
+
+  FramePool& pool_;
+  const RadixCodec& codec_;
+  Mutant mutant_;
+  std::uint64_t root_;
+  std::uint64_t tables_ = 0;
+  std::vector<std::uint16_t> live_;  ///< present entries per table page, by PFN
+};
+
+}  // namespace vmref::impl

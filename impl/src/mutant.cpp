@@ -1,0 +1,41 @@
+#include "vmref/impl/mutant.hpp"
+
+#include <array>
+#include <utility>
+
+namespace vmref::impl {
+
+namespace {
+constexpr std::array<std::pair<Mutant, const char*>, 9> kNames{{
+    {Mutant::none, "none"},
+    {Mutant::no_invlpg_after_unmap, "no-invlpg-after-unmap"},
+    {Mutant::invlpg_ignores_pcid, "invlpg-ignores-pcid"},
+    {Mutant::cr3_drops_globals, "cr3-drops-globals"},
+    {Mutant::invpcid2_keeps_globals, "invpcid2-keeps-globals"},
+    {Mutant::cow_keeps_old_count, "cow-keeps-old-count"},
+    {Mutant::xd_wrong_bit, "xd-wrong-bit"},
+    {Mutant::split_loses_last, "split-loses-last"},
+    {Mutant::reclaim_live_table, "reclaim-live-table"},
+}};
+}  // namespace
+
+const char* to_string(Mutant m) {
+  for (auto& [k, n] : kNames)
+    if (k == m) return n;
+  return "?";
+}
+
+std::optional<Mutant> parse_mutant(const std::string& name) {
+  for (auto& [k, n] : kNames)
+    if (name == n) return k;
+  return std::nullopt;
+}
+
+std::vector<std::string> mutant_names() {
+  std::vector<std::string> out;
+  for (auto& [k, n] : kNames)
+    if (k != Mutant::none) out.push_back(n);
+  return out;
+}
+
+}  // namespace vmref::impl

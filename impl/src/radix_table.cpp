@@ -1,0 +1,231 @@
+#include "vmref/impl/radix_table.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace vmref::impl {
+
+namespace {
+}  // namespace
+
+RadixTable::RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant)
+    : pool_(pool), codec_(codec), mutant_(mutant) {
+  root_ = new_table();
+}
+
+RadixTable::~RadixTable() { free_subtree(root_, 0); }
+
+std::uint64_t RadixTable::new_table() {
+  std::uint64_t pfn = pool_.alloc();
+  if (pfn >= live_.size()) live_.resize(std::max<std::size_t>(pfn + 1, live_.size() * 2), 0);
+  live_[pfn] = 0;
+  ++tables_;
+  return pfn;
+}
+
+void RadixTable::free_table(std::uint64_t pfn) {
+  pool_.free(pfn);
+  --tables_;
+}
+
+void RadixTable::free_subtree(std::uint64_t pfn, unsigned level) {
+  const std::uint64_t* t = entries(pfn);
+  std::uint64_t n = 1ull << codec_.index_bits(level);
+  for (std::uint64_t i = 0; t && level + 1 < codec_.levels() && i < n; ++i) {
+    Entry e = codec_.decode(t[i], level);
+    if (e.present && !e.leaf) free_subtree(e.addr >> 12, level + 1);
+  }
+  free_table(pfn);
+}
+
+void RadixTable::split(std::uint64_t& e, unsigned level) {
+  // A large leaf becomes a table of next-level leaves covering the same PAs with the
+  // same attributes (SDM Vol 3A §4.10.2.3: the caller must invalidate the old entry).
+  LeafAttrs a = codec_.leaf_attrs(e, level);
+  std::uint64_t pa = codec_.decode(e, level).addr;
+  std::uint64_t t = new_table();
+  std::uint64_t* c = entries(t);
+  std::uint64_t n = 1ull << codec_.index_bits(level + 1);
+  if (mutant_ == Mutant::split_loses_last) --n;
+  for (std::uint64_t i = 0; i < n; ++i) c[i] = codec_.encode_leaf(pa + i * span(level + 1), level + 1, a);
+  live(t) = static_cast<std::uint16_t>(n);
+  e = codec_.encode_table(t << 12);
+}
+
+std::uint64_t RadixTable::child(std::uint64_t& e, unsigned level, std::uint64_t& parent_live) {
+  Entry d = codec_.decode(e, level);
+  if (!d.present) {
+    std::uint64_t t = new_table();
+    e = codec_.encode_table(t << 12);
+    ++parent_live;
+    return t;
+  }
+  if (d.leaf) {
+    split(e, level);
+    d = codec_.decode(e, level);
+  }
+  return d.addr >> 12;
+}
+
+void RadixTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t len, const LeafAttrs& a,
+                     std::uint64_t max_leaf) {
+  std::uint64_t top = span(0) << codec_.index_bits(0);
+  va &= top - 1;
+  if (len == 0 || ((va | pa | len) & 0xfff) || len > top - va)
+    throw std::invalid_argument("map: range not page aligned or beyond the VA space");
+  map_in(root_, 0, 0, va, va + len, pa - va, a, max_leaf);
+}
+
+// `pa` is the VA-to-PA offset of the whole range (PA = VA + pa, modulo 2^64).
+void RadixTable::map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
+                        std::uint64_t end, std::uint64_t pa, const LeafAttrs& a, std::uint64_t max_leaf) {
+  std::uint64_t* t = entries(pfn);
+  std::uint64_t sz = span(level);
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  for (std::uint64_t cur = lo; cur < hi;) {
+    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
+    std::uint64_t& e = t[index(cur, level)];
+    bool whole = cur == ebase && hi >= eend;
+    if (whole && sz <= max_leaf && codec_.leaf_allowed(level) && ((cur + pa) & (sz - 1)) == 0) {
+      Entry old = codec_.decode(e, level);
+      if (!old.present) ++live(pfn);
+      else if (!old.leaf) free_subtree(old.addr >> 12, level + 1);
+      e = codec_.encode_leaf(cur + pa, level, a);
+    } else {
+      std::uint64_t parent_live = live(pfn);
+      std::uint64_t c = child(e, level, parent_live);
+      live(pfn) = static_cast<std::uint16_t>(parent_live);
+      map_in(c, level + 1, ebase, cur, std::min(hi, eend), pa, a, max_leaf);
+    }
+    cur = eend;
+  }
+}
+
+void RadixTable::protect(std::uint64_t va, std::uint64_t len, const ProtectFn& change) {
+  std::uint64_t top = span(0) << codec_.index_bits(0);
+  va &= top - 1;
+  if (len == 0 || len > top - va) return;
+  protect_in(root_, 0, 0, va, va + len, change);
+}
+
+void RadixTable::protect_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
+                            std::uint64_t end, const ProtectFn& change) {
+  std::uint64_t* t = entries(pfn);
+  std::uint64_t sz = span(level);
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  for (std::uint64_t cur = lo; cur < hi;) {
+    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
+    std::uint64_t& e = t[index(cur, level)];
+    Entry d = codec_.decode(e, level);
+    if (d.present && d.leaf && cur == ebase && hi >= eend) {
+      LeafAttrs a = codec_.leaf_attrs(e, level);
+      change(codec_.canonical(ebase), d.addr, a);
+      e = codec_.encode_leaf(d.addr, level, a);
+    } else if (d.present) {
+      if (d.leaf) split(e, level);
+      protect_in(codec_.decode(e, level).addr >> 12, level + 1, ebase, cur, std::min(hi, eend), change);
+    }
+    cur = eend;
+  }
+}
+
+void RadixTable::unmap(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& removed) {
+  std::uint64_t top = span(0) << codec_.index_bits(0);
+  va &= top - 1;
+  if (len == 0 || len > top - va) return;
+  unmap_in(root_, 0, 0, va, va + len, removed);
+}
+
+void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
+                          std::uint64_t end, const std::function<void(const Mapping&)>& removed) {
+  std::uint64_t* t = entries(pfn);
+  std::uint64_t sz = span(level);
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  for (std::uint64_t cur = lo; cur < hi;) {
+    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
+    std::uint64_t& e = t[index(cur, level)];
+    Entry d = codec_.decode(e, level);
+    if (d.present && d.leaf && cur == ebase && hi >= eend) {
+      if (removed) removed({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
+      e = 0;
+      --live(pfn);
+    } else if (d.present) {
+      if (d.leaf) split(e, level);
+      std::uint64_t c = codec_.decode(e, level).addr >> 12;
+      unmap_in(c, level + 1, ebase, cur, std::min(hi, eend), removed);
+      // Reclaim the table page once its last entry is gone.
+      if (live(c) == 0 || (mutant_ == Mutant::reclaim_live_table && live(c) == 1)) {
+        free_table(c);
+        e = 0;
+        --live(pfn);
+      }
+    }
+    cur = eend;
+  }
+}
+
+std::optional<Mapping> RadixTable::lookup(std::uint64_t va) const {
+  std::uint64_t raw_va = va & ((span(0) << codec_.index_bits(0)) - 1);
+  std::uint64_t pfn = root_;
+  for (unsigned level = 0; level < codec_.levels(); ++level) {
+    const std::uint64_t* t = entries(pfn);
+    if (!t) return std::nullopt;
+    std::uint64_t e = t[index(raw_va, level)];
+    Entry d = codec_.decode(e, level);
+    if (!d.present) return std::nullopt;
+    if (d.leaf) {
+      std::uint64_t sz = span(level);
+      return Mapping{codec_.canonical(raw_va & ~(sz - 1)), d.addr, sz, level, codec_.leaf_attrs(e, level)};
+    }
+    pfn = d.addr >> 12;
+  }
+  return std::nullopt;
+}
+
+void RadixTable::for_each(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& fn) const {
+  std::uint64_t top = span(0) << codec_.index_bits(0);
+  va &= top - 1;
+  if (len == 0) return;
+  each_in(root_, 0, 0, va, len > top - va ? top : va + len, fn);
+}
+
+void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
+                         std::uint64_t end, const std::function<void(const Mapping&)>& fn) const {
+  const std::uint64_t* t = entries(pfn);
+  if (!t) return;
+  std::uint64_t sz = span(level);
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  for (std::uint64_t cur = lo; cur < hi;) {
+    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
+    std::uint64_t e = t[index(cur, level)];
+    Entry d = codec_.decode(e, level);
+    if (d.present && d.leaf) fn({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
+    else if (d.present) each_in(d.addr >> 12, level + 1, ebase, cur, std::min(hi, eend), fn);
+    cur = eend;
+  }
+}
+
+Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {
+  std::uint64_t raw_va = va & ((span(0) << codec_.index_bits(0)) - 1);
+  std::uint64_t* used[8];
+  Rights r;
+  std::uint64_t pfn = root_;
+  for (unsigned level = 0; level < codec_.levels(); ++level) {
+    std::uint64_t& e = entries(pfn)[index(raw_va, level)];
+    Entry d = codec_.decode(e, level);
+    if (!d.present || !d.reserved.empty()) return {WalkFault::not_present};
+    used[level] = &e;
+    r = codec_.combine(r, e);
+    if (!d.leaf) {
+      pfn = d.addr >> 12;
+      continue;
+    }
+    if (!r.u || (write && !r.w) || (exec && !r.x)) return {WalkFault::protection};
+    for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
+    std::uint64_t sz = span(level);
+    return {WalkFault::none, d.addr + (raw_va & (sz - 1)), d.addr, sz, r, codec_.leaf_attrs(e, level).global};
+  }
+  return {WalkFault::not_present};
+}
+
+}  // namespace vmref::impl

@@ -1,0 +1,141 @@
+// VMM core: construction, dispatch, frames, PTE writes and TLB shootdowns.
+#include "vmm_internal.hpp"
+
+namespace vmref::impl {
+
+using namespace vmref::model;
+
+Vmm::Vmm(Profile profile, std::uint64_t frame_capacity, const RadixCodec& codec, Mmu& mmu, Mutant mutant)
+    : profile_(std::move(profile)), capacity_(frame_capacity), codec_(codec), mmu_(mmu), mutant_(mutant),
+      pool_(mem_) {
+  zero_pfn_ = pool_.alloc();  // the shared zero page: never counted, never freed (spec §1.5)
+  pages_.resize(zero_pfn_ + 1);
+  pages_[zero_pfn_].data = true;
+  objects_.emplace_back();
+  ctx_owner_.resize(mmu.max_contexts() + 1, 0);
+}
+
+Vmm::~Vmm() = default;
+
+Outcome Vmm::apply(const Event& e) {
+  switch (e.op) {
+    case Op::as_create: return as_create(e);
+    case Op::as_destroy: return as_destroy(e);
+    case Op::switch_as: return switch_as(e);
+    case Op::mmap: return mmap(e);
+    case Op::munmap: return munmap(e);
+    case Op::mprotect: return mprotect(e);
+    case Op::brk: return brk(e);
+    case Op::fork: return fork(e);
+    case Op::exec_reset: return exec_reset(e);
+    case Op::access: return access(e);
+    case Op::tlb_flush: return tlb_flush(e);
+    case Op::pin: return pin(e);
+    case Op::unpin: return unpin(e);
+    case Op::observe: return {};
+    default:
+      throw Unsupported("op", std::string("operation '") + to_string(e.op) +
+                                  "' is not implemented by the optimized VMM (spec/formats/x86_64.md §VMM core)");
+  }
+}
+
+Vmm::Space& Vmm::space_of(Asid as, const char* field) {
+  auto it = spaces_.find(as);
+  if (it == spaces_.end()) throw std::invalid_argument(std::string(field) + ": address space " + std::to_string(as) + " does not exist");
+  return *it->second;
+}
+
+const Vmm::Space* Vmm::space(Asid as) const {
+  auto it = spaces_.find(as);
+  return it == spaces_.end() ? nullptr : it->second.get();
+}
+const RadixTable& Vmm::table(const Space& s) const { return s.table; }
+const std::map<Va, Vseg>& Vmm::vsl(const Space& s) const { return s.vsl; }
+std::uint16_t Vmm::context(const Space& s) const { return s.ctx; }
+Asid Vmm::asid_of(std::uint16_t ctx) const { return ctx < ctx_owner_.size() ? ctx_owner_[ctx] : 0; }
+std::uint64_t Vmm::table_pages() const { return pool_.in_use() - data_in_use_ - 1; }
+
+std::vector<Asid> Vmm::spaces() const {
+  std::vector<Asid> out;
+  for (const auto& [as, s] : spaces_) out.push_back(as);
+  return out;
+}
+
+std::uint64_t Vmm::version(std::uint64_t pfn) const {
+  const std::uint64_t* p = mem_.find(pfn);
+  return p ? p[0] : 0;
+}
+
+std::uint64_t& Vmm::stamp(std::uint64_t pfn) { return mem_.page(pfn)[0]; }
+
+std::optional<std::uint64_t> Vmm::alloc_data() {
+  if (data_in_use_ >= capacity_) return std::nullopt;
+  std::uint64_t pfn = pool_.alloc();
+  if (pfn >= pages_.size()) pages_.resize(std::max<std::size_t>(pfn + 1, pages_.size() * 2));
+  pages_[pfn] = PageInfo{true, 1, 0, 0, 0, false, ++generations_};
+  ++data_in_use_;
+  return pfn;
+}
+
+void Vmm::get(std::uint64_t pfn) {
+  if (pfn != zero_pfn_) ++pages_[pfn].refcount;
+}
+
+void Vmm::put(std::uint64_t pfn) {
+  if (pfn == zero_pfn_) return;
+  PageInfo& p = pages_[pfn];
+  if (p.refcount > 0) --p.refcount;
+  if (p.refcount == 0 && p.data) {
+    p.data = false;
+    --data_in_use_;
+    pool_.free(pfn);
+  }
+}
+
+void Vmm::set_pte(Space& s, Va va, std::uint64_t pfn, const LeafAttrs& a) {
+  if (auto old = s.table.lookup(va)) --pages_[old->pa >> 12].mapcount;
+  s.table.map(va, pfn << 12, kPage, a);
+  ++pages_[pfn].mapcount;
+}
+
+std::uint64_t Vmm::clear_pte(Space& s, Va va) {
+  std::uint64_t pfn = 0;
+  s.table.unmap(va, kPage, [&](const Mapping& m) { pfn = m.pa >> 12; });
+  if (pfn) --pages_[pfn].mapcount;
+  return pfn;
+}
+
+void Vmm::shootdown(Space& s, Va start, Va end) {
+  // Linux flush_tlb_mm_range: page by page up to a ceiling, else the whole context.
+  bool whole = (end - start) / kPage > kFlushCeiling;
+  for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {
+    if (whole) {
+      mmu_.invalidate_context(cpu, s.ctx, true);
+      continue;
+    }
+    for (Va va = start; va < end; va += kPage) mmu_.invalidate_page(cpu, s.ctx, va, true);
+  }
+}
+
+void Vmm::unmap_ptes(Space& s, Va start, Va end, TlbMode mode) {
+  std::vector<std::uint64_t> dropped;
+  s.table.unmap(start, end - start, [&](const Mapping& m) { dropped.push_back(m.pa >> 12); });
+  if (dropped.empty()) return;
+  for (std::uint64_t pfn : dropped) --pages_[pfn].mapcount;
+  if (mode != TlbMode::sync) throw Unsupported("tlb", "deferred or skipped TLB flushes are not implemented by the optimized VMM");
+  if (mutant_ != Mutant::no_invlpg_after_unmap) shootdown(s, start, end);
+  for (std::uint64_t pfn : dropped) put(pfn);
+}
+
+LeafAttrs Vmm::attrs_for(const Vseg& v, std::uint64_t pfn, bool cow) const {
+  // spec §2.9.4: W withheld from private COW, zero-page and page-cache frames.
+  Prot p = profile_.grantable(v.prot);
+  if (!v.shared && (cow || pfn == zero_pfn_ || pages_[pfn].cached)) p.w = false;
+  LeafAttrs a;
+  a.rights = {p.w, p.r, p.x};  // no rights at all: a supervisor-only page (U/S = 0)
+  a.global = v.flags.has(VmFlag::global);
+  a.soft = cow ? 1 : 0;
+  return a;
+}
+
+}  // namespace vmref::impl
