@@ -47,4 +47,21 @@ void walk_all(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t root,
   Walk{mem, fmt, leaf, issue, tables}.table(root, 0, 0, Rights{});
 }
 
+std::optional<Leaf> walk_one(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t root, std::uint64_t va) {
+  Rights r;
+  std::uint64_t table = root & ~0xfffull;
+  for (unsigned level = 0; level < fmt.levels(); ++level) {
+    std::uint64_t idx = (va >> fmt.shift(level)) & ((1ull << fmt.index_bits(level)) - 1);
+    std::uint64_t raw;
+    if (!mem.read_u64(table + idx * fmt.entry_bytes(), raw)) return std::nullopt;
+    Entry e = fmt.decode(raw, level);
+    if (!e.present || !e.reserved.empty()) return std::nullopt;
+    r = fmt.combine(r, raw);
+    std::uint64_t size = 1ull << fmt.shift(level);
+    if (e.leaf) return Leaf{fmt.canonical(va & ~(size - 1)), e.addr, size, raw, level, r};
+    table = e.addr;
+  }
+  return std::nullopt;
+}
+
 }  // namespace vmref::impl

@@ -64,8 +64,13 @@ Vmm::Fault Vmm::demand_fault(Space& s, Vseg& v, Va va, AccessKind kind) {
 Vmm::Fault Vmm::cow_break(Space& s, Vseg& v, Va va, const Mapping& m) {
   std::uint64_t old = m.pa >> kPageShift;
   const PageInfo& op = pages_[old];
+  auto keep_ad = [&](LeafAttrs a) {  // the new PTE starts from the old one's A/D (as the model's)
+    a.accessed = m.attrs.accessed;
+    a.dirty = m.attrs.dirty;
+    return a;
+  };
   if (profile_.cow_reuse_exclusive && old != zero_pfn_ && !op.cached && op.refcount == 1) {
-    set_pte(s, va, old, attrs_for(v, old, false));  // only reference: reuse in place
+    set_pte(s, va, old, keep_ad(attrs_for(v, old, false)));  // only reference: reuse in place
     return {AccessResult::ok, Err::ok, old};
   }
   auto f = alloc_data();
@@ -75,7 +80,7 @@ Vmm::Fault Vmm::cow_break(Space& s, Vseg& v, Va va, const Mapping& m) {
   clear_pte(s, va);
   shootdown(s, va, va + kPage);  // the old translation goes before the new one is used
   if (mutant_ != Mutant::cow_keeps_old_count) put(old);
-  set_pte(s, va, *f, attrs_for(v, *f, false));
+  set_pte(s, va, *f, keep_ad(attrs_for(v, *f, false)));
   return {AccessResult::ok, Err::ok, *f};
 }
 
@@ -116,7 +121,12 @@ Vmm::Fault Vmm::fault_in(Space& s, Va va, AccessKind kind, int cpu) {
   } else {
     std::uint64_t pfn = m->pa >> kPageShift;
     bool ok = kind == AccessKind::read ? m->attrs.rights.u : kind == AccessKind::write ? m->attrs.rights.w : m->attrs.rights.x;
-    if (!ok) set_pte(s, page, pfn, attrs_for(*v, pfn, is_cow(m->attrs)));  // behind its vseg: refresh
+    if (!ok) {  // the PTE lags behind its vseg: refresh it, A/D kept
+      LeafAttrs a = attrs_for(*v, pfn, is_cow(m->attrs));
+      a.accessed = m->attrs.accessed;
+      a.dirty = m->attrs.dirty;
+      set_pte(s, page, pfn, a);
+    }
     r.pfn = pfn;
   }
   if (r.err != Err::ok || r.result != AccessResult::ok) return r;

@@ -27,5 +27,6 @@ Runner add_record(CLI::App& app);
 Runner add_bench(CLI::App& app);
 Runner add_oracle(CLI::App& app);
 Runner add_walk(CLI::App& app);
+Runner add_fuzz(CLI::App& app);
 
 }  // namespace vmref::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   reg(vmref::cli::add_bench);
   reg(vmref::cli::add_oracle);
   reg(vmref::cli::add_walk);
+  reg(vmref::cli::add_fuzz);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

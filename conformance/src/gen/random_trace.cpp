@@ -28,6 +28,7 @@ Event RandomTrace::mmap() {
   std::uint64_t mode = pick(10);
   e.placement = mode < 6 ? Placement::fixed : mode < 8 ? Placement::fixed_noreplace : Placement::hint;
   e.populate = pick(10) == 0;
+  if (p_.global_maps && pick(6) == 0) e.vm_flags.set(VmFlag::global);
   if (pick(5) == 0) {  // a private or shared file mapping
     e.anonymous = false;
     e.file = FileRef{"00:00:" + std::to_string(1 + pick(3)), "/synthetic/file", pick(2) == 0};
@@ -93,6 +94,7 @@ Event RandomTrace::flush() {
   e.len = (1 + pick(8)) * 4096;
   e.broadcast = pick(2) == 0;
   e.cpu = static_cast<int>(pick(p_.cpus));
+  e.with_global = p_.global_maps && e.scope != FlushScope::all && pick(3) == 0;
   return e;
 }
 

@@ -14,6 +14,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "vmref/conformance/ddmin.hpp"
 #include "vmref/conformance/expect.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/snapshot.hpp"
@@ -422,30 +423,8 @@ long first_divergence(const OracleOptions& opt, const std::vector<OracleOp>& ops
 
 /// ddmin over the operation list: drop chunks while the divergence persists.
 std::vector<OracleOp> shrink(const OracleOptions& opt, std::vector<OracleOp> ops) {
-  unsigned runs = 0;
-  std::size_t n = 2;
-  while (ops.size() > 1 && runs < opt.shrink_runs) {
-    std::size_t chunk = (ops.size() + n - 1) / n;
-    bool reduced = false;
-    for (std::size_t start = 0; start < ops.size() && runs < opt.shrink_runs; start += chunk) {
-      std::vector<OracleOp> cand(ops.begin(), ops.begin() + static_cast<long>(start));
-      cand.insert(cand.end(), ops.begin() + static_cast<long>(std::min(ops.size(), start + chunk)), ops.end());
-      ++runs;
-      long d = first_divergence(opt, cand);
-      if (d >= 0) {
-        cand.resize(static_cast<std::size_t>(d) + 1);
-        ops = std::move(cand);
-        n = std::max<std::size_t>(n - 1, 2);
-        reduced = true;
-        break;
-      }
-    }
-    if (!reduced) {
-      if (n >= ops.size()) break;
-      n = std::min(ops.size(), n * 2);
-    }
-  }
-  return ops;
+  return conformance::ddmin<OracleOp>(std::move(ops), [&](const std::vector<OracleOp>& c) { return first_divergence(opt, c); },
+                         opt.shrink_runs);
 }
 
 std::string write_trace(const OracleOptions& opt, const std::vector<OracleOp>& ops) {

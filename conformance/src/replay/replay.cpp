@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "vmref/conformance/expect.hpp"
+#include "vmref/diff/differential.hpp"
 #include "vmref/model/invariants.hpp"
 #include "vmref/trace/error.hpp"
 #include "vmref/trace/line_io.hpp"
@@ -42,6 +43,22 @@ void record(ReplayResult& r, const ReplayOptions& opt, Finding f) {
   if (r.findings.size() < opt.keep_findings) r.findings.push_back(std::move(f));
 }
 
+diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
+  if (opt.impl != "x86_64") throw std::invalid_argument("unknown implementation '" + opt.impl + "' (known: x86_64)");
+  if (h.page_size != 4096) throw std::invalid_argument("the x86_64 implementation needs page_size 4096");
+  diff::DiffConfig c;
+  c.profile = model::profile_by_name(h.profile);
+  c.cpus = h.cpus;
+  c.frames = h.phys_mem / h.page_size;
+  c.levels = opt.levels;
+  if (!opt.mutant.empty()) {
+    auto m = impl::parse_mutant(opt.mutant);
+    if (!m) throw std::invalid_argument("unknown mutant '" + opt.mutant + "'");
+    c.mutant = *m;
+  }
+  return c;
+}
+
 void run(ReplayResult& r, const ReplayOptions& opt) {
   trace::LineReader in(r.file);
   std::string text;
@@ -52,12 +69,17 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   r.header = trace::header_from_json(parse_line(text, r.file, line), r.file, line);
   if (!opt.profile.empty()) r.header.profile = opt.profile;
   std::optional<model::Model> built;
+  std::unique_ptr<diff::Differential> both;
   try {
-    built.emplace(trace::model_for(r.header));
+    if (opt.impl.empty()) {
+      built.emplace(trace::model_for(r.header));
+    } else {
+      both = std::make_unique<diff::Differential>(diff_config(r.header, opt));
+    }
   } catch (const std::invalid_argument& e) {
-    throw trace::TraceError(r.file, line, "profile", e.what());
+    throw trace::TraceError(r.file, line, opt.impl.empty() ? "profile" : "impl", e.what());
   }
-  model::Model& m = *built;
+  model::Model& m = both ? both->model_mut() : *built;
   std::vector<model::Violation> viol;
   std::vector<Finding> found, undetermined;
   FrameLabels labels;
@@ -66,13 +88,26 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
     if (text.empty()) continue;
     model::Event e = trace::event_from_json(parse_line(text, r.file, line), r.file, line);
     model::Outcome o;
+    found.clear();
     try {
-      o = m.apply(e);
+      if (both) {
+        found = both->step(e);
+        o = both->last_outcome();
+      } else {
+        o = m.apply(e);
+      }
     } catch (const model::ModelError& err) {
       throw trace::TraceError(r.file, line, err.field, std::string("impossible event: ") + err.what());
+    } catch (const impl::Unsupported& err) {
+      throw trace::TraceError(r.file, line, err.field, "implementation " + opt.impl + ": " + err.what());
+    } catch (const std::invalid_argument& err) {
+      throw trace::TraceError(r.file, line, "", "implementation " + opt.impl + ": " + err.what());
     }
     std::uint64_t index = r.events++;
-    found.clear();
+    for (auto& f : found) {
+      f.event = index;
+      f.line = line;
+    }
     if (!e.cont) {
       viol.clear();
       r.checks += model::check_invariants(m, opt.full_checks, viol);

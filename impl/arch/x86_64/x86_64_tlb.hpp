@@ -32,6 +32,11 @@ class Tlb {
   /// MOV to CR4 changing PGE: everything goes, globals included.
   void set_pge(bool pge);
   std::size_t size() const { return map_.size(); }
+  /// The entry filled under `pcid` for the page of `size` bytes containing `va`, if held.
+  const TlbHeld* find(std::uint16_t pcid, std::uint64_t va, std::uint64_t size = 4096) const {
+    auto it = map_.find(key(pcid, va, size));
+    return it == map_.end() ? nullptr : &it->second;
+  }
   void each(const std::function<void(const TlbHeld&)>& fn) const;
 
  private:

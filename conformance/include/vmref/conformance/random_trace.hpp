@@ -17,6 +17,9 @@ struct RandomTraceParams {
   std::uint64_t window_pages = 256;   ///< operations target [kWindow, kWindow + pages)
   std::uint64_t max_map_pages = 16;
   bool mechanism_events = false;      ///< never set for the linux-profile generator
+  /// Some mappings carry the `global` flag and some flushes `with_global`, so global
+  /// TLB entries are exercised (differential fuzzing of the implementations).
+  bool global_maps = false;
 };
 
 /// Generates events that are always applicable (no ModelError): address spaces are

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -32,5 +33,10 @@ struct WalkIssue {
 void walk_all(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t root,
               const std::function<void(const Leaf&)>& leaf, const std::function<void(const WalkIssue&)>& issue,
               std::set<std::uint64_t>* tables = nullptr);
+
+/// The leaf translating `va` under `root` as the hardware finds it (rights combined over
+/// the walk), or nullopt when an entry is not present, has reserved bits set, or lies
+/// outside the memory. No A/D update.
+std::optional<Leaf> walk_one(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t root, std::uint64_t va);
 
 }  // namespace vmref::impl

@@ -66,6 +66,8 @@ class Vmm {
   std::uint64_t data_frames() const { return data_in_use_; }
   std::uint64_t table_pages() const;
   const Mmu& mmu() const { return mmu_; }
+  /// Simulated physical memory holding the tables and frames.
+  const SimMemory& memory() const { return mem_; }
   /// Whether `pcid` belongs to a live address space, and which.
   model::Asid asid_of(std::uint16_t ctx) const;
 

@@ -1,0 +1,60 @@
+// `vmref fuzz`: differential fuzzing campaigns of the model against an implementation,
+// with minimized counterexamples written as replayable traces.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "vmref/impl/mutant.hpp"
+
+namespace vmref::diff {
+
+struct CampaignOptions {
+  std::string impl = "x86_64";
+  std::string profile = "linux";
+  std::uint64_t seed = 1;
+  std::uint64_t ops = 100000;       ///< total operations over both layers and all jobs
+  double seconds = 0;               ///< when > 0: run this long instead of `ops`
+  unsigned jobs = 1;
+  unsigned cpus = 2;
+  unsigned levels = 4;
+  std::string out_dir;              ///< counterexamples go here (none written if empty)
+  impl::Mutant mutant = impl::Mutant::none;
+  bool vmm_layer = true, table_layer = true;
+  /// Events per episode: each starts from a fresh state, so a counterexample is at most
+  /// this long before minimization.
+  std::uint64_t episode = 2000;
+  unsigned shrink_runs = 400;
+  /// Called about once a second from the calling thread (ops, ops/s, findings).
+  std::function<void(std::uint64_t ops, double ops_per_s, std::uint64_t findings)> progress;
+};
+
+struct Counterexample {
+  std::string id, message, file;
+  std::uint64_t original = 0, minimized = 0;  ///< events before / after ddmin
+  bool reproduces = false;                   ///< the written file fails again on replay
+};
+
+struct CampaignResult {
+  std::uint64_t ops = 0, vmm_ops = 0, table_ops = 0, findings = 0;
+  double seconds = 0;
+  std::map<std::string, std::uint64_t> op_kinds;   ///< coverage: events per operation kind
+  std::map<std::string, std::uint64_t> shapes;     ///< coverage: table and TLB shapes reached
+  std::map<std::string, std::uint64_t> by_id;      ///< findings per DIFF-* ID
+  std::vector<Counterexample> examples;
+  std::string first_error;                         ///< a harness error (unsupported event...), if any
+};
+
+/// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.
+CampaignResult run_campaign(const CampaignOptions& opt);
+
+/// Replays a file written by a campaign: a trace (through model and implementation) or
+/// a table-op file. Returns the findings' IDs and messages; throws std::runtime_error
+/// naming the file and line for bad input.
+std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m,
+                                                                      unsigned levels);
+
+}  // namespace vmref::diff

@@ -1,0 +1,282 @@
+#include "vmref/diff/campaign.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "vmref/conformance/ddmin.hpp"
+#include "vmref/conformance/random_trace.hpp"
+#include "vmref/diff/differential.hpp"
+#include "vmref/diff/table_differential.hpp"
+#include "vmref/trace/codec.hpp"
+#include "vmref/trace/error.hpp"
+#include "vmref/trace/line_io.hpp"
+
+namespace vmref::diff {
+
+using conformance::Finding;
+using model::Event;
+
+namespace {
+
+constexpr std::uint64_t kFrames = 4096;  // 16 MiB of data frames per side
+
+DiffConfig config_for(const CampaignOptions& o) {
+  DiffConfig c;
+  c.profile = model::profile_by_name(o.profile);
+  c.cpus = o.cpus;
+  c.frames = kFrames;
+  c.levels = o.levels;
+  c.mutant = o.mutant;
+  return c;
+}
+
+/// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
+/// candidate is not applicable any more: a shrunk trace must still be valid input).
+long first_failure(const CampaignOptions& o, const std::vector<Event>& evs, const std::string& id) {
+  try {
+    Differential d(config_for(o));
+    for (std::size_t i = 0; i < evs.size(); ++i)
+      for (const Finding& f : d.step(evs[i]))
+        if (f.id == id) return static_cast<long>(i);
+  } catch (const std::exception&) {
+  }
+  return -1;
+}
+
+long first_table_failure(const CampaignOptions& o, const std::vector<TableOp>& ops, const std::string& id) {
+  TableDifferential t(o.levels, o.mutant);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    auto f = t.step(ops[i]);
+    auto all = t.check_all();
+    f.insert(f.end(), all.begin(), all.end());
+    for (const Finding& x : f)
+      if (x.id == id) return static_cast<long>(i);
+  }
+  return -1;
+}
+
+std::string out_path(const CampaignOptions& o, const std::string& id, std::uint64_t seed, const char* ext) {
+  std::filesystem::create_directories(o.out_dir);
+  return o.out_dir + "/fuzz-" + o.impl + "-" + id + "-seed" + std::to_string(seed) +
+         (o.mutant == impl::Mutant::none ? "" : std::string("-") + impl::to_string(o.mutant)) + ext;
+}
+
+std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs, const Finding& f, std::uint64_t seed) {
+  trace::Header h;
+  h.profile = o.profile;
+  h.arch = o.impl;
+  h.cpus = o.cpus;
+  h.phys_mem = kFrames * 4096;
+  h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"impl", o.impl}, {"seed", seed},
+                  {"mutant", impl::to_string(o.mutant)}, {"finding", f.id}, {"message", f.message},
+                  {"expected", {{"verdict", "findings"}, {"ids", {f.id}}}}};
+  std::string path = out_path(o, f.id, seed, ".jsonl");
+  trace::LineWriter w(path, false);
+  w.write(trace::header_to_json(h).dump());
+  for (const Event& e : evs) w.write(trace::event_to_json(e).dump());
+  w.close();
+  return path;
+}
+
+std::string write_table_ops(const CampaignOptions& o, const std::vector<TableOp>& ops, const Finding& f,
+                            std::uint64_t seed) {
+  std::string path = out_path(o, f.id, seed, ".tables.jsonl");
+  trace::LineWriter w(path, false);
+  w.write(nlohmann::json({{"vmref_table_ops", 1}, {"arch", o.impl}, {"levels", o.levels}, {"finding", f.id},
+                          {"mutant", impl::to_string(o.mutant)}, {"message", f.message}})
+              .dump());
+  for (const TableOp& t : ops) w.write(t.to_json().dump());
+  w.close();
+  return path;
+}
+
+/// One job: episodes of the VMM layer, with table-layer operations interleaved.
+struct Job {
+  const CampaignOptions& o;
+  std::uint64_t seed;
+  std::atomic<std::uint64_t>& done;
+  std::atomic<std::uint64_t>& findings;
+  std::atomic<bool>& stop;
+  std::function<bool()> more;  ///< whether the campaign wants more operations
+  CampaignResult r;
+
+  void vmm_finding(std::vector<Event> evs, const Finding& f, std::uint64_t ep_seed) {
+    Counterexample c{f.id, f.message, "", evs.size(), 0, false};
+    evs = conformance::ddmin<Event>(std::move(evs), [&](const std::vector<Event>& cand) { return first_failure(o, cand, f.id); },
+                                    o.shrink_runs);
+    c.minimized = evs.size();
+    c.reproduces = first_failure(o, evs, f.id) >= 0;
+    if (!o.out_dir.empty()) c.file = write_trace(o, evs, f, ep_seed);
+    r.examples.push_back(c);
+  }
+
+  void table_finding(std::vector<TableOp> ops, const Finding& f, std::uint64_t ep_seed) {
+    Counterexample c{f.id, f.message, "", ops.size(), 0, false};
+    ops = conformance::ddmin<TableOp>(
+        std::move(ops), [&](const std::vector<TableOp>& cand) { return first_table_failure(o, cand, f.id); }, o.shrink_runs);
+    c.minimized = ops.size();
+    c.reproduces = first_table_failure(o, ops, f.id) >= 0;
+    if (!o.out_dir.empty()) c.file = write_table_ops(o, ops, f, ep_seed);
+    r.examples.push_back(c);
+  }
+
+  void record(const std::vector<Finding>& fs) {
+    for (const Finding& f : fs) ++r.by_id[f.id];
+    r.findings += fs.size();
+    findings += fs.size();
+  }
+
+  /// One episode; returns false when the campaign should stop.
+  bool episode(std::uint64_t ep_seed) {
+    conformance::RandomTraceParams p;
+    p.cpus = o.cpus;
+    p.global_maps = true;
+    conformance::RandomTrace gen(ep_seed, p);
+    std::optional<Differential> d;
+    if (o.vmm_layer) d.emplace(config_for(o));
+    std::optional<TableDifferential> t;
+    if (o.table_layer) t.emplace(o.levels, o.mutant);
+    std::mt19937_64 rng(ep_seed ^ 0x9e3779b97f4a7c15ull);
+    std::vector<Event> evs;
+    std::vector<TableOp> tops;
+    for (std::uint64_t i = 0; i < o.episode && more() && !stop; ++i) {
+      bool table_turn = t && (!d || rng() % 4 == 0);
+      ++done;
+      ++r.ops;
+      if (table_turn) {
+        TableOp op = t->random_op(rng);
+        tops.push_back(op);
+        ++r.table_ops;
+        ++r.op_kinds[std::string("table.") + (op.kind == TableOp::map ? "map" : op.kind == TableOp::protect ? "protect" : "unmap")];
+        auto fs = t->step(op);
+        if (!fs.empty()) {
+          record(fs);
+          table_finding(tops, fs.front(), ep_seed);
+          return false;
+        }
+        continue;
+      }
+      Event e = gen.next();
+      evs.push_back(e);
+      ++r.vmm_ops;
+      ++r.op_kinds[model::to_string(e.op)];
+      std::vector<Finding> fs;
+      try {
+        fs = d->step(e);
+        gen.feedback(e, d->last_outcome());
+      } catch (const std::exception& ex) {
+        if (r.first_error.empty()) r.first_error = "seed " + std::to_string(ep_seed) + " event " + std::to_string(i) + ": " + ex.what();
+        return false;
+      }
+      if (!fs.empty()) {
+        record(fs);
+        vmm_finding(evs, fs.front(), ep_seed);
+        return false;
+      }
+    }
+    if (d) {
+      const DiffStats& s = d->stats();
+      auto mx = [&](const char* k, std::uint64_t v) { r.shapes[k] = std::max(r.shapes[k], v); };
+      mx("vmm.max_table_pages", s.max_table_pages);
+      mx("vmm.max_tlb_entries_per_cpu", s.max_tlb_entries);
+      r.shapes["vmm.full_checks"] += s.full_checks;
+      r.shapes["vmm.ptes_compared"] += s.compared_ptes;
+      r.shapes["vmm.tlb_entries_compared"] += s.compared_tlb;
+    }
+    if (t) {
+      r.shapes["tables.large_leaf_pages_compared"] += t->large_leaves_seen();
+      r.shapes["tables.max_table_pages"] = std::max(r.shapes["tables.max_table_pages"], t->max_tables());
+    }
+    return true;
+  }
+
+  void run(unsigned job, unsigned jobs) {
+    for (std::uint64_t ep = job; more() && !stop; ep += jobs)
+      if (!episode(seed * 1000003ull + ep)) {
+        if (!r.first_error.empty() || !r.examples.empty()) stop = true;
+      }
+  }
+};
+
+void merge(CampaignResult& into, const CampaignResult& r) {
+  into.ops += r.ops;
+  into.vmm_ops += r.vmm_ops;
+  into.table_ops += r.table_ops;
+  into.findings += r.findings;
+  for (auto& [k, v] : r.op_kinds) into.op_kinds[k] += v;
+  for (auto& [k, v] : r.by_id) into.by_id[k] += v;
+  for (auto& [k, v] : r.shapes) into.shapes[k] = k.find("max") != std::string::npos ? std::max(into.shapes[k], v) : into.shapes[k] + v;
+  into.examples.insert(into.examples.end(), r.examples.begin(), r.examples.end());
+  if (into.first_error.empty()) into.first_error = r.first_error;
+}
+
+}  // namespace
+
+CampaignResult run_campaign(const CampaignOptions& o) {
+  if (o.impl != "x86_64") throw std::invalid_argument("unknown implementation '" + o.impl + "' (known: x86_64)");
+  model::profile_by_name(o.profile);  // throws for an unknown profile
+  if (!o.vmm_layer && !o.table_layer) throw std::invalid_argument("no layer selected");
+  auto t0 = std::chrono::steady_clock::now();
+  std::atomic<std::uint64_t> done{0}, findings{0};
+  std::atomic<bool> stop{false};
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto more = [&] { return o.seconds > 0 ? elapsed() < o.seconds : done.load() < o.ops; };
+  unsigned jobs = std::max(1u, o.jobs);
+  std::vector<std::unique_ptr<Job>> js;
+  for (unsigned j = 0; j < jobs; ++j) js.push_back(std::make_unique<Job>(Job{o, o.seed, done, findings, stop, more, {}}));
+  std::vector<std::thread> threads;
+  for (unsigned j = 0; j < jobs; ++j) threads.emplace_back([&, j] { js[j]->run(j, jobs); });
+  std::atomic<bool> finished{false};
+  double last = 0;
+  std::thread reporter([&] {
+    while (!finished) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      if (o.progress && elapsed() - last >= 1.0) {
+        last = elapsed();
+        o.progress(done.load(), done.load() / std::max(1e-9, last), findings.load());
+      }
+    }
+  });
+  for (auto& t : threads) t.join();
+  finished = true;
+  reporter.join();
+  CampaignResult r;
+  for (auto& j : js) merge(r, j->r);
+  r.seconds = elapsed();
+  return r;
+}
+
+std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m,
+                                                                      unsigned levels) {
+  trace::LineReader in(path);
+  std::string text;
+  if (!in.next(text)) throw std::runtime_error(path + ":1: empty file");
+  nlohmann::json head;
+  try {
+    head = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ":1: invalid JSON: " + e.what());
+  }
+  if (!head.contains("vmref_table_ops")) throw std::runtime_error(path + ":1: not a table-op file (replay traces with `vmref replay --impl`)");
+  TableDifferential t(head.value("levels", levels), m);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::uint64_t line = 1;
+  while (in.next(text)) {
+    ++line;
+    TableOp op;
+    try {
+      op = TableOp::from_json(nlohmann::json::parse(text));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(path + ":" + std::to_string(line) + ": " + e.what());
+    }
+    for (auto& f : t.step(op)) out.push_back({f.id, "line " + std::to_string(line) + ": " + f.message});
+  }
+  for (auto& f : t.check_all()) out.push_back({f.id, "end: " + f.message});
+  return out;
+}
+
+}  // namespace vmref::diff

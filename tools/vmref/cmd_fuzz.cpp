@@ -1,0 +1,90 @@
+// vmref fuzz : differential fuzzing of the model against an optimized implementation.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "vmref/diff/campaign.hpp"
+
+namespace vmref::cli {
+
+namespace {
+struct FuzzArgs {
+  diff::CampaignOptions o;
+  std::string mutant, layer = "both", replay;
+  bool list = false;
+};
+
+int replay_table_ops(const FuzzArgs& a) {
+  auto m = a.mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a.mutant);
+  auto fs = diff::replay_counterexample(a.replay, m, a.o.levels);
+  std::cout << fmt::format("{}: {} findings\n", a.replay, fs.size());
+  for (std::size_t i = 0; i < fs.size() && i < 20; ++i) std::cout << fmt::format("  {}: {}\n", fs[i].first, fs[i].second);
+  return fs.empty() ? kExitClean : kExitFindings;
+}
+
+void print(const FuzzArgs& a, const diff::CampaignResult& r) {
+  const auto& o = a.o;
+  std::cout << fmt::format("fuzz --impl {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
+                           "{} VMM events, {} table ops, {} findings\n",
+                           o.impl, o.profile, o.seed, o.jobs,
+                           o.mutant == impl::Mutant::none ? "" : std::string(", mutant ") + impl::to_string(o.mutant),
+                           r.ops, r.seconds, r.ops / std::max(r.seconds, 1e-9), r.vmm_ops, r.table_ops, r.findings);
+  std::cout << "  coverage, operation kinds:";
+  for (const auto& [k, n] : r.op_kinds) std::cout << " " << k << "=" << n;
+  std::cout << "\n  coverage, shapes:";
+  for (const auto& [k, n] : r.shapes) std::cout << " " << k << "=" << n;
+  std::cout << "\n";
+  for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<12} {}\n", id, n);
+  if (!r.first_error.empty()) std::cout << "  harness error: " << r.first_error << "\n";
+  for (const auto& c : r.examples) {
+    std::cout << fmt::format("  {}: {}\n    minimized {} -> {} operations{}\n", c.id, c.message, c.original, c.minimized,
+                             c.reproduces ? "" : " (did not reproduce after shrinking)");
+    if (!c.file.empty())
+      std::cout << (c.file.find(".tables.") != std::string::npos
+                        ? fmt::format("    replay it: vmref fuzz --replay {}{}\n", c.file,
+                                      a.mutant.empty() ? "" : " --mutant " + a.mutant)
+                        : fmt::format("    replay it: vmref replay --impl {} {}{}\n", o.impl, c.file,
+                                      a.mutant.empty() ? "" : " --mutant " + a.mutant));
+  }
+}
+}  // namespace
+
+Runner add_fuzz(CLI::App& app) {
+  auto a = std::make_shared<FuzzArgs>();
+  auto* c = app.add_subcommand("fuzz", "Differential fuzzing: random operations on the model and an optimized implementation in lock step");
+  c->add_option("--impl", a->o.impl, "Implementation: x86_64")->capture_default_str()->check(CLI::IsMember({"x86_64"}));
+  c->add_option("--profile", a->o.profile, "Model profile")->capture_default_str();
+  c->add_option("--seed", a->o.seed, "Random seed")->capture_default_str();
+  auto* ops = c->add_option("--ops", a->o.ops, "Operations to run (VMM events plus table operations)")->capture_default_str();
+  c->add_option("--time", a->o.seconds, "Run for this many seconds instead of --ops")->excludes(ops);
+  c->add_option("--jobs", a->o.jobs, "Parallel jobs")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--out", a->o.out_dir, "Directory for minimized counterexamples")->capture_default_str();
+  c->add_option("--cpus", a->o.cpus, "Simulated CPUs")->capture_default_str()->check(CLI::Range(1, 16));
+  c->add_option("--levels", a->o.levels, "Paging levels (4, or 5 for LA57)")->capture_default_str()->check(CLI::IsMember({4, 5}));
+  c->add_option("--layer", a->layer, "vmm (model vs VMM core), tables (engine vs flat map) or both")
+      ->capture_default_str()->check(CLI::IsMember({"vmm", "tables", "both"}));
+  c->add_option("--mutant", a->mutant, "Run a deliberately broken variant")->check(CLI::IsMember(impl::mutant_names()));
+  c->add_option("--replay", a->replay, "Replay a table-op counterexample written by a campaign")->check(CLI::ExistingFile);
+  c->add_flag("--list-mutants", a->list, "List the deliberately broken variants");
+  return [a] {
+    if (a->list) {
+      for (const auto& n : impl::mutant_names()) std::cout << n << "\n";
+      return kExitClean;
+    }
+    if (!a->replay.empty()) return replay_table_ops(*a);
+    a->o.mutant = a->mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a->mutant);
+    a->o.vmm_layer = a->layer != "tables";
+    a->o.table_layer = a->layer != "vmm";
+    a->o.progress = [](std::uint64_t n, double rate, std::uint64_t f) {
+      std::cerr << fmt::format("\r  {} ops, {:.0f} ops/s, {} findings   ", n, rate, f) << std::flush;
+    };
+    diff::CampaignResult r = diff::run_campaign(a->o);
+    std::cerr << "\n";
+    print(*a, r);
+    if (!r.first_error.empty() && r.findings == 0) return kExitBadInput;
+    return r.findings ? kExitFindings : kExitClean;
+  };
+}
+
+}  // namespace vmref::cli
