@@ -234,7 +234,7 @@ CampaignResult run_campaign(const CampaignOptions& o) {
   double last = 0;
   std::thread reporter([&] {
     while (!finished) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (o.progress && elapsed() - last >= 1.0) {
         last = elapsed();
         o.progress(done.load(), done.load() / std::max(1e-9, last), findings.load());

@@ -1,0 +1,106 @@
+// The x86-64 TLB against the invalidation rules of Intel SDM Vol 3A §4.10.4.1 and Vol 2
+// (INVLPG, INVPCID, MOV to CR3), and the PCID-aware Mmu built on it.
+#include <gtest/gtest.h>
+
+#include "x86_64/x86_64_tlb.hpp"
+
+using namespace vmref::impl;
+using namespace vmref::impl::x86_64;
+
+namespace {
+Translation tr(std::uint64_t pa, bool global = false) {
+  Translation t;
+  t.page_pa = pa;
+  t.pa = pa;
+  t.page_size = 4096;
+  t.rights = {true, true, true};
+  t.global = global;
+  return t;
+}
+bool holds(const Tlb& t, std::uint16_t pcid, std::uint64_t va) { return t.find(pcid, va) != nullptr; }
+}  // namespace
+
+TEST(X86Tlb, InvlpgReachesTheCurrentPcidAndGlobalsOnly) {
+  Tlb t;
+  t.fill(1, 0x1000, tr(0xa000));
+  t.fill(2, 0x1000, tr(0xb000));
+  t.fill(3, 0x1000, tr(0xc000, true));
+  t.invlpg(1, 0x1fff);
+  EXPECT_FALSE(holds(t, 1, 0x1000));
+  EXPECT_TRUE(holds(t, 2, 0x1000)) << "another PCID's entry survives INVLPG (SDM Vol 2 INVLPG)";
+  EXPECT_FALSE(holds(t, 3, 0x1000)) << "global entries for the page go whatever their PCID";
+}
+
+TEST(X86Tlb, InvpcidTypes) {
+  Tlb t;
+  auto fill = [&] {
+    t.fill(1, 0x1000, tr(0xa000));
+    t.fill(1, 0x2000, tr(0xa100));
+    t.fill(1, 0x3000, tr(0xa200, true));
+    t.fill(2, 0x1000, tr(0xb000));
+  };
+  fill();
+  t.invpcid(0, 1, 0x1000);  // individual address, except globals
+  EXPECT_FALSE(holds(t, 1, 0x1000));
+  EXPECT_TRUE(holds(t, 1, 0x2000));
+  EXPECT_TRUE(holds(t, 2, 0x1000));
+  t.invpcid(0, 1, 0x3000);
+  EXPECT_TRUE(holds(t, 1, 0x3000)) << "type 0 keeps global translations";
+  t.invpcid(1, 1, 0);  // single context, except globals
+  EXPECT_FALSE(holds(t, 1, 0x2000));
+  EXPECT_TRUE(holds(t, 1, 0x3000));
+  EXPECT_TRUE(holds(t, 2, 0x1000));
+  t.invpcid(3, 0, 0);  // all contexts, retaining globals
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_TRUE(holds(t, 1, 0x3000));
+  fill();
+  t.invpcid(2, 0, 0);  // all contexts, globals included
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_THROW(t.invpcid(4, 0, 0), std::invalid_argument);
+}
+
+TEST(X86Tlb, MovToCr3FlushesTheNewPcidUnlessBit63IsSet) {
+  Tlb t;
+  t.fill(1, 0x1000, tr(0xa000));
+  t.fill(1, 0x2000, tr(0xa100, true));
+  t.fill(2, 0x1000, tr(0xb000));
+  t.mov_cr3(1, true);
+  EXPECT_EQ(t.size(), 3u);
+  t.mov_cr3(1, false);
+  EXPECT_FALSE(holds(t, 1, 0x1000));
+  EXPECT_TRUE(holds(t, 1, 0x2000)) << "global entries survive CR3 writes";
+  EXPECT_TRUE(holds(t, 2, 0x1000));
+  t.set_pge(false);  // a CR4.PGE change flushes everything
+  EXPECT_EQ(t.size(), 0u);
+  t.fill(1, 0x2000, tr(0xa100, true));
+  t.mov_cr3(1, false);
+  EXPECT_FALSE(holds(t, 1, 0x2000)) << "with CR4.PGE = 0 the G bit is ignored";
+}
+
+TEST(X86Tlb, MutantsBreakTheRules) {
+  Tlb a(true, Mutant::cr3_drops_globals);
+  a.fill(1, 0x2000, tr(0xa100, true));
+  a.mov_cr3(2, true);
+  EXPECT_EQ(a.size(), 0u);
+  Tlb b(true, Mutant::invpcid2_keeps_globals);
+  b.fill(1, 0x2000, tr(0xa100, true));
+  b.invpcid(2, 0, 0);
+  EXPECT_EQ(b.size(), 1u);
+}
+
+TEST(X86Mmu, InvalidatesAnotherPcidWithInvpcidAndTheCurrentWithInvlpg) {
+  x86_64::Mmu m(1);
+  m.load(0, 1, 0x1000);
+  m.fill(0, 0x5000, tr(0xa000));
+  m.load(0, 2, 0x2000);
+  m.fill(0, 0x5000, tr(0xb000));
+  m.invalidate_page(0, 1, 0x5000, false);  // PCID 1 is not current: INVPCID type 0
+  EXPECT_FALSE(holds(m.tlb(0), 1, 0x5000));
+  EXPECT_TRUE(holds(m.tlb(0), 2, 0x5000));
+  x86_64::Mmu bad(1, Mutant::invlpg_ignores_pcid);
+  bad.load(0, 1, 0x1000);
+  bad.fill(0, 0x5000, tr(0xa000));
+  bad.load(0, 2, 0x2000);
+  bad.invalidate_page(0, 1, 0x5000, false);  // INVLPG under PCID 2 misses PCID 1's entry
+  EXPECT_TRUE(holds(bad.tlb(0), 1, 0x5000));
+}
