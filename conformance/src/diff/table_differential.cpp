@@ -17,6 +17,10 @@ std::string hex(std::uint64_t v) {
   std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
   return b;
 }
+std::string show(std::uint64_t pa, const impl::LeafAttrs& a) {
+  return hex(pa) + (a.rights.u ? " u" : " s") + (a.rights.w ? "w" : "-") + (a.rights.x ? "x" : "-") + (a.global ? " G" : "") +
+         " cache " + std::to_string(a.cache) + " pkey " + std::to_string(a.pkey);
+}
 const char* kind_name(TableOp::Kind k) { return k == TableOp::map ? "map" : k == TableOp::protect ? "protect" : "unmap"; }
 }  // namespace
 
@@ -135,8 +139,10 @@ void TableDifferential::compare_range(std::uint64_t lo, std::uint64_t hi, std::v
     a.accessed = a.dirty = false;
     a.soft = 0;
     if (pa != it->second.pa || !(a == it->second.attrs) || !(leaf->rights == it->second.attrs.rights)) {
-      add(out, "DIFF-TBL-1", "va " + hex(va) + ": translates to " + hex(pa) + " with other attributes than mapped (" +
-                                 hex(it->second.pa) + ")");
+      impl::LeafAttrs seen = a;
+      seen.rights = leaf->rights;
+      add(out, "DIFF-TBL-1", "va " + hex(va) + ": translates to " + show(pa, seen) + "; mapped as " +
+                                 show(it->second.pa, it->second.attrs));
       return;
     }
   }

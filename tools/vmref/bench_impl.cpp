@@ -1,0 +1,126 @@
+#include "bench_impl.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <vector>
+
+#include "vmref/conformance/random_trace.hpp"
+#include "vmref/diff/differential.hpp"
+#include "vmref/impl/radix_table.hpp"
+#include "vmref/impl/vmm.hpp"
+#include "vmref/trace/codec.hpp"
+#include "x86_64/x86_64_format.hpp"
+#include "x86_64/x86_64_tlb.hpp"
+
+namespace vmref::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::uint64_t kBase = 0x7f0000000000ull;
+
+double ns_since(Clock::time_point t0) { return std::chrono::duration<double, std::nano>(Clock::now() - t0).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+struct PageCosts { std::vector<double> map, protect, unmap, translate; };
+
+/// One run over a fresh table: every page mapped, write-protected, translated, unmapped,
+/// one page per call; each sample is the mean of `batch` consecutive calls.
+void run_tables(const ImplBenchArgs& a, std::mt19937_64& rng, PageCosts& c) {
+  impl::SimMemory mem;
+  impl::FramePool pool(mem);
+  impl::x86_64::Format fmt({4, 52, true});
+  impl::RadixTable t(pool, fmt);
+  impl::LeafAttrs rw;
+  rw.rights = {true, true, false};
+  auto timed = [&](std::vector<double>& out, auto&& one) {
+    for (std::uint64_t p = 0; p < a.pages; p += a.batch) {
+      auto t0 = Clock::now();
+      for (std::uint64_t i = p; i < p + a.batch; ++i) one(kBase + i * 4096);
+      out.push_back(ns_since(t0) / static_cast<double>(a.batch));
+    }
+  };
+  timed(c.map, [&](std::uint64_t va) { t.map(va, 0x100000000ull + (va - kBase), 4096, rw); });
+  timed(c.protect, [&](std::uint64_t va) {
+    t.protect(va, 4096, [](std::uint64_t, std::uint64_t, impl::LeafAttrs& x) { x.rights.w = false; });
+  });
+  std::uniform_int_distribution<std::uint64_t> page(0, a.pages - 1);
+  std::vector<std::uint64_t> probes(a.pages);
+  for (auto& v : probes) v = kBase + page(rng) * 4096 + 0x10;
+  std::uint64_t sink = 0;
+  for (std::uint64_t p = 0; p < a.pages; p += a.batch) {
+    auto t0 = Clock::now();
+    for (std::uint64_t i = p; i < p + a.batch; ++i) sink += t.translate(probes[i], false, false).pa;
+    c.translate.push_back(ns_since(t0) / static_cast<double>(a.batch));
+  }
+  timed(c.unmap, [&](std::uint64_t va) { t.unmap(va, 4096); });
+  if (sink == 1 || t.table_pages() != 1) std::cerr << "bench: unexpected table state\n";
+}
+
+std::vector<model::Event> events(const ImplBenchArgs& a) {
+  conformance::RandomTraceParams p;
+  p.global_maps = true;
+  conformance::RandomTrace gen(a.seed, p);
+  model::Model shadow = trace::model_for(gen.header());
+  std::vector<model::Event> evs;
+  for (std::uint64_t i = 0; i < a.events; ++i) {
+    evs.push_back(gen.next());
+    gen.feedback(evs.back(), shadow.apply(evs.back()));
+  }
+  return evs;
+}
+
+double rate(std::uint64_t n, Clock::time_point t0) { return static_cast<double>(n) / (ns_since(t0) / 1e9); }
+
+}  // namespace
+
+int bench_impl(const ImplBenchArgs& a) {
+  std::mt19937_64 rng(a.seed);
+  PageCosts c;
+  for (unsigned r = 0; r < a.runs; ++r) run_tables(a, rng, c);
+  std::cout << fmt::format("x86_64 page tables, 4 KiB pages one call each ({} pages x {} runs; samples of {} calls):\n",
+                           a.pages, a.runs, a.batch);
+  auto line = [&](const char* what, const std::vector<double>& v) {
+    std::cout << fmt::format("  {:<10} P50 {:6.1f} ns/page   P90 {:6.1f}   P99 {:6.1f}\n", what, percentile(v, 0.5),
+                             percentile(v, 0.9), percentile(v, 0.99));
+  };
+  line("map", c.map);
+  line("protect", c.protect);
+  line("unmap", c.unmap);
+  line("translate", c.translate);
+  std::vector<model::Event> evs = events(a);
+  trace::Header h = conformance::RandomTrace(a.seed).header();
+  auto t0 = Clock::now();
+  model::Model m = trace::model_for(h);
+  for (const auto& e : evs) m.apply(e);
+  double model_rate = rate(evs.size(), t0);
+  impl::x86_64::Format fmt({4, 52, true});
+  impl::x86_64::Mmu mmu(h.cpus);
+  t0 = Clock::now();
+  impl::Vmm vmm(model::profile_by_name(h.profile), h.phys_mem / h.page_size, fmt, mmu);
+  for (const auto& e : evs) vmm.apply(e);
+  double impl_rate = rate(evs.size(), t0);
+  diff::DiffConfig dc;
+  dc.profile = model::profile_by_name(h.profile);
+  dc.cpus = h.cpus;
+  dc.frames = h.phys_mem / h.page_size;
+  t0 = Clock::now();
+  diff::Differential d(dc);
+  std::uint64_t findings = 0;
+  for (const auto& e : evs) findings += d.step(e).size();
+  double both_rate = rate(evs.size(), t0);
+  std::cout << fmt::format("differential fuzzing, {} generated events (ops/s):\n  model alone {:>10.0f}\n  impl alone  {:>10.0f}\n"
+                           "  both + comparison {:>10.0f}  ({} findings)\n",
+                           evs.size(), model_rate, impl_rate, both_rate, findings);
+  return findings ? 1 : 0;
+}
+
+}  // namespace vmref::cli
