@@ -6,7 +6,7 @@
 namespace vmref::impl {
 
 namespace {
-constexpr std::array<std::pair<Mutant, const char*>, 9> kNames{{
+constexpr std::array<std::pair<Mutant, const char*>, 13> kNames{{
     {Mutant::none, "none"},
     {Mutant::no_invlpg_after_unmap, "no-invlpg-after-unmap"},
     {Mutant::invlpg_ignores_pcid, "invlpg-ignores-pcid"},
@@ -16,6 +16,10 @@ constexpr std::array<std::pair<Mutant, const char*>, 9> kNames{{
     {Mutant::xd_wrong_bit, "xd-wrong-bit"},
     {Mutant::split_loses_last, "split-loses-last"},
     {Mutant::reclaim_live_table, "reclaim-live-table"},
+    {Mutant::table_leak, "table-leak"},
+    {Mutant::no_accessed_bit, "no-accessed-bit"},
+    {Mutant::merge_ignores_prot, "merge-ignores-prot"},
+    {Mutant::hint_ignored, "hint-ignored"},
 }};
 }  // namespace
 

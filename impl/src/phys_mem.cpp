@@ -50,7 +50,7 @@ void SimMemory::write_u64(std::uint64_t pa, std::uint64_t v) {
   std::memcpy(reinterpret_cast<unsigned char*>(page(pa >> 12)) + (pa & 0xfff), &v, 8);
 }
 
-std::uint64_t* SimMemory::page(std::uint64_t pfn) {
+std::uint64_t* SimMemory::create(std::uint64_t pfn) {
   if (pfn >= pages_.size()) pages_.resize(std::max<std::size_t>(pfn + 1, pages_.size() * 2));
   auto& f = pages_[pfn];
   if (!f) f = std::make_unique<std::uint64_t[]>(512);  // value-initialized: zeroed

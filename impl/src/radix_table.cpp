@@ -6,10 +6,25 @@
 namespace vmref::impl {
 
 namespace {
+/// What the engine needs of an entry, read without building strings.
+struct Fast {
+  bool present, leaf;
+  std::uint64_t addr;
+  Fast(const RadixCodec& c, std::uint64_t raw, unsigned level)
+      : present(c.is_present(raw)), leaf(present && c.is_leaf(raw, level)), addr(present ? c.address(raw, level) : 0) {}
+};
+}  // namespace
+
+namespace {
 }  // namespace
 
 RadixTable::RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant)
     : pool_(pool), codec_(codec), mutant_(mutant) {
+  if (codec.levels() > 8) throw std::invalid_argument("radix formats have at most 8 levels");
+  for (unsigned l = 0; l < codec.levels(); ++l) {
+    shift_[l] = codec.shift(l);
+    mask_[l] = (1ull << codec.index_bits(l)) - 1;
+  }
   root_ = new_table();
 }
 
@@ -30,11 +45,9 @@ void RadixTable::free_table(std::uint64_t pfn) {
 
 void RadixTable::free_subtree(std::uint64_t pfn, unsigned level) {
   const std::uint64_t* t = entries(pfn);
-  std::uint64_t n = 1ull << codec_.index_bits(level);
-  for (std::uint64_t i = 0; t && level + 1 < codec_.levels() && i < n; ++i) {
-    Entry e = codec_.decode(t[i], level);
-    if (e.present && !e.leaf) free_subtree(e.addr >> 12, level + 1);
-  }
+  std::uint64_t n = mask_[level] + 1;
+  for (std::uint64_t i = 0; t && level + 1 < codec_.levels() && i < n; ++i)
+    if (codec_.is_present(t[i]) && !codec_.is_leaf(t[i], level)) free_subtree(codec_.address(t[i], level) >> 12, level + 1);
   free_table(pfn);
 }
 
@@ -42,10 +55,10 @@ void RadixTable::split(std::uint64_t& e, unsigned level) {
   // A large leaf becomes a table of next-level leaves covering the same PAs with the
   // same attributes (SDM Vol 3A §4.10.2.3: the caller must invalidate the old entry).
   LeafAttrs a = codec_.leaf_attrs(e, level);
-  std::uint64_t pa = codec_.decode(e, level).addr;
+  std::uint64_t pa = codec_.address(e, level);
   std::uint64_t t = new_table();
   std::uint64_t* c = entries(t);
-  std::uint64_t n = 1ull << codec_.index_bits(level + 1);
+  std::uint64_t n = mask_[level + 1] + 1;
   if (mutant_ == Mutant::split_loses_last) --n;
   for (std::uint64_t i = 0; i < n; ++i) c[i] = codec_.encode_leaf(pa + i * span(level + 1), level + 1, a);
   live(t) = static_cast<std::uint16_t>(n);
@@ -53,23 +66,19 @@ void RadixTable::split(std::uint64_t& e, unsigned level) {
 }
 
 std::uint64_t RadixTable::child(std::uint64_t& e, unsigned level, std::uint64_t& parent_live) {
-  Entry d = codec_.decode(e, level);
-  if (!d.present) {
+  if (!codec_.is_present(e)) {
     std::uint64_t t = new_table();
     e = codec_.encode_table(t << 12);
     ++parent_live;
     return t;
   }
-  if (d.leaf) {
-    split(e, level);
-    d = codec_.decode(e, level);
-  }
-  return d.addr >> 12;
+  if (codec_.is_leaf(e, level)) split(e, level);
+  return codec_.address(e, level) >> 12;
 }
 
 void RadixTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t len, const LeafAttrs& a,
                      std::uint64_t max_leaf) {
-  std::uint64_t top = span(0) << codec_.index_bits(0);
+  std::uint64_t top = span(0) * (mask_[0] + 1);
   va &= top - 1;
   if (len == 0 || ((va | pa | len) & 0xfff) || len > top - va)
     throw std::invalid_argument("map: range not page aligned or beyond the VA space");
@@ -81,15 +90,14 @@ void RadixTable::map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, s
                         std::uint64_t end, std::uint64_t pa, const LeafAttrs& a, std::uint64_t max_leaf) {
   std::uint64_t* t = entries(pfn);
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
   for (std::uint64_t cur = lo; cur < hi;) {
     std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
     std::uint64_t& e = t[index(cur, level)];
     bool whole = cur == ebase && hi >= eend;
     if (whole && sz <= max_leaf && codec_.leaf_allowed(level) && ((cur + pa) & (sz - 1)) == 0) {
-      Entry old = codec_.decode(e, level);
-      if (!old.present) ++live(pfn);
-      else if (!old.leaf) free_subtree(old.addr >> 12, level + 1);
+      if (!codec_.is_present(e)) ++live(pfn);
+      else if (!codec_.is_leaf(e, level)) free_subtree(codec_.address(e, level) >> 12, level + 1);
       e = codec_.encode_leaf(cur + pa, level, a);
     } else {
       std::uint64_t parent_live = live(pfn);
@@ -102,7 +110,7 @@ void RadixTable::map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, s
 }
 
 void RadixTable::protect(std::uint64_t va, std::uint64_t len, const ProtectFn& change) {
-  std::uint64_t top = span(0) << codec_.index_bits(0);
+  std::uint64_t top = span(0) * (mask_[0] + 1);
   va &= top - 1;
   if (len == 0 || len > top - va) return;
   protect_in(root_, 0, 0, va, va + len, change);
@@ -112,25 +120,25 @@ void RadixTable::protect_in(std::uint64_t pfn, unsigned level, std::uint64_t bas
                             std::uint64_t end, const ProtectFn& change) {
   std::uint64_t* t = entries(pfn);
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
   for (std::uint64_t cur = lo; cur < hi;) {
     std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
     std::uint64_t& e = t[index(cur, level)];
-    Entry d = codec_.decode(e, level);
+    Fast d(codec_, e, level);
     if (d.present && d.leaf && cur == ebase && hi >= eend) {
       LeafAttrs a = codec_.leaf_attrs(e, level);
       change(codec_.canonical(ebase), d.addr, a);
       e = codec_.encode_leaf(d.addr, level, a);
     } else if (d.present) {
       if (d.leaf) split(e, level);
-      protect_in(codec_.decode(e, level).addr >> 12, level + 1, ebase, cur, std::min(hi, eend), change);
+      protect_in(codec_.address(e, level) >> 12, level + 1, ebase, cur, std::min(hi, eend), change);
     }
     cur = eend;
   }
 }
 
 void RadixTable::unmap(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& removed) {
-  std::uint64_t top = span(0) << codec_.index_bits(0);
+  std::uint64_t top = span(0) * (mask_[0] + 1);
   va &= top - 1;
   if (len == 0 || len > top - va) return;
   unmap_in(root_, 0, 0, va, va + len, removed);
@@ -140,21 +148,23 @@ void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base,
                           std::uint64_t end, const std::function<void(const Mapping&)>& removed) {
   std::uint64_t* t = entries(pfn);
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
   for (std::uint64_t cur = lo; cur < hi;) {
     std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
     std::uint64_t& e = t[index(cur, level)];
-    Entry d = codec_.decode(e, level);
+    Fast d(codec_, e, level);
     if (d.present && d.leaf && cur == ebase && hi >= eend) {
       if (removed) removed({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
       e = 0;
       --live(pfn);
     } else if (d.present) {
       if (d.leaf) split(e, level);
-      std::uint64_t c = codec_.decode(e, level).addr >> 12;
+      std::uint64_t c = codec_.address(e, level) >> 12;
       unmap_in(c, level + 1, ebase, cur, std::min(hi, eend), removed);
       // Reclaim the table page once its last entry is gone.
-      if (live(c) == 0 || (mutant_ == Mutant::reclaim_live_table && live(c) == 1)) {
+      bool reclaim = mutant_ == Mutant::table_leak ? false
+                     : live(c) == 0 || (mutant_ == Mutant::reclaim_live_table && live(c) == 1);
+      if (reclaim) {
         free_table(c);
         e = 0;
         --live(pfn);
@@ -165,13 +175,13 @@ void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base,
 }
 
 std::optional<Mapping> RadixTable::lookup(std::uint64_t va) const {
-  std::uint64_t raw_va = va & ((span(0) << codec_.index_bits(0)) - 1);
+  std::uint64_t raw_va = va & ((span(0) * (mask_[0] + 1)) - 1);
   std::uint64_t pfn = root_;
   for (unsigned level = 0; level < codec_.levels(); ++level) {
     const std::uint64_t* t = entries(pfn);
     if (!t) return std::nullopt;
     std::uint64_t e = t[index(raw_va, level)];
-    Entry d = codec_.decode(e, level);
+    Fast d(codec_, e, level);
     if (!d.present) return std::nullopt;
     if (d.leaf) {
       std::uint64_t sz = span(level);
@@ -183,7 +193,7 @@ std::optional<Mapping> RadixTable::lookup(std::uint64_t va) const {
 }
 
 void RadixTable::for_each(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& fn) const {
-  std::uint64_t top = span(0) << codec_.index_bits(0);
+  std::uint64_t top = span(0) * (mask_[0] + 1);
   va &= top - 1;
   if (len == 0) return;
   each_in(root_, 0, 0, va, len > top - va ? top : va + len, fn);
@@ -194,11 +204,11 @@ void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, 
   const std::uint64_t* t = entries(pfn);
   if (!t) return;
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz << codec_.index_bits(level)));
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
   for (std::uint64_t cur = lo; cur < hi;) {
     std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
     std::uint64_t e = t[index(cur, level)];
-    Entry d = codec_.decode(e, level);
+    Fast d(codec_, e, level);
     if (d.present && d.leaf) fn({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
     else if (d.present) each_in(d.addr >> 12, level + 1, ebase, cur, std::min(hi, eend), fn);
     cur = eend;
@@ -206,14 +216,14 @@ void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, 
 }
 
 Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {
-  std::uint64_t raw_va = va & ((span(0) << codec_.index_bits(0)) - 1);
+  std::uint64_t raw_va = va & ((span(0) * (mask_[0] + 1)) - 1);
   std::uint64_t* used[8];
   Rights r;
   std::uint64_t pfn = root_;
   for (unsigned level = 0; level < codec_.levels(); ++level) {
     std::uint64_t& e = entries(pfn)[index(raw_va, level)];
-    Entry d = codec_.decode(e, level);
-    if (!d.present || !d.reserved.empty()) return {WalkFault::not_present};
+    Fast d(codec_, e, level);
+    if (!d.present || codec_.reserved_bits(e, level)) return {WalkFault::not_present};
     used[level] = &e;
     r = codec_.combine(r, e);
     if (!d.leaf) {
@@ -221,7 +231,8 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {
       continue;
     }
     if (!r.u || (write && !r.w) || (exec && !r.x)) return {WalkFault::protection};
-    for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
+    if (mutant_ != Mutant::no_accessed_bit)
+      for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
     std::uint64_t sz = span(level);
     return {WalkFault::none, d.addr + (raw_va & (sz - 1)), d.addr, sz, r, codec_.leaf_attrs(e, level).global};
   }

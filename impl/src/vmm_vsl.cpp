@@ -83,7 +83,7 @@ bool Vmm::gap_free(const Space& s, Va start, std::uint64_t len) const {
 }
 
 std::optional<Va> Vmm::find_gap(const Space& s, std::uint64_t len, std::optional<Va> hint) const {
-  if (hint && aligned(*hint) && gap_free(s, *hint, len)) return hint;
+  if (hint && aligned(*hint) && gap_free(s, *hint, len) && mutant_ != Mutant::hint_ignored) return hint;
   // Top-down first fit below mmap_base (Linux arch_get_unmapped_area_topdown).
   Va low = std::max<Va>(profile_.mmap_min_addr, kPage);
   Va hi = profile_.mmap_base;
@@ -109,7 +109,8 @@ bool Vmm::mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) const {
   if (!profile_.merge_vsegs || lo.end != hi.start) return false;
   auto anon_like = [](Kind k) { return k == Kind::anon || k == Kind::heap || k == Kind::stack; };
   if (!(lo.kind == hi.kind || (anon_like(lo.kind) && anon_like(hi.kind)))) return false;
-  if (!(lo.prot == hi.prot) || lo.shared != hi.shared || lo.object != hi.object) return false;
+  if ((!(lo.prot == hi.prot) && mutant_ != Mutant::merge_ignores_prot) || lo.shared != hi.shared || lo.object != hi.object)
+    return false;
   if (!(lo.flags == hi.flags) || lo.name != hi.name) return false;
   if (lo.pgoff + ((lo.end - lo.start) >> kPageShift) != hi.pgoff) return false;
   return src_is_lo ? anon_compatible(lo, hi) : anon_compatible(hi, lo);

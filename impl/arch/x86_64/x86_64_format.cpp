@@ -14,6 +14,23 @@ std::uint64_t bits(unsigned lo, unsigned hi) {  // mask of bits lo..hi inclusive
 Format::Format(Config c) : cfg_(c) {
   if (c.levels != 4 && c.levels != 5) throw std::invalid_argument("x86-64 paging has 4 or 5 levels");
   if (c.maxphyaddr < 32 || c.maxphyaddr > 52) throw std::invalid_argument("MAXPHYADDR must be 32..52");
+  // Precomputed per level so the engine's hot paths are a mask and a test.
+  table_addr_ = bits(12, c.maxphyaddr - 1);
+  for (unsigned l = 0; l < c.levels; ++l) {
+    leaf_addr_[l] = bits(shift(l), c.maxphyaddr - 1);
+    reserved_[l] = bits(c.maxphyaddr, 51) | (c.nxe ? 0 : kXD) | (l + 3 <= c.levels - 1 ? kPS : 0);
+    reserved_large_[l] = reserved_[l] | (l != c.levels - 1 ? bits(13, shift(l) - 1) : 0);
+  }
+}
+
+std::uint64_t Format::address(std::uint64_t raw, unsigned level) const {
+  return raw & (is_leaf(raw, level) ? leaf_addr_[level] : table_addr_);
+}
+
+std::uint64_t Format::reserved_bits(std::uint64_t raw, unsigned level) const {
+  // Above MAXPHYADDR (SDM §4.5.4); XD without NXE; PS in a PML5E/PML4E; the low
+  // address bits of a large leaf (Tables 4-15 to 4-19).
+  return raw & ((raw & kPS) ? reserved_large_[level] : reserved_[level]);
 }
 
 Entry Format::decode(std::uint64_t raw, unsigned level) const {

@@ -28,6 +28,12 @@ class Format : public RadixCodec {
   unsigned index_bits(unsigned) const override { return 9; }
   unsigned entry_bytes() const override { return 8; }
   Entry decode(std::uint64_t raw, unsigned level) const override;
+  bool is_present(std::uint64_t raw) const override { return raw & kP; }
+  bool is_leaf(std::uint64_t raw, unsigned level) const override {
+    return level == cfg_.levels - 1 || (raw & kPS);
+  }
+  std::uint64_t address(std::uint64_t raw, unsigned level) const override;
+  std::uint64_t reserved_bits(std::uint64_t raw, unsigned level) const override;
   Rights combine(Rights parent, std::uint64_t raw) const override;
   std::uint64_t canonical(std::uint64_t va) const override;
   /// Leaves at every level but the PML4/PML5 (SDM Vol 3A Table 4-15 to 4-19).
@@ -42,6 +48,8 @@ class Format : public RadixCodec {
  private:
   std::uint64_t xd() const { return 1ull << cfg_.xd_bit; }
   Config cfg_;
+  std::uint64_t table_addr_ = 0;                 ///< address bits of a table pointer
+  std::uint64_t leaf_addr_[5] = {}, reserved_[5] = {}, reserved_large_[5] = {};
 };
 
 /// QEMU's `info tlb` line for a leaf (target/i386/monitor.c print_pte, QEMU 7.2):

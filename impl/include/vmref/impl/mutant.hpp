@@ -19,6 +19,10 @@ enum class Mutant : unsigned char {
   xd_wrong_bit,            ///< XD written and tested at bit 62 instead of 63
   split_loses_last,        ///< splitting a large page writes all but its last entry
   reclaim_live_table,      ///< a table page is reclaimed while it still holds one live entry
+  table_leak,              ///< emptied table pages are never reclaimed
+  no_accessed_bit,         ///< the hardware walk never sets A
+  merge_ignores_prot,      ///< adjacent vsegs merge even when their rights differ
+  hint_ignored,            ///< mmap without MAP_FIXED ignores a free hint address
 };
 
 const char* to_string(Mutant m);

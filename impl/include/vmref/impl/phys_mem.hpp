@@ -43,7 +43,10 @@ class SimMemory : public PhysReader {
   bool read_u64(std::uint64_t pa, std::uint64_t& out) const override;
   void write_u64(std::uint64_t pa, std::uint64_t v);
   /// The frame at `pfn` as 512 eight-byte words (created zero-filled if absent).
-  std::uint64_t* page(std::uint64_t pfn);
+  std::uint64_t* page(std::uint64_t pfn) {
+    if (pfn < pages_.size() && pages_[pfn]) return pages_[pfn].get();
+    return create(pfn);
+  }
   /// The frame at `pfn`, or nullptr if it was never written.
   const std::uint64_t* find(std::uint64_t pfn) const {
     return pfn < pages_.size() ? pages_[pfn].get() : nullptr;
@@ -52,6 +55,7 @@ class SimMemory : public PhysReader {
   std::size_t frames() const;
 
  private:
+  std::uint64_t* create(std::uint64_t pfn);
   std::vector<std::unique_ptr<std::uint64_t[]>> pages_;
 };
 

@@ -29,7 +29,16 @@ class RadixFormat {
   virtual unsigned shift(unsigned level) const = 0;
   virtual unsigned index_bits(unsigned level) const = 0;
   virtual unsigned entry_bytes() const = 0;
+  /// Full decode, with a description of any reserved bits (for reports).
   virtual Entry decode(std::uint64_t raw, unsigned level) const = 0;
+  // The same facts without building strings, for the engine's hot paths.
+  virtual bool is_present(std::uint64_t raw) const = 0;
+  /// A present entry at `level` maps a page (rather than pointing to a table).
+  virtual bool is_leaf(std::uint64_t raw, unsigned level) const = 0;
+  /// Physical address a present entry points to (next table, or the page).
+  virtual std::uint64_t address(std::uint64_t raw, unsigned level) const = 0;
+  /// Reserved bits set in a present entry (0 when none).
+  virtual std::uint64_t reserved_bits(std::uint64_t raw, unsigned level) const = 0;
   /// Rights after passing through `raw` at some level (parent rights combined).
   virtual Rights combine(Rights parent, std::uint64_t raw) const = 0;
   /// The canonical form of a VA built from indices (sign extension on x86-64).

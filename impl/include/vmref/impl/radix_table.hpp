@@ -73,9 +73,9 @@ class RadixTable {
  private:
   std::uint64_t* entries(std::uint64_t pfn) { return pool_.mem().page(pfn); }
   const std::uint64_t* entries(std::uint64_t pfn) const { return pool_.mem().find(pfn); }
-  std::uint64_t span(unsigned level) const { return 1ull << codec_.shift(level); }
+  std::uint64_t span(unsigned level) const { return 1ull << shift_[level]; }
   unsigned index(std::uint64_t va, unsigned level) const {
-    return static_cast<unsigned>((va >> codec_.shift(level)) & ((1ull << codec_.index_bits(level)) - 1));
+    return static_cast<unsigned>((va >> shift_[level]) & mask_[level]);
   }
   std::uint64_t new_table();
   void free_table(std::uint64_t pfn);
@@ -95,6 +95,8 @@ class RadixTable {
 
   FramePool& pool_;
   const RadixCodec& codec_;
+  unsigned shift_[8] = {};       ///< the format's geometry, cached: no virtual call per level
+  std::uint64_t mask_[8] = {};
   Mutant mutant_;
   std::uint64_t root_;
   std::uint64_t tables_ = 0;
