@@ -92,5 +92,29 @@ open(sys.argv[3], "wb").write(img)
 PY
 check walk-reserved 1 "$V" walk --mem "$T/reserved" --root "$ROOT" --maxphyaddr 46
 contains walk-reserved-message "reserved bits 0x4000000000000 set (MAXPHYADDR 46)" "$T/out"
+
+# Differential fuzzing of the x86-64 implementation against the model.
+check fuzz-clean 0 "$V" fuzz --impl x86_64 --ops 5000 --seed 2 --jobs 2
+contains fuzz-summary "5000 ops in" "$T/out"
+contains fuzz-coverage "coverage, operation kinds: access=" "$T/out"
+contains fuzz-shapes "tables.large_leaf_pages_compared=" "$T/out"
+check fuzz-list-mutants 0 "$V" fuzz --list-mutants
+contains fuzz-mutant-listed "invlpg-ignores-pcid" "$T/out"
+check fuzz-mutant-caught 1 "$V" fuzz --impl x86_64 --ops 50000 --seed 1 --mutant no-invlpg-after-unmap --layer vmm --out "$T/fz"
+contains fuzz-mutant-id "DIFF-TLB-1" "$T/out"
+CE=$(ls "$T"/fz/*.jsonl | head -1)
+check fuzz-counterexample-fails 1 "$V" replay --impl x86_64 --mutant no-invlpg-after-unmap "$CE"
+check fuzz-counterexample-clean-without-mutant 0 "$V" replay --impl x86_64 "$CE"
+check fuzz-counterexample-model-alone 0 "$V" replay "$CE"
+check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --out "$T/fzt"
+check fuzz-tables-replay 1 "$V" fuzz --replay "$(ls "$T"/fzt/*.tables.jsonl | head -1)" --mutant split-loses-last
+check fuzz-unknown-profile 2 "$V" fuzz --profile zephyr --ops 10
+check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/scenarios/linux/three-way-split.jsonl"
+contains fuzz-bad-replay-text "not a table-op file" "$T/out"
+check replay-impl-unsupported 2 "$V" replay --impl x86_64 "$SRC/traces/scenarios/linux/frame-freed-without-flush.jsonl"
+contains replay-impl-unsupported-text "frame-freed-without-flush.jsonl:7: field 'tlb': implementation x86_64" "$T/out"
+check bench-impl 0 "$V" bench --impl x86_64 --pages 2048 --runs 1 --fuzz-events 2000
+contains bench-impl-map "map        P50" "$T/out"
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]
