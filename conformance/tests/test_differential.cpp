@@ -218,3 +218,29 @@ INSTANTIATE_TEST_SUITE_P(All, MutantTest, ::testing::ValuesIn(impl::mutant_names
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
+
+TEST(DifferentialX86_64, NonCanonicalAccessDoesNotAliasAMappedPage) {
+  diff::Differential d(Sut::config());
+  auto ev = [](Op op) {
+    Event e;
+    e.op = op;
+    e.as = 1;
+    e.cpu = 0;
+    return e;
+  };
+  EXPECT_TRUE(d.step(ev(Op::as_create)).empty());
+  EXPECT_TRUE(d.step(ev(Op::switch_as)).empty());
+  Event m = ev(Op::mmap);
+  m.addr = kWin;
+  m.len = 4096;
+  m.prot = {true, true, false};
+  m.placement = model::Placement::fixed;
+  EXPECT_TRUE(d.step(m).empty());
+  Event a = ev(Op::access);
+  a.kind = model::AccessKind::write;
+  a.addr = kWin;
+  EXPECT_TRUE(d.step(a).empty());
+  a.addr = kWin | (1ull << 48);  // the same low 48 bits, not canonical
+  EXPECT_TRUE(d.step(a).empty());
+  EXPECT_EQ(d.last_outcome().access, model::AccessResult::segv_maperr);
+}

@@ -103,6 +103,8 @@ TEST(RadixTable, HardwareWalkCombinesRightsAndSetsAccessedDirty) {
   x.t.translate(0x401000, true, false);
   EXPECT_TRUE(x.t.lookup(0x401000)->attrs.dirty);
   EXPECT_EQ(x.t.translate(0x402000, false, false).fault, WalkFault::not_present);
+  EXPECT_EQ(x.t.translate(0x400010 | (1ull << 48), false, false).fault, WalkFault::non_canonical)
+      << "bits 63:48 must copy bit 47: no aliasing onto the mapped page";
 }
 
 TEST(RadixTable, FiveLevelPagingAndTheCanonicalUpperHalf) {

@@ -216,6 +216,7 @@ void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, 
 }
 
 Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {
+  if (codec_.canonical(va) != va) return {WalkFault::non_canonical};
   std::uint64_t raw_va = va & ((span(0) * (mask_[0] + 1)) - 1);
   std::uint64_t* used[8];
   Rights r;

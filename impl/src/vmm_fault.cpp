@@ -148,7 +148,9 @@ Outcome Vmm::access(const Event& e) {
   Fault r;
   // Fast path: the hardware walk succeeds without a fault.
   Translation t = s.table.translate(e.addr, e.kind == AccessKind::write, e.kind == AccessKind::exec);
-  if (t.fault == WalkFault::none) {
+  if (t.fault == WalkFault::non_canonical) {  // #GP: the kernel sends SIGSEGV, no vseg can hold it
+    r.result = AccessResult::segv_maperr;
+  } else if (t.fault == WalkFault::none) {
     mmu_.fill(static_cast<unsigned>(e.cpu), e.addr, t);
     r.pfn = t.page_pa >> kPageShift;
     if (e.kind == AccessKind::write) ++stamp(r.pfn);

@@ -110,7 +110,8 @@ std::uint64_t Format::mark_used(std::uint64_t raw, bool leaf, bool write) const 
 
 std::uint64_t Format::canonical(std::uint64_t va) const {
   unsigned top = cfg_.levels == 5 ? 56 : 47;
-  return (va >> top) & 1 ? va | ~bits(0, top) : va;
+  std::uint64_t low = va & bits(0, top);  // bits above `top` copy bit `top` (SDM Vol 3A §4.5)
+  return (va >> top) & 1 ? low | ~bits(0, top) : low;
 }
 
 std::string qemu_tlb_line(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size) {

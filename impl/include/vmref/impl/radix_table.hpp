@@ -21,7 +21,8 @@ struct Mapping {
 };
 
 /// Why a hardware walk failed (x86: the P and RSVD bits of the #PF error code).
-enum class WalkFault : unsigned char { none, not_present, protection };
+/// `non_canonical`: the VA is not canonical, so no walk happens (x86: #GP, SDM Vol 3A §4.5).
+enum class WalkFault : unsigned char { none, not_present, protection, non_canonical };
 
 /// Result of a hardware walk for one access.
 struct Translation {
