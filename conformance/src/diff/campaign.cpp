@@ -101,7 +101,8 @@ struct Job {
   std::atomic<std::uint64_t>& done;
   std::atomic<std::uint64_t>& findings;
   std::atomic<bool>& stop;
-  std::function<bool()> more;  ///< whether the campaign wants more operations
+  std::function<bool()> claim;  ///< takes one operation from the budget; false when spent
+  std::function<bool()> more;   ///< whether any budget is left (takes nothing)
   CampaignResult r;
 
   void vmm_finding(std::vector<Event> evs, const Finding& f, std::uint64_t ep_seed) {
@@ -143,9 +144,8 @@ struct Job {
     std::mt19937_64 rng(ep_seed ^ 0x9e3779b97f4a7c15ull);
     std::vector<Event> evs;
     std::vector<TableOp> tops;
-    for (std::uint64_t i = 0; i < o.episode && more() && !stop; ++i) {
+    for (std::uint64_t i = 0; i < o.episode && !stop && claim(); ++i) {
       bool table_turn = t && (!d || rng() % 4 == 0);
-      ++done;
       ++r.ops;
       if (table_turn) {
         TableOp op = t->random_op(rng);
@@ -225,9 +225,13 @@ CampaignResult run_campaign(const CampaignOptions& o) {
   std::atomic<bool> stop{false};
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   auto more = [&] { return o.seconds > 0 ? elapsed() < o.seconds : done.load() < o.ops; };
+  auto claim = [&] {
+    if (o.seconds > 0) return elapsed() < o.seconds && (++done, true);
+    return done.fetch_add(1) < o.ops;
+  };
   unsigned jobs = std::max(1u, o.jobs);
   std::vector<std::unique_ptr<Job>> js;
-  for (unsigned j = 0; j < jobs; ++j) js.push_back(std::make_unique<Job>(Job{o, o.seed, done, findings, stop, more, {}}));
+  for (unsigned j = 0; j < jobs; ++j) js.push_back(std::make_unique<Job>(Job{o, o.seed, done, findings, stop, claim, more, {}}));
   std::vector<std::thread> threads;
   for (unsigned j = 0; j < jobs; ++j) threads.emplace_back([&, j] { js[j]->run(j, jobs); });
   std::atomic<bool> finished{false};
@@ -237,7 +241,8 @@ CampaignResult run_campaign(const CampaignOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (o.progress && elapsed() - last >= 1.0) {
         last = elapsed();
-        o.progress(done.load(), done.load() / std::max(1e-9, last), findings.load());
+        std::uint64_t n = o.seconds > 0 ? done.load() : std::min(done.load(), o.ops);
+        o.progress(n, static_cast<double>(n) / std::max(1e-9, last), findings.load());
       }
     }
   });
