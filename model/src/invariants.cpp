@@ -31,6 +31,13 @@ const std::vector<InvariantInfo>& invariant_catalog() {
       {"INV-ALLOC-2", "a range on an allocator list overlaps no live vseg"},
       {"INV-ALLOC-3", "a range sits on at most one allocator list, at most once"},
       {"INV-ALLOC-4", "a range taken from list k serves only a request of size class k"},
+      {"INV-MERMAP-1", "every mermap allocation lies in its CPU's region, normal ones below the reserved last page"},
+      {"INV-MERMAP-2", "live mermap allocations of one CPU are disjoint and at most as many as its slots"},
+      {"INV-MERMAP-3", "mermap space is handed out again only after a local TLB flush following its put"},
+      {"INV-MERMAP-4", "a reserved mermap get never fails while the task holds no other reserved allocation"},
+      {"INV-MERMAP-5", "the task's migrate-disable depth equals its live mermap allocations"},
+      {"INV-MERMAP-6", "mermap teardown warns whenever any CPU still has a live allocation"},
+      {"INV-MERMAP-7", "no PTE of the mermap region lies outside a live allocation"},
   };
   return k;
 }
@@ -39,7 +46,8 @@ const std::vector<Checker>& invariant_checkers() {
   static const std::vector<Checker> k{
       check_vsl_1, check_vsl_2, check_gpt_1, check_gpt_2, check_gpt_3, check_frame_1,
       check_frame_2, check_cow_1, check_cow_2, check_tlb_1, check_tlb_2, check_tlb_3,
-      check_alloc_1, check_alloc_2, check_alloc_3, check_alloc_4};
+      check_alloc_1, check_alloc_2, check_alloc_3, check_alloc_4,
+      check_mermap_1, check_mermap_2, check_mermap_3, check_mermap_4, check_mermap_5, check_mermap_6, check_mermap_7};
   return k;
 }
 

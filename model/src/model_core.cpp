@@ -52,6 +52,10 @@ Outcome Model::apply(const Event& e) {
     case Op::madvise: return madvise(e);
     case Op::mlock:
     case Op::munlock: return mlock(e);
+    case Op::mermap_prepare: return mermap_prepare(e);
+    case Op::mermap_get: return mermap_get(e);
+    case Op::mermap_put: return mermap_put(e);
+    case Op::mermap_teardown: return mermap_teardown(e);
     case Op::vseg_insert: return vseg_insert(e);
     case Op::vseg_remove: return vseg_remove(e);
     case Op::pte_set: return pte_set(e);
@@ -68,8 +72,9 @@ Outcome Model::apply(const Event& e) {
 
 void Model::note_superseded(Asid as, Vpn vpn, const Pte& old) {
   Held h{old.frame, old.prot, old.global};
-  for (CpuTlb& c : cpus_)
-    if (c.may_have_cached(as, h)) c.add_stale(as, vpn, h, held_index_);
+  for (std::size_t i = 0; i < cpus_.size(); ++i)
+    if ((old.local_cpu < 0 || static_cast<std::size_t>(old.local_cpu) == i) && cpus_[i].may_have_cached(as, h))
+      cpus_[i].add_stale(as, vpn, h, held_index_);
 }
 
 void Model::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {

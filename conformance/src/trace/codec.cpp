@@ -249,6 +249,15 @@ void decode_op_fields(Fields& f, Event& e) {
     }
     case Op::mlock:
     case Op::munlock: e.as = f.u64("as"); e.addr = f.u64("addr"); e.len = f.u64("len"); break;
+    case Op::mermap_prepare: e.as = f.u64("as"); break;
+    case Op::mermap_get:
+      e.as = f.u64("as"); e.cpu = static_cast<int>(f.small("cpu", 4095)); e.len = f.u64("len");
+      e.label = f.str("handle"); e.prot = f.has("prot") ? f.prot("prot") : Prot{true, true, false};
+      e.reserve = f.flag("reserve");
+      if (f.has("fail_after")) e.fail_after = f.u64("fail_after");
+      break;
+    case Op::mermap_put: e.as = f.u64("as"); e.cpu = static_cast<int>(f.small("cpu", 4095)); e.label = f.str("handle"); break;
+    case Op::mermap_teardown: e.as = f.u64("as"); e.cpu = static_cast<int>(f.small("cpu", 4095)); break;
     case Op::vseg_insert: e.as = f.u64("as"); vseg_fields(f, e); break;
     case Op::vseg_remove: e.as = f.u64("as"); e.addr = f.u64("start"); break;
     case Op::pte_set:
@@ -389,6 +398,15 @@ nlohmann::ordered_json event_to_json(const Event& e) {
     case Op::madvise: as(); j["addr"] = hex(e.addr); j["len"] = hex(e.len); j["advice"] = to_string(e.advice); break;
     case Op::mlock:
     case Op::munlock: as(); j["addr"] = hex(e.addr); j["len"] = hex(e.len); break;
+    case Op::mermap_prepare: as(); break;
+    case Op::mermap_get:
+      as(); j["cpu"] = e.cpu; j["len"] = hex(e.len); j["handle"] = e.label;
+      if (!(e.prot == Prot{true, true, false})) j["prot"] = e.prot.str();
+      if (e.reserve) j["reserve"] = true;
+      if (e.fail_after) j["fail_after"] = hex(*e.fail_after);
+      break;
+    case Op::mermap_put: as(); j["cpu"] = e.cpu; j["handle"] = e.label; break;
+    case Op::mermap_teardown: as(); j["cpu"] = e.cpu; break;
     case Op::vseg_insert:
       as(); j["start"] = hex(e.addr); j["end"] = hex(e.addr + e.len); j["prot"] = e.prot.str();
       j["kind"] = to_string(e.vkind);

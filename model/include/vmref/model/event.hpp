@@ -17,6 +17,8 @@ enum class Op : std::uint8_t {
   // Semantic operations (spec §2): the model computes their effect.
   as_create, as_destroy, switch_as, mmap, munmap, mprotect, brk, fork, exec_reset,
   access, tlb_flush, pin, unpin, observe, stack_expand, mremap, madvise, mlock, munlock,
+  // The mermap allocator (profiles.md §4): per-CPU short-lived kernel mappings.
+  mermap_prepare, mermap_get, mermap_put, mermap_teardown,
   // Mechanism events (spec §2.14): a kernel under test reports a step it took; the
   // model applies it verbatim and the invariants judge the result.
   vseg_insert, vseg_remove, pte_set, pte_clear, frame_alloc, frame_get, frame_put,
@@ -90,6 +92,10 @@ struct Event {
   std::optional<bool> anon_vma;
   std::uint64_t size_class = 0; ///< va_release / va_reuse: allocator list index
   std::uint64_t request_class = 0;  ///< va_reuse: size class of the request served
+  bool reserve = false;         ///< mermap_get: use_reserve (mermap_get_reserved)
+  /// mermap_get: fault injection, the PTE writes fail after this many pages
+  /// (apply_to_existing_page_range returning an error).
+  std::optional<std::uint64_t> fail_after;
   /// This event and the next form one kernel operation: invariants are checked only
   /// after the last event of such a group (spec/trace-format.md §3.4).
   bool cont = false;

@@ -23,6 +23,9 @@ struct Pte {
   /// Its last COW fault reused the frame in place. Linux copies instead when a transient
   /// kernel reference (LRU batch, compaction) is held at that moment: undetermined.
   bool reused = false;
+  /// A CPU-local kernel mapping (mermap): only this CPU ever uses it, so only this CPU
+  /// may cache it (profiles.md §4.3). -1: any CPU running the address space may.
+  std::int16_t local_cpu = -1;
   friend bool operator==(const Pte&, const Pte&) = default;
 };
 

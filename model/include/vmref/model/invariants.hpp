@@ -66,6 +66,13 @@ void check_alloc_1(const CheckScope&, std::vector<Violation>&);
 void check_alloc_2(const CheckScope&, std::vector<Violation>&);
 void check_alloc_3(const CheckScope&, std::vector<Violation>&);
 void check_alloc_4(const CheckScope&, std::vector<Violation>&);
+void check_mermap_1(const CheckScope&, std::vector<Violation>&);
+void check_mermap_2(const CheckScope&, std::vector<Violation>&);
+void check_mermap_3(const CheckScope&, std::vector<Violation>&);
+void check_mermap_4(const CheckScope&, std::vector<Violation>&);
+void check_mermap_5(const CheckScope&, std::vector<Violation>&);
+void check_mermap_6(const CheckScope&, std::vector<Violation>&);
+void check_mermap_7(const CheckScope&, std::vector<Violation>&);
 
 /// "0x1234" formatting used by every report line.
 std::string hex(std::uint64_t v);

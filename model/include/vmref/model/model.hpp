@@ -48,7 +48,17 @@ struct Delta {
   bool all = false;             ///< check everything (full mode, or a global change)
   struct Reuse { std::uint64_t list_class, request_class; };
   std::vector<Reuse> reuses;    ///< va_reuse events (INV-ALLOC-4)
-  void clear() { ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); all = false; }
+  /// What a mermap event did, for INV-MERMAP-3/4/6 (which judge the call, not the state).
+  struct Mermap {
+    Asid as = 0;
+    int cpu = 0;
+    bool get = false, teardown = false;
+    bool reserve = false, failed = false, reserve_held = false;  ///< get
+    Va base = 0, end = 0;                                          ///< get: the range handed out
+    bool warned = false, live_anywhere = false;                    ///< teardown
+  };
+  std::vector<Mermap> mermap;
+  void clear() { ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); mermap.clear(); all = false; }
 };
 
 /// State of spec/vmm.md §1 plus one function per operation of §2. `apply` dispatches.
@@ -117,6 +127,13 @@ class Model {
   Outcome mremap(const Event& e);
   Outcome madvise(const Event& e);
   Outcome mlock(const Event& e);  // mlock and munlock
+  // profiles.md §4: the mermap (model/src/op_mermap.cpp).
+  Outcome mermap_prepare(const Event& e);
+  Outcome mermap_get(const Event& e);
+  Outcome mermap_put(const Event& e);
+  Outcome mermap_teardown(const Event& e);
+  /// mermap_alloc: the in-order bump allocator; nullopt = NULL. Returns the slot index.
+  std::optional<std::size_t> mermap_alloc(AddressSpace& s, int cpu, std::uint64_t size, bool reserve);
   // §2.14 mechanism events.
   Outcome vseg_insert(const Event& e);
   Outcome vseg_remove(const Event& e);

@@ -10,6 +10,22 @@
 
 namespace vmref::model {
 
+/// The mermap allocator's rules (profiles.md §4). `fixed` sets every *_fix flag; `rfc`
+/// (the allocator as posted) clears them; the broken variants clear one safety rule.
+struct MermapRules {
+  bool enabled = false;
+  Va base = 0xffffeb0000000000ull;  ///< MERMAP_BASE_ADDR: our choice inside the mm-local region
+  std::uint64_t region_pages = 16;   ///< MERMAP_CPU_REGION_SIZE in pages: our choice
+  unsigned slots = 4;                ///< tracking slots per CPU (mermap_cpu.allocs)
+  bool reserve_slot_fix = true;      ///< R1: a normal request never takes the last free slot
+  bool error_path_fix = true;        ///< R2: a failed PTE write restores the sentinels and re-enables migration
+  bool teardown_fix = true;          ///< R3: teardown inspects every CPU (per_cpu_ptr), not this one N times
+  bool bound_fix = true;             ///< R5: the "fits after a flush" test cannot wrap below zero
+  bool keep_last_page = true;        ///< normal requests stay below the reserved last page
+  bool flush_on_reset = true;        ///< a local TLB flush before flush-pending space is reused
+  bool reset_after_live = true;      ///< reuse starts above the highest live allocation
+};
+
 /// Policy parameters of one kernel. The model's operations are generic; every place
 /// where Linux, ALMOS-MKH, Zephyr, mermap or nova-core differ reads a field here.
 /// Addresses are bytes; sizes in pages unless named *_bytes.
@@ -28,6 +44,7 @@ struct Profile {
   bool map_stack_nohugepage = true;      ///< profiles.md §1.11: MAP_STACK sets VM_NOHUGEPAGE (Linux >= 6.7)
   bool implied_read = true;
   bool exec_fault_maps_first = true;     ///< profiles.md §1.10: a fetch from a missing page faults it in as a read              ///< profiles.md §1.10: W or X imply R (x86-64 without pkeys)
+  MermapRules mermap;                    ///< profiles.md §4 (enabled only in the mermap profile)
   std::string variant;                   ///< deliberately broken variant in use, or empty
 
   /// Rights the hardware grants for a vseg's prot (INV-GPT-2 compares PTEs with this).
@@ -46,6 +63,8 @@ struct Profile {
 Profile profile_by_name(const std::string& name);
 /// Broken variants of "linux" accepted after a colon.
 std::vector<std::string> linux_variants();
+/// Variants of "mermap": fixed (default), rfc, and broken no-reserve-page, no-flush, overlap.
+std::vector<std::string> mermap_variants();
 /// Names accepted by profile_by_name (variants not included).
 std::vector<std::string> profile_names();
 
