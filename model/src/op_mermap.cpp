@@ -90,6 +90,7 @@ Outcome Model::mermap_get(const Event& e) {
   if (cpus_[e.cpu].current != s.asid) throw ModelError("cpu", "mermap_get runs in a task of the mm: switch the cpu to it first");
   if (e.label.empty() || s.mermap.handles.count(e.label)) throw ModelError("handle", "missing or reused mermap handle '" + e.label + "'");
   Delta::Mermap note{s.asid, e.cpu, true, false, e.reserve, true};
+  note.requested = e.len;
   for (const MermapCpu& c : s.mermap.cpus)
     for (const MermapSlot& sl : c.slots) note.reserve_held = note.reserve_held || (sl.in_use && sl.reserve);
   auto fail = [&](const char* why) {
@@ -113,6 +114,7 @@ Outcome Model::mermap_get(const Event& e) {
   for (std::uint64_t i = 0; i < pages; ++i) {
     if (e.fail_after && i == *e.fail_after) {  // apply_to_existing_page_range failed
       sl.in_use = false;
+      note.write_failed = true;
       if (r.error_path_fix) {  // restore the sentinels written so far, then migrate_enable()
         unmap_ptes(s, sl.base, sl.base + i * page_size_, TlbMode::deferred);
         --s.mermap.migrate_disabled;

@@ -35,6 +35,9 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
   std::cout << "\n  coverage, shapes:";
   for (const auto& [k, n] : r.shapes) std::cout << " " << k << "=" << n;
   std::cout << "\n";
+  if (r.model_only)
+    std::cout << "  note: the " << o.impl << " implementation does not run profile " << o.profile
+              << " yet; the campaign checked the model's invariants, with the profile's variant under test\n";
   for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<12} {}\n", id, n);
   if (!r.first_error.empty()) std::cout << "  harness error: " << r.first_error << "\n";
   for (const auto& c : r.examples) {
@@ -44,8 +47,9 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
       std::cout << (c.file.find(".tables.") != std::string::npos
                         ? fmt::format("    replay it: vmref fuzz --replay {}{}\n", c.file,
                                       a.mutant.empty() ? "" : " --mutant " + a.mutant)
-                        : fmt::format("    replay it: vmref replay --impl {} {}{}\n", o.impl, c.file,
-                                      a.mutant.empty() ? "" : " --mutant " + a.mutant));
+                        : r.model_only ? fmt::format("    replay it: vmref replay {}\n", c.file)
+                                       : fmt::format("    replay it: vmref replay --impl {} {}{}\n", o.impl, c.file,
+                                                     a.mutant.empty() ? "" : " --mutant " + a.mutant));
   }
 }
 }  // namespace
@@ -67,6 +71,7 @@ Runner add_fuzz(CLI::App& app) {
   c->add_option("--mutant", a->mutant, "Run a deliberately broken variant")->check(CLI::IsMember(impl::mutant_names()));
   c->add_option("--replay", a->replay, "Replay a table-op counterexample written by a campaign")->check(CLI::ExistingFile);
   c->add_flag("--list-mutants", a->list, "List the deliberately broken variants");
+  c->add_flag("--stop-at-first", a->o.stop_at_first, "Stop at the first finding (default: go on and shrink one counterexample per ID)");
   return [a] {
     if (a->list) {
       for (const auto& n : impl::mutant_names()) std::cout << n << "\n";

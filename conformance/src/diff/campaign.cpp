@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "vmref/conformance/ddmin.hpp"
+#include "vmref/conformance/mermap_trace.hpp"
+#include "vmref/model/invariants.hpp"
 #include "vmref/conformance/random_trace.hpp"
 #include "vmref/diff/differential.hpp"
 #include "vmref/diff/table_differential.hpp"
@@ -34,11 +36,76 @@ DiffConfig config_for(const CampaignOptions& o) {
   return c;
 }
 
+/// Whether the implementation runs this profile; otherwise the campaign checks the
+/// model's invariants alone (the allocator variant is then the system under test).
+bool impl_runs(const CampaignOptions& o) { return !model::profile_by_name(o.profile).mermap.enabled; }
+
+/// The model alone, every invariant checked after every event.
+class ModelOnly {
+ public:
+  explicit ModelOnly(const CampaignOptions& o) : m_(model::profile_by_name(o.profile), o.cpus, kFrames, 4096) {}
+  std::vector<Finding> step(const Event& e) {
+    last_ = m_.apply(e);
+    std::vector<model::Violation> v;
+    model::check_invariants(m_, false, v);
+    std::vector<Finding> out;
+    for (auto& x : v) out.push_back({x.id, 0, 0, model::to_string(e.op), x.message, ""});
+    return out;
+  }
+  const model::Outcome& last_outcome() const { return last_; }
+
+ private:
+  model::Model m_;
+  model::Outcome last_;
+};
+
+/// Model and implementation in lock step, or the model alone when the implementation
+/// does not run the profile.
+class Sut {
+ public:
+  explicit Sut(const CampaignOptions& o) {
+    if (impl_runs(o)) both_.emplace(config_for(o));
+    else alone_.emplace(o);
+  }
+  std::vector<Finding> step(const Event& e) { return both_ ? both_->step(e) : alone_->step(e); }
+  const model::Outcome& last_outcome() const { return both_ ? both_->last_outcome() : alone_->last_outcome(); }
+  const Differential* differential() const { return both_ ? &*both_ : nullptr; }
+
+ private:
+  std::optional<Differential> both_;
+  std::optional<ModelOnly> alone_;
+};
+
+/// The event generator for the profile: mermap call sequences, or linux operations.
+class Source {
+ public:
+  Source(const CampaignOptions& o, std::uint64_t seed) {
+    model::Profile p = model::profile_by_name(o.profile);
+    if (p.mermap.enabled) {
+      mermap_.emplace(seed, o.profile, o.cpus, p.mermap.region_pages);
+      return;
+    }
+    conformance::RandomTraceParams rp;
+    rp.cpus = o.cpus;
+    rp.global_maps = true;
+    linux_.emplace(seed, rp);
+  }
+  Event next() { return mermap_ ? mermap_->next() : linux_->next(); }
+  void feedback(const Event& e, const model::Outcome& out) {
+    if (mermap_) mermap_->feedback(e, out);
+    else linux_->feedback(e, out);
+  }
+
+ private:
+  std::optional<conformance::RandomTrace> linux_;
+  std::optional<conformance::MermapTrace> mermap_;
+};
+
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
 /// candidate is not applicable any more: a shrunk trace must still be valid input).
 long first_failure(const CampaignOptions& o, const std::vector<Event>& evs, const std::string& id) {
   try {
-    Differential d(config_for(o));
+    Sut d(o);
     for (std::size_t i = 0; i < evs.size(); ++i)
       for (const Finding& f : d.step(evs[i]))
         if (f.id == id) return static_cast<long>(i);
@@ -68,10 +135,10 @@ std::string out_path(const CampaignOptions& o, const std::string& id, std::uint6
 std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs, const Finding& f, std::uint64_t seed) {
   trace::Header h;
   h.profile = o.profile;
-  h.arch = o.impl;
+  h.arch = impl_runs(o) ? o.impl : "abstract";
   h.cpus = o.cpus;
   h.phys_mem = kFrames * 4096;
-  h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"impl", o.impl}, {"seed", seed},
+  h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"impl", impl_runs(o) ? o.impl : "none (model invariants)"}, {"seed", seed},
                   {"mutant", impl::to_string(o.mutant)}, {"finding", f.id}, {"message", f.message},
                   {"expected", {{"verdict", "findings"}, {"ids", {f.id}}}}};
   std::string path = out_path(o, f.id, seed, ".jsonl");
@@ -125,6 +192,13 @@ struct Job {
     r.examples.push_back(c);
   }
 
+  /// Whether a counterexample for `id` was already shrunk (one per ID is enough).
+  bool seen(const std::string& id) const {
+    for (const Counterexample& c : r.examples)
+      if (c.id == id) return true;
+    return false;
+  }
+
   void record(const std::vector<Finding>& fs) {
     for (const Finding& f : fs) ++r.by_id[f.id];
     r.findings += fs.size();
@@ -133,14 +207,11 @@ struct Job {
 
   /// One episode; returns false when the campaign should stop.
   bool episode(std::uint64_t ep_seed) {
-    conformance::RandomTraceParams p;
-    p.cpus = o.cpus;
-    p.global_maps = true;
-    conformance::RandomTrace gen(ep_seed, p);
-    std::optional<Differential> d;
-    if (o.vmm_layer) d.emplace(config_for(o));
+    Source gen(o, ep_seed);
+    std::optional<Sut> d;
+    if (o.vmm_layer) d.emplace(o);
     std::optional<TableDifferential> t;
-    if (o.table_layer) t.emplace(o.levels, o.mutant);
+    if (o.table_layer && impl_runs(o)) t.emplace(o.levels, o.mutant);  // the engine is not what a model-only profile tests
     std::mt19937_64 rng(ep_seed ^ 0x9e3779b97f4a7c15ull);
     std::vector<Event> evs;
     std::vector<TableOp> tops;
@@ -155,7 +226,7 @@ struct Job {
         auto fs = t->step(op);
         if (!fs.empty()) {
           record(fs);
-          table_finding(tops, fs.front(), ep_seed);
+          if (!seen(fs.front().id)) table_finding(tops, fs.front(), ep_seed);
           return false;
         }
         continue;
@@ -174,12 +245,12 @@ struct Job {
       }
       if (!fs.empty()) {
         record(fs);
-        vmm_finding(evs, fs.front(), ep_seed);
+        if (!seen(fs.front().id)) vmm_finding(evs, fs.front(), ep_seed);
         return false;
       }
     }
-    if (d) {
-      const DiffStats& s = d->stats();
+    if (d && d->differential()) {
+      const DiffStats& s = d->differential()->stats();
       auto mx = [&](const char* k, std::uint64_t v) { r.shapes[k] = std::max(r.shapes[k], v); };
       mx("vmm.max_table_pages", s.max_table_pages);
       mx("vmm.max_tlb_entries_per_cpu", s.max_tlb_entries);
@@ -197,7 +268,9 @@ struct Job {
   void run(unsigned job, unsigned jobs) {
     for (std::uint64_t ep = job; more() && !stop; ep += jobs)
       if (!episode(seed * 1000003ull + ep)) {
-        if (!r.first_error.empty() || !r.examples.empty()) stop = true;
+        // A finding ends its episode; the campaign goes on to collect other IDs unless
+        // asked to stop at the first one. A harness error always stops it.
+        if (!r.first_error.empty() || (o.stop_at_first && !r.examples.empty())) stop = true;
       }
   }
 };
@@ -210,7 +283,11 @@ void merge(CampaignResult& into, const CampaignResult& r) {
   for (auto& [k, v] : r.op_kinds) into.op_kinds[k] += v;
   for (auto& [k, v] : r.by_id) into.by_id[k] += v;
   for (auto& [k, v] : r.shapes) into.shapes[k] = k.find("max") != std::string::npos ? std::max(into.shapes[k], v) : into.shapes[k] + v;
-  into.examples.insert(into.examples.end(), r.examples.begin(), r.examples.end());
+  for (const Counterexample& c : r.examples) {
+    bool dup = false;
+    for (const Counterexample& x : into.examples) dup = dup || x.id == c.id;
+    if (!dup) into.examples.push_back(c);
+  }
   if (into.first_error.empty()) into.first_error = r.first_error;
 }
 
@@ -220,6 +297,10 @@ CampaignResult run_campaign(const CampaignOptions& o) {
   if (o.impl != "x86_64") throw std::invalid_argument("unknown implementation '" + o.impl + "' (known: x86_64)");
   model::profile_by_name(o.profile);  // throws for an unknown profile
   if (!o.vmm_layer && !o.table_layer) throw std::invalid_argument("no layer selected");
+  if (!impl_runs(o) && !o.vmm_layer)
+    throw std::invalid_argument("profile " + o.profile + " runs on the model alone: the tables layer does not apply");
+  if (!impl_runs(o) && o.mutant != impl::Mutant::none)
+    throw std::invalid_argument("profile " + o.profile + " runs on the model alone: mutants of the implementation do not apply");
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> done{0}, findings{0};
   std::atomic<bool> stop{false};
@@ -250,6 +331,7 @@ CampaignResult run_campaign(const CampaignOptions& o) {
   finished = true;
   reporter.join();
   CampaignResult r;
+  r.model_only = !impl_runs(o);
   for (auto& j : js) merge(r, j->r);
   r.seconds = elapsed();
   return r;

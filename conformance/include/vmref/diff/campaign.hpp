@@ -28,6 +28,9 @@ struct CampaignOptions {
   /// this long before minimization.
   std::uint64_t episode = 2000;
   unsigned shrink_runs = 400;
+  /// Stop at the first finding; otherwise each finding ends its episode and the campaign
+  /// goes on, shrinking one counterexample per distinct ID.
+  bool stop_at_first = false;
   /// Called about once a second from the calling thread (ops, ops/s, findings).
   std::function<void(std::uint64_t ops, double ops_per_s, std::uint64_t findings)> progress;
 };
@@ -39,13 +42,17 @@ struct Counterexample {
 };
 
 struct CampaignResult {
-  std::uint64_t ops = 0, vmm_ops = 0, table_ops = 0, findings = 0;
+  std::uint64_t ops = 0, vmm_ops = 0, table_ops = 0;
+  std::uint64_t findings = 0;  ///< episodes that ended in a finding (each counts its event's findings)
   double seconds = 0;
   std::map<std::string, std::uint64_t> op_kinds;   ///< coverage: events per operation kind
   std::map<std::string, std::uint64_t> shapes;     ///< coverage: table and TLB shapes reached
   std::map<std::string, std::uint64_t> by_id;      ///< findings per DIFF-* ID
   std::vector<Counterexample> examples;
   std::string first_error;                         ///< a harness error (unsupported event...), if any
+  /// The implementation does not run the profile (mermap): the VMM layer checked the
+  /// model's invariants alone, with the profile's allocator variant under test.
+  bool model_only = false;
 };
 
 /// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.

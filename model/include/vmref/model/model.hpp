@@ -55,6 +55,8 @@ struct Delta {
     bool get = false, teardown = false;
     bool reserve = false, failed = false, reserve_held = false;  ///< get
     Va base = 0, end = 0;                                          ///< get: the range handed out
+    std::uint64_t requested = 0;                                   ///< get: the length asked for, bytes
+    bool write_failed = false;                                     ///< get: an injected PTE-write failure
     bool warned = false, live_anywhere = false;                    ///< teardown
   };
   std::vector<Mermap> mermap;

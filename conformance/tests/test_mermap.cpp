@@ -1,0 +1,126 @@
+// The mermap profile (profiles.md §4): the allocator's rules on both variants, the
+// review's findings caught on `rfc` and absent on `fixed`, and fuzz campaigns.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "helpers.hpp"
+#include "vmref/diff/campaign.hpp"
+
+using namespace vmref;
+
+namespace {
+constexpr model::Va kBase = 0xffffeb0000000000ull;
+
+model::Model prepared(const std::string& variant) {
+  model::Model m(model::profile_by_name(variant), 2, 256, 4096);
+  for (const char* l : {R"({"op":"as_create","as":1})", R"({"op":"switch","cpu":0,"as":1})",
+                        R"({"op":"switch","cpu":1,"as":1})", R"({"op":"mermap_prepare","as":1})"})
+    test::apply_clean(m, l);
+  return m;
+}
+
+std::set<std::string> violations_of(model::Model& m, const std::string& line) {
+  m.apply(test::ev(line));
+  std::vector<model::Violation> v;
+  model::check_invariants(m, true, v);
+  std::set<std::string> ids;
+  for (auto& x : v) ids.insert(x.id);
+  return ids;
+}
+
+std::string get(int cpu, const char* len, const char* handle, bool reserve = false) {
+  return std::string(R"({"op":"mermap_get","as":1,"cpu":)") + std::to_string(cpu) + R"(,"len":")" + len +
+         R"(","handle":")" + handle + "\"" + (reserve ? R"(,"reserve":true})" : "}");
+}
+}  // namespace
+
+TEST(Mermap, InOrderBumpAllocationAndFlushBeforeReuse) {
+  model::Model m = prepared("mermap");
+  EXPECT_EQ(test::apply_clean(m, get(0, "0x4000", "a")).ret, kBase);
+  EXPECT_EQ(test::apply_clean(m, get(1, "0x1000", "b")).ret, kBase + 0x10000) << "each CPU has its own region";
+  test::apply_clean(m, R"({"op":"mermap_put","as":1,"cpu":0,"handle":"a"})");
+  EXPECT_EQ(test::apply_clean(m, get(0, "0x1000", "c")).ret, kBase + 0x4000) << "freed space is not reused before a flush";
+  EXPECT_EQ(m.space(1)->mermap.flushes, 0u);
+  EXPECT_EQ(test::apply_clean(m, get(0, "0xa000", "d")).ret, kBase + 0x5000);
+  test::apply_clean(m, R"({"op":"mermap_put","as":1,"cpu":0,"handle":"c"})");
+  test::apply_clean(m, R"({"op":"mermap_put","as":1,"cpu":0,"handle":"d"})");
+  EXPECT_EQ(test::apply_clean(m, get(0, "0x2000", "e")).ret, kBase) << "out of space: one local flush, back to the base";
+  EXPECT_EQ(m.space(1)->mermap.flushes, 1u);
+  EXPECT_EQ(m.space(1)->mermap.migrate_disabled, 2u) << "b and e are live";
+}
+
+TEST(Mermap, PutFromAnotherCpuIsImpossibleInput) {
+  model::Model m = prepared("mermap");
+  test::apply_clean(m, get(0, "0x1000", "a"));
+  EXPECT_THROW(m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":1,"handle":"a"})")), model::ModelError);
+  EXPECT_THROW(m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":0,"handle":"zz"})")), model::ModelError);
+}
+
+TEST(Mermap, ReviewFindingsAreCaughtOnRfcAndAbsentOnFixed) {
+  for (std::string v : {"mermap:rfc", "mermap"}) {
+    bool rfc = v == "mermap:rfc";
+    {  // R1: four normal allocations live, then a reserved get
+      model::Model m = prepared(v);
+      for (const char* h : {"n0", "n1", "n2", "n3"}) m.apply(test::ev(get(0, "0x1000", h)));
+      EXPECT_EQ(violations_of(m, get(0, "0x1000", "r", true)).count("INV-MERMAP-4"), rfc ? 1u : 0u) << v;
+    }
+    {  // R2: the PTE write fails after one page
+      model::Model m = prepared(v);
+      auto ids = violations_of(m, R"({"op":"mermap_get","as":1,"cpu":0,"len":"0x3000","handle":"a","fail_after":"0x1"})");
+      EXPECT_EQ(ids.count("INV-MERMAP-5"), rfc ? 1u : 0u) << v;
+      EXPECT_EQ(ids.count("INV-MERMAP-7"), rfc ? 1u : 0u) << v;
+    }
+    {  // R3: teardown from cpu 0 with a live allocation on cpu 1
+      model::Model m = prepared(v);
+      m.apply(test::ev(get(1, "0x1000", "a")));
+      auto ids = violations_of(m, R"({"op":"mermap_teardown","as":1,"cpu":0})");
+      EXPECT_EQ(ids.count("INV-MERMAP-6"), rfc ? 1u : 0u) << v;
+    }
+    {  // R5: a live reserved last page makes cpu_end - new_next wrap
+      model::Model m = prepared(v);
+      m.apply(test::ev(get(0, "0xf000", "a")));
+      m.apply(test::ev(get(0, "0x1000", "r", true)));
+      m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":0,"handle":"a"})"));
+      auto ids = violations_of(m, get(0, "0x1000", "b"));
+      EXPECT_EQ(ids.count("INV-MERMAP-1"), rfc ? 1u : 0u) << v;
+    }
+  }
+}
+
+TEST(Mermap, BrokenVariantsTripTheirInvariant) {
+  {
+    model::Model m = prepared("mermap:no-reserve-page");
+    EXPECT_TRUE(violations_of(m, get(0, "0x10000", "a")).count("INV-MERMAP-1"));
+  }
+  {
+    model::Model m = prepared("mermap:no-flush");
+    m.apply(test::ev(get(0, "0xf000", "a")));
+    m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":0,"handle":"a"})"));
+    EXPECT_TRUE(violations_of(m, get(0, "0x1000", "b")).count("INV-MERMAP-3"));
+  }
+  {
+    model::Model m = prepared("mermap:overlap");
+    m.apply(test::ev(get(0, "0xc000", "a")));
+    m.apply(test::ev(get(0, "0x2000", "b")));
+    m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":0,"handle":"a"})"));
+    EXPECT_TRUE(violations_of(m, get(0, "0xe000", "c")).count("INV-MERMAP-2"));
+  }
+  EXPECT_THROW(model::profile_by_name("mermap:nope"), std::invalid_argument);
+}
+
+TEST(Mermap, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {
+  diff::CampaignOptions o;
+  o.ops = 100000;
+  o.seed = 5;
+  o.profile = "mermap";
+  diff::CampaignResult fixed = diff::run_campaign(o);
+  EXPECT_TRUE(fixed.model_only);
+  EXPECT_EQ(fixed.findings, 0u) << (fixed.examples.empty() ? "" : fixed.examples[0].id + ": " + fixed.examples[0].message);
+  EXPECT_GT(fixed.op_kinds["mermap_get"], 20000u);
+  o.profile = "mermap:rfc";
+  diff::CampaignResult rfc = diff::run_campaign(o);
+  for (const char* id : {"INV-MERMAP-4", "INV-MERMAP-5", "INV-MERMAP-6", "INV-MERMAP-7"})
+    EXPECT_TRUE(rfc.by_id.count(id)) << id << " not found on rfc";
+  for (const auto& c : rfc.examples) EXPECT_TRUE(c.reproduces) << c.id;
+}
