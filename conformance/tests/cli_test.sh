@@ -114,11 +114,12 @@ contains fuzz-bad-replay-text "not a table-op file" "$T/out"
 check replay-impl-unsupported 2 "$V" replay --impl x86_64 "$SRC/traces/scenarios/linux/frame-freed-without-flush.jsonl"
 contains replay-impl-unsupported-text "frame-freed-without-flush.jsonl:7: field 'tlb': implementation x86_64" "$T/out"
 check fuzz-mermap-fixed 0 "$V" fuzz --profile mermap --ops 20000 --seed 4
-contains fuzz-mermap-note "checked the model's invariants" "$T/out"
+check fuzz-mermap-model-layer 0 "$V" fuzz --profile mermap --layer model --ops 20000 --seed 4
+contains fuzz-mermap-note "the model's invariants alone" "$T/out"
 check fuzz-mermap-rfc 1 "$V" fuzz --profile mermap:rfc --ops 20000 --seed 4 --out "$T/mz"
 contains fuzz-mermap-rfc-finds "INV-MERMAP-" "$T/out"
 check fuzz-mermap-replay 1 "$V" replay "$(ls "$T"/mz/*.jsonl | head -1)"
-check fuzz-mermap-mutant 2 "$V" fuzz --profile mermap --mutant xd-wrong-bit --ops 10
+check fuzz-model-layer-mutant 2 "$V" fuzz --profile mermap --layer model --mutant xd-wrong-bit --ops 10
 check bench-impl 0 "$V" bench --impl x86_64 --pages 2048 --runs 1 --fuzz-events 2000
 contains bench-impl-map "map        P50" "$T/out"
 

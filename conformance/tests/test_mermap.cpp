@@ -110,17 +110,25 @@ TEST(Mermap, BrokenVariantsTripTheirInvariant) {
 }
 
 TEST(Mermap, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {
-  diff::CampaignOptions o;
-  o.ops = 100000;
-  o.seed = 5;
-  o.profile = "mermap";
-  diff::CampaignResult fixed = diff::run_campaign(o);
-  EXPECT_TRUE(fixed.model_only);
-  EXPECT_EQ(fixed.findings, 0u) << (fixed.examples.empty() ? "" : fixed.examples[0].id + ": " + fixed.examples[0].message);
-  EXPECT_GT(fixed.op_kinds["mermap_get"], 20000u);
-  o.profile = "mermap:rfc";
-  diff::CampaignResult rfc = diff::run_campaign(o);
-  for (const char* id : {"INV-MERMAP-4", "INV-MERMAP-5", "INV-MERMAP-6", "INV-MERMAP-7"})
-    EXPECT_TRUE(rfc.by_id.count(id)) << id << " not found on rfc";
-  for (const auto& c : rfc.examples) EXPECT_TRUE(c.reproduces) << c.id;
+  // Model and x86-64 implementation in lock step: the implementation must agree with
+  // the model on both variants (no DIFF-*), and the invariants must flag rfc only.
+  for (bool model_only : {false, true}) {
+    diff::CampaignOptions o;
+    o.ops = 60000;
+    o.seed = 5;
+    o.model_only = model_only;
+    o.vmm_layer = !model_only;
+    o.table_layer = false;
+    o.profile = "mermap";
+    diff::CampaignResult fixed = diff::run_campaign(o);
+    EXPECT_EQ(fixed.model_only, model_only);
+    EXPECT_EQ(fixed.findings, 0u) << (fixed.examples.empty() ? "" : fixed.examples[0].id + ": " + fixed.examples[0].message);
+    EXPECT_GT(fixed.op_kinds["mermap_get"], 15000u);
+    o.profile = "mermap:rfc";
+    diff::CampaignResult rfc = diff::run_campaign(o);
+    for (const char* id : {"INV-MERMAP-1", "INV-MERMAP-4", "INV-MERMAP-5", "INV-MERMAP-6", "INV-MERMAP-7"})
+      EXPECT_TRUE(rfc.by_id.count(id)) << id << " not found on rfc";
+    for (const auto& [id, n] : rfc.by_id) EXPECT_NE(id.rfind("DIFF-", 0), 0u) << id << ": the implementation disagrees";
+    for (const auto& c : rfc.examples) EXPECT_TRUE(c.reproduces) << c.id;
+  }
 }

@@ -33,6 +33,10 @@ Outcome Vmm::apply(const Event& e) {
     case Op::pin: return pin(e);
     case Op::unpin: return unpin(e);
     case Op::observe: return {};
+    case Op::mermap_prepare: return mermap_prepare(e);
+    case Op::mermap_get: return mermap_get(e);
+    case Op::mermap_put: return mermap_put(e);
+    case Op::mermap_teardown: return mermap_teardown(e);
     default:
       throw Unsupported("op", std::string("operation '") + to_string(e.op) +
                                   "' is not implemented by the optimized VMM (spec/formats/x86_64.md §VMM core)");
@@ -115,6 +119,7 @@ void Vmm::shootdown(Space& s, Va start, Va end) {
     }
     for (Va va = start; va < end; va += kPage) mmu_.invalidate_page(cpu, s.ctx, va, true);
   }
+  release_mermap(-1, s.asid, start, end);
 }
 
 void Vmm::unmap_ptes(Space& s, Va start, Va end, TlbMode mode) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "vmref/impl/vmm.hpp"
+#include "vmref/model/address_space.hpp"
 
 namespace vmref::impl {
 
@@ -22,6 +23,7 @@ struct Vmm::Space {
   std::map<model::Va, model::Vseg> vsl;    ///< disjoint, keyed by start
   bool has_brk = false;
   model::Va brk_start = 0, brk = 0;
+  model::MermapState mermap;
 };
 
 /// A file (page cache) or shared-anonymous (shmem) object.

@@ -30,11 +30,12 @@ Outcome Vmm::as_create(const Event& e) {
 Outcome Vmm::as_destroy(const Event& e) {
   Space& s = space_of(e.as);
   for (const auto& [start, v] : s.vsl) forked_anon_ids_.erase(v.anon_id);
-  unmap_range(s, 0, profile_.task_size, TlbMode::sync);
+  unmap_range(s, 0, UINT64_MAX & ~(kPage - 1), TlbMode::sync);  // kernel vsegs (mermap) too, as the model
   for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {
     if (mmu_.current(cpu) == s.ctx) mmu_.load(cpu, 0, 0);  // back to the kernel's own context
     mmu_.invalidate_context(cpu, s.ctx, true);  // the PCID may be reused from now on
   }
+  release_mermap(-1, s.asid, 0, UINT64_MAX);
   ctx_owner_[s.ctx] = 0;
   free_ctx_.push_back(s.ctx);
   spaces_.erase(e.as);
@@ -107,15 +108,17 @@ Outcome Vmm::fork(const Event& e) {
     }
   }
   // Write-protected parent PTEs may still be cached writable (Linux flush_tlb_mm).
-  if (protected_any)
+  if (protected_any) {
     for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) mmu_.invalidate_context(cpu, parent.ctx, true);
+    release_mermap(-1, parent.asid, 0, UINT64_MAX);
+  }
   return {};
 }
 
 Outcome Vmm::exec_reset(const Event& e) {
   Space& s = space_of(e.as);
   for (const auto& [start, v] : s.vsl) forked_anon_ids_.erase(v.anon_id);
-  unmap_range(s, 0, profile_.task_size, TlbMode::sync);
+  unmap_range(s, 0, UINT64_MAX & ~(kPage - 1), TlbMode::sync);  // kernel vsegs (mermap) too, as the model
   s.has_brk = e.addr != 0;
   s.brk_start = s.brk = e.addr;
   return {};
@@ -130,10 +133,14 @@ Outcome Vmm::tlb_flush(const Event& e) {
     if (!e.broadcast && static_cast<int>(cpu) != e.cpu) continue;
     if (!s) {
       mmu_.invalidate_all(cpu);
+      release_mermap(static_cast<int>(cpu), 0, 0, UINT64_MAX);
     } else if (e.scope == FlushScope::asid || (last - first) / kPage > kFlushCeiling) {
       mmu_.invalidate_context(cpu, s->ctx, e.with_global);
+      release_mermap(static_cast<int>(cpu), s->asid, e.scope == FlushScope::asid ? 0 : first,
+                     e.scope == FlushScope::asid ? UINT64_MAX : last);
     } else {
       for (Va va = first; va < last; va += kPage) mmu_.invalidate_page(cpu, s->ctx, va, e.with_global);
+      release_mermap(static_cast<int>(cpu), s->asid, first, last);
     }
   }
   return {};

@@ -36,9 +36,9 @@ DiffConfig config_for(const CampaignOptions& o) {
   return c;
 }
 
-/// Whether the implementation runs this profile; otherwise the campaign checks the
-/// model's invariants alone (the allocator variant is then the system under test).
-bool impl_runs(const CampaignOptions& o) { return !model::profile_by_name(o.profile).mermap.enabled; }
+/// Whether the implementation runs in lock step; with --layer model the campaign checks
+/// the model's invariants alone (the profile's variant is then the system under test).
+bool impl_runs(const CampaignOptions& o) { return !o.model_only; }
 
 /// The model alone, every invariant checked after every event.
 class ModelOnly {
@@ -209,7 +209,7 @@ struct Job {
   bool episode(std::uint64_t ep_seed) {
     Source gen(o, ep_seed);
     std::optional<Sut> d;
-    if (o.vmm_layer) d.emplace(o);
+    if (o.vmm_layer || o.model_only) d.emplace(o);
     std::optional<TableDifferential> t;
     if (o.table_layer && impl_runs(o)) t.emplace(o.levels, o.mutant);  // the engine is not what a model-only profile tests
     std::mt19937_64 rng(ep_seed ^ 0x9e3779b97f4a7c15ull);
@@ -296,11 +296,9 @@ void merge(CampaignResult& into, const CampaignResult& r) {
 CampaignResult run_campaign(const CampaignOptions& o) {
   if (o.impl != "x86_64") throw std::invalid_argument("unknown implementation '" + o.impl + "' (known: x86_64)");
   model::profile_by_name(o.profile);  // throws for an unknown profile
-  if (!o.vmm_layer && !o.table_layer) throw std::invalid_argument("no layer selected");
-  if (!impl_runs(o) && !o.vmm_layer)
-    throw std::invalid_argument("profile " + o.profile + " runs on the model alone: the tables layer does not apply");
-  if (!impl_runs(o) && o.mutant != impl::Mutant::none)
-    throw std::invalid_argument("profile " + o.profile + " runs on the model alone: mutants of the implementation do not apply");
+  if (!o.vmm_layer && !o.table_layer && !o.model_only) throw std::invalid_argument("no layer selected");
+  if (o.model_only && o.mutant != impl::Mutant::none)
+    throw std::invalid_argument("the model layer runs no implementation: mutants of the implementation do not apply");
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> done{0}, findings{0};
   std::atomic<bool> stop{false};

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "vmref/impl/radix_walk.hpp"
+#include "vmref/model/invariants.hpp"
 
 namespace vmref::diff {
 
@@ -99,7 +100,10 @@ void Differential::compare_page(Asid as, Vpn vpn, Findings& out) {
   const Pte& p = it->second;
   if (!same_frame(p.frame, leaf->pa >> 12, out, at(as, vpn))) return;
   impl::Rights r = leaf->rights;
-  Prot ip{r.u, r.w, r.x};  // a page no user access may reach is the model's "no rights"
+  // A user page no user access may reach is the model's "no rights"; a kernel page
+  // (mermap) is U/S = 0 and readable by the kernel.
+  Prot ip{p.user ? r.u : true, r.w, r.x};
+  if (!p.user && r.u) add(out, "DIFF-PTE", at(as, vpn) + ": a kernel mapping in the model is user-accessible in the implementation");
   bool g = leaf->raw & x86::kG, a = leaf->raw & x86::kA, d = leaf->raw & x86::kD, cow = leaf->raw & (1ull << 9);
   if (!(ip == p.prot) || g != p.global || cow != p.cow)
     add(out, "DIFF-PTE", at(as, vpn) + ": rights model " + p.prot.str() + (p.global ? " G" : "") + (p.cow ? " cow" : "") +
@@ -257,6 +261,11 @@ std::vector<Finding> Differential::step(const Event& e) {
   last_ = mo;
   Outcome io = vmm_->apply(e);
   Findings out;
+  if (cfg_.check_invariants) {  // the model's own invariants, named as replay names them
+    std::vector<model::Violation> v;
+    model::check_invariants(*model_, false, v);
+    for (auto& x : v) add(out, x.id.c_str(), x.message);
+  }
   compare_outcome(mo, io, out);
   bool global_op = e.op == Op::tlb_flush || e.op == Op::switch_as || e.op == Op::fork || e.op == Op::as_destroy ||
                    e.op == Op::exec_reset;

@@ -51,6 +51,7 @@ diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
   c.cpus = h.cpus;
   c.frames = h.phys_mem / h.page_size;
   c.levels = opt.levels;
+  c.check_invariants = false;  // replay runs them itself
   if (!opt.mutant.empty()) {
     auto m = impl::parse_mutant(opt.mutant);
     if (!m) throw std::invalid_argument("unknown mutant '" + opt.mutant + "'");

@@ -24,6 +24,8 @@ struct CampaignOptions {
   std::string out_dir;              ///< counterexamples go here (none written if empty)
   impl::Mutant mutant = impl::Mutant::none;
   bool vmm_layer = true, table_layer = true;
+  /// The model alone, its invariants checked after every event (`--layer model`).
+  bool model_only = false;
   /// Events per episode: each starts from a fresh state, so a counterexample is at most
   /// this long before minimization.
   std::uint64_t episode = 2000;
@@ -50,8 +52,7 @@ struct CampaignResult {
   std::map<std::string, std::uint64_t> by_id;      ///< findings per DIFF-* ID
   std::vector<Counterexample> examples;
   std::string first_error;                         ///< a harness error (unsupported event...), if any
-  /// The implementation does not run the profile (mermap): the VMM layer checked the
-  /// model's invariants alone, with the profile's allocator variant under test.
+  /// `--layer model`: the model's invariants alone, with the profile's variant under test.
   bool model_only = false;
 };
 

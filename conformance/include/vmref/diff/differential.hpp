@@ -25,6 +25,8 @@ struct DiffConfig {
   impl::Mutant mutant = impl::Mutant::none;
   /// Whole-state comparison every this many events (besides the per-event delta checks).
   std::uint64_t full_every = 64;
+  /// Also check the model's invariants after every event (replay checks them itself).
+  bool check_invariants = true;
 };
 
 /// Counters for the campaign's coverage report.

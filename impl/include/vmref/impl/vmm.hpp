@@ -91,6 +91,17 @@ class Vmm {
   model::Outcome tlb_flush(const model::Event& e);
   model::Outcome pin(const model::Event& e);
   model::Outcome unpin(const model::Event& e);
+  // The mermap (profiles.md §4, vmm_mermap.cpp).
+  model::Outcome mermap_prepare(const model::Event& e);
+  model::Outcome mermap_get(const model::Event& e);
+  model::Outcome mermap_put(const model::Event& e);
+  model::Outcome mermap_teardown(const model::Event& e);
+  std::optional<std::size_t> mermap_alloc(Space& s, unsigned cpu, std::uint64_t size, bool reserve);
+  /// Clears mermap PTEs [lo, hi) of `s`; their frames wait for a flush of `cpu` covering them.
+  void mermap_clear(Space& s, unsigned cpu, Va lo, Va hi);
+  /// A flush covered these translations: frames cleared by mermap put (held only in the
+  /// TLB of the CPU that used them) are released. cpu < 0: every CPU; as 0: any space.
+  void release_mermap(int cpu, model::Asid as, Va lo, Va hi);
 
   Space& space_of(model::Asid as, const char* field = "as");
   // Frames.
@@ -155,6 +166,8 @@ class Vmm {
   std::uint64_t anon_ids_ = 0;
   std::set<std::uint64_t> forked_anon_ids_;
   std::vector<model::Asid> ctx_owner_;
+  struct MermapPending { unsigned cpu; model::Asid as; Va va; std::uint64_t pfn; };
+  std::vector<MermapPending> mermap_pending_;
 };
 
 }  // namespace vmref::impl
