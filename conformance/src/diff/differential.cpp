@@ -1,6 +1,7 @@
 #include "vmref/diff/differential.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/model/invariants.hpp"
@@ -240,6 +241,25 @@ void Differential::compare_spaces(Findings& out) {
                                std::to_string(vmm_->data_frames()));
 }
 
+void Differential::compare_tables(Asid as, Findings& out) {
+  // DIFF-TBL-2 on the VMM's own tables: every table page reachable, none empty but the root.
+  const impl::Vmm::Space* is = vmm_->space(as);
+  if (!is) return;
+  const impl::RadixTable& t = vmm_->table(*is);
+  std::set<std::uint64_t> tables;
+  impl::walk_all(vmm_->memory(), arch_, t.root(), [](const impl::Leaf&) {},
+                 [&](const impl::WalkIssue& i) { add(out, "DIFF-TBL-1", "as " + std::to_string(as) + ": " + i.what); }, &tables);
+  if (tables.size() != t.table_pages())
+    add(out, "DIFF-TBL-2", "as " + std::to_string(as) + ": " + std::to_string(t.table_pages()) + " table pages held, " +
+                               std::to_string(tables.size()) + " reachable");
+  for (std::uint64_t pa : tables) {
+    const std::uint64_t* e = vmm_->memory().find(pa >> 12);
+    bool any = pa == t.root();
+    for (int i = 0; e && i < 512 && !any; ++i) any = e[i] & x86::kP;
+    if (!any) add(out, "DIFF-TBL-2", "as " + std::to_string(as) + ": table page " + hex(pa) + " is empty but not reclaimed");
+  }
+}
+
 std::vector<Finding> Differential::check_all() {
   Findings out;
   ++stats_.full_checks;
@@ -247,6 +267,7 @@ std::vector<Finding> Differential::check_all() {
   for (const auto& [as, s] : model_->spaces()) {
     compare_vsl(as, out);
     compare_space_ptes(as, out);
+    compare_tables(as, out);
   }
   for (FrameId f = 0; f < model_->frames().size(); ++f) compare_frame(f, out);
   compare_tlbs(out);

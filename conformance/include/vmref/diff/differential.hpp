@@ -66,6 +66,7 @@ class Differential {
   void compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h, Findings& out);
   void compare_tlbs(Findings& out);
   void compare_spaces(Findings& out);
+  void compare_tables(model::Asid as, Findings& out);
 
   DiffConfig cfg_;
   impl::x86_64::Format arch_;   ///< the architectural decoder (as `vmref walk` uses it)
