@@ -118,7 +118,7 @@ int bench_impl(const ImplBenchArgs& a) {
   for (const auto& e : evs) findings += d.step(e).size();
   double both_rate = rate(evs.size(), t0);
   std::cout << fmt::format("differential fuzzing, {} generated events (ops/s):\n  model alone {:>10.0f}\n  impl alone  {:>10.0f}\n"
-                           "  both + comparison {:>10.0f}  ({} findings)\n",
+                           "  both, compared, with the model's invariants {:>10.0f}  ({} findings)\n",
                            evs.size(), model_rate, impl_rate, both_rate, findings);
   return findings ? 1 : 0;
 }
