@@ -13,6 +13,19 @@ struct Fast {
   Fast(const RadixCodec& c, std::uint64_t raw, unsigned level)
       : present(c.is_present(raw)), leaf(present && c.is_leaf(raw, level)), addr(present ? c.address(raw, level) : 0) {}
 };
+/// Visits the entries of one table (entry span `sz` bytes, `n` entries, the table covering
+/// VAs from `base`) that overlap [start, end): fn(entry, entry_base, lo, hi) with [lo, hi)
+/// the part of the entry's span inside the range (the whole span when hi - lo == sz).
+template <class T, class Fn>
+void each_entry(T* t, std::uint64_t sz, std::uint64_t n, std::uint64_t base, std::uint64_t start,
+                std::uint64_t end, Fn&& fn) {
+  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + sz * n);
+  for (std::uint64_t cur = lo; cur < hi;) {
+    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
+    fn(t[(cur / sz) & (n - 1)], ebase, cur, std::min(hi, eend));
+    cur = eend;
+  }
+}
 }  // namespace
 
 namespace {
@@ -88,25 +101,20 @@ void RadixTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t len, cons
 // `pa` is the VA-to-PA offset of the whole range (PA = VA + pa, modulo 2^64).
 void RadixTable::map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                         std::uint64_t end, std::uint64_t pa, const LeafAttrs& a, std::uint64_t max_leaf) {
-  std::uint64_t* t = entries(pfn);
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
-  for (std::uint64_t cur = lo; cur < hi;) {
-    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
-    std::uint64_t& e = t[index(cur, level)];
-    bool whole = cur == ebase && hi >= eend;
-    if (whole && sz <= max_leaf && codec_.leaf_allowed(level) && ((cur + pa) & (sz - 1)) == 0) {
+  each_entry(entries(pfn), sz, mask_[level] + 1, base, start, end,
+             [&](std::uint64_t& e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
+    if (hi - lo == sz && sz <= max_leaf && codec_.leaf_allowed(level) && ((lo + pa) & (sz - 1)) == 0) {
       if (!codec_.is_present(e)) ++live(pfn);
       else if (!codec_.is_leaf(e, level)) free_subtree(codec_.address(e, level) >> 12, level + 1);
-      e = codec_.encode_leaf(cur + pa, level, a);
-    } else {
-      std::uint64_t parent_live = live(pfn);
-      std::uint64_t c = child(e, level, parent_live);
-      live(pfn) = static_cast<std::uint16_t>(parent_live);
-      map_in(c, level + 1, ebase, cur, std::min(hi, eend), pa, a, max_leaf);
+      e = codec_.encode_leaf(lo + pa, level, a);
+      return;
     }
-    cur = eend;
-  }
+    std::uint64_t parent_live = live(pfn);
+    std::uint64_t c = child(e, level, parent_live);
+    live(pfn) = static_cast<std::uint16_t>(parent_live);
+    map_in(c, level + 1, ebase, lo, hi, pa, a, max_leaf);
+  });
 }
 
 void RadixTable::protect(std::uint64_t va, std::uint64_t len, const ProtectFn& change) {
@@ -118,23 +126,20 @@ void RadixTable::protect(std::uint64_t va, std::uint64_t len, const ProtectFn& c
 
 void RadixTable::protect_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                             std::uint64_t end, const ProtectFn& change) {
-  std::uint64_t* t = entries(pfn);
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
-  for (std::uint64_t cur = lo; cur < hi;) {
-    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
-    std::uint64_t& e = t[index(cur, level)];
+  each_entry(entries(pfn), sz, mask_[level] + 1, base, start, end,
+             [&](std::uint64_t& e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     Fast d(codec_, e, level);
-    if (d.present && d.leaf && cur == ebase && hi >= eend) {
+    if (!d.present) return;
+    if (d.leaf && hi - lo == sz) {
       LeafAttrs a = codec_.leaf_attrs(e, level);
       change(codec_.canonical(ebase), d.addr, a);
       e = codec_.encode_leaf(d.addr, level, a);
-    } else if (d.present) {
-      if (d.leaf) split(e, level);
-      protect_in(codec_.address(e, level) >> 12, level + 1, ebase, cur, std::min(hi, eend), change);
+      return;
     }
-    cur = eend;
-  }
+    if (d.leaf) split(e, level);
+    protect_in(codec_.address(e, level) >> 12, level + 1, ebase, lo, hi, change);
+  });
 }
 
 void RadixTable::unmap(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& removed) {
@@ -146,32 +151,29 @@ void RadixTable::unmap(std::uint64_t va, std::uint64_t len, const std::function<
 
 void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                           std::uint64_t end, const std::function<void(const Mapping&)>& removed) {
-  std::uint64_t* t = entries(pfn);
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
-  for (std::uint64_t cur = lo; cur < hi;) {
-    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
-    std::uint64_t& e = t[index(cur, level)];
+  each_entry(entries(pfn), sz, mask_[level] + 1, base, start, end,
+             [&](std::uint64_t& e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     Fast d(codec_, e, level);
-    if (d.present && d.leaf && cur == ebase && hi >= eend) {
+    if (!d.present) return;
+    if (d.leaf && hi - lo == sz) {
       if (removed) removed({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
       e = 0;
       --live(pfn);
-    } else if (d.present) {
-      if (d.leaf) split(e, level);
-      std::uint64_t c = codec_.address(e, level) >> 12;
-      unmap_in(c, level + 1, ebase, cur, std::min(hi, eend), removed);
-      // Reclaim the table page once its last entry is gone.
-      bool reclaim = mutant_ == Mutant::table_leak ? false
-                     : live(c) == 0 || (mutant_ == Mutant::reclaim_live_table && live(c) == 1);
-      if (reclaim) {
-        free_table(c);
-        e = 0;
-        --live(pfn);
-      }
+      return;
     }
-    cur = eend;
-  }
+    if (d.leaf) split(e, level);
+    std::uint64_t c = codec_.address(e, level) >> 12;
+    unmap_in(c, level + 1, ebase, lo, hi, removed);
+    // Reclaim the table page once its last entry is gone.
+    bool reclaim = mutant_ == Mutant::table_leak ? false
+                   : live(c) == 0 || (mutant_ == Mutant::reclaim_live_table && live(c) == 1);
+    if (reclaim) {
+      free_table(c);
+      e = 0;
+      --live(pfn);
+    }
+  });
 }
 
 std::optional<Mapping> RadixTable::lookup(std::uint64_t va) const {
@@ -204,15 +206,12 @@ void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, 
   const std::uint64_t* t = entries(pfn);
   if (!t) return;
   std::uint64_t sz = span(level);
-  std::uint64_t lo = std::max(start, base), hi = std::min(end, base + (sz * (mask_[level] + 1)));
-  for (std::uint64_t cur = lo; cur < hi;) {
-    std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
-    std::uint64_t e = t[index(cur, level)];
+  each_entry(t, sz, mask_[level] + 1, base, start, end,
+             [&](std::uint64_t e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     Fast d(codec_, e, level);
     if (d.present && d.leaf) fn({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
-    else if (d.present) each_in(d.addr >> 12, level + 1, ebase, cur, std::min(hi, eend), fn);
-    cur = eend;
-  }
+    else if (d.present) each_in(d.addr >> 12, level + 1, ebase, lo, hi, fn);
+  });
 }
 
 Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {

@@ -122,12 +122,12 @@ void Vmm::shootdown(Space& s, Va start, Va end) {
   release_mermap(-1, s.asid, start, end);
 }
 
-void Vmm::unmap_ptes(Space& s, Va start, Va end, TlbMode mode) {
+void Vmm::unmap_ptes(Space& s, Va start, Va end) {
   std::vector<std::uint64_t> dropped;
   s.table.unmap(start, end - start, [&](const Mapping& m) { dropped.push_back(m.pa >> 12); });
   if (dropped.empty()) return;
   for (std::uint64_t pfn : dropped) --pages_[pfn].mapcount;
-  if (mode != TlbMode::sync) throw Unsupported("tlb", "deferred or skipped TLB flushes are not implemented by the optimized VMM");
+  // Only synchronous flushes reach here: munmap refuses the others up front (Unsupported).
   if (mutant_ != Mutant::no_invlpg_after_unmap) shootdown(s, start, end);
   for (std::uint64_t pfn : dropped) put(pfn);
 }

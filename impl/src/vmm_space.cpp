@@ -30,7 +30,7 @@ Outcome Vmm::as_create(const Event& e) {
 Outcome Vmm::as_destroy(const Event& e) {
   Space& s = space_of(e.as);
   for (const auto& [start, v] : s.vsl) forked_anon_ids_.erase(v.anon_id);
-  unmap_range(s, 0, UINT64_MAX & ~(kPage - 1), TlbMode::sync);  // kernel vsegs (mermap) too, as the model
+  unmap_range(s, 0, UINT64_MAX & ~(kPage - 1));  // kernel vsegs (mermap) too, as the model
   for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {
     if (mmu_.current(cpu) == s.ctx) mmu_.load(cpu, 0, 0);  // back to the kernel's own context
     mmu_.invalidate_context(cpu, s.ctx, true);  // the PCID may be reused from now on
@@ -118,7 +118,7 @@ Outcome Vmm::fork(const Event& e) {
 Outcome Vmm::exec_reset(const Event& e) {
   Space& s = space_of(e.as);
   for (const auto& [start, v] : s.vsl) forked_anon_ids_.erase(v.anon_id);
-  unmap_range(s, 0, UINT64_MAX & ~(kPage - 1), TlbMode::sync);  // kernel vsegs (mermap) too, as the model
+  unmap_range(s, 0, UINT64_MAX & ~(kPage - 1));  // kernel vsegs (mermap) too, as the model
   s.has_brk = e.addr != 0;
   s.brk_start = s.brk = e.addr;
   return {};

@@ -221,7 +221,7 @@ Outcome Vmm::mmap(const Event& e) {
     if (e.addr < profile_.mmap_min_addr) return {Err::eperm};
     if (e.placement == Placement::fixed_noreplace && any_overlap(s, e.addr, e.addr + len)) return {Err::eexist};
     start = e.addr;
-    unmap_range(s, start, start + len, TlbMode::sync);
+    unmap_range(s, start, start + len);
   } else {
     std::optional<Va> want = e.chosen;
     if (!want && e.addr) want = e.addr & ~(kPage - 1);
@@ -235,9 +235,9 @@ Outcome Vmm::mmap(const Event& e) {
   return {Err::ok, start};
 }
 
-void Vmm::unmap_range(Space& s, Va start, Va end, TlbMode mode) {
+void Vmm::unmap_range(Space& s, Va start, Va end) {
   if (!any_overlap(s, start, end)) return;
-  for (const Vseg& v : remove_range(s, start, end)) unmap_ptes(s, v.start, v.end, mode);
+  for (const Vseg& v : remove_range(s, start, end)) unmap_ptes(s, v.start, v.end);
 }
 
 Outcome Vmm::munmap(const Event& e) {
@@ -246,7 +246,7 @@ Outcome Vmm::munmap(const Event& e) {
   if (!aligned(e.addr) || e.len == 0 || len == 0) return {Err::einval};
   if (len > profile_.task_size || e.addr > profile_.task_size - len) return {Err::einval};
   if (e.tlb != TlbMode::sync) throw Unsupported("tlb", "deferred or skipped TLB flushes are not implemented by the optimized VMM");
-  unmap_range(s, e.addr, e.addr + len, e.tlb);
+  unmap_range(s, e.addr, e.addr + len);
   return {};
 }
 
@@ -322,7 +322,7 @@ Outcome Vmm::brk(const Event& e) {
     return {Err::ok, s.brk};
   }
   if (req <= s.brk) {
-    unmap_range(s, newbrk, oldbrk, TlbMode::sync);
+    unmap_range(s, newbrk, oldbrk);
     s.brk = req;
     return {Err::ok, s.brk};
   }

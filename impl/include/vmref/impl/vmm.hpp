@@ -115,8 +115,9 @@ class Vmm {
   std::uint64_t clear_pte(Space& s, Va va);
   void shootdown(Space& s, Va start, Va end);
   void release_pending();
-  void unmap_ptes(Space& s, Va start, Va end, model::TlbMode mode);
-  void unmap_range(Space& s, Va start, Va end, model::TlbMode mode);
+  /// Unmaps PTEs with a synchronous shootdown (the only TLB mode the VMM core runs).
+  void unmap_ptes(Space& s, Va start, Va end);
+  void unmap_range(Space& s, Va start, Va end);
   LeafAttrs attrs_for(const Vseg& v, std::uint64_t pfn, bool cow) const;
   // VSL.
   Vseg* find(Space& s, Va va);
