@@ -98,6 +98,7 @@ check fuzz-clean 0 "$V" fuzz --impl x86_64 --ops 5000 --seed 2 --jobs 2
 contains fuzz-summary "5000 ops in" "$T/out"
 contains fuzz-coverage "coverage, operation kinds: access=" "$T/out"
 contains fuzz-shapes "tables.large_leaf_pages_compared=" "$T/out"
+check fuzz-short-episodes 0 "$V" fuzz --ops 3000 --episode 50 --seed 3
 check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "invlpg-ignores-pcid" "$T/out"
 check fuzz-mutant-caught 1 "$V" fuzz --impl x86_64 --ops 50000 --seed 1 --mutant no-invlpg-after-unmap --layer vmm --out "$T/fz"

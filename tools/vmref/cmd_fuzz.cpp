@@ -63,6 +63,9 @@ Runner add_fuzz(CLI::App& app) {
   c->add_option("--jobs", a->o.jobs, "Parallel jobs")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--out", a->o.out_dir, "Directory for minimized counterexamples")->capture_default_str();
   c->add_option("--cpus", a->o.cpus, "Simulated CPUs")->capture_default_str()->check(CLI::Range(1, 16));
+  c->add_option("--episode", a->o.episode, "Events per episode (each starts from a fresh state; longer ones reach older states, "
+                                           "shorter ones shrink faster)")
+      ->capture_default_str()->check(CLI::Range(10, 1000000));
   c->add_option("--levels", a->o.levels, "Paging levels (4, or 5 for LA57)")->capture_default_str()->check(CLI::IsMember({4, 5}));
   c->add_option("--layer", a->layer,
                 "vmm (model vs VMM core, and the model's invariants), tables (engine vs flat map), both, or model "
