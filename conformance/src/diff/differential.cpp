@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "vmref/diff/table_shape.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/model/invariants.hpp"
 
@@ -249,15 +250,8 @@ void Differential::compare_tables(Asid as, Findings& out) {
   std::set<std::uint64_t> tables;
   impl::walk_all(vmm_->memory(), arch_, t.root(), [](const impl::Leaf&) {},
                  [&](const impl::WalkIssue& i) { add(out, "DIFF-TBL-1", "as " + std::to_string(as) + ": " + i.what); }, &tables);
-  if (tables.size() != t.table_pages())
-    add(out, "DIFF-TBL-2", "as " + std::to_string(as) + ": " + std::to_string(t.table_pages()) + " table pages held, " +
-                               std::to_string(tables.size()) + " reachable");
-  for (std::uint64_t pa : tables) {
-    const std::uint64_t* e = vmm_->memory().find(pa >> 12);
-    bool any = pa == t.root();
-    for (int i = 0; e && i < 512 && !any; ++i) any = e[i] & x86::kP;
-    if (!any) add(out, "DIFF-TBL-2", "as " + std::to_string(as) + ": table page " + hex(pa) + " is empty but not reclaimed");
-  }
+  for (const std::string& why : table_shape_issues(vmm_->memory(), t, tables))
+    add(out, "DIFF-TBL-2", "as " + std::to_string(as) + ": " + why);
 }
 
 std::vector<Finding> Differential::check_all() {

@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "vmref/diff/table_shape.hpp"
 #include "vmref/impl/radix_walk.hpp"
 
 namespace vmref::diff {
@@ -158,16 +159,7 @@ std::vector<Finding> TableDifferential::check_all() {
                  [&](const impl::WalkIssue& i) { add(out, "DIFF-TBL-1", "walk: " + i.what); }, &tables);
   if (pages != ref_.size())
     add(out, "DIFF-TBL-1", std::to_string(pages) + " pages translate, " + std::to_string(ref_.size()) + " were mapped");
-  if (tables.size() != table_.table_pages())
-    add(out, "DIFF-TBL-2", std::to_string(table_.table_pages()) + " table pages allocated, " +
-                               std::to_string(tables.size()) + " reachable (leak or use after free)");
-  for (std::uint64_t t : tables) {
-    if (t == table_.root()) continue;
-    const std::uint64_t* e = mem_.find(t >> 12);
-    bool any = false;
-    for (int i = 0; e && i < 512 && !any; ++i) any = e[i] & x86::kP;
-    if (!any) add(out, "DIFF-TBL-2", "table page " + hex(t) + " is empty but not reclaimed");
-  }
+  for (const std::string& why : table_shape_issues(mem_, table_, tables)) add(out, "DIFF-TBL-2", why);
   return out;
 }
 

@@ -77,7 +77,6 @@ class Differential {
   ReferenceTlb ref_tlb_;
   std::unordered_map<model::FrameId, Binding> m2i_;
   std::unordered_map<std::uint64_t, Binding> i2m_;
-  std::unordered_map<std::uint32_t, std::uint32_t> objects_;  ///< model object -> impl vseg object
   const model::Event* current_ = nullptr;
   model::Outcome last_;
   DiffStats stats_;
