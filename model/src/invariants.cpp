@@ -38,6 +38,14 @@ const std::vector<InvariantInfo>& invariant_catalog() {
       {"INV-MERMAP-5", "the task's migrate-disable depth equals its live mermap allocations"},
       {"INV-MERMAP-6", "mermap teardown warns whenever any CPU still has a live allocation"},
       {"INV-MERMAP-7", "no PTE of the mermap region lies outside a live allocation"},
+      {"INV-ZEPHYR-1", "a Zephyr frame is in use iff it is MAPPED at one page whose PTE maps it back, and never BUSY between operations"},
+      {"INV-ZEPHYR-2", "no frame is allocated for an on-demand page that was never touched"},
+      {"INV-ZEPHYR-3", "the guard pages below and above each k_mem_map region are never mapped"},
+      {"INV-ZEPHYR-4", "a pinned page stays loaded in a frame flagged PINNED (never evicted)"},
+      {"INV-ZEPHYR-5", "a page's contents survive page out and page in"},
+      {"INV-ZEPHYR-6", "a failed k_mem_map leaves the VA bitmap unchanged and keeps no frame or page"},
+      {"INV-ZEPHYR-7", "each used backing-store slot belongs to one paged-out page; a fault on a page in the store never lacks a slot"},
+      {"INV-ZEPHYR-8", "the VA bitmap marks exactly the reserved pages, the kernel image and each region with its guards"},
   };
   return k;
 }
@@ -47,7 +55,9 @@ const std::vector<Checker>& invariant_checkers() {
       check_vsl_1, check_vsl_2, check_gpt_1, check_gpt_2, check_gpt_3, check_frame_1,
       check_frame_2, check_cow_1, check_cow_2, check_tlb_1, check_tlb_2, check_tlb_3,
       check_alloc_1, check_alloc_2, check_alloc_3, check_alloc_4,
-      check_mermap_1, check_mermap_2, check_mermap_3, check_mermap_4, check_mermap_5, check_mermap_6, check_mermap_7};
+      check_mermap_1, check_mermap_2, check_mermap_3, check_mermap_4, check_mermap_5, check_mermap_6, check_mermap_7,
+      check_zephyr_1, check_zephyr_2, check_zephyr_3, check_zephyr_4, check_zephyr_5, check_zephyr_6, check_zephyr_7,
+      check_zephyr_8};
   return k;
 }
 

@@ -15,6 +15,7 @@ Model::Model(Profile profile, unsigned cpus, std::uint64_t frame_capacity, std::
   page_shift_ = static_cast<unsigned>(std::countr_zero(page_size));
   cpus_.resize(cpus);
   objects_.emplace_back();  // ObjectId 0 = anonymous private, no object
+  if (profile_.zephyr.enabled) zephyr_boot();
 }
 
 const AddressSpace* Model::space(Asid as) const {
@@ -42,7 +43,7 @@ Outcome Model::apply(const Event& e) {
     case Op::brk: return brk(e);
     case Op::fork: return fork(e);
     case Op::exec_reset: return exec_reset(e);
-    case Op::access: return access(e);
+    case Op::access: return profile_.zephyr.enabled ? zephyr_access(e) : access(e);
     case Op::tlb_flush: return tlb_flush(e);
     case Op::pin: return pin(e);
     case Op::unpin: return unpin(e);
@@ -56,6 +57,14 @@ Outcome Model::apply(const Event& e) {
     case Op::mermap_get: return mermap_get(e);
     case Op::mermap_put: return mermap_put(e);
     case Op::mermap_teardown: return mermap_teardown(e);
+    case Op::k_mem_map: return k_mem_map(e);
+    case Op::k_mem_unmap: return k_mem_unmap(e);
+    case Op::k_mem_page_out: return k_mem_page_out(e);
+    case Op::k_mem_page_in:
+    case Op::k_mem_pin:
+    case Op::k_mem_unpin: return k_mem_paging(e);
+    case Op::k_mem_stat: return k_mem_stat(e);
+    case Op::nru_tick: return nru_tick(e);
     case Op::vseg_insert: return vseg_insert(e);
     case Op::vseg_remove: return vseg_remove(e);
     case Op::pte_set: return pte_set(e);

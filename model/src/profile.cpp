@@ -8,6 +8,11 @@ std::vector<std::string> linux_variants() { return {"no-zero-page", "no-merge", 
 
 std::vector<std::string> mermap_variants() { return {"fixed", "rfc", "no-reserve-page", "no-flush", "overlap"}; }
 
+std::vector<std::string> zephyr_variants() {
+  return {"fixed", "eager", "upstream", "seed", "no-guard", "evict-pinned", "dirty-bit-only", "no-fault-slot",
+          "no-evict-flush", "unmap-keeps-guards", "map-allocates", "unmap-leaks-frame"};
+}
+
 namespace {
 // profiles.md §4: `fixed` (the default) and `rfc` are the two allocators; the others
 // break one safety rule of `fixed` on purpose (§6) so INV-MERMAP-1..3 are seen failing.
@@ -32,6 +37,39 @@ Profile mermap_profile(const std::string& variant) {
   }
   return p;
 }
+
+// profiles.md §3: `fixed` (default) is Zephyr with #115581's rollback; `eager` is the
+// configuration without CONFIG_DEMAND_MAPPING; `upstream` lets the first touch of an ANON
+// token take the slot kept for faults, as do_page_fault does; `seed` is the code the seed
+// patch shows (that, and a failed eager map keeping what it took). The rest break one
+// rule (§6).
+Profile zephyr_profile(const std::string& variant) {
+  Profile p;
+  p.name = "zephyr";
+  p.variant = variant.empty() ? "fixed" : variant;
+  ZephyrRules& r = p.zephyr;
+  r.enabled = true;
+  p.zero_page_on_read = false;
+  p.fault_around_pages = 0;
+  const std::string& v = p.variant;
+  if (v == "eager") r.demand_mapping = false;
+  else if (v == "upstream") r.token_fault_keeps_slot = false;
+  else if (v == "seed") r.rollback_fix = r.token_fault_keeps_slot = false;
+  else if (v == "no-guard") r.guards = false;
+  else if (v == "evict-pinned") r.respect_pins = false;
+  else if (v == "dirty-bit-only") r.writeback_unbacked = false;
+  else if (v == "no-fault-slot") r.keep_fault_slot = false;
+  else if (v == "no-evict-flush") r.flush_on_evict = false;
+  else if (v == "unmap-keeps-guards") r.unmap_frees_guards = false;
+  else if (v == "map-allocates") r.lazy_map = false;
+  else if (v == "unmap-leaks-frame") r.unmap_frees_frames = false;
+  else if (v != "fixed") {
+    std::string all;
+    for (const std::string& n : zephyr_variants()) all += (all.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown variant '" + variant + "' of profile zephyr; variants: " + all);
+  }
+  return p;
+}
 }  // namespace
 
 Profile profile_by_name(const std::string& full) {
@@ -52,14 +90,15 @@ Profile profile_by_name(const std::string& full) {
     return p;
   }
   if (name == "mermap") return mermap_profile(variant);
-  for (const char* later : {"almos-mkh", "zephyr", "nova"})
+  if (name == "zephyr") return zephyr_profile(variant);
+  for (const char* later : {"almos-mkh", "nova"})
     if (name == later)
       throw std::invalid_argument("profile '" + name +
                                   "' has a reserved section in spec/profiles.md but is not "
-                                  "specified yet; available: linux, mermap");
-  throw std::invalid_argument("unknown profile '" + full + "'; available: linux, mermap");
+                                  "specified yet; available: linux, mermap, zephyr");
+  throw std::invalid_argument("unknown profile '" + full + "'; available: linux, mermap, zephyr");
 }
 
-std::vector<std::string> profile_names() { return {"linux", "mermap"}; }
+std::vector<std::string> profile_names() { return {"linux", "mermap", "zephyr"}; }
 
 }  // namespace vmref::model

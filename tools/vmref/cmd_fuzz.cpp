@@ -25,9 +25,9 @@ int replay_table_ops(const FuzzArgs& a) {
 
 void print(const FuzzArgs& a, const diff::CampaignResult& r) {
   const auto& o = a.o;
-  std::cout << fmt::format("fuzz --impl {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
+  std::cout << fmt::format("fuzz {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
                            "{} VMM events, {} table ops, {} findings\n",
-                           o.impl, o.profile, o.seed, o.jobs,
+                           r.model_only ? std::string("--layer model") : "--impl " + o.impl, o.profile, o.seed, o.jobs,
                            o.mutant == impl::Mutant::none ? "" : std::string(", mutant ") + impl::to_string(o.mutant),
                            r.ops, r.seconds, r.ops / std::max(r.seconds, 1e-9), r.vmm_ops, r.table_ops, r.findings);
   std::cout << "  coverage, operation kinds:";
@@ -35,7 +35,9 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
   std::cout << "\n  coverage, shapes:";
   for (const auto& [k, n] : r.shapes) std::cout << " " << k << "=" << n;
   std::cout << "\n";
-  if (r.model_only) std::cout << "  note: --layer model: the model's invariants alone, with the profile's variant under test\n";
+  if (r.model_only)
+    std::cout << "  note: the model's invariants alone, with the profile's variant under test"
+              << (a.layer == "model" ? "" : " (the implementation does not run this profile yet)") << "\n";
   for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<12} {}\n", id, n);
   if (!r.first_error.empty()) std::cout << "  harness error: " << r.first_error << "\n";
   for (const auto& c : r.examples) {
@@ -82,9 +84,14 @@ Runner add_fuzz(CLI::App& app) {
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
     a->o.mutant = a->mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a->mutant);
-    a->o.model_only = a->layer == "model";
-    a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";
-    a->o.table_layer = a->layer == "tables" || a->layer == "both";
+    bool no_impl = false;  // profiles the implementation does not run yet: the model alone
+    try {
+      no_impl = model::profile_by_name(a->o.profile).zephyr.enabled;
+    } catch (const std::invalid_argument&) {
+    }
+    a->o.model_only = a->layer == "model" || no_impl;
+    a->o.vmm_layer = a->layer == "vmm" || a->layer == "both" || no_impl;
+    a->o.table_layer = (a->layer == "tables" || a->layer == "both") && !no_impl;
     a->o.progress = [](std::uint64_t n, double rate, std::uint64_t f) {
       std::cerr << fmt::format("\r  {} ops, {:.0f} ops/s, {} findings   ", n, rate, f) << std::flush;
     };

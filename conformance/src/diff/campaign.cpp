@@ -9,6 +9,7 @@
 
 #include "vmref/conformance/ddmin.hpp"
 #include "vmref/conformance/mermap_trace.hpp"
+#include "vmref/conformance/zephyr_trace.hpp"
 #include "vmref/model/invariants.hpp"
 #include "vmref/conformance/random_trace.hpp"
 #include "vmref/diff/differential.hpp"
@@ -26,6 +27,11 @@ namespace {
 
 constexpr std::uint64_t kFrames = 4096;  // 16 MiB of data frames per side
 
+/// Page frames of the campaign's model: Zephyr's generator wants few, so it evicts often.
+std::uint64_t frames_for(const CampaignOptions& o) {
+  return model::profile_by_name(o.profile).zephyr.enabled ? conformance::ZephyrTrace::kFrames : kFrames;
+}
+
 DiffConfig config_for(const CampaignOptions& o) {
   DiffConfig c;
   c.profile = model::profile_by_name(o.profile);
@@ -38,12 +44,13 @@ DiffConfig config_for(const CampaignOptions& o) {
 
 /// Whether the implementation runs in lock step; with --layer model the campaign checks
 /// the model's invariants alone (the profile's variant is then the system under test).
-bool impl_runs(const CampaignOptions& o) { return !o.model_only; }
+/// The zephyr profile has no implementation yet, so its campaigns are model-only.
+bool impl_runs(const CampaignOptions& o) { return !o.model_only && !model::profile_by_name(o.profile).zephyr.enabled; }
 
 /// The model alone, every invariant checked after every event.
 class ModelOnly {
  public:
-  explicit ModelOnly(const CampaignOptions& o) : m_(model::profile_by_name(o.profile), o.cpus, kFrames, 4096) {}
+  explicit ModelOnly(const CampaignOptions& o) : m_(model::profile_by_name(o.profile), o.cpus, frames_for(o), 4096) {}
   std::vector<Finding> step(const Event& e) {
     last_ = m_.apply(e);
     std::vector<model::Violation> v;
@@ -85,20 +92,26 @@ class Source {
       mermap_.emplace(seed, o.profile, o.cpus, p.mermap.region_pages);
       return;
     }
+    if (p.zephyr.enabled) {
+      zephyr_.emplace(seed, o.profile);
+      return;
+    }
     conformance::RandomTraceParams rp;
     rp.cpus = o.cpus;
     rp.global_maps = true;
     linux_.emplace(seed, rp);
   }
-  Event next() { return mermap_ ? mermap_->next() : linux_->next(); }
+  Event next() { return mermap_ ? mermap_->next() : zephyr_ ? zephyr_->next() : linux_->next(); }
   void feedback(const Event& e, const model::Outcome& out) {
     if (mermap_) mermap_->feedback(e, out);
+    else if (zephyr_) zephyr_->feedback(e, out);
     else linux_->feedback(e, out);
   }
 
  private:
   std::optional<conformance::RandomTrace> linux_;
   std::optional<conformance::MermapTrace> mermap_;
+  std::optional<conformance::ZephyrTrace> zephyr_;
 };
 
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
@@ -137,7 +150,7 @@ std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs,
   h.profile = o.profile;
   h.arch = impl_runs(o) ? o.impl : "abstract";
   h.cpus = o.cpus;
-  h.phys_mem = kFrames * 4096;
+  h.phys_mem = frames_for(o) * 4096;
   h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"impl", impl_runs(o) ? o.impl : "none (model invariants)"}, {"seed", seed},
                   {"mutant", impl::to_string(o.mutant)}, {"finding", f.id}, {"message", f.message},
                   {"expected", {{"verdict", "findings"}, {"ids", {f.id}}}}};

@@ -258,6 +258,17 @@ void decode_op_fields(Fields& f, Event& e) {
       break;
     case Op::mermap_put: e.as = f.u64("as"); e.cpu = static_cast<int>(f.small("cpu", 4095)); e.label = f.str("handle"); break;
     case Op::mermap_teardown: e.as = f.u64("as"); e.cpu = static_cast<int>(f.small("cpu", 4095)); break;
+    case Op::k_mem_map:
+      e.len = f.u64("len"); e.prot = f.has("prot") ? f.prot("prot") : Prot{true, true, false};
+      e.uninit = f.flag("uninit"); e.lock = f.flag("lock"); e.user = f.flag("user");
+      break;
+    case Op::k_mem_unmap:
+    case Op::k_mem_page_out:
+    case Op::k_mem_page_in:
+    case Op::k_mem_pin:
+    case Op::k_mem_unpin: e.addr = f.u64("addr"); e.len = f.u64("len"); break;
+    case Op::k_mem_stat: e.name = f.str("stat"); break;
+    case Op::nru_tick: break;
     case Op::vseg_insert: e.as = f.u64("as"); vseg_fields(f, e); break;
     case Op::vseg_remove: e.as = f.u64("as"); e.addr = f.u64("start"); break;
     case Op::pte_set:
@@ -407,6 +418,20 @@ nlohmann::ordered_json event_to_json(const Event& e) {
       break;
     case Op::mermap_put: as(); j["cpu"] = e.cpu; j["handle"] = e.label; break;
     case Op::mermap_teardown: as(); j["cpu"] = e.cpu; break;
+    case Op::k_mem_map:
+      j["len"] = hex(e.len);
+      if (!(e.prot == Prot{true, true, false})) j["prot"] = e.prot.str();
+      if (e.uninit) j["uninit"] = true;
+      if (e.lock) j["lock"] = true;
+      if (e.user) j["user"] = true;
+      break;
+    case Op::k_mem_unmap:
+    case Op::k_mem_page_out:
+    case Op::k_mem_page_in:
+    case Op::k_mem_pin:
+    case Op::k_mem_unpin: j["addr"] = hex(e.addr); j["len"] = hex(e.len); break;
+    case Op::k_mem_stat: j["stat"] = e.name; break;
+    case Op::nru_tick: break;
     case Op::vseg_insert:
       as(); j["start"] = hex(e.addr); j["end"] = hex(e.addr + e.len); j["prot"] = e.prot.str();
       j["kind"] = to_string(e.vkind);

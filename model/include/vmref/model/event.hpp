@@ -19,6 +19,8 @@ enum class Op : std::uint8_t {
   access, tlb_flush, pin, unpin, observe, stack_expand, mremap, madvise, mlock, munlock,
   // The mermap allocator (profiles.md §4): per-CPU short-lived kernel mappings.
   mermap_prepare, mermap_get, mermap_put, mermap_teardown,
+  // Zephyr (profiles.md §3): the kernel's k_mem_* API and the NRU timer.
+  k_mem_map, k_mem_unmap, k_mem_page_out, k_mem_page_in, k_mem_pin, k_mem_unpin, k_mem_stat, nru_tick,
   // Mechanism events (spec §2.14): a kernel under test reports a step it took; the
   // model applies it verbatim and the invariants judge the result.
   vseg_insert, vseg_remove, pte_set, pte_clear, frame_alloc, frame_get, frame_put,
@@ -96,6 +98,9 @@ struct Event {
   /// mermap_get: fault injection, the PTE writes fail after this many pages
   /// (apply_to_existing_page_range returning an error).
   std::optional<std::uint64_t> fail_after;
+  bool uninit = false;          ///< k_mem_map: K_MEM_MAP_UNINIT
+  bool lock = false;            ///< k_mem_map: K_MEM_MAP_LOCK (eager and pinned)
+  bool user = false;            ///< k_mem_map: K_MEM_PERM_USER
   /// This event and the next form one kernel operation: invariants are checked only
   /// after the last event of such a group (spec/trace-format.md §3.4).
   bool cont = false;

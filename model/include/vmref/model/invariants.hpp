@@ -73,6 +73,14 @@ void check_mermap_4(const CheckScope&, std::vector<Violation>&);
 void check_mermap_5(const CheckScope&, std::vector<Violation>&);
 void check_mermap_6(const CheckScope&, std::vector<Violation>&);
 void check_mermap_7(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_1(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_2(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_3(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_4(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_5(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_6(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_7(const CheckScope&, std::vector<Violation>&);
+void check_zephyr_8(const CheckScope&, std::vector<Violation>&);
 
 /// "0x1234" formatting used by every report line.
 std::string hex(std::uint64_t v);

@@ -14,6 +14,7 @@
 #include "vmref/model/frames.hpp"
 #include "vmref/model/profile.hpp"
 #include "vmref/model/tlb.hpp"
+#include "vmref/model/zephyr.hpp"
 
 namespace vmref::model {
 
@@ -60,7 +61,19 @@ struct Delta {
     bool warned = false, live_anywhere = false;                    ///< teardown
   };
   std::vector<Mermap> mermap;
-  void clear() { ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); mermap.clear(); all = false; }
+  /// What a zephyr call did, for INV-ZEPHYR-2/6/7 (which judge the call).
+  struct Zephyr {
+    bool map = false, failed = false, demand = false;   ///< k_mem_map
+    Va start = 0, end = 0;                              ///< k_mem_map: the range asked for (0 if none)
+    std::vector<bool> bitmap_before;
+    std::uint64_t frames_before = 0, frames_after = 0;  ///< frames in use
+    bool fault_no_slot = false;                         ///< a fault found no backing-store slot
+    Va fault_va = 0;
+  };
+  std::vector<Zephyr> zephyr;
+  void clear() {
+    ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); mermap.clear(); zephyr.clear(); all = false;
+  }
 };
 
 /// State of spec/vmm.md §1 plus one function per operation of §2. `apply` dispatches.
@@ -87,6 +100,8 @@ class Model {
   /// Number of may-hold entries (all CPUs) per frame.
   const std::vector<std::uint64_t>& held_index() const { return held_index_; }
   const std::vector<Object>& objects() const { return objects_; }
+  /// The zephyr profile's state (profiles.md §3); empty unless that profile is in use.
+  const ZephyrState& zephyr() const { return zephyr_; }
   /// Frames released by deferred-flush operations but still held (spec §3.3).
   const std::vector<FrameId>& pending() const { return pending_; }
 
@@ -136,6 +151,30 @@ class Model {
   Outcome mermap_teardown(const Event& e);
   /// mermap_alloc: the in-order bump allocator; nullopt = NULL. Returns the slot index.
   std::optional<std::size_t> mermap_alloc(AddressSpace& s, int cpu, std::uint64_t size, bool reserve);
+  // profiles.md §3: Zephyr (model/src/op_zephyr_map.cpp, op_zephyr_paging.cpp).
+  void zephyr_boot();
+  Outcome k_mem_map(const Event& e);
+  Outcome k_mem_unmap(const Event& e);
+  Outcome k_mem_page_out(const Event& e);
+  Outcome k_mem_paging(const Event& e);  // k_mem_page_in, k_mem_pin, k_mem_unpin
+  Outcome k_mem_stat(const Event& e);
+  Outcome nru_tick(const Event& e);
+  Outcome zephyr_access(const Event& e);
+  std::optional<Va> virt_region_alloc(std::uint64_t pages);
+  void virt_region_free(Va start, std::uint64_t pages);
+  /// map_anon_page: a frame (free, or evicted for it) mapped at vpn. False: ENOMEM.
+  bool map_anon_page(const ZRegion& r, Vpn vpn);
+  /// do_page_fault: bring vpn in (and pin it when `pin`). False when it cannot.
+  bool zephyr_fault(Vpn vpn, bool pin);
+  /// eviction_select + page out: frees a mapped frame for reuse (refcount kept at 1).
+  std::optional<FrameId> zephyr_evict_any(bool page_fault);
+  /// Pages the frame mapped at vpn out to a new slot. False when no slot is granted.
+  bool zephyr_evict(Vpn vpn, bool page_fault, bool count);
+  std::optional<std::uint64_t> backing_slot_get(bool page_fault);
+  /// Removes every trace of the page at vpn (frame freed, slot freed): k_mem_unmap's loop.
+  void zephyr_drop_page(Vpn vpn);
+  ZStamp stamp_of(FrameId f) const { return {frames_[f].content, frames_[f].version}; }
+
   // §2.14 mechanism events.
   Outcome vseg_insert(const Event& e);
   Outcome vseg_remove(const Event& e);
@@ -231,6 +270,7 @@ class Model {
   std::vector<ObjectId> free_shmem_;        ///< dead shmem objects' slots
   std::uint64_t anon_ids_ = 0;
   std::set<std::uint64_t> forked_anon_ids_;  ///< owners made by fork: not reusable (non-singular chain)
+  ZephyrState zephyr_;
   Delta delta_;
   bool continuing_ = false;  ///< the previous event had `cont`: keep accumulating the delta
 };

@@ -26,6 +26,32 @@ struct MermapRules {
   bool reset_after_live = true;      ///< reuse starts above the highest live allocation
 };
 
+/// The Zephyr profile's configuration and rules (profiles.md §3). Sizes in pages. The
+/// number of page frames comes from the trace header (phys_mem / page_size). The
+/// *_fix / keep / flush flags are the correct rules; broken variants clear one (§6).
+struct ZephyrRules {
+  bool enabled = false;
+  bool demand_mapping = true;         ///< CONFIG_DEMAND_MAPPING: anonymous maps start unpaged
+  Va vm_start = 0x80000000;           ///< K_MEM_VIRT_RAM_START (our choice)
+  std::uint64_t vm_pages = 1024;      ///< CONFIG_KERNEL_VM_SIZE in pages (our choice: 4 MiB)
+  std::uint64_t image_pages = 64;     ///< kernel image below K_MEM_VM_FREE_START (our choice)
+  std::uint64_t vm_reserved = 1;      ///< K_MEM_VM_RESERVED pages at the top (scratch page)
+  std::uint64_t backing_pages = 16;   ///< CONFIG_BACKING_STORE_RAM_PAGES
+  std::uint64_t frames_reserve = 0;   ///< CONFIG_DEMAND_PAGING_PAGE_FRAMES_RESERVE
+  bool rollback_fix = true;           ///< #115581: a failed eager map releases what it took
+  bool guards = true;                 ///< a guard page below and above every region
+  bool unmap_frees_guards = true;     ///< k_mem_unmap frees the two guard pages' VA too
+  bool respect_pins = true;           ///< eviction never selects a pinned frame
+  bool writeback_unbacked = true;     ///< a frame not BACKED is written out even if clean
+  bool keep_fault_slot = true;        ///< the RAM store keeps one slot for fault-driven eviction
+  /// Our fix (profiles.md §3.5): the first touch of an ANON token page frees no slot, so
+  /// its eviction must leave the kept slot for pages coming back from the store.
+  bool token_fault_keeps_slot = true;
+  bool flush_on_evict = true;         ///< arch_mem_page_out invalidates the TLB entry
+  bool lazy_map = true;               ///< an on-demand map allocates no frame
+  bool unmap_frees_frames = true;     ///< k_mem_unmap returns each frame to the free list
+};
+
 /// Policy parameters of one kernel. The model's operations are generic; every place
 /// where Linux, ALMOS-MKH, Zephyr, mermap or nova-core differ reads a field here.
 /// Addresses are bytes; sizes in pages unless named *_bytes.
@@ -45,6 +71,7 @@ struct Profile {
   bool implied_read = true;
   bool exec_fault_maps_first = true;     ///< profiles.md §1.10: a fetch from a missing page faults it in as a read              ///< profiles.md §1.10: W or X imply R (x86-64 without pkeys)
   MermapRules mermap;                    ///< profiles.md §4 (enabled only in the mermap profile)
+  ZephyrRules zephyr;                    ///< profiles.md §3 (enabled only in the zephyr profile)
   std::string variant;                   ///< deliberately broken variant in use, or empty
 
   /// Rights the hardware grants for a vseg's prot (INV-GPT-2 compares PTEs with this).
@@ -65,6 +92,11 @@ Profile profile_by_name(const std::string& name);
 std::vector<std::string> linux_variants();
 /// Variants of "mermap": fixed (default), rfc, and broken no-reserve-page, no-flush, overlap.
 std::vector<std::string> mermap_variants();
+/// Variants of "zephyr": fixed (default), eager (no DEMAND_MAPPING), upstream (a first
+/// touch may take the slot kept for faults), seed (as in the seed text: that, and no
+/// rollback of a failed eager map), and broken no-guard, evict-pinned, dirty-bit-only, no-fault-slot,
+/// no-evict-flush, unmap-keeps-guards, map-allocates, unmap-leaks-frame.
+std::vector<std::string> zephyr_variants();
 /// Names accepted by profile_by_name (variants not included).
 std::vector<std::string> profile_names();
 
