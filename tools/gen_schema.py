@@ -59,6 +59,12 @@ EVENTS = [
           "prot": PROT, "reserve": BOOL, "fail_after": U64}),
     event("mermap_put", ["as", "cpu", "handle"], {"as": SMALL, "cpu": SMALL, "handle": STR}),
     event("mermap_teardown", ["as", "cpu"], {"as": SMALL, "cpu": SMALL}),
+    event("k_mem_map", ["len"], {"len": U64, "prot": PROT, "uninit": BOOL, "lock": BOOL, "user": BOOL}),
+    *[event(op, ["addr", "len"], {"addr": U64, "len": U64})
+      for op in ("k_mem_unmap", "k_mem_page_out", "k_mem_page_in", "k_mem_pin", "k_mem_unpin")],
+    event("k_mem_stat", ["stat"], {"stat": {"enum": ["faults", "clean_evictions", "dirty_evictions",
+                                                     "free_bytes", "free_slots"]}}),
+    event("nru_tick", [], {}),
     event("brk", ["as", "addr"], {"as": SMALL, "addr": U64}),
     event("fork", ["as", "child"], {"as": SMALL, "child": SMALL}),
     event("access", ["cpu", "va"], {"cpu": SMALL, "va": U64, "kind": ACCESS}),

@@ -36,7 +36,7 @@ check replay-converted 0 "$V" replay -q "$T/tar.jsonl" "$T/tar2.jsonl.zst"
 check convert-bad-input 2 "$V" convert "$SRC/conformance/tests/data/bad-hex-line3.jsonl" "$T/x.jsonl"
 check gen 0 "$V" gen --events 2000 --seed 9 --expect -o "$T/g.jsonl.zst"
 check replay-gen 0 "$V" replay "$T/g.jsonl.zst"
-check unknown-profile 2 "$V" replay "$SRC/conformance/tests/data/zephyr-profile.jsonl"
+check unknown-profile 2 "$V" replay "$SRC/conformance/tests/data/unspecified-profile.jsonl"
 contains unknown-profile-text "field 'profile'" "$T/out"
 check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
 check replay-recorded 0 "$V" replay "$T/rec.jsonl"
@@ -109,7 +109,7 @@ check fuzz-counterexample-clean-without-mutant 0 "$V" replay --impl x86_64 "$CE"
 check fuzz-counterexample-model-alone 0 "$V" replay "$CE"
 check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --out "$T/fzt"
 check fuzz-tables-replay 1 "$V" fuzz --replay "$(ls "$T"/fzt/*.tables.jsonl | head -1)" --mutant split-loses-last
-check fuzz-unknown-profile 2 "$V" fuzz --profile zephyr --ops 10
+check fuzz-unknown-profile 2 "$V" fuzz --profile almos-mkh --ops 10
 check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/scenarios/linux/three-way-split.jsonl"
 contains fuzz-bad-replay-text "not a table-op file" "$T/out"
 check replay-impl-unsupported 2 "$V" replay --impl x86_64 "$SRC/traces/scenarios/linux/frame-freed-without-flush.jsonl"
@@ -120,6 +120,16 @@ contains fuzz-mermap-note "the model's invariants alone" "$T/out"
 check fuzz-mermap-rfc 1 "$V" fuzz --profile mermap:rfc --ops 20000 --seed 4 --out "$T/mz"
 contains fuzz-mermap-rfc-finds "INV-MERMAP-" "$T/out"
 check fuzz-mermap-replay 1 "$V" replay "$(ls "$T"/mz/*.jsonl | head -1)"
+check fuzz-zephyr-fixed 0 "$V" fuzz --profile zephyr --ops 20000 --seed 4
+contains fuzz-zephyr-model-only "does not run this profile yet" "$T/out"
+check fuzz-zephyr-upstream 1 "$V" fuzz --profile zephyr:upstream --ops 50000 --seed 4 --out "$T/zz"
+contains fuzz-zephyr-upstream-finds "INV-ZEPHYR-7" "$T/out"
+check fuzz-zephyr-replay 1 "$V" replay "$(ls "$T"/zz/*.jsonl | head -1)"
+check replay-zephyr-broken-variant 1 "$V" replay --profile zephyr:evict-pinned "$SRC/traces/scenarios/zephyr/pin-keeps-pages-loaded.jsonl"
+printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op":"k_mem_stat","stat":"faults"}' \
+  '{"op":"k_mem_stat","stat":"fautls"}' >"$T/zbad.jsonl"
+check replay-zephyr-bad-stat 2 "$V" replay "$T/zbad.jsonl"
+contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
 check fuzz-model-layer-mutant 2 "$V" fuzz --profile mermap --layer model --mutant xd-wrong-bit --ops 10
 check bench-impl 0 "$V" bench --impl x86_64 --pages 2048 --runs 1 --fuzz-events 2000
 contains bench-impl-map "map        P50" "$T/out"

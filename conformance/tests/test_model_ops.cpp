@@ -217,7 +217,10 @@ TEST(TlbFlush, NoFlushUnmapIsCaught) {
 
 TEST(Profiles, SeedProfilesAreNamedButRefused) {
   EXPECT_NO_THROW(profile_by_name("linux"));
-  EXPECT_THROW(profile_by_name("zephyr"), std::invalid_argument);
+  EXPECT_NO_THROW(profile_by_name("zephyr"));
+  EXPECT_NO_THROW(profile_by_name("zephyr:seed"));
+  EXPECT_THROW(profile_by_name("zephyr:nope"), std::invalid_argument);
+  EXPECT_THROW(profile_by_name("almos-mkh"), std::invalid_argument);
   EXPECT_THROW(profile_by_name("nope"), std::invalid_argument);
 }
 
