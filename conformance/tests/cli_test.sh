@@ -109,7 +109,7 @@ check fuzz-counterexample-clean-without-mutant 0 "$V" replay --impl x86_64 "$CE"
 check fuzz-counterexample-model-alone 0 "$V" replay "$CE"
 check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --out "$T/fzt"
 check fuzz-tables-replay 1 "$V" fuzz --replay "$(ls "$T"/fzt/*.tables.jsonl | head -1)" --mutant split-loses-last
-check fuzz-unknown-profile 2 "$V" fuzz --profile almos-mkh --ops 10
+check fuzz-unknown-profile 2 "$V" fuzz --profile nova --ops 10
 check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/scenarios/linux/three-way-split.jsonl"
 contains fuzz-bad-replay-text "not a table-op file" "$T/out"
 check replay-impl-unsupported 2 "$V" replay --impl x86_64 "$SRC/traces/scenarios/linux/frame-freed-without-flush.jsonl"
@@ -130,6 +130,14 @@ printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op"
   '{"op":"k_mem_stat","stat":"fautls"}' >"$T/zbad.jsonl"
 check replay-zephyr-bad-stat 2 "$V" replay "$T/zbad.jsonl"
 contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
+check fuzz-almos-fixed 0 "$V" fuzz --profile almos-mkh --ops 20000 --seed 4
+check fuzz-almos-stale-copy 1 "$V" fuzz --profile almos-mkh:stale-copy --ops 20000 --seed 4 --out "$T/az"
+contains fuzz-almos-stale-copy-finds "INV-ALMOS-4" "$T/out"
+check fuzz-almos-replay 1 "$V" replay "$(ls "$T"/az/*.jsonl | head -1)"
+printf '%s\n' '{"vmref_trace":1,"profile":"almos-mkh","cpus":2}' '{"op":"almos_process","pid":1,"cluster":0}' \
+  '{"op":"almos_vseg","pid":1,"type":"heap","len":"0x1000"}' >"$T/abad.jsonl"
+check replay-almos-bad-type 2 "$V" replay "$T/abad.jsonl"
+contains replay-almos-bad-type-names-field "field 'type'" "$T/out"
 check fuzz-model-layer-mutant 2 "$V" fuzz --profile mermap --layer model --mutant xd-wrong-bit --ops 10
 check bench-impl 0 "$V" bench --impl x86_64 --pages 2048 --runs 1 --fuzz-events 2000
 contains bench-impl-map "map        P50" "$T/out"

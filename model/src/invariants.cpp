@@ -46,6 +46,13 @@ const std::vector<InvariantInfo>& invariant_catalog() {
       {"INV-ZEPHYR-6", "a failed k_mem_map leaves the VA bitmap unchanged and keeps no frame or page"},
       {"INV-ZEPHYR-7", "each used backing-store slot belongs to one paged-out page; a fault on a page in the store never lacks a slot"},
       {"INV-ZEPHYR-8", "the VA bitmap marks exactly the reserved pages, the kernel image and each region with its guards"},
+      {"INV-ALMOS-1", "ALMOS vsegs are disjoint and each lies in its zone (a STACK vseg in its slot minus the guard)"},
+      {"INV-ALMOS-2", "a stack bitmap bit is set iff its slot holds a STACK vseg; no GPT copy maps a slot's guard page"},
+      {"INV-ALMOS-3", "live and zombie MMAP blocks tile the zone below first_free_vpn, which only grows between resets"},
+      {"INV-ALMOS-4", "a cluster's VSL/GPT copy is a subset of the reference; public entries equal the reference's"},
+      {"INV-ALMOS-5", "a false page fault allocates no page and leaves the reference GPT unchanged"},
+      {"INV-ALMOS-6", "COW entries are never writable, forks = COW sharers - 1, and a writable entry's page is not shared"},
+      {"INV-ALMOS-7", "after vmm_user_reset no vseg, PTE, stack slot, MMAP block or zombie remains"},
   };
   return k;
 }
@@ -57,7 +64,8 @@ const std::vector<Checker>& invariant_checkers() {
       check_alloc_1, check_alloc_2, check_alloc_3, check_alloc_4,
       check_mermap_1, check_mermap_2, check_mermap_3, check_mermap_4, check_mermap_5, check_mermap_6, check_mermap_7,
       check_zephyr_1, check_zephyr_2, check_zephyr_3, check_zephyr_4, check_zephyr_5, check_zephyr_6, check_zephyr_7,
-      check_zephyr_8};
+      check_zephyr_8, check_almos_1, check_almos_2, check_almos_3, check_almos_4, check_almos_5, check_almos_6,
+      check_almos_7};
   return k;
 }
 

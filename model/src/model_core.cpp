@@ -65,6 +65,13 @@ Outcome Model::apply(const Event& e) {
     case Op::k_mem_unpin: return k_mem_paging(e);
     case Op::k_mem_stat: return k_mem_stat(e);
     case Op::nru_tick: return nru_tick(e);
+    case Op::almos_process: return almos_process(e);
+    case Op::almos_vseg: return almos_vseg(e);
+    case Op::almos_munmap: return almos_munmap(e);
+    case Op::almos_access: return almos_access(e);
+    case Op::almos_fork: return almos_fork(e);
+    case Op::almos_exec: return almos_exec(e);
+    case Op::almos_exit: return almos_exit(e);
     case Op::vseg_insert: return vseg_insert(e);
     case Op::vseg_remove: return vseg_remove(e);
     case Op::pte_set: return pte_set(e);

@@ -13,6 +13,11 @@ std::vector<std::string> zephyr_variants() {
           "no-evict-flush", "unmap-keeps-guards", "map-allocates", "unmap-leaks-frame"};
 }
 
+std::vector<std::string> almos_variants() {
+  return {"fixed", "no-guard", "zombie-any-order", "stale-copy", "false-fault-allocates", "cow-ignores-forks",
+          "no-forks-dec", "reset-keeps-zombies"};
+}
+
 namespace {
 // profiles.md §4: `fixed` (the default) and `rfc` are the two allocators; the others
 // break one safety rule of `fixed` on purpose (§6) so INV-MERMAP-1..3 are seen failing.
@@ -70,6 +75,29 @@ Profile zephyr_profile(const std::string& variant) {
   }
   return p;
 }
+
+// profiles.md §2: `fixed` is our reading of vmm.h; each other variant breaks one rule (§6).
+Profile almos_profile(const std::string& variant) {
+  Profile p;
+  p.name = "almos-mkh";
+  p.variant = variant.empty() ? "fixed" : variant;
+  AlmosRules& r = p.almos;
+  r.enabled = true;
+  const std::string& v = p.variant;
+  if (v == "no-guard") r.stack_guard = false;
+  else if (v == "zombie-any-order") r.zombie_exact_order = false;
+  else if (v == "stale-copy") r.propagate_updates = false;
+  else if (v == "false-fault-allocates") r.false_fault_copies = false;
+  else if (v == "cow-ignores-forks") r.cow_checks_forks = false;
+  else if (v == "no-forks-dec") r.copy_decrements_forks = false;
+  else if (v == "reset-keeps-zombies") r.reset_clears_zombies = false;
+  else if (v != "fixed") {
+    std::string all;
+    for (const std::string& n : almos_variants()) all += (all.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown variant '" + variant + "' of profile almos-mkh; variants: " + all);
+  }
+  return p;
+}
 }  // namespace
 
 Profile profile_by_name(const std::string& full) {
@@ -91,14 +119,15 @@ Profile profile_by_name(const std::string& full) {
   }
   if (name == "mermap") return mermap_profile(variant);
   if (name == "zephyr") return zephyr_profile(variant);
-  for (const char* later : {"almos-mkh", "nova"})
+  if (name == "almos-mkh") return almos_profile(variant);
+  for (const char* later : {"nova"})
     if (name == later)
       throw std::invalid_argument("profile '" + name +
                                   "' has a reserved section in spec/profiles.md but is not "
-                                  "specified yet; available: linux, mermap, zephyr");
-  throw std::invalid_argument("unknown profile '" + full + "'; available: linux, mermap, zephyr");
+                                  "specified yet; available: linux, mermap, zephyr, almos-mkh");
+  throw std::invalid_argument("unknown profile '" + full + "'; available: linux, mermap, zephyr, almos-mkh");
 }
 
-std::vector<std::string> profile_names() { return {"linux", "mermap", "zephyr"}; }
+std::vector<std::string> profile_names() { return {"linux", "mermap", "zephyr", "almos-mkh"}; }
 
 }  // namespace vmref::model

@@ -30,12 +30,13 @@ constexpr std::array<const char*, 8> kKinds{"anon", "file", "stack", "heap", "co
 constexpr std::array<const char*, 9> kErrs{"ok", "EINVAL", "ENOMEM", "EEXIST", "EACCES", "EPERM", "EBUSY", "EFAULT", "EBADF"};
 constexpr std::array<const char*, 4> kAccess{"ok", "segv_maperr", "segv_accerr", "sigbus"};
 constexpr std::array<const char*, 3> kAccessKinds{"read", "write", "exec"};
-constexpr std::array<const char*, 41> kOps{
+constexpr std::array<const char*, 48> kOps{
     "as_create", "as_destroy", "switch", "mmap", "munmap", "mprotect", "brk", "fork",
     "exec_reset", "access", "tlb_flush", "pin", "unpin", "observe", "stack_expand",
     "mremap", "madvise", "mlock", "munlock",
     "mermap_prepare", "mermap_get", "mermap_put", "mermap_teardown",
     "k_mem_map", "k_mem_unmap", "k_mem_page_out", "k_mem_page_in", "k_mem_pin", "k_mem_unpin", "k_mem_stat", "nru_tick",
+    "almos_process", "almos_vseg", "almos_munmap", "almos_access", "almos_fork", "almos_exec", "almos_exit",
     "vseg_insert", "vseg_remove", "pte_set", "pte_clear", "frame_alloc", "frame_get",
     "frame_put", "frame_free", "va_release", "va_reuse"};
 constexpr std::array<const char*, 14> kAdvice{

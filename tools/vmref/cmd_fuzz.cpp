@@ -86,7 +86,8 @@ Runner add_fuzz(CLI::App& app) {
     a->o.mutant = a->mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a->mutant);
     bool no_impl = false;  // profiles the implementation does not run yet: the model alone
     try {
-      no_impl = model::profile_by_name(a->o.profile).zephyr.enabled;
+      model::Profile p = model::profile_by_name(a->o.profile);
+      no_impl = p.zephyr.enabled || p.almos.enabled;
     } catch (const std::invalid_argument&) {
     }
     a->o.model_only = a->layer == "model" || no_impl;

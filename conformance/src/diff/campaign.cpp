@@ -10,6 +10,7 @@
 #include "vmref/conformance/ddmin.hpp"
 #include "vmref/conformance/mermap_trace.hpp"
 #include "vmref/conformance/zephyr_trace.hpp"
+#include "vmref/conformance/almos_trace.hpp"
 #include "vmref/model/invariants.hpp"
 #include "vmref/conformance/random_trace.hpp"
 #include "vmref/diff/differential.hpp"
@@ -44,8 +45,11 @@ DiffConfig config_for(const CampaignOptions& o) {
 
 /// Whether the implementation runs in lock step; with --layer model the campaign checks
 /// the model's invariants alone (the profile's variant is then the system under test).
-/// The zephyr profile has no implementation yet, so its campaigns are model-only.
-bool impl_runs(const CampaignOptions& o) { return !o.model_only && !model::profile_by_name(o.profile).zephyr.enabled; }
+/// The zephyr and almos-mkh profiles have no implementation yet: their campaigns are model-only.
+bool impl_runs(const CampaignOptions& o) {
+  model::Profile p = model::profile_by_name(o.profile);
+  return !o.model_only && !p.zephyr.enabled && !p.almos.enabled;
+}
 
 /// The model alone, every invariant checked after every event.
 class ModelOnly {
@@ -96,15 +100,22 @@ class Source {
       zephyr_.emplace(seed, o.profile);
       return;
     }
+    if (p.almos.enabled) {
+      almos_.emplace(seed, o.profile, o.cpus);
+      return;
+    }
     conformance::RandomTraceParams rp;
     rp.cpus = o.cpus;
     rp.global_maps = true;
     linux_.emplace(seed, rp);
   }
-  Event next() { return mermap_ ? mermap_->next() : zephyr_ ? zephyr_->next() : linux_->next(); }
+  Event next() {
+    return mermap_ ? mermap_->next() : zephyr_ ? zephyr_->next() : almos_ ? almos_->next() : linux_->next();
+  }
   void feedback(const Event& e, const model::Outcome& out) {
     if (mermap_) mermap_->feedback(e, out);
     else if (zephyr_) zephyr_->feedback(e, out);
+    else if (almos_) almos_->feedback(e, out);
     else linux_->feedback(e, out);
   }
 
@@ -112,6 +123,7 @@ class Source {
   std::optional<conformance::RandomTrace> linux_;
   std::optional<conformance::MermapTrace> mermap_;
   std::optional<conformance::ZephyrTrace> zephyr_;
+  std::optional<conformance::AlmosTrace> almos_;
 };
 
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the

@@ -269,6 +269,18 @@ void decode_op_fields(Fields& f, Event& e) {
     case Op::k_mem_unpin: e.addr = f.u64("addr"); e.len = f.u64("len"); break;
     case Op::k_mem_stat: e.name = f.str("stat"); break;
     case Op::nru_tick: break;
+    case Op::almos_process: e.as = f.u64("pid"); e.cpu = static_cast<int>(f.small("cluster", 4095)); break;
+    case Op::almos_vseg:
+      e.as = f.u64("pid"); e.name = f.str("type"); e.len = f.u64_or("len", 0); e.addr = f.u64_or("addr", 0);
+      e.size_class = f.has("ltid") ? f.small("ltid", 1u << 20) : 0;
+      break;
+    case Op::almos_munmap: e.as = f.u64("pid"); e.addr = f.u64("addr"); e.len = f.u64("len"); break;
+    case Op::almos_access:
+      e.as = f.u64("pid"); e.cpu = static_cast<int>(f.small("cluster", 4095)); e.addr = f.u64("va"); e.kind = access_kind(f, "read");
+      break;
+    case Op::almos_fork: e.as = f.u64("pid"); e.child = f.u64("child"); e.cpu = static_cast<int>(f.small("cluster", 4095)); break;
+    case Op::almos_exec:
+    case Op::almos_exit: e.as = f.u64("pid"); break;
     case Op::vseg_insert: e.as = f.u64("as"); vseg_fields(f, e); break;
     case Op::vseg_remove: e.as = f.u64("as"); e.addr = f.u64("start"); break;
     case Op::pte_set:
@@ -432,6 +444,18 @@ nlohmann::ordered_json event_to_json(const Event& e) {
     case Op::k_mem_unpin: j["addr"] = hex(e.addr); j["len"] = hex(e.len); break;
     case Op::k_mem_stat: j["stat"] = e.name; break;
     case Op::nru_tick: break;
+    case Op::almos_process: j["pid"] = e.as; j["cluster"] = e.cpu; break;
+    case Op::almos_vseg:
+      j["pid"] = e.as; j["type"] = e.name;
+      if (e.len) j["len"] = hex(e.len);
+      if (e.addr) j["addr"] = hex(e.addr);
+      if (e.name == "stack") j["ltid"] = e.size_class;
+      break;
+    case Op::almos_munmap: j["pid"] = e.as; j["addr"] = hex(e.addr); j["len"] = hex(e.len); break;
+    case Op::almos_access: j["pid"] = e.as; j["cluster"] = e.cpu; j["va"] = hex(e.addr); j["kind"] = access_name(e.kind); break;
+    case Op::almos_fork: j["pid"] = e.as; j["child"] = e.child; j["cluster"] = e.cpu; break;
+    case Op::almos_exec:
+    case Op::almos_exit: j["pid"] = e.as; break;
     case Op::vseg_insert:
       as(); j["start"] = hex(e.addr); j["end"] = hex(e.addr + e.len); j["prot"] = e.prot.str();
       j["kind"] = to_string(e.vkind);

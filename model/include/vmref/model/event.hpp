@@ -21,6 +21,8 @@ enum class Op : std::uint8_t {
   mermap_prepare, mermap_get, mermap_put, mermap_teardown,
   // Zephyr (profiles.md §3): the kernel's k_mem_* API and the NRU timer.
   k_mem_map, k_mem_unmap, k_mem_page_out, k_mem_page_in, k_mem_pin, k_mem_unpin, k_mem_stat, nru_tick,
+  // ALMOS-MKH (profiles.md §2): processes, vsegs, faults per cluster, fork, exec, exit.
+  almos_process, almos_vseg, almos_munmap, almos_access, almos_fork, almos_exec, almos_exit,
   // Mechanism events (spec §2.14): a kernel under test reports a step it took; the
   // model applies it verbatim and the invariants judge the result.
   vseg_insert, vseg_remove, pte_set, pte_clear, frame_alloc, frame_get, frame_put,

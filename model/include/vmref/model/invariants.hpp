@@ -81,6 +81,13 @@ void check_zephyr_5(const CheckScope&, std::vector<Violation>&);
 void check_zephyr_6(const CheckScope&, std::vector<Violation>&);
 void check_zephyr_7(const CheckScope&, std::vector<Violation>&);
 void check_zephyr_8(const CheckScope&, std::vector<Violation>&);
+void check_almos_1(const CheckScope&, std::vector<Violation>&);
+void check_almos_2(const CheckScope&, std::vector<Violation>&);
+void check_almos_3(const CheckScope&, std::vector<Violation>&);
+void check_almos_4(const CheckScope&, std::vector<Violation>&);
+void check_almos_5(const CheckScope&, std::vector<Violation>&);
+void check_almos_6(const CheckScope&, std::vector<Violation>&);
+void check_almos_7(const CheckScope&, std::vector<Violation>&);
 
 /// "0x1234" formatting used by every report line.
 std::string hex(std::uint64_t v);

@@ -15,6 +15,7 @@
 #include "vmref/model/profile.hpp"
 #include "vmref/model/tlb.hpp"
 #include "vmref/model/zephyr.hpp"
+#include "vmref/model/almos.hpp"
 
 namespace vmref::model {
 
@@ -71,8 +72,21 @@ struct Delta {
     Va fault_va = 0;
   };
   std::vector<Zephyr> zephyr;
+  /// What an almos-mkh call did, for INV-ALMOS-3/5/7 (which judge the call).
+  struct Almos {
+    std::uint64_t pid = 0;
+    bool false_fault = false;                     ///< access resolved by copying the reference PTE
+    std::uint64_t allocated_before = 0, allocated_after = 0;
+    bool ref_had = false, ref_has = false;        ///< false fault: the reference entry before / after
+    APte ref_before, ref_after;
+    Vpn vpn = 0;
+    bool reset = false;                           ///< almos_exec
+    Vpn first_free_before = 0, first_free_after = 0;
+  };
+  std::vector<Almos> almos;
   void clear() {
-    ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); mermap.clear(); zephyr.clear(); all = false;
+    ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); mermap.clear(); zephyr.clear(); almos.clear();
+    all = false;
   }
 };
 
@@ -102,6 +116,8 @@ class Model {
   const std::vector<Object>& objects() const { return objects_; }
   /// The zephyr profile's state (profiles.md §3); empty unless that profile is in use.
   const ZephyrState& zephyr() const { return zephyr_; }
+  /// The almos-mkh profile's state (profiles.md §2); empty unless that profile is in use.
+  const AlmosState& almos() const { return almos_; }
   /// Frames released by deferred-flush operations but still held (spec §3.3).
   const std::vector<FrameId>& pending() const { return pending_; }
 
@@ -174,6 +190,25 @@ class Model {
   /// Removes every trace of the page at vpn (frame freed, slot freed): k_mem_unmap's loop.
   void zephyr_drop_page(Vpn vpn);
   ZStamp stamp_of(FrameId f) const { return {frames_[f].content, frames_[f].version}; }
+
+  // profiles.md §2: ALMOS-MKH (model/src/op_almos_vseg.cpp, op_almos_fault.cpp).
+  Outcome almos_process(const Event& e);
+  Outcome almos_vseg(const Event& e);
+  Outcome almos_munmap(const Event& e);
+  Outcome almos_access(const Event& e);
+  Outcome almos_fork(const Event& e);
+  Outcome almos_exec(const Event& e);
+  Outcome almos_exit(const Event& e);
+  AProcess& almos_proc(const Event& e, std::uint64_t pid, const char* field = "pid");
+  /// vmm_remove_vseg: PTEs unmapped in every copy, the vseg's VA back to its allocator.
+  void almos_remove_vseg(AProcess& p, Vpn base);
+  /// Unmaps [first, first + count) in every GPT copy of `p`, releasing pages.
+  void almos_unmap_pages(AProcess& p, const AVseg& v, Vpn first, std::uint64_t count);
+  /// Drops one mapping of page `ppn` (`cow`: it was a COW sharer); frees it at zero.
+  void almos_put_page(std::uint64_t ppn, bool cow);
+  std::uint64_t almos_new_page(std::uint64_t version);
+  /// vmm_global_update_pte: the reference entry and every copy that holds the VPN.
+  void almos_update_pte(AProcess& p, Vpn vpn, const APte& pte);
 
   // §2.14 mechanism events.
   Outcome vseg_insert(const Event& e);
@@ -271,6 +306,8 @@ class Model {
   std::uint64_t anon_ids_ = 0;
   std::set<std::uint64_t> forked_anon_ids_;  ///< owners made by fork: not reusable (non-singular chain)
   ZephyrState zephyr_;
+  AlmosState almos_;
+  std::map<Vpn, std::uint64_t> code_pages_;  ///< almos-mkh: the .elf mapper's page per CODE VPN
   Delta delta_;
   bool continuing_ = false;  ///< the previous event had `cont`: keep accumulating the delta
 };

@@ -52,6 +52,25 @@ struct ZephyrRules {
   bool unmap_frees_frames = true;     ///< k_mem_unmap returns each frame to the free list
 };
 
+/// The almos-mkh profile's layout and rules (profiles.md §2). Zone bases and sizes in
+/// pages (kernel_config.h values as remembered in seed-systems.md §1.1.16: parameters).
+/// The bool flags are the correct rules; broken variants clear one (§6).
+struct AlmosRules {
+  bool enabled = false;
+  Vpn elf_base = 0x400, elf_pages = 0x3fc00;        ///< CONFIG_USER_ELF_BASE / SIZE
+  Vpn mmap_base = 0x40000, mmap_pages = 0x80000;    ///< CONFIG_USER_MMAP_BASE / SIZE
+  Vpn stack_base = 0xc0000;                         ///< CONFIG_VMM_STACK_BASE
+  std::uint64_t stack_slot_pages = 0x1000;          ///< CONFIG_VMM_STACK_SIZE in pages
+  std::uint64_t stack_slots = 32;                   ///< CONFIG_THREADS_MAX_PER_CLUSTER
+  bool stack_guard = true;          ///< the first page of each slot is never mapped
+  bool zombie_exact_order = true;   ///< only a zombie of the request's order is reused
+  bool propagate_updates = true;    ///< vmm_global_update_pte / set_cow reach every copy
+  bool false_fault_copies = true;   ///< a PTE present in the reference is copied, not allocated
+  bool cow_checks_forks = true;     ///< a COW write copies while forks > 0
+  bool copy_decrements_forks = true;///< the copy path decrements the old page's forks
+  bool reset_clears_zombies = true; ///< vmm_user_reset empties the zombie lists
+};
+
 /// Policy parameters of one kernel. The model's operations are generic; every place
 /// where Linux, ALMOS-MKH, Zephyr, mermap or nova-core differ reads a field here.
 /// Addresses are bytes; sizes in pages unless named *_bytes.
@@ -72,6 +91,7 @@ struct Profile {
   bool exec_fault_maps_first = true;     ///< profiles.md §1.10: a fetch from a missing page faults it in as a read              ///< profiles.md §1.10: W or X imply R (x86-64 without pkeys)
   MermapRules mermap;                    ///< profiles.md §4 (enabled only in the mermap profile)
   ZephyrRules zephyr;                    ///< profiles.md §3 (enabled only in the zephyr profile)
+  AlmosRules almos;                      ///< profiles.md §2 (enabled only in the almos-mkh profile)
   std::string variant;                   ///< deliberately broken variant in use, or empty
 
   /// Rights the hardware grants for a vseg's prot (INV-GPT-2 compares PTEs with this).
@@ -97,6 +117,9 @@ std::vector<std::string> mermap_variants();
 /// rollback of a failed eager map), and broken no-guard, evict-pinned, dirty-bit-only, no-fault-slot,
 /// no-evict-flush, unmap-keeps-guards, map-allocates, unmap-leaks-frame.
 std::vector<std::string> zephyr_variants();
+/// Variants of "almos-mkh": fixed (default) and broken no-guard, zombie-any-order,
+/// stale-copy, false-fault-allocates, cow-ignores-forks, no-forks-dec, reset-keeps-zombies.
+std::vector<std::string> almos_variants();
 /// Names accepted by profile_by_name (variants not included).
 std::vector<std::string> profile_names();
 

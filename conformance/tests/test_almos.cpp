@@ -1,0 +1,76 @@
+// The almos-mkh profile (profiles.md §2): STACK and MMAP allocators, true and false faults
+// on replicated GPTs, fork with pending-fork COW, and fuzz campaigns that catch every
+// broken variant with its invariant while `fixed` stays clean.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "helpers.hpp"
+#include "vmref/diff/campaign.hpp"
+
+using namespace vmref;
+
+namespace {
+constexpr model::Va kMmap = 0x40000000;
+
+diff::CampaignResult campaign(const std::string& profile, std::uint64_t ops, bool stop) {
+  diff::CampaignOptions o;
+  o.ops = ops;
+  o.seed = 7;
+  o.profile = profile;
+  o.model_only = true;
+  o.table_layer = false;
+  o.stop_at_first = stop;
+  return diff::run_campaign(o);
+}
+}  // namespace
+
+TEST(Almos, FalseFaultCopiesTheReferencePteWithoutAllocating) {
+  model::Model m(model::profile_by_name("almos-mkh"), 2, 4096, 4096);
+  test::apply_clean(m, R"({"op":"almos_process","pid":1,"cluster":0})");
+  test::apply_clean(m, R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x3000"})");
+  test::apply_clean(m, R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})");
+  std::uint64_t before = m.almos().allocated;
+  test::apply_clean(m, R"({"op":"almos_access","pid":1,"cluster":1,"va":"0x40000000","kind":"read"})");
+  EXPECT_EQ(m.almos().allocated, before);
+  const model::AProcess& p = m.almos().procs.at(1);
+  EXPECT_EQ(p.gpt.at(1).at(kMmap >> 12), p.gpt.at(0).at(kMmap >> 12));
+  EXPECT_EQ(p.vsl.at(kMmap >> 12).pages, 4u) << "3 pages are served as 2^2";
+}
+
+TEST(Almos, LastCowWriterReusesThePageInPlace) {
+  model::Model m(model::profile_by_name("almos-mkh"), 2, 4096, 4096);
+  for (const char* l : {R"({"op":"almos_process","pid":1,"cluster":0})", R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x1000"})",
+                        R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})",
+                        R"({"op":"almos_fork","pid":1,"child":2,"cluster":0})", R"({"op":"almos_fork","pid":1,"child":3,"cluster":1})"})
+    test::apply_clean(m, l);
+  std::uint64_t ppn = m.almos().procs.at(1).gpt.at(0).at(kMmap >> 12).ppn;
+  EXPECT_EQ(m.almos().pages.at(ppn).forks, 2u);
+  test::apply_clean(m, R"({"op":"almos_access","pid":3,"cluster":1,"va":"0x40000000","kind":"write"})");
+  test::apply_clean(m, R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})");
+  EXPECT_EQ(m.almos().pages.at(ppn).forks, 0u);
+  test::apply_clean(m, R"({"op":"almos_access","pid":2,"cluster":0,"va":"0x40000000","kind":"write"})");
+  EXPECT_EQ(m.almos().procs.at(2).gpt.at(0).at(kMmap >> 12).ppn, ppn) << "the last writer keeps the page";
+}
+
+TEST(Almos, FuzzCampaignIsCleanOnFixed) {
+  diff::CampaignResult r = campaign("almos-mkh", 20000, false);
+  EXPECT_TRUE(r.model_only);
+  EXPECT_EQ(r.findings, 0u) << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
+  EXPECT_GT(r.op_kinds["almos_fork"], 300u);
+  EXPECT_GT(r.op_kinds["almos_munmap"], 1000u);
+}
+
+TEST(Almos, FuzzCampaignCatchesEveryBrokenVariant) {
+  const std::vector<std::pair<const char*, std::set<std::string>>> cases{
+      {"no-guard", {"INV-ALMOS-1", "INV-ALMOS-2"}},  {"zombie-any-order", {"INV-ALMOS-3"}},
+      {"stale-copy", {"INV-ALMOS-4", "INV-ALMOS-6"}}, {"false-fault-allocates", {"INV-ALMOS-4", "INV-ALMOS-5"}},
+      {"cow-ignores-forks", {"INV-ALMOS-6"}},        {"no-forks-dec", {"INV-ALMOS-6"}},
+      {"reset-keeps-zombies", {"INV-ALMOS-3", "INV-ALMOS-7"}}};
+  for (const auto& [variant, ids] : cases) {
+    diff::CampaignResult r = campaign(std::string("almos-mkh:") + variant, 100000, true);
+    ASSERT_FALSE(r.examples.empty()) << variant << " not caught";
+    EXPECT_TRUE(ids.count(r.examples[0].id)) << variant << " caught by " << r.examples[0].id;
+    EXPECT_TRUE(r.examples[0].reproduces) << variant;
+  }
+}
