@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "vmref/diff/campaign.hpp"
+
 namespace vmref::test {
 
 model::Outcome apply_clean(model::Model& m, const std::string& json_line) {
@@ -19,6 +21,17 @@ std::vector<std::string> violations_after(model::Model& m, const std::string& js
   std::vector<std::string> ids;
   for (const auto& x : v) ids.push_back(x.id);
   return ids;
+}
+
+diff::CampaignResult model_campaign(const std::string& profile, std::uint64_t ops, bool stop_at_first) {
+  diff::CampaignOptions o;
+  o.ops = ops;
+  o.seed = 7;
+  o.profile = profile;
+  o.model_only = true;
+  o.table_layer = false;
+  o.stop_at_first = stop_at_first;
+  return diff::run_campaign(o);
 }
 
 }  // namespace vmref::test

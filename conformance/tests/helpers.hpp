@@ -8,6 +8,10 @@
 #include "vmref/model/model.hpp"
 #include "vmref/trace/codec.hpp"
 
+namespace vmref::diff {
+struct CampaignResult;
+}
+
 namespace vmref::test {
 
 inline model::Model linux_model(unsigned cpus = 2, std::uint64_t frames = 4096) {
@@ -30,6 +34,8 @@ inline model::Model linux_model_running_as1(unsigned cpus = 2) {
 }
 
 
+/// A model-only fuzz campaign of `ops` events, seed 7 (the profile's variant is under test).
+diff::CampaignResult model_campaign(const std::string& profile, std::uint64_t ops, bool stop_at_first);
 /// IDs of the violations after applying `json_line` (full-state checks).
 std::vector<std::string> violations_after(model::Model& m, const std::string& json_line);
 

@@ -13,16 +13,6 @@ using namespace vmref;
 namespace {
 constexpr model::Va kMmap = 0x40000000;
 
-diff::CampaignResult campaign(const std::string& profile, std::uint64_t ops, bool stop) {
-  diff::CampaignOptions o;
-  o.ops = ops;
-  o.seed = 7;
-  o.profile = profile;
-  o.model_only = true;
-  o.table_layer = false;
-  o.stop_at_first = stop;
-  return diff::run_campaign(o);
-}
 }  // namespace
 
 TEST(Almos, FalseFaultCopiesTheReferencePteWithoutAllocating) {
@@ -54,7 +44,7 @@ TEST(Almos, LastCowWriterReusesThePageInPlace) {
 }
 
 TEST(Almos, FuzzCampaignIsCleanOnFixed) {
-  diff::CampaignResult r = campaign("almos-mkh", 20000, false);
+  diff::CampaignResult r = test::model_campaign("almos-mkh", 20000, false);
   EXPECT_TRUE(r.model_only);
   EXPECT_EQ(r.findings, 0u) << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
   EXPECT_GT(r.op_kinds["almos_fork"], 300u);
@@ -68,7 +58,7 @@ TEST(Almos, FuzzCampaignCatchesEveryBrokenVariant) {
       {"cow-ignores-forks", {"INV-ALMOS-6"}},        {"no-forks-dec", {"INV-ALMOS-6"}},
       {"reset-keeps-zombies", {"INV-ALMOS-3", "INV-ALMOS-7"}}};
   for (const auto& [variant, ids] : cases) {
-    diff::CampaignResult r = campaign(std::string("almos-mkh:") + variant, 100000, true);
+    diff::CampaignResult r = test::model_campaign(std::string("almos-mkh:") + variant, 100000, true);
     ASSERT_FALSE(r.examples.empty()) << variant << " not caught";
     EXPECT_TRUE(ids.count(r.examples[0].id)) << variant << " caught by " << r.examples[0].id;
     EXPECT_TRUE(r.examples[0].reproduces) << variant;

@@ -21,16 +21,6 @@ std::string access(model::Va va, const char* kind) {
   return R"({"op":"access","cpu":0,"va":")" + trace::hex(va) + R"(","kind":")" + kind + "\"}";
 }
 
-diff::CampaignResult campaign(const std::string& profile, std::uint64_t ops, bool stop) {
-  diff::CampaignOptions o;
-  o.ops = ops;
-  o.seed = 7;
-  o.profile = profile;
-  o.model_only = true;
-  o.table_layer = false;
-  o.stop_at_first = stop;
-  return diff::run_campaign(o);
-}
 }  // namespace
 
 TEST(Zephyr, OnDemandMapTakesNoFrameUntilTouched) {
@@ -70,7 +60,7 @@ TEST(Zephyr, SeedKeepsWhatAFailedEagerMapTook) {
 
 TEST(Zephyr, FuzzCampaignIsCleanOnFixedAndEager) {
   for (const char* p : {"zephyr", "zephyr:eager"}) {
-    diff::CampaignResult r = campaign(p, 20000, false);
+    diff::CampaignResult r = test::model_campaign(p, 20000, false);
     EXPECT_TRUE(r.model_only);
     EXPECT_EQ(r.findings, 0u) << p << ": " << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
     EXPECT_GT(r.op_kinds["access"], 8000u);
@@ -88,7 +78,7 @@ TEST(Zephyr, FuzzCampaignCatchesEveryBrokenVariant) {
       {"no-evict-flush", {"INV-TLB-1", "INV-TLB-2"}}, {"unmap-keeps-guards", {"INV-ZEPHYR-8"}},
       {"map-allocates", {"INV-ZEPHYR-2"}},  {"unmap-leaks-frame", {"INV-ZEPHYR-1", "INV-FRAME-1"}}};
   for (const auto& [variant, ids] : cases) {
-    diff::CampaignResult r = campaign(std::string("zephyr:") + variant, 200000, true);
+    diff::CampaignResult r = test::model_campaign(std::string("zephyr:") + variant, 200000, true);
     ASSERT_FALSE(r.examples.empty()) << variant << " not caught";
     EXPECT_TRUE(ids.count(r.examples[0].id)) << variant << " caught by " << r.examples[0].id;
     EXPECT_TRUE(r.examples[0].reproduces) << variant;

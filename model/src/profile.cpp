@@ -8,16 +8,6 @@ std::vector<std::string> linux_variants() { return {"no-zero-page", "no-merge", 
 
 std::vector<std::string> mermap_variants() { return {"fixed", "rfc", "no-reserve-page", "no-flush", "overlap"}; }
 
-std::vector<std::string> zephyr_variants() {
-  return {"fixed", "eager", "upstream", "seed", "no-guard", "evict-pinned", "dirty-bit-only", "no-fault-slot",
-          "no-evict-flush", "unmap-keeps-guards", "map-allocates", "unmap-leaks-frame"};
-}
-
-std::vector<std::string> almos_variants() {
-  return {"fixed", "no-guard", "zombie-any-order", "stale-copy", "false-fault-allocates", "cow-ignores-forks",
-          "no-forks-dec", "reset-keeps-zombies"};
-}
-
 namespace {
 // profiles.md §4: `fixed` (the default) and `rfc` are the two allocators; the others
 // break one safety rule of `fixed` on purpose (§6) so INV-MERMAP-1..3 are seen failing.
@@ -43,62 +33,85 @@ Profile mermap_profile(const std::string& variant) {
   return p;
 }
 
-// profiles.md §3: `fixed` (default) is Zephyr with #115581's rollback; `eager` is the
-// configuration without CONFIG_DEMAND_MAPPING; `upstream` lets the first touch of an ANON
-// token take the slot kept for faults, as do_page_fault does; `seed` is the code the seed
-// patch shows (that, and a failed eager map keeping what it took). The rest break one
-// rule (§6).
+/// A profile's variants: each name with the rules it changes from the correct ones.
+template <class Rules> using VariantTable = std::vector<std::pair<const char*, void (*)(Rules&)>>;
+
+template <class Rules> std::vector<std::string> names_of(const VariantTable<Rules>& t) {
+  std::vector<std::string> out;
+  for (const auto& [n, f] : t) out.push_back(n);
+  return out;
+}
+
+/// Applies `variant` ("" = the first, correct one) to `r`; throws naming the choices.
+template <class Rules>
+std::string apply_variant(const VariantTable<Rules>& t, Rules& r, const std::string& profile, const std::string& variant) {
+  std::string v = variant.empty() ? t.front().first : variant, all;
+  for (const auto& [n, f] : t) {
+    if (v == n) {
+      f(r);
+      return v;
+    }
+    all += (all.empty() ? "" : ", ") + std::string(n);
+  }
+  throw std::invalid_argument("unknown variant '" + variant + "' of profile " + profile + "; variants: " + all);
+}
+
+// profiles.md §3.7: `fixed` is Zephyr with #115581's rollback and our kept-slot fix;
+// `eager` is the configuration without CONFIG_DEMAND_MAPPING; `upstream` lets the first
+// touch of an ANON token take the slot kept for faults, as do_page_fault does; `seed` is
+// the code the seed patch shows. The rest break one rule (§6).
+const VariantTable<ZephyrRules>& zephyr_table() {
+  static const VariantTable<ZephyrRules> k{
+      {"fixed", [](ZephyrRules&) {}},
+      {"eager", [](ZephyrRules& r) { r.demand_mapping = false; }},
+      {"upstream", [](ZephyrRules& r) { r.token_fault_keeps_slot = false; }},
+      {"seed", [](ZephyrRules& r) { r.rollback_fix = r.token_fault_keeps_slot = false; }},
+      {"no-guard", [](ZephyrRules& r) { r.guards = false; }},
+      {"evict-pinned", [](ZephyrRules& r) { r.respect_pins = false; }},
+      {"dirty-bit-only", [](ZephyrRules& r) { r.writeback_unbacked = false; }},
+      {"no-fault-slot", [](ZephyrRules& r) { r.keep_fault_slot = false; }},
+      {"no-evict-flush", [](ZephyrRules& r) { r.flush_on_evict = false; }},
+      {"unmap-keeps-guards", [](ZephyrRules& r) { r.unmap_frees_guards = false; }},
+      {"map-allocates", [](ZephyrRules& r) { r.lazy_map = false; }},
+      {"unmap-leaks-frame", [](ZephyrRules& r) { r.unmap_frees_frames = false; }}};
+  return k;
+}
+
+// profiles.md §2.8: `fixed` is our reading of vmm.h; each other variant breaks one rule.
+const VariantTable<AlmosRules>& almos_table() {
+  static const VariantTable<AlmosRules> k{
+      {"fixed", [](AlmosRules&) {}},
+      {"no-guard", [](AlmosRules& r) { r.stack_guard = false; }},
+      {"zombie-any-order", [](AlmosRules& r) { r.zombie_exact_order = false; }},
+      {"stale-copy", [](AlmosRules& r) { r.propagate_updates = false; }},
+      {"false-fault-allocates", [](AlmosRules& r) { r.false_fault_copies = false; }},
+      {"cow-ignores-forks", [](AlmosRules& r) { r.cow_checks_forks = false; }},
+      {"no-forks-dec", [](AlmosRules& r) { r.copy_decrements_forks = false; }},
+      {"reset-keeps-zombies", [](AlmosRules& r) { r.reset_clears_zombies = false; }}};
+  return k;
+}
+
 Profile zephyr_profile(const std::string& variant) {
   Profile p;
   p.name = "zephyr";
-  p.variant = variant.empty() ? "fixed" : variant;
-  ZephyrRules& r = p.zephyr;
-  r.enabled = true;
+  p.zephyr.enabled = true;
   p.zero_page_on_read = false;
   p.fault_around_pages = 0;
-  const std::string& v = p.variant;
-  if (v == "eager") r.demand_mapping = false;
-  else if (v == "upstream") r.token_fault_keeps_slot = false;
-  else if (v == "seed") r.rollback_fix = r.token_fault_keeps_slot = false;
-  else if (v == "no-guard") r.guards = false;
-  else if (v == "evict-pinned") r.respect_pins = false;
-  else if (v == "dirty-bit-only") r.writeback_unbacked = false;
-  else if (v == "no-fault-slot") r.keep_fault_slot = false;
-  else if (v == "no-evict-flush") r.flush_on_evict = false;
-  else if (v == "unmap-keeps-guards") r.unmap_frees_guards = false;
-  else if (v == "map-allocates") r.lazy_map = false;
-  else if (v == "unmap-leaks-frame") r.unmap_frees_frames = false;
-  else if (v != "fixed") {
-    std::string all;
-    for (const std::string& n : zephyr_variants()) all += (all.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown variant '" + variant + "' of profile zephyr; variants: " + all);
-  }
+  p.variant = apply_variant(zephyr_table(), p.zephyr, p.name, variant);
   return p;
 }
 
-// profiles.md §2: `fixed` is our reading of vmm.h; each other variant breaks one rule (§6).
 Profile almos_profile(const std::string& variant) {
   Profile p;
   p.name = "almos-mkh";
-  p.variant = variant.empty() ? "fixed" : variant;
-  AlmosRules& r = p.almos;
-  r.enabled = true;
-  const std::string& v = p.variant;
-  if (v == "no-guard") r.stack_guard = false;
-  else if (v == "zombie-any-order") r.zombie_exact_order = false;
-  else if (v == "stale-copy") r.propagate_updates = false;
-  else if (v == "false-fault-allocates") r.false_fault_copies = false;
-  else if (v == "cow-ignores-forks") r.cow_checks_forks = false;
-  else if (v == "no-forks-dec") r.copy_decrements_forks = false;
-  else if (v == "reset-keeps-zombies") r.reset_clears_zombies = false;
-  else if (v != "fixed") {
-    std::string all;
-    for (const std::string& n : almos_variants()) all += (all.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown variant '" + variant + "' of profile almos-mkh; variants: " + all);
-  }
+  p.almos.enabled = true;
+  p.variant = apply_variant(almos_table(), p.almos, p.name, variant);
   return p;
 }
 }  // namespace
+
+std::vector<std::string> zephyr_variants() { return names_of(zephyr_table()); }
+std::vector<std::string> almos_variants() { return names_of(almos_table()); }
 
 Profile profile_by_name(const std::string& full) {
   std::string name = full.substr(0, full.find(':'));
