@@ -12,7 +12,7 @@ const char* to_string(Content c) {
   return "?";
 }
 
-FrameTable::FrameTable(std::uint64_t capacity) : capacity_(capacity) {
+FrameTable::FrameTable(std::uint64_t capacity, bool fifo) : fifo_(fifo), capacity_(capacity) {
   Frame zero;
   zero.allocated = true;
   zero.refcount = 1;  // the kernel's own permanent reference
@@ -22,9 +22,11 @@ FrameTable::FrameTable(std::uint64_t capacity) : capacity_(capacity) {
 std::optional<FrameId> FrameTable::alloc(Content c) {
   if (in_use_ >= capacity_) return std::nullopt;
   FrameId id;
-  if (!free_.empty()) {
-    id = free_.back();
-    free_.pop_back();
+  bool fresh_left = frames_.size() <= capacity_;
+  if (!free_.empty() && !(fifo_ && fresh_left)) {
+    id = fifo_ ? free_.front() : free_.back();
+    if (fifo_) free_.pop_front();
+    else free_.pop_back();
   } else {
     id = static_cast<FrameId>(frames_.size());
     frames_.emplace_back();

@@ -8,7 +8,7 @@
 namespace vmref::model {
 
 Model::Model(Profile profile, unsigned cpus, std::uint64_t frame_capacity, std::uint64_t page_size)
-    : profile_(std::move(profile)), page_size_(page_size), frames_(frame_capacity) {
+    : profile_(std::move(profile)), page_size_(page_size), frames_(frame_capacity, profile_.zephyr.enabled) {
   if (cpus == 0 || cpus > 4096) throw std::invalid_argument("cpus must be in 1..4096");
   if (page_size < 4096 || !std::has_single_bit(page_size))
     throw std::invalid_argument("page_size must be a power of two >= 4096");

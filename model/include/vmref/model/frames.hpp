@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -37,10 +38,13 @@ struct Frame {
 };
 
 /// Fixed pool of `capacity` frames plus the zero page (frame 0, always allocated).
-/// Freed frames are reused last-in first-out so a use-after-free shows up quickly.
+/// By default freed frames are reused last-in first-out so a use-after-free shows up
+/// quickly; `fifo` hands out frames as Zephyr's free list does (every frame in number
+/// order first, then freed ones oldest first: sys_sflist_append + sys_sflist_get), which
+/// the zephyr profile needs because its NRU eviction scans frames by number.
 class FrameTable {
  public:
-  explicit FrameTable(std::uint64_t capacity);
+  explicit FrameTable(std::uint64_t capacity, bool fifo = false);
   /// A fresh frame with refcount 1, or nullopt when all `capacity` frames are in use.
   std::optional<FrameId> alloc(Content c);
   /// Returns the frame to the free pool (no checks: INV-FRAME-2 judges the result).
@@ -54,7 +58,8 @@ class FrameTable {
 
  private:
   std::vector<Frame> frames_;
-  std::vector<FrameId> free_;
+  std::deque<FrameId> free_;
+  bool fifo_ = false;
   std::uint64_t capacity_;
   std::uint64_t in_use_ = 0;
   std::uint64_t generations_ = 0;
