@@ -1,6 +1,7 @@
 // INV-ZEPHYR-*: demand paging and on-demand mapping in Zephyr's kernel address space
-// (spec/vmm.md §4.8, profiles.md §3). Zephyr's state is a few hundred frames and pages,
-// so each checker reads all of it; call invariants (2b, 6, 7b) judge the delta's notes.
+// (spec/vmm.md §4.8, profiles.md §3). Frames and slots are few, so 1 and 7 read all of
+// them; 3, 5 and 8 read the pages the event touched unless the VSL changed (or --full-checks);
+// call invariants (2b, 6, 7b) judge the delta's notes.
 #include "vmref/model/invariants.hpp"
 
 namespace vmref::model {
@@ -14,6 +15,19 @@ std::string stamp(const ZStamp& s) {
   return std::string(to_string(s.content)) + " version " + std::to_string(s.version);
 }
 /// Bitmap index of the page at va (bit 0 = the highest page of the kernel VM).
+/// Whether the event changed the region list (or everything is to be checked).
+bool vsl_changed(const CheckScope& sc) {
+  if (sc.full || sc.d.all) return true;
+  for (Asid a : sc.d.spaces)
+    if (a == kZephyrAs) return true;
+  return false;
+}
+/// Calls fn(vpn) for each page of the kernel space the event touched.
+template <class Fn> void each_touched(const CheckScope& sc, Fn fn) {
+  for (const Delta::Range& r : sc.ranges)
+    if (r.as == kZephyrAs)
+      for (Vpn v = r.first; v < r.first + r.count; ++v) fn(v);
+}
 std::uint64_t bit_of(const CheckScope& sc, Va va) {
   const ZephyrRules& r = sc.m.profile().zephyr;
   return r.vm_pages - 1 - ((va - r.vm_start) >> sc.m.page_shift());
@@ -69,13 +83,22 @@ void check_zephyr_3(const CheckScope& sc, std::vector<Violation>& out) {
   if (!on(sc)) return;
   const ZephyrState& z = sc.m.zephyr();
   const Gpt& g = kgpt(sc);
-  for (const auto& [start, r] : z.regions) {
+  auto check = [&](Va start, const ZRegion& r) {
     Vpn first = start >> sc.m.page_shift();
-    for (Vpn guard : {first - 1, first + r.pages}) {
-      bool mapped = g.count(guard) || z.paged_out.count(guard);
-      if (mapped) out.push_back({"INV-ZEPHYR-3", "guard page " + va_of(sc, guard) + " of the region at " + hex(start) + " is mapped"});
-    }
+    for (Vpn guard : {first - 1, first + r.pages})
+      if (g.count(guard) || z.paged_out.count(guard))
+        out.push_back({"INV-ZEPHYR-3", "guard page " + va_of(sc, guard) + " of the region at " + hex(start) + " is mapped"});
+  };
+  if (vsl_changed(sc)) {
+    for (const auto& [start, r] : z.regions) check(start, r);
+    return;
   }
+  each_touched(sc, [&](Vpn v) {  // a touched page may be the guard of the region above or below it
+    if (auto above = z.regions.find((v + 1) << sc.m.page_shift()); above != z.regions.end()) check(above->first, above->second);
+    auto below = z.regions.lower_bound(v << sc.m.page_shift());  // the last region starting below v
+    if (below != z.regions.begin() && (--below, (below->first >> sc.m.page_shift()) + below->second.pages == v))
+      check(below->first, below->second);
+  });
 }
 
 // Z5: a pinned page stays loaded, in a frame flagged PINNED (so it is never evicted).
@@ -97,7 +120,7 @@ void check_zephyr_5(const CheckScope& sc, std::vector<Violation>& out) {
   if (!on(sc)) return;
   const ZephyrState& z = sc.m.zephyr();
   const Gpt& g = kgpt(sc);
-  for (const auto& [vpn, want] : z.ghost) {
+  auto check = [&](Vpn vpn, const ZStamp& want) {
     ZStamp have;
     if (auto it = g.find(vpn); it != g.end()) {
       have = {sc.m.frames()[it->second.frame].content, sc.m.frames()[it->second.frame].version};
@@ -108,11 +131,18 @@ void check_zephyr_5(const CheckScope& sc, std::vector<Violation>& out) {
                                                 : z.slots[l.slot_index].data;
     } else {
       out.push_back({"INV-ZEPHYR-5", va_of(sc, vpn) + " of a live region is neither loaded nor paged out"});
-      continue;
+      return;
     }
     if (!(have == want))
       out.push_back({"INV-ZEPHYR-5", va_of(sc, vpn) + " holds " + stamp(have) + ", last written " + stamp(want)});
+  };
+  if (vsl_changed(sc)) {
+    for (const auto& [vpn, want] : z.ghost) check(vpn, want);
+    return;
   }
+  each_touched(sc, [&](Vpn v) {
+    if (auto it = z.ghost.find(v); it != z.ghost.end()) check(v, it->second);
+  });
 }
 
 // Z11: a failed k_mem_map leaves the VA bitmap as it was, keeps no page of the range,
@@ -158,7 +188,7 @@ void check_zephyr_7(const CheckScope& sc, std::vector<Violation>& out) {
 // Z8 (bitmap): a bit is set exactly for the reserved top, the kernel image, and each
 // region with its two guards.
 void check_zephyr_8(const CheckScope& sc, std::vector<Violation>& out) {
-  if (!on(sc)) return;
+  if (!on(sc) || !vsl_changed(sc)) return;  // only k_mem_map / k_mem_unmap change the bitmap
   const ZephyrRules& r = sc.m.profile().zephyr;
   const ZephyrState& z = sc.m.zephyr();
   std::vector<bool> want(r.vm_pages, false);

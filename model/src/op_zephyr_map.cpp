@@ -59,6 +59,7 @@ Outcome Model::k_mem_map(const Event& e) {
   auto refuse = [&](Err err, const char* why) {
     note.frames_after = frames_.in_use();
     delta_.zephyr.push_back(note);
+    delta_.spaces.push_back(kZephyrAs);  // the seed's failure path keeps VA: check the bitmap
     Outcome o{err};
     o.note = why;
     return o;
