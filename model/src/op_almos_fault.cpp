@@ -7,12 +7,6 @@
 
 namespace vmref::model {
 
-namespace {
-/// The page a fault on a private vseg maps: CODE shares the .elf mapper's page of that
-/// VPN across processes; STACK gets a fresh page in the faulting cluster.
-std::uint64_t& mapper_slot(std::map<Vpn, std::uint64_t>& m, Vpn vpn) { return m[vpn]; }
-}  // namespace
-
 Outcome Model::almos_access(const Event& e) {
   AProcess& p = almos_proc(e, e.as);
   if (e.cpu < 0 || static_cast<std::size_t>(e.cpu) >= cpus_.size())
@@ -35,16 +29,16 @@ Outcome Model::almos_access(const Event& e) {
   std::map<Vpn, APte>& local = p.gpt[k];
   std::map<Vpn, APte>& ref = p.gpt[p.ref_cluster];
   if (!local.count(vpn)) {
-    if (v.type == AType::code) {
-      std::uint64_t& ppn = mapper_slot(code_pages_, vpn);
-      if (ppn == 0 || !almos_.pages.count(ppn)) {
+    if (v.type == AType::code) {  // the .elf mapper's page of this VPN, shared by every process
+      std::uint64_t& ppn = code_pages_[vpn];
+      if (ppn == 0) {
         ppn = almos_new_page(0);
         almos_.pages[ppn].mapper = true;
-        almos_.pages[ppn].refs = 0;
+      } else {
+        ++almos_.pages.at(ppn).refs;
       }
-      ++almos_.pages[ppn].refs;
       local[vpn] = {ppn, false, false};
-    } else if (v.type == AType::stack) {
+    } else if (v.type == AType::stack) {  // a fresh page, in the faulting cluster only
       local[vpn] = {almos_new_page(0), true, false};
     } else if (k != p.ref_cluster && ref.count(vpn)) {  // false page fault
       Delta::Almos note;
