@@ -120,9 +120,9 @@ contains fuzz-mermap-note "the model's invariants alone" "$T/out"
 check fuzz-mermap-rfc 1 "$V" fuzz --profile mermap:rfc --ops 20000 --seed 4 --out "$T/mz"
 contains fuzz-mermap-rfc-finds "INV-MERMAP-" "$T/out"
 check fuzz-mermap-replay 1 "$V" replay "$(ls "$T"/mz/*.jsonl | head -1)"
-check fuzz-zephyr-fixed 0 "$V" fuzz --profile zephyr --ops 20000 --seed 4
+check fuzz-zephyr-fixed 0 "$V" fuzz --profile zephyr --ops 5000 --seed 4
 contains fuzz-zephyr-model-only "does not run this profile yet" "$T/out"
-check fuzz-zephyr-upstream 1 "$V" fuzz --profile zephyr:upstream --ops 50000 --seed 4 --out "$T/zz"
+check fuzz-zephyr-upstream 1 "$V" fuzz --profile zephyr:upstream --ops 5000 --seed 4 --out "$T/zz"
 contains fuzz-zephyr-upstream-finds "INV-ZEPHYR-7" "$T/out"
 check fuzz-zephyr-replay 1 "$V" replay "$(ls "$T"/zz/*.jsonl | head -1)"
 check replay-zephyr-broken-variant 1 "$V" replay --profile zephyr:evict-pinned "$SRC/traces/scenarios/zephyr/pin-keeps-pages-loaded.jsonl"
@@ -130,8 +130,8 @@ printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op"
   '{"op":"k_mem_stat","stat":"fautls"}' >"$T/zbad.jsonl"
 check replay-zephyr-bad-stat 2 "$V" replay "$T/zbad.jsonl"
 contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
-check fuzz-almos-fixed 0 "$V" fuzz --profile almos-mkh --ops 20000 --seed 4
-check fuzz-almos-stale-copy 1 "$V" fuzz --profile almos-mkh:stale-copy --ops 20000 --seed 4 --out "$T/az"
+check fuzz-almos-fixed 0 "$V" fuzz --profile almos-mkh --ops 5000 --seed 4
+check fuzz-almos-stale-copy 1 "$V" fuzz --profile almos-mkh:stale-copy --ops 5000 --seed 4 --out "$T/az"
 contains fuzz-almos-stale-copy-finds "INV-ALMOS-4" "$T/out"
 check fuzz-almos-replay 1 "$V" replay "$(ls "$T"/az/*.jsonl | head -1)"
 printf '%s\n' '{"vmref_trace":1,"profile":"almos-mkh","cpus":2}' '{"op":"almos_process","pid":1,"cluster":0}' \
