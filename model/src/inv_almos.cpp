@@ -9,12 +9,6 @@ namespace {
 bool on(const CheckScope& sc) { return sc.m.profile().almos.enabled; }
 std::string pid_s(std::uint64_t pid) { return "pid " + std::to_string(pid); }
 std::string page(const CheckScope& sc, Vpn v) { return hex(v << sc.m.page_shift()); }
-const AVseg* vseg_at(const AProcess& p, Vpn vpn) {
-  auto it = p.vsl.upper_bound(vpn);
-  if (it == p.vsl.begin()) return nullptr;
-  --it;
-  return vpn < it->second.base + it->second.pages ? &it->second : nullptr;
-}
 }  // namespace
 
 // A1: vsegs are disjoint and each lies in its zone (STACK: its slot minus the guard).
@@ -111,7 +105,7 @@ void check_almos_4(const CheckScope& sc, std::vector<Violation>& out) {
     for (const auto& [k, g] : p.gpt) {
       if (k == p.ref_cluster) continue;
       for (const auto& [vpn, pte] : g) {
-        const AVseg* v = vseg_at(p, vpn);
+        const AVseg* v = p.vseg_at(vpn);
         std::string where = pid_s(pid) + " cluster " + std::to_string(k) + ": " + page(sc, vpn);
         if (!v) out.push_back({"INV-ALMOS-4", where + " is mapped outside every reference vseg"});
         else if (is_public(v->type) && (!ref.count(vpn) || !(ref.at(vpn) == pte)))
@@ -145,7 +139,7 @@ void check_almos_6(const CheckScope& sc, std::vector<Violation>& out) {
         if (pte.cow && pte.writable)
           out.push_back({"INV-ALMOS-6", pid_s(pid) + " cluster " + std::to_string(k) + ": " + page(sc, vpn) + " is COW and writable"});
     for (const auto& [vpn, pte] : p.gpt.at(p.ref_cluster)) {
-      const AVseg* v = vseg_at(p, vpn);
+      const AVseg* v = p.vseg_at(vpn);
       if (!v || !is_public(v->type)) continue;
       ++mappers[pte.ppn];
       if (pte.cow) ++cow_sharers[pte.ppn];
@@ -160,7 +154,7 @@ void check_almos_6(const CheckScope& sc, std::vector<Violation>& out) {
   }
   for (const auto& [pid, p] : sc.m.almos().procs)
     for (const auto& [vpn, pte] : p.gpt.at(p.ref_cluster)) {
-      const AVseg* v = vseg_at(p, vpn);
+      const AVseg* v = p.vseg_at(vpn);
       if (v && is_public(v->type) && v->type != AType::file && pte.writable && mappers[pte.ppn] > 1)
         out.push_back({"INV-ALMOS-6", pid_s(pid) + ": " + page(sc, vpn) + " is writable but page " + std::to_string(pte.ppn) +
                                           " is mapped by " + std::to_string(mappers[pte.ppn]) + " processes"});

@@ -7,11 +7,11 @@
 namespace vmref::model {
 
 namespace {
-bool on(const CheckScope& sc) { return sc.m.profile().zephyr.enabled && sc.m.zephyr().booted; }
+bool on(const CheckScope& sc) { return sc.m.profile().zephyr.enabled; }
 const Gpt& kgpt(const CheckScope& sc) { return sc.m.space(kZephyrAs)->gpt; }
 std::string va_of(const CheckScope& sc, Vpn v) { return "va " + hex(v << sc.m.page_shift()); }
 std::string stamp(const ZStamp& s) {
-  if (s.version == UINT64_MAX) return "stale slot data (never written)";
+  if (s == kStaleSlot) return "stale slot data (never written)";
   return std::string(to_string(s.content)) + " version " + std::to_string(s.version);
 }
 /// Bitmap index of the page at va (bit 0 = the highest page of the kernel VM).
@@ -125,10 +125,7 @@ void check_zephyr_5(const CheckScope& sc, std::vector<Violation>& out) {
     if (auto it = g.find(vpn); it != g.end()) {
       have = {sc.m.frames()[it->second.frame].content, sc.m.frames()[it->second.frame].version};
     } else if (auto po = z.paged_out.find(vpn); po != z.paged_out.end()) {
-      const ZLocation& l = po->second;
-      have = l.kind == ZLocation::anon_zero     ? ZStamp{Content::zero, 0}
-             : l.kind == ZLocation::anon_uninit ? ZStamp{Content::uninit, 0}
-                                                : z.slots[l.slot_index].data;
+      have = z.data_at(po->second);
     } else {
       out.push_back({"INV-ZEPHYR-5", va_of(sc, vpn) + " of a live region is neither loaded nor paged out"});
       return;

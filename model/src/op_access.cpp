@@ -4,17 +4,6 @@
 
 namespace vmref::model {
 
-namespace {
-bool permits(Prot p, AccessKind k) {
-  switch (k) {
-    case AccessKind::read: return p.r;  // callers pass Profile::grantable(prot)
-    case AccessKind::write: return p.w;
-    case AccessKind::exec: return p.x;
-  }
-  return false;
-}
-}  // namespace
-
 std::optional<FrameId> Model::cached_frame(ObjectId obj, std::uint64_t index) {
   Object& o = objects_[obj];
   if (auto it = o.cache.find(index); it != o.cache.end()) return it->second;
@@ -123,7 +112,7 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   Vseg* v = s.vsl.find(va);
   if (!v && try_expand_stack(s, va)) v = s.vsl.find(va);
   if (!v) return {AccessResult::segv_maperr};
-  if (!permits(profile_.grantable(v->prot), kind)) {
+  if (!allows(profile_.grantable(v->prot), kind)) {
     // x86 Linux (access_error): an instruction fetch from a page that is not present
     // is handled as a read, so the page is mapped before the retry faults on NX.
     bool accessible = v->prot.r || v->prot.w || v->prot.x;
@@ -141,7 +130,7 @@ Model::FaultResult Model::fault_in(AddressSpace& s, Va va, AccessKind kind, int 
   } else if (kind == AccessKind::write && !it->second.prot.w && !v->shared) {
     r = cow_break(s, *v, vpn);
   } else {
-    if (!permits(it->second.prot, kind)) {  // spurious: PTE behind its vseg, refresh it
+    if (!allows(it->second.prot, kind)) {  // spurious: PTE behind its vseg, refresh it
       Pte p = it->second;
       p.prot = effective_rights(*v, p.frame, p.cow);
       install_pte(s, vpn, p);

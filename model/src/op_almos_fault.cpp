@@ -14,12 +14,12 @@ Outcome Model::almos_access(const Event& e) {
   auto k = static_cast<unsigned>(e.cpu);
   Vpn vpn = e.addr >> page_shift_;
   Outcome o;
-  auto vit = p.vsl.upper_bound(vpn);
-  if (vit == p.vsl.begin() || std::prev(vit)->second.base + std::prev(vit)->second.pages <= vpn) {
+  const AVseg* found = p.vseg_at(vpn);
+  if (!found) {
     o.access = AccessResult::segv_maperr;  // not in the reference VSL either: a user error
     return o;
   }
-  const AVseg& v = std::prev(vit)->second;
+  const AVseg& v = *found;
   bool write = e.kind == AccessKind::write;
   if ((write && v.type == AType::code) || (e.kind == AccessKind::exec && v.type != AType::code)) {
     o.access = AccessResult::segv_accerr;

@@ -111,8 +111,8 @@ Outcome Model::almos_vseg(const Event& e) {
     v.order = static_cast<unsigned>(std::bit_width(pages - 1));
     v.pages = std::uint64_t{1} << v.order;
     auto zit = p.zombies.find(v.order);
-    if (!r.zombie_exact_order) zit = p.zombies.lower_bound(v.order);  // broken: any larger block
-    while (zit != p.zombies.end() && zit->second.empty() && !r.zombie_exact_order) ++zit;
+    if (!r.zombie_exact_order)  // broken: the first non-empty list of this order or larger
+      for (zit = p.zombies.lower_bound(v.order); zit != p.zombies.end() && zit->second.empty();) ++zit;
     if (zit != p.zombies.end() && !zit->second.empty()) {
       v.block = zit->second.back();
       zit->second.pop_back();

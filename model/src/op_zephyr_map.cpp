@@ -17,7 +17,6 @@ void Model::zephyr_boot() {
     c.global_loaded.insert(kZephyrAs);
   }
   ZephyrState& z = zephyr_;
-  z.booted = true;
   z.bitmap.assign(r.vm_pages, false);
   for (std::uint64_t b = 0; b < r.vm_reserved && b < r.vm_pages; ++b) z.bitmap[b] = true;
   for (std::uint64_t i = 0; i < r.image_pages && i < r.vm_pages; ++i) z.bitmap[r.vm_pages - 1 - i] = true;

@@ -9,11 +9,6 @@ namespace {
 void need_zephyr(const Profile& p) {
   if (!p.zephyr.enabled) throw ModelError("op", "k_mem_* events need the zephyr profile");
 }
-bool permits(Prot p, AccessKind k) {
-  return k == AccessKind::read ? p.r : k == AccessKind::write ? p.w : p.x;
-}
-/// What a slot holds when nothing was written to it: never equal to a real stamp.
-constexpr ZStamp kStale{Content::uninit, UINT64_MAX};
 }  // namespace
 
 // k_mem_paging_backing_store_location_get of the RAM store: refuses a non-fault request
@@ -24,7 +19,7 @@ std::optional<std::uint64_t> Model::backing_slot_get(bool page_fault) {
   if (free == 0 || (profile_.zephyr.keep_fault_slot && !page_fault && free == 1)) return std::nullopt;
   for (std::uint64_t i = 0; i < zephyr_.slots.size(); ++i)
     if (!zephyr_.slots[i].used) {
-      zephyr_.slots[i] = {true, kStale};
+      zephyr_.slots[i] = {true, kStaleSlot};
       return i;
     }
   return std::nullopt;
@@ -115,9 +110,7 @@ bool Model::zephyr_fault(Vpn vpn, bool pin) {
     return false;
   }
   const ZLocation where = loc->second;
-  ZStamp data = where.kind == ZLocation::anon_zero     ? ZStamp{Content::zero, 0}
-                : where.kind == ZLocation::anon_uninit ? ZStamp{Content::uninit, 0}
-                                                       : zephyr_.slots[where.slot_index].data;
+  ZStamp data = zephyr_.data_at(where);
   frames_[*f].content = data.content;
   frames_[*f].version = data.version;
   if (where.kind == ZLocation::slot) zephyr_.slots[where.slot_index].used = false;  // page_finalize frees it
@@ -145,7 +138,7 @@ Outcome Model::zephyr_access(const Event& e) {
     o.access = AccessResult::segv_maperr;  // a fatal error in Zephyr (reason 0)
     return o;
   }
-  if (!permits(profile_.grantable(v->prot), e.kind)) {
+  if (!allows(profile_.grantable(v->prot), e.kind)) {
     o.access = AccessResult::segv_accerr;
     return o;
   }

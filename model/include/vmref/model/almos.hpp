@@ -50,6 +50,14 @@ struct AProcess {
   std::vector<bool> stack_bitmap;                  ///< one bit per slot (LTID)
   Vpn first_free_vpn = 0;                          ///< MMAP allocator bump pointer
   std::map<unsigned, std::vector<Vpn>> zombies;    ///< order k -> released blocks of 2^k pages
+
+  /// The reference vseg containing `vpn`, or nullptr.
+  const AVseg* vseg_at(Vpn vpn) const {
+    auto it = vsl.upper_bound(vpn);
+    if (it == vsl.begin()) return nullptr;
+    --it;
+    return vpn < it->second.base + it->second.pages ? &it->second : nullptr;
+  }
 };
 
 /// A physical page: mappings by processes' authoritative GPTs, pending forks, contents.

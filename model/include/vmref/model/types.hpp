@@ -39,6 +39,11 @@ std::optional<Kind> parse_kind(const std::string& s);
 /// Kind of memory access (spec §2.9).
 enum class AccessKind : std::uint8_t { read, write, exec };
 const char* to_string(AccessKind k);
+/// Whether rights `p` allow an access of kind `k` (callers pass Profile::grantable(prot)
+/// where implied rights apply).
+inline bool allows(Prot p, AccessKind k) {
+  return k == AccessKind::read ? p.r : k == AccessKind::write ? p.w : p.x;
+}
 
 /// Error outcomes, named as Linux errno values so recorded traces compare directly (spec §2.0).
 enum class Err : std::uint8_t { ok, einval, enomem, eexist, eacces, eperm, ebusy, efault, ebadf };

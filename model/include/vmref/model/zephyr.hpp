@@ -32,6 +32,9 @@ struct ZStamp {
   friend bool operator==(const ZStamp&, const ZStamp&) = default;
 };
 
+/// What a slot holds when nothing was written to it: never equal to a real stamp.
+inline constexpr ZStamp kStaleSlot{Content::uninit, UINT64_MAX};
+
 /// One k_mem_map region: [start, start + pages*page) with a guard page on each side.
 struct ZRegion {
   Va start = 0;
@@ -59,7 +62,6 @@ struct ZStats {
 };
 
 struct ZephyrState {
-  bool booted = false;
   /// The virtual-region bitmap, one bit per page of the kernel VM; bit 0 = the highest page.
   std::vector<bool> bitmap;
   std::map<Va, ZRegion> regions;             ///< by start
@@ -71,6 +73,14 @@ struct ZephyrState {
   std::set<Vpn> pinned;                       ///< pages pinned by k_mem_pin or LOCK (not by frame flag)
   ZStats stats;
   std::uint32_t nru_last = 0;                 ///< NRU's round-robin start (last_pf_idx)
+
+  /// The data a paged-out page's location holds: ANON_ZERO reads as zero, ANON_UNINIT
+  /// as uninitialized, a slot as what was written to it.
+  ZStamp data_at(const ZLocation& l) const {
+    if (l.kind == ZLocation::anon_zero) return {Content::zero, 0};
+    if (l.kind == ZLocation::anon_uninit) return {Content::uninit, 0};
+    return slots[l.slot_index].data;
+  }
 };
 
 }  // namespace vmref::model
