@@ -191,6 +191,7 @@ TEST_P(MutantTest, IsCaughtWithinSecondsAndItsCounterexampleReplays) {
   o.seed = 3;
   o.stop_at_first = true;  // the time to the first finding is what "caught within seconds" means
   o.mutant = *impl::parse_mutant(GetParam());
+  o.profile = impl::mutant_profile(o.mutant);  // zephyr-* mutants live in the Zephyr paging code
   o.out_dir = (std::filesystem::temp_directory_path() / ("vmref-mutant-" + GetParam())).string();
   diff::CampaignResult r = diff::run_campaign(o);
   ASSERT_GT(r.findings, 0u) << GetParam() << " was not caught";

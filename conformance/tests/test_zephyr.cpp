@@ -8,6 +8,8 @@
 #include "helpers.hpp"
 #include "vmref/conformance/zephyr_trace.hpp"
 #include "vmref/diff/campaign.hpp"
+#include "vmref/diff/differential.hpp"
+#include "vmref/impl/radix_walk.hpp"
 
 using namespace vmref;
 
@@ -65,6 +67,56 @@ TEST(Zephyr, FuzzCampaignIsCleanOnFixedAndEager) {
     EXPECT_TRUE(r.model_only);
     EXPECT_EQ(r.findings, 0u) << p << ": " << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
     EXPECT_GT(r.op_kinds["access"], 4000u);
+    EXPECT_GT(r.op_kinds["k_mem_page_out"], 250u);
+  }
+}
+
+TEST(Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore) {
+  // 4 frames: a supervisor-only region and a K_MEM_PERM_USER one, a write, a page-out, a
+  // write to another page, then the first page back from its slot holding its write.
+  diff::DiffConfig c;
+  c.profile = model::profile_by_name("zephyr");
+  c.cpus = 1;
+  c.frames = 4;
+  diff::Differential d(c);
+  auto step = [&](const std::string& line) {
+    auto f = d.step(test::ev(line));
+    EXPECT_TRUE(f.empty()) << line << ": " << (f.empty() ? "" : f[0].id + " " + f[0].message);
+    return d.last_outcome();
+  };
+  model::Va k = step(map(2)).ret, u = step(map(1, R"(,"user":true)")).ret;
+  step(access(k, "write"));
+  step(access(u, "read"));
+  const impl::Vmm& v = d.vmm();
+  impl::x86_64::Format fmt(impl::x86_64::Config{4, 52, true, 63});
+  auto leaf = [&](model::Va va) {
+    return impl::walk_one(v.memory(), fmt, v.table(*v.space(model::kZephyrAs)).root(), va);
+  };
+  ASSERT_TRUE(leaf(k) && leaf(u));
+  EXPECT_FALSE(leaf(k)->rights.u) << "a kernel region is U/S = 0";
+  EXPECT_TRUE(leaf(u)->rights.u) << "K_MEM_PERM_USER is U/S = 1";
+  std::uint64_t written = v.version(leaf(k)->pa >> 12);
+  EXPECT_EQ(written, 1u);
+  step(R"({"op":"k_mem_page_out","addr":")" + trace::hex(k) + R"(","len":"0x1000"})");
+  EXPECT_FALSE(leaf(k)) << "paged out: no PTE";
+  step(access(k + kPage, "write"));
+  EXPECT_EQ(step(access(k, "read")).access, model::AccessResult::ok);
+  ASSERT_TRUE(leaf(k));
+  EXPECT_EQ(v.version(leaf(k)->pa >> 12), written) << "the write came back from the slot";
+  EXPECT_EQ(step(R"({"op":"k_mem_stat","stat":"faults"})").ret, 4u);
+}
+
+TEST(Zephyr, DifferentialCampaignIsCleanOnFixedAndEager) {
+  for (const char* p : {"zephyr", "zephyr:eager"}) {
+    diff::CampaignOptions o;
+    o.ops = 10000;
+    o.seed = 7;
+    o.profile = p;
+    o.table_layer = false;
+    diff::CampaignResult r = diff::run_campaign(o);
+    EXPECT_FALSE(r.model_only) << "the x86-64 VMM runs in lock step";
+    EXPECT_EQ(r.findings, 0u) << p << ": " << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
+    EXPECT_TRUE(r.first_error.empty()) << r.first_error;
     EXPECT_GT(r.op_kinds["k_mem_page_out"], 250u);
   }
 }

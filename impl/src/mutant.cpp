@@ -6,7 +6,7 @@
 namespace vmref::impl {
 
 namespace {
-constexpr std::array<std::pair<Mutant, const char*>, 13> kNames{{
+constexpr std::array<std::pair<Mutant, const char*>, 15> kNames{{
     {Mutant::none, "none"},
     {Mutant::no_invlpg_after_unmap, "no-invlpg-after-unmap"},
     {Mutant::invlpg_ignores_pcid, "invlpg-ignores-pcid"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<Mutant, const char*>, 13> kNames{{
     {Mutant::no_accessed_bit, "no-accessed-bit"},
     {Mutant::merge_ignores_prot, "merge-ignores-prot"},
     {Mutant::hint_ignored, "hint-ignored"},
+    {Mutant::zephyr_lifo_frames, "zephyr-lifo-frames"},
+    {Mutant::zephyr_slot_leak, "zephyr-slot-leak"},
 }};
 }  // namespace
 
@@ -40,6 +42,10 @@ std::vector<std::string> mutant_names() {
   for (auto& [k, n] : kNames)
     if (k != Mutant::none) out.push_back(n);
   return out;
+}
+
+const char* mutant_profile(Mutant m) {
+  return m == Mutant::zephyr_lifo_frames || m == Mutant::zephyr_slot_leak ? "zephyr" : "linux";
 }
 
 }  // namespace vmref::impl

@@ -214,7 +214,7 @@ void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, 
   });
 }
 
-Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {
+Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool user) {
   if (codec_.canonical(va) != va) return {WalkFault::non_canonical};
   std::uint64_t raw_va = va & ((span(0) * (mask_[0] + 1)) - 1);
   std::uint64_t* used[8];
@@ -230,7 +230,7 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec) {
       pfn = d.addr >> 12;
       continue;
     }
-    if (!r.u || (write && !r.w) || (exec && !r.x)) return {WalkFault::protection};
+    if ((user && !r.u) || (write && !r.w) || (exec && !r.x)) return {WalkFault::protection};
     if (mutant_ != Mutant::no_accessed_bit)
       for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
     std::uint64_t sz = span(level);

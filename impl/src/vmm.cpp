@@ -1,5 +1,6 @@
 // VMM core: construction, dispatch, frames, PTE writes and TLB shootdowns.
 #include "vmm_internal.hpp"
+#include "zephyr_state.hpp"
 
 namespace vmref::impl {
 
@@ -13,6 +14,7 @@ Vmm::Vmm(Profile profile, std::uint64_t frame_capacity, const RadixCodec& codec,
   pages_[zero_pfn_].data = true;
   objects_.emplace_back();
   ctx_owner_.resize(mmu.max_contexts() + 1, 0);
+  if (profile_.zephyr.enabled) zephyr_boot();
 }
 
 Vmm::~Vmm() = default;
@@ -28,7 +30,7 @@ Outcome Vmm::apply(const Event& e) {
     case Op::brk: return brk(e);
     case Op::fork: return fork(e);
     case Op::exec_reset: return exec_reset(e);
-    case Op::access: return access(e);
+    case Op::access: return zephyr_ ? zephyr_access(e) : access(e);
     case Op::tlb_flush: return tlb_flush(e);
     case Op::pin: return pin(e);
     case Op::unpin: return unpin(e);
@@ -37,6 +39,14 @@ Outcome Vmm::apply(const Event& e) {
     case Op::mermap_get: return mermap_get(e);
     case Op::mermap_put: return mermap_put(e);
     case Op::mermap_teardown: return mermap_teardown(e);
+    case Op::k_mem_map: return k_mem_map(e);
+    case Op::k_mem_unmap: return k_mem_unmap(e);
+    case Op::k_mem_page_out: return k_mem_page_out(e);
+    case Op::k_mem_page_in:
+    case Op::k_mem_pin:
+    case Op::k_mem_unpin: return k_mem_paging(e);
+    case Op::k_mem_stat: return k_mem_stat(e);
+    case Op::nru_tick: return nru_tick(e);
     default:
       throw Unsupported("op", std::string("operation '") + to_string(e.op) +
                                   "' is not implemented by the optimized VMM (spec/formats/x86_64.md §VMM core)");
@@ -57,7 +67,11 @@ const RadixTable& Vmm::table(const Space& s) const { return s.table; }
 const std::map<Va, Vseg>& Vmm::vsl(const Space& s) const { return s.vsl; }
 std::uint16_t Vmm::context(const Space& s) const { return s.ctx; }
 Asid Vmm::asid_of(std::uint16_t ctx) const { return ctx < ctx_owner_.size() ? ctx_owner_[ctx] : 0; }
-std::uint64_t Vmm::table_pages() const { return pool_.in_use() - data_in_use_ - 1; }
+std::uint64_t Vmm::table_pages() const {
+  std::uint64_t n = 0;
+  for (const auto& [as, s] : spaces_) n += s->table.table_pages();
+  return n;
+}
 
 std::vector<Asid> Vmm::spaces() const {
   std::vector<Asid> out;

@@ -6,12 +6,6 @@ namespace vmref::impl {
 
 using namespace vmref::model;
 
-namespace {
-bool permits(Prot p, AccessKind k) {
-  return k == AccessKind::read ? p.r : k == AccessKind::write ? p.w : p.x;
-}
-}  // namespace
-
 std::optional<std::uint64_t> Vmm::cached_frame(std::uint32_t obj, std::uint64_t index) {
   Object& o = *objects_[obj];
   if (auto it = o.cache.find(index); it != o.cache.end()) return it->second;

@@ -35,6 +35,11 @@ struct Vmm::Object {
   std::uint64_t vsegs = 0;                              ///< vsegs mapping it (shmem dies at 0)
 };
 
+/// Whether a vseg's rights allow an access of this kind.
+inline bool permits(model::Prot p, model::AccessKind k) {
+  return k == model::AccessKind::read ? p.r : k == model::AccessKind::write ? p.w : p.x;
+}
+
 inline bool aligned(std::uint64_t v) { return (v & (kPage - 1)) == 0; }
 inline std::uint64_t page_round(std::uint64_t len) {
   return len > UINT64_MAX - (kPage - 1) ? 0 : (len + kPage - 1) & ~(kPage - 1);

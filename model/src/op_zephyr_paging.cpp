@@ -206,7 +206,10 @@ Outcome Model::nru_tick(const Event&) {
   need_zephyr(profile_);
   AddressSpace& s = spaces_.at(kZephyrAs);
   for (const ZFrame& zf : zephyr_.frames)
-    if (zf.mapped && !zf.pinned) s.gpt.at(zf.va >> page_shift_).accessed = false;
+    if (zf.mapped && !zf.pinned) {
+      s.gpt.at(zf.va >> page_shift_).accessed = false;
+      delta_.ranges.push_back({kZephyrAs, zf.va >> page_shift_, 1});
+    }
   return {};
 }
 

@@ -87,7 +87,7 @@ Runner add_fuzz(CLI::App& app) {
     bool no_impl = false;  // profiles the implementation does not run yet: the model alone
     try {
       model::Profile p = model::profile_by_name(a->o.profile);
-      no_impl = p.zephyr.enabled || p.almos.enabled;
+      no_impl = p.almos.enabled;
     } catch (const std::invalid_argument&) {
     }
     a->o.model_only = a->layer == "model" || no_impl;

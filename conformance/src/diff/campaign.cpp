@@ -37,7 +37,7 @@ DiffConfig config_for(const CampaignOptions& o) {
   DiffConfig c;
   c.profile = model::profile_by_name(o.profile);
   c.cpus = o.cpus;
-  c.frames = kFrames;
+  c.frames = frames_for(o);
   c.levels = o.levels;
   c.mutant = o.mutant;
   return c;
@@ -45,10 +45,10 @@ DiffConfig config_for(const CampaignOptions& o) {
 
 /// Whether the implementation runs in lock step; with --layer model the campaign checks
 /// the model's invariants alone (the profile's variant is then the system under test).
-/// The zephyr and almos-mkh profiles have no implementation yet: their campaigns are model-only.
+/// The almos-mkh profile has no implementation yet: its campaigns are model-only.
 bool impl_runs(const CampaignOptions& o) {
   model::Profile p = model::profile_by_name(o.profile);
-  return !o.model_only && !p.zephyr.enabled && !p.almos.enabled;
+  return !o.model_only && !p.almos.enabled;
 }
 
 /// The model alone, every invariant checked after every event.

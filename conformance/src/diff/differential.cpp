@@ -81,8 +81,10 @@ void Differential::compare_outcome(const Outcome& m, const Outcome& i, Findings&
                              ", implementation " + to_string(i.err) + "/" + to_string(i.access));
     return;
   }
-  if ((current_->op == Op::mmap || current_->op == Op::brk) && m.ret != i.ret)
-    add(out, "DIFF-OUT", "returned address: model " + hex(m.ret) + ", implementation " + hex(i.ret));
+  Op op = current_->op;
+  if ((op == Op::mmap || op == Op::brk || op == Op::k_mem_map || op == Op::k_mem_stat) && m.ret != i.ret)
+    add(out, "DIFF-OUT", std::string(op == Op::k_mem_stat ? "statistic '" + current_->name + "'" : "returned address") +
+                             ": model " + hex(m.ret) + ", implementation " + hex(i.ret));
   bool framed = (current_->op == Op::access || current_->op == Op::pin) && m.err == Err::ok && m.access == AccessResult::ok;
   if (framed) same_frame(m.frame, i.frame, out, "access at " + hex(current_->addr));
 }

@@ -23,6 +23,8 @@ enum class Mutant : unsigned char {
   no_accessed_bit,         ///< the hardware walk never sets A
   merge_ignores_prot,      ///< adjacent vsegs merge even when their rights differ
   hint_ignored,            ///< mmap without MAP_FIXED ignores a free hint address
+  zephyr_lifo_frames,      ///< Zephyr's free page frames are handed out last-freed first
+  zephyr_slot_leak,        ///< a Zephyr page-in from the backing store keeps its slot
 };
 
 const char* to_string(Mutant m);
@@ -30,5 +32,7 @@ const char* to_string(Mutant m);
 std::optional<Mutant> parse_mutant(const std::string& name);
 /// Every mutant name (without "none").
 std::vector<std::string> mutant_names();
+/// The profile whose events reach the mutated code ("linux" or "zephyr").
+const char* mutant_profile(Mutant m);
 
 }  // namespace vmref::impl

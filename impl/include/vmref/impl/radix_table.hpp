@@ -65,9 +65,11 @@ class RadixTable {
   std::optional<Mapping> lookup(std::uint64_t va) const;
   /// Every leaf in [va, va+len), in VA order (leaves are reported whole).
   void for_each(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& fn) const;
-  /// A hardware walk for a user-mode access (rights combined over the levels, SDM Vol
-  /// 3A §4.6); on success sets A in every entry used and D in the leaf for a write (§4.8).
-  Translation translate(std::uint64_t va, bool write, bool exec);
+  /// A hardware walk for one access (rights combined over the levels, SDM Vol 3A §4.6);
+  /// on success sets A in every entry used and D in the leaf for a write (§4.8).
+  /// `user`: a user-mode access needs U/S = 1; a supervisor-mode one ignores U/S (CR0.WP
+  /// = 1 so writes still need R/W = 1; SMEP and SMAP off, §4.6.1).
+  Translation translate(std::uint64_t va, bool write, bool exec, bool user = true);
   /// Table pages in use, the root included.
   std::uint64_t table_pages() const { return tables_; }
 

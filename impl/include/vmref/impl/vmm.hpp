@@ -20,6 +20,8 @@
 
 namespace vmref::impl {
 
+struct ZephyrCore;
+
 /// An event this implementation does not implement (mechanism events, mremap, madvise,
 /// mlock, growsdown stacks...). Replay and fuzz report it as bad input naming `field`.
 struct Unsupported : std::runtime_error {
@@ -64,6 +66,7 @@ class Vmm {
   std::uint64_t version(std::uint64_t pfn) const;
   static bool is_cow(const LeafAttrs& a) { return a.soft & 1; }
   std::uint64_t data_frames() const { return data_in_use_; }
+  /// Table pages of every address space's tables (roots included).
   std::uint64_t table_pages() const;
   const Mmu& mmu() const { return mmu_; }
   /// Simulated physical memory holding the tables and frames.
@@ -102,6 +105,30 @@ class Vmm {
   /// A flush covered these translations: frames cleared by mermap put (held only in the
   /// TLB of the CPU that used them) are released. cpu < 0: every CPU; as 0: any space.
   void release_mermap(int cpu, model::Asid as, Va lo, Va hi);
+
+  // Zephyr (profiles.md §3): vmm_zephyr_map.cpp (boot, VA bitmap, map, unmap) and
+  // vmm_zephyr_paging.cpp (store, NRU, faults, page out/in, pin, stats). Addresses in bytes.
+  void zephyr_boot();
+  model::Outcome k_mem_map(const model::Event& e);
+  model::Outcome k_mem_unmap(const model::Event& e);
+  model::Outcome k_mem_page_out(const model::Event& e);
+  /// k_mem_page_in, k_mem_pin and k_mem_unpin.
+  model::Outcome k_mem_paging(const model::Event& e);
+  model::Outcome nru_tick(const model::Event& e);
+  model::Outcome k_mem_stat(const model::Event& e);
+  model::Outcome zephyr_access(const model::Event& e);
+  std::optional<Va> zephyr_va_alloc(std::uint64_t pages);
+  void zephyr_va_free(Va start, std::uint64_t pages);
+  std::optional<std::uint32_t> zephyr_frame_alloc();
+  void zephyr_frame_free(std::uint32_t index);
+  /// Maps a fresh or evicted frame at `va` of the region starting at `region` (eager maps).
+  bool zephyr_map_page(Va region, Va va);
+  /// Drops one page of a region being unmapped or rolled back: PTE, frame, slot, location.
+  void zephyr_drop(Va va);
+  std::optional<std::uint32_t> zephyr_slot_get(bool page_fault);
+  bool zephyr_evict(Va va, bool page_fault, bool count);
+  std::optional<std::uint32_t> zephyr_evict_any(bool page_fault);
+  bool zephyr_fault(Va va, bool pin);
 
   Space& space_of(model::Asid as, const char* field = "as");
   // Frames.
@@ -169,6 +196,7 @@ class Vmm {
   std::vector<model::Asid> ctx_owner_;
   struct MermapPending { unsigned cpu; model::Asid as; Va va; std::uint64_t pfn; };
   std::vector<MermapPending> mermap_pending_;
+  std::unique_ptr<ZephyrCore> zephyr_;  ///< only in the zephyr profile
 };
 
 }  // namespace vmref::impl
