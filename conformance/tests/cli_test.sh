@@ -134,7 +134,9 @@ printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op"
 check replay-zephyr-bad-stat 2 "$V" replay "$T/zbad.jsonl"
 contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
 check fuzz-almos-fixed 0 "$V" fuzz --profile almos-mkh --ops 5000 --seed 4
-contains fuzz-almos-model-only "does not run this profile yet" "$T/out"
+contains fuzz-almos-on-impl "fuzz --impl x86_64 (profile almos-mkh," "$T/out"
+check fuzz-almos-model-layer 0 "$V" fuzz --profile almos-mkh --layer model --ops 5000 --seed 4
+contains fuzz-almos-model-layer-note "the model's invariants alone" "$T/out"
 check fuzz-almos-stale-copy 1 "$V" fuzz --profile almos-mkh:stale-copy --ops 5000 --seed 4 --out "$T/az"
 contains fuzz-almos-stale-copy-finds "INV-ALMOS-4" "$T/out"
 check fuzz-almos-replay 1 "$V" replay "$(ls "$T"/az/*.jsonl | head -1)"

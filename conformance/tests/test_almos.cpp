@@ -7,6 +7,8 @@
 
 #include "helpers.hpp"
 #include "vmref/diff/campaign.hpp"
+#include "vmref/diff/differential.hpp"
+#include "vmref/impl/radix_walk.hpp"
 
 using namespace vmref;
 
@@ -49,6 +51,49 @@ TEST(Almos, FuzzCampaignIsCleanOnFixed) {
   EXPECT_EQ(r.findings, 0u) << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
   EXPECT_GT(r.op_kinds["almos_fork"], 150u);
   EXPECT_GT(r.op_kinds["almos_munmap"], 500u);
+}
+
+TEST(Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
+  // A write in the owner cluster, a false fault in cluster 1, then fork: both x86-64
+  // tables of pid 1 map the same page, read-only with the COW bit (bit 9) after the fork.
+  diff::DiffConfig c;
+  c.profile = model::profile_by_name("almos-mkh");
+  diff::Differential d(c);
+  for (const char* l : {R"({"op":"almos_process","pid":1,"cluster":0})", R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x1000"})",
+                        R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})",
+                        R"({"op":"almos_access","pid":1,"cluster":1,"va":"0x40000000","kind":"read"})",
+                        R"({"op":"almos_fork","pid":1,"child":2,"cluster":1})"}) {
+    auto f = d.step(test::ev(l));
+    EXPECT_TRUE(f.empty()) << l << ": " << (f.empty() ? "" : f[0].id + " " + f[0].message);
+  }
+  const impl::Almos& a = *d.vmm().almos();
+  const impl::Almos::Process& p = a.processes().at(1);
+  ASSERT_EQ(p.gpt.size(), 2u) << "the reference and the copy of cluster 1";
+  impl::x86_64::Format fmt(impl::x86_64::Config{4, 52, true, 63});
+  std::uint64_t pa = 0;
+  for (const auto& [k, t] : p.gpt) {
+    auto leaf = impl::walk_one(d.vmm().memory(), fmt, t->root(), kMmap);
+    ASSERT_TRUE(leaf) << "cluster " << k;
+    EXPECT_FALSE(leaf->rights.w) << "cluster " << k;
+    EXPECT_TRUE(leaf->raw & (1ull << 9)) << "cluster " << k << ": COW";
+    if (pa) EXPECT_EQ(leaf->pa, pa) << "the copy maps the reference's page";
+    pa = leaf->pa;
+  }
+  EXPECT_EQ(a.page(pa >> 12).forks, 1u);
+  EXPECT_EQ(a.page(pa >> 12).refs, 2u);
+}
+
+TEST(Almos, DifferentialCampaignIsClean) {
+  diff::CampaignOptions o;
+  o.ops = 10000;
+  o.seed = 7;
+  o.profile = "almos-mkh";
+  o.table_layer = false;
+  diff::CampaignResult r = diff::run_campaign(o);
+  EXPECT_FALSE(r.model_only) << "the x86-64 tables run in lock step";
+  EXPECT_EQ(r.findings, 0u) << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
+  EXPECT_TRUE(r.first_error.empty()) << r.first_error;
+  EXPECT_GT(r.op_kinds["almos_fork"], 150u);
 }
 
 TEST(Almos, FuzzCampaignCatchesEveryBrokenVariant) {

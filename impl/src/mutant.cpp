@@ -6,7 +6,7 @@
 namespace vmref::impl {
 
 namespace {
-constexpr std::array<std::pair<Mutant, const char*>, 15> kNames{{
+constexpr std::array<std::pair<Mutant, const char*>, 17> kNames{{
     {Mutant::none, "none"},
     {Mutant::no_invlpg_after_unmap, "no-invlpg-after-unmap"},
     {Mutant::invlpg_ignores_pcid, "invlpg-ignores-pcid"},
@@ -22,6 +22,8 @@ constexpr std::array<std::pair<Mutant, const char*>, 15> kNames{{
     {Mutant::hint_ignored, "hint-ignored"},
     {Mutant::zephyr_lifo_frames, "zephyr-lifo-frames"},
     {Mutant::zephyr_slot_leak, "zephyr-slot-leak"},
+    {Mutant::almos_update_skips_copies, "almos-update-skips-copies"},
+    {Mutant::almos_fork_no_forks, "almos-fork-no-forks"},
 }};
 }  // namespace
 
@@ -45,7 +47,9 @@ std::vector<std::string> mutant_names() {
 }
 
 const char* mutant_profile(Mutant m) {
-  return m == Mutant::zephyr_lifo_frames || m == Mutant::zephyr_slot_leak ? "zephyr" : "linux";
+  if (m == Mutant::zephyr_lifo_frames || m == Mutant::zephyr_slot_leak) return "zephyr";
+  if (m == Mutant::almos_update_skips_copies || m == Mutant::almos_fork_no_forks) return "almos-mkh";
+  return "linux";
 }
 
 }  // namespace vmref::impl

@@ -15,6 +15,7 @@ Vmm::Vmm(Profile profile, std::uint64_t frame_capacity, const RadixCodec& codec,
   objects_.emplace_back();
   ctx_owner_.resize(mmu.max_contexts() + 1, 0);
   if (profile_.zephyr.enabled) zephyr_boot();
+  if (profile_.almos.enabled) almos_ = std::make_unique<Almos>(profile_.almos, mmu.cpus(), pool_, codec_, mutant);
 }
 
 Vmm::~Vmm() = default;
@@ -47,6 +48,15 @@ Outcome Vmm::apply(const Event& e) {
     case Op::k_mem_unpin: return k_mem_paging(e);
     case Op::k_mem_stat: return k_mem_stat(e);
     case Op::nru_tick: return nru_tick(e);
+    case Op::almos_process:
+    case Op::almos_vseg:
+    case Op::almos_munmap:
+    case Op::almos_access:
+    case Op::almos_fork:
+    case Op::almos_exec:
+    case Op::almos_exit:
+      if (!almos_) throw Unsupported("op", "almos_* events need the almos-mkh profile");
+      return almos_->apply(e);
     default:
       throw Unsupported("op", std::string("operation '") + to_string(e.op) +
                                   "' is not implemented by the optimized VMM (spec/formats/x86_64.md §VMM core)");

@@ -36,8 +36,7 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
   for (const auto& [k, n] : r.shapes) std::cout << " " << k << "=" << n;
   std::cout << "\n";
   if (r.model_only)
-    std::cout << "  note: the model's invariants alone, with the profile's variant under test"
-              << (a.layer == "model" ? "" : " (the implementation does not run this profile yet)") << "\n";
+    std::cout << "  note: the model's invariants alone, with the profile's variant under test\n";
   for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<12} {}\n", id, n);
   if (!r.first_error.empty()) std::cout << "  harness error: " << r.first_error << "\n";
   for (const auto& c : r.examples) {
@@ -84,15 +83,9 @@ Runner add_fuzz(CLI::App& app) {
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
     a->o.mutant = a->mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a->mutant);
-    bool no_impl = false;  // profiles the implementation does not run yet: the model alone
-    try {
-      model::Profile p = model::profile_by_name(a->o.profile);
-      no_impl = p.almos.enabled;
-    } catch (const std::invalid_argument&) {
-    }
-    a->o.model_only = a->layer == "model" || no_impl;
-    a->o.vmm_layer = a->layer == "vmm" || a->layer == "both" || no_impl;
-    a->o.table_layer = (a->layer == "tables" || a->layer == "both") && !no_impl;
+    a->o.model_only = a->layer == "model";
+    a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";
+    a->o.table_layer = a->layer == "tables" || a->layer == "both";
     a->o.progress = [](std::uint64_t n, double rate, std::uint64_t f) {
       std::cerr << fmt::format("\r  {} ops, {:.0f} ops/s, {} findings   ", n, rate, f) << std::flush;
     };

@@ -45,10 +45,8 @@ DiffConfig config_for(const CampaignOptions& o) {
 
 /// Whether the implementation runs in lock step; with --layer model the campaign checks
 /// the model's invariants alone (the profile's variant is then the system under test).
-/// The almos-mkh profile has no implementation yet: its campaigns are model-only.
 bool impl_runs(const CampaignOptions& o) {
-  model::Profile p = model::profile_by_name(o.profile);
-  return !o.model_only && !p.almos.enabled;
+  return !o.model_only;
 }
 
 /// The model alone, every invariant checked after every event.

@@ -82,7 +82,8 @@ void Differential::compare_outcome(const Outcome& m, const Outcome& i, Findings&
     return;
   }
   Op op = current_->op;
-  if ((op == Op::mmap || op == Op::brk || op == Op::k_mem_map || op == Op::k_mem_stat) && m.ret != i.ret)
+  if ((op == Op::mmap || op == Op::brk || op == Op::k_mem_map || op == Op::k_mem_stat || op == Op::almos_vseg) &&
+      m.ret != i.ret)
     add(out, "DIFF-OUT", std::string(op == Op::k_mem_stat ? "statistic '" + current_->name + "'" : "returned address") +
                              ": model " + hex(m.ret) + ", implementation " + hex(i.ret));
   bool framed = (current_->op == Op::access || current_->op == Op::pin) && m.err == Err::ok && m.access == AccessResult::ok;
@@ -259,6 +260,10 @@ void Differential::compare_tables(Asid as, Findings& out) {
 std::vector<Finding> Differential::check_all() {
   Findings out;
   ++stats_.full_checks;
+  if (vmm_->almos()) {
+    compare_almos_all(out);
+    return out;
+  }
   compare_spaces(out);
   for (const auto& [as, s] : model_->spaces()) {
     compare_vsl(as, out);
@@ -284,6 +289,10 @@ std::vector<Finding> Differential::step(const Event& e) {
     for (auto& x : v) add(out, x.id.c_str(), x.message);
   }
   compare_outcome(mo, io, out);
+  if (vmm_->almos()) {  // the almos-mkh profile keeps its own processes and pages
+    compare_almos(e, out);
+    return out;
+  }
   bool global_op = e.op == Op::tlb_flush || e.op == Op::switch_as || e.op == Op::fork || e.op == Op::as_destroy ||
                    e.op == Op::exec_reset;
   const Delta& d = model_->delta();

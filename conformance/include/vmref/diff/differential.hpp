@@ -67,6 +67,14 @@ class Differential {
   void compare_tlbs(Findings& out);
   void compare_spaces(Findings& out);
   void compare_tables(model::Asid as, Findings& out);
+  // The almos-mkh profile (almos_differential.cpp): processes, allocators, per-cluster GPTs, pages.
+  void compare_almos(const model::Event& e, Findings& out);
+  void compare_almos_all(Findings& out);
+  void compare_almos_process(std::uint64_t pid, Findings& out);
+  void compare_almos_gpt(std::uint64_t pid, unsigned k, const std::map<model::Vpn, model::APte>* m,
+                         const impl::RadixTable* t, Findings& out);
+  void compare_almos_page(std::uint64_t ppn, std::uint64_t pfn, Findings& out);
+  bool same_almos_page(std::uint64_t ppn, std::uint64_t pfn, Findings& out, const std::string& at);
 
   DiffConfig cfg_;
   impl::x86_64::Format arch_;   ///< the architectural decoder (as `vmref walk` uses it)
@@ -77,6 +85,7 @@ class Differential {
   ReferenceTlb ref_tlb_;
   std::unordered_map<model::FrameId, Binding> m2i_;
   std::unordered_map<std::uint64_t, Binding> i2m_;
+  std::unordered_map<std::uint64_t, Binding> am2i_, ai2m_;  ///< almos-mkh: model PPN <-> PFN
   const model::Event* current_ = nullptr;
   model::Outcome last_;
   DiffStats stats_;

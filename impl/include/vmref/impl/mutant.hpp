@@ -25,6 +25,8 @@ enum class Mutant : unsigned char {
   hint_ignored,            ///< mmap without MAP_FIXED ignores a free hint address
   zephyr_lifo_frames,      ///< Zephyr's free page frames are handed out last-freed first
   zephyr_slot_leak,        ///< a Zephyr page-in from the backing store keeps its slot
+  almos_update_skips_copies, ///< ALMOS vmm_global_update_pte writes the reference GPT only
+  almos_fork_no_forks,     ///< ALMOS fork shares pages COW without raising their forks count
 };
 
 const char* to_string(Mutant m);
@@ -32,7 +34,7 @@ const char* to_string(Mutant m);
 std::optional<Mutant> parse_mutant(const std::string& name);
 /// Every mutant name (without "none").
 std::vector<std::string> mutant_names();
-/// The profile whose events reach the mutated code ("linux" or "zephyr").
+/// The profile whose events reach the mutated code ("linux", "zephyr" or "almos-mkh").
 const char* mutant_profile(Mutant m);
 
 }  // namespace vmref::impl

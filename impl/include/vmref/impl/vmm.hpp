@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "vmref/impl/almos.hpp"
 #include "vmref/impl/frame_pool.hpp"
 #include "vmref/impl/mmu.hpp"
 #include "vmref/impl/radix_table.hpp"
@@ -71,6 +72,8 @@ class Vmm {
   const Mmu& mmu() const { return mmu_; }
   /// Simulated physical memory holding the tables and frames.
   const SimMemory& memory() const { return mem_; }
+  /// The almos-mkh profile's processes and tables (profiles.md §2); nullptr in other profiles.
+  const Almos* almos() const { return almos_.get(); }
   /// Whether `pcid` belongs to a live address space, and which.
   model::Asid asid_of(std::uint16_t ctx) const;
 
@@ -197,6 +200,7 @@ class Vmm {
   struct MermapPending { unsigned cpu; model::Asid as; Va va; std::uint64_t pfn; };
   std::vector<MermapPending> mermap_pending_;
   std::unique_ptr<ZephyrCore> zephyr_;  ///< only in the zephyr profile
+  std::unique_ptr<Almos> almos_;        ///< only in the almos-mkh profile
 };
 
 }  // namespace vmref::impl
