@@ -1,6 +1,7 @@
 // VMM core: address-space lifetime, context switches, fork, exec and explicit TLB
 // flushes (spec/vmm.md §2.1-§2.3, §2.8, §2.13, §3).
 #include "vmm_internal.hpp"
+#include "vmref/model/zephyr.hpp"
 
 namespace vmref::impl {
 
@@ -28,6 +29,7 @@ Outcome Vmm::as_create(const Event& e) {
 }
 
 Outcome Vmm::as_destroy(const Event& e) {
+  if (zephyr_ && e.as == kZephyrAs) throw std::invalid_argument("as: the zephyr kernel address space cannot be destroyed");
   Space& s = space_of(e.as);
   for (const auto& [start, v] : s.vsl) forked_anon_ids_.erase(v.anon_id);
   unmap_range(s, 0, UINT64_MAX & ~(kPage - 1));  // kernel vsegs (mermap) too, as the model

@@ -31,6 +31,8 @@ Outcome Model::as_create(const Event& e) {
 
 // §2.2
 Outcome Model::as_destroy(const Event& e) {
+  if (profile_.zephyr.enabled && e.as == kZephyrAs)  // Zephyr has one kernel space, for ever
+    throw ModelError("as", "the zephyr profile's kernel address space cannot be destroyed");
   AddressSpace& s = space_of(e, e.as);
   forget_forked_owners(s);
   unmap_range(s, 0, UINT64_MAX & ~(page_size_ - 1), TlbMode::sync);
