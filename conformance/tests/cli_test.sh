@@ -132,10 +132,10 @@ check replay-zephyr-broken-variant 1 "$V" replay --profile zephyr:evict-pinned "
 printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op":"k_mem_stat","stat":"faults"}' \
   '{"op":"k_mem_stat","stat":"fautls"}' >"$T/zbad.jsonl"
 check replay-zephyr-bad-stat 2 "$V" replay "$T/zbad.jsonl"
+contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
 printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op":"as_destroy","as":1}' >"$T/zdestroy.jsonl"
 check replay-zephyr-destroy-kernel-space 2 "$V" replay --impl x86_64 "$T/zdestroy.jsonl"
 contains replay-zephyr-destroy-names-field "zdestroy.jsonl:2: field 'as'" "$T/out"
-contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
 check fuzz-almos-fixed 0 "$V" fuzz --profile almos-mkh --ops 5000 --seed 4
 contains fuzz-almos-on-impl "fuzz --impl x86_64 (profile almos-mkh," "$T/out"
 check fuzz-almos-model-layer 0 "$V" fuzz --profile almos-mkh --layer model --ops 5000 --seed 4
