@@ -60,11 +60,15 @@ void Differential::compare_almos_page(std::uint64_t ppn, std::uint64_t pfn, Find
 }
 
 void Differential::compare_almos_gpt(std::uint64_t pid, unsigned k, const std::map<Vpn, APte>* m,
-                                     const impl::RadixTable* t, Findings& out) {
+                                     const impl::RadixTable* t, bool whole, Findings& out) {
   std::vector<Vpn> vpns;
   if (m)
     for (const auto& [vpn, pte] : *m) vpns.push_back(vpn);
-  if (t) t->for_each(0, 1ull << 47, [&](const impl::Mapping& x) { vpns.push_back(x.va >> 12); });
+  // User vsegs live in the profile's zones, from the elf zone to the last STACK slot; a
+  // whole-state check also looks for entries outside them (the lower canonical half).
+  const AlmosRules& r = model_->profile().almos;
+  Vpn lo = whole ? 0 : r.elf_base, hi = whole ? Vpn{1} << 35 : r.stack_base + r.stack_slots * r.stack_slot_pages;
+  if (t) t->for_each(lo << 12, (hi - lo) << 12, [&](const impl::Mapping& x) { vpns.push_back(x.va >> 12); });
   std::sort(vpns.begin(), vpns.end());
   vpns.erase(std::unique(vpns.begin(), vpns.end()), vpns.end());
   for (Vpn vpn : vpns) {
@@ -88,7 +92,7 @@ void Differential::compare_almos_gpt(std::uint64_t pid, unsigned k, const std::m
   }
 }
 
-void Differential::compare_almos_process(std::uint64_t pid, Findings& out) {
+void Differential::compare_almos_process(std::uint64_t pid, bool whole, Findings& out) {
   const auto& mps = model_->almos().procs;
   const auto& ips = vmm_->almos()->processes();
   auto mi = mps.find(pid);
@@ -130,7 +134,8 @@ void Differential::compare_almos_process(std::uint64_t pid, Findings& out) {
   for (unsigned k : clusters) {
     auto mg = m.gpt.find(k);
     auto ig = i.gpt.find(k);
-    compare_almos_gpt(pid, k, mg == m.gpt.end() ? nullptr : &mg->second, ig == i.gpt.end() ? nullptr : ig->second.get(), out);
+    compare_almos_gpt(pid, k, mg == m.gpt.end() ? nullptr : &mg->second, ig == i.gpt.end() ? nullptr : ig->second.get(), whole,
+                      out);
   }
 }
 
@@ -138,7 +143,7 @@ void Differential::compare_almos_all(Findings& out) {
   std::set<std::uint64_t> pids;
   for (const auto& [pid, p] : model_->almos().procs) pids.insert(pid);
   for (const auto& [pid, p] : vmm_->almos()->processes()) pids.insert(pid);
-  for (std::uint64_t pid : pids) compare_almos_process(pid, out);
+  for (std::uint64_t pid : pids) compare_almos_process(pid, true, out);
 }
 
 void Differential::compare_almos(const Event& e, Findings& out) {
@@ -148,7 +153,7 @@ void Differential::compare_almos(const Event& e, Findings& out) {
     ++stats_.full_checks;
     compare_almos_all(out);
   } else {
-    compare_almos_process(e.as, out);
+    compare_almos_process(e.as, false, out);
   }
   if (model_->almos().pages.size() != vmm_->almos()->live_pages())
     add(out, "DIFF-FRAME", "pages in use: model " + std::to_string(model_->almos().pages.size()) + ", implementation " +

@@ -70,9 +70,10 @@ class Differential {
   // The almos-mkh profile (almos_differential.cpp): processes, allocators, per-cluster GPTs, pages.
   void compare_almos(const model::Event& e, Findings& out);
   void compare_almos_all(Findings& out);
-  void compare_almos_process(std::uint64_t pid, Findings& out);
+  /// `whole`: the whole lower half of each table, else only the profile's zones.
+  void compare_almos_process(std::uint64_t pid, bool whole, Findings& out);
   void compare_almos_gpt(std::uint64_t pid, unsigned k, const std::map<model::Vpn, model::APte>* m,
-                         const impl::RadixTable* t, Findings& out);
+                         const impl::RadixTable* t, bool whole, Findings& out);
   void compare_almos_page(std::uint64_t ppn, std::uint64_t pfn, Findings& out);
   bool same_almos_page(std::uint64_t ppn, std::uint64_t pfn, Findings& out, const std::string& at);
 
