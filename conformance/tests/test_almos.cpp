@@ -76,7 +76,9 @@ TEST(Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
     ASSERT_TRUE(leaf) << "cluster " << k;
     EXPECT_FALSE(leaf->rights.w) << "cluster " << k;
     EXPECT_TRUE(leaf->raw & (1ull << 9)) << "cluster " << k << ": COW";
-    if (pa) EXPECT_EQ(leaf->pa, pa) << "the copy maps the reference's page";
+    if (pa) {
+      EXPECT_EQ(leaf->pa, pa) << "the copy maps the reference's page";
+    }
     pa = leaf->pa;
   }
   EXPECT_EQ(a.page(pa >> 12).forks, 1u);

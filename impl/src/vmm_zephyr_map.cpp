@@ -8,6 +8,11 @@ namespace vmref::impl {
 
 using namespace vmref::model;
 
+Vmm::Space& Vmm::zephyr_space() {
+  if (!zephyr_) throw Unsupported("op", "k_mem_* and nru_tick events need the zephyr profile");
+  return *spaces_.at(kZephyrAs);
+}
+
 // One kernel address space current on every CPU; `capacity_` page frames after the zero
 // page's, handed out in number order; the store's slots as pages of simulated memory.
 void Vmm::zephyr_boot() {
@@ -100,7 +105,7 @@ bool Vmm::zephyr_map_page(Va region, Va va) {
   auto i = zephyr_frame_alloc();
   if (!i) i = zephyr_evict_any(false);
   if (!i) return false;
-  set_pte(*spaces_.at(kZephyrAs), va, z.frames[*i].pfn, zephyr_leaf(r));
+  set_pte(zephyr_space(), va, z.frames[*i].pfn, zephyr_leaf(r));
   ZephyrCore::PageFrame& f = z.frames[*i];
   f.va = va;
   f.mapped = true;
@@ -110,7 +115,7 @@ bool Vmm::zephyr_map_page(Va region, Va va) {
 
 void Vmm::zephyr_drop(Va va) {
   ZephyrCore& z = *zephyr_;
-  Space& s = *spaces_.at(kZephyrAs);
+  Space& s = zephyr_space();
   if (std::uint64_t pfn = clear_pte(s, va)) {
     shootdown(s, va, va + kPage);
     std::uint32_t i = z.index_of[pfn];
@@ -125,7 +130,7 @@ void Vmm::zephyr_drop(Va va) {
 // k_mem_map_phys_guard(NULL, size, flags, is_anon = true): the same checks in the same
 // order as the model; ret = the region's first byte.
 Outcome Vmm::k_mem_map(const Event& e) {
-  if (!zephyr_) throw Unsupported("op", "k_mem_* events need the zephyr profile");
+  Space& s = zephyr_space();
   const ZephyrRules& zr = profile_.zephyr;
   ZephyrCore& z = *zephyr_;
   if (e.user && e.uninit) return {Err::einval};
@@ -136,7 +141,6 @@ Outcome Vmm::k_mem_map(const Event& e) {
   if (!base) return {Err::enomem};
   Va start = *base + guard, end = start + e.len;
   z.regions[start] = {pages, e.prot, e.user, e.uninit, e.lock, false};
-  Space& s = *spaces_.at(kZephyrAs);
   Vseg v;
   v.start = start;
   v.end = end;
@@ -178,11 +182,10 @@ Outcome Vmm::k_mem_map(const Event& e) {
 
 // k_mem_unmap_phys_guard(addr, size, is_anon = true) of exactly one live region.
 Outcome Vmm::k_mem_unmap(const Event& e) {
-  if (!zephyr_) throw Unsupported("op", "k_mem_* events need the zephyr profile");
+  Space& s = zephyr_space();
   ZephyrCore& z = *zephyr_;
   auto it = z.regions.find(e.addr);
   if (it == z.regions.end() || it->second.orphan || it->second.pages * kPage != e.len) return {Err::einval};
-  Space& s = *spaces_.at(kZephyrAs);
   std::uint64_t pages = it->second.pages;
   for (Va g : {e.addr - kPage, e.addr + e.len})
     if (s.table.lookup(g) || z.locations.count(g >> kPageShift)) return {Err::einval};

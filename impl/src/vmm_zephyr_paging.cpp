@@ -30,7 +30,7 @@ std::optional<std::uint32_t> Vmm::zephyr_slot_get(bool page_fault) {
 // The frame keeps its reference: the caller frees it or maps it elsewhere.
 bool Vmm::zephyr_evict(Va va, bool page_fault, bool count) {
   ZephyrCore& z = *zephyr_;
-  Space& s = *spaces_.at(kZephyrAs);
+  Space& s = zephyr_space();
   auto m = s.table.lookup(va);
   ZephyrCore::PageFrame& f = z.frames[z.index_of[m->pa >> kPageShift]];
   auto slot = zephyr_slot_get(page_fault);
@@ -50,7 +50,7 @@ bool Vmm::zephyr_evict(Va va, bool page_fault, bool count) {
 // neither accessed nor dirty, else the first of the lowest (accessed, dirty) class.
 std::optional<std::uint32_t> Vmm::zephyr_evict_any(bool page_fault) {
   ZephyrCore& z = *zephyr_;
-  const Space& s = *spaces_.at(kZephyrAs);
+  const Space& s = zephyr_space();
   auto n = static_cast<std::uint32_t>(z.frames.size());
   std::uint32_t start = (z.nru_last + 1) % n, i = start;
   std::optional<std::uint32_t> best;
@@ -78,7 +78,7 @@ std::optional<std::uint32_t> Vmm::zephyr_evict_any(bool page_fault) {
 // from its token (zeroed or left as found) or its slot, which is then freed.
 bool Vmm::zephyr_fault(Va va, bool pin) {
   ZephyrCore& z = *zephyr_;
-  Space& s = *spaces_.at(kZephyrAs);
+  Space& s = zephyr_space();
   if (auto m = s.table.lookup(va)) {
     if (pin) z.frames[z.index_of[m->pa >> kPageShift]].pinned = true;
     return true;
@@ -116,7 +116,7 @@ bool Vmm::zephyr_fault(Va va, bool pin) {
 Outcome Vmm::zephyr_access(const Event& e) {
   if (e.cpu < 0 || static_cast<unsigned>(e.cpu) >= mmu_.cpus())
     throw std::invalid_argument("cpu: cpu " + std::to_string(e.cpu) + " out of range");
-  Space& s = *spaces_.at(kZephyrAs);
+  Space& s = zephyr_space();
   Outcome o;
   const Vseg* v = find(s, e.addr);
   if (!v) return {Err::ok, 0, AccessResult::segv_maperr};
@@ -149,9 +149,8 @@ std::optional<Outcome> page_range(const Event& e, Va& end) {
 
 // k_mem_page_out(addr, size): page by page; pages without a PTE are skipped.
 Outcome Vmm::k_mem_page_out(const Event& e) {
-  if (!zephyr_) throw Unsupported("op", "k_mem_* events need the zephyr profile");
+  Space& s = zephyr_space();
   ZephyrCore& z = *zephyr_;
-  Space& s = *spaces_.at(kZephyrAs);
   Va end = 0;
   if (auto bad = page_range(e, end)) return *bad;
   for (Va va = e.addr; va < end; va += kPage) {
@@ -167,9 +166,8 @@ Outcome Vmm::k_mem_page_out(const Event& e) {
 }
 
 Outcome Vmm::k_mem_paging(const Event& e) {
-  if (!zephyr_) throw Unsupported("op", "k_mem_* events need the zephyr profile");
+  Space& s = zephyr_space();
   ZephyrCore& z = *zephyr_;
-  Space& s = *spaces_.at(kZephyrAs);
   Va end = 0;
   if (auto bad = page_range(e, end)) return *bad;
   for (Va va = e.addr; va < end; va += kPage)
@@ -188,8 +186,7 @@ Outcome Vmm::k_mem_paging(const Event& e) {
 // later accesses skip the walk that sets A again (SDM Vol 3A §4.8, §4.10.2), so each
 // page's TLB entries are invalidated too.
 Outcome Vmm::nru_tick(const Event&) {
-  if (!zephyr_) throw Unsupported("op", "nru_tick needs the zephyr profile");
-  Space& s = *spaces_.at(kZephyrAs);
+  Space& s = zephyr_space();
   for (const ZephyrCore::PageFrame& f : zephyr_->frames) {
     if (!f.mapped || f.pinned) continue;
     s.table.protect(f.va, kPage, [](std::uint64_t, std::uint64_t, LeafAttrs& a) { a.accessed = false; });
@@ -199,7 +196,7 @@ Outcome Vmm::nru_tick(const Event&) {
 }
 
 Outcome Vmm::k_mem_stat(const Event& e) {
-  if (!zephyr_) throw Unsupported("op", "k_mem_stat needs the zephyr profile");
+  zephyr_space();  // refuses the event outside the zephyr profile
   const ZephyrCore& z = *zephyr_;
   Outcome o;
   if (e.name == "faults") o.ret = z.faults;

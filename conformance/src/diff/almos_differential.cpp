@@ -6,18 +6,16 @@
 
 #include "vmref/diff/differential.hpp"
 #include "vmref/impl/radix_walk.hpp"
+#include "vmref/trace/codec.hpp"  // trace::hex: addresses as traces write them
 
 namespace vmref::diff {
 
 using namespace vmref::model;
 namespace x86 = impl::x86_64;
 
+using trace::hex;
+
 namespace {
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 std::string where(std::uint64_t pid, unsigned k, Vpn vpn) {
   return "pid " + std::to_string(pid) + " cluster " + std::to_string(k) + " va " + hex(vpn << 12);
 }

@@ -6,6 +6,7 @@
 #include "vmref/diff/table_shape.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/model/invariants.hpp"
+#include "vmref/trace/codec.hpp"  // trace::hex: addresses as traces write them
 
 namespace vmref::diff {
 
@@ -13,12 +14,9 @@ using namespace vmref::model;
 using conformance::Finding;
 namespace x86 = impl::x86_64;
 
+using trace::hex;
+
 namespace {
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 std::string at(Asid as, Vpn vpn) { return "as " + std::to_string(as) + " va " + hex(vpn << 12); }
 }  // namespace
 

@@ -5,19 +5,17 @@
 
 #include "vmref/diff/table_shape.hpp"
 #include "vmref/impl/radix_walk.hpp"
+#include "vmref/trace/codec.hpp"  // trace::hex: addresses as traces write them
 
 namespace vmref::diff {
 
 namespace x86 = impl::x86_64;
 using conformance::Finding;
 
+using trace::hex;
+
 namespace {
 constexpr std::uint64_t k2M = 1ull << 21;
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 std::string show(std::uint64_t pa, const impl::LeafAttrs& a) {
   return hex(pa) + (a.rights.u ? " u" : " s") + (a.rights.w ? "w" : "-") + (a.rights.x ? "x" : "-") + (a.global ? " G" : "") +
          " cache " + std::to_string(a.cache) + " pkey " + std::to_string(a.pkey);

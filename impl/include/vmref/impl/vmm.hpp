@@ -112,6 +112,8 @@ class Vmm {
   // Zephyr (profiles.md §3): vmm_zephyr_map.cpp (boot, VA bitmap, map, unmap) and
   // vmm_zephyr_paging.cpp (store, NRU, faults, page out/in, pin, stats). Addresses in bytes.
   void zephyr_boot();
+  /// The kernel address space; throws Unsupported outside the zephyr profile.
+  Space& zephyr_space();
   model::Outcome k_mem_map(const model::Event& e);
   model::Outcome k_mem_unmap(const model::Event& e);
   model::Outcome k_mem_page_out(const model::Event& e);
