@@ -1,55 +1,48 @@
 #include "vmref/impl/mutant.hpp"
 
-#include <array>
-#include <utility>
+#include <stdexcept>
+
+#include "vmref/impl/engine_mutants.hpp"
 
 namespace vmref::impl {
 
 namespace {
-constexpr std::array<std::pair<Mutant, const char*>, 17> kNames{{
-    {Mutant::none, "none"},
-    {Mutant::no_invlpg_after_unmap, "no-invlpg-after-unmap"},
-    {Mutant::invlpg_ignores_pcid, "invlpg-ignores-pcid"},
-    {Mutant::cr3_drops_globals, "cr3-drops-globals"},
-    {Mutant::invpcid2_keeps_globals, "invpcid2-keeps-globals"},
-    {Mutant::cow_keeps_old_count, "cow-keeps-old-count"},
-    {Mutant::xd_wrong_bit, "xd-wrong-bit"},
-    {Mutant::split_loses_last, "split-loses-last"},
-    {Mutant::reclaim_live_table, "reclaim-live-table"},
-    {Mutant::table_leak, "table-leak"},
-    {Mutant::no_accessed_bit, "no-accessed-bit"},
-    {Mutant::merge_ignores_prot, "merge-ignores-prot"},
-    {Mutant::hint_ignored, "hint-ignored"},
-    {Mutant::zephyr_lifo_frames, "zephyr-lifo-frames"},
-    {Mutant::zephyr_slot_leak, "zephyr-slot-leak"},
-    {Mutant::almos_update_skips_copies, "almos-update-skips-copies"},
-    {Mutant::almos_fork_no_forks, "almos-fork-no-forks"},
-}};
+std::vector<const MutantInfo*>& rows() {
+  static std::vector<const MutantInfo*> k;
+  return k;
+}
 }  // namespace
 
-const char* to_string(Mutant m) {
-  for (auto& [k, n] : kNames)
-    if (k == m) return n;
-  return "?";
+void add_mutant(const MutantInfo& m) {
+  if (find_mutant(m.name)) throw std::logic_error(std::string("mutant '") + m.name + "' registered twice");
+  rows().push_back(&m);
 }
 
-std::optional<Mutant> parse_mutant(const std::string& name) {
-  for (auto& [k, n] : kNames)
-    if (name == n) return k;
-  return std::nullopt;
+const std::vector<const MutantInfo*>& all_mutants() { return rows(); }
+
+Mutant find_mutant(std::string_view name) {
+  for (const MutantInfo* m : rows())
+    if (name == m->name) return m;
+  return nullptr;
 }
 
 std::vector<std::string> mutant_names() {
   std::vector<std::string> out;
-  for (auto& [k, n] : kNames)
-    if (k != Mutant::none) out.push_back(n);
+  for (const MutantInfo* m : rows()) out.push_back(m->name);
   return out;
 }
 
-const char* mutant_profile(Mutant m) {
-  if (m == Mutant::zephyr_lifo_frames || m == Mutant::zephyr_slot_leak) return "zephyr";
-  if (m == Mutant::almos_update_skips_copies || m == Mutant::almos_fork_no_forks) return "almos-mkh";
-  return "linux";
+const char* to_string(Mutant m) { return m ? m->name : "none"; }
+
+const MutantInfo kSplitLosesLast{"split-loses-last", "engine", "splitting a large page writes all but its last entry", "",
+                                 true};
+const MutantInfo kReclaimLiveTable{"reclaim-live-table", "engine",
+                                   "a table page is reclaimed while it still holds one live entry", "", true};
+const MutantInfo kTableLeak{"table-leak", "engine", "emptied table pages are never reclaimed", "", true};
+const MutantInfo kNoAccessedBit{"no-accessed-bit", "engine", "the hardware walk never sets A", ""};
+
+void register_engine_mutants() {
+  for (const MutantInfo* m : {&kSplitLosesLast, &kReclaimLiveTable, &kTableLeak, &kNoAccessedBit}) add_mutant(*m);
 }
 
 }  // namespace vmref::impl

@@ -1,5 +1,7 @@
 #include "vmref/impl/radix_table.hpp"
 
+#include "vmref/impl/engine_mutants.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -72,7 +74,7 @@ void RadixTable::split(std::uint64_t& e, unsigned level) {
   std::uint64_t t = new_table();
   std::uint64_t* c = entries(t);
   std::uint64_t n = mask_[level + 1] + 1;
-  if (mutant_ == Mutant::split_loses_last) --n;
+  if (mutant_ == &kSplitLosesLast) --n;
   for (std::uint64_t i = 0; i < n; ++i) c[i] = codec_.encode_leaf(pa + i * span(level + 1), level + 1, a);
   live(t) = static_cast<std::uint16_t>(n);
   e = codec_.encode_table(t << 12);
@@ -149,6 +151,10 @@ void RadixTable::unmap(std::uint64_t va, std::uint64_t len, const std::function<
   unmap_in(root_, 0, 0, va, va + len, removed);
 }
 
+void RadixTable::clear(const std::function<void(const Mapping&)>& removed) {
+  unmap_in(root_, 0, 0, 0, span(0) * (mask_[0] + 1), removed);
+}
+
 void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                           std::uint64_t end, const std::function<void(const Mapping&)>& removed) {
   std::uint64_t sz = span(level);
@@ -166,8 +172,8 @@ void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base,
     std::uint64_t c = codec_.address(e, level) >> 12;
     unmap_in(c, level + 1, ebase, lo, hi, removed);
     // Reclaim the table page once its last entry is gone.
-    bool reclaim = mutant_ == Mutant::table_leak ? false
-                   : live(c) == 0 || (mutant_ == Mutant::reclaim_live_table && live(c) == 1);
+    bool reclaim = mutant_ == &kTableLeak ? false
+                   : live(c) == 0 || (mutant_ == &kReclaimLiveTable && live(c) == 1);
     if (reclaim) {
       free_table(c);
       e = 0;
@@ -231,7 +237,7 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
       continue;
     }
     if ((user && !r.u) || (write && !r.w) || (exec && !r.x)) return {WalkFault::protection};
-    if (mutant_ != Mutant::no_accessed_bit)
+    if (mutant_ != &kNoAccessedBit)
       for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
     std::uint64_t sz = span(level);
     return {WalkFault::none, d.addr + (raw_va & (sz - 1)), d.addr, sz, r, codec_.leaf_attrs(e, level).global};

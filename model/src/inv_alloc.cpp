@@ -1,7 +1,7 @@
 // INV-ALLOC-*: free/zombie-list safety of size-class VA allocators (spec/vmm.md §4.6).
 #include <algorithm>
 
-#include "vmref/model/invariants.hpp"
+#include "core_invariants.hpp"
 
 namespace vmref::model {
 

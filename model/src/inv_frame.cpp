@@ -1,5 +1,5 @@
 // INV-FRAME-*: reference counts and the free state (spec/vmm.md §4.3).
-#include "vmref/model/invariants.hpp"
+#include "core_invariants.hpp"
 
 namespace vmref::model {
 
@@ -7,12 +7,12 @@ void check_frame_1(const CheckScope& sc, std::vector<Violation>& out) {
   for (FrameId f : sc.frames()) {
     const Frame& fr = sc.m.frames()[f];
     if (f == kZeroFrame || !fr.allocated) continue;
-    std::uint64_t expected = fr.mapcount() + fr.pins + fr.gather + (fr.cached ? 1 : 0);
+    std::uint64_t expected = fr.mapcount() + fr.pins + fr.mmu_gather + (fr.cached ? 1 : 0);
     if (fr.refcount != expected)
       out.push_back({"INV-FRAME-1", "frame " + std::to_string(f) + ": reference count " +
                                         std::to_string(fr.refcount) + " but " + std::to_string(fr.mapcount()) +
                                         " mappings + " + std::to_string(fr.pins) + " pins + " +
-                                        std::to_string(fr.gather) + " deferred + " +
+                                        std::to_string(fr.mmu_gather) + " deferred + " +
                                         (fr.cached ? "1" : "0") + " cache = " + std::to_string(expected)});
   }
 }

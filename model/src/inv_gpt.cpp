@@ -1,5 +1,5 @@
 // INV-GPT-* and INV-COW-*: every valid PTE against its vseg and frame (spec/vmm.md §4.2, §4.4).
-#include "vmref/model/invariants.hpp"
+#include "core_invariants.hpp"
 
 namespace vmref::model {
 
@@ -19,9 +19,9 @@ void check_gpt_1(const CheckScope& sc, std::vector<Violation>& out) {
 void check_gpt_2(const CheckScope& sc, std::vector<Violation>& out) {
   sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
     const Vseg* v = sc.m.space(as)->vsl.find(vpn << sc.m.page_shift());
-    if (v && !p.prot.subset_of(sc.m.profile().grantable(v->prot)))
+    if (v && !p.prot.subset_of(sc.m.core().grantable(v->prot)))
       out.push_back({"INV-GPT-2", where(sc.m, as, vpn) + ": PTE grants " + p.prot.str() +
-                                      " but its vseg only " + sc.m.profile().grantable(v->prot).str()});
+                                      " but its vseg only " + sc.m.core().grantable(v->prot).str()});
   });
 }
 

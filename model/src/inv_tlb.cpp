@@ -1,6 +1,6 @@
 // INV-TLB-*: flush before reuse (spec/vmm.md §4.5). A CPU's may-hold set must never
 // contain a translation that the current page tables and frame states make stale.
-#include "vmref/model/invariants.hpp"
+#include "core_invariants.hpp"
 
 namespace vmref::model {
 

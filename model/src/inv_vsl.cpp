@@ -1,5 +1,5 @@
 // INV-VSL-*: shape of each address space's vseg list (spec/vmm.md §4.1).
-#include "vmref/model/invariants.hpp"
+#include "core_invariants.hpp"
 
 namespace vmref::model {
 
@@ -21,7 +21,7 @@ void check_vsl_2(const CheckScope& sc, std::vector<Violation>& out) {
     const char* why = nullptr;
     if (v.start >= v.end) why = "is empty or inverted";
     else if ((v.start & mask) || (v.end & mask)) why = "is not page aligned";
-    else if (v.kind != Kind::kernel && v.end > sc.m.profile().task_size) why = "reaches above the top of user space";
+    else if (v.kind != Kind::kernel && v.end > sc.m.core().config.task_size) why = "reaches above the top of user space";
     if (why) out.push_back({"INV-VSL-2", "as " + std::to_string(as) + ": vseg " + seg(v) + " " + why});
   });
 }

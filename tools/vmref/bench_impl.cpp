@@ -8,13 +8,12 @@
 #include <random>
 #include <vector>
 
-#include "vmref/conformance/random_trace.hpp"
+#include "vmref/conformance/registry.hpp"
 #include "vmref/diff/differential.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_table.hpp"
 #include "vmref/impl/vmm.hpp"
-#include "vmref/trace/codec.hpp"
-#include "x86_64/x86_64_format.hpp"
-#include "x86_64/x86_64_tlb.hpp"
+#include "vmref/model/model.hpp"
 
 namespace vmref::cli {
 
@@ -34,10 +33,9 @@ struct PageCosts { std::vector<double> map, protect, unmap, translate; };
 
 /// One run over a fresh table: every page mapped, write-protected, translated, unmapped,
 /// one page per call; each sample is the mean of `batch` consecutive calls.
-void run_tables(const ImplBenchArgs& a, std::mt19937_64& rng, PageCosts& c) {
+void run_tables(const ImplBenchArgs& a, const impl::RadixCodec& fmt, std::mt19937_64& rng, PageCosts& c) {
   impl::SimMemory mem;
   impl::FramePool pool(mem);
-  impl::x86_64::Format fmt({4, 52, true});
   impl::RadixTable t(pool, fmt);
   impl::LeafAttrs rw;
   rw.rights = {true, true, false};
@@ -65,15 +63,21 @@ void run_tables(const ImplBenchArgs& a, std::mt19937_64& rng, PageCosts& c) {
   if (sink == 1 || t.table_pages() != 1) std::cerr << "bench: unexpected table state\n";
 }
 
-std::vector<model::Event> events(const ImplBenchArgs& a) {
-  conformance::RandomTraceParams p;
-  p.global_maps = true;
-  conformance::RandomTrace gen(a.seed, p);
-  model::Model shadow = trace::model_for(gen.header());
-  std::vector<model::Event> evs;
+/// Data frames of the fuzz-throughput runs: the kernel's campaign memory, else 64 MiB.
+std::uint64_t frames_for(const std::string& profile) {
+  std::uint64_t f = vocab::resolve_profile(profile).kernel().campaign_frames;
+  return f ? f : (64ull << 20) / 4096;
+}
+
+std::vector<vocab::Event> events(const ImplBenchArgs& a) {
+  const auto* k = conformance::find_conformance_kernel(vocab::resolve_profile(a.profile).kernel().name);
+  if (!k || !k->generator) throw std::invalid_argument("profile " + a.profile + " has no event generator");
+  auto gen = k->generator(a.seed, a.profile, a.cpus);
+  model::Model shadow(a.profile, a.cpus, frames_for(a.profile), 4096);
+  std::vector<vocab::Event> evs;
   for (std::uint64_t i = 0; i < a.events; ++i) {
-    evs.push_back(gen.next());
-    gen.feedback(evs.back(), shadow.apply(evs.back()));
+    evs.push_back(gen->next());
+    gen->feedback(evs.back(), shadow.apply(evs.back()));
   }
   return evs;
 }
@@ -83,11 +87,15 @@ double rate(std::uint64_t n, Clock::time_point t0) { return static_cast<double>(
 }  // namespace
 
 int bench_impl(const ImplBenchArgs& a) {
+  const impl::FormatInfo& format = impl::format_or_throw(a.format);
+  impl::FormatConfig cfg;
+  cfg.params = a.params;
+  std::unique_ptr<impl::RadixCodec> codec = format.codec(cfg);
   std::mt19937_64 rng(a.seed);
   PageCosts c;
-  for (unsigned r = 0; r < a.runs; ++r) run_tables(a, rng, c);
-  std::cout << fmt::format("x86_64 page tables, 4 KiB pages one call each ({} pages x {} runs; samples of {} calls):\n",
-                           a.pages, a.runs, a.batch);
+  for (unsigned r = 0; r < a.runs; ++r) run_tables(a, *codec, rng, c);
+  std::cout << fmt::format("{} page tables, 4 KiB pages one call each ({} pages x {} runs; samples of {} calls):\n",
+                           format.name, a.pages, a.runs, a.batch);
   auto line = [&](const char* what, const std::vector<double>& v) {
     std::cout << fmt::format("  {:<10} P50 {:6.1f} ns/page   P90 {:6.1f}   P99 {:6.1f}\n", what, percentile(v, 0.5),
                              percentile(v, 0.9), percentile(v, 0.99));
@@ -96,30 +104,31 @@ int bench_impl(const ImplBenchArgs& a) {
   line("protect", c.protect);
   line("unmap", c.unmap);
   line("translate", c.translate);
-  std::vector<model::Event> evs = events(a);
-  trace::Header h = conformance::RandomTrace(a.seed).header();
+  std::vector<vocab::Event> evs = events(a);
+  std::uint64_t frames = frames_for(a.profile);
   auto t0 = Clock::now();
-  model::Model m = trace::model_for(h);
+  model::Model m(a.profile, a.cpus, frames, 4096);
   for (const auto& e : evs) m.apply(e);
   double model_rate = rate(evs.size(), t0);
-  impl::x86_64::Format fmt({4, 52, true});
-  impl::x86_64::Mmu mmu(h.cpus);
+  std::unique_ptr<impl::Mmu> mmu = format.mmu(a.cpus, cfg);
   t0 = Clock::now();
-  impl::Vmm vmm(model::profile_by_name(h.profile), h.phys_mem / h.page_size, fmt, mmu);
+  impl::Vmm vmm(vocab::resolve_profile(a.profile), impl::VmmConfig{frames, codec.get(), mmu.get(), nullptr});
   for (const auto& e : evs) vmm.apply(e);
   double impl_rate = rate(evs.size(), t0);
   diff::DiffConfig dc;
-  dc.profile = model::profile_by_name(h.profile);
-  dc.cpus = h.cpus;
-  dc.frames = h.phys_mem / h.page_size;
+  dc.profile = a.profile;
+  dc.impl = format.name;
+  dc.cpus = a.cpus;
+  dc.frames = frames;
+  dc.format = cfg;
   t0 = Clock::now();
   diff::Differential d(dc);
   std::uint64_t findings = 0;
   for (const auto& e : evs) findings += d.step(e).size();
   double both_rate = rate(evs.size(), t0);
-  std::cout << fmt::format("differential fuzzing, {} generated events (ops/s):\n  model alone {:>10.0f}\n  impl alone  {:>10.0f}\n"
+  std::cout << fmt::format("differential fuzzing, profile {}, {} generated events (ops/s):\n  model alone {:>10.0f}\n  impl alone  {:>10.0f}\n"
                            "  both, compared, with the model's invariants {:>10.0f}  ({} findings)\n",
-                           evs.size(), model_rate, impl_rate, both_rate, findings);
+                           a.profile, evs.size(), model_rate, impl_rate, both_rate, findings);
   return findings ? 1 : 0;
 }
 

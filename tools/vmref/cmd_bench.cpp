@@ -1,4 +1,4 @@
-// vmref bench : throughput of the model itself (no trace I/O) on random linux-profile
+// vmref bench : throughput of the model itself (no trace I/O) on a kernel's random
 // operations: apply only, apply + incremental invariant checks, apply + full checks.
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "bench_impl.hpp"
 #include "commands.hpp"
-#include "vmref/conformance/random_trace.hpp"
+#include "vmref/conformance/registry.hpp"
 #include "vmref/model/invariants.hpp"
 
 namespace vmref::cli {
@@ -15,21 +15,24 @@ namespace vmref::cli {
 namespace {
 struct BenchArgs {
   std::uint64_t events = 1000000, seed = 1, full_events = 20000;
-  std::string impl;
+  std::string impl, profile;
   ImplBenchArgs ib;
 };
 
 /// Runs `n` generated events; mode 0 = apply only, 1 = + delta checks, 2 = + full checks.
-double run(std::uint64_t n, std::uint64_t seed, int mode, std::uint64_t& violations) {
-  conformance::RandomTrace gen(seed);
-  trace::Header h = gen.header();
-  model::Model m = trace::model_for(h);
-  std::vector<model::Event> evs;  // generate first so only the model is timed
+double run(const std::string& profile, std::uint64_t n, std::uint64_t seed, int mode, std::uint64_t& violations) {
+  const auto* k = conformance::find_conformance_kernel(vocab::resolve_profile(profile).kernel().name);
+  if (!k || !k->generator) throw std::invalid_argument("profile " + profile + " has no event generator");
+  auto gen = k->generator(seed, profile, 2);
+  std::uint64_t frames = vocab::resolve_profile(profile).kernel().campaign_frames;
+  if (!frames) frames = (64ull << 20) / 4096;
+  model::Model m(profile, 2, frames, 4096);
+  std::vector<vocab::Event> evs;  // generate first so only the model is timed
   evs.reserve(n);
-  model::Model shadow = trace::model_for(h);
+  model::Model shadow(profile, 2, frames, 4096);
   for (std::uint64_t i = 0; i < n; ++i) {
-    evs.push_back(gen.next());
-    gen.feedback(evs.back(), shadow.apply(evs.back()));
+    evs.push_back(gen->next());
+    gen->feedback(evs.back(), shadow.apply(evs.back()));
   }
   std::vector<model::Violation> v;
   auto t0 = std::chrono::steady_clock::now();
@@ -49,20 +52,26 @@ Runner add_bench(CLI::App& app) {
   c->add_option("--events", a->events, "Events for the apply and incremental-check runs")->capture_default_str();
   c->add_option("--full-events", a->full_events, "Events for the full-check run (it is O(state) per event)")->capture_default_str();
   c->add_option("--seed", a->seed, "Random seed")->capture_default_str();
-  auto* impl = c->add_option("--impl", a->impl, "Instead: benchmark this implementation's page tables and fuzz throughput: x86_64")
-                   ->check(CLI::IsMember({"x86_64"}));
+  a->profile = default_profile();
+  c->add_option("--profile", a->profile, "Kernel profile whose random events are run")->capture_default_str()
+      ->check(CLI::IsMember(profile_choices()));
+  auto* impl = c->add_option("--impl", a->impl, "Instead: benchmark the page tables of this format and the fuzz throughput")
+                   ->check(CLI::IsMember(format_choices()));
+  add_format_options(c, a->ib.params);
   c->add_option("--pages", a->ib.pages, "--impl: 4 KiB pages per map/protect/unmap run")->needs(impl)->capture_default_str();
   c->add_option("--runs", a->ib.runs, "--impl: runs pooled into the percentiles")->needs(impl)->capture_default_str();
   c->add_option("--fuzz-events", a->ib.events, "--impl: events for the fuzz-throughput runs")->needs(impl)->capture_default_str();
   return [a] {
     if (!a->impl.empty()) {
       a->ib.seed = a->seed;
+      a->ib.format = a->impl;
+      a->ib.profile = a->profile;
       return bench_impl(a->ib);
     }
     std::uint64_t bad = 0;
-    std::cout << fmt::format("model apply only:            {:>10.0f} events/s ({} events)\n", run(a->events, a->seed, 0, bad), a->events);
-    std::cout << fmt::format("apply + incremental checks:  {:>10.0f} events/s ({} events)\n", run(a->events, a->seed, 1, bad), a->events);
-    std::cout << fmt::format("apply + full-state checks:   {:>10.0f} events/s ({} events)\n", run(a->full_events, a->seed, 2, bad), a->full_events);
+    std::cout << fmt::format("model apply only:            {:>10.0f} events/s ({} events)\n", run(a->profile, a->events, a->seed, 0, bad), a->events);
+    std::cout << fmt::format("apply + incremental checks:  {:>10.0f} events/s ({} events)\n", run(a->profile, a->events, a->seed, 1, bad), a->events);
+    std::cout << fmt::format("apply + full-state checks:   {:>10.0f} events/s ({} events)\n", run(a->profile, a->full_events, a->seed, 2, bad), a->full_events);
     if (bad) std::cout << bad << " invariant violations (the model is broken)\n";
     return bad ? kExitFindings : kExitClean;
   };

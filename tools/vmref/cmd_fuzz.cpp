@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "vmref/diff/campaign.hpp"
+#include "vmref/impl/mutant.hpp"
 
 namespace vmref::cli {
 
@@ -12,12 +13,11 @@ namespace {
 struct FuzzArgs {
   diff::CampaignOptions o;
   std::string mutant, layer = "both", replay;
-  bool list = false;
+  bool list = false, list_profiles = false, list_archs = false;
 };
 
 int replay_table_ops(const FuzzArgs& a) {
-  auto m = a.mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a.mutant);
-  auto fs = diff::replay_counterexample(a.replay, m, a.o.levels);
+  auto fs = diff::replay_counterexample(a.replay, impl::find_mutant(a.mutant));
   std::cout << fmt::format("{}: {} findings\n", a.replay, fs.size());
   for (std::size_t i = 0; i < fs.size() && i < 20; ++i) std::cout << fmt::format("  {}: {}\n", fs[i].first, fs[i].second);
   return fs.empty() ? kExitClean : kExitFindings;
@@ -28,7 +28,7 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
   std::cout << fmt::format("fuzz {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
                            "{} VMM events, {} table ops, {} findings\n",
                            r.model_only ? std::string("--layer model") : "--impl " + o.impl, o.profile, o.seed, o.jobs,
-                           o.mutant == impl::Mutant::none ? "" : std::string(", mutant ") + impl::to_string(o.mutant),
+                           o.format.mutant ? std::string(", mutant ") + o.format.mutant->name : "",
                            r.ops, r.seconds, r.ops / std::max(r.seconds, 1e-9), r.vmm_ops, r.table_ops, r.findings);
   std::cout << "  coverage, operation kinds:";
   for (const auto& [k, n] : r.op_kinds) std::cout << " " << k << "=" << n;
@@ -56,8 +56,11 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
 Runner add_fuzz(CLI::App& app) {
   auto a = std::make_shared<FuzzArgs>();
   auto* c = app.add_subcommand("fuzz", "Differential fuzzing: random operations on the model and an optimized implementation in lock step");
-  c->add_option("--impl", a->o.impl, "Implementation: x86_64")->capture_default_str()->check(CLI::IsMember({"x86_64"}));
-  c->add_option("--profile", a->o.profile, "Model profile")->capture_default_str();
+  a->o.impl = default_format();
+  a->o.profile = default_profile();
+  c->add_option("--impl", a->o.impl, "Page-table format of the implementation (see --list-archs)")->capture_default_str()
+      ->check(CLI::IsMember(format_choices()));
+  c->add_option("--profile", a->o.profile, "Kernel profile, kernel or kernel:variant (see --list-profiles)")->capture_default_str();
   c->add_option("--seed", a->o.seed, "Random seed")->capture_default_str();
   auto* ops = c->add_option("--ops", a->o.ops, "Operations to run (VMM events plus table operations)")->capture_default_str();
   c->add_option("--time", a->o.seconds, "Run for this many seconds instead of --ops")->excludes(ops);
@@ -67,22 +70,26 @@ Runner add_fuzz(CLI::App& app) {
   c->add_option("--episode", a->o.episode, "Events per episode (each starts from a fresh state; longer ones reach older states, "
                                            "shorter ones shrink faster)")
       ->capture_default_str()->check(CLI::Range(10, 1000000));
-  c->add_option("--levels", a->o.levels, "Paging levels (4, or 5 for LA57)")->capture_default_str()->check(CLI::IsMember({4, 5}));
+  add_format_options(c, a->o.format.params);
   c->add_option("--layer", a->layer,
                 "vmm (model vs VMM core, and the model's invariants), tables (engine vs flat map), both, or model "
                 "(the model's invariants alone, fastest)")
       ->capture_default_str()->check(CLI::IsMember({"vmm", "tables", "both", "model"}));
   c->add_option("--mutant", a->mutant, "Run a deliberately broken variant")->check(CLI::IsMember(impl::mutant_names()));
   c->add_option("--replay", a->replay, "Replay a table-op counterexample written by a campaign")->check(CLI::ExistingFile);
-  c->add_flag("--list-mutants", a->list, "List the deliberately broken variants");
+  c->add_flag("--list-mutants", a->list, "List the deliberately broken variants of the implementations");
+  c->add_flag("--list-profiles", a->list_profiles, "List the kernels and their variants");
+  c->add_flag("--list-archs", a->list_archs, "List the page-table formats");
   c->add_flag("--stop-at-first", a->o.stop_at_first, "Stop at the first finding (default: go on and shrink one counterexample per ID)");
   return [a] {
-    if (a->list) {
-      for (const auto& n : impl::mutant_names()) std::cout << n << "\n";
+    if (a->list || a->list_profiles || a->list_archs) {
+      if (a->list) list_mutants();
+      if (a->list_profiles) list_profiles();
+      if (a->list_archs) list_formats();
       return kExitClean;
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
-    a->o.mutant = a->mutant.empty() ? impl::Mutant::none : *impl::parse_mutant(a->mutant);
+    a->o.format.mutant = impl::find_mutant(a->mutant);
     a->o.model_only = a->layer == "model";
     a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";
     a->o.table_layer = a->layer == "tables" || a->layer == "both";

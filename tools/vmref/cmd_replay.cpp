@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/report.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
 namespace vmref::cli {
@@ -18,7 +19,7 @@ struct ReplayArgs {
   std::string report, junit;
   bool stop_at_first = false, full = false, declared = false, quiet = false;
   std::string profile, impl, mutant;
-  unsigned levels = 4;
+  std::map<std::string, unsigned> format_params;
   std::size_t show = 20;
 };
 
@@ -58,13 +59,13 @@ Runner add_replay(CLI::App& app) {
   c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");
   c->add_flag("--expect-declared", a->declared, "Exit 0 only if each trace gives the verdict its header declares (provenance.expected)");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace");
-  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. linux:no-merge (a deliberately broken variant)");
+  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. linux:no-merge (a deliberately broken variant; see --list-profiles)");
   c->add_option("--show", a->show, "Findings printed per trace")->capture_default_str();
-  auto* impl = c->add_option("--impl", a->impl, "Also run this implementation in lock step and compare (DIFF-* findings): x86_64")
-                   ->check(CLI::IsMember({"x86_64"}));
+  auto* impl = c->add_option("--impl", a->impl, "Also run the implementation over this page-table format in lock step and compare (DIFF-* findings)")
+                   ->check(CLI::IsMember(format_choices()));
   c->add_option("--mutant", a->mutant, "A deliberately broken variant of the implementation (see `vmref fuzz --list-mutants`)")
       ->needs(impl)->check(CLI::IsMember(impl::mutant_names()));
-  c->add_option("--levels", a->levels, "Paging levels of the implementation (4, or 5 for LA57)")->needs(impl)->check(CLI::IsMember({4, 5}));
+  add_format_options(c, a->format_params);
   return [a] {
     conformance::ReplayOptions opt;
     opt.stop_at_first = a->stop_at_first;
@@ -72,7 +73,7 @@ Runner add_replay(CLI::App& app) {
     opt.profile = a->profile;
     opt.impl = a->impl;
     opt.mutant = a->mutant;
-    opt.levels = a->levels;
+    opt.format_params = a->format_params;
     std::vector<conformance::ReplayResult> rs;
     int rc = kExitClean;
     for (const auto& t : a->traces) {

@@ -10,30 +10,25 @@
 #include <set>
 
 #include "commands.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_walk.hpp"
-#include "x86_64/x86_64_format.hpp"
+#include "vmref/trace/fields.hpp"
 
 namespace vmref::cli {
 
 namespace {
 struct WalkArgs {
-  std::string arch = "x86_64", mem, format = "json", tables_out;
+  std::string arch, mem, format = "json", tables_out;
   std::uint64_t root = 0, base = 0;
-  unsigned levels = 4, maxphyaddr = 52;
-  bool no_nxe = false;
+  std::map<std::string, unsigned> params;
 };
 
-/// Effective rights plus the leaf's attributes, as one comparable string.
-std::string flags_of(const impl::Leaf& l) {
-  using namespace impl::x86_64;
-  std::string f{'r', l.rights.w ? 'w' : '-', l.rights.x ? 'x' : '-'};
-  f += l.rights.u ? " user" : " kernel";
-  if (l.raw & kG) f += " global";
-  if (l.raw & kA) f += " accessed";
-  if (l.raw & kD) f += " dirty";
-  if (l.raw & kPCD) f += " pcd";
-  if (l.raw & kPWT) f += " pwt";
-  return f;
+/// Every listing style a format offers, for the --format choice list.
+std::vector<std::string> listing_choices() {
+  std::vector<std::string> out{"json"};
+  for (const impl::FormatInfo* f : impl::all_formats())
+    for (const auto& [name, fn] : f->listings) out.push_back(name);
+  return out;
 }
 
 /// Copies the visited table pages into a sparse image of the same layout, so a dump can
@@ -58,20 +53,30 @@ void write_tables(const std::string& path, const impl::ImageFile& img, const std
 Runner add_walk(CLI::App& app) {
   auto a = std::make_shared<WalkArgs>();
   auto* c = app.add_subcommand("walk", "Decode the page tables in a raw physical-memory image and list the mappings");
-  c->add_option("--arch", a->arch, "Page-table format")->check(CLI::IsMember({"x86_64"}))->capture_default_str();
+  a->arch = default_format();
+  c->add_option("--arch", a->arch, "Page-table format (see `vmref fuzz --list-archs`)")->check(CLI::IsMember(format_choices()))
+      ->capture_default_str();
   c->add_option("--mem", a->mem, "Raw physical-memory image (byte offset = physical address - base)")->required()->check(CLI::ExistingFile);
-  c->add_option("--root", a->root, "Root table physical address, e.g. CR3 (low 12 bits and bits above MAXPHYADDR ignored)")->required();
-  c->add_option("--levels", a->levels, "Paging levels: 4, or 5 with LA57")->check(CLI::IsMember({4u, 5u}))->capture_default_str();
+  c->add_option("--root", a->root, "The root register's value, e.g. CR3 (bits that are not the root's address are ignored)")->required();
   c->add_option("--base", a->base, "Physical address of the image's first byte")->capture_default_str();
-  c->add_option("--maxphyaddr", a->maxphyaddr, "Physical address width; bits above are reserved")->check(CLI::Range(32u, 52u))->capture_default_str();
-  c->add_flag("--no-nxe", a->no_nxe, "IA32_EFER.NXE clear: bit 63 is reserved rather than XD");
-  c->add_option("--format", a->format, "json: merged regions {va,pa,size,flags}; qemu-tlb: one line per leaf as QEMU `info tlb`")
-      ->check(CLI::IsMember({"json", "qemu-tlb"}))->capture_default_str();
+  add_format_options(c, a->params);
+  c->add_option("--format", a->format, "json: merged regions {va,pa,size,flags}; or a format's own listing, e.g. qemu-tlb: "
+                                       "one line per leaf as QEMU `info tlb`")
+      ->check(CLI::IsMember(listing_choices()))->capture_default_str();
   c->add_option("--tables-out", a->tables_out, "Also write a sparse image holding only the page-table pages visited");
   return [a] {
+    const impl::FormatInfo& format = impl::format_or_throw(a->arch);
+    impl::FormatConfig cfg;
+    cfg.params = a->params;
+    impl::ListingLine listing = nullptr;
+    if (a->format != "json") {
+      auto it = format.listings.find(a->format);
+      if (it == format.listings.end()) throw std::invalid_argument("format " + format.name + " has no " + a->format + " listing");
+      listing = it->second;
+    }
     impl::ImageFile img(a->mem, a->base);
-    impl::x86_64::Format fmt({a->levels, a->maxphyaddr, !a->no_nxe});
-    std::uint64_t root = a->root & 0x000ffffffffff000ull & ((1ull << a->maxphyaddr) - 1);
+    std::unique_ptr<impl::RadixCodec> fmt = format.decoder(cfg);
+    std::uint64_t root = format.root_address(a->root, cfg);
     std::uint64_t probe;
     if (!img.read_u64(root, probe))
       throw std::runtime_error(fmt::format("{}: root table at 0x{:x} lies outside the image ({} bytes from 0x{:x})", a->mem, root, img.size(), a->base));
@@ -89,14 +94,14 @@ Runner add_walk(CLI::App& app) {
     };
     std::set<std::uint64_t> tables;
     impl::walk_all(
-        img, fmt, root,
+        img, *fmt, root,
         [&](const impl::Leaf& l) {
           ++leaves;
-          if (a->format == "qemu-tlb") {
-            std::cout << impl::x86_64::qemu_tlb_line(l.va, l.raw, l.size) << "\n";
+          if (listing) {
+            std::cout << listing(l.va, l.raw, l.size) << "\n";
             return;
           }
-          std::string f = flags_of(l);
+          std::string f = format.leaf_flags(l);
           if (have && cur_va + cur_size == l.va && cur_pa + cur_size == l.pa && cur_flags == f) {
             cur_size += l.size;  // neighbours contiguous in VA and PA with equal flags merge
             return;

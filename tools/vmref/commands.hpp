@@ -1,10 +1,15 @@
-// Each subcommand registers itself on the top-level CLI11 app and returns its runner.
+// The `vmref` command line: each subcommand registers itself as a row (name, how to add
+// it to the CLI11 app); kernels and formats may add their own rows from their folders
+// (the linux kernel's `record` and `oracle`). Choice lists (--profile, --impl, --mutant)
+// come from the registries, so a new kernel or format needs no edit here.
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
-#include <string>
 
 #include "vmref/conformance/replay.hpp"
 
@@ -19,14 +24,41 @@ int exit_code(conformance::Verdict v);
 void write_text(const std::string& path, const std::string& text);
 
 using Runner = std::function<int()>;
+/// A subcommand: adds itself to `app` and returns what runs it.
+struct CommandInfo {
+  const char* name;
+  Runner (*add)(CLI::App& app);
+};
+void add_command(CommandInfo c);
+
+/// Parses the command line and runs the chosen subcommand; returns the exit code.
+int run(int argc, char** argv);
+
+// Choice lists from the registries.
+/// Every profile: each kernel, and each kernel:variant.
+std::vector<std::string> profile_choices();
+/// Every page-table format.
+std::vector<std::string> format_choices();
+/// The first registered kernel / format (the defaults).
+std::string default_profile();
+std::string default_format();
+/// Adds every format's parameters as options (`--levels 5`, `--no-nxe`) filling `params`.
+void add_format_options(CLI::App* c, std::map<std::string, unsigned>& params);
+/// Prints the kernels with their variants, the formats, or the mutants (--list-* flags).
+void list_profiles();
+void list_formats();
+void list_mutants();
+
+/// Registers the shared subcommands (replay, report, convert, gen, bench, walk, fuzz, schema).
+void register_core_commands();
+
 Runner add_replay(CLI::App& app);
 Runner add_report(CLI::App& app);
 Runner add_convert(CLI::App& app);
 Runner add_gen(CLI::App& app);
-Runner add_record(CLI::App& app);
 Runner add_bench(CLI::App& app);
-Runner add_oracle(CLI::App& app);
 Runner add_walk(CLI::App& app);
 Runner add_fuzz(CLI::App& app);
+Runner add_schema(CLI::App& app);
 
 }  // namespace vmref::cli

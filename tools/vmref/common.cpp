@@ -1,8 +1,22 @@
+// Shared CLI plumbing: the subcommand table, exit codes, choice lists from the registries.
 #include <fstream>
+#include <iostream>
 
 #include "commands.hpp"
+#include "vmref/impl/format.hpp"
+#include "vmref/impl/mutant.hpp"
+#include "vmref/vocab/registry.hpp"
 
 namespace vmref::cli {
+
+namespace {
+std::vector<CommandInfo>& rows() {
+  static std::vector<CommandInfo> k;
+  return k;
+}
+}  // namespace
+
+void add_command(CommandInfo c) { rows().push_back(c); }
 
 int exit_code(conformance::Verdict v) {
   switch (v) {
@@ -17,6 +31,88 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream o(path);
   o << text;
   if (!o) throw std::runtime_error(path + ": cannot write");
+}
+
+std::vector<std::string> profile_choices() {
+  std::vector<std::string> out;
+  for (const vocab::KernelInfo* k : vocab::kernels()) {
+    out.push_back(k->name);
+    for (const vocab::VariantInfo& v : k->variants) out.push_back(k->name + ":" + v.name);
+  }
+  return out;
+}
+
+std::vector<std::string> format_choices() { return impl::format_names(); }
+std::string default_profile() { return vocab::kernels().empty() ? "" : vocab::kernels().front()->name; }
+std::string default_format() { return impl::all_formats().empty() ? "" : impl::all_formats().front()->name; }
+
+void add_format_options(CLI::App* c, std::map<std::string, unsigned>& params) {
+  std::map<std::string, bool> seen;
+  for (const impl::FormatInfo* f : impl::all_formats())
+    for (const impl::FormatParam& p : f->params) {
+      if (seen[p.name]) continue;
+      seen[p.name] = true;
+      std::string help = p.help + " (" + f->name + ")";
+      if (p.allowed == std::vector<unsigned>{0, 1} && p.dflt == 0) {  // a switch
+        c->add_flag_callback("--" + p.name, [&params, name = p.name] { params[name] = 1; }, help);
+        continue;
+      }
+      auto* o = c->add_option_function<unsigned>("--" + p.name, [&params, name = p.name](unsigned v) { params[name] = v; },
+                                                 help + ", default " + std::to_string(p.dflt));
+      if (!p.allowed.empty()) o->check(CLI::IsMember(p.allowed));
+      else o->check(CLI::Range(p.min, p.max));
+    }
+}
+
+void list_profiles() {
+  for (const vocab::KernelInfo* k : vocab::kernels()) {
+    std::cout << k->name << (k->base.empty() ? "" : " (on " + k->base + ")") << ": " << k->title << "  [" << k->spec << "]\n";
+    for (const vocab::VariantInfo& v : k->variants)
+      std::cout << "  " << k->name << ":" << v.name << (v.broken ? "  (broken) " : "  ") << v.summary << "\n";
+  }
+}
+
+void list_formats() {
+  for (const impl::FormatInfo* f : impl::all_formats()) std::cout << f->name << ": " << f->title << "  [" << f->spec << "]\n";
+}
+
+void list_mutants() {
+  for (const impl::MutantInfo* m : impl::all_mutants()) std::cout << m->name << "\n";
+}
+
+void register_core_commands() {
+  for (CommandInfo c : {CommandInfo{"replay", add_replay}, CommandInfo{"report", add_report},
+                        CommandInfo{"convert", add_convert}, CommandInfo{"gen", add_gen}, CommandInfo{"bench", add_bench},
+                        CommandInfo{"walk", add_walk}, CommandInfo{"fuzz", add_fuzz}, CommandInfo{"schema", add_schema}})
+    add_command(c);
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"vmref: reference model and conformance harness for virtual-memory managers"};
+  app.set_version_flag("--version", "vmref 0.1.0 (trace format 1)");
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, Runner>> cmds;
+  for (const CommandInfo& c : rows()) {
+    std::size_t before = app.get_subcommands({}).size();
+    Runner r = c.add(app);
+    cmds.emplace_back(app.get_subcommands({})[before], r);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitBadInput;
+  }
+  for (auto& [sub, r] : cmds)
+    if (sub->parsed()) {
+      try {
+        return r();
+      } catch (const std::exception& e) {
+        std::cerr << "vmref " << sub->get_name() << ": " << e.what() << "\n";
+        return kExitBadInput;
+      }
+    }
+  return kExitBadInput;
 }
 
 }  // namespace vmref::cli

@@ -8,12 +8,9 @@
 #include <thread>
 
 #include "vmref/conformance/ddmin.hpp"
-#include "vmref/conformance/mermap_trace.hpp"
-#include "vmref/conformance/zephyr_trace.hpp"
-#include "vmref/conformance/almos_trace.hpp"
-#include "vmref/model/invariants.hpp"
-#include "vmref/conformance/random_trace.hpp"
+#include "vmref/conformance/registry.hpp"
 #include "vmref/diff/differential.hpp"
+#include "vmref/model/invariants.hpp"
 #include "vmref/diff/table_differential.hpp"
 #include "vmref/trace/codec.hpp"
 #include "vmref/trace/error.hpp"
@@ -22,24 +19,31 @@
 namespace vmref::diff {
 
 using conformance::Finding;
-using model::Event;
+using vocab::Event;
 
 namespace {
 
 constexpr std::uint64_t kFrames = 4096;  // 16 MiB of data frames per side
 
-/// Page frames of the campaign's model: Zephyr's generator wants few, so it evicts often.
+/// The profile's kernel (its top layer).
+const vocab::KernelInfo& kernel_of(const CampaignOptions& o) { return vocab::resolve_profile(o.profile).kernel(); }
+
+/// Page frames of the campaign: the kernel's own choice (a few for Zephyr, so it evicts
+/// often), else 16 MiB.
 std::uint64_t frames_for(const CampaignOptions& o) {
-  return model::profile_by_name(o.profile).zephyr.enabled ? conformance::ZephyrTrace::kFrames : kFrames;
+  std::uint64_t f = kernel_of(o).campaign_frames;
+  return f ? f : kFrames;
 }
+
+const impl::FormatInfo& format_of(const CampaignOptions& o) { return impl::format_or_throw(o.impl); }
 
 DiffConfig config_for(const CampaignOptions& o) {
   DiffConfig c;
-  c.profile = model::profile_by_name(o.profile);
+  c.profile = o.profile;
+  c.impl = o.impl;
   c.cpus = o.cpus;
   c.frames = frames_for(o);
-  c.levels = o.levels;
-  c.mutant = o.mutant;
+  c.format = o.format;
   return c;
 }
 
@@ -52,32 +56,32 @@ bool impl_runs(const CampaignOptions& o) {
 /// The model alone, every invariant checked after every event.
 class ModelOnly {
  public:
-  explicit ModelOnly(const CampaignOptions& o) : m_(model::profile_by_name(o.profile), o.cpus, frames_for(o), 4096) {}
+  explicit ModelOnly(const CampaignOptions& o) : m_(o.profile, o.cpus, frames_for(o), 4096) {}
   std::vector<Finding> step(const Event& e) {
     last_ = m_.apply(e);
     std::vector<model::Violation> v;
     model::check_invariants(m_, false, v);
     std::vector<Finding> out;
-    for (auto& x : v) out.push_back({x.id, 0, 0, model::to_string(e.op), x.message, ""});
+    for (auto& x : v) out.push_back({x.id, 0, 0, e.name(), x.message, ""});
     return out;
   }
-  const model::Outcome& last_outcome() const { return last_; }
+  const vocab::Outcome& last_outcome() const { return last_; }
 
  private:
   model::Model m_;
-  model::Outcome last_;
+  vocab::Outcome last_;
 };
 
-/// Model and implementation in lock step, or the model alone when the implementation
-/// does not run the profile.
-class Sut {
+/// The system under test: the model and the implementation in lock step, or the model
+/// alone (--layer model).
+class SystemUnderTest {
  public:
-  explicit Sut(const CampaignOptions& o) {
+  explicit SystemUnderTest(const CampaignOptions& o) {
     if (impl_runs(o)) both_.emplace(config_for(o));
     else alone_.emplace(o);
   }
   std::vector<Finding> step(const Event& e) { return both_ ? both_->step(e) : alone_->step(e); }
-  const model::Outcome& last_outcome() const { return both_ ? both_->last_outcome() : alone_->last_outcome(); }
+  const vocab::Outcome& last_outcome() const { return both_ ? both_->last_outcome() : alone_->last_outcome(); }
   const Differential* differential() const { return both_ ? &*both_ : nullptr; }
 
  private:
@@ -85,50 +89,18 @@ class Sut {
   std::optional<ModelOnly> alone_;
 };
 
-/// The event generator for the profile: mermap call sequences, or linux operations.
-class Source {
- public:
-  Source(const CampaignOptions& o, std::uint64_t seed) {
-    model::Profile p = model::profile_by_name(o.profile);
-    if (p.mermap.enabled) {
-      mermap_.emplace(seed, o.profile, o.cpus, p.mermap.region_pages);
-      return;
-    }
-    if (p.zephyr.enabled) {
-      zephyr_.emplace(seed, o.profile);
-      return;
-    }
-    if (p.almos.enabled) {
-      almos_.emplace(seed, o.profile, o.cpus);
-      return;
-    }
-    conformance::RandomTraceParams rp;
-    rp.cpus = o.cpus;
-    rp.global_maps = true;
-    linux_.emplace(seed, rp);
-  }
-  Event next() {
-    return mermap_ ? mermap_->next() : zephyr_ ? zephyr_->next() : almos_ ? almos_->next() : linux_->next();
-  }
-  void feedback(const Event& e, const model::Outcome& out) {
-    if (mermap_) mermap_->feedback(e, out);
-    else if (zephyr_) zephyr_->feedback(e, out);
-    else if (almos_) almos_->feedback(e, out);
-    else linux_->feedback(e, out);
-  }
-
- private:
-  std::optional<conformance::RandomTrace> linux_;
-  std::optional<conformance::MermapTrace> mermap_;
-  std::optional<conformance::ZephyrTrace> zephyr_;
-  std::optional<conformance::AlmosTrace> almos_;
-};
+/// The event generator of the profile's kernel (conformance/registry.hpp).
+std::unique_ptr<conformance::Generator> source_for(const CampaignOptions& o, std::uint64_t seed) {
+  const conformance::ConformanceKernelInfo* k = conformance::find_conformance_kernel(kernel_of(o).name);
+  if (!k || !k->generator) throw std::invalid_argument("kernel '" + kernel_of(o).name + "' has no event generator");
+  return k->generator(seed, o.profile, o.cpus);
+}
 
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
 /// candidate is not applicable any more: a shrunk trace must still be valid input).
 long first_failure(const CampaignOptions& o, const std::vector<Event>& evs, const std::string& id) {
   try {
-    Sut d(o);
+    SystemUnderTest d(o);
     for (std::size_t i = 0; i < evs.size(); ++i)
       for (const Finding& f : d.step(evs[i]))
         if (f.id == id) return static_cast<long>(i);
@@ -138,7 +110,7 @@ long first_failure(const CampaignOptions& o, const std::vector<Event>& evs, cons
 }
 
 long first_table_failure(const CampaignOptions& o, const std::vector<TableOp>& ops, const std::string& id) {
-  TableDifferential t(o.levels, o.mutant);
+  TableDifferential t(format_of(o), o.format);
   for (std::size_t i = 0; i < ops.size(); ++i) {
     auto f = t.step(ops[i]);
     auto all = t.check_all();
@@ -152,7 +124,7 @@ long first_table_failure(const CampaignOptions& o, const std::vector<TableOp>& o
 std::string out_path(const CampaignOptions& o, const std::string& id, std::uint64_t seed, const char* ext) {
   std::filesystem::create_directories(o.out_dir);
   return o.out_dir + "/fuzz-" + o.impl + "-" + id + "-seed" + std::to_string(seed) +
-         (o.mutant == impl::Mutant::none ? "" : std::string("-") + impl::to_string(o.mutant)) + ext;
+         (o.format.mutant ? std::string("-") + o.format.mutant->name : "") + ext;
 }
 
 std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs, const Finding& f, std::uint64_t seed) {
@@ -162,7 +134,7 @@ std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs,
   h.cpus = o.cpus;
   h.phys_mem = frames_for(o) * 4096;
   h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"impl", impl_runs(o) ? o.impl : "none (model invariants)"}, {"seed", seed},
-                  {"mutant", impl::to_string(o.mutant)}, {"finding", f.id}, {"message", f.message},
+                  {"mutant", impl::to_string(o.format.mutant)}, {"finding", f.id}, {"message", f.message},
                   {"expected", {{"verdict", "findings"}, {"ids", {f.id}}}}};
   std::string path = out_path(o, f.id, seed, ".jsonl");
   trace::LineWriter w(path, false);
@@ -176,10 +148,12 @@ std::string write_table_ops(const CampaignOptions& o, const std::vector<TableOp>
                             std::uint64_t seed) {
   std::string path = out_path(o, f.id, seed, ".tables.jsonl");
   trace::LineWriter w(path, false);
-  w.write(nlohmann::json({{"vmref_table_ops", 1}, {"arch", o.impl}, {"levels", o.levels}, {"finding", f.id},
-                          {"mutant", impl::to_string(o.mutant)}, {"message", f.message}})
-              .dump());
-  for (const TableOp& t : ops) w.write(t.to_json().dump());
+  nlohmann::json head{{"vmref_table_ops", 1}, {"arch", o.impl}, {"finding", f.id},
+                      {"mutant", impl::to_string(o.format.mutant)}, {"message", f.message}};
+  for (const impl::FormatParam& p : format_of(o).params) head[p.name] = o.format.get(p.name, p.dflt);
+  w.write(head.dump());
+  auto fields = format_of(o).codec(o.format)->arch_fields();
+  for (const TableOp& t : ops) w.write(t.to_json(fields).dump());
   w.close();
   return path;
 }
@@ -230,11 +204,11 @@ struct Job {
 
   /// One episode; returns false when the campaign should stop.
   bool episode(std::uint64_t ep_seed) {
-    Source gen(o, ep_seed);
-    std::optional<Sut> d;
+    auto gen = source_for(o, ep_seed);
+    std::optional<SystemUnderTest> d;
     if (o.vmm_layer || o.model_only) d.emplace(o);
     std::optional<TableDifferential> t;
-    if (o.table_layer && impl_runs(o)) t.emplace(o.levels, o.mutant);  // the engine is not what a model-only profile tests
+    if (o.table_layer && impl_runs(o)) t.emplace(format_of(o), o.format);  // the engine is not what a model-only profile tests
     std::mt19937_64 rng(ep_seed ^ 0x9e3779b97f4a7c15ull);
     std::vector<Event> evs;
     std::vector<TableOp> tops;
@@ -254,14 +228,14 @@ struct Job {
         }
         continue;
       }
-      Event e = gen.next();
+      Event e = gen->next();
       evs.push_back(e);
       ++r.vmm_ops;
-      ++r.op_kinds[model::to_string(e.op)];
+      ++r.op_kinds[e.name()];
       std::vector<Finding> fs;
       try {
         fs = d->step(e);
-        gen.feedback(e, d->last_outcome());
+        gen->feedback(e, d->last_outcome());
       } catch (const std::exception& ex) {
         if (r.first_error.empty()) r.first_error = "seed " + std::to_string(ep_seed) + " event " + std::to_string(i) + ": " + ex.what();
         return false;
@@ -316,11 +290,14 @@ void merge(CampaignResult& into, const CampaignResult& r) {
 
 }  // namespace
 
-CampaignResult run_campaign(const CampaignOptions& o) {
-  if (o.impl != "x86_64") throw std::invalid_argument("unknown implementation '" + o.impl + "' (known: x86_64)");
-  model::profile_by_name(o.profile);  // throws for an unknown profile
+CampaignResult run_campaign(const CampaignOptions& opt) {
+  CampaignOptions o = opt;
+  if (o.impl.empty() && !impl::all_formats().empty()) o.impl = impl::all_formats().front()->name;
+  if (o.profile.empty() && !vocab::kernels().empty()) o.profile = vocab::kernels().front()->name;
+  format_of(o);                    // throws for an unknown implementation
+  vocab::resolve_profile(o.profile);  // throws for an unknown profile
   if (!o.vmm_layer && !o.table_layer && !o.model_only) throw std::invalid_argument("no layer selected");
-  if (o.model_only && o.mutant != impl::Mutant::none)
+  if (o.model_only && o.format.mutant)
     throw std::invalid_argument("the model layer runs no implementation: mutants of the implementation do not apply");
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> done{0}, findings{0};
@@ -358,8 +335,7 @@ CampaignResult run_campaign(const CampaignOptions& o) {
   return r;
 }
 
-std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m,
-                                                                      unsigned levels) {
+std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m) {
   trace::LineReader in(path);
   std::string text;
   if (!in.next(text)) throw std::runtime_error(path + ":1: empty file");
@@ -369,15 +345,23 @@ std::vector<std::pair<std::string, std::string>> replay_counterexample(const std
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ":1: invalid JSON: " + e.what());
   }
-  if (!head.contains("vmref_table_ops")) throw std::runtime_error(path + ":1: not a table-op file (replay traces with `vmref replay --impl`)");
-  TableDifferential t(head.value("levels", levels), m);
+  if (!head.is_object() || !head.contains("vmref_table_ops"))
+    throw std::runtime_error(path + ":1: not a table-op file (replay traces with `vmref replay --impl`)");
+  std::string arch = head.value("arch", impl::all_formats().empty() ? "" : impl::all_formats().front()->name);
+  const impl::FormatInfo* format = impl::find_format(arch);
+  if (!format) throw std::runtime_error(path + ":1: field 'arch': unknown format '" + arch + "'");
+  impl::FormatConfig cfg;
+  cfg.mutant = m;
+  for (const impl::FormatParam& p : format->params)
+    if (head.contains(p.name) && head[p.name].is_number_unsigned()) cfg.params[p.name] = head[p.name].get<unsigned>();
+  TableDifferential t(*format, cfg);
   std::vector<std::pair<std::string, std::string>> out;
   std::uint64_t line = 1;
   while (in.next(text)) {
     ++line;
     TableOp op;
     try {
-      op = TableOp::from_json(nlohmann::json::parse(text));
+      op = TableOp::from_json(nlohmann::json::parse(text), t.fields());
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ":" + std::to_string(line) + ": " + e.what());
     }

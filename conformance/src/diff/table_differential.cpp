@@ -5,31 +5,43 @@
 
 #include "vmref/diff/table_shape.hpp"
 #include "vmref/impl/radix_walk.hpp"
-#include "vmref/trace/codec.hpp"  // trace::hex: addresses as traces write them
+#include "vmref/trace/fields.hpp"
 
 namespace vmref::diff {
 
-namespace x86 = impl::x86_64;
 using conformance::Finding;
-
 using trace::hex;
 
 namespace {
 constexpr std::uint64_t k2M = 1ull << 21;
-std::string show(std::uint64_t pa, const impl::LeafAttrs& a) {
-  return hex(pa) + (a.rights.u ? " u" : " s") + (a.rights.w ? "w" : "-") + (a.rights.x ? "x" : "-") + (a.global ? " G" : "") +
-         " cache " + std::to_string(a.cache) + " pkey " + std::to_string(a.pkey);
+/// Each field of `arch` by name, packed from bit 0 in list order.
+template <class Fn> void each_field(const std::vector<impl::AttrField>& fields, Fn fn) {
+  unsigned shift = 0;
+  for (const impl::AttrField& f : fields) {
+    fn(f, shift);
+    shift += f.bits;
+  }
+}
+std::string show(std::uint64_t pa, const impl::LeafAttrs& a, const std::vector<impl::AttrField>& fields) {
+  std::string s = hex(pa) + (a.rights.u ? " u" : " s") + (a.rights.w ? "w" : "-") + (a.rights.x ? "x" : "-") +
+                  (a.global ? " G" : "");
+  each_field(fields, [&](const impl::AttrField& f, unsigned shift) {
+    s += std::string(" ") + f.name + " " + std::to_string(a.arch >> shift & ((1ull << f.bits) - 1));
+  });
+  return s;
 }
 const char* kind_name(TableOp::Kind k) { return k == TableOp::map ? "map" : k == TableOp::protect ? "protect" : "unmap"; }
 }  // namespace
 
-nlohmann::json TableOp::to_json() const {
-  return {{"op", kind_name(kind)}, {"va", hex(va)}, {"len", hex(len)}, {"pa", hex(pa)}, {"max_leaf", hex(max_leaf)},
-          {"w", attrs.rights.w}, {"u", attrs.rights.u}, {"x", attrs.rights.x}, {"global", attrs.global},
-          {"cache", attrs.cache}, {"pkey", attrs.pkey}};
+nlohmann::json TableOp::to_json(const std::vector<impl::AttrField>& fields) const {
+  nlohmann::json j{{"op", kind_name(kind)}, {"va", hex(va)},          {"len", hex(len)},      {"pa", hex(pa)},
+                   {"max_leaf", hex(max_leaf)}, {"w", attrs.rights.w}, {"u", attrs.rights.u}, {"x", attrs.rights.x},
+                   {"global", attrs.global}};
+  each_field(fields, [&](const impl::AttrField& f, unsigned shift) { j[f.name] = attrs.arch >> shift & ((1ull << f.bits) - 1); });
+  return j;
 }
 
-TableOp TableOp::from_json(const nlohmann::json& j) {
+TableOp TableOp::from_json(const nlohmann::json& j, const std::vector<impl::AttrField>& fields) {
   auto num = [&](const char* k) -> std::uint64_t {
     if (!j.contains(k) || !j[k].is_string()) throw std::runtime_error(std::string("field '") + k + "': expected a hex string");
     return std::stoull(j[k].get<std::string>(), nullptr, 16);
@@ -50,19 +62,29 @@ TableOp TableOp::from_json(const nlohmann::json& j) {
   o.max_leaf = num("max_leaf");
   o.attrs.rights = {flag("w"), flag("u"), flag("x")};
   o.attrs.global = flag("global");
-  o.attrs.cache = static_cast<std::uint8_t>(j.value("cache", 0) & 7);
-  o.attrs.pkey = static_cast<std::uint8_t>(j.value("pkey", 0) & 15);
+  each_field(fields, [&](const impl::AttrField& f, unsigned shift) {
+    std::uint64_t v = j.contains(f.name) && j[f.name].is_number_unsigned() ? j[f.name].get<std::uint64_t>() : 0;
+    o.attrs.arch |= (v & ((1ull << f.bits) - 1)) << shift;
+  });
   if ((o.va | o.len | o.pa) & 0xfff || o.len == 0 || o.va < TableDifferential::kWindow ||
       o.va + o.len > TableDifferential::kWindow + TableDifferential::kWindowBytes)
     throw std::runtime_error("fields 'va'/'len'/'pa': not page aligned or outside the window");
   return o;
 }
 
-TableDifferential::TableDifferential(unsigned levels, impl::Mutant m)
-    : arch_(x86::Config{levels, 52, true, 63}),
-      codec_(x86::Config{levels, 52, true, m == impl::Mutant::xd_wrong_bit ? 62u : 63u}),
+namespace {
+impl::FormatConfig architectural(impl::FormatConfig c) {
+  c.mutant = nullptr;
+  return c;
+}
+}  // namespace
+
+TableDifferential::TableDifferential(const impl::FormatInfo& format, const impl::FormatConfig& cfg)
+    : arch_(format.decoder(architectural(cfg))),
+      codec_(format.codec(cfg)),
+      fields_(codec_->arch_fields()),
       pool_(mem_),
-      table_(pool_, codec_, m) {}
+      table_(pool_, *codec_, cfg.mutant) {}
 
 TableOp TableDifferential::random_op(std::mt19937_64& rng) const {
   auto pick = [&](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
@@ -82,8 +104,7 @@ TableOp TableDifferential::random_op(std::mt19937_64& rng) const {
   }
   o.attrs.rights = {pick(2) == 0, pick(4) != 0, pick(2) == 0};
   o.attrs.global = pick(4) == 0;
-  o.attrs.cache = static_cast<std::uint8_t>(pick(8));
-  o.attrs.pkey = static_cast<std::uint8_t>(pick(16));
+  each_field(fields_, [&](const impl::AttrField& f, unsigned shift) { o.attrs.arch |= pick(1ull << f.bits) << shift; });
   return o;
 }
 
@@ -125,7 +146,7 @@ std::vector<Finding> TableDifferential::step(const TableOp& op) {
 
 void TableDifferential::compare_range(std::uint64_t lo, std::uint64_t hi, std::vector<Finding>& out) {
   for (std::uint64_t va = lo; va < hi; va += 4096) {
-    auto leaf = impl::walk_one(mem_, arch_, table_.root(), va);
+    auto leaf = impl::walk_one(mem_, *arch_, table_.root(), va);
     auto it = ref_.find(va);
     if ((it != ref_.end()) != leaf.has_value()) {
       add(out, "DIFF-TBL-1", "va " + hex(va) + (leaf ? ": translated but never mapped" : ": mapped but does not translate"));
@@ -134,14 +155,14 @@ void TableDifferential::compare_range(std::uint64_t lo, std::uint64_t hi, std::v
     if (!leaf) continue;
     if (leaf->size > 4096) ++large_seen_;
     std::uint64_t pa = leaf->pa + (va - leaf->va);
-    impl::LeafAttrs a = arch_.leaf_attrs(leaf->raw, leaf->level);
+    impl::LeafAttrs a = arch_->leaf_attrs(leaf->raw, leaf->level);
     a.accessed = a.dirty = false;
     a.soft = 0;
     if (pa != it->second.pa || !(a == it->second.attrs) || !(leaf->rights == it->second.attrs.rights)) {
       impl::LeafAttrs seen = a;
       seen.rights = leaf->rights;
-      add(out, "DIFF-TBL-1", "va " + hex(va) + ": translates to " + show(pa, seen) + "; mapped as " +
-                                 show(it->second.pa, it->second.attrs));
+      add(out, "DIFF-TBL-1", "va " + hex(va) + ": translates to " + show(pa, seen, fields_) + "; mapped as " +
+                                 show(it->second.pa, it->second.attrs, fields_));
       return;
     }
   }
@@ -153,7 +174,7 @@ std::vector<Finding> TableDifferential::check_all() {
   // Reclaim: every table page reachable, none empty but the root (DIFF-TBL-2).
   std::set<std::uint64_t> tables;
   std::uint64_t pages = 0;
-  impl::walk_all(mem_, arch_, table_.root(), [&](const impl::Leaf& l) { pages += l.size / 4096; },
+  impl::walk_all(mem_, *arch_, table_.root(), [&](const impl::Leaf& l) { pages += l.size / 4096; },
                  [&](const impl::WalkIssue& i) { add(out, "DIFF-TBL-1", "walk: " + i.what); }, &tables);
   if (pages != ref_.size())
     add(out, "DIFF-TBL-1", std::to_string(pages) + " pages translate, " + std::to_string(ref_.size()) + " were mapped");

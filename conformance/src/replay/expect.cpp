@@ -21,6 +21,7 @@ namespace {
 struct Ctx {
   Model& m;
   const Event& e;
+  Asid as;  ///< the address space the event acts in (0 when it names none)
   const std::string& file;
   std::uint64_t index;
   std::vector<Finding>& out;
@@ -28,7 +29,7 @@ struct Ctx {
   std::size_t compared = 0;
 
   void add(const char* id, std::string msg, std::string diff = "") {
-    out.push_back({id, index, e.line, to_string(e.op), std::move(msg), std::move(diff)});
+    out.push_back({id, index, e.line, e.name(), std::move(msg), std::move(diff)});
   }
   [[noreturn]] void bad(const std::string& field, const std::string& msg) const {
     throw trace::TraceError(file, e.line, "expect." + field, msg);
@@ -119,17 +120,17 @@ void compare_vsl(Ctx& c, const json& want_json) {
   auto want = entries(c, want_json, true);
   // Faults the trace did not show: the kernel says these VMAs hold anonymous pages.
   for (const Entry& w : want)
-    if (w.j->value("anon_pages", false)) c.m.learn_anon_pages(c.e.as, w.start);
+    if (w.j->value("anon_pages", false)) c.m.learn_anon_pages(c.as, w.start);
   // Boundaries that hinge on hidden kernel state are settled by what the kernel shows.
-  for (const auto& r : c.m.resolve_undetermined(c.e.as, [&](Va b) {
+  for (const auto& r : c.m.resolve_undetermined(c.as, [&](Va b) {
          return std::any_of(want.begin(), want.end(), [&](const Entry& w) { return w.start == b; });
        }))
-    c.undetermined.push_back({"UNDETERMINED-VSL-SPLIT", c.index, c.e.line, to_string(c.e.op),
-                              "as " + std::to_string(c.e.as) + ": whether vsegs merge at " + trace::hex(r.at) +
+    c.undetermined.push_back({"UNDETERMINED-VSL-SPLIT", c.index, c.e.line, c.e.name(),
+                              "as " + std::to_string(c.as) + ": whether vsegs merge at " + trace::hex(r.at) +
                                   " depends on anon_vma state the trace does not show; the kernel " +
                                   (r.merged ? "merged them" : "kept them apart"),
                               ""});
-  json have_json = vsl_snapshot(c.m, c.e.as);
+  json have_json = vsl_snapshot(c.m, c.as);
   auto have = entries(c, have_json, false);
   // Tier 1, page by page: every page has the same attributes on both sides.
   std::set<Va> cuts;
@@ -145,7 +146,7 @@ void compare_vsl(Ctx& c, const json& want_json) {
     else if (!h) why = "mapped in the kernel only";
     else if (std::string k = page_difference(c, *w, *h, a); !k.empty()) why = "field '" + k + "' differs";
     if (why.empty()) continue;
-    c.add("EXPECT-VSL", "as " + std::to_string(c.e.as) + ": pages [" + trace::hex(a) + ", " + trace::hex(b) + "): " + why,
+    c.add("EXPECT-VSL", "as " + std::to_string(c.as) + ": pages [" + trace::hex(a) + ", " + trace::hex(b) + "): " + why,
           diff_around(want, have, a));
     return;
   }
@@ -154,7 +155,7 @@ void compare_vsl(Ctx& c, const json& want_json) {
     if (i < want.size() && i < have.size() && want[i].start == have[i].start && want[i].end == have[i].end) continue;
     Va a = i < want.size() ? want[i].start : have[i].start;
     if (i < have.size()) a = std::min(a, have[i].start);
-    c.add("EXPECT-VSL-SPLIT", "as " + std::to_string(c.e.as) + ": same pages, different vseg boundaries near " +
+    c.add("EXPECT-VSL-SPLIT", "as " + std::to_string(c.as) + ": same pages, different vseg boundaries near " +
                                   trace::hex(a) + " (" + std::to_string(want.size()) + " vsegs expected, " +
                                   std::to_string(have.size()) + " in the model)",
           diff_around(want, have, a));
@@ -175,21 +176,15 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
     Va va = c.u64(w["va"], at + ".va");
     if (w.contains("present")) {
       bool kp = c.boolean(w["present"], at + ".present");
-      if (c.m.settle_provisional(c.e.as, va, kp))
-        c.undetermined.push_back({"UNDETERMINED-FAULT-AROUND", c.index, c.e.line, to_string(c.e.op),
-                                  "as " + std::to_string(c.e.as) + " va " + trace::hex(va) +
-                                      ": fault-around may skip a cached page it cannot lock; the kernel did not map it",
-                                  ""});
+      if (auto s = c.m.settle_present(c.as, va, kp))
+        c.undetermined.push_back({s->id, c.index, c.e.line, c.e.name(), s->message, ""});
     }
-    if (w.contains("kept") && c.m.settle_reuse(c.e.as, va, c.boolean(w["kept"], at + ".kept")))
-      c.undetermined.push_back({"UNDETERMINED-COW-REUSE", c.index, c.e.line, to_string(c.e.op),
-                                "as " + std::to_string(c.e.as) + " va " + trace::hex(va) +
-                                    ": Linux copies instead of reusing when a transient kernel reference is held; "
-                                    "the kernel copied",
-                                ""});
-    json h = page_snapshot(c.m, c.e.as, va);
+    if (w.contains("kept"))
+      if (auto s = c.m.settle_kept(c.as, va, c.boolean(w["kept"], at + ".kept")))
+        c.undetermined.push_back({s->id, c.index, c.e.line, c.e.name(), s->message, ""});
+    json h = page_snapshot(c.m, c.as, va);
     auto mismatch = [&](const std::string& k, const std::string& want_s, const std::string& have_s) {
-      c.add("EXPECT-PAGE", "as " + std::to_string(c.e.as) + " va " + trace::hex(va) + ": " + k + " expected " +
+      c.add("EXPECT-PAGE", "as " + std::to_string(c.as) + " va " + trace::hex(va) + ": " + k + " expected " +
                                want_s + ", model has " + have_s,
             "- expected " + w.dump() + "\n+ model    " + h.dump() + "\n");
     };
@@ -235,7 +230,7 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
           labels[label] = now;
       } else if (k == "kept") {  // same frame as at this page's previous observe
         bool wb = c.boolean(*it, fld);
-        auto last = state.last.find({c.e.as, va});
+        auto last = state.last.find({c.as, va});
         bool have_now = h["present"].get<bool>();
         if (!have_now || last == state.last.end()) {
           mismatch("kept", wb ? "true" : "false", "no frame to compare");
@@ -258,9 +253,9 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
     }
     if (h["present"].get<bool>()) {
       FrameId f = h["frame"].get<FrameId>();
-      state.last[{c.e.as, va}] = {f, c.m.frames()[f].generation};
+      state.last[{c.as, va}] = {f, c.m.frames()[f].generation};
     } else {
-      state.last.erase({c.e.as, va});
+      state.last.erase({c.as, va});
     }
   }
 }
@@ -271,12 +266,12 @@ std::size_t compare_expect(Model& m, const Event& e, const Outcome& o, const std
                            std::uint64_t index, std::vector<Finding>& out, std::vector<Finding>& undetermined,
                            FrameLabels& labels) {
   if (e.expect.is_null()) return 0;
-  Ctx c{m, e, file, index, out, undetermined};
+  Ctx c{m, e, e.space().value_or(0), file, index, out, undetermined};
   for (auto it = e.expect.begin(); it != e.expect.end(); ++it) {
     const std::string& k = it.key();
     if (k == "errno") {
       ++c.compared;
-      auto want = parse_err(c.str(*it, k));
+      auto want = vocab::parse_err(c.str(*it, k));
       if (!want) c.bad(k, "unknown errno name (ok, EINVAL, ENOMEM, EEXIST, EACCES, EPERM, EBUSY, EFAULT)");
       if (*want != o.err)
         c.add("EXPECT-ERRNO", std::string("expected ") + to_string(*want) + ", model returned " + to_string(o.err));
@@ -289,7 +284,7 @@ std::size_t compare_expect(Model& m, const Event& e, const Outcome& o, const std
         c.add("EXPECT-RET", "expected " + trace::hex(want) + ", model returned " + trace::hex(o.ret));
     } else if (k == "result") {
       ++c.compared;
-      auto want = parse_access_result(c.str(*it, k));
+      auto want = vocab::parse_access_result(c.str(*it, k));
       if (!want) c.bad(k, "expected \"ok\", \"segv_maperr\", \"segv_accerr\" or \"sigbus\"");
       if (*want != o.access || o.err != Err::ok)
         c.add("EXPECT-ACCESS", std::string("expected ") + to_string(*want) + ", model gave " +

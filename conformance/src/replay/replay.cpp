@@ -44,18 +44,18 @@ void record(ReplayResult& r, const ReplayOptions& opt, Finding f) {
 }
 
 diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
-  if (opt.impl != "x86_64") throw std::invalid_argument("unknown implementation '" + opt.impl + "' (known: x86_64)");
-  if (h.page_size != 4096) throw std::invalid_argument("the x86_64 implementation needs page_size 4096");
+  impl::format_or_throw(opt.impl);
+  if (h.page_size != 4096) throw std::invalid_argument("the " + opt.impl + " implementation needs page_size 4096");
   diff::DiffConfig c;
-  c.profile = model::profile_by_name(h.profile);
+  c.profile = h.profile;
+  c.impl = opt.impl;
   c.cpus = h.cpus;
   c.frames = h.phys_mem / h.page_size;
-  c.levels = opt.levels;
+  c.format.params = opt.format_params;
   c.check_invariants = false;  // replay runs them itself
   if (!opt.mutant.empty()) {
-    auto m = impl::parse_mutant(opt.mutant);
-    if (!m) throw std::invalid_argument("unknown mutant '" + opt.mutant + "'");
-    c.mutant = *m;
+    c.format.mutant = impl::find_mutant(opt.mutant);
+    if (!c.format.mutant) throw std::invalid_argument("unknown mutant '" + opt.mutant + "'");
   }
   return c;
 }
@@ -87,8 +87,8 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   while (in.next(text)) {
     ++line;
     if (text.empty()) continue;
-    model::Event e = trace::event_from_json(parse_line(text, r.file, line), r.file, line);
-    model::Outcome o;
+    vocab::Event e = trace::event_from_json(parse_line(text, r.file, line), r.file, line);
+    vocab::Outcome o;
     found.clear();
     try {
       if (both) {
@@ -112,7 +112,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
     if (!e.cont) {
       viol.clear();
       r.checks += model::check_invariants(m, opt.full_checks, viol);
-      for (auto& v : viol) found.push_back({v.id, index, line, model::to_string(e.op), v.message, ""});
+      for (auto& v : viol) found.push_back({v.id, index, line, e.name(), v.message, ""});
     }
     undetermined.clear();
     r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined, labels);

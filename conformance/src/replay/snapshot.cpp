@@ -44,7 +44,7 @@ json page_snapshot(const Model& m, Asid as, Va va) {
   e["refcount"] = m.frames()[p.frame].refcount;
   e["mapcount"] = m.frames()[p.frame].mapcount();
   e["exclusive"] = p.frame != kZeroFrame && m.frames()[p.frame].mapcount() == 1;
-  e["provisional"] = m.frames()[p.frame].around_maps;  // mappings the kernel may not have made
+  e["provisional"] = m.frames()[p.frame].fault_around_maps;  // mappings the kernel may not have made
   return e;
 }
 

@@ -35,7 +35,7 @@ std::string md_escape(const std::string& s) {
 /// IDs reported: the catalog, then any other ID seen (expectation mismatches).
 std::vector<std::string> all_ids(const std::vector<ReplayResult>& rs) {
   std::vector<std::string> ids;
-  for (const auto& inv : model::invariant_catalog()) ids.push_back(inv.id);
+  for (const auto& inv : model::invariants()) ids.push_back(inv.id);
   for (const char* x : {"EXPECT-ERRNO", "EXPECT-RET", "EXPECT-ACCESS", "EXPECT-VSL", "EXPECT-VSL-SPLIT", "EXPECT-PAGE"})
     ids.push_back(x);
   for (const auto& r : rs)
@@ -45,7 +45,7 @@ std::vector<std::string> all_ids(const std::vector<ReplayResult>& rs) {
 }
 
 const char* rule_of(const std::string& id) {
-  for (const auto& inv : model::invariant_catalog())
+  for (const auto& inv : model::invariants())
     if (id == inv.id) return inv.rule;
   return "the recorded outcome matches the model (spec/trace-format.md §5)";
 }

@@ -83,11 +83,12 @@ std::uint64_t Format::encode_leaf(std::uint64_t pa, unsigned level, const LeafAt
   if (a.accessed) raw |= kA;
   if (a.dirty) raw |= kD;
   if (large) raw |= kPS;
-  if (a.cache & 1) raw |= kPWT;
-  if (a.cache & 2) raw |= kPCD;
-  if (a.cache & 4) raw |= large ? kPatLarge : kPatSmall;
+  std::uint64_t cache = a.arch & 7, pkey = (a.arch >> 3) & 0xf;  // arch_fields() order
+  if (cache & 1) raw |= kPWT;
+  if (cache & 2) raw |= kPCD;
+  if (cache & 4) raw |= large ? kPatLarge : kPatSmall;
   raw |= static_cast<std::uint64_t>(a.soft & 7) << 9;
-  return raw | (static_cast<std::uint64_t>(a.pkey & 0xf) << kPkeyShift);
+  return raw | (pkey << kPkeyShift);
 }
 
 LeafAttrs Format::leaf_attrs(std::uint64_t raw, unsigned level) const {
@@ -97,9 +98,8 @@ LeafAttrs Format::leaf_attrs(std::uint64_t raw, unsigned level) const {
   a.global = raw & kG;
   a.accessed = raw & kA;
   a.dirty = raw & kD;
-  a.cache = static_cast<std::uint8_t>(((raw & kPWT) ? 1 : 0) | ((raw & kPCD) ? 2 : 0) |
-                                      ((raw & (large ? kPatLarge : kPatSmall)) ? 4 : 0));
-  a.pkey = static_cast<std::uint8_t>((raw >> kPkeyShift) & 0xf);
+  std::uint64_t cache = ((raw & kPWT) ? 1 : 0) | ((raw & kPCD) ? 2 : 0) | ((raw & (large ? kPatLarge : kPatSmall)) ? 4 : 0);
+  a.arch = cache | ((raw >> kPkeyShift) & 0xf) << 3;
   a.soft = static_cast<std::uint8_t>((raw >> 9) & 7);
   return a;
 }

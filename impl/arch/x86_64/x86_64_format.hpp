@@ -42,6 +42,9 @@ class Format : public RadixCodec {
   std::uint64_t encode_leaf(std::uint64_t pa, unsigned level, const LeafAttrs& a) const override;
   LeafAttrs leaf_attrs(std::uint64_t raw, unsigned level) const override;
   std::uint64_t mark_used(std::uint64_t raw, bool leaf, bool write) const override;
+  /// "cache": the memory-type (PAT) index = PAT<<2 | PCD<<1 | PWT (SDM Vol 3A §11.12.3);
+  /// "pkey": the protection key of bits 62:59 (SDM Vol 3A §4.6.2).
+  std::vector<AttrField> arch_fields() const override { return {{"cache", 3}, {"pkey", 4}}; }
   /// Whether `va` is canonical for this paging mode (SDM Vol 3A §4.5).
   bool is_canonical(std::uint64_t va) const { return canonical(va) == va; }
 

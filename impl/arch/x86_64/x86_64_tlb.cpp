@@ -21,14 +21,14 @@ void Tlb::invpcid(unsigned type, std::uint16_t pcid, std::uint64_t va) {
   switch (type) {
     case 0: erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global && covers(h, va); }); break;
     case 1: erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; }); break;
-    case 2: erase_if([&](const TlbHeld& h) { return !h.global || mutant_ != Mutant::invpcid2_keeps_globals; }); break;
+    case 2: erase_if([&](const TlbHeld& h) { return !h.global || mutant_ != &kInvpcid2KeepsGlobals; }); break;
     case 3: erase_if([&](const TlbHeld& h) { return !h.global; }); break;
     default: throw std::invalid_argument("INVPCID type " + std::to_string(type) + " (#GP)");
   }
 }
 
 void Tlb::mov_cr3(std::uint16_t pcid, bool noflush) {
-  if (mutant_ == Mutant::cr3_drops_globals) erase_if([&](const TlbHeld& h) { return h.global; });
+  if (mutant_ == &kCr3DropsGlobals) erase_if([&](const TlbHeld& h) { return h.global; });
   if (!noflush) erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; });
 }
 
@@ -60,7 +60,7 @@ void Mmu::fill(unsigned cpu, std::uint64_t va, const Translation& t) {
 void Mmu::invalidate_page(unsigned cpu, std::uint16_t ctx, std::uint64_t va, bool with_global) {
   // INVLPG reaches only the current PCID (plus globals); another PCID needs INVPCID 0,
   // which keeps globals, so a global page of another context takes an INVLPG as well.
-  if (ctx == current_[cpu] || mutant_ == Mutant::invlpg_ignores_pcid) {
+  if (ctx == current_[cpu] || mutant_ == &kInvlpgIgnoresPcid) {
     tlbs_[cpu].invlpg(current_[cpu], va);
     note({Insn::invlpg, cpu, current_[cpu], va, 0, false, {}});
     return;

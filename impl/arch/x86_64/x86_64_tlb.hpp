@@ -9,6 +9,7 @@
 
 #include "vmref/impl/mmu.hpp"
 #include "vmref/impl/mutant.hpp"
+#include "x86_64_mutants.hpp"
 
 namespace vmref::impl::x86_64 {
 
@@ -18,7 +19,7 @@ namespace vmref::impl::x86_64 {
 /// TLB holds the most the architecture allows it to keep.
 class Tlb {
  public:
-  explicit Tlb(bool pge = true, Mutant m = Mutant::none) : pge_(pge), mutant_(m) {}
+  explicit Tlb(bool pge = true, Mutant m = nullptr) : pge_(pge), mutant_(m) {}
   /// A walk under `pcid` succeeded: cache it. G is ignored when CR4.PGE = 0.
   void fill(std::uint16_t pcid, std::uint64_t va, const Translation& t);
   /// INVLPG: the current PCID's entries for the page, and global entries for it.
@@ -58,7 +59,7 @@ class Tlb {
 /// write CR3 with bit 63 set (the PCID's entries stay valid for it).
 class Mmu : public vmref::impl::Mmu {
  public:
-  Mmu(unsigned cpus, Mutant m = Mutant::none);
+  Mmu(unsigned cpus, Mutant m = nullptr);
   unsigned cpus() const override { return static_cast<unsigned>(tlbs_.size()); }
   std::uint16_t max_contexts() const override { return 4095; }  ///< PCIDs 1..4095 (12 bits)
   void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root) override;
@@ -68,6 +69,10 @@ class Mmu : public vmref::impl::Mmu {
   void invalidate_context(unsigned cpu, std::uint16_t ctx, bool with_global) override;
   void invalidate_all(unsigned cpu) override;
   void held(unsigned cpu, const std::function<void(const TlbHeld&)>& fn) const override;
+  const TlbHeld* find(unsigned cpu, std::uint16_t ctx, std::uint64_t va, std::uint64_t size) const override {
+    return tlbs_[cpu].find(ctx, va, size);
+  }
+  std::size_t size(unsigned cpu) const override { return tlbs_[cpu].size(); }
   const Tlb& tlb(unsigned cpu) const { return tlbs_[cpu]; }
   /// Every instruction issued, for a reference TLB to follow (conformance/diff).
   struct Insn { enum Kind { fill, invlpg, invpcid, mov_cr3 } kind; unsigned cpu; std::uint16_t pcid;

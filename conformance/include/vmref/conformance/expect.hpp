@@ -22,7 +22,7 @@ using FrameLabels = ObserveState;
 /// boundary whose merge depended on state the trace hides (the model then adopts the
 /// kernel's answer, so `m` may change). Returns the number of expectation fields compared.
 /// Throws trace::TraceError (naming "expect.<field>") for a malformed expectation.
-std::size_t compare_expect(model::Model& m, const model::Event& e, const model::Outcome& o,
+std::size_t compare_expect(model::Model& m, const vocab::Event& e, const vocab::Outcome& o,
                            const std::string& file, std::uint64_t index, std::vector<Finding>& out,
                            std::vector<Finding>& undetermined, FrameLabels& labels);
 

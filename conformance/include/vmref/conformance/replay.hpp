@@ -17,10 +17,12 @@ struct ReplayOptions {
   bool full_checks = false;       ///< check every invariant over the whole state, not the delta
   std::string profile;            ///< replaces the header's profile (e.g. "linux:no-merge"), if set
   std::size_t keep_findings = 200;///< findings kept in detail; all are counted
-  /// Also run an implementation in lock step ("x86_64") and report DIFF-* findings.
+  /// Also run an implementation in lock step (a page-table format) and report DIFF-*
+  /// findings.
   std::string impl;
   std::string mutant;             ///< a deliberately broken variant of the implementation
-  unsigned levels = 4;            ///< paging levels for the implementation
+  /// The format's parameters (e.g. levels = 5), defaults for the rest.
+  std::map<std::string, unsigned> format_params;
 };
 
 /// Verdict of one trace: clean, findings, or bad input (then `error` says why).

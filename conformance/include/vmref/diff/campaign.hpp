@@ -8,21 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
 namespace vmref::diff {
 
 struct CampaignOptions {
-  std::string impl = "x86_64";
-  std::string profile = "linux";
+  std::string impl;                 ///< a page-table format; "" for the first registered
+  std::string profile;              ///< "" for the first registered kernel
   std::uint64_t seed = 1;
   std::uint64_t ops = 100000;       ///< total operations over both layers and all jobs
   double seconds = 0;               ///< when > 0: run this long instead of `ops`
   unsigned jobs = 1;
   unsigned cpus = 2;
-  unsigned levels = 4;
+  /// The format's parameters (levels...) and the deliberately broken variant, if any.
+  impl::FormatConfig format;
   std::string out_dir;              ///< counterexamples go here (none written if empty)
-  impl::Mutant mutant = impl::Mutant::none;
   bool vmm_layer = true, table_layer = true;
   /// The model alone, its invariants checked after every event (`--layer model`).
   bool model_only = false;
@@ -59,10 +60,9 @@ struct CampaignResult {
 /// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.
 CampaignResult run_campaign(const CampaignOptions& opt);
 
-/// Replays a file written by a campaign: a trace (through model and implementation) or
-/// a table-op file. Returns the findings' IDs and messages; throws std::runtime_error
+/// Replays a table-op file written by a campaign (its header names the format and its
+/// parameters). Returns the findings' IDs and messages; throws std::runtime_error
 /// naming the file and line for bad input.
-std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m,
-                                                                      unsigned levels);
+std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m);
 
 }  // namespace vmref::diff

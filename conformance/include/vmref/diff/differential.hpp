@@ -1,28 +1,30 @@
-// Lock-step differential execution of the model and the optimized x86-64 VMM
-// (spec/formats/x86_64.md §Differential checks, IDs DIFF-*). One event stream drives
-// both; after every event their observable states are compared.
+// Lock-step differential execution of the model and an optimized implementation
+// (spec/differential.md, IDs DIFF-*). One event stream drives both; after every event
+// their observable states are compared: the outcome here, the shared state (spaces,
+// PTEs through the format's architectural decoder, frames up to renaming, TLBs against
+// the model's may-hold sets and the format's reference TLB, table shapes) by the core
+// checker, and what each kernel keeps by that kernel's checker (conformance/registry.hpp).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "vmref/conformance/finding.hpp"
-#include "vmref/diff/reference_tlb.hpp"
+#include "vmref/conformance/registry.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/vmm.hpp"
 #include "vmref/model/model.hpp"
-#include "x86_64/x86_64_format.hpp"
 
 namespace vmref::diff {
 
 struct DiffConfig {
-  model::Profile profile;
+  std::string profile = "linux";    ///< "kernel" or "kernel:variant"
+  std::string impl;                 ///< a format name (impl/format.hpp); "" for the first registered
   unsigned cpus = 2;
   std::uint64_t frames = 4096;      ///< data frames for both sides
-  unsigned levels = 4;              ///< x86-64 paging levels (4, or 5 with LA57)
-  impl::Mutant mutant = impl::Mutant::none;
+  impl::FormatConfig format;        ///< the format's parameters (levels...) and the mutant
   /// Whole-state comparison every this many events (besides the per-event delta checks).
   std::uint64_t full_every = 64;
   /// Also check the model's invariants after every event (replay checks them itself).
@@ -35,60 +37,48 @@ struct DiffStats {
   std::uint64_t max_table_pages = 0, max_tlb_entries = 0;
 };
 
+class CoreChecker;
+
 class Differential {
  public:
+  /// Throws std::invalid_argument for an unknown profile or format, or a kernel of the
+  /// profile without an implementation.
   explicit Differential(DiffConfig cfg);
   ~Differential();
   /// Applies `e` to the model and to the implementation and compares. Returns the
   /// findings (empty: they agree). Throws model::ModelError or impl::Unsupported when
   /// the event cannot apply (bad input), std::invalid_argument likewise.
-  std::vector<conformance::Finding> step(const model::Event& e);
+  std::vector<conformance::Finding> step(const vocab::Event& e);
   /// Compares the whole state now.
   std::vector<conformance::Finding> check_all();
   const model::Model& model() const { return *model_; }
   /// For expectation checks that settle hidden state (replay): changes reach the model only.
   model::Model& model_mut() { return *model_; }
   /// The model's outcome of the last event.
-  const model::Outcome& last_outcome() const { return last_; }
+  const vocab::Outcome& last_outcome() const { return last_; }
   const impl::Vmm& vmm() const { return *vmm_; }
   const DiffStats& stats() const { return stats_; }
 
  private:
-  struct Binding { std::uint64_t other = 0, gen_self = 0, gen_other = 0; };
   using Findings = std::vector<conformance::Finding>;
-  void add(Findings& out, const char* id, const std::string& msg) const;
-  bool same_frame(model::FrameId f, std::uint64_t pfn, Findings& out, const std::string& where);
-  void compare_outcome(const model::Outcome& m, const model::Outcome& i, Findings& out);
-  void compare_page(model::Asid as, model::Vpn vpn, Findings& out);
-  void compare_space_ptes(model::Asid as, Findings& out);
-  void compare_vsl(model::Asid as, Findings& out);
-  void compare_frame(model::FrameId f, Findings& out);
-  void compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h, Findings& out);
-  void compare_tlbs(Findings& out);
-  void compare_spaces(Findings& out);
-  void compare_tables(model::Asid as, Findings& out);
-  // The almos-mkh profile (almos_differential.cpp): processes, allocators, per-cluster GPTs, pages.
-  void compare_almos(const model::Event& e, Findings& out);
-  void compare_almos_all(Findings& out);
-  /// `whole`: the whole lower half of each table, else only the profile's zones.
-  void compare_almos_process(std::uint64_t pid, bool whole, Findings& out);
-  void compare_almos_gpt(std::uint64_t pid, unsigned k, const std::map<model::Vpn, model::APte>* m,
-                         const impl::RadixTable* t, bool whole, Findings& out);
-  void compare_almos_page(std::uint64_t ppn, std::uint64_t pfn, Findings& out);
-  bool same_almos_page(std::uint64_t ppn, std::uint64_t pfn, Findings& out, const std::string& at);
+  void add(const char* id, const std::string& msg);
+  void compare_outcome(const vocab::Outcome& m, const vocab::Outcome& i);
+  void compare(const vocab::Event& e, bool whole);
 
   DiffConfig cfg_;
-  impl::x86_64::Format arch_;   ///< the architectural decoder (as `vmref walk` uses it)
-  impl::x86_64::Format codec_;  ///< the implementation's codec (a mutant may break it)
-  impl::x86_64::Mmu mmu_;
+  const impl::FormatInfo& format_;
+  std::unique_ptr<impl::RadixCodec> decoder_;  ///< the architectural decoder (as `vmref walk` uses it)
+  std::unique_ptr<impl::RadixCodec> codec_;    ///< the implementation's codec (a mutant may break it)
+  std::unique_ptr<impl::Mmu> mmu_;
+  std::unique_ptr<impl::ReferenceTlb> ref_tlb_;
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<impl::Vmm> vmm_;
-  ReferenceTlb ref_tlb_;
-  std::unordered_map<model::FrameId, Binding> m2i_;
-  std::unordered_map<std::uint64_t, Binding> i2m_;
-  std::unordered_map<std::uint64_t, Binding> am2i_, ai2m_;  ///< almos-mkh: model PPN <-> PFN
-  const model::Event* current_ = nullptr;
-  model::Outcome last_;
+  std::unique_ptr<conformance::CheckerContext> ctx_;
+  std::vector<std::unique_ptr<conformance::KernelChecker>> checkers_;
+  std::unique_ptr<CoreChecker> core_;  ///< null when a kernel keeps its own address spaces
+  const vocab::Event* current_ = nullptr;
+  Findings* out_ = nullptr;            ///< where add() puts findings during a step
+  vocab::Outcome last_;
   DiffStats stats_;
 };
 

@@ -1,5 +1,6 @@
 // JSON <-> header/event codec (spec/trace-format.md §2-§3). Strict: unknown fields,
-// wrong types and malformed hex are errors naming the field.
+// wrong types and malformed hex are errors naming the field. Each operation's fields are
+// read and written by its registry row (the kernel that defines it).
 #pragma once
 
 #include <cstdint>
@@ -7,8 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vmref/model/event.hpp"
 #include "vmref/model/model.hpp"
+#include "vmref/trace/fields.hpp"
+#include "vmref/vocab/event.hpp"
 
 namespace vmref::trace {
 
@@ -31,19 +33,15 @@ Header header_from_json(const nlohmann::json& j, const std::string& file, std::u
 nlohmann::ordered_json header_to_json(const Header& h);
 
 /// The model a trace runs on: its profile, CPUs, and phys_mem / page_size frames.
-/// Throws std::invalid_argument for an unknown or unfinished profile.
+/// Throws std::invalid_argument for an unknown profile.
 inline model::Model model_for(const Header& h) {
-  return model::Model(model::profile_by_name(h.profile), h.cpus, h.phys_mem / h.page_size, h.page_size);
+  return model::Model(h.profile, h.cpus, h.phys_mem / h.page_size, h.page_size);
 }
 
-/// Parses one event line; throws TraceError(file, line, field) on any defect.
-model::Event event_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
-/// Canonical JSON of an event (hex strings for 64-bit values, defaults omitted).
-nlohmann::ordered_json event_to_json(const model::Event& e);
-
-/// Parses "0x..." (or a non-negative JSON integer) as uint64; throws TraceError.
-std::uint64_t parse_u64(const nlohmann::json& v, const std::string& file, std::uint64_t line,
-                        const std::string& field);
-std::string hex(std::uint64_t v);
+/// Parses one event line with the operation registry (vocab/registry.hpp); throws
+/// TraceError(file, line, field) on any defect.
+vocab::Event event_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
+/// Canonical JSON of an event (op first, hex strings for 64-bit values, defaults omitted).
+nlohmann::ordered_json event_to_json(const vocab::Event& e);
 
 }  // namespace vmref::trace

@@ -1,9 +1,12 @@
-// What the VMM core needs from an architecture's TLB maintenance (DESIGN: the engine and
-// the VMM core are generic; each arch folder provides a codec and an Mmu).
+// What the implementations need from an architecture's TLB maintenance: the engine and
+// the VMM core are generic; each format folder (impl/arch/<a>/) provides a codec, an Mmu
+// and a plain reference TLB the differential compares the Mmu's TLBs with.
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
+#include <vector>
 
 #include "vmref/impl/radix_table.hpp"
 
@@ -41,6 +44,19 @@ class Mmu {
   virtual void invalidate_all(unsigned cpu) = 0;
   /// Every translation `cpu` holds.
   virtual void held(unsigned cpu, const std::function<void(const TlbHeld&)>& fn) const = 0;
+  /// The entry `cpu` holds for `ctx`'s page of `size` bytes containing `va`, or nullptr.
+  virtual const TlbHeld* find(unsigned cpu, std::uint16_t ctx, std::uint64_t va, std::uint64_t size = 4096) const = 0;
+  /// How many entries `cpu` holds.
+  virtual std::size_t size(unsigned cpu) const = 0;
+};
+
+/// A second, deliberately plain TLB per CPU that follows every instruction an Mmu issues
+/// by a transcription of the architecture manual's invalidation rules (DIFF-TLB-2: the
+/// optimized TLB must hold exactly what this one holds).
+class ReferenceTlb {
+ public:
+  virtual ~ReferenceTlb() = default;
+  virtual const std::vector<TlbHeld>& entries(unsigned cpu) const = 0;
 };
 
 }  // namespace vmref::impl

@@ -1,9 +1,10 @@
-// A radix page-table format, as the generic walker needs it (DESIGN: one engine, one
-// folder per format). Level 0 is the root; VA bits are consumed from the top.
+// A radix page-table format, as the generic walker needs it: one engine, one folder per
+// format (impl/arch/<a>/). Level 0 is the root; VA bits are consumed from the top.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace vmref::impl {
 
@@ -50,10 +51,19 @@ struct LeafAttrs {
   Rights rights;                 ///< the leaf's own W/U/X (tables above grant everything)
   bool global = false;           ///< survives address-space-scoped invalidation
   bool accessed = false, dirty = false;
-  std::uint8_t cache = 0;        ///< memory-type index (x86: PAT index = PAT<<2 | PCD<<1 | PWT)
-  std::uint8_t pkey = 0;         ///< protection key (x86: bits 62:59)
+  /// Format-specific attributes the engine carries verbatim, packed as the format's
+  /// RadixCodec::arch_fields() list them (x86-64: the memory-type index, then the
+  /// protection key; spec/formats/<a>.md).
+  std::uint64_t arch = 0;
   std::uint8_t soft = 0;         ///< bits left to software (x86: 11:9); bit 0 = COW mark
   friend bool operator==(const LeafAttrs&, const LeafAttrs&) = default;
+};
+
+/// One field of LeafAttrs::arch: its name (as table-op files write it) and width in bits.
+/// Fields are packed from bit 0 in list order.
+struct AttrField {
+  const char* name;
+  unsigned bits;
 };
 
 /// The writing side of a format: what the generic engine (radix_table.hpp) needs to
@@ -69,6 +79,8 @@ class RadixCodec : public RadixFormat {
   /// The entry after the hardware used it for an access: accessed set, and dirty set
   /// on a leaf used for a write (x86: SDM Vol 3A §4.8).
   virtual std::uint64_t mark_used(std::uint64_t raw, bool leaf, bool write) const = 0;
+  /// The fields of LeafAttrs::arch this format encodes (none by default).
+  virtual std::vector<AttrField> arch_fields() const { return {}; }
 };
 
 }  // namespace vmref::impl

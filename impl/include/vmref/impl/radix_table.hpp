@@ -42,7 +42,7 @@ using ProtectFn = std::function<void(std::uint64_t, std::uint64_t, LeafAttrs&)>;
 /// Emptied table pages are reclaimed as soon as their last live entry goes.
 class RadixTable {
  public:
-  RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant = Mutant::none);
+  RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant = nullptr);
   ~RadixTable();  ///< releases every table page (not the mapped frames)
   RadixTable(const RadixTable&) = delete;
   RadixTable& operator=(const RadixTable&) = delete;
@@ -61,6 +61,8 @@ class RadixTable {
   /// Removes every translation in the range; `removed` sees each leaf (or leaf part)
   /// that went, with its PA. Table pages left empty are freed.
   void unmap(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& removed = {});
+  /// Removes every translation of the tree (both halves of the VA space).
+  void clear(const std::function<void(const Mapping&)>& removed = {});
   /// The leaf mapping `va`, if any (software lookup: no A/D update).
   std::optional<Mapping> lookup(std::uint64_t va) const;
   /// Every leaf in [va, va+len), in VA order (leaves are reported whole).

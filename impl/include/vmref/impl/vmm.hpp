@@ -1,27 +1,39 @@
-// The optimized VMM core: the model's operations (spec/vmm.md §2) over real page tables
-// in simulated physical memory, with the TLB maintenance an architecture's Mmu performs.
-// One event stream drives it and the model; conformance/diff compares them.
+// The optimized implementations' shared VMM core: address spaces, each with real page
+// tables in simulated physical memory and a hardware context (PCID/ASID); data frames
+// counted the way a kernel counts struct page; PTE writes that keep map counts; TLB
+// maintenance through a format's Mmu. Kernels (impl/kernels/<k>/) build their own
+// structures on it, in the style of the kernel each imitates; `Vmm` composes the core
+// and a profile's kernel layers and dispatches events to them. It never includes the
+// model: it reads the shared vocabulary only (spec/differential.md §1).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <set>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "vmref/impl/almos.hpp"
 #include "vmref/impl/frame_pool.hpp"
 #include "vmref/impl/mmu.hpp"
+#include "vmref/impl/mutant.hpp"
 #include "vmref/impl/radix_table.hpp"
-#include "vmref/model/event.hpp"
-#include "vmref/model/profile.hpp"
+#include "vmref/vocab/core_ops.hpp"
 
 namespace vmref::impl {
 
-struct ZephyrCore;
+using vocab::Asid;
+using vocab::Err;
+using vocab::Event;
+using vocab::Outcome;
+using vocab::Va;
+
+inline constexpr std::uint64_t kPage = 4096;
+inline constexpr unsigned kPageShift = 12;
+/// Pages above which a range shootdown becomes a whole-context flush (Linux
+/// tlb_single_page_flush_ceiling, arch/x86/mm/tlb.c).
+inline constexpr std::uint64_t kFlushCeiling = 33;
 
 /// An event this implementation does not implement (mechanism events, mremap, madvise,
 /// mlock, growsdown stacks...). Replay and fuzz report it as bad input naming `field`.
@@ -40,146 +52,110 @@ struct PageInfo {
   std::uint64_t generation = 0; ///< distinct per allocation
 };
 
-/// The VMM core. Page size 4 KiB. Address spaces get one hardware context each (PCID).
-/// The COW mark lives in a software bit of the leaf (LeafAttrs::soft bit 0; x86 bit 9,
-/// "ignored" in SDM Vol 3A Table 4-20), as Linux keeps software state in PTEs.
-class Vmm {
+class VmmCore;
+
+/// One kernel's part of an implementation: its own structures and operations, and the
+/// hooks the core calls.
+class KernelLayer {
  public:
+  explicit KernelLayer(VmmCore& core) : core_(core) {}
+  virtual ~KernelLayer() = default;
+  KernelLayer(const KernelLayer&) = delete;
+  KernelLayer& operator=(const KernelLayer&) = delete;
+  /// as_create made address space `as` (with the heap start the event gave).
+  virtual void created(Asid, const vocab::AsCreateArgs&) {}
+  /// as_destroy of `as` is about to run: refuse it (throw), or drop the layer's state.
+  virtual void before_destroy(Asid) {}
+  /// A TLB invalidation covered [lo, hi) of `as` (0: every space) on `cpu` (-1: every CPU).
+  virtual void flushed(int, Asid, Va, Va) {}
+  /// The address space's user mappings all went (exec): drop what lived in them.
+  virtual void reset(Asid) {}
+
+ protected:
+  VmmCore& core_;
+};
+
+/// Address spaces, contexts, frames, PTE writes and TLB maintenance (4 KiB pages).
+class VmmCore {
+ public:
+  struct Space {
+    Space(Asid a, std::uint16_t c, FramePool& pool, const RadixCodec& codec, Mutant m)
+        : asid(a), ctx(c), table(pool, codec, m) {}
+    Asid asid;
+    std::uint16_t ctx;  ///< PCID / ASID
+    RadixTable table;
+  };
+
   /// `frame_capacity` data frames besides the zero page (as the model's FrameTable).
-  Vmm(model::Profile profile, std::uint64_t frame_capacity, const RadixCodec& codec, Mmu& mmu,
-      Mutant mutant = Mutant::none);
-  ~Vmm();
+  VmmCore(std::uint64_t frame_capacity, const RadixCodec& codec, Mmu& mmu, Mutant mutant);
 
-  /// Applies one event with the model's semantics. Throws Unsupported for events
-  /// outside the implemented set, std::invalid_argument for inapplicable ones.
-  model::Outcome apply(const model::Event& e);
+  // Address spaces and contexts.
+  /// A new space with a free context; throws Unsupported when contexts run out.
+  Space& create_space(Asid as);
+  /// Unmaps everything (synchronous shootdown), invalidates the context, frees it.
+  void destroy_space(Asid as);
+  Space& space_of(Asid as, const char* field = "as");
+  const Space* space(Asid as) const;
+  Space* space(Asid as);
+  /// Live spaces in ascending order of their ids.
+  std::vector<Asid> spaces() const;
+  /// The space owning hardware context `ctx`, 0 for none.
+  Asid asid_of(std::uint16_t ctx) const { return ctx < ctx_owner_.size() ? ctx_owner_[ctx] : 0; }
+  /// Throws std::invalid_argument("cpu: ...") unless 0 <= cpu < cpus.
+  unsigned need_cpu(int cpu) const;
 
-  // Inspection for the differential checker.
-  struct Space;
-  const Space* space(model::Asid as) const;
-  const RadixTable& table(const Space& s) const;
-  const std::map<model::Va, model::Vseg>& vsl(const Space& s) const;
-  std::uint16_t context(const Space& s) const;
-  std::vector<model::Asid> spaces() const;
+  // Frames (PFNs of simulated memory).
+  /// A fresh data frame with refcount 1, or nullopt at capacity.
+  std::optional<std::uint64_t> alloc_data();
+  /// Marks `pfn` (taken from the pool by the caller) a live data frame with refcount 1.
+  void claim_data(std::uint64_t pfn);
+  /// Marks a data frame free without returning it to the pool (the caller keeps it).
+  void unclaim_data(std::uint64_t pfn);
+  void get(std::uint64_t pfn);
+  /// Drops one reference; at zero the frame goes back to the pool.
+  void put(std::uint64_t pfn);
+  /// The contents stamp of a data frame (bumped by each user write, copied by COW).
+  std::uint64_t& stamp(std::uint64_t pfn) { return mem_.page(pfn)[0]; }
+  std::uint64_t version(std::uint64_t pfn) const;
+  PageInfo& page(std::uint64_t pfn) { return pages_[pfn]; }
   const PageInfo& page(std::uint64_t pfn) const { return pages_[pfn]; }
   std::uint64_t zero_pfn() const { return zero_pfn_; }
-  /// Contents stamp of a data frame (bumped by each user write, copied by COW).
-  std::uint64_t version(std::uint64_t pfn) const;
-  static bool is_cow(const LeafAttrs& a) { return a.soft & 1; }
   std::uint64_t data_frames() const { return data_in_use_; }
-  /// Table pages of every address space's tables (roots included).
-  std::uint64_t table_pages() const;
-  const Mmu& mmu() const { return mmu_; }
-  /// Simulated physical memory holding the tables and frames.
-  const SimMemory& memory() const { return mem_; }
-  /// The almos-mkh profile's processes and tables (profiles.md §2); nullptr in other profiles.
-  const Almos* almos() const { return almos_.get(); }
-  /// Whether `pcid` belongs to a live address space, and which.
-  model::Asid asid_of(std::uint16_t ctx) const;
+  std::uint64_t capacity() const { return capacity_; }
 
- private:
-  using Va = model::Va;
-  using Vseg = model::Vseg;
-  struct Object;
-  struct Fault { model::AccessResult result = model::AccessResult::ok; model::Err err = model::Err::ok; std::uint64_t pfn = 0; };
-
-  // Operations (vmm_*.cpp).
-  model::Outcome as_create(const model::Event& e);
-  model::Outcome as_destroy(const model::Event& e);
-  model::Outcome switch_as(const model::Event& e);
-  model::Outcome mmap(const model::Event& e);
-  model::Outcome munmap(const model::Event& e);
-  model::Outcome mprotect(const model::Event& e);
-  model::Outcome brk(const model::Event& e);
-  model::Outcome fork(const model::Event& e);
-  model::Outcome exec_reset(const model::Event& e);
-  model::Outcome access(const model::Event& e);
-  model::Outcome tlb_flush(const model::Event& e);
-  model::Outcome pin(const model::Event& e);
-  model::Outcome unpin(const model::Event& e);
-  // The mermap (profiles.md §4, vmm_mermap.cpp).
-  model::Outcome mermap_prepare(const model::Event& e);
-  model::Outcome mermap_get(const model::Event& e);
-  model::Outcome mermap_put(const model::Event& e);
-  model::Outcome mermap_teardown(const model::Event& e);
-  std::optional<std::size_t> mermap_alloc(Space& s, unsigned cpu, std::uint64_t size, bool reserve);
-  /// Clears mermap PTEs [lo, hi) of `s`; their frames wait for a flush of `cpu` covering them.
-  void mermap_clear(Space& s, unsigned cpu, Va lo, Va hi);
-  /// A flush covered these translations: frames cleared by mermap put (held only in the
-  /// TLB of the CPU that used them) are released. cpu < 0: every CPU; as 0: any space.
-  void release_mermap(int cpu, model::Asid as, Va lo, Va hi);
-
-  // Zephyr (profiles.md §3): vmm_zephyr_map.cpp (boot, VA bitmap, map, unmap) and
-  // vmm_zephyr_paging.cpp (store, NRU, faults, page out/in, pin, stats). Addresses in bytes.
-  void zephyr_boot();
-  /// The kernel address space; throws Unsupported outside the zephyr profile.
-  Space& zephyr_space();
-  model::Outcome k_mem_map(const model::Event& e);
-  model::Outcome k_mem_unmap(const model::Event& e);
-  model::Outcome k_mem_page_out(const model::Event& e);
-  /// k_mem_page_in, k_mem_pin and k_mem_unpin.
-  model::Outcome k_mem_paging(const model::Event& e);
-  model::Outcome nru_tick(const model::Event& e);
-  model::Outcome k_mem_stat(const model::Event& e);
-  model::Outcome zephyr_access(const model::Event& e);
-  std::optional<Va> zephyr_va_alloc(std::uint64_t pages);
-  void zephyr_va_free(Va start, std::uint64_t pages);
-  std::optional<std::uint32_t> zephyr_frame_alloc();
-  void zephyr_frame_free(std::uint32_t index);
-  /// Maps a fresh or evicted frame at `va` of the region starting at `region` (eager maps).
-  bool zephyr_map_page(Va region, Va va);
-  /// Drops one page of a region being unmapped or rolled back: PTE, frame, slot, location.
-  void zephyr_drop(Va va);
-  std::optional<std::uint32_t> zephyr_slot_get(bool page_fault);
-  bool zephyr_evict(Va va, bool page_fault, bool count);
-  std::optional<std::uint32_t> zephyr_evict_any(bool page_fault);
-  bool zephyr_fault(Va va, bool pin);
-
-  Space& space_of(model::Asid as, const char* field = "as");
-  // Frames.
-  std::optional<std::uint64_t> alloc_data();
-  void get(std::uint64_t pfn);
-  void put(std::uint64_t pfn);
-  std::uint64_t& stamp(std::uint64_t pfn);
   // PTEs and TLB maintenance.
+  /// Maps a 4 KiB page; keeps map counts (the replaced frame's too).
   void set_pte(Space& s, Va va, std::uint64_t pfn, const LeafAttrs& a);
   /// Clears the PTE at va (mapcount kept exact); returns the PFN it mapped or 0.
   std::uint64_t clear_pte(Space& s, Va va);
+  /// Linux flush_tlb_mm_range: page by page up to kFlushCeiling, else the whole context,
+  /// on every CPU; then every layer hears of it.
   void shootdown(Space& s, Va start, Va end);
-  void release_pending();
-  /// Unmaps PTEs with a synchronous shootdown (the only TLB mode the VMM core runs).
-  void unmap_ptes(Space& s, Va start, Va end);
-  void unmap_range(Space& s, Va start, Va end);
-  LeafAttrs attrs_for(const Vseg& v, std::uint64_t pfn, bool cow) const;
-  // VSL.
-  Vseg* find(Space& s, Va va);
-  Vseg* starting_at(Space& s, Va va);
-  Vseg* ending_at(Space& s, Va va);
-  bool any_overlap(const Space& s, Va start, Va end) const;
-  void vsl_insert(Space& s, const Vseg& v);
-  void vsl_erase(Space& s, Va start);
-  void split_at(Space& s, Va va);
-  std::vector<Vseg> remove_range(Space& s, Va start, Va end);
-  bool mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) const;
-  bool anon_compatible(const Vseg& src, const Vseg& tgt) const;
-  void merge_around(Space& s, Va start);
-  void prepare_anon(Space& s, Vseg& v);
-  std::optional<Va> find_gap(const Space& s, std::uint64_t len, std::optional<Va> hint) const;
-  bool gap_free(const Space& s, Va start, std::uint64_t len) const;
-  Vseg new_vseg(const model::Event& e, Va start, std::uint64_t len);
-  std::uint32_t object_for(const model::FileRef& f);
-  std::uint32_t new_shmem(std::uint64_t pages);
-  void drop_object_ref(std::uint32_t obj);
-  void reprotect(Space& s, const Vseg& v);
-  void populate(Space& s, Va start, Va end);
-  // Faults.
-  Fault fault_in(Space& s, Va va, model::AccessKind kind, int cpu);
-  Fault demand_fault(Space& s, Vseg& v, Va va, model::AccessKind kind);
-  Fault cow_break(Space& s, Vseg& v, Va va, const Mapping& m);
-  void fault_around(Space& s, Vseg& v, Va va);
-  std::optional<std::uint64_t> cached_frame(std::uint32_t obj, std::uint64_t index);
+  /// Every layer hears that a flush covered [lo, hi) of `as` on `cpu` (layer.flushed).
+  void flushed(int cpu, Asid as, Va lo, Va hi);
+  /// Every layer hears that `as` was reset by exec (layer.reset).
+  void reset(Asid as) {
+    for (KernelLayer* l : layers) l->reset(as);
+  }
 
-  model::Profile profile_;
+  // Shared operations (spec/vmm.md §2.1-§2.3, §3.2).
+  Outcome as_create(const Event& e);
+  Outcome as_destroy(const Event& e);
+  Outcome switch_as(const Event& e);
+  Outcome tlb_flush(const Event& e);
+
+  Mmu& mmu() { return mmu_; }
+  const Mmu& mmu() const { return mmu_; }
+  const RadixCodec& codec() const { return codec_; }
+  Mutant mutant() const { return mutant_; }
+  FramePool& pool() { return pool_; }
+  const SimMemory& memory() const { return mem_; }
+  /// Table pages of every address space's tables (roots included).
+  std::uint64_t table_pages() const;
+  /// Every layer, bottom-up (for hooks).
+  std::vector<KernelLayer*> layers;
+
+ private:
   std::uint64_t capacity_;
   const RadixCodec& codec_;
   Mmu& mmu_;
@@ -188,21 +164,42 @@ class Vmm {
   FramePool pool_;
   std::vector<PageInfo> pages_;
   std::uint64_t zero_pfn_ = 0, data_in_use_ = 0, generations_ = 0;
-  std::unordered_map<model::Asid, std::unique_ptr<Space>> spaces_;
-  std::vector<std::unique_ptr<Object>> objects_;  ///< [0] unused
-  std::unordered_map<std::string, std::uint32_t> file_objects_;
-  std::vector<std::uint32_t> free_shmem_;
-  std::unordered_map<std::string, std::uint64_t> pins_;
-  std::vector<std::uint64_t> pending_;
+  std::unordered_map<Asid, std::unique_ptr<Space>> spaces_;
   std::vector<std::uint16_t> free_ctx_;
   std::uint16_t next_ctx_ = 1;
-  std::uint64_t anon_ids_ = 0;
-  std::set<std::uint64_t> forked_anon_ids_;
-  std::vector<model::Asid> ctx_owner_;
-  struct MermapPending { unsigned cpu; model::Asid as; Va va; std::uint64_t pfn; };
-  std::vector<MermapPending> mermap_pending_;
-  std::unique_ptr<ZephyrCore> zephyr_;  ///< only in the zephyr profile
-  std::unique_ptr<Almos> almos_;        ///< only in the almos-mkh profile
+  std::vector<Asid> ctx_owner_;
+};
+
+/// What an implementation is built with.
+struct VmmConfig {
+  std::uint64_t frames = 4096;      ///< data frames besides the zero page
+  const RadixCodec* codec = nullptr;
+  Mmu* mmu = nullptr;
+  Mutant mutant = nullptr;
+};
+
+/// The implementation of one profile: the core and the profile's kernel layers.
+class Vmm {
+ public:
+  /// Throws std::invalid_argument when a kernel of the profile has no implementation.
+  Vmm(const vocab::Profile& profile, const VmmConfig& cfg);
+  ~Vmm();
+  /// Applies one event with the spec's semantics. Throws Unsupported for events outside
+  /// the implemented set, std::invalid_argument naming the field for inapplicable ones.
+  Outcome apply(const Event& e);
+  const VmmCore& core() const { return *core_; }
+  /// The layer of type L, or nullptr when the profile has none.
+  template <class L> const L* layer() const {
+    for (const auto& l : layers_)
+      if (auto* p = dynamic_cast<const L*>(l.get())) return p;
+    return nullptr;
+  }
+
+ private:
+  struct Route { KernelLayer* layer = nullptr; Outcome (*fn)(KernelLayer&, const Event&) = nullptr; };
+  std::unique_ptr<VmmCore> core_;
+  std::vector<std::unique_ptr<KernelLayer>> layers_;
+  std::vector<Route> routes_;  ///< by OpInfo::id
 };
 
 }  // namespace vmref::impl

@@ -23,7 +23,7 @@ struct Frame {
   bool allocated = false;
   std::uint32_t refcount = 0;   ///< references the kernel holds (get_page/put_page)
   std::uint32_t pins = 0;       ///< pin_user_pages-style pins included in refcount
-  std::uint32_t gather = 0;     ///< references held by a deferred TLB flush (mmu_gather)
+  std::uint32_t mmu_gather = 0; ///< references held by a deferred TLB flush (Linux mmu_gather)
   bool cached = false;          ///< held by a backing object's page cache (one reference)
   Content content = Content::zero;
   std::uint64_t version = 0;    ///< bumped on every write; copied by a COW copy
@@ -33,7 +33,7 @@ struct Frame {
   std::vector<std::pair<Asid, Vpn>> mappers;
   std::uint64_t zero_mapcount = 0;
   std::uint64_t generation = 0;  ///< distinct for every allocation: identifies "this" frame
-  std::uint32_t around_maps = 0; ///< mappings of it that are provisional (Pte::around)
+  std::uint32_t fault_around_maps = 0; ///< mappings of it that are provisional (Pte::fault_around)
   std::uint64_t mapcount() const { return mappers.size() + zero_mapcount; }
 };
 

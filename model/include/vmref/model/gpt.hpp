@@ -18,13 +18,15 @@ struct Pte {
   bool dirty = false;      ///< D: set by a write through this PTE
   std::uint8_t order = 0;  ///< page size = base page size << order (0 = base page)
   /// Mapped by fault-around only and not used since: Linux skips a cached page it cannot
-  /// lock at that moment, so whether the kernel mapped it is undetermined (profiles.md §1.9).
-  bool around = false;
+  /// lock at that moment, so whether the kernel mapped it is undetermined
+  /// (spec/kernels/linux.md §1.9).
+  bool fault_around = false;
   /// Its last COW fault reused the frame in place. Linux copies instead when a transient
   /// kernel reference (LRU batch, compaction) is held at that moment: undetermined.
   bool reused = false;
-  /// A CPU-local kernel mapping (mermap): only this CPU ever uses it, so only this CPU
-  /// may cache it (profiles.md §4.3). -1: any CPU running the address space may.
+  /// A CPU-local kernel mapping (a per-CPU mapping region): only this CPU ever uses it,
+  /// so only this CPU may cache it (spec/vmm.md §3.1). -1: any CPU running the address
+  /// space may.
   std::int16_t local_cpu = -1;
   friend bool operator==(const Pte&, const Pte&) = default;
 };

@@ -1,10 +1,13 @@
-// Invariant checkers, one per ID defined in spec/vmm.md §4.
+// Invariant checking: what a checker looks at (the event group's delta, or the whole
+// state) and the driver that runs the profile's invariants (registry.hpp) after an event.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "vmref/model/model.hpp"
+#include "vmref/model/registry.hpp"
+#include "vmref/trace/fields.hpp"
 
 namespace vmref::model {
 
@@ -14,16 +17,9 @@ struct Violation {
   std::string message;
 };
 
-/// Catalog entry: the ID and the one-line rule from spec/vmm.md §4.
-struct InvariantInfo {
-  const char* id;
-  const char* rule;
-};
-/// Every invariant the model checks, in spec order.
-const std::vector<InvariantInfo>& invariant_catalog();
-
 /// What a checker looks at: the last event's Delta, or everything when `full`.
-struct CheckScope {
+class CheckScope {
+ public:
   CheckScope(const Model& m, bool full);
   const Model& m;
   const Delta& d;
@@ -41,56 +37,12 @@ struct CheckScope {
   std::vector<FrameId> frames() const;
 };
 
-using Checker = void (*)(const CheckScope&, std::vector<Violation>&);
-/// The checker for each catalog ID, same order as invariant_catalog().
-const std::vector<Checker>& invariant_checkers();
-
-/// Runs every checker over the model's last delta (all state when `full`).
-/// Appends violations to `out`; returns how many invariant checks ran.
+/// Runs every invariant of the model's profile (the core's and its kernels') over the
+/// last delta (all state when `full`). Appends violations to `out`; returns how many
+/// invariant checks ran.
 std::size_t check_invariants(const Model& m, bool full, std::vector<Violation>& out);
 
-// Individual checkers (model/src/inv_*.cpp).
-void check_vsl_1(const CheckScope&, std::vector<Violation>&);
-void check_vsl_2(const CheckScope&, std::vector<Violation>&);
-void check_gpt_1(const CheckScope&, std::vector<Violation>&);
-void check_gpt_2(const CheckScope&, std::vector<Violation>&);
-void check_gpt_3(const CheckScope&, std::vector<Violation>&);
-void check_frame_1(const CheckScope&, std::vector<Violation>&);
-void check_frame_2(const CheckScope&, std::vector<Violation>&);
-void check_cow_1(const CheckScope&, std::vector<Violation>&);
-void check_cow_2(const CheckScope&, std::vector<Violation>&);
-void check_tlb_1(const CheckScope&, std::vector<Violation>&);
-void check_tlb_2(const CheckScope&, std::vector<Violation>&);
-void check_tlb_3(const CheckScope&, std::vector<Violation>&);
-void check_alloc_1(const CheckScope&, std::vector<Violation>&);
-void check_alloc_2(const CheckScope&, std::vector<Violation>&);
-void check_alloc_3(const CheckScope&, std::vector<Violation>&);
-void check_alloc_4(const CheckScope&, std::vector<Violation>&);
-void check_mermap_1(const CheckScope&, std::vector<Violation>&);
-void check_mermap_2(const CheckScope&, std::vector<Violation>&);
-void check_mermap_3(const CheckScope&, std::vector<Violation>&);
-void check_mermap_4(const CheckScope&, std::vector<Violation>&);
-void check_mermap_5(const CheckScope&, std::vector<Violation>&);
-void check_mermap_6(const CheckScope&, std::vector<Violation>&);
-void check_mermap_7(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_1(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_2(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_3(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_4(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_5(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_6(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_7(const CheckScope&, std::vector<Violation>&);
-void check_zephyr_8(const CheckScope&, std::vector<Violation>&);
-void check_almos_1(const CheckScope&, std::vector<Violation>&);
-void check_almos_2(const CheckScope&, std::vector<Violation>&);
-void check_almos_3(const CheckScope&, std::vector<Violation>&);
-void check_almos_4(const CheckScope&, std::vector<Violation>&);
-void check_almos_5(const CheckScope&, std::vector<Violation>&);
-void check_almos_6(const CheckScope&, std::vector<Violation>&);
-void check_almos_7(const CheckScope&, std::vector<Violation>&);
-
-/// "0x1234" formatting used by every report line.
-std::string hex(std::uint64_t v);
+using trace::hex;
 
 template <class Fn>
 void CheckScope::each_pte(Fn fn) const {

@@ -1,0 +1,54 @@
+// The linux kernel's part of the differential (spec/differential.md §4): its VMA tree,
+// translated into the model's vseg terms for DIFF-VSL. Everything else it keeps lives
+// in the shared core and is compared there.
+#include "linux_checker.hpp"
+
+#include "linux_vmm.hpp"
+#include "vmref/impl/vmm.hpp"
+
+namespace vmref::linux_mm {
+
+using conformance::VsegView;
+using vocab::VmFlag;
+
+namespace {
+/// VM_* bits of the implementation and the vseg flags they stand for.
+constexpr std::pair<std::uint64_t, VmFlag> kFlags[] = {
+    {VM_LOCKED, VmFlag::locked},       {VM_GROWSDOWN, VmFlag::growsdown}, {VM_ACCOUNT, VmFlag::account},
+    {VM_NORESERVE, VmFlag::noreserve}, {VM_DONTCOPY, VmFlag::dontcopy},   {VM_WIPEONFORK, VmFlag::wipeonfork},
+    {VM_SEQ_READ, VmFlag::seq_read},   {VM_RAND_READ, VmFlag::rand_read}, {VM_DONTDUMP, VmFlag::dontdump},
+    {VM_HUGEPAGE, VmFlag::hugepage},   {VM_NOHUGEPAGE, VmFlag::nohugepage}, {VM_MERGEABLE, VmFlag::mergeable},
+    {VM_GUARD, VmFlag::guard},         {VM_GLOBAL, VmFlag::global}};
+
+class LinuxChecker : public conformance::KernelChecker {
+ public:
+  explicit LinuxChecker(const conformance::CheckerContext& ctx) : vmm_(*ctx.vmm.layer<LinuxVmm>()) {}
+  void vsl_view(Asid as, std::vector<VsegView>& out) const override {
+    const LinuxVmm::Mm* mm = vmm_.mm(as);
+    if (!mm) return;
+    for (const auto& [end, v] : mm->vmas.map()) {
+      VsegView w;
+      w.start = v.vm_start;
+      w.end = v.vm_end;
+      w.prot = {v.has(VM_READ), v.has(VM_WRITE), v.has(VM_EXEC)};
+      w.shared = v.has(VM_SHARED);
+      w.has_object = v.vm_file != 0;
+      w.has_anon = v.anon_vma != 0;
+      w.pgoff = v.vm_pgoff;
+      for (auto [bit, flag] : kFlags) w.flags.set(flag, v.has(bit));
+      w.flags.maywrite = v.has(VM_MAYWRITE);
+      w.kind = v.kind;
+      out.push_back(w);
+    }
+  }
+
+ private:
+  const LinuxVmm& vmm_;
+};
+}  // namespace
+
+std::unique_ptr<conformance::KernelChecker> make_checker(conformance::CheckerContext& ctx) {
+  return std::make_unique<LinuxChecker>(ctx);
+}
+
+}  // namespace vmref::linux_mm

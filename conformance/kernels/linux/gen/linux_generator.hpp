@@ -1,0 +1,62 @@
+// Random but well-formed event streams for the linux kernel (spec/kernels/linux.md):
+// differential fuzzing, property tests and synthetic benchmark traces (`vmref gen`).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "linux_events.hpp"
+#include "vmref/conformance/registry.hpp"
+#include "vmref/trace/codec.hpp"
+
+namespace vmref::linux_mm {
+
+struct GeneratorParams {
+  unsigned cpus = 2;
+  unsigned max_spaces = 4;            ///< fork stops at this many live address spaces
+  std::uint64_t window_pages = 256;   ///< operations target [kWindow, kWindow + pages)
+  std::uint64_t max_map_pages = 16;
+  /// Some mappings carry the `global` flag and some flushes `with_global`, so global
+  /// TLB entries are exercised (differential fuzzing of the implementations).
+  bool global_maps = false;
+};
+
+/// Generates events that are always applicable (no ModelError): address spaces are
+/// created before use, CPUs switch before they access, pins are released by handle.
+/// Deterministic for a given seed.
+class LinuxGenerator : public conformance::Generator {
+ public:
+  static constexpr Va kWindow = 0x10000000;
+  explicit LinuxGenerator(std::uint64_t seed, GeneratorParams p = {});
+  trace::Header header() const;
+  /// The next event; the first ones create address space 1 and put CPUs on it.
+  vocab::Event next() override;
+  /// Tells the generator how `e` ended, so it never unpins a pin that failed.
+  void feedback(const vocab::Event& e, const vocab::Outcome& o) override;
+
+ private:
+  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  Va window_va() { return kWindow + pick(p_.window_pages) * 4096; }
+  Asid any_space() { return spaces_[pick(spaces_.size())]; }
+  vocab::Event mmap();
+  vocab::Event range_op(const vocab::OpInfo& op);
+  vocab::Event access();
+  vocab::Event fork_or_exit();
+  vocab::Event flush();
+  vocab::Event pin_or_unpin();
+
+  std::mt19937_64 rng_;
+  GeneratorParams p_;
+  std::vector<Asid> spaces_;
+  std::vector<Asid> cpu_as_;
+  std::vector<std::string> pins_;
+  std::vector<vocab::Event> outside_;  ///< munmaps of hint maps placed outside the window
+  Asid next_as_ = 1;
+  std::uint64_t next_pin_ = 0;
+  std::uint64_t count_ = 0;
+};
+
+}  // namespace vmref::linux_mm

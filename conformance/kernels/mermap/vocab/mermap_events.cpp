@@ -1,0 +1,107 @@
+// Decoders, encoders, schemas and variants of the mermap kernel (spec/kernels/mermap.md).
+#include "mermap_events.hpp"
+
+#include "vmref/trace/fields.hpp"
+
+namespace vmref::mermap {
+
+using trace::Fields;
+using trace::hex;
+using vocab::Event;
+using vocab::OpInfo;
+using Json = nlohmann::ordered_json;
+
+namespace {
+void dec_prepare(Fields& f, Event& e) {
+  auto a = std::make_shared<PrepareArgs>();
+  a->as = f.u64("as");
+  e.args = a;
+}
+void enc_prepare(const Event& e, Json& j) { j["as"] = e.get<PrepareArgs>().as; }
+
+void dec_get(Fields& f, Event& e) {
+  auto a = std::make_shared<GetArgs>();
+  a->as = f.u64("as");
+  e.cpu = f.cpu();
+  a->len = f.u64("len");
+  a->handle = f.str("handle");
+  if (f.has("prot")) a->prot = f.prot("prot");
+  a->reserve = f.flag("reserve");
+  if (f.has("fail_after")) a->fail_after = f.u64("fail_after");
+  e.args = a;
+}
+void enc_get(const Event& e, Json& j) {
+  const auto& a = e.get<GetArgs>();
+  j["as"] = a.as;
+  j["cpu"] = e.cpu;
+  j["len"] = hex(a.len);
+  j["handle"] = a.handle;
+  if (!(a.prot == Prot{true, true, false})) j["prot"] = a.prot.str();
+  if (a.reserve) j["reserve"] = true;
+  if (a.fail_after) j["fail_after"] = hex(*a.fail_after);
+}
+
+void dec_put(Fields& f, Event& e) {
+  auto a = std::make_shared<PutArgs>();
+  a->as = f.u64("as");
+  e.cpu = f.cpu();
+  a->handle = f.str("handle");
+  e.args = a;
+}
+void enc_put(const Event& e, Json& j) {
+  j["as"] = e.get<PutArgs>().as;
+  j["cpu"] = e.cpu;
+  j["handle"] = e.get<PutArgs>().handle;
+}
+
+void dec_teardown(Fields& f, Event& e) {
+  auto a = std::make_shared<TeardownArgs>();
+  a->as = f.u64("as");
+  e.cpu = f.cpu();
+  e.args = a;
+}
+void enc_teardown(const Event& e, Json& j) {
+  j["as"] = e.get<TeardownArgs>().as;
+  j["cpu"] = e.cpu;
+}
+
+/// Variants (spec/kernels/mermap.md §5): `fixed` and `rfc` are the two allocators; the
+/// others break one safety rule of `fixed`.
+std::shared_ptr<const vocab::KernelParams> params_of(const std::string& variant) {
+  auto p = std::make_shared<MermapParams>();
+  if (variant == "rfc") p->reserve_slot_fix = p->error_path_fix = p->teardown_fix = p->bound_fix = false;
+  else if (variant == "no-reserve-page") p->keep_last_page = false;
+  else if (variant == "no-flush") p->flush_on_reset = false;
+  else if (variant == "overlap") p->reset_after_live = false;
+  return p;
+}
+}  // namespace
+
+namespace ops {
+OpInfo prepare{"mermap_prepare", kKernel, "spec/kernels/mermap.md §1", &typeid(PrepareArgs), dec_prepare, enc_prepare,
+               R"({"required":["as"],"properties":{"as":{"$ref":"#/$defs/small"}}})"};
+OpInfo get{"mermap_get", kKernel, "spec/kernels/mermap.md §2", &typeid(GetArgs), dec_get, enc_get,
+           R"({"required":["as","cpu","len","handle"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+           R"("cpu":{"$ref":"#/$defs/small"},"len":{"$ref":"#/$defs/u64"},"handle":{"$ref":"#/$defs/str"},)"
+           R"("prot":{"$ref":"#/$defs/prot"},"reserve":{"$ref":"#/$defs/bool"},"fail_after":{"$ref":"#/$defs/u64"}}})"};
+OpInfo put{"mermap_put", kKernel, "spec/kernels/mermap.md §3", &typeid(PutArgs), dec_put, enc_put,
+           R"({"required":["as","cpu","handle"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+           R"("cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"}}})"};
+OpInfo teardown{"mermap_teardown", kKernel, "spec/kernels/mermap.md §4", &typeid(TeardownArgs), dec_teardown,
+                enc_teardown,
+                R"({"required":["as","cpu"],"properties":{"as":{"$ref":"#/$defs/small"},"cpu":{"$ref":"#/$defs/small"}}})"};
+}  // namespace ops
+
+void register_vocab() {
+  vocab::add_kernel({kKernel, "linux", "the per-CPU mermap allocator of the Linux __GFP_UNMAPPED RFC",
+                     "spec/kernels/mermap.md",
+                     {{"fixed", "the allocator with the review's findings corrected (R1-R5)", false},
+                      {"rfc", "the allocator as posted (R1, R2, R3, R5 present)", true},
+                      {"no-reserve-page", "normal requests may take the reserved last page", true},
+                      {"no-flush", "freed space is reused without a local TLB flush", true},
+                      {"overlap", "reuse restarts below a live allocation", true}},
+                     params_of});
+  for (OpInfo* op : {&ops::prepare, &ops::get, &ops::put, &ops::teardown}) vocab::add_op(*op);
+}
+
+}  // namespace vmref::mermap

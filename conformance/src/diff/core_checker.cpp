@@ -1,0 +1,273 @@
+#include "core_checker.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "vmref/diff/table_shape.hpp"
+#include "vmref/impl/radix_walk.hpp"
+#include "vmref/trace/fields.hpp"
+
+namespace vmref::diff {
+
+using namespace vmref::model;
+using conformance::VsegView;
+using trace::hex;
+
+namespace {
+std::string at(Asid as, Vpn vpn) { return "as " + std::to_string(as) + " va " + hex(vpn << 12); }
+}  // namespace
+
+CoreChecker::CoreChecker(const Model& m, const impl::VmmCore& v, const impl::RadixCodec& decoder, const impl::Mmu& mmu,
+                         const impl::ReferenceTlb& ref, unsigned cpus, DiffStats& stats, Add add,
+                         const std::vector<std::unique_ptr<conformance::KernelChecker>>& views)
+    : m_(m), v_(v), decoder_(decoder), mmu_(mmu), ref_(ref), cpus_(cpus), stats_(stats), add_(std::move(add)),
+      views_(views) {
+  m2i_[kZeroFrame] = {v_.zero_pfn(), 0, 0};
+  i2m_[v_.zero_pfn()] = {kZeroFrame, 0, 0};
+}
+
+bool CoreChecker::same_frame(FrameId f, std::uint64_t pfn, const std::string& where) {
+  // Frames are compared up to renaming: a model frame and a PFN are bound on first
+  // sight and must stay bound until either side frees and reallocates its frame.
+  if (f == kZeroFrame || pfn == v_.zero_pfn()) {
+    if (f == kZeroFrame && pfn == v_.zero_pfn()) return true;
+    add_("DIFF-PTE", where + ": zero page on one side only (model frame " + std::to_string(f) + ", PFN " + hex(pfn) + ")");
+    return false;
+  }
+  std::uint64_t mgen = m_.frames()[f].generation, igen = v_.page(pfn).generation;
+  auto fw = m2i_.find(f);
+  auto bw = i2m_.find(pfn);
+  bool fw_live = fw != m2i_.end() && fw->second.gen_self == mgen;
+  bool bw_live = bw != i2m_.end() && bw->second.gen_self == igen;
+  if (fw_live && (fw->second.other != pfn || fw->second.gen_other != igen)) {
+    add_("DIFF-PTE", where + ": model frame " + std::to_string(f) + " corresponds to PFN " + hex(fw->second.other) +
+                         " but the implementation uses PFN " + hex(pfn));
+    return false;
+  }
+  if (bw_live && (bw->second.other != f || bw->second.gen_other != mgen)) {
+    add_("DIFF-PTE", where + ": PFN " + hex(pfn) + " corresponds to model frame " + std::to_string(bw->second.other) +
+                         " but the model uses frame " + std::to_string(f));
+    return false;
+  }
+  m2i_[f] = {pfn, mgen, igen};
+  i2m_[pfn] = {f, igen, mgen};
+  return true;
+}
+
+void CoreChecker::compare_page(Asid as, Vpn vpn) {
+  ++stats_.compared_ptes;
+  const AddressSpace* ms = m_.space(as);
+  const impl::VmmCore::Space* is = v_.space(as);
+  if (!ms || !is) return;  // compare_spaces reports that
+  auto it = ms->gpt.find(vpn);
+  auto leaf = impl::walk_one(v_.memory(), decoder_, is->table.root(), vpn << 12);
+  if ((it != ms->gpt.end()) != leaf.has_value()) {
+    add_("DIFF-PTE", at(as, vpn) + (leaf ? ": mapped by the implementation only" : ": mapped by the model only"));
+    return;
+  }
+  if (!leaf) return;
+  const Pte& p = it->second;
+  if (!same_frame(p.frame, leaf->pa >> 12, at(as, vpn))) return;
+  impl::Rights r = leaf->rights;
+  // A user page no user access may reach is the model's "no rights"; a kernel page
+  // is U/S = 0 and readable by the kernel.
+  Prot ip{p.user ? r.u : true, r.w, r.x};
+  if (!p.user && r.u) add_("DIFF-PTE", at(as, vpn) + ": a kernel mapping in the model is user-accessible in the implementation");
+  impl::LeafAttrs la = decoder_.leaf_attrs(leaf->raw, leaf->level);
+  bool g = la.global, a = la.accessed, d = la.dirty, cow = la.soft & 1;
+  if (!(ip == p.prot) || g != p.global || cow != p.cow)
+    add_("DIFF-PTE", at(as, vpn) + ": rights model " + p.prot.str() + (p.global ? " G" : "") + (p.cow ? " cow" : "") +
+                         ", implementation (architectural decode) " + ip.str() + (g ? " G" : "") + (cow ? " cow" : ""));
+  if (a != p.accessed || d != p.dirty)
+    add_("DIFF-AD", at(as, vpn) + ": accessed/dirty model " + std::to_string(p.accessed) + "/" + std::to_string(p.dirty) +
+                        ", implementation " + std::to_string(a) + "/" + std::to_string(d));
+}
+
+void CoreChecker::compare_space_ptes(Asid as) {
+  const AddressSpace* ms = m_.space(as);
+  const impl::VmmCore::Space* is = v_.space(as);
+  if (!ms || !is) return;
+  std::vector<Vpn> vpns;
+  for (const auto& [vpn, p] : ms->gpt) vpns.push_back(vpn);
+  is->table.for_each(0, m_.core().config.task_size, [&](const impl::Mapping& mp) {
+    for (std::uint64_t o = 0; o < mp.size; o += 4096) vpns.push_back((mp.va + o) >> 12);
+  });
+  std::sort(vpns.begin(), vpns.end());
+  vpns.erase(std::unique(vpns.begin(), vpns.end()), vpns.end());
+  for (Vpn v : vpns) compare_page(as, v);
+}
+
+void CoreChecker::compare_vsl(Asid as) {
+  const AddressSpace* ms = m_.space(as);
+  if (!ms || !v_.space(as)) return;
+  std::vector<VsegView> iv;
+  for (const auto& c : views_) c->vsl_view(as, iv);
+  std::sort(iv.begin(), iv.end(), [](const VsegView& a, const VsegView& b) { return a.start < b.start; });
+  auto show = [](const VsegView& v) {
+    return hex(v.start) + "-" + hex(v.end) + " " + v.prot.str() + (v.shared ? " shared" : "") +
+           (v.has_object ? " object" : "") + " pgoff " + hex(v.pgoff) + (v.has_anon ? " anon" : "");
+  };
+  auto view_of = [](const Vseg& v) {
+    return VsegView{v.start, v.end, v.prot, v.shared, v.object != kNoObject, v.anon_id != 0, v.pgoff, v.flags, v.kind};
+  };
+  auto a = ms->vsl.map().begin();
+  auto b = iv.begin();
+  for (; a != ms->vsl.map().end() || b != iv.end(); ++a, ++b) {
+    if (a == ms->vsl.map().end() || b == iv.end()) {
+      add_("DIFF-VSL", "as " + std::to_string(as) + ": " +
+                           (a == ms->vsl.map().end() ? "implementation has extra vseg " + show(*b)
+                                                     : "model has extra vseg " + show(view_of(a->second))));
+      return;
+    }
+    VsegView x = view_of(a->second);
+    const VsegView& y = *b;
+    if (x.start != y.start || x.end != y.end || !(x.prot == y.prot) || x.shared != y.shared ||
+        x.has_object != y.has_object || x.pgoff != y.pgoff || !(x.flags == y.flags) || x.has_anon != y.has_anon ||
+        x.kind != y.kind) {
+      add_("DIFF-VSL", "as " + std::to_string(as) + ": model " + show(x) + ", implementation " + show(y));
+      return;
+    }
+  }
+}
+
+void CoreChecker::compare_frame(FrameId f) {
+  const Frame& mf = m_.frames()[f];
+  if (f == kZeroFrame) {
+    if (mf.zero_mapcount != v_.page(v_.zero_pfn()).mapcount)
+      add_("DIFF-FRAME", "zero page mapcount: model " + std::to_string(mf.zero_mapcount) + ", implementation " +
+                             std::to_string(v_.page(v_.zero_pfn()).mapcount));
+    return;
+  }
+  auto fw = m2i_.find(f);
+  if (fw == m2i_.end() || fw->second.gen_self != mf.generation) return;  // never seen by the checker
+  const impl::PageInfo& ip = v_.page(fw->second.other);
+  bool ilive = ip.data && ip.generation == fw->second.gen_other;
+  if (mf.allocated != ilive) {
+    add_("DIFF-FRAME", "frame " + std::to_string(f) + " (PFN " + hex(fw->second.other) + "): " +
+                           (mf.allocated ? "freed by the implementation only" : "freed by the model only"));
+    return;
+  }
+  if (!ilive) return;
+  std::uint64_t iver = v_.version(fw->second.other);
+  if (mf.refcount != ip.refcount || mf.mapcount() != ip.mapcount || mf.version != iver)
+    add_("DIFF-FRAME", "frame " + std::to_string(f) + " (PFN " + hex(fw->second.other) + "): refcount/mapcount/contents model " +
+                           std::to_string(mf.refcount) + "/" + std::to_string(mf.mapcount()) + "/" + std::to_string(mf.version) +
+                           ", implementation " + std::to_string(ip.refcount) + "/" + std::to_string(ip.mapcount) + "/" +
+                           std::to_string(iver));
+}
+
+void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
+  ++stats_.compared_tlb;
+  Asid as = v_.asid_of(h.ctx);
+  std::string where = "cpu " + std::to_string(cpu) + " context " + std::to_string(h.ctx) + " va " + hex(h.va);
+  if (as == 0) {
+    add_("DIFF-TLB-1", where + ": entry of a context no address space owns");
+    return;
+  }
+  const CpuTlb& mc = m_.cpus()[cpu];
+  Vpn vpn = h.va >> 12;
+  std::uint64_t pfn = h.pa >> 12;
+  auto frame_is = [&](FrameId f) {
+    if (f == kZeroFrame) return pfn == v_.zero_pfn();
+    auto fw = m2i_.find(f);
+    return fw != m2i_.end() && fw->second.other == pfn && fw->second.gen_self == m_.frames()[f].generation &&
+           fw->second.gen_other == v_.page(pfn).generation;
+  };
+  auto within = [&](Prot p) { return (!h.rights.u || p.r) && (!h.rights.w || p.w) && (!h.rights.x || p.x); };
+  if (const AddressSpace* ms = m_.space(as)) {
+    auto it = ms->gpt.find(vpn);
+    bool loaded = mc.loaded.count(as) || (h.global && mc.global_loaded.count(as));
+    if (it != ms->gpt.end() && loaded && frame_is(it->second.frame) && within(it->second.prot) &&
+        h.global == it->second.global)
+      return;
+  }
+  auto st = mc.stale().find({as, vpn});
+  if (st != mc.stale().end())
+    for (const Held& s : st->second)
+      if (frame_is(s.frame) && within(s.prot)) return;
+  add_("DIFF-TLB-1", where + " -> PA " + hex(h.pa) + (h.rights.w ? " writable" : "") + (h.global ? " global" : "") +
+                         ": held by the TLB but outside what the model allows it to hold (spec/vmm.md §3.1)");
+}
+
+void CoreChecker::compare_tlbs() {
+  for (unsigned cpu = 0; cpu < cpus_; ++cpu) {
+    mmu_.held(cpu, [&](const impl::TlbHeld& h) { compare_tlb_entry(cpu, h); });
+    const auto& ref = ref_.entries(cpu);
+    std::size_t missing = 0;
+    for (const impl::TlbHeld& r : ref)
+      if (!mmu_.find(cpu, r.ctx, r.va, r.size)) ++missing;
+    if (missing || ref.size() != mmu_.size(cpu))
+      add_("DIFF-TLB-2", "cpu " + std::to_string(cpu) + ": the TLB holds " + std::to_string(mmu_.size(cpu)) +
+                             " entries, the manual's reference " + std::to_string(ref.size()) + " (" +
+                             std::to_string(missing) + " of the reference's missing)");
+    stats_.max_tlb_entries = std::max<std::uint64_t>(stats_.max_tlb_entries, mmu_.size(cpu));
+  }
+}
+
+void CoreChecker::compare_spaces() {
+  std::vector<Asid> ia = v_.spaces(), ma;
+  for (const auto& [as, s] : m_.spaces()) ma.push_back(as);
+  if (ia != ma) add_("DIFF-VSL", "the sets of address spaces differ");
+  if (m_.frames().in_use() != v_.data_frames())
+    add_("DIFF-FRAME", "frames in use: model " + std::to_string(m_.frames().in_use()) + ", implementation " +
+                           std::to_string(v_.data_frames()));
+}
+
+void CoreChecker::compare_tables(Asid as) {
+  // DIFF-TBL-2 on the VMM's own tables: every table page reachable, none empty but the root.
+  const impl::VmmCore::Space* is = v_.space(as);
+  if (!is) return;
+  std::set<std::uint64_t> tables;
+  impl::walk_all(v_.memory(), decoder_, is->table.root(), [](const impl::Leaf&) {},
+                 [&](const impl::WalkIssue& i) { add_("DIFF-TBL-1", "as " + std::to_string(as) + ": " + i.what); }, &tables);
+  for (const std::string& why : table_shape_issues(v_.memory(), is->table, tables))
+    add_("DIFF-TBL-2", "as " + std::to_string(as) + ": " + why);
+}
+
+void CoreChecker::check_all() {
+  compare_spaces();
+  for (const auto& [as, s] : m_.spaces()) {
+    compare_vsl(as);
+    compare_space_ptes(as);
+    compare_tables(as);
+  }
+  for (FrameId f = 0; f < m_.frames().size(); ++f) compare_frame(f);
+  compare_tlbs();
+  stats_.max_table_pages = std::max(stats_.max_table_pages, v_.table_pages());
+}
+
+void CoreChecker::step(bool whole) {
+  if (whole) {
+    check_all();
+    return;
+  }
+  const Delta& d = m_.delta();
+  compare_spaces();
+  for (const Delta::Range& r : d.ranges) {
+    if (r.count > 4096) {
+      compare_space_ptes(r.as);
+      continue;
+    }
+    const impl::VmmCore::Space* is = v_.space(r.as);
+    for (Vpn v = r.first; v < r.first + r.count; ++v) {
+      compare_page(r.as, v);
+      for (unsigned cpu = 0; is && cpu < cpus_; ++cpu)
+        if (const impl::TlbHeld* h = mmu_.find(cpu, is->ctx, v << 12)) compare_tlb_entry(cpu, *h);
+    }
+  }
+  std::vector<Asid> spaces = d.spaces;
+  std::sort(spaces.begin(), spaces.end());
+  spaces.erase(std::unique(spaces.begin(), spaces.end()), spaces.end());
+  for (Asid as : spaces) compare_vsl(as);
+  std::vector<FrameId> frames = d.frames;
+  std::sort(frames.begin(), frames.end());
+  frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+  for (FrameId f : frames)
+    if (m_.frames().valid(f)) compare_frame(f);
+  for (unsigned cpu = 0; cpu < cpus_; ++cpu)
+    if (ref_.entries(cpu).size() != mmu_.size(cpu))
+      add_("DIFF-TLB-2", "cpu " + std::to_string(cpu) + ": the TLB holds " + std::to_string(mmu_.size(cpu)) +
+                             " entries, the manual's reference " + std::to_string(ref_.entries(cpu).size()));
+}
+
+}  // namespace vmref::diff

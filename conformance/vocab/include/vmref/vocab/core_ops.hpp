@@ -1,0 +1,100 @@
+// The operations every kernel shares (spec/vmm.md §2.1-§2.4, §3): address-space
+// lifetime, context switches, TLB flushes, observations, accesses, and the mechanism
+// steps a kernel under test reports (spec/vmm.md §2.4). Their argument types and rows.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "vmref/vocab/event.hpp"
+#include "vmref/vocab/vseg_attrs.hpp"
+
+namespace vmref::vocab {
+
+/// Arguments of an op acting in one address space.
+struct SpaceArgs : OpArgs {
+  Asid as = 0;
+  std::optional<Asid> space() const override { return as; }
+};
+
+/// as_create (spec/vmm.md §2.1): `brk` is the heap start when the kernel has one (0: unknown).
+struct AsCreateArgs : SpaceArgs {
+  Va brk = 0;
+};
+
+/// tlb_flush (spec/vmm.md §3.2), on every CPU or only on the event's CPU.
+struct TlbFlushArgs : OpArgs {
+  FlushScope scope = FlushScope::all;
+  bool broadcast = true;
+  Asid as = 0;               ///< scope asid/range
+  Va va = 0;                 ///< scope range: bytes
+  std::uint64_t len = 0;     ///< scope range: bytes
+  bool with_global = false;  ///< also drop global entries
+  std::optional<Asid> space() const override {
+    return scope == FlushScope::all ? std::nullopt : std::optional<Asid>(as);
+  }
+};
+
+/// access (spec/vmm.md §2.3): the event's CPU touches `va`.
+struct AccessArgs : OpArgs {
+  Va va = 0;
+  AccessKind kind = AccessKind::read;
+};
+
+/// vseg_insert (spec/vmm.md §2.4): [start, end) as the kernel built it.
+struct VsegInsertArgs : SpaceArgs {
+  Va start = 0, end = 0;
+  Prot prot;
+  Kind kind = Kind::anon;
+  bool shared = false;
+  std::optional<FileRef> file;
+  std::uint64_t offset = 0;        ///< file offset in bytes
+  std::string name;                ///< "[heap]"...
+  VsegFlags flags;
+  /// Whether the vseg already has an owner of anonymous pages (Linux anon_vma); nullopt =
+  /// unknown to the recorder (merges that depend on it are undetermined).
+  std::optional<bool> anon_vma;
+};
+
+/// vseg_remove: the vseg starting at `start`.
+struct VsegRemoveArgs : SpaceArgs {
+  Va start = 0;
+};
+
+/// pte_set: `va` now maps the frame labelled `frame` ("zero" is the zero page).
+struct PteSetArgs : SpaceArgs {
+  Va va = 0;
+  std::string frame;
+  Prot prot;
+  bool cow = false, global = false;
+};
+
+/// pte_clear: the PTE at `va` goes.
+struct PteClearArgs : SpaceArgs {
+  Va va = 0;
+};
+
+/// frame_alloc / frame_get / frame_put / frame_free of the frame labelled `frame`.
+struct FrameArgs : OpArgs {
+  std::string frame;
+};
+
+/// va_release / va_reuse: [addr, addr + len) onto / off allocator list `list`
+/// (spec/vmm.md §1.7); va_reuse serves a request of size class `request_class`.
+struct VaListArgs : SpaceArgs {
+  Va addr = 0;
+  std::uint64_t len = 0;
+  std::uint64_t list = 0;
+  std::uint64_t request_class = 0;
+};
+
+namespace ops {
+extern OpInfo as_create, as_destroy, switch_as, tlb_flush, observe, access;
+extern OpInfo vseg_insert, vseg_remove, pte_set, pte_clear;
+extern OpInfo frame_alloc, frame_get, frame_put, frame_free, va_release, va_reuse;
+}  // namespace ops
+
+/// Registers the rows above (called once, before any kernel registers).
+void register_core_ops();
+
+}  // namespace vmref::vocab

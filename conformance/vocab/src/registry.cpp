@@ -1,0 +1,97 @@
+#include "vmref/vocab/registry.hpp"
+
+#include <memory>
+#include <stdexcept>
+
+namespace vmref::vocab {
+
+namespace {
+struct Tables {
+  std::vector<std::unique_ptr<KernelInfo>> kernel_rows;
+  std::vector<const KernelInfo*> kernels;
+  std::vector<const OpInfo*> ops;
+};
+Tables& tables() {
+  static Tables t;
+  return t;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string all;
+  for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
+  return all;
+}
+}  // namespace
+
+void add_kernel(KernelInfo k) {
+  if (find_kernel(k.name)) throw std::logic_error("kernel '" + k.name + "' registered twice");
+  if (k.variants.empty()) throw std::logic_error("kernel '" + k.name + "' has no variant");
+  tables().kernel_rows.push_back(std::make_unique<KernelInfo>(std::move(k)));
+  tables().kernels.push_back(tables().kernel_rows.back().get());
+}
+
+void add_op(OpInfo& op) {
+  if (find_op(op.name)) throw std::logic_error(std::string("operation '") + op.name + "' registered twice");
+  op.id = static_cast<std::uint16_t>(tables().ops.size());
+  tables().ops.push_back(&op);
+}
+
+const std::vector<const KernelInfo*>& kernels() { return tables().kernels; }
+const std::vector<const OpInfo*>& all_ops() { return tables().ops; }
+
+const KernelInfo* find_kernel(std::string_view name) {
+  for (const KernelInfo* k : tables().kernels)
+    if (k->name == name) return k;
+  return nullptr;
+}
+
+const OpInfo* find_op(std::string_view name) {
+  for (const OpInfo* o : tables().ops)
+    if (name == o->name) return o;
+  return nullptr;
+}
+
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> out;
+  for (const KernelInfo* k : tables().kernels) out.push_back(k->name);
+  return out;
+}
+
+bool Profile::has(std::string_view kernel) const {
+  for (const Layer& l : layers)
+    if (l.kernel->name == kernel) return true;
+  return false;
+}
+
+Profile resolve_profile(const std::string& full) {
+  std::size_t colon = full.find(':');
+  std::string name = full.substr(0, colon);
+  std::string variant = colon == std::string::npos ? "" : full.substr(colon + 1);
+  const KernelInfo* k = find_kernel(name);
+  if (!k) throw std::invalid_argument("unknown profile '" + full + "'; available: " + joined(kernel_names()));
+  Profile p;
+  p.name = full;
+  p.variant = variant.empty() ? k->variants.front().name : variant;
+  bool known = false;
+  std::vector<std::string> names;
+  for (const VariantInfo& v : k->variants) {
+    known = known || v.name == p.variant;
+    names.push_back(v.name);
+  }
+  if (!known)
+    throw std::invalid_argument("unknown variant '" + variant + "' of profile " + name + "; variants: " + joined(names));
+  // The kernels it builds on come first, each in its default variant.
+  std::vector<const KernelInfo*> chain{k};
+  while (!chain.back()->base.empty()) {
+    const KernelInfo* b = find_kernel(chain.back()->base);
+    if (!b) throw std::logic_error("kernel '" + chain.back()->name + "' builds on unknown kernel '" + chain.back()->base + "'");
+    chain.push_back(b);
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const KernelInfo* layer = *it;
+    p.layers.push_back({layer, layer->params(layer == k ? p.variant : layer->variants.front().name)});
+  }
+  return p;
+}
+
+}  // namespace vmref::vocab

@@ -1,0 +1,72 @@
+// The page-table formats' registry: each format folder (impl/arch/<a>/) adds one row with
+// what the implementations, the differential, `vmref walk` and `vmref bench` need of it.
+// Nothing outside the folder names a format; the CLI lists the rows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vmref/impl/mmu.hpp"
+#include "vmref/impl/mutant.hpp"
+#include "vmref/impl/radix_format.hpp"
+#include "vmref/impl/radix_walk.hpp"
+
+namespace vmref::impl {
+
+/// A numeric option of a format (`--levels 5`), shown on the command line.
+struct FormatParam {
+  std::string name;                  ///< "levels"
+  std::string help;
+  unsigned dflt = 0;
+  std::vector<unsigned> allowed;     ///< empty: any value in [min, max]
+  unsigned min = 0, max = 0;
+};
+
+/// Values for a format's parameters (defaults for the ones not given) and the mutant.
+struct FormatConfig {
+  std::map<std::string, unsigned> params;
+  Mutant mutant = nullptr;
+  /// The value of `name`, or the format's default.
+  unsigned get(const std::string& name, unsigned dflt) const {
+    auto it = params.find(name);
+    return it == params.end() ? dflt : it->second;
+  }
+};
+
+/// One line per leaf in a listing style of an emulator or debugger (`--format NAME`).
+using ListingLine = std::string (*)(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size);
+
+struct FormatInfo {
+  std::string name;                  ///< "x86_64"
+  std::string title;                 ///< one line for --list-archs
+  std::string spec;                  ///< "spec/formats/x86_64.md"
+  std::string root_name;             ///< what --root names: "CR3"
+  std::vector<FormatParam> params;
+  /// The codec the implementation writes with (a format mutant may break it).
+  std::function<std::unique_ptr<RadixCodec>(const FormatConfig&)> codec;
+  /// The architectural decoder: never mutated; the differential and `vmref walk` read
+  /// tables with it, so an encoding bug cannot hide behind a matching decoding bug.
+  std::function<std::unique_ptr<RadixCodec>(const FormatConfig&)> decoder;
+  std::function<std::unique_ptr<Mmu>(unsigned cpus, const FormatConfig&)> mmu;
+  /// A reference TLB that follows every instruction `mmu` (made by `mmu` above) issues.
+  std::function<std::unique_ptr<ReferenceTlb>(Mmu& mmu)> reference;
+  /// The root table's physical address from the root register's value (`--root`).
+  std::function<std::uint64_t(std::uint64_t root_register, const FormatConfig&)> root_address;
+  /// A leaf's effective rights and attributes as one comparable string (`vmref walk`).
+  std::string (*leaf_flags)(const Leaf& l) = nullptr;
+  std::map<std::string, ListingLine> listings;
+};
+
+void add_format(FormatInfo f);
+const std::vector<const FormatInfo*>& all_formats();
+const FormatInfo* find_format(std::string_view name);
+std::vector<std::string> format_names();
+/// `name`'s row; throws std::invalid_argument naming the known formats.
+const FormatInfo& format_or_throw(const std::string& name);
+
+}  // namespace vmref::impl

@@ -1,0 +1,45 @@
+#include "vmref/impl/format.hpp"
+
+#include <stdexcept>
+
+namespace vmref::impl {
+
+namespace {
+std::vector<std::unique_ptr<FormatInfo>>& rows() {
+  static std::vector<std::unique_ptr<FormatInfo>> k;
+  return k;
+}
+std::vector<const FormatInfo*>& view() {
+  static std::vector<const FormatInfo*> k;
+  return k;
+}
+}  // namespace
+
+void add_format(FormatInfo f) {
+  if (find_format(f.name)) throw std::logic_error("format '" + f.name + "' registered twice");
+  rows().push_back(std::make_unique<FormatInfo>(std::move(f)));
+  view().push_back(rows().back().get());
+}
+
+const std::vector<const FormatInfo*>& all_formats() { return view(); }
+
+const FormatInfo* find_format(std::string_view name) {
+  for (const FormatInfo* f : view())
+    if (f->name == name) return f;
+  return nullptr;
+}
+
+std::vector<std::string> format_names() {
+  std::vector<std::string> out;
+  for (const FormatInfo* f : view()) out.push_back(f->name);
+  return out;
+}
+
+const FormatInfo& format_or_throw(const std::string& name) {
+  if (const FormatInfo* f = find_format(name)) return *f;
+  std::string all;
+  for (const std::string& n : format_names()) all += (all.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown implementation '" + name + "' (known: " + all + ")");
+}
+
+}  // namespace vmref::impl

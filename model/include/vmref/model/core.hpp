@@ -1,0 +1,148 @@
+// The shared core of the model (spec/vmm.md §1, §3): address spaces with their VSL and
+// GPT, page frames with reference counts, backing objects, the translations each CPU
+// may hold, and the mechanisms every kernel's operations are built from (PTE install
+// and removal with the reverse map, get/put of frames, shootdown, deferred release).
+// Kernels (model/kernels/<k>/) add their state and operations on top.
+#pragma once
+
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vmref/model/address_space.hpp"
+#include "vmref/model/frames.hpp"
+#include "vmref/model/tlb.hpp"
+#include "vmref/vocab/event.hpp"
+
+namespace vmref::model {
+
+using vocab::Event;
+using vocab::Outcome;
+
+class KernelLayer;
+
+/// An event that cannot apply to the current state (unknown address space, CPU out of
+/// range, unknown frame label...). Replay reports it as bad input naming `field`.
+struct ModelError : std::runtime_error {
+  ModelError(std::string field_, const std::string& msg)
+      : std::runtime_error(msg), field(std::move(field_)) {}
+  std::string field;
+};
+
+/// A backing object: a file (by identity) or a shared-anonymous (shmem) object.
+/// Its page cache holds one reference on each cached frame (spec/vmm.md §1.4).
+struct Object {
+  std::string id;                           ///< "dev:inode" for files, empty for shmem
+  std::string path;
+  bool shmem = false;
+  bool live = true;                         ///< false once a shmem object died (slot reusable)
+  std::optional<std::uint64_t> pages;       ///< size in pages when known; faults beyond it are SIGBUS
+  std::map<std::uint64_t, FrameId> cache;   ///< page index -> frame
+};
+
+/// What the last event group touched in the shared state; invariant checkers look only
+/// here unless `all` is set. Kernels keep their own notes in their layers.
+struct Delta {
+  struct Range { Asid as; Vpn first; std::uint64_t count; };
+  std::vector<Range> ranges;
+  std::vector<FrameId> frames;
+  std::vector<Asid> spaces;     ///< address spaces whose VSL or allocator lists changed
+  bool all = false;             ///< check everything (full mode, or a global change)
+  struct Reuse { std::uint64_t list_class, request_class; };
+  std::vector<Reuse> reuses;    ///< va_reuse events (INV-ALLOC-4)
+  void clear() {
+    ranges.clear(); frames.clear(); spaces.clear(); reuses.clear();
+    all = false;
+  }
+};
+
+/// How the core is built; kernels adjust it before construction (ModelKernelInfo::configure).
+struct CoreConfig {
+  unsigned cpus = 1;                 ///< 1..4096
+  std::uint64_t frames = 0;          ///< page frames besides the zero page
+  std::uint64_t page_size = 4096;    ///< bytes, a power of two >= 4096
+  bool fifo_frames = false;          ///< FrameTable hands out frames in number order (frames.hpp)
+  Va task_size = 0x7ffffffff000;     ///< top of user space (INV-VSL-2)
+  bool implied_read = true;          ///< W or X imply R in a PTE (x86-64 without pkeys; INV-GPT-2)
+};
+
+/// State of spec/vmm.md §1 and the mechanisms of §3. Kernel layers reach it through
+/// KernelLayer; conformance code reads it through Model.
+class Core {
+ public:
+  /// Throws std::invalid_argument on bad parameters (cpus, page size).
+  explicit Core(const CoreConfig& cfg);
+
+  const CoreConfig config;
+  const std::uint64_t page_size;
+  const unsigned page_shift;
+  FrameTable frames;
+  std::vector<CpuTlb> cpus;
+  std::vector<std::uint64_t> held_index;     ///< may-hold entries (all CPUs) per frame
+  std::map<Asid, AddressSpace> spaces;
+  std::vector<Object> objects;               ///< index = ObjectId; [0] unused
+  std::unordered_map<std::string, FrameId> labels;  ///< mechanism-event frame names
+  std::vector<FrameId> pending;              ///< frames held by deferred flushes (§3.3)
+  Delta delta;
+  /// Every layer of the model, bottom-up (for hooks such as as_destroy's).
+  std::vector<KernelLayer*> layers;
+
+  /// Rights the hardware grants for a vseg's prot (INV-GPT-2 compares PTEs with this).
+  Prot grantable(Prot p) const {
+    if (config.implied_read && (p.w || p.x)) p.r = true;
+    return p;
+  }
+  const AddressSpace* space(Asid as) const;
+  /// The address space `as`; throws ModelError naming `field` when it does not exist.
+  AddressSpace& space_of(Asid as, const char* field = "as");
+  /// Throws ModelError naming `field` unless 0 <= cpu < cpus.size().
+  void need_cpu(int cpu, const char* field = "cpu") const;
+
+  /// Installs `pte` at vpn (replacing any entry; rmap kept exact; a replaced entry
+  /// becomes stale where cached). Does not touch reference counts.
+  void install_pte(AddressSpace& s, Vpn vpn, const Pte& pte);
+  /// Every CPU that may have cached `old` (the translation at vpn until now) keeps it
+  /// as a stale entry until a covering flush (§3.1).
+  void note_superseded(Asid as, Vpn vpn, const Pte& old);
+  /// Removes the entry at vpn (rmap only). Returns the removed frame or kNoFrame.
+  FrameId remove_pte(AddressSpace& s, Vpn vpn);
+  /// Drops one reference; frees the frame at zero (put_page).
+  void put_frame(FrameId f);
+  void get_frame(FrameId f);
+  /// Broadcast shootdown of [first, first+count) of `as` on every CPU.
+  void shootdown(Asid as, Vpn first, std::uint64_t count);
+  /// Frees deferred frames no CPU may still hold a translation to (§3.3).
+  void release_pending();
+  /// Unmaps every PTE in [start, end) of `s`, releasing frames the way `mode` says.
+  void unmap_ptes(AddressSpace& s, Va start, Va end, TlbMode mode);
+  /// Removes [start, end) from the VSL and the GPT (munmap core).
+  void unmap_range(AddressSpace& s, Va start, Va end, TlbMode mode);
+  /// as_destroy (spec/vmm.md §2.2): every layer's before_destroy hook (which may refuse
+  /// with ModelError), then every mapping goes with a synchronous shootdown and no CPU
+  /// keeps the space loaded.
+  void destroy_space(Asid as);
+  /// After `v` left its VSL: a shmem object no vseg maps any more frees its pages.
+  void drop_vseg_object(const Vseg& v);
+  bool object_mapped(ObjectId obj) const;
+  /// The file object `f` names (created on first use).
+  ObjectId object_for(const FileRef& f);
+  /// A new shmem object of `pages` pages (a dead one's slot when there is one).
+  ObjectId new_shmem(std::uint64_t pages);
+  /// A fresh owner identity for anonymous pages (Vseg::anon_id).
+  std::uint64_t fresh_anon_id() { return ++anon_ids_; }
+  /// The frame a mechanism event labels; throws ModelError("frame") when unknown and
+  /// `must_exist`, else returns kNoFrame.
+  FrameId frame_label(const std::string& label, bool must_exist) const;
+  /// Page-rounds `len`; 0 on overflow.
+  std::uint64_t page_round(std::uint64_t len) const;
+
+ private:
+  std::unordered_map<std::string, ObjectId> file_objects_;
+  std::vector<ObjectId> free_shmem_;  ///< dead shmem objects' slots
+  std::uint64_t anon_ids_ = 0;
+};
+
+}  // namespace vmref::model

@@ -1,0 +1,174 @@
+// Operations that change vseg attributes over a range: mprotect, madvise, mlock,
+// munlock (spec/kernels/linux.md §2.4, §2.11, §2.12). They share one walk: split only the
+// vsegs that change, apply, then merge.
+#include "linux_model.hpp"
+
+namespace vmref::linux_mm {
+
+using namespace vmref::model;
+
+Err LinuxModel::change_range(AddressSpace& s, Va start, Va end, bool stop_at_hole,
+                        const std::function<Err(Vseg&)>& change, const std::function<void(Vseg&)>& after) {
+  std::vector<Va> changed;
+  Err err = Err::ok;
+  bool hole = false;
+  for (Va cur = start; cur < end;) {
+    Vseg* v = s.vsl.find(cur);
+    if (!v) {  // a hole: mprotect/mlock stop here, madvise goes on and reports it at the end
+      hole = true;
+      const Vseg* next = s.vsl.next_from(cur);
+      if (stop_at_hole || !next || next->start >= end) break;
+      cur = next->start;
+      continue;
+    }
+    Vseg probe = *v;
+    if (Err r = change(probe); r != Err::ok) {
+      err = r;
+      break;
+    }
+    if (probe.prot == v->prot && probe.flags == v->flags) {  // unchanged: no split (Linux)
+      cur = v->end;
+      continue;
+    }
+    Va stop = std::min(end, v->end);  // before splitting: v then names the lower half
+    s.vsl.split_at(cur, page_size_);
+    s.vsl.split_at(stop, page_size_);
+    Vseg* piece = s.vsl.find(cur);
+    change(*piece);
+    if (after) after(*piece);
+    changed.push_back(piece->start);
+    delta_.ranges.push_back({s.asid, piece->start >> page_shift_, piece->bytes() >> page_shift_});
+    cur = piece->end;
+  }
+  // Linux merges each changed piece as it goes; a piece already swallowed by the
+  // merge below is represented by the vseg that now contains its start.
+  for (Va st : changed)
+    if (const Vseg* v = s.vsl.find(st)) merge_around(s, v->start);
+  delta_.spaces.push_back(s.asid);
+  if (err != Err::ok) return err;
+  return hole ? Err::enomem : Err::ok;
+}
+
+void LinuxModel::reprotect_ptes(AddressSpace& s, const Vseg& v) {
+  bool reduced = false;
+  Vpn first = v.start >> page_shift_, last = v.end >> page_shift_;
+  for (auto it = s.gpt.lower_bound(first); it != s.gpt.end() && it->first < last; ++it) {
+    Pte& p = it->second;
+    // A frame other mappings (or the page cache) also reach must stay COW; pins do
+    // not make a frame shared here (they matter only when COW is broken).
+    const Frame& fr = frames_[p.frame];
+    if (!v.shared && (p.frame == kZeroFrame || fr.cached || fr.mapcount() > 1)) p.cow = true;
+    Pte before = p;
+    p.prot = effective_rights(v, p.frame, p.cow);
+    if (!before.prot.subset_of(p.prot)) {
+      reduced = true;
+      note_superseded(s.asid, it->first, before);
+    }
+  }
+  if (reduced) shootdown(s.asid, first, last - first);  // rights withdrawn: flush first
+}
+
+std::optional<Outcome> LinuxModel::range_arguments(const RangeArgs& e, Err overflow, Va& end) const {
+  if (e.addr & (page_size_ - 1)) return Outcome{Err::einval};
+  if (e.len == 0) return Outcome{};
+  std::uint64_t len = page_round(e.len);
+  if (len == 0 || e.addr + len < e.addr) return Outcome{overflow};
+  end = e.addr + len;
+  return std::nullopt;
+}
+
+// §2.4
+Outcome LinuxModel::mprotect(const Event& ev) {
+  const auto& e = ev.get<MprotectArgs>();
+  AddressSpace& s = space_of(e.as);
+  Va end = 0;
+  if (auto early = range_arguments(e, Err::enomem, end)) return *early;
+  if (!s.vsl.find(e.addr)) return {Err::enomem};
+  // Linux do_mprotect_pkey: vseg by vseg; the first hole or refusal stops the walk and
+  // the changes made so far stay.
+  Err err = change_range(
+      s, e.addr, end, true,
+      [&](Vseg& v) {
+        if (e.prot.w && v.shared && !v.flags.maywrite) return Err::eacces;
+        // Commit charge (Linux mprotect_fixup): taken when a private vseg becomes
+        // writable; dropped when an anonymous one that never held a page stops being so.
+        if (e.prot.w && !v.shared && !v.flags.has(VmFlag::noreserve) && !v.prot.w) v.flags.set(VmFlag::account);
+        else if (!e.prot.w && v.object == kNoObject && v.anon_id == 0) v.flags.set(VmFlag::account, false);
+        v.prot = e.prot;
+        return Err::ok;
+      },
+      [&](Vseg& v) { reprotect_ptes(s, v); });
+  return {err};
+}
+
+// §2.11
+Outcome LinuxModel::madvise(const Event& ev) {
+  const auto& e = ev.get<MadviseArgs>();
+  AddressSpace& s = space_of(e.as);
+  Va end = 0;
+  if (auto early = range_arguments(e, Err::einval, end)) return *early;
+  auto flag = [&](VmFlag f, bool on, VmFlag other = VmFlag::count) {
+    return [=](Vseg& v) {
+      v.flags.set(f, on);
+      if (other != VmFlag::count) v.flags.set(other, false);
+      return Err::ok;
+    };
+  };
+  std::function<Err(Vseg&)> change;
+  switch (e.advice) {
+    case Advice::normal:
+      change = [](Vseg& v) { v.flags.set(VmFlag::seq_read, false); v.flags.set(VmFlag::rand_read, false); return Err::ok; };
+      break;
+    case Advice::random: change = flag(VmFlag::rand_read, true, VmFlag::seq_read); break;
+    case Advice::sequential: change = flag(VmFlag::seq_read, true, VmFlag::rand_read); break;
+    case Advice::dontfork: change = flag(VmFlag::dontcopy, true); break;
+    case Advice::dofork: change = flag(VmFlag::dontcopy, false); break;
+    case Advice::hugepage: change = flag(VmFlag::hugepage, true, VmFlag::nohugepage); break;
+    case Advice::nohugepage: change = flag(VmFlag::nohugepage, true, VmFlag::hugepage); break;
+    case Advice::dontdump: change = flag(VmFlag::dontdump, true); break;
+    case Advice::dodump: change = flag(VmFlag::dontdump, false); break;
+    case Advice::wipeonfork:
+    case Advice::keeponfork:
+      change = [&](Vseg& v) {
+        if (v.shared || v.object != kNoObject) return Err::einval;  // private anonymous only
+        v.flags.set(VmFlag::wipeonfork, e.advice == Advice::wipeonfork);
+        return Err::ok;
+      };
+      break;
+    case Advice::willneed:
+      change = [](Vseg& v) { return v.object == kNoObject ? Err::ebadf : Err::ok; };  // file readahead only
+      break;
+    case Advice::free:
+      change = [](Vseg& v) { return v.shared || v.object != kNoObject ? Err::einval : Err::ok; };
+      break;  // lazy free: pages stay until memory pressure (hidden state, spec/kernels/linux.md §1.8)
+    case Advice::dontneed:
+      change = [&](Vseg& v) {
+        if (v.flags.has(VmFlag::locked)) return Err::einval;
+        Va lo = std::max(v.start, e.addr), hi = std::min(v.end, end);
+        unmap_ptes(s, lo, hi, TlbMode::sync);  // zap: the next access faults afresh
+        return Err::ok;
+      };
+      break;
+  }
+  return {change_range(s, e.addr, end, false, change, nullptr)};
+}
+
+// §2.12: mlock rounds the start down and populates; special vsegs are left alone.
+Outcome LinuxModel::mlock(const Event& ev) {
+  const auto& e = ev.get<RangeArgs>();
+  AddressSpace& s = space_of(e.as);
+  Va start = e.addr & ~(page_size_ - 1);
+  std::uint64_t len = page_round(e.len + (e.addr - start));
+  if (e.len == 0) return {};
+  if (len == 0 || start + len < start) return {Err::enomem};
+  if (!s.vsl.find(start)) return {Err::enomem};
+  bool lock = ev.op == &ops::mlock;
+  Err err = change_range(s, start, start + len, true, [&](Vseg& v) {
+    if (v.kind != Kind::special) v.flags.set(VmFlag::locked, lock);
+    return Err::ok;
+  }, nullptr);
+  if (lock && err == Err::ok) populate(s, start, start + len);
+  return {err};
+}
+
+}  // namespace vmref::linux_mm

@@ -1,0 +1,228 @@
+// The shared core: construction and the mechanisms every operation shares (PTE
+// install/remove with the reverse map, frame get/put, TLB shootdown, deferred release).
+#include <algorithm>
+#include <bit>
+
+#include "vmref/model/core.hpp"
+#include "vmref/model/layer.hpp"
+
+namespace vmref::model {
+
+Core::Core(const CoreConfig& cfg)
+    : config(cfg), page_size(cfg.page_size),
+      page_shift(static_cast<unsigned>(std::countr_zero(cfg.page_size))),
+      frames(cfg.frames, cfg.fifo_frames) {
+  if (cfg.cpus == 0 || cfg.cpus > 4096) throw std::invalid_argument("cpus must be in 1..4096");
+  if (cfg.page_size < 4096 || !std::has_single_bit(cfg.page_size))
+    throw std::invalid_argument("page_size must be a power of two >= 4096");
+  cpus.resize(cfg.cpus);
+  objects.emplace_back();  // ObjectId 0 = anonymous private, no object
+}
+
+const AddressSpace* Core::space(Asid as) const {
+  auto it = spaces.find(as);
+  return it == spaces.end() ? nullptr : &it->second;
+}
+
+AddressSpace& Core::space_of(Asid as, const char* field) {
+  auto it = spaces.find(as);
+  if (it == spaces.end())
+    throw ModelError(field, "address space " + std::to_string(as) + " does not exist");
+  return it->second;
+}
+
+void Core::need_cpu(int cpu, const char* field) const {
+  if (cpu < 0 || static_cast<std::size_t>(cpu) >= cpus.size())
+    throw ModelError(field, "cpu " + std::to_string(cpu) + " out of range");
+}
+
+std::uint64_t Core::page_round(std::uint64_t len) const {
+  if (len > UINT64_MAX - (page_size - 1)) return 0;
+  return (len + page_size - 1) & ~(page_size - 1);
+}
+
+FrameId Core::frame_label(const std::string& label, bool must_exist) const {
+  if (label == "zero") return kZeroFrame;
+  auto it = labels.find(label);
+  if (it == labels.end()) {
+    if (must_exist) throw ModelError("frame", "unknown frame label '" + label + "' (frame_alloc it first)");
+    return kNoFrame;
+  }
+  return it->second;
+}
+
+void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
+  Held h{old.frame, old.prot, old.global};
+  for (std::size_t i = 0; i < cpus.size(); ++i)
+    if ((old.local_cpu < 0 || static_cast<std::size_t>(old.local_cpu) == i) && cpus[i].may_have_cached(as, h))
+      cpus[i].add_stale(as, vpn, h, held_index);
+}
+
+void Core::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {
+  remove_pte(s, vpn);
+  s.gpt[vpn] = pte;
+  Frame& f = frames[pte.frame];
+  if (pte.fault_around) ++f.fault_around_maps;
+  if (pte.frame == kZeroFrame) ++f.zero_mapcount;
+  else f.mappers.emplace_back(s.asid, vpn);
+  delta.ranges.push_back({s.asid, vpn, 1});
+  delta.frames.push_back(pte.frame);
+}
+
+FrameId Core::remove_pte(AddressSpace& s, Vpn vpn) {
+  auto it = s.gpt.find(vpn);
+  if (it == s.gpt.end()) return kNoFrame;
+  FrameId fid = it->second.frame;
+  if (it->second.fault_around && frames[fid].fault_around_maps) --frames[fid].fault_around_maps;
+  note_superseded(s.asid, vpn, it->second);
+  s.gpt.erase(it);
+  Frame& f = frames[fid];
+  if (fid == kZeroFrame) {
+    if (f.zero_mapcount) --f.zero_mapcount;
+  } else {
+    auto m = std::find(f.mappers.begin(), f.mappers.end(), std::pair{s.asid, vpn});
+    if (m != f.mappers.end()) {
+      *m = f.mappers.back();
+      f.mappers.pop_back();
+    }
+  }
+  delta.ranges.push_back({s.asid, vpn, 1});
+  delta.frames.push_back(fid);
+  return fid;
+}
+
+// The zero page is never reference counted: it is reserved and never freed (spec §1.5).
+void Core::get_frame(FrameId f) {
+  if (f == kZeroFrame) return;
+  ++frames[f].refcount;
+  delta.frames.push_back(f);
+}
+
+void Core::put_frame(FrameId f) {
+  if (f == kZeroFrame) return;
+  Frame& fr = frames[f];
+  if (fr.refcount > 0) --fr.refcount;
+  if (fr.refcount == 0) frames.release(f);
+  delta.frames.push_back(f);
+}
+
+void Core::shootdown(Asid as, Vpn first, std::uint64_t count) {
+  for (CpuTlb& c : cpus) c.flush_range(as, first, count, true, held_index);
+  release_pending();
+}
+
+void Core::release_pending() {
+  // A deferred frame goes once no CPU may still hold a translation to it (spec §3.3).
+  std::vector<FrameId> still;
+  for (FrameId f : pending) {
+    if (f < held_index.size() && held_index[f] > 0) {
+      still.push_back(f);
+      continue;
+    }
+    Frame& fr = frames[f];
+    while (fr.mmu_gather > 0) {
+      --fr.mmu_gather;
+      put_frame(f);
+    }
+  }
+  pending = std::move(still);
+}
+
+void Core::unmap_ptes(AddressSpace& s, Va start, Va end, TlbMode mode) {
+  Vpn first = start >> page_shift, last = end >> page_shift;
+  std::vector<FrameId> dropped;
+  for (auto it = s.gpt.lower_bound(first); it != s.gpt.end() && it->first < last;) {
+    Vpn vpn = (it++)->first;
+    dropped.push_back(remove_pte(s, vpn));
+  }
+  delta.ranges.push_back({s.asid, first, last - first});
+  if (dropped.empty()) return;
+  switch (mode) {
+    case TlbMode::sync:  // shootdown first, then the frames may go (Linux tlb_finish_mmu)
+      shootdown(s.asid, first, last - first);
+      for (FrameId f : dropped) put_frame(f);
+      break;
+    case TlbMode::deferred:  // frames stay referenced until a covering flush
+      for (FrameId f : dropped) {
+        if (f == kZeroFrame) continue;
+        ++frames[f].mmu_gather;  // the PTE's reference moves to the gather
+        if (std::find(pending.begin(), pending.end(), f) == pending.end()) pending.push_back(f);
+      }
+      break;
+    case TlbMode::none:  // the kernel under test skipped the flush: frames go at once
+      for (FrameId f : dropped) put_frame(f);
+      break;
+  }
+}
+
+void Core::destroy_space(Asid as) {
+  for (KernelLayer* l : layers) l->before_destroy(as);
+  AddressSpace& s = space_of(as);
+  unmap_range(s, 0, UINT64_MAX & ~(page_size - 1), TlbMode::sync);
+  for (CpuTlb& c : cpus) {
+    if (c.current == as) c.current = 0;
+    c.flush_asid(as, true, held_index);
+  }
+  release_pending();
+  spaces.erase(as);
+  delta.all = true;
+}
+
+void Core::drop_vseg_object(const Vseg& v) {
+  if (v.object == kNoObject) return;
+  Object& o = objects[v.object];
+  // Counted by a scan rather than a counter: splits and merges copy vsegs freely.
+  if (o.shmem && o.live && !object_mapped(v.object)) {
+    for (auto& [idx, f] : o.cache) {
+      frames[f].cached = false;
+      put_frame(f);
+    }
+    o.cache.clear();
+    o.live = false;
+    free_shmem_.push_back(v.object);  // its slot serves the next shared mapping
+  }
+}
+
+bool Core::object_mapped(ObjectId obj) const {
+  for (const auto& [as, s] : spaces)
+    for (const auto& [start, v] : s.vsl.map())
+      if (v.object == obj) return true;
+  return false;
+}
+
+void Core::unmap_range(AddressSpace& s, Va start, Va end, TlbMode mode) {
+  for (const Vseg& v : s.vsl.remove_range(start, end, page_size)) {
+    unmap_ptes(s, v.start, v.end, mode);
+    drop_vseg_object(v);
+  }
+  delta.spaces.push_back(s.asid);
+}
+
+ObjectId Core::object_for(const FileRef& f) {
+  auto it = file_objects_.find(f.id);
+  if (it != file_objects_.end()) return it->second;
+  Object o;
+  o.id = f.id;
+  o.path = f.path;
+  if (f.size) o.pages = (*f.size + page_size - 1) >> page_shift;
+  objects.push_back(o);
+  auto id = static_cast<ObjectId>(objects.size() - 1);
+  file_objects_[f.id] = id;
+  return id;
+}
+
+ObjectId Core::new_shmem(std::uint64_t pages) {
+  Object o;
+  o.shmem = true;
+  o.pages = pages;  // shared anonymous memory is a shmem file of the mapping's size
+  if (!free_shmem_.empty()) {  // reuse a dead one's slot: memory stays bounded
+    ObjectId id = free_shmem_.back();
+    free_shmem_.pop_back();
+    objects[id] = o;
+    return id;
+  }
+  objects.push_back(o);
+  return static_cast<ObjectId>(objects.size() - 1);
+}
+
+}  // namespace vmref::model

@@ -1,0 +1,28 @@
+// The core's own operations (spec/vmm.md §2, §3.2): address-space lifetime, context
+// switches, TLB flushes, observations, and the mechanism steps a kernel under test
+// reports (§2.6), which the model applies verbatim.
+#pragma once
+
+#include "vmref/model/layer.hpp"
+
+namespace vmref::model {
+
+class CoreLayer : public KernelLayer {
+ public:
+  using KernelLayer::KernelLayer;
+  // core_ops.cpp
+  Outcome as_create(const Event& e);
+  Outcome as_destroy(const Event& e);
+  Outcome switch_as(const Event& e);
+  Outcome tlb_flush(const Event& e);
+  Outcome observe(const Event&) { return {}; }
+  // mechanism.cpp
+  Outcome vseg_insert(const Event& e);
+  Outcome vseg_remove(const Event& e);
+  Outcome pte_set(const Event& e);
+  Outcome pte_clear(const Event& e);
+  Outcome frame_event(const Event& e);
+  Outcome va_list_event(const Event& e);
+};
+
+}  // namespace vmref::model

@@ -1,0 +1,68 @@
+// Address-space lifetime, context switches and TLB flushes (spec/vmm.md §2.1-§2.3, §3.2).
+#include "core_layer.hpp"
+#include "vmref/vocab/core_ops.hpp"
+
+namespace vmref::model {
+
+using vocab::AsCreateArgs;
+using vocab::SpaceArgs;
+using vocab::TlbFlushArgs;
+
+// §2.1
+Outcome CoreLayer::as_create(const Event& e) {
+  const auto& a = e.get<AsCreateArgs>();
+  if (a.as == 0) throw ModelError("as", "address space id 0 is reserved");
+  if (spaces_.count(a.as)) throw ModelError("as", "address space " + std::to_string(a.as) + " already exists");
+  AddressSpace& s = spaces_[a.as];
+  s.asid = a.as;
+  if (a.brk) {  // heap start known (Linux mm->start_brk)
+    s.has_brk = true;
+    s.brk_start = s.brk = a.brk;
+  }
+  delta_.spaces.push_back(a.as);
+  return {};
+}
+
+// §2.2
+Outcome CoreLayer::as_destroy(const Event& e) {
+  core_.destroy_space(e.get<SpaceArgs>().as);
+  return {};
+}
+
+// §2.3: the CPU now runs `as`; it may prefetch any valid translation of it.
+Outcome CoreLayer::switch_as(const Event& e) {
+  core_.need_cpu(e.cpu);
+  AddressSpace& s = space_of(e.get<SpaceArgs>().as);
+  CpuTlb& c = cpus_[e.cpu];
+  c.current = s.asid;
+  c.loaded.insert(s.asid);
+  c.global_loaded.insert(s.asid);
+  return {};
+}
+
+// §3.2
+Outcome CoreLayer::tlb_flush(const Event& e) {
+  const auto& a = e.get<TlbFlushArgs>();
+  if (!a.broadcast && (e.cpu < 0 || static_cast<std::size_t>(e.cpu) >= cpus_.size()))
+    throw ModelError("cpu", "a local flush needs a cpu in range");
+  if (a.scope != FlushScope::all) space_of(a.as);
+  for (std::size_t i = 0; i < cpus_.size(); ++i) {
+    if (!a.broadcast && static_cast<int>(i) != e.cpu) continue;
+    CpuTlb& c = cpus_[i];
+    switch (a.scope) {
+      case FlushScope::all: c.flush_all(held_index_); break;
+      case FlushScope::asid: c.flush_asid(a.as, a.with_global, held_index_); break;
+      case FlushScope::range:
+        c.flush_range(a.as, a.va >> page_shift_,
+                      ((a.va + a.len + page_size_ - 1) >> page_shift_) - (a.va >> page_shift_),
+                      a.with_global, held_index_);
+        break;
+    }
+  }
+  // Frames still in a TLB stay pending; the rest go (§3.3).
+  for (FrameId f : core_.pending) delta_.frames.push_back(f);
+  release_pending();
+  return {};
+}
+
+}  // namespace vmref::model

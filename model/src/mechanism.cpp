@@ -1,0 +1,114 @@
+// Mechanism events (spec/vmm.md §2.6): steps a kernel under test reports. The model
+// applies them verbatim, with no policy of its own, and the invariants judge the state.
+#include <algorithm>
+
+#include "core_layer.hpp"
+#include "vmref/vocab/core_ops.hpp"
+
+namespace vmref::model {
+
+using namespace vmref::vocab;
+
+Outcome CoreLayer::vseg_insert(const Event& e) {
+  const auto& a = e.get<VsegInsertArgs>();
+  AddressSpace& s = space_of(a.as);
+  Vseg v;
+  v.start = a.start;
+  v.end = a.end;
+  v.prot = a.prot;
+  v.kind = a.kind;
+  v.shared = a.shared;
+  v.name = a.name;
+  v.flags.bits = a.flags.bits;
+  if (a.file) {
+    v.object = core_.object_for(*a.file);
+    v.pgoff = a.offset >> page_shift_;
+    v.flags.maywrite = !a.shared || a.file->fd_writable;
+  } else {
+    v.object = a.shared ? core_.new_shmem((a.end - a.start) >> page_shift_) : kNoObject;
+    v.pgoff = a.shared ? 0 : a.start >> page_shift_;
+  }
+  // A snapshot shows that an owner exists, never which other vsegs share it.
+  if (a.anon_vma.value_or(false)) v.anon_id = core_.fresh_anon_id();
+  v.anon_known = a.anon_vma.has_value() && !*a.anon_vma;
+  s.vsl.insert(v);
+  delta_.spaces.push_back(s.asid);
+  delta_.ranges.push_back({s.asid, v.start >> page_shift_, (v.end - v.start) >> page_shift_});
+  return {};
+}
+
+Outcome CoreLayer::vseg_remove(const Event& e) {
+  const auto& a = e.get<VsegRemoveArgs>();
+  AddressSpace& s = space_of(a.as);
+  const Vseg* v = s.vsl.starting_at(a.start);
+  if (!v) throw ModelError("addr", "no vseg starts at this address");
+  Vseg gone = *v;
+  s.vsl.erase(a.start);
+  core_.drop_vseg_object(gone);
+  delta_.spaces.push_back(s.asid);
+  delta_.ranges.push_back({s.asid, gone.start >> page_shift_, (gone.end - gone.start) >> page_shift_});
+  return {};
+}
+
+Outcome CoreLayer::pte_set(const Event& e) {
+  const auto& a = e.get<PteSetArgs>();
+  AddressSpace& s = space_of(a.as);
+  Pte p;
+  p.frame = core_.frame_label(a.frame, true);
+  p.prot = a.prot;
+  p.cow = a.cow;
+  p.global = a.global;
+  install_pte(s, a.va >> page_shift_, p);
+  return {};
+}
+
+Outcome CoreLayer::pte_clear(const Event& e) {
+  const auto& a = e.get<PteClearArgs>();
+  AddressSpace& s = space_of(a.as);
+  if (remove_pte(s, a.va >> page_shift_) == kNoFrame) throw ModelError("addr", "no PTE is set at this address");
+  return {};
+}
+
+Outcome CoreLayer::frame_event(const Event& e) {
+  const std::string& label = e.get<FrameArgs>().frame;
+  if (label.empty() || label == "zero") throw ModelError("frame", "a frame label (not \"zero\") is required");
+  if (e.op == &ops::frame_alloc) {
+    FrameId old = core_.frame_label(label, false);
+    if (old != kNoFrame && frames_[old].allocated)
+      throw ModelError("frame", "frame label '" + label + "' names a live frame");
+    auto f = frames_.alloc(Content::zero);
+    if (!f) return {Err::enomem};
+    core_.labels[label] = *f;
+    delta_.frames.push_back(*f);
+    Outcome o;
+    o.frame = *f;
+    return o;
+  }
+  FrameId f = core_.frame_label(label, true);
+  if (e.op == &ops::frame_get) get_frame(f);
+  else if (e.op == &ops::frame_put) put_frame(f);
+  else {  // frame_free
+    frames_.release(f);
+    delta_.frames.push_back(f);
+  }
+  return {};
+}
+
+Outcome CoreLayer::va_list_event(const Event& e) {
+  const auto& a = e.get<VaListArgs>();
+  AddressSpace& s = space_of(a.as);
+  VaRange r{a.addr, a.addr + a.len};
+  auto& list = s.va_lists[a.list];
+  if (e.op == &ops::va_release) {
+    list.push_back(r);
+  } else {
+    auto it = std::find(list.begin(), list.end(), r);
+    if (it == list.end()) throw ModelError("addr", "range is not on allocator list " + std::to_string(a.list));
+    list.erase(it);
+    delta_.reuses.push_back({a.list, a.request_class});
+  }
+  delta_.spaces.push_back(s.asid);
+  return {};
+}
+
+}  // namespace vmref::model
