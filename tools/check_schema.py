@@ -2,8 +2,11 @@
 """Validate vmref traces line by line against spec/trace.schema.json.
 
 Usage: check_schema.py SCHEMA TRACE...   (.zst traces are read through zstdcat)
-Exit 0 when every line of every trace is valid; otherwise prints file:line and the
-schema error of the first bad line per trace and exits 1.
+       check_schema.py --current VMREF SCHEMA
+The first form exits 0 when every line of every trace is valid; otherwise it prints
+file:line and the schema error of the first bad line per trace and exits 1. The second
+exits 0 when SCHEMA is what `VMREF schema` writes from the registries today, else 1
+(run tools/gen_schema.py and commit the result).
 """
 import json
 import subprocess
@@ -20,7 +23,18 @@ def lines(path):
         return f.read().splitlines()
 
 
+def current(vmref, path):
+    fresh = subprocess.run([vmref, "schema"], check=True, capture_output=True, text=True).stdout
+    if json.loads(fresh) == json.load(open(path, encoding="utf-8")):
+        print(f"{path} is current")
+        return 0
+    print(f"{path} differs from `vmref schema`: run tools/gen_schema.py and commit the result")
+    return 1
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--current":
+        return current(sys.argv[2], sys.argv[3])
     schema = json.load(open(sys.argv[1], encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     bad = 0

@@ -6,8 +6,8 @@
 
 namespace vmref::test {
 
-model::Outcome apply_clean(model::Model& m, const std::string& json_line) {
-  model::Outcome o = m.apply(ev(json_line));
+vocab::Outcome apply_clean(model::Model& m, const std::string& json_line) {
+  vocab::Outcome o = m.apply(ev(json_line));
   std::vector<model::Violation> v;
   model::check_invariants(m, true, v);
   for (const auto& x : v) ADD_FAILURE() << json_line << " -> " << x.id << ": " << x.message;

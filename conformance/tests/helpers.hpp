@@ -1,4 +1,5 @@
-// Test helpers: events written as JSON lines, applied to a linux-profile model.
+// Test helpers shared by every kernel's tests: events written as JSON lines, models
+// checked after each event, model-only campaigns.
 #pragma once
 
 #include <string>
@@ -14,25 +15,13 @@ struct CampaignResult;
 
 namespace vmref::test {
 
-inline model::Model linux_model(unsigned cpus = 2, std::uint64_t frames = 4096) {
-  return model::Model(model::profile_by_name("linux"), cpus, frames, 4096);
-}
-
-inline model::Event ev(const std::string& json_line) {
+/// One event from its JSON line (as a trace writes it).
+inline vocab::Event ev(const std::string& json_line) {
   return trace::event_from_json(nlohmann::json::parse(json_line), "<test>", 1);
 }
 
 /// Applies the event and returns its outcome; fails the test on any invariant violation.
-model::Outcome apply_clean(model::Model& m, const std::string& json_line);
-
-/// A linux-profile model with address space 1 created and running on CPU 0.
-inline model::Model linux_model_running_as1(unsigned cpus = 2) {
-  model::Model m = linux_model(cpus);
-  apply_clean(m, R"({"op":"as_create","as":1})");
-  apply_clean(m, R"({"op":"switch","cpu":0,"as":1})");
-  return m;
-}
-
+vocab::Outcome apply_clean(model::Model& m, const std::string& json_line);
 
 /// A model-only fuzz campaign of `ops` events, seed 7 (the profile's variant is under test).
 diff::CampaignResult model_campaign(const std::string& profile, std::uint64_t ops, bool stop_at_first);

@@ -1,4 +1,5 @@
-// Every invariant ID has a trace that violates it, and replay names that ID
+// Every registered invariant has a trace that violates it, in the folder of the kernel
+// that owns it (traces/violations/<kernel or core>/<ID>.jsonl), and replay names that ID
 // (spec/vmm.md §4: "covered by a test that shows it can fail").
 #include <gtest/gtest.h>
 
@@ -7,21 +8,27 @@
 
 #include "helpers.hpp"
 #include "vmref/conformance/replay.hpp"
+#include "vmref/model/registry.hpp"
 
 using namespace vmref;
 
 namespace {
-std::string violation_trace(const std::string& id) { return test::source_dir() + "/traces/violations/" + id + ".jsonl"; }
+std::string violations_dir() { return test::source_dir() + "/traces/violations"; }
+std::string violation_trace(const model::InvariantInfo& inv) {
+  return violations_dir() + "/" + inv.kernel + "/" + inv.id + ".jsonl";
+}
 }  // namespace
 
 class EachInvariant : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EachInvariant, ViolatingTraceIsCaughtByThisId) {
   const std::string id = GetParam();
+  const model::InvariantInfo* inv = model::find_invariant(id);
+  ASSERT_NE(inv, nullptr);
   for (bool full : {false, true}) {
     conformance::ReplayOptions opt;
     opt.full_checks = full;
-    auto r = conformance::replay_file(violation_trace(id), opt);
+    auto r = conformance::replay_file(violation_trace(*inv), opt);
     ASSERT_TRUE(r.error.empty()) << r.error;
     EXPECT_TRUE(r.by_id.count(id)) << id << " not reported (full=" << full << ")";
     bool named = false;
@@ -30,26 +37,37 @@ TEST_P(EachInvariant, ViolatingTraceIsCaughtByThisId) {
   }
 }
 
-static std::vector<std::string> catalog_ids() {
+static std::vector<std::string> registered_ids() {
   std::vector<std::string> ids;
-  for (const auto& inv : model::invariant_catalog()) ids.push_back(inv.id);
+  for (const auto& inv : model::invariants()) ids.push_back(inv.id);
   return ids;
 }
 
-INSTANTIATE_TEST_SUITE_P(Catalog, EachInvariant, ::testing::ValuesIn(catalog_ids()),
+INSTANTIATE_TEST_SUITE_P(Registry, EachInvariant, ::testing::ValuesIn(registered_ids()),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (c == '-') c = '_';
                            return n;
                          });
 
-TEST(Invariants, EveryViolationTraceNamesACatalogId) {
-  std::set<std::string> ids;
-  for (const auto& inv : model::invariant_catalog()) ids.insert(inv.id);
-  for (const auto& e : std::filesystem::directory_iterator(test::source_dir() + "/traces/violations"))
-    EXPECT_TRUE(ids.count(e.path().stem().string())) << e.path();
+TEST(Invariants, EveryViolationTraceNamesAnInvariantOfItsFolder) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(violations_dir())) {
+    if (!e.is_regular_file()) continue;
+    ++n;
+    const model::InvariantInfo* inv = model::find_invariant(e.path().stem().string());
+    ASSERT_NE(inv, nullptr) << e.path() << " names no registered invariant";
+    EXPECT_EQ(e.path().parent_path().filename().string(), inv->kernel) << e.path();
+  }
+  EXPECT_EQ(n, model::invariants().size());
 }
 
-TEST(Invariants, CatalogAndCheckersAgree) {
-  EXPECT_EQ(model::invariant_catalog().size(), model::invariant_checkers().size());
+TEST(Invariants, EachIsDefinedOnceWithRuleSectionAndChecker) {
+  std::set<std::string> ids;
+  for (const auto& inv : model::invariants()) {
+    EXPECT_TRUE(ids.insert(inv.id).second) << inv.id << " registered twice";
+    EXPECT_NE(std::string(inv.rule), "") << inv.id;
+    EXPECT_NE(std::string(inv.section).find("spec/"), std::string::npos) << inv.id;
+    EXPECT_NE(inv.check, nullptr) << inv.id;
+  }
 }

@@ -46,7 +46,7 @@ Runner add_gen(CLI::App& app) {
       ->check(CLI::IsMember(profile_choices()));
   c->add_option("--events", a->events, "Number of events")->capture_default_str();
   c->add_option("--seed", a->seed, "Random seed")->capture_default_str();
-  c->add_option("--cpus", a->cpus, "CPUs (clusters for almos-mkh)")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--cpus", a->cpus, "CPUs (clusters, for a kernel that names them so)")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("-o,--out", a->out, "Output trace (.jsonl, or .zst to compress)")->required();
   c->add_flag("--expect", a->expect, "Record the model's outcome of each event as its expectation");
   return [a] {

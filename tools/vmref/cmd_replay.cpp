@@ -59,7 +59,7 @@ Runner add_replay(CLI::App& app) {
   c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");
   c->add_flag("--expect-declared", a->declared, "Exit 0 only if each trace gives the verdict its header declares (provenance.expected)");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace");
-  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. linux:no-merge (a deliberately broken variant; see --list-profiles)");
+  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. KERNEL:VARIANT for a deliberately broken variant (see --list-profiles)");
   c->add_option("--show", a->show, "Findings printed per trace")->capture_default_str();
   auto* impl = c->add_option("--impl", a->impl, "Also run the implementation over this page-table format in lock step and compare (DIFF-* findings)")
                    ->check(CLI::IsMember(format_choices()));

@@ -64,6 +64,10 @@ bool Profile::has(std::string_view kernel) const {
 }
 
 Profile resolve_profile(const std::string& full) {
+  if (full.empty()) {  // the default profile: the first kernel registered
+    if (kernels().empty()) throw std::logic_error("no kernel is registered (call vmref::register_all() first)");
+    return resolve_profile(kernels().front()->name);
+  }
   std::size_t colon = full.find(':');
   std::string name = full.substr(0, colon);
   std::string variant = colon == std::string::npos ? "" : full.substr(colon + 1);

@@ -14,7 +14,7 @@ struct Config {
   unsigned levels = 4;        ///< 4, or 5 with CR4.LA57
   unsigned maxphyaddr = 52;   ///< CPUID.80000008H:EAX[7:0]; bits above are reserved
   bool nxe = true;            ///< IA32_EFER.NXE: bit 63 is XD, else reserved
-  unsigned xd_bit = 63;       ///< always 63 on hardware; 62 only for Mutant::xd_wrong_bit
+  unsigned xd_bit = 63;       ///< always 63 on hardware; 62 only for the xd-wrong-bit mutant
 };
 
 inline constexpr std::uint64_t kPatSmall = 1ull << 7, kPatLarge = 1ull << 12;

@@ -21,7 +21,7 @@ std::string range(Va a, Va b) { return "[" + hex(a) + ", " + hex(b) + ")"; }
 void check_mermap_1(const CheckScope& sc, std::vector<Violation>& out) {
   const MermapParams& r = layer(sc).params();
   std::uint64_t region = r.region_pages * sc.m.page_size();
-  each_prepared(sc, [&](Asid as, const AddressSpace& s, const State& st) {
+  each_prepared(sc, [&](Asid as, const AddressSpace&, const State& st) {
     for (std::size_t c = 0; c < st.cpus.size(); ++c) {
       Va lo = r.base + c * region, hi = lo + region;
       for (const Slot& sl : st.cpus[c].slots) {
@@ -36,7 +36,7 @@ void check_mermap_1(const CheckScope& sc, std::vector<Violation>& out) {
 }
 
 void check_mermap_2(const CheckScope& sc, std::vector<Violation>& out) {
-  each_prepared(sc, [&](Asid as, const AddressSpace& s, const State& st) {
+  each_prepared(sc, [&](Asid as, const AddressSpace&, const State& st) {
     for (std::size_t c = 0; c < st.cpus.size(); ++c) {
       const auto& sl = st.cpus[c].slots;
       for (std::size_t i = 0; i < sl.size(); ++i)
@@ -81,7 +81,7 @@ void check_mermap_4(const CheckScope& sc, std::vector<Violation>& out) {
 }
 
 void check_mermap_5(const CheckScope& sc, std::vector<Violation>& out) {
-  each_prepared(sc, [&](Asid as, const AddressSpace& s, const State& st) {
+  each_prepared(sc, [&](Asid as, const AddressSpace&, const State& st) {
     std::uint64_t live = st.handles.size();
     if (st.migrate_disabled != live)
       out.push_back({"INV-MERMAP-5", "as " + std::to_string(as) + ": migrate-disable depth " +

@@ -20,7 +20,7 @@
 namespace vmref::diff {
 
 struct DiffConfig {
-  std::string profile = "linux";    ///< "kernel" or "kernel:variant"
+  std::string profile;              ///< "kernel" or "kernel:variant"; "" = the default profile
   std::string impl;                 ///< a format name (impl/format.hpp); "" for the first registered
   unsigned cpus = 2;
   std::uint64_t frames = 4096;      ///< data frames for both sides

@@ -19,7 +19,7 @@ inline constexpr int kFormatVersion = 1;
 /// First line of every trace (spec/trace-format.md §2).
 struct Header {
   int version = kFormatVersion;
-  std::string profile = "linux";
+  std::string profile;               ///< "kernel" or "kernel:variant"; "" = the default profile
   std::string arch = "abstract";
   std::uint64_t page_size = 4096;   ///< bytes
   unsigned cpus = 1;

@@ -112,7 +112,8 @@ struct Profile {
   }
 };
 
-/// Resolves "name" or "name:variant". Throws std::invalid_argument naming the known
+/// Resolves "name" or "name:variant"; "" is the default profile (the first kernel
+/// registered, in its default variant). Throws std::invalid_argument naming the known
 /// profiles or the kernel's variants.
 Profile resolve_profile(const std::string& full);
 

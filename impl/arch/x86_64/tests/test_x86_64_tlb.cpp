@@ -2,7 +2,8 @@
 // (INVLPG, INVPCID, MOV to CR3), and the PCID-aware Mmu built on it.
 #include <gtest/gtest.h>
 
-#include "x86_64/x86_64_tlb.hpp"
+#include "x86_64_tlb.hpp"
+#include "x86_64_mutants.hpp"
 
 using namespace vmref::impl;
 using namespace vmref::impl::x86_64;
@@ -78,11 +79,11 @@ TEST(X86Tlb, MovToCr3FlushesTheNewPcidUnlessBit63IsSet) {
 }
 
 TEST(X86Tlb, MutantsBreakTheRules) {
-  Tlb a(true, Mutant::cr3_drops_globals);
+  Tlb a(true, &kCr3DropsGlobals);
   a.fill(1, 0x2000, tr(0xa100, true));
   a.mov_cr3(2, true);
   EXPECT_EQ(a.size(), 0u);
-  Tlb b(true, Mutant::invpcid2_keeps_globals);
+  Tlb b(true, &kInvpcid2KeepsGlobals);
   b.fill(1, 0x2000, tr(0xa100, true));
   b.invpcid(2, 0, 0);
   EXPECT_EQ(b.size(), 1u);
@@ -97,7 +98,7 @@ TEST(X86Mmu, InvalidatesAnotherPcidWithInvpcidAndTheCurrentWithInvlpg) {
   m.invalidate_page(0, 1, 0x5000, false);  // PCID 1 is not current: INVPCID type 0
   EXPECT_FALSE(holds(m.tlb(0), 1, 0x5000));
   EXPECT_TRUE(holds(m.tlb(0), 2, 0x5000));
-  x86_64::Mmu bad(1, Mutant::invlpg_ignores_pcid);
+  x86_64::Mmu bad(1, &kInvlpgIgnoresPcid);
   bad.load(0, 1, 0x1000);
   bad.fill(0, 0x5000, tr(0xa000));
   bad.load(0, 2, 0x2000);

@@ -1,4 +1,4 @@
-// The almos-mkh profile (profiles.md §2): STACK and MMAP allocators, true and false faults
+// The almos-mkh kernel (spec/kernels/almos-mkh.md): STACK and MMAP allocators, true and false faults
 // on replicated GPTs, fork with pending-fork COW, and fuzz campaigns that catch every
 // broken variant with its invariant while `fixed` stays clean.
 #include <gtest/gtest.h>
@@ -8,41 +8,45 @@
 #include "helpers.hpp"
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/differential.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_walk.hpp"
+#include "almos_model.hpp"
+#include "almos_vmm.hpp"
 
 using namespace vmref;
 
 namespace {
-constexpr model::Va kMmap = 0x40000000;
+constexpr vocab::Va kMmap = 0x40000000;
+const almos::State& state(const model::Model& m) { return m.layer<almos::AlmosModel>()->state(); }
 
 }  // namespace
 
 TEST(Almos, FalseFaultCopiesTheReferencePteWithoutAllocating) {
-  model::Model m(model::profile_by_name("almos-mkh"), 2, 4096, 4096);
+  model::Model m("almos-mkh", 2, 4096, 4096);
   test::apply_clean(m, R"({"op":"almos_process","pid":1,"cluster":0})");
   test::apply_clean(m, R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x3000"})");
   test::apply_clean(m, R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})");
-  std::uint64_t before = m.almos().allocated;
+  std::uint64_t before = state(m).allocated;
   test::apply_clean(m, R"({"op":"almos_access","pid":1,"cluster":1,"va":"0x40000000","kind":"read"})");
-  EXPECT_EQ(m.almos().allocated, before);
-  const model::AProcess& p = m.almos().procs.at(1);
+  EXPECT_EQ(state(m).allocated, before);
+  const almos::Process& p = state(m).procs.at(1);
   EXPECT_EQ(p.gpt.at(1).at(kMmap >> 12), p.gpt.at(0).at(kMmap >> 12));
   EXPECT_EQ(p.vsl.at(kMmap >> 12).pages, 4u) << "3 pages are served as 2^2";
 }
 
 TEST(Almos, LastCowWriterReusesThePageInPlace) {
-  model::Model m(model::profile_by_name("almos-mkh"), 2, 4096, 4096);
+  model::Model m("almos-mkh", 2, 4096, 4096);
   for (const char* l : {R"({"op":"almos_process","pid":1,"cluster":0})", R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x1000"})",
                         R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})",
                         R"({"op":"almos_fork","pid":1,"child":2,"cluster":0})", R"({"op":"almos_fork","pid":1,"child":3,"cluster":1})"})
     test::apply_clean(m, l);
-  std::uint64_t ppn = m.almos().procs.at(1).gpt.at(0).at(kMmap >> 12).ppn;
-  EXPECT_EQ(m.almos().pages.at(ppn).forks, 2u);
+  std::uint64_t ppn = state(m).procs.at(1).gpt.at(0).at(kMmap >> 12).ppn;
+  EXPECT_EQ(state(m).pages.at(ppn).forks, 2u);
   test::apply_clean(m, R"({"op":"almos_access","pid":3,"cluster":1,"va":"0x40000000","kind":"write"})");
   test::apply_clean(m, R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})");
-  EXPECT_EQ(m.almos().pages.at(ppn).forks, 0u);
+  EXPECT_EQ(state(m).pages.at(ppn).forks, 0u);
   test::apply_clean(m, R"({"op":"almos_access","pid":2,"cluster":0,"va":"0x40000000","kind":"write"})");
-  EXPECT_EQ(m.almos().procs.at(2).gpt.at(0).at(kMmap >> 12).ppn, ppn) << "the last writer keeps the page";
+  EXPECT_EQ(state(m).procs.at(2).gpt.at(0).at(kMmap >> 12).ppn, ppn) << "the last writer keeps the page";
 }
 
 TEST(Almos, FuzzCampaignIsCleanOnFixed) {
@@ -54,10 +58,10 @@ TEST(Almos, FuzzCampaignIsCleanOnFixed) {
 }
 
 TEST(Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
-  // A write in the owner cluster, a false fault in cluster 1, then fork: both x86-64
-  // tables of pid 1 map the same page, read-only with the COW bit (bit 9) after the fork.
+  // A write in the owner cluster, a false fault in cluster 1, then fork: both page
+  // tables of pid 1 map the same page, read-only with the COW mark after the fork.
   diff::DiffConfig c;
-  c.profile = model::profile_by_name("almos-mkh");
+  c.profile = "almos-mkh";
   diff::Differential d(c);
   for (const char* l : {R"({"op":"almos_process","pid":1,"cluster":0})", R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x1000"})",
                         R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})",
@@ -66,16 +70,16 @@ TEST(Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
     auto f = d.step(test::ev(l));
     EXPECT_TRUE(f.empty()) << l << ": " << (f.empty() ? "" : f[0].id + " " + f[0].message);
   }
-  const impl::Almos& a = *d.vmm().almos();
-  const impl::Almos::Process& p = a.processes().at(1);
+  const almos::AlmosVmm& a = *d.vmm().layer<almos::AlmosVmm>();
+  const almos::AlmosVmm::Process& p = a.processes().at(1);
   ASSERT_EQ(p.gpt.size(), 2u) << "the reference and the copy of cluster 1";
-  impl::x86_64::Format fmt(impl::x86_64::Config{4, 52, true, 63});
+  auto fmt = impl::all_formats().front()->decoder({});  // the default format's architectural decoder
   std::uint64_t pa = 0;
   for (const auto& [k, t] : p.gpt) {
-    auto leaf = impl::walk_one(d.vmm().memory(), fmt, t->root(), kMmap);
+    auto leaf = impl::walk_one(d.vmm().core().memory(), *fmt, t->root(), kMmap);
     ASSERT_TRUE(leaf) << "cluster " << k;
     EXPECT_FALSE(leaf->rights.w) << "cluster " << k;
-    EXPECT_TRUE(leaf->raw & (1ull << 9)) << "cluster " << k << ": COW";
+    EXPECT_TRUE(fmt->leaf_attrs(leaf->raw, leaf->level).soft & 1) << "cluster " << k << ": COW";
     if (pa) {
       EXPECT_EQ(leaf->pa, pa) << "the copy maps the reference's page";
     }
@@ -92,7 +96,7 @@ TEST(Almos, DifferentialCampaignIsClean) {
   o.profile = "almos-mkh";
   o.table_layer = false;
   diff::CampaignResult r = diff::run_campaign(o);
-  EXPECT_FALSE(r.model_only) << "the x86-64 tables run in lock step";
+  EXPECT_FALSE(r.model_only) << "the implementation runs in lock step";
   EXPECT_EQ(r.findings, 0u) << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
   EXPECT_TRUE(r.first_error.empty()) << r.first_error;
   EXPECT_GT(r.op_kinds["almos_fork"], 150u);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "vmref/impl/radix_walk.hpp"
-#include "x86_64/x86_64_format.hpp"
+#include "x86_64_format.hpp"
 
 using namespace vmref::impl;
 using namespace vmref::impl::x86_64;

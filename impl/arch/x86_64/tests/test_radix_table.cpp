@@ -3,9 +3,10 @@
 // combined, A/D set, §4.6, §4.8), 5-level paging and canonical upper-half addresses.
 #include <gtest/gtest.h>
 
+#include "vmref/impl/engine_mutants.hpp"
 #include "vmref/impl/radix_table.hpp"
 #include "vmref/impl/radix_walk.hpp"
-#include "x86_64/x86_64_format.hpp"
+#include "x86_64_format.hpp"
 
 using namespace vmref::impl;
 using namespace vmref::impl::x86_64;
@@ -14,7 +15,7 @@ namespace {
 constexpr std::uint64_t k2M = 1ull << 21, k1G = 1ull << 30;
 
 struct Fixture {
-  explicit Fixture(unsigned levels = 4, Mutant m = Mutant::none) : fmt({levels, 52, true}), pool(mem), t(pool, fmt, m) {}
+  explicit Fixture(unsigned levels = 4, Mutant m = nullptr) : fmt({levels, 52, true}), pool(mem), t(pool, fmt, m) {}
   SimMemory mem;
   Format fmt;
   FramePool pool;
@@ -33,8 +34,7 @@ TEST(RadixTable, LeafEncodingFollowsTheSdmLayout) {
   LeafAttrs a;
   a.rights = {true, true, false};
   a.global = true;
-  a.cache = 7;  // PAT | PCD | PWT
-  a.pkey = 0xb;
+  a.arch = 7 | 0xb << 3;  // arch_fields(): cache = PAT | PCD | PWT, then pkey 0xb
   std::uint64_t small = f.encode_leaf(0x5000, 3, a);
   EXPECT_EQ(small, 0x5000 | kP | kRW | kUS | kG | kPWT | kPCD | kPatSmall | (0xbull << 59) | kXD);
   std::uint64_t large = f.encode_leaf(0x200000, 2, a);  // PAT moves to bit 12 beside PS
@@ -80,7 +80,7 @@ TEST(RadixTable, ReclaimsEmptiedTablePagesButNotTheRoot) {
 }
 
 TEST(RadixTable, MutantReclaimDropsALiveEntry) {
-  Fixture x(4, Mutant::reclaim_live_table);
+  Fixture x(4, &kReclaimLiveTable);
   x.t.map(0x10000000, 0x5000, 2 * 4096, rw_user());
   x.t.unmap(0x10000000, 4096);
   EXPECT_FALSE(x.t.lookup(0x10001000)) << "the broken variant frees the PT under its last live entry";

@@ -1,9 +1,9 @@
-// Linux-profile rules found or confirmed with the live-kernel oracle (profiles.md §1):
+// Linux-profile rules found or confirmed with the live-kernel oracle (spec/kernels/linux.md §1, §2):
 // mremap, madvise, mlock, MAP_STACK, SIGBUS past an object's end, the x86 exec fault,
 // VM_ACCOUNT on mprotect, fault-around, and the directional anon_vma merge rule.
 #include <gtest/gtest.h>
 
-#include "helpers.hpp"
+#include "linux_helpers.hpp"
 
 using namespace vmref::model;
 using namespace vmref::test;
@@ -13,7 +13,7 @@ Model with_as() { return linux_model_running_as1(1); }
 std::size_t vsegs(const Model& m) { return m.space(1)->vsl.size(); }
 }  // namespace
 
-TEST(Mremap, GrowsInPlaceWhenTheGapAllows) {
+TEST(Linux_2_13_Mremap, GrowsInPlaceWhenTheGapAllows) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x2000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   auto o = apply_clean(m, R"({"op":"mremap","as":1,"addr":"0x10000000","len":"0x2000","new_len":"0x4000"})");
@@ -21,7 +21,7 @@ TEST(Mremap, GrowsInPlaceWhenTheGapAllows) {
   EXPECT_EQ(m.space(1)->vsl.find(0x10000000)->end, 0x10004000u);
 }
 
-TEST(Mremap, MoveCarriesFramesAndFlushesTheOldRange) {
+TEST(Linux_2_13_Mremap, MoveCarriesFramesAndFlushesTheOldRange) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x2000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10001000","kind":"write"})").frame;
@@ -32,7 +32,7 @@ TEST(Mremap, MoveCarriesFramesAndFlushesTheOldRange) {
   EXPECT_TRUE(m.cpus()[0].stale().empty());
 }
 
-TEST(Mremap, ErrorOrderMatchesLinux) {
+TEST(Linux_2_13_Mremap, ErrorOrderMatchesLinux) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x30000000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed"]})");
@@ -45,7 +45,7 @@ TEST(Mremap, ErrorOrderMatchesLinux) {
   EXPECT_NE(m.space(1)->vsl.find(0x30000000), nullptr);
 }
 
-TEST(Madvise, DontneedZapsAndDontforkHidesFromTheChild) {
+TEST(Linux_2_11_Madvise, DontneedZapsAndDontforkHidesFromTheChild) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x4000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
@@ -59,7 +59,7 @@ TEST(Madvise, DontneedZapsAndDontforkHidesFromTheChild) {
   EXPECT_EQ(m.space(2)->vsl.find(0x10002000), nullptr);
 }
 
-TEST(Madvise, WipeonforkGivesTheChildFreshPages) {
+TEST(Linux_2_11_Madvise, WipeonforkGivesTheChildFreshPages) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
@@ -70,7 +70,7 @@ TEST(Madvise, WipeonforkGivesTheChildFreshPages) {
   EXPECT_EQ(apply_clean(m, R"({"op":"madvise","as":1,"addr":"0x20000000","len":"0x1000","advice":"dontneed"})").err, Err::enomem);
 }
 
-TEST(Mlock, LocksAndPopulates) {
+TEST(Linux_2_12_Mlock, LocksAndPopulates) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x3000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"mlock","as":1,"addr":"0x10001000","len":"0x1000"})");
@@ -81,7 +81,7 @@ TEST(Mlock, LocksAndPopulates) {
   EXPECT_EQ(vsegs(m), 1u);
 }
 
-TEST(LinuxRules, MapStackIsNoHugepageAndDoesNotMerge) {
+TEST(Linux_1_11_MapStack, MapStackIsNoHugepageAndDoesNotMerge) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x2000","prot":"rw-","flags":["private","anonymous","fixed","stack"]})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10002000","len":"0x2000","prot":"rw-","flags":["private","anonymous","fixed"]})");
@@ -89,7 +89,7 @@ TEST(LinuxRules, MapStackIsNoHugepageAndDoesNotMerge) {
   EXPECT_TRUE(m.space(1)->vsl.find(0x10000000)->flags.has(VmFlag::nohugepage));
 }
 
-TEST(LinuxRules, SharedAnonymousPastItsSizeIsSigbus) {
+TEST(Linux_1_12_Sigbus, SharedAnonymousPastItsSizeIsSigbus) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"rw-","flags":["shared","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"mremap","as":1,"addr":"0x10000000","len":"0x1000","new_len":"0x2000"})");
@@ -97,7 +97,7 @@ TEST(LinuxRules, SharedAnonymousPastItsSizeIsSigbus) {
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000"})").access, AccessResult::ok);
 }
 
-TEST(LinuxRules, ExecFaultOnNonExecutablePageMapsItFirst) {
+TEST(Linux_1_10_X86AccessRules, ExecFaultOnNonExecutablePageMapsItFirst) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"-w-","flags":["private","anonymous","fixed"]})");
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"exec"})").access, AccessResult::segv_accerr);
@@ -105,7 +105,7 @@ TEST(LinuxRules, ExecFaultOnNonExecutablePageMapsItFirst) {
   EXPECT_EQ(pte(m, 1, 0x10000000)->frame, kZeroFrame);  // write implies read on x86
 }
 
-TEST(LinuxRules, ReadOnlyMprotectDropsAccountOfUntouchedAnonymous) {
+TEST(Linux_2_4_Mprotect, ReadOnlyMprotectDropsAccountOfUntouchedAnonymous) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x2000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
@@ -116,7 +116,7 @@ TEST(LinuxRules, ReadOnlyMprotectDropsAccountOfUntouchedAnonymous) {
   EXPECT_EQ(vsegs(m), 2u);
 }
 
-TEST(LinuxRules, FaultAroundMapsCachedNeighboursOfAReadFault) {
+TEST(Linux_1_9_FaultAround, FaultAroundMapsCachedNeighboursOfAReadFault) {
   Model m = with_as();
   const char* map = R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x10000","prot":"rw-","flags":["shared","fixed"],"file":{"id":"8:1:5","path":"/f"}})";
   apply_clean(m, map);
@@ -129,7 +129,7 @@ TEST(LinuxRules, FaultAroundMapsCachedNeighboursOfAReadFault) {
   EXPECT_EQ(pte(m, 1, 0x10004000), nullptr);  // never cached
 }
 
-TEST(LinuxRules, ForkedOwnerDoesNotMergeIntoAnOwnerlessNeighbour) {
+TEST(Linux_1_2_VsegMerging, ForkedOwnerDoesNotMergeIntoAnOwnerlessNeighbour) {
   Model m = with_as();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x2000","prot":"rw-","flags":["private","anonymous","fixed"]})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10002000","len":"0x2000","prot":"-w-","flags":["private","anonymous","fixed"]})");

@@ -1,24 +1,27 @@
-// The mermap profile (profiles.md §4): the allocator's rules on both variants, the
+// The mermap kernel (spec/kernels/mermap.md): the allocator's rules on both variants, the
 // review's findings caught on `rfc` and absent on `fixed`, and fuzz campaigns.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "helpers.hpp"
+#include "mermap_model.hpp"
 #include "vmref/diff/campaign.hpp"
 
 using namespace vmref;
 
 namespace {
-constexpr model::Va kBase = 0xffffeb0000000000ull;
+constexpr vocab::Va kBase = 0xffffeb0000000000ull;
 
 model::Model prepared(const std::string& variant) {
-  model::Model m(model::profile_by_name(variant), 2, 256, 4096);
+  model::Model m(variant, 2, 256, 4096);
   for (const char* l : {R"({"op":"as_create","as":1})", R"({"op":"switch","cpu":0,"as":1})",
                         R"({"op":"switch","cpu":1,"as":1})", R"({"op":"mermap_prepare","as":1})"})
     test::apply_clean(m, l);
   return m;
 }
+
+const mermap::State& state(const model::Model& m) { return *m.layer<mermap::MermapModel>()->state(1); }
 
 std::set<std::string> violations_of(model::Model& m, const std::string& line) {
   m.apply(test::ev(line));
@@ -41,13 +44,13 @@ TEST(Mermap, InOrderBumpAllocationAndFlushBeforeReuse) {
   EXPECT_EQ(test::apply_clean(m, get(1, "0x1000", "b")).ret, kBase + 0x10000) << "each CPU has its own region";
   test::apply_clean(m, R"({"op":"mermap_put","as":1,"cpu":0,"handle":"a"})");
   EXPECT_EQ(test::apply_clean(m, get(0, "0x1000", "c")).ret, kBase + 0x4000) << "freed space is not reused before a flush";
-  EXPECT_EQ(m.space(1)->mermap.flushes, 0u);
+  EXPECT_EQ(state(m).flushes, 0u);
   EXPECT_EQ(test::apply_clean(m, get(0, "0xa000", "d")).ret, kBase + 0x5000);
   test::apply_clean(m, R"({"op":"mermap_put","as":1,"cpu":0,"handle":"c"})");
   test::apply_clean(m, R"({"op":"mermap_put","as":1,"cpu":0,"handle":"d"})");
   EXPECT_EQ(test::apply_clean(m, get(0, "0x2000", "e")).ret, kBase) << "out of space: one local flush, back to the base";
-  EXPECT_EQ(m.space(1)->mermap.flushes, 1u);
-  EXPECT_EQ(m.space(1)->mermap.migrate_disabled, 2u) << "b and e are live";
+  EXPECT_EQ(state(m).flushes, 1u);
+  EXPECT_EQ(state(m).migrate_disabled, 2u) << "b and e are live";
 }
 
 TEST(Mermap, PutFromAnotherCpuIsImpossibleInput) {
@@ -106,7 +109,7 @@ TEST(Mermap, BrokenVariantsTripTheirInvariant) {
     m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":0,"handle":"a"})"));
     EXPECT_TRUE(violations_of(m, get(0, "0xe000", "c")).count("INV-MERMAP-2"));
   }
-  EXPECT_THROW(model::profile_by_name("mermap:nope"), std::invalid_argument);
+  EXPECT_THROW(vocab::resolve_profile("mermap:nope"), std::invalid_argument);
 }
 
 TEST(Mermap, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {

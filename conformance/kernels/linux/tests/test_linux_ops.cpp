@@ -1,7 +1,7 @@
-// One test group per operation of spec/vmm.md §2 on the linux profile.
+// One test group per operation of spec/kernels/linux.md §2, named after its section.
 #include <gtest/gtest.h>
 
-#include "helpers.hpp"
+#include "linux_helpers.hpp"
 
 using namespace vmref::model;
 using namespace vmref::test;
@@ -10,7 +10,7 @@ namespace {
 const char* kMap3 = R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x3000","prot":"rw-","flags":["private","anonymous","fixed"]})";
 }
 
-TEST(Mmap, FixedAnonymousMapsAndMergesWithNeighbour) {
+TEST(Linux_2_2_Mmap, FixedAnonymousMapsAndMergesWithNeighbour) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   EXPECT_EQ(apply_clean(m, kMap3).ret, 0x10000000u);
@@ -19,7 +19,7 @@ TEST(Mmap, FixedAnonymousMapsAndMergesWithNeighbour) {
   EXPECT_EQ(m.space(1)->vsl.find(0x10000000)->end, 0x10004000u);
 }
 
-TEST(Mmap, DifferentProtDoesNotMerge) {
+TEST(Linux_2_2_Mmap, DifferentProtDoesNotMerge) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, kMap3);
@@ -27,16 +27,16 @@ TEST(Mmap, DifferentProtDoesNotMerge) {
   EXPECT_EQ(m.space(1)->vsl.size(), 2u);
 }
 
-TEST(Mmap, HintPlacementIsTopDownBelowMmapBase) {
+TEST(Linux_2_2_Mmap, HintPlacementIsTopDownBelowMmapBase) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   auto o = apply_clean(m, R"({"op":"mmap","as":1,"len":"0x2000","prot":"r--","flags":["private","anonymous"]})");
-  EXPECT_EQ(o.ret, m.profile().mmap_base - 0x2000);
+  EXPECT_EQ(o.ret, m.profile().params<vmref::linux_mm::LinuxParams>(vmref::linux_mm::kKernel)->mmap_base - 0x2000);
   auto o2 = apply_clean(m, R"({"op":"mmap","as":1,"len":"0x1000","prot":"rw-","flags":["private","anonymous"]})");
-  EXPECT_EQ(o2.ret, m.profile().mmap_base - 0x3000);
+  EXPECT_EQ(o2.ret, m.profile().params<vmref::linux_mm::LinuxParams>(vmref::linux_mm::kKernel)->mmap_base - 0x3000);
 }
 
-TEST(Mmap, ErrorsAreOutcomes) {
+TEST(Linux_2_2_Mmap, ErrorsAreOutcomes) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, kMap3);
@@ -47,7 +47,7 @@ TEST(Mmap, ErrorsAreOutcomes) {
   EXPECT_EQ(m.space(1)->vsl.size(), 1u);  // failures change nothing
 }
 
-TEST(Mmap, PopulateFaultsEveryPageIn) {
+TEST(Linux_2_2_Mmap, PopulateFaultsEveryPageIn) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x3000","prot":"rw-","flags":["private","anonymous","fixed","populate"]})");
@@ -55,7 +55,7 @@ TEST(Mmap, PopulateFaultsEveryPageIn) {
   EXPECT_NE(pte(m, 1, 0x10000000)->frame, kZeroFrame);  // private writable: write faults
 }
 
-TEST(Munmap, ThreeWaySplitFreesOnlyTheMiddle) {
+TEST(Linux_2_3_Munmap, ThreeWaySplitFreesOnlyTheMiddle) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   for (const char* va : {"0x10000000", "0x10001000", "0x10002000"})
@@ -67,13 +67,13 @@ TEST(Munmap, ThreeWaySplitFreesOnlyTheMiddle) {
   EXPECT_EQ(pte(m, 1, 0x10001000), nullptr);
 }
 
-TEST(Munmap, UnalignedIsEinval) {
+TEST(Linux_2_3_Munmap, UnalignedIsEinval) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   EXPECT_EQ(apply_clean(m, R"({"op":"munmap","as":1,"addr":"0x10000001","len":"0x1000"})").err, Err::einval);
 }
 
-TEST(Mprotect, SplitsThenMergesBack) {
+TEST(Linux_2_4_Mprotect, SplitsThenMergesBack) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, kMap3);
@@ -83,7 +83,7 @@ TEST(Mprotect, SplitsThenMergesBack) {
   EXPECT_EQ(m.space(1)->vsl.size(), 1u);
 }
 
-TEST(Mprotect, RemovingWriteShootsDownStaleWritableTranslations) {
+TEST(Linux_2_4_Mprotect, RemovingWriteShootsDownStaleWritableTranslations) {
   Model m = linux_model_running_as1();
   apply_clean(m, R"({"op":"switch","cpu":1,"as":1})");
   apply_clean(m, kMap3);
@@ -94,7 +94,7 @@ TEST(Mprotect, RemovingWriteShootsDownStaleWritableTranslations) {
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":1,"va":"0x10000000","kind":"write"})").access, AccessResult::segv_accerr);
 }
 
-TEST(Mprotect, HoleGivesEnomemAfterChangingWhatCameBefore) {
+TEST(Linux_2_4_Mprotect, HoleGivesEnomemAfterChangingWhatCameBefore) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed"]})");
@@ -102,7 +102,7 @@ TEST(Mprotect, HoleGivesEnomemAfterChangingWhatCameBefore) {
   EXPECT_EQ(m.space(1)->vsl.find(0x10000000)->prot.str(), "r--");  // Linux do_mprotect_pkey
 }
 
-TEST(Access, ReadFaultMapsZeroPageThenWriteAllocates) {
+TEST(Linux_2_7_Access, ReadFaultMapsZeroPageThenWriteAllocates) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"read"})").frame, kZeroFrame);
@@ -113,20 +113,20 @@ TEST(Access, ReadFaultMapsZeroPageThenWriteAllocates) {
   EXPECT_EQ(m.frames()[f].content, Content::data);
 }
 
-TEST(Access, FaultsOutsideOrAgainstRights) {
+TEST(Linux_2_7_Access, FaultsOutsideOrAgainstRights) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x20000000"})").access, AccessResult::segv_maperr);
   EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"exec"})").access, AccessResult::segv_accerr);
 }
 
-TEST(Access, WithoutAnAddressSpaceIsAnImpossibleEvent) {
+TEST(Linux_2_7_Access, WithoutAnAddressSpaceIsAnImpossibleEvent) {
   Model m = linux_model();
   EXPECT_THROW(m.apply(ev(R"({"op":"access","cpu":0,"va":"0x1000"})")), ModelError);
   EXPECT_THROW(m.apply(ev(R"({"op":"access","cpu":7,"va":"0x1000"})")), ModelError);
 }
 
-TEST(Access, SharedFileMappingsShareThePageCacheFrame) {
+TEST(Linux_2_7_Access, SharedFileMappingsShareThePageCacheFrame) {
   Model m = linux_model_running_as1();
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x1000","prot":"rw-","flags":["shared","fixed"],"file":{"id":"8:1:7","path":"/f"}})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x20000000","len":"0x1000","prot":"r--","flags":["private","fixed"],"file":{"id":"8:1:7","path":"/f"}})");
@@ -136,7 +136,7 @@ TEST(Access, SharedFileMappingsShareThePageCacheFrame) {
   EXPECT_EQ(m.frames()[a].refcount, 3u);  // two mappings + the page cache
 }
 
-TEST(Fork, PrivatePagesBecomeCowInBoth) {
+TEST(Linux_2_6_Fork, PrivatePagesBecomeCowInBoth) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
@@ -153,7 +153,7 @@ TEST(Fork, PrivatePagesBecomeCowInBoth) {
   EXPECT_EQ(h, f);  // reuse in place once exclusive
 }
 
-TEST(Fork, ThenExitRestoresCounts) {
+TEST(Linux_2_6_Fork, ThenExitRestoresCounts) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
@@ -163,7 +163,7 @@ TEST(Fork, ThenExitRestoresCounts) {
   EXPECT_EQ(m.space(2), nullptr);
 }
 
-TEST(Brk, GrowsAndShrinksTheHeap) {
+TEST(Linux_2_5_Brk, GrowsAndShrinksTheHeap) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1,"brk":"0x600000"})");
   EXPECT_EQ(apply_clean(m, R"({"op":"brk","as":1,"addr":"0x0"})").ret, 0x600000u);
@@ -174,7 +174,7 @@ TEST(Brk, GrowsAndShrinksTheHeap) {
   EXPECT_EQ(apply_clean(m, R"({"op":"brk","as":1,"addr":"0x100"})").ret, 0x610000u);  // below start: unchanged
 }
 
-TEST(ExecReset, DropsEveryMapping) {
+TEST(Linux_2_1_ExecReset, DropsEveryMapping) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
@@ -183,7 +183,7 @@ TEST(ExecReset, DropsEveryMapping) {
   EXPECT_EQ(m.frames().in_use(), 0u);
 }
 
-TEST(Pin, PinnedFrameOutlivesItsMapping) {
+TEST(Linux_2_8_Pin, PinnedFrameOutlivesItsMapping) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, kMap3);
@@ -194,7 +194,7 @@ TEST(Pin, PinnedFrameOutlivesItsMapping) {
   EXPECT_FALSE(m.frames()[f].allocated);
 }
 
-TEST(TlbFlush, DeferredUnmapHoldsFramesUntilTheFlush) {
+TEST(Vmm_3_3_FreeingAfterUnmap, DeferredUnmapHoldsFramesUntilTheFlush) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   FrameId f = apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})").frame;
@@ -207,7 +207,7 @@ TEST(TlbFlush, DeferredUnmapHoldsFramesUntilTheFlush) {
   EXPECT_FALSE(m.frames()[f].allocated);
 }
 
-TEST(TlbFlush, NoFlushUnmapIsCaught) {
+TEST(Vmm_3_3_FreeingAfterUnmap, NoFlushUnmapIsCaught) {
   Model m = linux_model_running_as1();
   apply_clean(m, kMap3);
   apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
@@ -215,17 +215,7 @@ TEST(TlbFlush, NoFlushUnmapIsCaught) {
   EXPECT_EQ(ids, std::vector<std::string>{"INV-TLB-1"});
 }
 
-TEST(Profiles, SeedProfilesAreNamedButRefused) {
-  EXPECT_NO_THROW(profile_by_name("linux"));
-  EXPECT_NO_THROW(profile_by_name("zephyr"));
-  EXPECT_NO_THROW(profile_by_name("zephyr:seed"));
-  EXPECT_THROW(profile_by_name("zephyr:nope"), std::invalid_argument);
-  EXPECT_NO_THROW(profile_by_name("almos-mkh:stale-copy"));
-  EXPECT_THROW(profile_by_name("nova"), std::invalid_argument);
-  EXPECT_THROW(profile_by_name("nope"), std::invalid_argument);
-}
-
-TEST(Mprotect, RangeInsideOneVsegSplitsItThreeWays) {
+TEST(Linux_2_4_Mprotect, RangeInsideOneVsegSplitsItThreeWays) {
   Model m = linux_model();
   apply_clean(m, R"({"op":"as_create","as":1})");
   apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x4000","prot":"---","flags":["private","anonymous","fixed"]})");

@@ -1,4 +1,4 @@
-// The zephyr profile (profiles.md §3): on-demand anonymous maps, the RAM backing store
+// The zephyr kernel (spec/kernels/zephyr.md): on-demand anonymous maps, the RAM backing store
 // with its fault slot, NRU eviction and pinning, and fuzz campaigns that catch every
 // broken variant with the invariant named for it while `fixed` stays clean.
 #include <gtest/gtest.h>
@@ -6,53 +6,56 @@
 #include <set>
 
 #include "helpers.hpp"
-#include "vmref/conformance/zephyr_trace.hpp"
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/differential.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_walk.hpp"
+#include "zephyr_generator.hpp"
+#include "zephyr_model.hpp"
 
 using namespace vmref;
 
 namespace {
-constexpr model::Va kTop = 0x80400000;  // K_MEM_VIRT_RAM_END of the profile
+constexpr vocab::Va kTop = 0x80400000;  // K_MEM_VIRT_RAM_END of the default parameters
 constexpr std::uint64_t kPage = 4096;
 
 std::string map(std::uint64_t pages, const char* extra = "") {
   return R"({"op":"k_mem_map","len":")" + trace::hex(pages * kPage) + "\"" + extra + "}";
 }
-std::string access(model::Va va, const char* kind) {
+std::string access(vocab::Va va, const char* kind) {
   return R"({"op":"access","cpu":0,"va":")" + trace::hex(va) + R"(","kind":")" + kind + "\"}";
 }
+const zephyr::ZephyrState& state(const model::Model& m) { return m.layer<zephyr::ZephyrModel>()->state(); }
 
 }  // namespace
 
 TEST(Zephyr, OnDemandMapTakesNoFrameUntilTouched) {
-  model::Model m(model::profile_by_name("zephyr"), 1, 8, kPage);
-  model::Outcome o = m.apply(test::ev(map(4)));
-  ASSERT_EQ(o.err, model::Err::ok);
+  model::Model m("zephyr", 1, 8, kPage);
+  vocab::Outcome o = m.apply(test::ev(map(4)));
+  ASSERT_EQ(o.err, vocab::Err::ok);
   EXPECT_EQ(o.ret, kTop - 6 * kPage);  // the reserved top page, a guard, then 4 pages
   EXPECT_EQ(m.frames().in_use(), 0u);
-  EXPECT_EQ(m.zephyr().paged_out.size(), 4u);
+  EXPECT_EQ(state(m).paged_out.size(), 4u);
   test::apply_clean(m, access(o.ret + kPage, "read"));
   EXPECT_EQ(m.frames().in_use(), 1u);
-  EXPECT_EQ(m.zephyr().stats.faults, 1u);
-  EXPECT_EQ(m.apply(test::ev(access(o.ret - kPage, "read"))).access, model::AccessResult::segv_maperr)
+  EXPECT_EQ(state(m).stats.faults, 1u);
+  EXPECT_EQ(m.apply(test::ev(access(o.ret - kPage, "read"))).access, vocab::AccessResult::segv_maperr)
       << "the guard page below must fault";
 }
 
 TEST(Zephyr, EagerConfigurationFailsAtFramesPlusAllButOneSlot) {
   // 8 frames, 16 slots: an eager map of 8 + 15 pages fits, 8 + 16 does not and rolls back.
-  model::Model m(model::profile_by_name("zephyr:eager"), 1, 8, kPage);
-  EXPECT_EQ(m.apply(test::ev(map(24))).err, model::Err::enomem);
+  model::Model m("zephyr:eager", 1, 8, kPage);
+  EXPECT_EQ(m.apply(test::ev(map(24))).err, vocab::Err::enomem);
   EXPECT_EQ(m.frames().in_use(), 0u);
   std::vector<model::Violation> v;
   model::check_invariants(m, true, v);
   EXPECT_TRUE(v.empty()) << v.front().id << ": " << v.front().message;
-  EXPECT_EQ(m.apply(test::ev(map(23))).err, model::Err::ok);
+  EXPECT_EQ(m.apply(test::ev(map(23))).err, vocab::Err::ok);
 }
 
 TEST(Zephyr, SeedKeepsWhatAFailedEagerMapTook) {
-  model::Model m(model::profile_by_name("zephyr:seed"), 1, 4, kPage);
+  model::Model m("zephyr:seed", 1, 4, kPage);
   m.apply(test::ev(map(5, R"(,"lock":true)")));
   std::vector<model::Violation> v;
   model::check_invariants(m, false, v);
@@ -75,7 +78,7 @@ TEST(Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore)
   // 4 frames: a supervisor-only region and a K_MEM_PERM_USER one, a write, a page-out, a
   // write to another page, then the first page back from its slot holding its write.
   diff::DiffConfig c;
-  c.profile = model::profile_by_name("zephyr");
+  c.profile = "zephyr";
   c.cpus = 1;
   c.frames = 4;
   diff::Differential d(c);
@@ -84,13 +87,13 @@ TEST(Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore)
     EXPECT_TRUE(f.empty()) << line << ": " << (f.empty() ? "" : f[0].id + " " + f[0].message);
     return d.last_outcome();
   };
-  model::Va k = step(map(2)).ret, u = step(map(1, R"(,"user":true)")).ret;
+  vocab::Va k = step(map(2)).ret, u = step(map(1, R"(,"user":true)")).ret;
   step(access(k, "write"));
   step(access(u, "read"));
-  const impl::Vmm& v = d.vmm();
-  impl::x86_64::Format fmt(impl::x86_64::Config{4, 52, true, 63});
-  auto leaf = [&](model::Va va) {
-    return impl::walk_one(v.memory(), fmt, v.table(*v.space(model::kZephyrAs)).root(), va);
+  const impl::VmmCore& v = d.vmm().core();
+  auto fmt = impl::all_formats().front()->decoder({});  // the default format's architectural decoder
+  auto leaf = [&](vocab::Va va) {
+    return impl::walk_one(v.memory(), *fmt, v.space(zephyr::kKernelAs)->table.root(), va);
   };
   ASSERT_TRUE(leaf(k) && leaf(u));
   EXPECT_FALSE(leaf(k)->rights.u) << "a kernel region is U/S = 0";
@@ -100,7 +103,7 @@ TEST(Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore)
   step(R"({"op":"k_mem_page_out","addr":")" + trace::hex(k) + R"(","len":"0x1000"})");
   EXPECT_FALSE(leaf(k)) << "paged out: no PTE";
   step(access(k + kPage, "write"));
-  EXPECT_EQ(step(access(k, "read")).access, model::AccessResult::ok);
+  EXPECT_EQ(step(access(k, "read")).access, vocab::AccessResult::ok);
   ASSERT_TRUE(leaf(k));
   EXPECT_EQ(v.version(leaf(k)->pa >> 12), written) << "the write came back from the slot";
   EXPECT_EQ(step(R"({"op":"k_mem_stat","stat":"faults"})").ret, 4u);
@@ -114,7 +117,7 @@ TEST(Zephyr, DifferentialCampaignIsCleanOnFixedAndEager) {
     o.profile = p;
     o.table_layer = false;
     diff::CampaignResult r = diff::run_campaign(o);
-    EXPECT_FALSE(r.model_only) << "the x86-64 VMM runs in lock step";
+    EXPECT_FALSE(r.model_only) << "the implementation runs in lock step";
     EXPECT_EQ(r.findings, 0u) << p << ": " << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
     EXPECT_TRUE(r.first_error.empty()) << r.first_error;
     EXPECT_GT(r.op_kinds["k_mem_page_out"], 250u);
@@ -143,11 +146,11 @@ TEST(Zephyr, IncrementalChecksSeeEveryViolationWhenItFirstAppears) {
   // reports for the first time must be reported by the incremental check at that event.
   for (const char* variant : {"zephyr", "zephyr:no-guard", "zephyr:dirty-bit-only", "zephyr:evict-pinned",
                               "zephyr:unmap-keeps-guards", "zephyr:unmap-leaks-frame", "zephyr:seed"}) {
-    conformance::ZephyrTrace gen(3, variant);
-    model::Model m(model::profile_by_name(variant), 1, conformance::ZephyrTrace::kFrames, kPage);
+    zephyr::ZephyrGenerator gen(3, variant);
+    model::Model m(variant, 1, zephyr::kCampaignFrames, kPage);
     std::set<std::string> seen;
     for (int i = 0; i < 2000; ++i) {
-      model::Event e = gen.next();
+      vocab::Event e = gen.next();
       gen.feedback(e, m.apply(e));
       std::vector<model::Violation> inc, full;
       model::check_invariants(m, false, inc);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The almos-mkh kernel from the command line: fuzzing on each format and on the model
+# alone, a broken variant caught and replayed, and bad input named.
+# Usage: cli_test.sh VMREF SOURCE_DIR FORMAT...
+. "$2/conformance/tests/cli_lib.sh"
+
+for F in "${FORMATS[@]}"; do
+  check "fuzz-almos-fixed:$F" 0 "$V" fuzz --profile almos-mkh --impl "$F" --ops 5000 --seed 4
+  contains "fuzz-almos-on-impl:$F" "fuzz --impl $F (profile almos-mkh," "$T/out"
+done
+check fuzz-almos-model-layer 0 "$V" fuzz --profile almos-mkh --layer model --ops 5000 --seed 4
+contains fuzz-almos-model-layer-note "the model's invariants alone" "$T/out"
+check fuzz-almos-stale-copy 1 "$V" fuzz --profile almos-mkh:stale-copy --ops 5000 --seed 4 --out "$T/az"
+contains fuzz-almos-stale-copy-finds "INV-ALMOS-4" "$T/out"
+check fuzz-almos-replay 1 "$V" replay "$(first "$T"/az/*.jsonl)"
+printf '%s\n' '{"vmref_trace":1,"profile":"almos-mkh","cpus":2}' '{"op":"almos_process","pid":1,"cluster":0}' \
+  '{"op":"almos_vseg","pid":1,"type":"heap","len":"0x1000"}' >"$T/abad.jsonl"
+check replay-almos-bad-type 2 "$V" replay "$T/abad.jsonl"
+contains replay-almos-bad-type-names-field "field 'type'" "$T/out"
+finish

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The linux kernel's commands and traces: replay of real recorded traces, the broken
+# variants caught on them, the recorder on a real program, the live-kernel oracle, and
+# differential fuzzing on each page-table format.
+# Usage: cli_test.sh VMREF SOURCE_DIR FORMAT...   (MM_WORKLOAD: the recorder's subject)
+. "$2/conformance/tests/cli_lib.sh"
+
+check clean-exit 0 "$V" replay "$SRC/traces/scenarios/linux/three-way-split.jsonl"
+check replay-real 0 "$V" replay -q "$SRC/traces/linux/sort-services.jsonl" "$SRC/traces/linux/tar-create.jsonl.zst"
+check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
+check replay-recorded 0 "$V" replay "$T/rec.jsonl"
+check record-missing-program 0 "$V" record -o "$T/none.jsonl" -- /nonexistent/program
+contains record-missing-status "exited with status 127" "$T/out"
+# Deliberately broken profiles are caught by replay on real and scenario traces.
+check variant-no-merge 1 "$V" replay --profile linux:no-merge "$SRC/traces/linux/env-exec-ls.jsonl"
+contains variant-no-merge-id "EXPECT-VSL-SPLIT" "$T/out"
+check variant-no-zero-page 1 "$V" replay --profile linux:no-zero-page "$SRC/traces/scenarios/linux/read-fault-zero-page-then-write.jsonl"
+contains variant-no-zero-page-id "EXPECT-ACCESS" "$T/out"
+check variant-no-cow-reuse 1 "$V" replay --profile linux:no-cow-reuse "$SRC/traces/scenarios/linux/fork-then-write-in-child.jsonl"
+check variant-unknown 2 "$V" replay --profile linux:nonsense "$SRC/traces/linux/env-exec-ls.jsonl"
+# The recorder follows fork, exec and a thread through every recorded syscall; the
+# trace replays clean (the kernel and the model agree on every snapshot).
+if [ -n "${MM_WORKLOAD:-}" ]; then
+  check record-workload 0 "$V" record -o "$T/workload.jsonl" -- "$MM_WORKLOAD"
+  check replay-workload 0 "$V" replay --expect-declared "$T/workload.jsonl"
+  for op in mremap madvise mlock munlock brk fork exec_reset as_destroy; do
+    grep -q "\"op\":\"$op\"" "$T/workload.jsonl" && echo "ok   workload-has-$op" || { echo "FAIL workload-has-$op"; fails=$((fails+1)); }
+  done
+fi
+# The live-kernel oracle: the correct profile agrees, a broken one is caught, and its
+# minimized trace reproduces the divergence under replay.
+check oracle-clean 0 "$V" oracle linux --ops 1500 --seed 5 --processes 3 --out "$T/oracle"
+check oracle-broken 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-zero-page --out "$T/oracle"
+check oracle-trace-replays 1 "$V" replay "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
+check oracle-trace-declared 0 "$V" replay --expect-declared "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
+# The linux implementation on each format: a mutant is caught and its counterexample
+# replays; traces outside the implementation's operations are refused, not misjudged.
+for F in "${FORMATS[@]}"; do
+  check "fuzz-clean:$F" 0 "$V" fuzz --profile linux --impl "$F" --ops 5000 --seed 2
+  check "fuzz-mutant-caught:$F" 1 "$V" fuzz --impl "$F" --ops 50000 --seed 1 --mutant no-invlpg-after-unmap --layer vmm --out "$T/fz-$F"
+  contains "fuzz-mutant-id:$F" "DIFF-TLB-1" "$T/out"
+  CE=$(first "$T/fz-$F"/*.jsonl)
+  check "fuzz-counterexample-fails:$F" 1 "$V" replay --impl "$F" --mutant no-invlpg-after-unmap "$CE"
+  check "fuzz-counterexample-clean-without-mutant:$F" 0 "$V" replay --impl "$F" "$CE"
+  check "fuzz-counterexample-model-alone:$F" 0 "$V" replay "$CE"
+  check "replay-impl-unsupported:$F" 2 "$V" replay --impl "$F" "$SRC/traces/scenarios/linux/frame-freed-without-flush.jsonl"
+  contains "replay-impl-unsupported-text:$F" "frame-freed-without-flush.jsonl:7: field 'tlb': implementation $F" "$T/out"
+done
+finish

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The zephyr kernel from the command line: fuzzing on each format, its implementation
+# mutant caught, a broken variant caught on a scenario, and bad input named.
+# Usage: cli_test.sh VMREF SOURCE_DIR FORMAT...
+. "$2/conformance/tests/cli_lib.sh"
+
+for F in "${FORMATS[@]}"; do
+  check "fuzz-zephyr-fixed:$F" 0 "$V" fuzz --profile zephyr --impl "$F" --ops 5000 --seed 4
+  contains "fuzz-zephyr-on-impl:$F" "fuzz --impl $F (profile zephyr," "$T/out"
+  check "fuzz-zephyr-impl-mutant:$F" 1 "$V" fuzz --profile zephyr --impl "$F" --mutant zephyr-lifo-frames --layer vmm --ops 5000 --seed 3 --out "$T/zm-$F"
+  contains "fuzz-zephyr-impl-mutant-id:$F" "DIFF-PTE" "$T/out"
+  check "replay-zephyr-impl-mutant:$F" 1 "$V" replay --impl "$F" --mutant zephyr-lifo-frames "$(first "$T/zm-$F"/*.jsonl)"
+done
+check fuzz-zephyr-upstream 1 "$V" fuzz --profile zephyr:upstream --ops 5000 --seed 4 --out "$T/zz"
+contains fuzz-zephyr-upstream-finds "INV-ZEPHYR-7" "$T/out"
+check fuzz-zephyr-replay 1 "$V" replay "$(first "$T"/zz/*.jsonl)"
+check replay-zephyr-broken-variant 1 "$V" replay --profile zephyr:evict-pinned "$SRC/traces/scenarios/zephyr/pin-keeps-pages-loaded.jsonl"
+printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op":"k_mem_stat","stat":"faults"}' \
+  '{"op":"k_mem_stat","stat":"fautls"}' >"$T/zbad.jsonl"
+check replay-zephyr-bad-stat 2 "$V" replay "$T/zbad.jsonl"
+contains replay-zephyr-bad-stat-names-field "field 'stat'" "$T/out"
+printf '%s\n' '{"vmref_trace":1,"profile":"zephyr","phys_mem":"0x20000"}' '{"op":"as_destroy","as":1}' >"$T/zdestroy.jsonl"
+for F in "${FORMATS[@]}"; do
+  check "replay-zephyr-destroy-kernel-space:$F" 2 "$V" replay --impl "$F" "$T/zdestroy.jsonl"
+  contains "replay-zephyr-destroy-names-field:$F" "zdestroy.jsonl:2: field 'as'" "$T/out"
+done
+finish

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The x86_64 format from the command line: `vmref walk` on a real dump (Debian's kernel
+# under QEMU, impl/arch/x86_64/tools/qemu_dump.py) lists what QEMU's `info tlb` lists,
+# line for line; bad images are clear errors; fuzzing and the bench run on this format.
+# Usage: cli_test.sh VMREF SOURCE_DIR
+. "$2/conformance/tests/cli_lib.sh"
+
+D="$SRC/traces/dumps/x86_64/debian12-kernel-6.1"
+ROOT=$(sed -n 's/^cr3=\(0x[0-9a-f]*\).*/\1/p' "$D/cr3.txt")
+zstd -q -d -f "$D/pmem.zst" -o "$T/pmem"
+zstd -q -d -c "$D/info-tlb.txt.zst" | tr -d '\r' > "$T/qemu-tlb"
+check walk-qemu-format 0 "$V" walk --arch x86_64 --mem "$T/pmem" --root "$ROOT" --format qemu-tlb
+cp "$T/out" "$T/walk-full"
+grep -v ' leaves, ' "$T/walk-full" > "$T/ours-tlb"
+if cmp -s "$T/ours-tlb" "$T/qemu-tlb"; then echo "ok   walk-matches-qemu-info-tlb ($(wc -l < "$T/qemu-tlb") lines)"; else echo "FAIL walk-matches-qemu-info-tlb"; diff "$T/qemu-tlb" "$T/ours-tlb" | head; fails=$((fails+1)); fi
+check walk-json 0 "$V" walk --mem "$T/pmem" --root "$ROOT"
+contains walk-json-first-region '{"va":"0xffff8c1e00000000","pa":"0x0","size":"0x98000","flags":"rw- kernel global accessed dirty"}' "$T/out"
+head -c 1000000 "$T/pmem" > "$T/truncated"
+check walk-truncated 2 "$V" walk --mem "$T/truncated" --root "$ROOT"
+contains walk-truncated-message "outside the image" "$T/out"
+python3 - "$T/pmem" "$ROOT" "$T/reserved" <<'PY'
+import struct, sys
+img = bytearray(open(sys.argv[1], "rb").read()); root = int(sys.argv[2], 16)
+for i in range(512):
+    (e,) = struct.unpack_from("<Q", img, root + 8 * i)
+    if e & 1:
+        struct.pack_into("<Q", img, root + 8 * i, e | (1 << 50)); break
+open(sys.argv[3], "wb").write(img)
+PY
+check walk-reserved 1 "$V" walk --mem "$T/reserved" --root "$ROOT" --maxphyaddr 46
+contains walk-reserved-message "reserved bits 0x4000000000000 set (MAXPHYADDR 46)" "$T/out"
+# Differential fuzzing on this format, five-level tables included, and its own mutants.
+check fuzz-clean 0 "$V" fuzz --impl x86_64 --ops 5000 --seed 2 --jobs 2
+contains fuzz-summary "5000 ops in" "$T/out"
+check fuzz-la57 0 "$V" fuzz --impl x86_64 --levels 5 --ops 3000 --seed 2
+check fuzz-mutant-invlpg 1 "$V" fuzz --impl x86_64 --ops 50000 --seed 1 --mutant invlpg-ignores-pcid --layer vmm --out "$T/fx"
+check fuzz-list-mutants 0 "$V" fuzz --list-mutants
+contains fuzz-mutant-listed "invlpg-ignores-pcid" "$T/out"
+check bench-impl 0 "$V" bench --impl x86_64 --pages 2048 --runs 1 --fuzz-events 2000
+contains bench-impl-map "map        P50" "$T/out"
+finish
