@@ -19,9 +19,9 @@ std::string violation_trace(const model::InvariantInfo& inv) {
 }
 }  // namespace
 
-class EachInvariant : public ::testing::TestWithParam<std::string> {};
+class Vmm_4_Invariant : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EachInvariant, ViolatingTraceIsCaughtByThisId) {
+TEST_P(Vmm_4_Invariant, ViolatingTraceIsCaughtByThisId) {
   const std::string id = GetParam();
   const model::InvariantInfo* inv = model::find_invariant(id);
   ASSERT_NE(inv, nullptr);
@@ -43,14 +43,14 @@ static std::vector<std::string> registered_ids() {
   return ids;
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, EachInvariant, ::testing::ValuesIn(registered_ids()),
+INSTANTIATE_TEST_SUITE_P(Registry, Vmm_4_Invariant, ::testing::ValuesIn(registered_ids()),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (c == '-') c = '_';
                            return n;
                          });
 
-TEST(Invariants, EveryViolationTraceNamesAnInvariantOfItsFolder) {
+TEST(Vmm_4_Invariants, EveryViolationTraceNamesAnInvariantOfItsFolder) {
   std::size_t n = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(violations_dir())) {
     if (!e.is_regular_file()) continue;
@@ -62,7 +62,7 @@ TEST(Invariants, EveryViolationTraceNamesAnInvariantOfItsFolder) {
   EXPECT_EQ(n, model::invariants().size());
 }
 
-TEST(Invariants, EachIsDefinedOnceWithRuleSectionAndChecker) {
+TEST(Vmm_4_Invariants, EachIsDefinedOnceWithRuleSectionAndChecker) {
   std::set<std::string> ids;
   for (const auto& inv : model::invariants()) {
     EXPECT_TRUE(ids.insert(inv.id).second) << inv.id << " registered twice";

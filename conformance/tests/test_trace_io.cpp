@@ -32,7 +32,7 @@ std::string replay_error(const std::string& name, const std::string& body) {
 }
 }  // namespace
 
-TEST(TraceCodec, UnknownFieldIsNamed) {
+TEST(TraceFormat_3_1_Codec, UnknownFieldIsNamed) {
   try {
     trace::event_from_json(nlohmann::json::parse(R"({"op":"pte_clear","as":1,"va":"0x1000","tbl":"none"})"), "t.jsonl", 7);
     FAIL();
@@ -43,7 +43,7 @@ TEST(TraceCodec, UnknownFieldIsNamed) {
   }
 }
 
-TEST(TraceCodec, BadHexAndMissingFieldsAreNamed) {
+TEST(TraceFormat_3_1_Codec, BadHexAndMissingFieldsAreNamed) {
   auto field_of = [](const char* line) -> std::string {
     try {
       trace::event_from_json(nlohmann::json::parse(line), "t", 1);
@@ -59,7 +59,7 @@ TEST(TraceCodec, BadHexAndMissingFieldsAreNamed) {
   EXPECT_EQ(field_of(R"({"op":"pte_clear","as":1,"va":"0x11112222333344445"})"), "va");
 }
 
-TEST(TraceCodec, EventsRoundTripThroughJson) {
+TEST(TraceFormat_3_1_Codec, EventsRoundTripThroughJson) {
   for (const char* line : {
            R"({"op":"vseg_insert","as":3,"start":"0x10000","end":"0x13000","prot":"r-x","kind":"file","file":{"id":"8:1:9","path":"/bin/x","writable":false},"offset":"0x2000"})",
            R"({"op":"tlb_flush","scope":"range","broadcast":false,"cpu":1,"as":2,"va":"0x5000","len":"0x1000","global":true})",
@@ -69,7 +69,7 @@ TEST(TraceCodec, EventsRoundTripThroughJson) {
   }
 }
 
-TEST(Replay, MalformedLinesAreBadInputNamingLineAndField) {
+TEST(TraceFormat_5_Replay, MalformedLinesAreBadInputNamingLineAndField) {
   EXPECT_NE(replay_error("json", "{\"op\":\"as_create\",\"as\":1}\n{not json\n").find(":3:"), std::string::npos);
   std::string e = replay_error("field", "{\"op\":\"as_create\",\"as\":1}\n{\"op\":\"pte_set\",\"as\":1,\"va\":\"0x1000\",\"frame\":\"F\",\"prot\":\"rw\"}\n");
   EXPECT_NE(e.find(":3: field 'prot'"), std::string::npos) << e;
@@ -79,7 +79,7 @@ TEST(Replay, MalformedLinesAreBadInputNamingLineAndField) {
   EXPECT_NE(exp.find("field 'expect.errno'"), std::string::npos) << exp;
 }
 
-TEST(Replay, MissingOrWrongHeaderIsBadInput) {
+TEST(TraceFormat_5_Replay, MissingOrWrongHeaderIsBadInput) {
   auto r = conformance::replay_file(write_tmp("nohdr", "{\"op\":\"as_create\",\"as\":1}\n"), {});
   EXPECT_NE(r.error.find("vmref_trace"), std::string::npos) << r.error;
   auto r2 = conformance::replay_file(write_tmp("empty", ""), {});
@@ -88,7 +88,7 @@ TEST(Replay, MissingOrWrongHeaderIsBadInput) {
   EXPECT_NE(r3.error.find("cannot open"), std::string::npos) << r3.error;
 }
 
-TEST(LineIo, ZstdRoundTripAndTruncation) {
+TEST(TraceFormat_4_Storage, ZstdRoundTripAndTruncation) {
   auto p = (std::filesystem::temp_directory_path() / "vmref-test-rt.jsonl.zst").string();
   {
     trace::LineWriter w(p, true);
@@ -108,7 +108,7 @@ TEST(LineIo, ZstdRoundTripAndTruncation) {
   EXPECT_THROW({ while (cut.next(line)) {} }, trace::TraceError);
 }
 
-TEST(Replay, DeclaredVerdictIsChecked) {
+TEST(TraceFormat_5_Replay, DeclaredVerdictIsChecked) {
   auto r = conformance::replay_file(test::source_dir() + "/traces/violations/core/INV-COW-1.jsonl", {});
   EXPECT_EQ(conformance::check_declared_verdict(r), "");
   EXPECT_EQ(r.verdict(), conformance::Verdict::findings);

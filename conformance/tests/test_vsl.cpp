@@ -1,4 +1,5 @@
-// Vsl: lookup, split and range removal (spec/vmm.md §1.2, §2.5).
+// The VSL: lookup, split and range removal (spec/vmm.md §1.2; the three-way split of
+// spec/kernels/linux.md §2.3).
 #include <gtest/gtest.h>
 
 #include "vmref/model/vsl.hpp"
@@ -15,7 +16,7 @@ Vseg seg(Va s, Va e) {
 }
 }  // namespace
 
-TEST(Vsl, FindReturnsContainingVseg) {
+TEST(Vmm_1_2_Vsl, FindReturnsContainingVseg) {
   Vsl l;
   l.insert(seg(0x1000, 0x3000));
   l.insert(seg(0x5000, 0x6000));
@@ -26,7 +27,7 @@ TEST(Vsl, FindReturnsContainingVseg) {
   EXPECT_EQ(l.find(0x0), nullptr);
 }
 
-TEST(Vsl, RemoveRangeSplitsThreeWays) {
+TEST(Vmm_1_2_Vsl, RemoveRangeSplitsThreeWays) {
   Vsl l;
   l.insert(seg(0x10000, 0x13000));
   auto gone = l.remove_range(0x11000, 0x12000, 4096);
@@ -39,7 +40,7 @@ TEST(Vsl, RemoveRangeSplitsThreeWays) {
   EXPECT_EQ(l.find(0x12000)->pgoff, 0x12u);
 }
 
-TEST(Vsl, OverlappingInsertIsKeptAndReported) {
+TEST(Vmm_1_2_Vsl, OverlappingInsertIsKeptAndReported) {
   Vsl l;
   l.insert(seg(0x1000, 0x4000));
   EXPECT_FALSE(l.has_overlaps());

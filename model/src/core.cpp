@@ -91,7 +91,7 @@ FrameId Core::remove_pte(AddressSpace& s, Vpn vpn) {
   return fid;
 }
 
-// The zero page is never reference counted: it is reserved and never freed (spec §1.5).
+// The zero page is never reference counted: it is reserved and never freed (spec/vmm.md §1.5).
 void Core::get_frame(FrameId f) {
   if (f == kZeroFrame) return;
   ++frames[f].refcount;
@@ -112,7 +112,7 @@ void Core::shootdown(Asid as, Vpn first, std::uint64_t count) {
 }
 
 void Core::release_pending() {
-  // A deferred frame goes once no CPU may still hold a translation to it (spec §3.3).
+  // A deferred frame goes once no CPU may still hold a translation to it (spec/vmm.md §3.3).
   std::vector<FrameId> still;
   for (FrameId f : pending) {
     if (f < held_index.size() && held_index[f] > 0) {

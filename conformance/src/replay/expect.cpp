@@ -1,6 +1,7 @@
 // Expectation comparison. Frames are compared up to renaming: labels in the trace must
-// map one-to-one onto model frames within one observe (DESIGN: "compare the sharing
-// structure, not the numbers"); "zero" always names the zero page.
+// map one-to-one onto model frames within one observe, since a trace records which
+// pages share a frame, not the kernel's frame numbers (spec/trace-format.md §3.5);
+// "zero" always names the zero page.
 #include "vmref/conformance/expect.hpp"
 
 #include <algorithm>

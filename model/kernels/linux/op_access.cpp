@@ -30,7 +30,7 @@ std::optional<FrameId> LinuxModel::cached_frame(ObjectId obj, std::uint64_t inde
 
 bool LinuxModel::try_expand_stack(AddressSpace& s, Va va) {
   // Linux expand_stack: the vseg above must grow down, stay within the stack limit,
-  // and keep the guard gap above the vseg below (profiles.md §1.6).
+  // and keep the guard gap above the vseg below (spec/kernels/linux.md §1.6).
   const Vseg* above = s.vsl.next_from(va);
   if (!above || !above->flags.has(VmFlag::growsdown)) return false;
   Va new_start = va & ~(page_size_ - 1);
@@ -97,7 +97,7 @@ LinuxModel::FaultResult LinuxModel::cow_break(AddressSpace& s, Vseg& v, Vpn vpn)
   Pte pte = s.gpt.at(vpn);
   FrameId old = pte.frame;
   const Frame& of = frames_[old];
-  // Reuse in place when this mapping holds the only reference (profiles.md §1.4).
+  // Reuse in place when this mapping holds the only reference (spec/kernels/linux.md §1.4).
   if (p_.cow_reuse_exclusive && old != kZeroFrame && !of.cached && of.refcount == 1) {
     pte.cow = false;
     pte.reused = true;

@@ -30,7 +30,7 @@ Outcome LinuxModel::fork(const Event& ev) {
     cv.anon_known = pv.anon_known || wipe;
     child.vsl.insert(cv);
     // Linux copies PTEs only of vsegs holding anonymous pages (vma_needs_copy); the
-    // child refaults the rest from the backing object (profiles.md §1.5).
+    // child refaults the rest from the backing object (spec/kernels/linux.md §1.5).
     if (wipe || (!pv.anon_id && pv.anon_known && !p_.fork_copies_untouched)) continue;
     Vpn first = pv.start >> page_shift_, last = pv.end >> page_shift_;
     for (auto it = parent.gpt.lower_bound(first); it != parent.gpt.end() && it->first < last; ++it) {

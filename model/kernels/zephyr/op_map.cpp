@@ -1,4 +1,4 @@
-// Zephyr's kernel address space (spec/kernels/zephyr.md §1-§3.3): the virtual-region bitmap,
+// Zephyr's kernel address space (spec/kernels/zephyr.md §1-§3): the virtual-region bitmap,
 // k_mem_map with its guard pages and flag checks, on-demand and eager anonymous maps,
 // and k_mem_unmap. Paging itself is in op_paging.cpp.
 #include "zephyr_model.hpp"

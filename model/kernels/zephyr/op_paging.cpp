@@ -1,4 +1,4 @@
-// Zephyr demand paging (spec/kernels/zephyr.md §4-§3.6): the RAM backing store with one slot kept
+// Zephyr demand paging (spec/kernels/zephyr.md §4-§6): the RAM backing store with one slot kept
 // for faults, NRU eviction, do_page_fault with its ANON_ZERO / ANON_UNINIT tokens,
 // k_mem_page_out / page_in / pin / unpin, the statistics, and accesses.
 #include "zephyr_model.hpp"

@@ -1,6 +1,8 @@
-// The almos-mkh kernel (spec/kernels/almos-mkh.md): STACK and MMAP allocators, true and false faults
-// on replicated GPTs, fork with pending-fork COW, and fuzz campaigns that catch every
-// broken variant with its invariant while `fixed` stays clean.
+// The almos-mkh kernel (spec/kernels/almos-mkh.md), suites named after the section they
+// cover: §5 true and false faults on replicated GPTs and pending-fork COW (Almos_5_Faults),
+// §8 fuzz campaigns that catch every broken variant with its invariant while `fixed`
+// stays clean (Almos_8_Variants), and the implementation against the model
+// (spec/differential.md §4.2: Differential_4_2_Almos).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -21,7 +23,7 @@ const almos::State& state(const model::Model& m) { return m.layer<almos::AlmosMo
 
 }  // namespace
 
-TEST(Almos, FalseFaultCopiesTheReferencePteWithoutAllocating) {
+TEST(Almos_5_Faults, FalseFaultCopiesTheReferencePteWithoutAllocating) {
   model::Model m("almos-mkh", 2, 4096, 4096);
   test::apply_clean(m, R"({"op":"almos_process","pid":1,"cluster":0})");
   test::apply_clean(m, R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x3000"})");
@@ -34,7 +36,7 @@ TEST(Almos, FalseFaultCopiesTheReferencePteWithoutAllocating) {
   EXPECT_EQ(p.vsl.at(kMmap >> 12).pages, 4u) << "3 pages are served as 2^2";
 }
 
-TEST(Almos, LastCowWriterReusesThePageInPlace) {
+TEST(Almos_5_Faults, LastCowWriterReusesThePageInPlace) {
   model::Model m("almos-mkh", 2, 4096, 4096);
   for (const char* l : {R"({"op":"almos_process","pid":1,"cluster":0})", R"({"op":"almos_vseg","pid":1,"type":"anon","len":"0x1000"})",
                         R"({"op":"almos_access","pid":1,"cluster":0,"va":"0x40000000","kind":"write"})",
@@ -49,7 +51,7 @@ TEST(Almos, LastCowWriterReusesThePageInPlace) {
   EXPECT_EQ(state(m).procs.at(2).gpt.at(0).at(kMmap >> 12).ppn, ppn) << "the last writer keeps the page";
 }
 
-TEST(Almos, FuzzCampaignIsCleanOnFixed) {
+TEST(Almos_8_Variants, FuzzCampaignIsCleanOnFixed) {
   diff::CampaignResult r = test::model_campaign("almos-mkh", 10000, false);
   EXPECT_TRUE(r.model_only);
   EXPECT_EQ(r.findings, 0u) << (r.examples.empty() ? "" : r.examples[0].id + ": " + r.examples[0].message);
@@ -57,7 +59,7 @@ TEST(Almos, FuzzCampaignIsCleanOnFixed) {
   EXPECT_GT(r.op_kinds["almos_munmap"], 500u);
 }
 
-TEST(Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
+TEST(Differential_4_2_Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
   // A write in the owner cluster, a false fault in cluster 1, then fork: both page
   // tables of pid 1 map the same page, read-only with the COW mark after the fork.
   diff::DiffConfig c;
@@ -89,7 +91,7 @@ TEST(Almos, ImplementationKeepsOneTablePerClusterAndSetsCowEverywhere) {
   EXPECT_EQ(a.page(pa >> 12).refs, 2u);
 }
 
-TEST(Almos, DifferentialCampaignIsClean) {
+TEST(Differential_4_2_Almos, DifferentialCampaignIsClean) {
   diff::CampaignOptions o;
   o.ops = 10000;
   o.seed = 7;
@@ -102,7 +104,7 @@ TEST(Almos, DifferentialCampaignIsClean) {
   EXPECT_GT(r.op_kinds["almos_fork"], 150u);
 }
 
-TEST(Almos, FuzzCampaignCatchesEveryBrokenVariant) {
+TEST(Almos_8_Variants, FuzzCampaignCatchesEveryBrokenVariant) {
   const std::vector<std::pair<const char*, std::set<std::string>>> cases{
       {"no-guard", {"INV-ALMOS-1", "INV-ALMOS-2"}},  {"zombie-any-order", {"INV-ALMOS-3"}},
       {"stale-copy", {"INV-ALMOS-4", "INV-ALMOS-6"}}, {"false-fault-allocates", {"INV-ALMOS-4", "INV-ALMOS-5"}},

@@ -33,6 +33,7 @@ check oracle-clean 0 "$V" oracle linux --ops 1500 --seed 5 --processes 3 --out "
 check oracle-broken 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-zero-page --out "$T/oracle"
 check oracle-trace-replays 1 "$V" replay "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
 check oracle-trace-declared 0 "$V" replay --expect-declared "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
+check oracle-broken-fault-around 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-fault-around --out "$T/oracle"
 # The linux implementation on each format: a mutant is caught and its counterexample
 # replays; traces outside the implementation's operations are refused, not misjudged.
 for F in "${FORMATS[@]}"; do

@@ -140,3 +140,29 @@ TEST(Linux_1_2_VsegMerging, ForkedOwnerDoesNotMergeIntoAnOwnerlessNeighbour) {
   apply_clean(m, R"({"op":"mprotect","as":1,"addr":"0x10002000","len":"0x2000","prot":"rw-"})");
   EXPECT_EQ(m.space(1)->vsl.size(), 1u);  // the parent's does not
 }
+
+TEST(Linux_1_6_StackGrowth, AccessBelowAGrowsdownVsegGrowsItWithinTheLimitAndGuardGap) {
+  Model m = with_as();
+  // A one-page stack at 0x7ff000000000 and a one-page mapping 0x200 pages below it: the
+  // stack may grow down to 256 pages (the guard gap) above that mapping's end.
+  apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x7ff000000000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed","growsdown"]})");
+  apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x7fefffe00000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed"]})");
+  EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x7feffffff008","kind":"write"})").access, AccessResult::ok);
+  EXPECT_EQ(m.space(1)->vsl.find(0x7ff000000000)->start, 0x7feffffff000u) << "grown down to the faulting page";
+  // One page too deep: less than the guard gap would stay above the mapping below.
+  EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x7feffff00008","kind":"read"})").access,
+            AccessResult::segv_maperr);
+  // A recorded stack_expand follows the same rule, up to exactly the gap.
+  EXPECT_EQ(apply_clean(m, R"({"op":"stack_expand","as":1,"va":"0x7feffff00000"})").err, Err::efault);
+  EXPECT_EQ(apply_clean(m, R"({"op":"stack_expand","as":1,"va":"0x7feffff01000"})").err, Err::ok);
+  EXPECT_EQ(m.space(1)->vsl.find(0x7ff000000000)->start, 0x7feffff01000u);
+}
+
+TEST(Linux_1_6_StackGrowth, StackLimitCapsGrowth) {
+  Model m = with_as();
+  apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x7ff000000000","len":"0x1000","prot":"rw-","flags":["private","anonymous","fixed","growsdown"]})");
+  // RLIMIT_STACK 8 MiB: 0x800 pages including the first one.
+  EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x7fefff801000","kind":"read"})").access, AccessResult::ok);
+  EXPECT_EQ(apply_clean(m, R"({"op":"access","cpu":0,"va":"0x7fefff800000","kind":"read"})").access,
+            AccessResult::segv_maperr);
+}

@@ -1,5 +1,7 @@
-// The mermap kernel (spec/kernels/mermap.md): the allocator's rules on both variants, the
-// review's findings caught on `rfc` and absent on `fixed`, and fuzz campaigns.
+// The mermap kernel (spec/kernels/mermap.md), one suite per section, named after it:
+// mermap_get (§2), mermap_put (§3), the variants (§5: the review's findings caught on
+// `rfc` and absent on `fixed`, each broken variant caught by its invariant of §8), and
+// the implementation against the model in fuzz campaigns (§6).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -38,7 +40,7 @@ std::string get(int cpu, const char* len, const char* handle, bool reserve = fal
 }
 }  // namespace
 
-TEST(Mermap, InOrderBumpAllocationAndFlushBeforeReuse) {
+TEST(Mermap_2_Get, InOrderBumpAllocationAndFlushBeforeReuse) {
   model::Model m = prepared("mermap");
   EXPECT_EQ(test::apply_clean(m, get(0, "0x4000", "a")).ret, kBase);
   EXPECT_EQ(test::apply_clean(m, get(1, "0x1000", "b")).ret, kBase + 0x10000) << "each CPU has its own region";
@@ -53,14 +55,14 @@ TEST(Mermap, InOrderBumpAllocationAndFlushBeforeReuse) {
   EXPECT_EQ(state(m).migrate_disabled, 2u) << "b and e are live";
 }
 
-TEST(Mermap, PutFromAnotherCpuIsImpossibleInput) {
+TEST(Mermap_3_Put, PutFromAnotherCpuIsImpossibleInput) {
   model::Model m = prepared("mermap");
   test::apply_clean(m, get(0, "0x1000", "a"));
   EXPECT_THROW(m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":1,"handle":"a"})")), model::ModelError);
   EXPECT_THROW(m.apply(test::ev(R"({"op":"mermap_put","as":1,"cpu":0,"handle":"zz"})")), model::ModelError);
 }
 
-TEST(Mermap, ReviewFindingsAreCaughtOnRfcAndAbsentOnFixed) {
+TEST(Mermap_5_Variants, ReviewFindingsAreCaughtOnRfcAndAbsentOnFixed) {
   for (std::string v : {"mermap:rfc", "mermap"}) {
     bool rfc = v == "mermap:rfc";
     {  // R1: four normal allocations live, then a reserved get
@@ -91,7 +93,7 @@ TEST(Mermap, ReviewFindingsAreCaughtOnRfcAndAbsentOnFixed) {
   }
 }
 
-TEST(Mermap, BrokenVariantsTripTheirInvariant) {
+TEST(Mermap_5_Variants, BrokenVariantsTripTheirInvariant) {
   {
     model::Model m = prepared("mermap:no-reserve-page");
     EXPECT_TRUE(violations_of(m, get(0, "0x10000", "a")).count("INV-MERMAP-1"));
@@ -112,8 +114,8 @@ TEST(Mermap, BrokenVariantsTripTheirInvariant) {
   EXPECT_THROW(vocab::resolve_profile("mermap:nope"), std::invalid_argument);
 }
 
-TEST(Mermap, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {
-  // Model and x86-64 implementation in lock step: the implementation must agree with
+TEST(Mermap_6_Implementation, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {
+  // Model and implementation in lock step: the implementation must agree with
   // the model on both variants (no DIFF-*), and the invariants must flag rfc only.
   for (bool model_only : {false, true}) {
     diff::CampaignOptions o;

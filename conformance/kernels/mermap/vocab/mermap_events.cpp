@@ -95,7 +95,7 @@ OpInfo teardown{"mermap_teardown", kKernel, "spec/kernels/mermap.md §4", &typei
 void register_vocab() {
   vocab::add_kernel({kKernel, "linux", "the per-CPU mermap allocator of the Linux __GFP_UNMAPPED RFC",
                      "spec/kernels/mermap.md",
-                     {{"fixed", "the allocator with the review's findings corrected (R1-R5)", false},
+                     {{"fixed", "the allocator with the review's findings corrected (R1, R2, R3, R5)", false},
                       {"rfc", "the allocator as posted (R1, R2, R3, R5 present)", true},
                       {"no-reserve-page", "normal requests may take the reserved last page", true},
                       {"no-flush", "freed space is reused without a local TLB flush", true},

@@ -1,6 +1,9 @@
 // The zephyr kernel (spec/kernels/zephyr.md): on-demand anonymous maps, the RAM backing store
 // with its fault slot, NRU eviction and pinning, and fuzz campaigns that catch every
-// broken variant with the invariant named for it while `fixed` stays clean.
+// broken variant with the invariant named for it while `fixed` stays clean. Suites are
+// named after the section they check: Zephyr_2_Map (§2 k_mem_map), Zephyr_7_Variants (§7),
+// Zephyr_9_Invariants (§9, INV-ZEPHYR-1..8) and Differential_4_1_Zephyr (the
+// implementation against the model, spec/differential.md §4.1).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -29,7 +32,7 @@ const zephyr::ZephyrState& state(const model::Model& m) { return m.layer<zephyr:
 
 }  // namespace
 
-TEST(Zephyr, OnDemandMapTakesNoFrameUntilTouched) {
+TEST(Zephyr_2_Map, OnDemandMapTakesNoFrameUntilTouched) {
   model::Model m("zephyr", 1, 8, kPage);
   vocab::Outcome o = m.apply(test::ev(map(4)));
   ASSERT_EQ(o.err, vocab::Err::ok);
@@ -43,7 +46,7 @@ TEST(Zephyr, OnDemandMapTakesNoFrameUntilTouched) {
       << "the guard page below must fault";
 }
 
-TEST(Zephyr, EagerConfigurationFailsAtFramesPlusAllButOneSlot) {
+TEST(Zephyr_2_Map, EagerConfigurationFailsAtFramesPlusAllButOneSlot) {
   // 8 frames, 16 slots: an eager map of 8 + 15 pages fits, 8 + 16 does not and rolls back.
   model::Model m("zephyr:eager", 1, 8, kPage);
   EXPECT_EQ(m.apply(test::ev(map(24))).err, vocab::Err::enomem);
@@ -54,7 +57,7 @@ TEST(Zephyr, EagerConfigurationFailsAtFramesPlusAllButOneSlot) {
   EXPECT_EQ(m.apply(test::ev(map(23))).err, vocab::Err::ok);
 }
 
-TEST(Zephyr, SeedKeepsWhatAFailedEagerMapTook) {
+TEST(Zephyr_9_Invariants, SeedKeepsWhatAFailedEagerMapTook) {
   model::Model m("zephyr:seed", 1, 4, kPage);
   m.apply(test::ev(map(5, R"(,"lock":true)")));
   std::vector<model::Violation> v;
@@ -64,7 +67,7 @@ TEST(Zephyr, SeedKeepsWhatAFailedEagerMapTook) {
   EXPECT_TRUE(ids.count("INV-ZEPHYR-6"));
 }
 
-TEST(Zephyr, FuzzCampaignIsCleanOnFixedAndEager) {
+TEST(Zephyr_7_Variants, FuzzCampaignIsCleanOnFixedAndEager) {
   for (const char* p : {"zephyr", "zephyr:eager"}) {
     diff::CampaignResult r = test::model_campaign(p, 10000, false);
     EXPECT_TRUE(r.model_only);
@@ -74,7 +77,7 @@ TEST(Zephyr, FuzzCampaignIsCleanOnFixedAndEager) {
   }
 }
 
-TEST(Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore) {
+TEST(Differential_4_1_Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore) {
   // 4 frames: a supervisor-only region and a K_MEM_PERM_USER one, a write, a page-out, a
   // write to another page, then the first page back from its slot holding its write.
   diff::DiffConfig c;
@@ -109,7 +112,7 @@ TEST(Zephyr, ImplementationWritesKernelPtesAndRoundTripsContentsThroughTheStore)
   EXPECT_EQ(step(R"({"op":"k_mem_stat","stat":"faults"})").ret, 4u);
 }
 
-TEST(Zephyr, DifferentialCampaignIsCleanOnFixedAndEager) {
+TEST(Differential_4_1_Zephyr, DifferentialCampaignIsCleanOnFixedAndEager) {
   for (const char* p : {"zephyr", "zephyr:eager"}) {
     diff::CampaignOptions o;
     o.ops = 10000;
@@ -124,7 +127,7 @@ TEST(Zephyr, DifferentialCampaignIsCleanOnFixedAndEager) {
   }
 }
 
-TEST(Zephyr, FuzzCampaignCatchesEveryBrokenVariant) {
+TEST(Zephyr_7_Variants, FuzzCampaignCatchesEveryBrokenVariant) {
   // Each campaign stops at its first finding, which must carry the variant's ID (seed
   // has two faults: whichever shows first). The counterexample must replay.
   const std::vector<std::pair<const char*, std::set<std::string>>> cases{
@@ -141,7 +144,7 @@ TEST(Zephyr, FuzzCampaignCatchesEveryBrokenVariant) {
   }
 }
 
-TEST(Zephyr, IncrementalChecksSeeEveryViolationWhenItFirstAppears) {
+TEST(Zephyr_9_Invariants, IncrementalChecksSeeEveryViolationWhenItFirstAppears) {
   // INV-ZEPHYR-3/5/8 read only what an event touched: each ID the whole-state check
   // reports for the first time must be reported by the incremental check at that event.
   for (const char* variant : {"zephyr", "zephyr:no-guard", "zephyr:dirty-bit-only", "zephyr:evict-pinned",

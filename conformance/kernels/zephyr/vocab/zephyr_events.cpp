@@ -119,7 +119,7 @@ void register_vocab() {
                       {"no-fault-slot", "the store keeps no slot for faults", true},
                       {"no-evict-flush", "a page-out invalidates no TLB entry", true},
                       {"unmap-keeps-guards", "k_mem_unmap keeps the guard pages' VA", true},
-                      {"map-allocates", "an on-demand map allocates frames at once", true},
+                      {"map-allocates", "an on-demand map prefaults its first page", true},
                       {"unmap-leaks-frame", "k_mem_unmap does not free the region's frames", true}},
                      params_of, kCampaignFrames});
   for (OpInfo* op : {&ops::k_mem_map, &ops::k_mem_unmap, &ops::k_mem_page_out, &ops::k_mem_page_in, &ops::k_mem_pin,

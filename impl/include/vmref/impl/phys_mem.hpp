@@ -1,5 +1,6 @@
 // Physical memory as page-table walkers see it: a raw image of a real machine's RAM,
-// or simulated memory for the implementations (DESIGN: impl/ over simulated memory).
+// or simulated memory that the implementations build their tables in (there is no real
+// MMU under test: spec/differential.md §1).
 #pragma once
 
 #include <cstdint>

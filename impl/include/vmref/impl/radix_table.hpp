@@ -1,5 +1,6 @@
 // The generic radix page-table engine: builds and edits tables of any RadixCodec in
-// simulated physical memory (DESIGN: one engine, one folder per format).
+// simulated physical memory. One engine serves every format; a format folder
+// (impl/arch/<a>/) supplies only its codec (CONTRIBUTING.md "Adding a format").
 #pragma once
 
 #include <cstdint>

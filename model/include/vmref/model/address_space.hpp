@@ -10,7 +10,7 @@
 
 namespace vmref::model {
 
-/// A released virtual range waiting on an allocator list (spec §1.7): [start, end) bytes.
+/// A released virtual range waiting on an allocator list (spec/vmm.md §1.7): [start, end) bytes.
 struct VaRange {
   Va start = 0, end = 0;
   friend bool operator==(const VaRange&, const VaRange&) = default;

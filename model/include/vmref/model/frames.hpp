@@ -12,7 +12,7 @@
 
 namespace vmref::model {
 
-/// What a frame holds (spec §1.4): enough to tell that contents survive COW and paging.
+/// What a frame holds (spec/vmm.md §1.4): enough to tell that contents survive COW and paging.
 enum class Content : std::uint8_t { zero, uninit, file, data };
 const char* to_string(Content c);
 

@@ -12,7 +12,7 @@ struct Pte {
   FrameId frame = kNoFrame;
   Prot prot;               ///< rights granted by the leaf (R/W/X)
   bool user = true;        ///< U/S: accessible from user mode
-  bool global = false;     ///< G: survives ASID-scoped flushes (spec §3.2)
+  bool global = false;     ///< G: survives ASID-scoped flushes (spec/vmm.md §3.2)
   bool cow = false;        ///< copy-on-write: never writable while set (INV-COW-1)
   bool accessed = false;   ///< A: set by any access through this PTE
   bool dirty = false;      ///< D: set by a write through this PTE

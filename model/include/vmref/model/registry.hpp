@@ -39,7 +39,8 @@ struct ModelKernelInfo {
 /// Checks one invariant over a scope, appending what breaks it.
 using Checker = void (*)(const CheckScope&, std::vector<Violation>&);
 
-/// One invariant: defined once in spec/, checked here, cited by every report line.
+/// One invariant: defined once in spec/, checked here, cited by every report line. A
+/// second, solver-checked form of the rule (Z3) will be a field beside `check`.
 struct InvariantInfo {
   const char* id;       ///< "INV-COW-2"
   const char* rule;     ///< the one-line rule, as the spec states it

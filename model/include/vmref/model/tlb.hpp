@@ -18,7 +18,7 @@ struct Held {
   friend bool operator==(const Held&, const Held&) = default;
 };
 
-/// What one CPU may still hold (spec §3.1). A TLB may cache any translation that was
+/// What one CPU may still hold (spec/vmm.md §3.1). A TLB may cache any translation that was
 /// valid in an address space the CPU had loaded, at any time since the last flush
 /// covering it (Intel SDM Vol 3 §4.10.2-§4.10.4; Arm ARM D8.13). Represented as
 ///   may_hold = { every valid PTE of each ASID in `loaded` }  U  stale entries,
