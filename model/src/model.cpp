@@ -86,4 +86,15 @@ KernelLayer::KernelLayer(Core& c)
     : core_(c), frames_(c.frames), cpus_(c.cpus), held_index_(c.held_index), spaces_(c.spaces),
       objects_(c.objects), delta_(c.delta), page_size_(c.page_size), page_shift_(c.page_shift) {}
 
+const std::vector<const InvariantInfo*>& Model::invariants() const {
+  const auto& all = model::invariants();
+  if (invariants_seen_ != all.size()) {  // once, unless a part registered more since
+    invariants_.clear();
+    for (const InvariantInfo& inv : all)
+      if (std::string_view(inv.kernel) == "core" || profile_.has(inv.kernel)) invariants_.push_back(&inv);
+    invariants_seen_ = all.size();
+  }
+  return invariants_;
+}
+
 }  // namespace vmref::model

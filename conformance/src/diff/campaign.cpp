@@ -62,7 +62,7 @@ class ModelOnly {
     std::vector<model::Violation> v;
     model::check_invariants(m_, false, v);
     std::vector<Finding> out;
-    for (auto& x : v) out.push_back({x.id, 0, 0, e.name(), x.message, ""});
+    for (auto& x : v) out.push_back({x.id, 0, 0, e.op_name(), x.message, ""});
     return out;
   }
   const vocab::Outcome& last_outcome() const { return last_; }
@@ -231,7 +231,7 @@ struct Job {
       Event e = gen->next();
       evs.push_back(e);
       ++r.vmm_ops;
-      ++r.op_kinds[e.name()];
+      ++r.op_kinds[e.op_name()];
       std::vector<Finding> fs;
       try {
         fs = d->step(e);

@@ -100,9 +100,11 @@ void CoreChecker::compare_space_ptes(Asid as) {
 void CoreChecker::compare_vsl(Asid as) {
   const AddressSpace* ms = m_.space(as);
   if (!ms || !v_.space(as)) return;
-  std::vector<VsegView> iv;
+  std::vector<VsegView>& iv = vsl_scratch_;
+  iv.clear();
   for (const auto& c : views_) c->vsl_view(as, iv);
-  std::sort(iv.begin(), iv.end(), [](const VsegView& a, const VsegView& b) { return a.start < b.start; });
+  if (views_.size() > 1)  // each kernel's view is in address order; several must be merged
+    std::sort(iv.begin(), iv.end(), [](const VsegView& a, const VsegView& b) { return a.start < b.start; });
   auto show = [](const VsegView& v) {
     return hex(v.start) + "-" + hex(v.end) + " " + v.prot.str() + (v.shared ? " shared" : "") +
            (v.has_object ? " object" : "") + " pgoff " + hex(v.pgoff) + (v.has_anon ? " anon" : "");

@@ -47,6 +47,7 @@ class CoreChecker {
   DiffStats& stats_;
   Add add_;
   const std::vector<std::unique_ptr<conformance::KernelChecker>>& views_;
+  std::vector<conformance::VsegView> vsl_scratch_;  ///< reused by compare_vsl (no allocation per event)
   std::unordered_map<model::FrameId, Binding> m2i_;
   std::unordered_map<std::uint64_t, Binding> i2m_;
 };

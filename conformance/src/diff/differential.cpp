@@ -49,7 +49,7 @@ void Differential::add(const char* id, const std::string& msg) {
   f.id = id;
   f.event = stats_.events ? stats_.events - 1 : 0;
   f.line = current_ ? current_->line : 0;
-  f.op = current_ ? current_->name() : "";
+  f.op = current_ ? current_->op_name() : "";
   f.message = msg;
   out_->push_back(std::move(f));
 }
@@ -64,11 +64,11 @@ void Differential::compare_outcome(const vocab::Outcome& m, const vocab::Outcome
   }
   unsigned flags = current_->op->flags;
   if ((flags & vocab::kReturnsValue) && m.ret != i.ret)
-    add("DIFF-OUT", std::string("returned value of ") + current_->name() + ": model " + hex(m.ret) + ", implementation " +
+    add("DIFF-OUT", std::string("returned value of ") + current_->op_name() + ": model " + hex(m.ret) + ", implementation " +
                         hex(i.ret));
   bool framed = (flags & vocab::kReturnsFrame) && m.err == vocab::Err::ok && m.access == vocab::AccessResult::ok;
   if (framed && core_)
-    core_->same_frame(static_cast<model::FrameId>(m.frame), i.frame, std::string("the frame ") + current_->name() + " used");
+    core_->same_frame(static_cast<model::FrameId>(m.frame), i.frame, std::string("the frame ") + current_->op_name() + " used");
 }
 
 void Differential::compare(const vocab::Event& e, bool whole) {

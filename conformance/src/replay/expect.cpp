@@ -30,7 +30,7 @@ struct Ctx {
   std::size_t compared = 0;
 
   void add(const char* id, std::string msg, std::string diff = "") {
-    out.push_back({id, index, e.line, e.name(), std::move(msg), std::move(diff)});
+    out.push_back({id, index, e.line, e.op_name(), std::move(msg), std::move(diff)});
   }
   [[noreturn]] void bad(const std::string& field, const std::string& msg) const {
     throw trace::TraceError(file, e.line, "expect." + field, msg);
@@ -126,7 +126,7 @@ void compare_vsl(Ctx& c, const json& want_json) {
   for (const auto& r : c.m.resolve_undetermined(c.as, [&](Va b) {
          return std::any_of(want.begin(), want.end(), [&](const Entry& w) { return w.start == b; });
        }))
-    c.undetermined.push_back({"UNDETERMINED-VSL-SPLIT", c.index, c.e.line, c.e.name(),
+    c.undetermined.push_back({"UNDETERMINED-VSL-SPLIT", c.index, c.e.line, c.e.op_name(),
                               "as " + std::to_string(c.as) + ": whether vsegs merge at " + trace::hex(r.at) +
                                   " depends on anon_vma state the trace does not show; the kernel " +
                                   (r.merged ? "merged them" : "kept them apart"),
@@ -178,11 +178,11 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
     if (w.contains("present")) {
       bool kp = c.boolean(w["present"], at + ".present");
       if (auto s = c.m.settle_present(c.as, va, kp))
-        c.undetermined.push_back({s->id, c.index, c.e.line, c.e.name(), s->message, ""});
+        c.undetermined.push_back({s->id, c.index, c.e.line, c.e.op_name(), s->message, ""});
     }
     if (w.contains("kept"))
       if (auto s = c.m.settle_kept(c.as, va, c.boolean(w["kept"], at + ".kept")))
-        c.undetermined.push_back({s->id, c.index, c.e.line, c.e.name(), s->message, ""});
+        c.undetermined.push_back({s->id, c.index, c.e.line, c.e.op_name(), s->message, ""});
     json h = page_snapshot(c.m, c.as, va);
     auto mismatch = [&](const std::string& k, const std::string& want_s, const std::string& have_s) {
       c.add("EXPECT-PAGE", "as " + std::to_string(c.as) + " va " + trace::hex(va) + ": " + k + " expected " +

@@ -112,7 +112,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
     if (!e.cont) {
       viol.clear();
       r.checks += model::check_invariants(m, opt.full_checks, viol);
-      for (auto& v : viol) found.push_back({v.id, index, line, e.name(), v.message, ""});
+      for (auto& v : viol) found.push_back({v.id, index, line, e.op_name(), v.message, ""});
     }
     undetermined.clear();
     r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined, labels);

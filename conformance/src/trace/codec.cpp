@@ -33,9 +33,10 @@ Header header_from_json(const json& j, const std::string& file, std::uint64_t li
 }
 
 nlohmann::ordered_json header_to_json(const Header& h) {
-  return nlohmann::ordered_json{{"vmref_trace", h.version}, {"profile", h.profile.empty() ? vocab::resolve_profile("").name : h.profile}, {"arch", h.arch},
-          {"page_size", hex(h.page_size)}, {"cpus", h.cpus}, {"phys_mem", hex(h.phys_mem)},
-          {"provenance", h.provenance}};
+  std::string profile = h.profile.empty() ? vocab::resolve_profile("").name : h.profile;
+  return nlohmann::ordered_json{{"vmref_trace", h.version}, {"profile", profile}, {"arch", h.arch},
+                                {"page_size", hex(h.page_size)}, {"cpus", h.cpus}, {"phys_mem", hex(h.phys_mem)},
+                                {"provenance", h.provenance}};
 }
 
 vocab::Event event_from_json(const json& j, const std::string& file, std::uint64_t line) {

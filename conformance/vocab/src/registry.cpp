@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace vmref::vocab {
 
@@ -10,6 +11,8 @@ struct Tables {
   std::vector<std::unique_ptr<KernelInfo>> kernel_rows;
   std::vector<const KernelInfo*> kernels;
   std::vector<const OpInfo*> ops;
+  /// By name, for the codec's lookup on every event (names are static strings).
+  std::unordered_map<std::string_view, const OpInfo*> op_by_name;
 };
 Tables& tables() {
   static Tables t;
@@ -34,6 +37,7 @@ void add_op(OpInfo& op) {
   if (find_op(op.name)) throw std::logic_error(std::string("operation '") + op.name + "' registered twice");
   op.id = static_cast<std::uint16_t>(tables().ops.size());
   tables().ops.push_back(&op);
+  tables().op_by_name.emplace(op.name, &op);
 }
 
 const std::vector<const KernelInfo*>& kernels() { return tables().kernels; }
@@ -46,9 +50,8 @@ const KernelInfo* find_kernel(std::string_view name) {
 }
 
 const OpInfo* find_op(std::string_view name) {
-  for (const OpInfo* o : tables().ops)
-    if (name == o->name) return o;
-  return nullptr;
+  auto it = tables().op_by_name.find(name);
+  return it == tables().op_by_name.end() ? nullptr : it->second;
 }
 
 std::vector<std::string> kernel_names() {

@@ -20,7 +20,7 @@ void MermapVmm::flushed(int cpu, Asid as, Va lo, Va hi) {
   std::erase_if(pending_, [&](const Pending& p) {
     bool hit = (cpu < 0 || p.cpu == static_cast<unsigned>(cpu)) && (as == 0 || p.as == as) && p.va >= lo && p.va < hi;
     if (hit) {
-      if (core_.page(p.pfn).gather) --core_.page(p.pfn).gather;
+      if (core_.page(p.pfn).mmu_gather) --core_.page(p.pfn).mmu_gather;
       core_.put(p.pfn);  // the reference the PTE held moved to the pending flush
     }
     return hit;
@@ -32,7 +32,7 @@ void MermapVmm::clear(VmmCore::Space& s, unsigned cpu, Va lo, Va hi) {
   s.table.unmap(lo, hi - lo, [&](const Mapping& m) {
     std::uint64_t pfn = m.pa >> kPageShift;
     --core_.page(pfn).mapcount;
-    ++core_.page(pfn).gather;
+    ++core_.page(pfn).mmu_gather;
     pending_.push_back({cpu, s.asid, m.va, pfn});
   });
 }

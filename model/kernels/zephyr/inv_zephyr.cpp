@@ -40,7 +40,7 @@ void check_zephyr_1(const CheckScope& sc, std::vector<Violation>& out) {
   const ZephyrState& z = layer(sc).state();
   const Gpt& g = kgpt(sc);
   for (FrameId f = 1; f < z.frames.size(); ++f) {
-    const ZFrame& zf = z.frames[f];
+    const PageFrame& zf = z.frames[f];
     bool used = f < sc.m.frames().size() && sc.m.frames()[f].allocated;
     std::string id = "frame " + std::to_string(f);
     if (zf.busy) out.push_back({"INV-ZEPHYR-1", id + " is still BUSY after the operation"});
@@ -81,7 +81,7 @@ void check_zephyr_2(const CheckScope& sc, std::vector<Violation>& out) {
 void check_zephyr_3(const CheckScope& sc, std::vector<Violation>& out) {
   const ZephyrState& z = layer(sc).state();
   const Gpt& g = kgpt(sc);
-  auto check = [&](Va start, const ZRegion& r) {
+  auto check = [&](Va start, const Region& r) {
     Vpn first = start >> sc.m.page_shift();
     for (Vpn guard : {first - 1, first + r.pages})
       if (g.count(guard) || z.paged_out.count(guard))
@@ -163,7 +163,7 @@ void check_zephyr_7(const CheckScope& sc, std::vector<Violation>& out) {
   const ZephyrState& z = layer(sc).state();
   std::vector<int> owners(z.slots.size(), 0);
   for (const auto& [vpn, l] : z.paged_out)
-    if (l.kind == ZLocation::slot) {
+    if (l.kind == Location::slot) {
       if (l.slot_index >= z.slots.size() || !z.slots[l.slot_index].used)
         out.push_back({"INV-ZEPHYR-7", va_of(sc, vpn) + " is paged out to free slot " + std::to_string(l.slot_index)});
       else ++owners[l.slot_index];

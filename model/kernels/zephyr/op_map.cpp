@@ -22,8 +22,8 @@ void ZephyrModel::boot() {
   z.bitmap.assign(r.vm_pages, false);
   for (std::uint64_t b = 0; b < r.vm_reserved && b < r.vm_pages; ++b) z.bitmap[b] = true;
   for (std::uint64_t i = 0; i < r.image_pages && i < r.vm_pages; ++i) z.bitmap[r.vm_pages - 1 - i] = true;
-  z.frames.assign(frames_.capacity() + 1, ZFrame{});  // ids 1..capacity; 0 is the zero page
-  z.slots.assign(r.backing_pages, ZSlot{});
+  z.frames.assign(frames_.capacity() + 1, PageFrame{});  // ids 1..capacity; 0 is the zero page
+  z.slots.assign(r.backing_pages, Slot{});
 }
 
 // sys_bitarray_alloc: the first run of free bits from bit 0, i.e. the highest free
@@ -72,7 +72,7 @@ Outcome ZephyrModel::k_mem_map(const Event& ev) {
   std::uint64_t pages = e.len >> page_shift_;
   auto base = virt_region_alloc(pages + (zr.guards ? 2 : 0));
   if (!base) return refuse(Err::enomem, "no virtual space");
-  ZRegion reg{.start = *base + guard, .pages = pages, .uninit = e.uninit, .lock = e.lock, .user = e.user,
+  Region reg{.start = *base + guard, .pages = pages, .uninit = e.uninit, .lock = e.lock, .user = e.user,
               .demand = zr.demand_mapping && !e.lock, .prot = e.prot};
   note.start = reg.start;
   note.end = reg.start + e.len;
@@ -91,7 +91,7 @@ Outcome ZephyrModel::k_mem_map(const Event& ev) {
   Vpn first = reg.start >> page_shift_;
   if (reg.demand) {  // K_MEM_MAP_UNPAGED with the ANON_ZERO / ANON_UNINIT token
     for (Vpn p = first; p < first + pages; ++p) {
-      zephyr_.paged_out[p] = {e.uninit ? ZLocation::anon_uninit : ZLocation::anon_zero, 0};
+      zephyr_.paged_out[p] = {e.uninit ? Location::anon_uninit : Location::anon_zero, 0};
       zephyr_.ghost[p] = {e.uninit ? Content::uninit : Content::zero, 0};
     }
     if (!zr.lazy_map) fault(first, false);  // broken variant: prefaults the first page
@@ -128,7 +128,7 @@ Outcome ZephyrModel::k_mem_map(const Event& ev) {
   return o;
 }
 
-bool ZephyrModel::map_anon_page(const ZRegion& r, Vpn vpn) {
+bool ZephyrModel::map_anon_page(const Region& r, Vpn vpn) {
   auto f = frames_.alloc(Content::uninit);
   if (!f) f = evict_any(false);
   if (!f) return false;
@@ -151,11 +151,11 @@ void ZephyrModel::drop_page(Vpn vpn) {
     FrameId f = it->second.frame;
     remove_pte(s, vpn);
     shootdown(kKernelAs, vpn, 1);
-    zephyr_.frames[f] = ZFrame{};
+    zephyr_.frames[f] = PageFrame{};
     if (p_.unmap_frees_frames) put_frame(f);
   } else if (auto po = zephyr_.paged_out.find(vpn); po != zephyr_.paged_out.end()) {
     // A special token names no slot: there is nothing in the store to free.
-    if (po->second.kind == ZLocation::slot) zephyr_.slots[po->second.slot_index].used = false;
+    if (po->second.kind == Location::slot) zephyr_.slots[po->second.slot_index].used = false;
   }
   zephyr_.paged_out.erase(vpn);
   zephyr_.ghost.erase(vpn);

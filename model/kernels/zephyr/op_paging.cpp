@@ -24,7 +24,7 @@ std::optional<Outcome> range_arguments(const RangeArgs& a, const Core& c, Va& en
 // when only one slot is free (that one is kept for fault-driven eviction).
 std::optional<std::uint64_t> ZephyrModel::backing_slot_get(bool page_fault) {
   std::uint64_t free = 0;
-  for (const ZSlot& s : zephyr_.slots) free += !s.used;
+  for (const Slot& s : zephyr_.slots) free += !s.used;
   if (free == 0 || (p_.keep_fault_slot && !page_fault && free == 1)) return std::nullopt;
   for (std::uint64_t i = 0; i < zephyr_.slots.size(); ++i)
     if (!zephyr_.slots[i].used) {
@@ -40,7 +40,7 @@ bool ZephyrModel::evict(Vpn vpn, bool page_fault, bool count) {
   const ZephyrParams& zr = p_;
   AddressSpace& s = spaces_.at(kKernelAs);
   const Pte pte = s.gpt.at(vpn);
-  ZFrame& zf = zephyr_.frames[pte.frame];
+  PageFrame& zf = zephyr_.frames[pte.frame];
   auto slot = backing_slot_get(page_fault);
   if (!slot) return false;
   zf.busy = true;
@@ -49,8 +49,8 @@ bool ZephyrModel::evict(Vpn vpn, bool page_fault, bool count) {
   if (write) zephyr_.slots[*slot].data = stamp_of(pte.frame);
   remove_pte(s, vpn);
   if (zr.flush_on_evict) shootdown(kKernelAs, vpn, 1);
-  zephyr_.paged_out[vpn] = {ZLocation::slot, *slot};
-  zephyr_.frames[pte.frame] = ZFrame{};
+  zephyr_.paged_out[vpn] = {Location::slot, *slot};
+  zephyr_.frames[pte.frame] = PageFrame{};
   delta_.ranges.push_back({kKernelAs, vpn, 1});
   delta_.frames.push_back(pte.frame);
   return true;
@@ -67,7 +67,7 @@ std::optional<FrameId> ZephyrModel::evict_any(bool page_fault) {
   do {
     FrameId f = i;
     i = (i + 1) % n;
-    const ZFrame& zf = zephyr_.frames[f];
+    const PageFrame& zf = zephyr_.frames[f];
     if (!zf.mapped || zf.busy || (zf.pinned && p_.respect_pins)) continue;
     const Pte& p = s.gpt.at(zf.va >> page_shift_);
     unsigned prec = (p.dirty ? 1u : 0u) + (p.accessed ? 2u : 0u);
@@ -102,7 +102,7 @@ bool ZephyrModel::fault(Vpn vpn, bool pin) {
   auto f = frames_.alloc(Content::zero);
   // A first touch adds a page to the store without freeing one: letting it take the
   // kept slot would leave none for a page coming back (spec/kernels/zephyr.md §5).
-  bool from_store = loc->second.kind == ZLocation::slot;
+  bool from_store = loc->second.kind == Location::slot;
   if (!f) f = evict_any(from_store || !p_.token_fault_keeps_slot);
   if (!f) {
     // The slot kept for faults exists for a page coming back from the store: its own
@@ -112,19 +112,19 @@ bool ZephyrModel::fault(Vpn vpn, bool pin) {
     // pinned (Zephyr asserts "no page to evict"): those faults fail legitimately.
     CallNote n;
     bool any_evictable = false;
-    for (const ZFrame& zf : zephyr_.frames) any_evictable = any_evictable || (zf.mapped && !zf.pinned);
+    for (const PageFrame& zf : zephyr_.frames) any_evictable = any_evictable || (zf.mapped && !zf.pinned);
     n.fault_no_slot = any_evictable && from_store;
     n.fault_va = va;
     notes_.push_back(n);
     return false;
   }
-  const ZLocation where = loc->second;
+  const Location where = loc->second;
   PageContents data = zephyr_.data_at(where);
   frames_[*f].content = data.content;
   frames_[*f].version = data.version;
-  if (where.kind == ZLocation::slot) zephyr_.slots[where.slot_index].used = false;  // page_finalize frees it
+  if (where.kind == Location::slot) zephyr_.slots[where.slot_index].used = false;  // page_finalize frees it
   zephyr_.paged_out.erase(loc);
-  const ZRegion* r = nullptr;
+  const Region* r = nullptr;
   if (auto it = zephyr_.regions.upper_bound(va); it != zephyr_.regions.begin()) r = &std::prev(it)->second;
   Pte pte;
   pte.frame = *f;
@@ -213,7 +213,7 @@ Outcome ZephyrModel::k_mem_paging(const Event& ev) {
 // The NRU timer: clears the accessed bit of every evictable frame's PTE.
 Outcome ZephyrModel::nru_tick(const Event&) {
   AddressSpace& s = spaces_.at(kKernelAs);
-  for (const ZFrame& zf : zephyr_.frames)
+  for (const PageFrame& zf : zephyr_.frames)
     if (zf.mapped && !zf.pinned) {
       s.gpt.at(zf.va >> page_shift_).accessed = false;
       delta_.ranges.push_back({kKernelAs, zf.va >> page_shift_, 1});
@@ -224,7 +224,7 @@ Outcome ZephyrModel::nru_tick(const Event&) {
 // Counters a test reads: ret = the value.
 Outcome ZephyrModel::k_mem_stat(const Event& e) {
   Outcome o;
-  const ZStats& st = zephyr_.stats;
+  const Stats& st = zephyr_.stats;
   switch (e.get<StatArgs>().stat) {
     case Stat::faults: o.ret = st.faults; break;
     case Stat::clean_evictions: o.ret = st.clean_evictions; break;
@@ -235,7 +235,7 @@ Outcome ZephyrModel::k_mem_stat(const Event& e) {
       break;
     }
     case Stat::free_slots:
-      for (const ZSlot& sl : zephyr_.slots) o.ret += !sl.used;
+      for (const Slot& sl : zephyr_.slots) o.ret += !sl.used;
       break;
   }
   return o;

@@ -20,7 +20,7 @@ using vocab::Event;
 
 /// Where the data of one page of a k_mem_map region lives (Zephyr's arch_page_location).
 /// PAGED_IN pages have a PTE in the kernel GPT instead and no Location entry.
-struct ZLocation {
+struct Location {
   enum Kind : std::uint8_t { anon_zero, anon_uninit, slot } kind = anon_zero;
   std::uint64_t slot_index = 0;  ///< backing-store slot when kind == slot
 };
@@ -37,7 +37,7 @@ struct PageContents {
 inline constexpr PageContents kStaleSlot{Content::uninit, UINT64_MAX};
 
 /// One k_mem_map region: [start, start + pages*page) with a guard page on each side.
-struct ZRegion {
+struct Region {
   Va start = 0;
   std::uint64_t pages = 0;
   bool uninit = false, lock = false, user = false, demand = false;
@@ -46,40 +46,40 @@ struct ZRegion {
 };
 
 /// Page-frame flags of k_mem_page_frame.va_and_flags (Zephyr kernel/include/mmu.h).
-struct ZFrame {
+struct PageFrame {
   bool mapped = false, pinned = false, busy = false, backed = false;
   Va va = 0;  ///< bytes: the page the frame is mapped at when `mapped`
 };
 
 /// A backing-store slot of the RAM store: in use or free, and what was written to it.
-struct ZSlot {
+struct Slot {
   bool used = false;
   PageContents data;
 };
 
 /// Counters of k_mem_num_pagefaults_get and the k_mem_paging_stats_t eviction counts.
-struct ZStats {
+struct Stats {
   std::uint64_t faults = 0, clean_evictions = 0, dirty_evictions = 0;
 };
 
 struct ZephyrState {
   /// The virtual-region bitmap, one bit per page of the kernel VM; bit 0 = the highest page.
   std::vector<bool> bitmap;
-  std::map<Va, ZRegion> regions;             ///< by start
-  std::map<Vpn, ZLocation> paged_out;         ///< pages with no frame: token or slot
+  std::map<Va, Region> regions;             ///< by start
+  std::map<Vpn, Location> paged_out;         ///< pages with no frame: token or slot
   std::map<Vpn, PageContents> ghost;                ///< the data every live page must hold
-  std::vector<ZFrame> frames;                 ///< by FrameId
-  std::vector<ZSlot> slots;                   ///< the RAM backing store
+  std::vector<PageFrame> frames;                 ///< by FrameId
+  std::vector<Slot> slots;                   ///< the RAM backing store
   std::set<Vpn> touched;                      ///< pages accessed, paged in or pinned since their map
   std::set<Vpn> pinned;                       ///< pages pinned by k_mem_pin or LOCK (not by frame flag)
-  ZStats stats;
+  Stats stats;
   std::uint32_t nru_last = 0;                 ///< NRU's round-robin start (last_pf_idx)
 
   /// The data a paged-out page's location holds: ANON_ZERO reads as zero, ANON_UNINIT
   /// as uninitialized, a slot as what was written to it.
-  PageContents data_at(const ZLocation& l) const {
-    if (l.kind == ZLocation::anon_zero) return {Content::zero, 0};
-    if (l.kind == ZLocation::anon_uninit) return {Content::uninit, 0};
+  PageContents data_at(const Location& l) const {
+    if (l.kind == Location::anon_zero) return {Content::zero, 0};
+    if (l.kind == Location::anon_uninit) return {Content::uninit, 0};
     return slots[l.slot_index].data;
   }
 };
@@ -120,7 +120,7 @@ class ZephyrModel : public KernelLayer {
   std::optional<Va> virt_region_alloc(std::uint64_t pages);
   void virt_region_free(Va start, std::uint64_t pages);
   /// map_anon_page: a frame (free, or evicted for it) mapped at vpn. False: ENOMEM.
-  bool map_anon_page(const ZRegion& r, Vpn vpn);
+  bool map_anon_page(const Region& r, Vpn vpn);
   /// do_page_fault: bring vpn in (and pin it when `pin`). False when it cannot.
   bool fault(Vpn vpn, bool pin);
   /// eviction_select + page out: frees a mapped frame for reuse (refcount kept at 1).

@@ -59,7 +59,8 @@ struct CheckerContext {
 class KernelChecker {
  public:
   virtual ~KernelChecker() = default;
-  /// The implementation's vsegs of `as` that this kernel keeps, in the model's terms.
+  /// Appends, in address order, the implementation's vsegs of `as` that this kernel keeps,
+  /// in the model's terms.
   virtual void vsl_view(vocab::Asid, std::vector<VsegView>&) const {}
   /// Kernel-specific comparisons after `e` (`whole`: compare everything now).
   virtual void compare(const vocab::Event&, bool /*whole*/) {}

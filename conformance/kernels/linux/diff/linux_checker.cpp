@@ -3,6 +3,9 @@
 // in the shared core and is compared there.
 #include "linux_checker.hpp"
 
+#include <array>
+#include <bit>
+
 #include "linux_vmm.hpp"
 #include "vmref/impl/vmm.hpp"
 
@@ -20,12 +23,28 @@ constexpr std::pair<std::uint64_t, VmFlag> kFlags[] = {
     {VM_HUGEPAGE, VmFlag::hugepage},   {VM_NOHUGEPAGE, VmFlag::nohugepage}, {VM_MERGEABLE, VmFlag::mergeable},
     {VM_GUARD, VmFlag::guard},         {VM_GLOBAL, VmFlag::global}};
 
+/// The vseg flags of a VMA's VM_* bits: a walk over the bits that are set (usually one or
+/// two), since this runs for every VMA at every VSL comparison.
+std::uint32_t vseg_flag_bits(std::uint64_t vm_flags) {
+  static const auto table = [] {
+    std::array<std::int8_t, 64> t;
+    t.fill(-1);
+    for (auto [bit, flag] : kFlags) t[std::countr_zero(bit)] = static_cast<std::int8_t>(flag);
+    return t;
+  }();
+  std::uint32_t out = 0;
+  for (std::uint64_t m = vm_flags; m; m &= m - 1)
+    if (std::int8_t f = table[std::countr_zero(m)]; f >= 0) out |= 1u << f;
+  return out;
+}
+
 class LinuxChecker : public conformance::KernelChecker {
  public:
   explicit LinuxChecker(const conformance::CheckerContext& ctx) : vmm_(*ctx.vmm.layer<LinuxVmm>()) {}
   void vsl_view(Asid as, std::vector<VsegView>& out) const override {
     const LinuxVmm::Mm* mm = vmm_.mm(as);
     if (!mm) return;
+    out.reserve(out.size() + mm->vmas.map().size());
     for (const auto& [end, v] : mm->vmas.map()) {
       VsegView w;
       w.start = v.vm_start;
@@ -35,7 +54,7 @@ class LinuxChecker : public conformance::KernelChecker {
       w.has_object = v.vm_file != 0;
       w.has_anon = v.anon_vma != 0;
       w.pgoff = v.vm_pgoff;
-      for (auto [bit, flag] : kFlags) w.flags.set(flag, v.has(bit));
+      w.flags.bits = vseg_flag_bits(v.vm_flags);
       w.flags.maywrite = v.has(VM_MAYWRITE);
       w.kind = v.kind;
       out.push_back(w);

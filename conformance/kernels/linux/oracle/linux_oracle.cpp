@@ -132,7 +132,7 @@ class Run {
     record(e);
     std::vector<model::Violation> viol;
     model::check_invariants(m_, false, viol);
-    for (auto& v : viol) found.push_back({v.id, index_, 0, e.name(), v.message, ""});
+    for (auto& v : viol) found.push_back({v.id, index_, 0, e.op_name(), v.message, ""});
     compare(e, o, found);
     bool identity = op.cmd.op == Command::touch || op.cmd.op == Command::fork || op.cmd.op == Command::mprotect;
     observe_all(found, identity);
@@ -195,7 +195,7 @@ class Run {
     try {
       comparisons += conformance::compare_expect(m_, e, o, "<oracle>", index_, found, und, labels_);
     } catch (const std::exception& ex) {  // an outcome the trace format cannot name
-      found.push_back({"EXPECT-ERRNO", index_, 0, e.name(), ex.what(), ""});
+      found.push_back({"EXPECT-ERRNO", index_, 0, e.op_name(), ex.what(), ""});
     }
     undetermined += und.size();
   }

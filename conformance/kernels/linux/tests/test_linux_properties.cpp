@@ -35,7 +35,7 @@ void random_run(Run& run, std::uint64_t seed, int n) {
     std::vector<Violation> inc, full;
     check_invariants(run.m, false, inc);
     check_invariants(run.m, true, full);
-    for (const auto& v : full) RC_FAIL("event " + std::to_string(i) + " (" + e.name() + "): " + v.id + ": " + v.message);
+    for (const auto& v : full) RC_FAIL("event " + std::to_string(i) + " (" + e.op_name() + "): " + v.id + ": " + v.message);
     RC_ASSERT(inc.empty());
   }
 }
@@ -44,7 +44,7 @@ void apply(Model& m, Event e) {
   Outcome o = m.apply(e);
   std::vector<Violation> v;
   check_invariants(m, true, v);
-  for (const auto& x : v) RC_FAIL(std::string(e.name()) + ": " + x.id + ": " + x.message);
+  for (const auto& x : v) RC_FAIL(std::string(e.op_name()) + ": " + x.id + ": " + x.message);
   (void)o;
 }
 

@@ -2,8 +2,8 @@
 // owner (the radix engine, a page-table format, a kernel's implementation) defines its
 // variants as MutantInfo rows in its own folder and registers them; code tests for one
 // by identity (`mutant_ == &kTableLeak`). Selected at run time with `--mutant NAME`,
-// never on by default; each must be caught by the differential checks, which
-// conformance/tests/test_differential.cpp runs a campaign for.
+// never on by default; each must be caught by the differential checks:
+// conformance/tests/test_mutants.cpp (Differential_3_Mutant) runs a campaign for every row.
 #pragma once
 
 #include <string>
@@ -14,7 +14,7 @@ namespace vmref::impl {
 
 struct MutantInfo {
   const char* name;     ///< "--mutant" value, e.g. "xd-wrong-bit"
-  const char* owner;    ///< "engine", a format ("x86_64") or a kernel ("zephyr")
+  const char* owner;    ///< "engine", a format's name or a kernel's name
   const char* what;     ///< the bug, one line
   /// The profile whose events reach the broken code; "" for the default profile.
   const char* profile;

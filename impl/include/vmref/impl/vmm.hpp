@@ -45,9 +45,10 @@ struct Unsupported : std::runtime_error {
 /// What the VMM keeps per physical frame (Linux struct page): counts by PFN.
 struct PageInfo {
   bool data = false;            ///< a data frame (not a table page, not free)
-  std::uint32_t refcount = 0;   ///< get/put references: mappings, page cache, pins, gathers
+  std::uint32_t refcount = 0;   ///< get/put references: mappings, page cache, pins, mmu_gather
   std::uint32_t mapcount = 0;   ///< PTEs mapping it
-  std::uint32_t pins = 0, gather = 0;
+  std::uint32_t pins = 0;
+  std::uint32_t mmu_gather = 0;  ///< references a deferred flush holds until it completes (Linux mmu_gather)
   bool cached = false;          ///< owned by an object's page cache
   std::uint64_t generation = 0; ///< distinct per allocation
 };

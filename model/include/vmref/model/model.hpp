@@ -9,6 +9,7 @@
 
 #include "vmref/model/core.hpp"
 #include "vmref/model/layer.hpp"
+#include "vmref/model/registry.hpp"
 #include "vmref/vocab/registry.hpp"
 
 namespace vmref::model {
@@ -33,6 +34,9 @@ class Model {
   const Delta& delta() const { return core_->delta; }
 
   const vocab::Profile& profile() const { return profile_; }
+  /// The invariants that judge this profile: the core's and its kernels', in registry
+  /// order (computed once; the registry is complete before any model runs).
+  const std::vector<const InvariantInfo*>& invariants() const;
   const Core& core() const { return *core_; }
   std::uint64_t page_size() const { return core_->page_size; }
   unsigned page_shift() const { return core_->page_shift; }
@@ -66,6 +70,8 @@ class Model {
   std::vector<std::unique_ptr<KernelLayer>> layers_;  ///< bottom-up, core's first
   std::vector<Route> routes_;                          ///< by OpInfo::id
   bool continuing_ = false;  ///< the previous event had `cont`: keep accumulating the delta
+  mutable std::vector<const InvariantInfo*> invariants_;
+  mutable std::size_t invariants_seen_ = 0;  ///< registry size when invariants_ was built
 };
 
 }  // namespace vmref::model

@@ -42,7 +42,7 @@ struct Event {
   /// The typed arguments; A must be the argument type of `op` (checked in debug builds).
   template <class A> const A& get() const;
   /// The operation's name as traces write it ("mmap"), or "?" before decoding.
-  const char* name() const;
+  const char* op_name() const;
   std::optional<Asid> space() const { return args ? args->space() : std::nullopt; }
 };
 
@@ -80,6 +80,6 @@ template <class A> const A& Event::get() const {
   return static_cast<const A&>(*args);
 }
 
-inline const char* Event::name() const { return op ? op->name : "?"; }
+inline const char* Event::op_name() const { return op ? op->name : "?"; }
 
 }  // namespace vmref::vocab
