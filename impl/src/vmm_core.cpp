@@ -113,7 +113,7 @@ void VmmCore::destroy_space(Asid as) {
   Space& s = space_of(as);
   // What the layers left mapped goes the way munmap's pages go.
   std::vector<std::uint64_t> dropped;
-  s.table.clear([&](const Mapping& m) { dropped.push_back(m.pa >> kPageShift); });
+  if (!s.table.empty()) s.table.clear([&](const Mapping& m) { dropped.push_back(m.pa >> kPageShift); });
   for (std::uint64_t pfn : dropped) --pages_[pfn].mapcount;
   if (!dropped.empty()) shootdown(s, 0, UINT64_MAX & ~(kPage - 1));
   for (std::uint64_t pfn : dropped) put(pfn);

@@ -121,12 +121,12 @@ void CoreChecker::compare_vsl(Asid as) {
                                                      : "model has extra vseg " + show(view_of(a->second))));
       return;
     }
-    VsegView x = view_of(a->second);
+    const Vseg& x = a->second;  // compared in place: this runs for every vseg at every VSL check
     const VsegView& y = *b;
     if (x.start != y.start || x.end != y.end || !(x.prot == y.prot) || x.shared != y.shared ||
-        x.has_object != y.has_object || x.pgoff != y.pgoff || !(x.flags == y.flags) || x.has_anon != y.has_anon ||
-        x.kind != y.kind) {
-      add_("DIFF-VSL", "as " + std::to_string(as) + ": model " + show(x) + ", implementation " + show(y));
+        (x.object != kNoObject) != y.has_object || x.pgoff != y.pgoff || !(x.flags == y.flags) ||
+        (x.anon_id != 0) != y.has_anon || x.kind != y.kind) {
+      add_("DIFF-VSL", "as " + std::to_string(as) + ": model " + show(view_of(x)) + ", implementation " + show(y));
       return;
     }
   }

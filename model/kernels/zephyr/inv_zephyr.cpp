@@ -15,7 +15,6 @@ std::string stamp(const PageContents& s) {
   if (s == kStaleSlot) return "stale slot data (never written)";
   return std::string(to_string(s.content)) + " version " + std::to_string(s.version);
 }
-/// Bitmap index of the page at va (bit 0 = the highest page of the kernel VM).
 /// Whether the event changed the region list (or everything is to be checked).
 bool vsl_changed(const CheckScope& sc) {
   if (sc.full || sc.d.all) return true;
@@ -29,9 +28,9 @@ template <class Fn> void each_touched(const CheckScope& sc, Fn fn) {
     if (r.as == kKernelAs)
       for (Vpn v = r.first; v < r.first + r.count; ++v) fn(v);
 }
-std::uint64_t bit_of(const CheckScope& sc, Va va) {
-  const ZephyrParams& r = layer(sc).params();
-  return r.vm_pages - 1 - ((va - r.vm_start) >> sc.m.page_shift());
+/// Bitmap index of the page at va (bit 0 = the highest page of the kernel VM).
+std::uint64_t bit_of(const ZephyrParams& r, unsigned page_shift, Va va) {
+  return r.vm_pages - 1 - ((va - r.vm_start) >> page_shift);
 }
 }  // namespace
 
@@ -187,7 +186,7 @@ void check_zephyr_8(const CheckScope& sc, std::vector<Violation>& out) {
   for (std::uint64_t i = 0; i < r.image_pages && i < r.vm_pages; ++i) want[r.vm_pages - 1 - i] = true;
   for (const auto& [start, reg] : z.regions)
     for (Va va = start - sc.m.page_size(); va < start + (reg.pages + 1) * sc.m.page_size(); va += sc.m.page_size())
-      if (va >= r.vm_start && bit_of(sc, va) < r.vm_pages) want[bit_of(sc, va)] = true;
+      if (std::uint64_t b = bit_of(r, sc.m.page_shift(), va); va >= r.vm_start && b < r.vm_pages) want[b] = true;
   for (std::uint64_t b = 0; b < r.vm_pages; ++b)
     if (want[b] != z.bitmap[b]) {
       Va va = r.vm_start + (r.vm_pages - 1 - b) * sc.m.page_size();

@@ -27,14 +27,17 @@ constexpr std::pair<std::uint64_t, VmFlag> kFlags[] = {
 /// two), since this runs for every VMA at every VSL comparison.
 std::uint32_t vseg_flag_bits(std::uint64_t vm_flags) {
   static const auto table = [] {
-    std::array<std::int8_t, 64> t;
-    t.fill(-1);
-    for (auto [bit, flag] : kFlags) t[std::countr_zero(bit)] = static_cast<std::int8_t>(flag);
+    std::array<std::uint8_t, 64> t{};
+    for (auto [bit, flag] : kFlags) t[std::countr_zero(bit)] = static_cast<std::uint8_t>(flag);
     return t;
   }();
+  static const std::uint64_t mask = [] {
+    std::uint64_t m = 0;
+    for (auto [bit, flag] : kFlags) m |= bit;
+    return m;
+  }();
   std::uint32_t out = 0;
-  for (std::uint64_t m = vm_flags; m; m &= m - 1)
-    if (std::int8_t f = table[std::countr_zero(m)]; f >= 0) out |= 1u << f;
+  for (std::uint64_t m = vm_flags & mask; m; m &= m - 1) out |= 1u << table[std::countr_zero(m)];
   return out;
 }
 
@@ -45,20 +48,10 @@ class LinuxChecker : public conformance::KernelChecker {
     const LinuxVmm::Mm* mm = vmm_.mm(as);
     if (!mm) return;
     out.reserve(out.size() + mm->vmas.map().size());
-    for (const auto& [end, v] : mm->vmas.map()) {
-      VsegView w;
-      w.start = v.vm_start;
-      w.end = v.vm_end;
-      w.prot = {v.has(VM_READ), v.has(VM_WRITE), v.has(VM_EXEC)};
-      w.shared = v.has(VM_SHARED);
-      w.has_object = v.vm_file != 0;
-      w.has_anon = v.anon_vma != 0;
-      w.pgoff = v.vm_pgoff;
-      w.flags.bits = vseg_flag_bits(v.vm_flags);
-      w.flags.maywrite = v.has(VM_MAYWRITE);
-      w.kind = v.kind;
-      out.push_back(w);
-    }
+    for (const auto& [end, v] : mm->vmas.map())
+      out.push_back(VsegView{v.vm_start, v.vm_end, {v.has(VM_READ), v.has(VM_WRITE), v.has(VM_EXEC)},
+                             v.has(VM_SHARED), v.vm_file != 0, v.anon_vma != 0, v.vm_pgoff,
+                             vocab::VsegFlags{vseg_flag_bits(v.vm_flags), v.has(VM_MAYWRITE)}, v.kind});
   }
 
  private:

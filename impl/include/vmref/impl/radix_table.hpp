@@ -75,6 +75,8 @@ class RadixTable {
   Translation translate(std::uint64_t va, bool write, bool exec, bool user = true);
   /// Table pages in use, the root included.
   std::uint64_t table_pages() const { return tables_; }
+  /// Whether nothing is mapped: the root holds no present entry (then no other table exists).
+  bool empty() const { return live_[root_] == 0; }
 
  private:
   std::uint64_t* entries(std::uint64_t pfn) { return pool_.mem().page(pfn); }

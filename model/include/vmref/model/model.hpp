@@ -50,11 +50,17 @@ class Model {
   /// Frames released by deferred-flush operations but still held (spec/vmm.md §3.3).
   const std::vector<FrameId>& pending() const { return core_->pending; }
 
-  /// The layer of type L, or nullptr when the profile has none.
+  /// The layer of type L, or nullptr when the profile has none. Invariant checkers ask on
+  /// every event, so the answer is remembered per type (a static tag's address is the key).
   template <class L> const L* layer() const {
+    static const char tag = 0;
+    for (const auto& [key, found] : layer_cache_)
+      if (key == &tag) return static_cast<const L*>(found);
+    const L* found = nullptr;
     for (const auto& l : layers_)
-      if (auto* p = dynamic_cast<const L*>(l.get())) return p;
-    return nullptr;
+      if ((found = dynamic_cast<const L*>(l.get()))) break;
+    layer_cache_.emplace_back(&tag, found);
+    return found;
   }
 
   // Hidden kernel state settled by expectations (layer.hpp); every layer is asked.
@@ -70,6 +76,7 @@ class Model {
   std::vector<std::unique_ptr<KernelLayer>> layers_;  ///< bottom-up, core's first
   std::vector<Route> routes_;                          ///< by OpInfo::id
   bool continuing_ = false;  ///< the previous event had `cont`: keep accumulating the delta
+  mutable std::vector<std::pair<const void*, const KernelLayer*>> layer_cache_;  ///< layer<L>() answers
   mutable std::vector<const InvariantInfo*> invariants_;
   mutable std::size_t invariants_seen_ = 0;  ///< registry size when invariants_ was built
 };
