@@ -239,6 +239,10 @@ class Session {
   void snapshot(Asid as) {
     Space& sp = spaces_[as];
     auto vmas = oracle::read_smaps(sp.reader);
+    // A live address space always maps its program. No VMA at all means another thread
+    // called exit_group and exit_mmap is tearing the space down: that is no snapshot of
+    // the state the syscalls left (as_destroy follows).
+    if (vmas.empty()) return;
     for (const auto& v : vmas)  // a stack that grew on a fault between two snapshots
       if (v.path == "[stack]") {
         if (sp.stack_start && v.start < sp.stack_start) {
