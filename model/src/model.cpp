@@ -82,6 +82,16 @@ std::optional<Settled> Model::settle_kept(Asid as, Va va, bool kernel_kept) {
   return std::nullopt;
 }
 
+std::vector<RuleCount> Model::rule_coverage() const {
+  std::vector<RuleCount> out;
+  for (const auto& l : layers_)
+    if (const RuleCoverage* c = l->rule_coverage()) {
+      auto counts = c->counts();
+      out.insert(out.end(), counts.begin(), counts.end());
+    }
+  return out;
+}
+
 KernelLayer::KernelLayer(Core& c)
     : core_(c), frames_(c.frames), cpus_(c.cpus), held_index_(c.held_index), spaces_(c.spaces),
       objects_(c.objects), delta_(c.delta), page_size_(c.page_size), page_shift_(c.page_shift) {}

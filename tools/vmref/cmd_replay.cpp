@@ -2,12 +2,14 @@
 // every event, compare recorded expectations; exit 0 clean, 1 findings, 2 bad input.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/report.hpp"
+#include "vmref/conformance/rule_coverage.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
@@ -17,11 +19,23 @@ namespace {
 struct ReplayArgs {
   std::vector<std::string> traces;
   std::string report, junit;
-  bool stop_at_first = false, full = false, declared = false, quiet = false;
+  bool stop_at_first = false, full = false, declared = false, quiet = false, rules = false;
   std::string profile, impl, mutant;
   std::map<std::string, unsigned> format_params;
   std::size_t show = 20;
 };
+
+/// Rule counts summed over several results, each rule once, in first-seen order.
+std::vector<model::RuleCount> sum_rules(const std::vector<conformance::ReplayResult>& rs) {
+  std::vector<model::RuleCount> sum;
+  for (const auto& r : rs)
+    for (const auto& rule : r.rules) {
+      auto it = std::find_if(sum.begin(), sum.end(), [&](const model::RuleCount& s) { return s.id == rule.id; });
+      if (it == sum.end()) sum.push_back(rule);
+      else it->hits += rule.hits;
+    }
+  return sum;
+}
 
 void print_result(const conformance::ReplayResult& r, std::size_t show) {
   double rate = r.seconds > 0 ? r.events / r.seconds : 0;
@@ -61,6 +75,7 @@ Runner add_replay(CLI::App& app) {
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace");
   c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. KERNEL:VARIANT for a deliberately broken variant (see --list-profiles)");
   c->add_option("--show", a->show, "Findings printed per trace")->capture_default_str();
+  c->add_flag("--rules", a->rules, "Print how often each counted rule of the kernel's spec ran, per trace and summed (also in --report)");
   auto* impl = c->add_option("--impl", a->impl, "Also run the implementation over this page-table format in lock step and compare (DIFF-* findings)")
                    ->check(CLI::IsMember(format_choices()));
   c->add_option("--mutant", a->mutant, "A deliberately broken variant of the implementation (see `vmref fuzz --list-mutants`)")
@@ -80,6 +95,7 @@ Runner add_replay(CLI::App& app) {
       rs.push_back(conformance::replay_file(t, opt));
       const auto& r = rs.back();
       print_result(r, a->quiet ? 0 : a->show);
+      if (a->rules) std::cout << conformance::format_rule_coverage(r.rules);
       if (a->declared) {
         std::string why = conformance::check_declared_verdict(r);
         if (!why.empty()) {
@@ -90,6 +106,7 @@ Runner add_replay(CLI::App& app) {
       }
       rc = std::max(rc, exit_code(r.verdict()));
     }
+    if (a->rules && rs.size() > 1) std::cout << "all traces:\n" << conformance::format_rule_coverage(sum_rules(rs));
     if (!a->report.empty()) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& r : rs) arr.push_back(conformance::result_to_json(r));

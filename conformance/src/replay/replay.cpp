@@ -1,4 +1,5 @@
 #include "vmref/conformance/replay.hpp"
+#include "vmref/conformance/rule_coverage.hpp"
 
 #include <chrono>
 #include <optional>
@@ -123,6 +124,7 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
     }
     if (opt.stop_at_first && r.findings_total) break;
   }
+  r.rules = m.rule_coverage();
 }
 
 }  // namespace
@@ -173,6 +175,7 @@ json result_to_json(const ReplayResult& r) {
           {"undetermined_total", r.undetermined_total},
           {"undetermined", findings_json(r.undetermined)},
           {"seconds", r.seconds},
+          {"rules", json(rule_coverage_json(r.rules))},
           {"error", r.error}};
 }
 
@@ -195,6 +198,8 @@ ReplayResult result_from_json(const json& j, const std::string& origin) {
     r.undetermined_total = j.value("undetermined_total", 0ull);
     if (j.contains("undetermined")) r.undetermined = findings_from(j["undetermined"]);
     r.seconds = need("seconds").get<double>();
+    if (j.contains("rules"))
+      for (const auto& [id, hits] : j["rules"].items()) r.rules.push_back({id, "", "", hits.get<std::uint64_t>()});
     r.error = need("error").get<std::string>();
     return r;
   } catch (const json::exception& e) {

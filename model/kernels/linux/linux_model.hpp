@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "linux_events.hpp"
+#include "linux_rules.hpp"
 #include "vmref/model/layer.hpp"
 
 namespace vmref::linux_mm {
@@ -56,6 +57,7 @@ class LinuxModel : public model::KernelLayer {
   bool learn_anon_pages(model::Asid as, Va va) override;
   std::optional<model::Settled> settle_present(model::Asid as, Va va, bool kernel_present) override;
   std::optional<model::Settled> settle_kept(model::Asid as, Va va, bool kernel_kept) override;
+  const model::RuleCoverage* rule_coverage() const override { return &rules_; }
 
   const LinuxParams& params() const { return p_; }
   /// Starts of vsegs of `as` whose merge with the vseg below could not be decided.
@@ -82,14 +84,18 @@ class LinuxModel : public model::KernelLayer {
   // VSL helpers (op_map.cpp, op_range.cpp, op_mremap.cpp).
   Va start_gap(const Vseg& v) const;                  ///< start less the stack guard gap
   void forget_forked_owners(const AddressSpace& s);   ///< the space is going: drop its fork-made owners
-  /// Whether `src` (new or changed) may join `tgt` as far as anon owners go.
-  Decision anon_compatible(const Vseg& src, const Vseg& tgt) const;
+  /// Whether `src` (new or changed) may join `tgt` as far as anon owners go; `src_is_vseg`
+  /// is false for the range an in-place mremap grow adds (§1.2).
+  Decision anon_compatible(const Vseg& src, const Vseg& tgt, bool src_is_vseg = true) const;
   /// Whether lo and hi (adjacent) may merge; `src_is_lo` names which one is changing.
-  Decision mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) const;
+  Decision mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo, bool src_is_vseg = true) const;
   void join(AddressSpace& s, Vseg& lo, const Vseg& hi);
+  void count_merge() const;  ///< a merge happened: count it under the running call
+  void count_split() const;  ///< a vseg was cut: count it under the running call
   Vseg new_vseg(const MmapArgs& a, Va start, std::uint64_t len);
-  /// Applies `change` to the vseg parts in [start, end), splitting only those it changes,
-  /// then `after` on each changed part, then merges. Returns the first error, or ENOMEM
+  /// Applies `change` to the vseg parts in [start, end) in address order, splitting only
+  /// those it changes; each changed part is merged at once, then `after` runs on a view of
+  /// it (its range, the merged vseg's attributes). Returns the first error, or ENOMEM
   /// for a hole (stop_at_hole: stop there, as mprotect and mlock do).
   Err change_range(AddressSpace& s, Va start, Va end, bool stop_at_hole,
                    const std::function<Err(Vseg&)>& change, const std::function<void(Vseg&)>& after);
@@ -100,11 +106,22 @@ class LinuxModel : public model::KernelLayer {
   void move_ptes(AddressSpace& s, Va from, Va to, std::uint64_t len);
   /// Merges the vseg starting at `start` with its neighbours where the profile allows.
   void merge_around(AddressSpace& s, Va start);
+  /// After an in-place mremap grow of `v`: merges v with the vseg after it (§2.13).
+  void merge_grown(AddressSpace& s, Vseg& v);
   std::optional<Va> find_gap(const AddressSpace& s, std::uint64_t len, std::optional<Va> hint) const;
   bool gap_free(const AddressSpace& s, Va start, std::uint64_t len) const;
-  void populate(AddressSpace& s, Va start, Va end);
+  /// Faults in every page of [start, end) as GUP does (§2.2, §2.12); false if one could
+  /// not be (SIGBUS beyond the object, no access right), stopping there if asked.
+  bool populate(AddressSpace& s, Va start, Va end, bool stop_at_failure = false);
+
+  /// Counts one run of `r` (§6 Rule coverage).
+  void hit(Rule r) const { rules_.hit(static_cast<std::size_t>(r)); }
+  /// unmap_range, counting a cut vseg under the running call's split rule.
+  void unmap_vsegs(AddressSpace& s, Va start, Va end, model::TlbMode m);
 
   LinuxParams p_;
+  Caller caller_ = Caller::other;  ///< the system call running, for the merge and split counters
+  model::RuleCoverage rules_{linux_rules()};
   std::set<std::uint64_t> forked_anon_ids_;  ///< owners made by fork: not reusable (non-singular chain)
   std::unordered_map<std::string, FrameId> pins_;       ///< pin handle -> frame
   std::map<model::Asid, std::set<Va>> undetermined_;   ///< per space: undecided vseg boundaries

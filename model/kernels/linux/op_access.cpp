@@ -45,6 +45,7 @@ bool LinuxModel::try_expand_stack(AddressSpace& s, Va va) {
   grown.pgoff -= (grown.start - new_start) >> page_shift_;
   grown.start = new_start;
   s.vsl.insert(grown);
+  hit(Rule::stack_grow);
   delta_.spaces.push_back(s.asid);
   return true;
 }
@@ -57,6 +58,7 @@ LinuxModel::FaultResult LinuxModel::demand_fault(AddressSpace& s, Vseg& v, Vpn v
   if (v.object == kNoObject) {
     // Anonymous private memory: zero page on a non-write fault where the profile says so.
     if (!write && p_.zero_page_on_read) {
+      hit(Rule::zero_page_read_fault);
       pte.frame = kZeroFrame;
       pte.cow = true;
     } else {
@@ -73,7 +75,11 @@ LinuxModel::FaultResult LinuxModel::demand_fault(AddressSpace& s, Vseg& v, Vpn v
       fault_around(s, v, vpn);
       if (auto it = s.gpt.find(vpn); it != s.gpt.end()) return {AccessResult::ok, Err::ok, it->second.frame};
     }
-    if (objects_[v.object].pages && index >= *objects_[v.object].pages) return {AccessResult::sigbus};
+    // Linux do_cow_fault prepares the vseg's anon owner before it asks for the page, so a
+    // private write fault gives the vseg an owner even when it then ends in SIGBUS.
+    if (write && !v.shared) prepare_anon(s, v);
+    if (objects_[v.object].pages && index >= *objects_[v.object].pages)
+      return hit(Rule::fault_sigbus_beyond_size), FaultResult{AccessResult::sigbus};
     auto cf = cached_frame(v.object, index);
     if (!cf) return {AccessResult::ok, Err::enomem};
     if (v.shared || !write) {
@@ -103,11 +109,13 @@ LinuxModel::FaultResult LinuxModel::cow_break(AddressSpace& s, Vseg& v, Vpn vpn)
     pte.reused = true;
     pte.prot = effective_rights(v, old, false);
     install_pte(s, vpn, pte);
+    hit(Rule::cow_reuse);
     return {AccessResult::ok, Err::ok, old};
   }
   auto f = frames_.alloc(old == kZeroFrame ? Content::zero : of.content);
   if (!f) return {AccessResult::ok, Err::enomem};
   frames_[*f].version = frames_[old].version;
+  hit(old == kZeroFrame ? Rule::zero_page_write_replaces : Rule::cow_copy);
   prepare_anon(s, v);
   remove_pte(s, vpn);
   shootdown(s.asid, vpn, 1);  // the old translation must go before the new one is used
@@ -193,9 +201,11 @@ void LinuxModel::prepare_anon(AddressSpace& s, Vseg& v) {
     const Vseg& owner = from_next == Decision::yes ? *next : *prev;
     v.anon_id = owner.anon_id;
     v.anon_known = owner.anon_known;
+    hit(Rule::anon_reuse_neighbour);
     return;
   }
   v.anon_id = core_.fresh_anon_id();
+  hit(Rule::anon_new_owner);
   // If a neighbour might have had a reusable owner we cannot see, neither do we know ours.
   v.anon_known = from_next != Decision::undetermined && from_prev != Decision::undetermined;
 }
@@ -219,6 +229,7 @@ void LinuxModel::fault_around(AddressSpace& s, Vseg& v, Vpn vpn) {
     pte.prot = effective_rights(v, pte.frame, pte.cow);
     pte.global = v.flags.has(VmFlag::global);
     pte.fault_around = p != vpn;  // the faulting page itself is certainly mapped
+    if (pte.fault_around) hit(Rule::fault_around);
     get_frame(pte.frame);
     install_pte(s, p, pte);
   }

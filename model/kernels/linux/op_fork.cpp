@@ -19,8 +19,12 @@ Outcome LinuxModel::fork(const Event& ev) {
   child.va_lists = parent.va_lists;
   bool protected_any = false;
   for (auto& [start, pv] : parent.vsl.map()) {
-    if (pv.flags.has(VmFlag::dontcopy)) continue;  // MADV_DONTFORK
+    if (pv.flags.has(VmFlag::dontcopy)) {  // MADV_DONTFORK
+      hit(Rule::fork_dontcopy);
+      continue;
+    }
     Vseg cv = pv;
+    cv.flags.set(VmFlag::locked, false);  // Linux dup_mmap: the child does not inherit mlock (VM_LOCKED_MASK)
     bool wipe = pv.flags.has(VmFlag::wipeonfork);  // the child starts with fresh zero pages
     cv.anon_id = 0;
     if (pv.anon_id && !wipe) {  // Linux anon_vma_fork: a new owner, chained to the parent's
@@ -31,7 +35,12 @@ Outcome LinuxModel::fork(const Event& ev) {
     child.vsl.insert(cv);
     // Linux copies PTEs only of vsegs holding anonymous pages (vma_needs_copy); the
     // child refaults the rest from the backing object (spec/kernels/linux.md §1.5).
-    if (wipe || (!pv.anon_id && pv.anon_known && !p_.fork_copies_untouched)) continue;
+    if (wipe) hit(Rule::fork_wipeonfork);
+    if (wipe || (!pv.anon_id && pv.anon_known && !p_.fork_copies_untouched)) {
+      if (!wipe) hit(Rule::fork_skip_untouched);
+      continue;
+    }
+    hit(Rule::fork_copy_ptes);
     Vpn first = pv.start >> page_shift_, last = pv.end >> page_shift_;
     for (auto it = parent.gpt.lower_bound(first); it != parent.gpt.end() && it->first < last; ++it) {
       Pte& pp = it->second;
@@ -47,6 +56,7 @@ Outcome LinuxModel::fork(const Event& ev) {
           return {Err::enomem};
         }
         frames_[*f].version = frames_[pp.frame].version;
+        hit(Rule::fork_pinned_copy);
         cp.frame = *f;
         cp.cow = false;
         install_pte(child, it->first, cp);

@@ -45,21 +45,27 @@ std::optional<Va> LinuxModel::find_gap(const AddressSpace& s, std::uint64_t len,
   return std::nullopt;
 }
 
-Decision LinuxModel::anon_compatible(const Vseg& src, const Vseg& tgt) const {
-  // Linux 6.x is_mergeable_anon_vma: `src` (the new or changed vseg) joins `tgt`.
-  // Same owner: yes. One side without an owner: yes unless the owner came from fork
-  // (a non-singular chain: vma_had_uncowed_parents). Two different owners: no.
+Decision LinuxModel::anon_compatible(const Vseg& src, const Vseg& tgt, bool src_is_vseg) const {
+  // Linux 6.18.y is_mergeable_anon_vma: `src` (the new or changed range) joins `tgt`.
+  // Same owner: yes. Two different owners: no. One side without an owner: yes unless
+  // the owner is a fork child's (a non-singular anon_vma chain: vma_is_fork_child),
+  // where src's owner is checked only when src is a vseg of its own (vmg->middle, or
+  // mremap's vmg->copied_from); the new range of an in-place grow is neither.
   if (!src.anon_known || !tgt.anon_known) {
     if (src.anon_id && src.anon_id == tgt.anon_id) return Decision::yes;
-    return Decision::undetermined;  // hidden kernel state: owners from a snapshot
+    return hit(Rule::anon_undetermined), Decision::undetermined;  // hidden kernel state: owners from a snapshot
   }
-  if (src.anon_id == tgt.anon_id) return Decision::yes;
-  if (!src.anon_id) return forked_anon_ids_.count(tgt.anon_id) ? Decision::no : Decision::yes;
-  if (!tgt.anon_id) return forked_anon_ids_.count(src.anon_id) ? Decision::no : Decision::yes;
-  return Decision::no;
+  if (!src.anon_id && !tgt.anon_id) return Decision::yes;
+  if (src.anon_id == tgt.anon_id) return hit(Rule::anon_same_owner), Decision::yes;
+  const std::uint64_t owner = src.anon_id ? src.anon_id : tgt.anon_id;
+  if (src.anon_id && tgt.anon_id) return hit(Rule::anon_distinct_owners_refused), Decision::no;
+  if (!forked_anon_ids_.count(owner))
+    return hit(src.anon_id ? Rule::anon_owner_joins_ownerless : Rule::anon_ownerless_joins_owner), Decision::yes;
+  if (src.anon_id && !src_is_vseg) return hit(Rule::anon_grown_range_of_fork_child), Decision::yes;
+  return hit(Rule::anon_fork_child_refused), Decision::no;
 }
 
-Decision LinuxModel::mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) const {
+Decision LinuxModel::mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo, bool src_is_vseg) const {
   if (!p_.merge_vsegs || lo.end != hi.start) return Decision::no;
   auto anon_like = [](Kind k) { return k == Kind::anon || k == Kind::heap || k == Kind::stack; };
   bool same_kind = lo.kind == hi.kind || (anon_like(lo.kind) && anon_like(hi.kind));
@@ -68,7 +74,24 @@ Decision LinuxModel::mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo) c
   if (!(lo.flags == hi.flags) || lo.name != hi.name) return Decision::no;
   // Offsets must continue (Linux vm_pgoff; anonymous vsegs use their creation VPN).
   if (lo.pgoff + (lo.bytes() >> page_shift_) != hi.pgoff) return Decision::no;
-  return src_is_lo ? anon_compatible(lo, hi) : anon_compatible(hi, lo);
+  return src_is_lo ? anon_compatible(lo, hi, src_is_vseg) : anon_compatible(hi, lo, src_is_vseg);
+}
+
+void LinuxModel::count_merge() const {
+  static constexpr Rule by_caller[] = {Rule::merge_mmap, Rule::merge_mmap, Rule::merge_brk, Rule::merge_mprotect,
+                                       Rule::merge_madvise, Rule::merge_mlock, Rule::merge_mremap_grow,
+                                       Rule::merge_mremap_move, Rule::merge_mmap};
+  if (caller_ != Caller::other && caller_ != Caller::munmap) hit(by_caller[static_cast<int>(caller_)]);
+}
+
+void LinuxModel::unmap_vsegs(AddressSpace& s, Va start, Va end, TlbMode m) {
+  auto cuts = [&](Va at) {
+    const Vseg* v = s.vsl.find(at);
+    return v && v->start < at;
+  };
+  if (cuts(start) || cuts(end)) count_split();
+  if (caller_ == Caller::mmap && s.vsl.any_overlap(start, end)) hit(Rule::mmap_fixed_replaces);
+  unmap_range(s, start, end, m);
 }
 
 void LinuxModel::join(AddressSpace& s, Vseg& lo, const Vseg& hi) {
@@ -90,16 +113,34 @@ void LinuxModel::merge_around(AddressSpace& s, Va start) {
   Decision right = next ? mergeable(*v, *next, true) : Decision::no;
   if (left == Decision::yes && right == Decision::yes) {
     bool both_owned = prev->anon_id && next->anon_id;
-    if (both_owned && prev->anon_id != next->anon_id) right = Decision::no;  // are_anon_vmas_compatible
+    if (both_owned && prev->anon_id != next->anon_id) {  // are_anon_vmas_compatible
+      right = Decision::no;
+      hit(Rule::anon_prev_next_incompatible);
+    }
   }
   if (left == Decision::undetermined) undetermined_[s.asid].insert(v->start);
   if (right == Decision::undetermined) undetermined_[s.asid].insert(next->start);
   Va next_start = next ? next->start : 0;
+  if (left == Decision::yes || right == Decision::yes) count_merge();
   if (left == Decision::yes) {
     join(s, *prev, *v);
     v = prev;
   }
   if (right == Decision::yes) join(s, *v, *s.vsl.starting_at(next_start));
+  delta_.spaces.push_back(s.asid);
+}
+
+void LinuxModel::merge_grown(AddressSpace& s, Vseg& v) {
+  // mremap's in-place grow (vma_merge_extend): the added range joins v and may join the
+  // vseg after it; v's own neighbour below is not considered. The range is no vseg of
+  // its own, so v's fork-made owner does not keep it from an owner-less next.
+  Vseg* next = s.vsl.starting_at(v.end);
+  Decision right = next ? mergeable(v, *next, true, /*src_is_vseg=*/false) : Decision::no;
+  if (right == Decision::undetermined) undetermined_[s.asid].insert(next->start);
+  if (right == Decision::yes) {
+    hit(Rule::merge_mremap_grow);
+    join(s, v, *next);
+  }
   delta_.spaces.push_back(s.asid);
 }
 
@@ -130,13 +171,18 @@ std::vector<Resolution> LinuxModel::resolve_undetermined(Asid as, const std::fun
   return out;
 }
 
-void LinuxModel::populate(AddressSpace& s, Va start, Va end) {
+bool LinuxModel::populate(AddressSpace& s, Va start, Va end, bool stop_at_failure) {
+  bool all = true;
   for (Va va = start; va < end; va += page_size_) {
     const Vseg* v = s.vsl.find(va);
     // Linux populate_vma_page_range: write faults only for private writable mappings.
     bool write = v && v->prot.w && !v->shared;
-    fault_in(s, va, write ? AccessKind::write : AccessKind::read, -1);
+    FaultResult r = fault_in(s, va, write ? AccessKind::write : AccessKind::read, -1);
+    if (r.result == AccessResult::ok && r.err == Err::ok) continue;
+    all = false;
+    if (stop_at_failure) break;
   }
+  return all;
 }
 
 Vseg LinuxModel::new_vseg(const MmapArgs& e, Va start, std::uint64_t len) {
@@ -168,6 +214,7 @@ Vseg LinuxModel::new_vseg(const MmapArgs& e, Va start, std::uint64_t len) {
 // §2.2
 Outcome LinuxModel::mmap(const Event& ev) {
   const auto& e = ev.get<MmapArgs>();
+  caller_ = Caller::mmap;
   AddressSpace& s = space_of(e.as);
   std::uint64_t len = page_round(e.len);
   if (e.len == 0 || !aligned(e.offset, page_size_)) return {Err::einval};
@@ -182,7 +229,7 @@ Outcome LinuxModel::mmap(const Event& ev) {
     if (e.placement == Placement::fixed_noreplace && s.vsl.any_overlap(e.addr, e.addr + len))
       return {Err::eexist};
     start = e.addr;
-    unmap_range(s, start, start + len, TlbMode::sync);
+    unmap_vsegs(s, start, start + len, TlbMode::sync);
   } else {
     // A recorded kernel's choice (expect.ret) is taken when it is a legal placement.
     std::optional<Va> want = e.chosen;
@@ -201,17 +248,19 @@ Outcome LinuxModel::mmap(const Event& ev) {
 // §2.3
 Outcome LinuxModel::munmap(const Event& ev) {
   const auto& e = ev.get<MunmapArgs>();
+  caller_ = Caller::munmap;
   AddressSpace& s = space_of(e.as);
   std::uint64_t len = page_round(e.len);
   if (!aligned(e.addr, page_size_) || e.len == 0 || len == 0) return {Err::einval};
   if (len > p_.task_size || e.addr > p_.task_size - len) return {Err::einval};
-  unmap_range(s, e.addr, e.addr + len, e.tlb);
+  unmap_vsegs(s, e.addr, e.addr + len, e.tlb);
   return {};
 }
 
 // §2.5 (Linux brk(2): returns the new break, or the old one on failure)
 Outcome LinuxModel::brk(const Event& ev) {
   const auto& e = ev.get<BrkArgs>();
+  caller_ = Caller::brk;
   AddressSpace& s = space_of(e.as);
   if (!s.has_brk) throw ModelError("as", "heap start unknown: give \"brk\" in as_create");
   Va req = e.addr;
@@ -222,7 +271,7 @@ Outcome LinuxModel::brk(const Event& ev) {
     return {Err::ok, s.brk};
   }
   if (req <= s.brk) {
-    unmap_range(s, newbrk, oldbrk, TlbMode::sync);
+    unmap_vsegs(s, newbrk, oldbrk, TlbMode::sync);
     s.brk = req;
     return {Err::ok, s.brk};
   }

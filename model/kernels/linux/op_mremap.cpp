@@ -26,6 +26,7 @@ void LinuxModel::move_ptes(AddressSpace& s, Va from, Va to, std::uint64_t len) {
 Outcome LinuxModel::mremap(const Event& ev) {
   const auto& e = ev.get<MremapArgs>();
   AddressSpace& s = space_of(e.as);
+  caller_ = Caller::mremap_move;  // its cuts count as split.mremap, its merges as a move's
   bool fixed = e.fixed;
   if (!aligned(e.addr, page_size_)) return {Err::einval};
   if ((fixed || e.dontunmap) && !e.maymove) return {Err::einval};
@@ -43,16 +44,19 @@ Outcome LinuxModel::mremap(const Event& ev) {
   Vseg* v = s.vsl.find(addr);
   if (!v) return {Err::efault};
   if (!fixed && old_len >= new_len) {  // shrink in place
-    if (old_len > new_len) unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
+    if (old_len > new_len) {
+      hit(Rule::mremap_shrink);
+      unmap_vsegs(s, addr + new_len, addr + old_len, TlbMode::sync);
+    }
     return {Err::ok, addr};
   }
   if (fixed) {
     if (e.new_addr < p_.mmap_min_addr) return {Err::eperm};
     // The (possibly shortened) old range must fit its vseg before anything is unmapped.
     if (std::min(old_len, new_len) > v->end - addr) return {Err::efault};
-    unmap_range(s, e.new_addr, e.new_addr + new_len, TlbMode::sync);
+    unmap_vsegs(s, e.new_addr, e.new_addr + new_len, TlbMode::sync);
     if (old_len > new_len) {
-      unmap_range(s, addr + new_len, addr + old_len, TlbMode::sync);
+      unmap_vsegs(s, addr + new_len, addr + old_len, TlbMode::sync);
       old_len = new_len;
     }
     v = s.vsl.find(addr);
@@ -60,9 +64,12 @@ Outcome LinuxModel::mremap(const Event& ev) {
   if (!v || old_len > v->end - addr) return {Err::efault};  // vma_to_resize
   if (v->kind == Kind::special && new_len > old_len) return {Err::efault};
   if (!fixed && old_len == v->end - addr && gap_free(s, v->end, new_len - old_len)) {
+    hit(Rule::mremap_grow_in_place);
     v->end = addr + new_len;  // grow in place
+    bool locked = v->flags.has(VmFlag::locked);
     delta_.ranges.push_back({s.asid, addr >> page_shift_, new_len >> page_shift_});
-    merge_around(s, v->start);
+    merge_grown(s, *v);
+    if (locked) populate(s, addr + old_len, addr + new_len);  // Linux mremap: a locked vseg's new part
     return {Err::ok, addr};
   }
   if (!e.maymove) return {Err::enomem};
@@ -82,11 +89,14 @@ Outcome LinuxModel::mremap(const Event& ev) {
   // copy_vma: an anonymous vseg that never held a page takes the new address as its
   // offset, the better to merge there.
   if (v->object == kNoObject && v->anon_id == 0 && v->anon_known) moved.pgoff = dest >> page_shift_;
+  hit(Rule::mremap_move);
   std::uint64_t moved_len = old_len ? old_len : 0;
   s.vsl.insert(moved);
   move_ptes(s, addr, dest, std::min(moved_len, new_len));
-  if (!e.dontunmap && old_len) unmap_range(s, addr, addr + old_len, TlbMode::sync);
+  if (!e.dontunmap && old_len) unmap_range(s, addr, addr + old_len, TlbMode::sync);  // the whole old vseg part: no count
   merge_around(s, dest);
+  // Linux mremap populates the part a locked vseg gained (mm_populate, errors ignored).
+  if (moved.flags.has(VmFlag::locked) && new_len > old_len) populate(s, dest + old_len, dest + new_len);
   return {Err::ok, dest};
 }
 

@@ -9,7 +9,7 @@ using namespace vmref::model;
 
 Err LinuxModel::change_range(AddressSpace& s, Va start, Va end, bool stop_at_hole,
                         const std::function<Err(Vseg&)>& change, const std::function<void(Vseg&)>& after) {
-  std::vector<Va> changed;
+  bool changed = false;
   Err err = Err::ok;
   bool hole = false;
   for (Va cur = start; cur < end;) {
@@ -31,22 +31,35 @@ Err LinuxModel::change_range(AddressSpace& s, Va start, Va end, bool stop_at_hol
       continue;
     }
     Va stop = std::min(end, v->end);  // before splitting: v then names the lower half
+    if (cur > v->start || stop < v->end) count_split();
     s.vsl.split_at(cur, page_size_);
     s.vsl.split_at(stop, page_size_);
     Vseg* piece = s.vsl.find(cur);
     change(*piece);
-    if (after) after(*piece);
-    changed.push_back(piece->start);
-    delta_.ranges.push_back({s.asid, piece->start >> page_shift_, piece->bytes() >> page_shift_});
-    cur = piece->end;
+    changed = true;
+    delta_.ranges.push_back({s.asid, cur >> page_shift_, (stop - cur) >> page_shift_});
+    // Linux (vma_modify) merges each changed piece before it goes on, and before what
+    // follows the change (mprotect's PTE update and populate) runs on the piece's range.
+    merge_around(s, cur);
+    if (after) {
+      Vseg view = *s.vsl.find(cur);
+      view.start = cur;
+      view.end = stop;
+      after(view);
+    }
+    cur = stop;
   }
-  // Linux merges each changed piece as it goes; a piece already swallowed by the
-  // merge below is represented by the vseg that now contains its start.
-  for (Va st : changed)
-    if (const Vseg* v = s.vsl.find(st)) merge_around(s, v->start);
   delta_.spaces.push_back(s.asid);
+  if (caller_ == Caller::mprotect && changed && (err != Err::ok || hole)) hit(Rule::mprotect_partial);
   if (err != Err::ok) return err;
   return hole ? Err::enomem : Err::ok;
+}
+
+void LinuxModel::count_split() const {
+  static constexpr Rule by_caller[] = {Rule::split_mmap, Rule::split_munmap, Rule::split_brk, Rule::split_mprotect,
+                                       Rule::split_madvise, Rule::split_mlock, Rule::split_mremap,
+                                       Rule::split_mremap, Rule::split_munmap};
+  hit(by_caller[static_cast<int>(caller_)]);
 }
 
 void LinuxModel::reprotect_ptes(AddressSpace& s, const Vseg& v) {
@@ -80,16 +93,21 @@ std::optional<Outcome> LinuxModel::range_arguments(const RangeArgs& e, Err overf
 // §2.4
 Outcome LinuxModel::mprotect(const Event& ev) {
   const auto& e = ev.get<MprotectArgs>();
+  caller_ = Caller::mprotect;
   AddressSpace& s = space_of(e.as);
   Va end = 0;
   if (auto early = range_arguments(e, Err::enomem, end)) return *early;
   if (!s.vsl.find(e.addr)) return {Err::enomem};
   // Linux do_mprotect_pkey: vseg by vseg; the first hole or refusal stops the walk and
   // the changes made so far stay.
+  bool fill = false;  // the piece being changed is to be populated afterwards
   Err err = change_range(
       s, e.addr, end, true,
       [&](Vseg& v) {
         if (e.prot.w && v.shared && !v.flags.maywrite) return Err::eacces;
+        // Linux mprotect_fixup: a locked private vseg that becomes writable is populated
+        // (write faults: its COW pages are broken now, as mlock would have).
+        fill = e.prot.w && !v.prot.w && !v.shared && v.flags.has(VmFlag::locked);
         // Commit charge (Linux mprotect_fixup): taken when a private vseg becomes
         // writable; dropped when an anonymous one that never held a page stops being so.
         if (e.prot.w && !v.shared && !v.flags.has(VmFlag::noreserve) && !v.prot.w) v.flags.set(VmFlag::account);
@@ -97,13 +115,17 @@ Outcome LinuxModel::mprotect(const Event& ev) {
         v.prot = e.prot;
         return Err::ok;
       },
-      [&](Vseg& v) { reprotect_ptes(s, v); });
+      [&](Vseg& v) {
+        reprotect_ptes(s, v);
+        if (fill) populate(s, v.start, v.end);
+      });
   return {err};
 }
 
 // §2.11
 Outcome LinuxModel::madvise(const Event& ev) {
   const auto& e = ev.get<MadviseArgs>();
+  caller_ = Caller::madvise;
   AddressSpace& s = space_of(e.as);
   Va end = 0;
   if (auto early = range_arguments(e, Err::einval, end)) return *early;
@@ -128,24 +150,30 @@ Outcome LinuxModel::madvise(const Event& ev) {
     case Advice::dontdump: change = flag(VmFlag::dontdump, true); break;
     case Advice::dodump: change = flag(VmFlag::dontdump, false); break;
     case Advice::wipeonfork:
-    case Advice::keeponfork:
       change = [&](Vseg& v) {
         if (v.shared || v.object != kNoObject) return Err::einval;  // private anonymous only
-        v.flags.set(VmFlag::wipeonfork, e.advice == Advice::wipeonfork);
+        v.flags.set(VmFlag::wipeonfork, true);
         return Err::ok;
       };
       break;
+    case Advice::keeponfork: change = flag(VmFlag::wipeonfork, false); break;  // any vseg (madvise_vma_behavior)
     case Advice::willneed:
       change = [](Vseg& v) { return v.object == kNoObject ? Err::ebadf : Err::ok; };  // file readahead only
       break;
     case Advice::free:
-      change = [](Vseg& v) { return v.shared || v.object != kNoObject ? Err::einval : Err::ok; };
+      change = [&](Vseg& v) {
+        // madvise_dontneed_free_valid_vma: no locked vsegs; MADV_FREE: private anonymous only.
+        if (v.shared || v.object != kNoObject || v.flags.has(VmFlag::locked)) return Err::einval;
+        hit(Rule::madvise_free);
+        return Err::ok;
+      };
       break;  // lazy free: pages stay until memory pressure (hidden state, spec/kernels/linux.md §1.8)
     case Advice::dontneed:
       change = [&](Vseg& v) {
         if (v.flags.has(VmFlag::locked)) return Err::einval;
         Va lo = std::max(v.start, e.addr), hi = std::min(v.end, end);
         unmap_ptes(s, lo, hi, TlbMode::sync);  // zap: the next access faults afresh
+        hit(Rule::madvise_dontneed);
         return Err::ok;
       };
       break;
@@ -156,6 +184,7 @@ Outcome LinuxModel::madvise(const Event& ev) {
 // §2.12: mlock rounds the start down and populates; special vsegs are left alone.
 Outcome LinuxModel::mlock(const Event& ev) {
   const auto& e = ev.get<RangeArgs>();
+  caller_ = Caller::mlock;
   AddressSpace& s = space_of(e.as);
   Va start = e.addr & ~(page_size_ - 1);
   std::uint64_t len = page_round(e.len + (e.addr - start));
@@ -167,7 +196,10 @@ Outcome LinuxModel::mlock(const Event& ev) {
     if (v.kind != Kind::special) v.flags.set(VmFlag::locked, lock);
     return Err::ok;
   }, nullptr);
-  if (lock && err == Err::ok) populate(s, start, start + len);
+  // Linux do_mlock then __mm_populate(ignore_errors = 0): the first page that cannot be
+  // faulted in (beyond the object's size, or in a PROT_NONE vseg: GUP without FOLL_FORCE)
+  // ends it, and mlock returns ENOMEM (__mlock_posix_error_return maps EFAULT to ENOMEM).
+  if (lock && err == Err::ok && !populate(s, start, start + len, true)) return {Err::enomem};
   return {err};
 }
 

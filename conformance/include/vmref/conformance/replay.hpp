@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vmref/conformance/finding.hpp"
+#include "vmref/model/rule_coverage.hpp"
 #include "vmref/trace/codec.hpp"
 
 namespace vmref::conformance {
@@ -43,6 +44,8 @@ struct ReplayResult {
   std::uint64_t undetermined_total = 0;
   std::vector<Finding> undetermined;
   double seconds = 0;
+  /// How often each counted rule of the profile ran (spec/kernels/<k>.md "Rule coverage").
+  std::vector<model::RuleCount> rules;
   std::string error;                ///< bad input: "file:line: field 'x': ..."
   Verdict verdict() const;
 };

@@ -38,13 +38,16 @@ using vocab::Va;
 namespace ops = linux_mm::ops;
 
 constexpr std::uint64_t kPage = 4096;
-constexpr std::uint64_t kFilePages = 32;  ///< size of each memfd backing file
-constexpr unsigned kFiles = 2;
+constexpr std::uint64_t kFilePages = 32;  ///< offsets are drawn from this many pages
+/// Sizes of the memfd backing files (bytes): one covers every offset, the others end
+/// early (one mid-page), so mappings reach past their end and faults there give SIGBUS.
+constexpr std::uint64_t kFileBytes[] = {kFilePages * kPage, 8 * kPage, 3 * kPage + 1000};
+constexpr unsigned kFiles = std::size(kFileBytes);
 
 /// The model's view of an operation, without the address space (and, for fork, the
 /// child): those are known only when it runs.
 using OpArgs = std::variant<linux_mm::MmapArgs, linux_mm::MunmapArgs, linux_mm::MprotectArgs, linux_mm::MremapArgs,
-                            linux_mm::MadviseArgs, vocab::AccessArgs, linux_mm::ForkArgs, vocab::SpaceArgs>;
+                            linux_mm::MadviseArgs, linux_mm::RangeArgs, vocab::AccessArgs, linux_mm::ForkArgs, vocab::SpaceArgs>;
 
 /// One generated operation. It names worker slots, not PIDs, so a shrunk sequence can
 /// run again on fresh processes.
@@ -147,7 +150,7 @@ class Run {
 
   void make_file(unsigned i) {
     int fd = memfd_create(("vmref-oracle-" + std::to_string(i)).c_str(), 0);
-    if (fd < 0 || ftruncate(fd, static_cast<off_t>(kFilePages * kPage)) != 0)
+    if (fd < 0 || ftruncate(fd, static_cast<off_t>(kFileBytes[i])) != 0)
       throw std::runtime_error("memfd_create/ftruncate failed");
     struct stat st{};
     fstat(fd, &st);
@@ -155,7 +158,7 @@ class Run {
     std::snprintf(dev, sizeof dev, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
     fds_.push_back(fd);
     files_.push_back({std::string(dev) + ":" + std::to_string(st.st_ino), "/memfd:vmref-oracle-" + std::to_string(i), true,
-                      kFilePages * kPage});
+                      kFileBytes[i]});
   }
 
   void record(const Event& e) {
@@ -285,7 +288,8 @@ class Generator {
     else if (r < 28) range(op, Command::munmap, ops::munmap);
     else if (r < 40) protect(op);
     else if (r < 45) remap(op, run);
-    else if (r < 50) range(op, Command::madvise, ops::madvise);
+    else if (r < 50) advise(op);
+    else if (r < 52) range(op, Command::mlock, pick(2) ? ops::mlock : ops::munlock);
     else if (r < 94 || opt_.processes == 1) touch(op, run);
     else if (r < 97 || live.size() == 1) fork(op, run);
     else exit(op, live);
@@ -343,15 +347,29 @@ class Generator {
       return a;
     };
     if (&mop == &ops::madvise) {
-      op.cmd.a[2] = MADV_DONTNEED;
-      linux_mm::MadviseArgs m = fill(linux_mm::MadviseArgs{});
-      m.advice = linux_mm::Advice::dontneed;
-      op.args = m;
+      op.args = fill(linux_mm::MadviseArgs{});
+    } else if (cop == Command::mlock) {
+      op.cmd.a[2] = &mop == &ops::mlock;
+      op.args = fill(linux_mm::RangeArgs{});
     } else if (&mop == &ops::mprotect) {
       op.args = fill(linux_mm::MprotectArgs{});
     } else {
       op.args = fill(linux_mm::MunmapArgs{});
     }
+  }
+
+  /// madvise: mostly MADV_DONTNEED, and the advice that changes vseg flags (so splits and
+  /// merges by madvise, and fork's dontcopy and wipeonfork cases) or frees lazily.
+  void advise(OracleOp& op) {
+    using linux_mm::Advice;
+    static const std::pair<int, Advice> advice[] = {
+        {MADV_DONTNEED, Advice::dontneed}, {MADV_DONTNEED, Advice::dontneed}, {MADV_FREE, Advice::free},
+        {MADV_DONTFORK, Advice::dontfork}, {MADV_DOFORK, Advice::dofork},     {MADV_WIPEONFORK, Advice::wipeonfork},
+        {MADV_KEEPONFORK, Advice::keeponfork}, {MADV_RANDOM, Advice::random}, {MADV_NORMAL, Advice::normal}};
+    range(op, Command::madvise, ops::madvise);
+    const auto& [number, kind] = advice[pick(std::size(advice))];
+    op.cmd.a[2] = static_cast<std::uint64_t>(number);
+    std::get<linux_mm::MadviseArgs>(op.args).advice = kind;
   }
 
   void protect(OracleOp& op) {
@@ -365,16 +383,15 @@ class Generator {
                                                       (prot & PROT_EXEC) != 0};
   }
 
-  /// mremap of an existing anonymous vseg: shrink, grow in place, or move within the
-  /// window (file vsegs are left alone: growing one past the file's end would SIGBUS).
+  /// mremap of an existing vseg: shrink, grow in place, or move within the window (a
+  /// file vseg may grow past its file's end: faults there give SIGBUS).
   void remap(OracleOp& op, const Run& run) {
     const model::AddressSpace* s = run.model().space(run.as_of(op.slot));
-    std::vector<const model::Vseg*> anon;
+    std::vector<const model::Vseg*> vsegs;
     if (s)
-      for (const auto& [st, v] : s->vsl.map())
-        if (v.object == model::kNoObject || run.model().objects()[v.object].shmem) anon.push_back(&v);
-    if (anon.empty()) return touch(op, run);
-    const model::Vseg& v = *anon[pick(anon.size())];
+      for (const auto& [st, v] : s->vsl.map()) vsegs.push_back(&v);
+    if (vsegs.empty()) return touch(op, run);
+    const model::Vseg& v = *vsegs[pick(vsegs.size())];
     std::uint64_t old_pages = v.bytes() / kPage;
     op.cmd.op = Command::mremap;
     linux_mm::MremapArgs m;
@@ -484,6 +501,12 @@ std::string write_trace(const OracleOptions& opt, const std::vector<OracleOp>& o
 
 }  // namespace
 
+const std::set<std::string>& rules_not_generated() {
+  static const std::set<std::string> rules{"merge.brk",  "split.brk",        "stack.grow",
+                                           "fork.pinned-copy", "anon.undetermined"};
+  return rules;
+}
+
 OracleResult run_linux_oracle(const OracleOptions& opt) {
   if (opt.processes == 0 || opt.window_pages < 16 || opt.window % kPage)
     throw std::invalid_argument("need at least 1 process and a page-aligned window of at least 16 pages");
@@ -507,6 +530,7 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
         break;
       }
     }
+    res.rules = run.model().rule_coverage();
     res.comparisons = run.comparisons;
     res.undetermined = run.undetermined;
     res.transients = run.transients;

@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "vmref/conformance/finding.hpp"
+#include "vmref/model/rule_coverage.hpp"
 
 namespace vmref::oracle {
 
@@ -40,7 +42,15 @@ struct OracleResult {
   std::uint64_t shrunk_ops = 0;      ///< length of the minimized sequence
   std::string trace;                 ///< replayable trace of the minimized divergence
   bool reproduced = false;           ///< replaying `trace` shows the divergence again
+  /// How often each rule of spec/kernels/linux.md ran in the campaign's model.
+  std::vector<model::RuleCount> rules;
 };
+
+/// Rules of spec/kernels/linux.md the oracle's generator cannot reach, and why; recorded
+/// traces cover them (`vmref replay --rules`).
+const std::set<std::string>& rules_not_generated();
+inline constexpr const char* kNotGeneratedWhy =
+    "the oracle's workers never call brk, map growsdown stacks or pin pages, and start from empty windows";
 
 /// Runs a campaign. Throws std::runtime_error when the machine cannot run it (no
 /// root, the window is in use, a worker died unexpectedly).

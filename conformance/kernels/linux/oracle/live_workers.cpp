@@ -143,6 +143,11 @@ void WorkerPool::start() {
       case Command::madvise:
         out.ret = sys_result(::madvise(reinterpret_cast<void*>(a[0]), a[1], static_cast<int>(a[2])));
         break;
+      case Command::mlock: {
+        void* p = reinterpret_cast<void*>(a[0]);
+        out.ret = sys_result(a[2] ? ::mlock(p, a[1]) : ::munlock(p, a[1]));
+        break;
+      }
       case Command::touch: touch(a[0], a[1], out); break;
       case Command::fork: {
         pid_t kid = ::fork();

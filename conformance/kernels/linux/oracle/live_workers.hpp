@@ -10,10 +10,12 @@ namespace vmref::oracle {
 
 /// One command to a worker; fields by op (all addresses inside the window).
 struct Command {
-  enum Op : std::uint32_t { mmap, munmap, mprotect, mremap, madvise, touch, fork, exit };
+  enum Op : std::uint32_t { mmap, munmap, mprotect, mremap, madvise, touch, fork, exit, mlock };
   Op op = touch;
   std::uint32_t pad = 0;
-  std::uint64_t a[6] = {};  ///< syscall arguments; touch: va, kind (0 read, 1 write, 2 exec); fork: child slot
+  /// syscall arguments; touch: va, kind (0 read, 1 write, 2 exec); fork: child slot;
+  /// mlock: addr, len, 1 to lock or 0 to unlock
+  std::uint64_t a[6] = {};
 };
 
 /// A worker's answer: syscall return or -errno, or for touch the signal that stopped it.

@@ -141,6 +141,23 @@ TEST(Linux_1_2_VsegMerging, ForkedOwnerDoesNotMergeIntoAnOwnerlessNeighbour) {
   EXPECT_EQ(m.space(1)->vsl.size(), 1u);  // the parent's does not
 }
 
+TEST(Linux_1_2_VsegMerging, InPlaceGrowOfAForkChildJoinsAnOwnerlessNext) {
+  // Found by the oracle (seed 90210): the range mremap adds has no vseg of its own, so the
+  // child's fork-made owner does not keep it from the owner-less vseg after it.
+  Model m = with_as();
+  apply_clean(m, R"({"op":"mmap","as":1,"addr":"0x10000000","len":"0x5000","prot":"-w-","flags":["private","anonymous","fixed"]})");
+  apply_clean(m, R"({"op":"munmap","as":1,"addr":"0x10002000","len":"0x1000"})");
+  apply_clean(m, R"({"op":"access","cpu":0,"va":"0x10000000","kind":"write"})");
+  apply_clean(m, R"({"op":"fork","as":1,"child":2})");
+  apply_clean(m, R"({"op":"mremap","as":2,"addr":"0x10000000","len":"0x2000","new_len":"0x3000"})");
+  ASSERT_EQ(m.space(2)->vsl.size(), 1u);
+  EXPECT_EQ(m.space(2)->vsl.find(0x10000000)->end, 0x10005000u);
+  // An mprotect of the same child's vseg is a change of an existing vseg: that one is refused.
+  apply_clean(m, R"({"op":"mmap","as":2,"addr":"0x10005000","len":"0x1000","prot":"r--","flags":["private","anonymous","fixed"]})");
+  apply_clean(m, R"({"op":"mprotect","as":2,"addr":"0x10005000","len":"0x1000","prot":"-w-"})");
+  EXPECT_EQ(m.space(2)->vsl.size(), 2u);
+}
+
 TEST(Linux_1_6_StackGrowth, AccessBelowAGrowsdownVsegGrowsItWithinTheLimitAndGuardGap) {
   Model m = with_as();
   // A one-page stack at 0x7ff000000000 and a one-page mapping 0x200 pages below it: the

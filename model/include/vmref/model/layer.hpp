@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vmref/model/core.hpp"
+#include "vmref/model/rule_coverage.hpp"
 
 namespace vmref::model {
 
@@ -50,6 +51,9 @@ class KernelLayer {
   virtual std::optional<Settled> settle_present(Asid, Va, bool) { return std::nullopt; }
   /// The kernel shows whether the page at `va` kept its frame through its last COW fault.
   virtual std::optional<Settled> settle_kept(Asid, Va, bool) { return std::nullopt; }
+
+  /// The layer's rule counters (rule_coverage.hpp), or nullptr when it counts none.
+  virtual const RuleCoverage* rule_coverage() const { return nullptr; }
 
  protected:
   // The shared core (core.hpp) under its own names.

@@ -69,6 +69,10 @@ class Model {
   std::optional<Settled> settle_present(Asid as, Va va, bool kernel_present);
   std::optional<Settled> settle_kept(Asid as, Va va, bool kernel_kept);
 
+  /// How often each counted rule of the profile's kernels ran since construction, the
+  /// layers' tables one after the other (rule_coverage.hpp); empty if none counts.
+  std::vector<RuleCount> rule_coverage() const;
+
  private:
   struct Route { KernelLayer* layer = nullptr; Outcome (*fn)(KernelLayer&, const Event&) = nullptr; };
   vocab::Profile profile_;
