@@ -29,7 +29,23 @@ if [ -n "${MM_WORKLOAD:-}" ]; then
 fi
 # The live-kernel oracle: the correct profile agrees, a broken one is caught, and its
 # minimized trace reproduces the divergence under replay.
-check oracle-clean 0 "$V" oracle linux --ops 1500 --seed 5 --processes 3 --out "$T/oracle"
+check oracle-clean 0 "$V" oracle linux --ops 1500 --seed 5 --processes 3 --out "$T/oracle" --json "$T/oracle.json"
+contains oracle-prints-rule-coverage "rule coverage:" "$T/out"
+contains oracle-json-has-rules '"fault.sigbus-beyond-size"' "$T/oracle.json"
+contains oracle-json-lists-unreachable-rules '"rules_not_generated"' "$T/oracle.json"
+# Rule coverage from replay: the in-place grow regression hits the rule it was found for.
+R="$SRC/traces/oracle/linux/seed90210-grow-in-place-fork-child.jsonl"
+check replay-rules 0 "$V" replay --rules --report "$T/rules.json" "$R"
+grep -E '^ +anon\.grown-range-of-fork-child +1 ' "$T/out" >/dev/null && echo "ok   replay-rules-count" || { echo "FAIL replay-rules-count"; cat "$T/out"; fails=$((fails+1)); }
+contains replay-rules-never-hit "never hit:" "$T/out"
+contains replay-report-has-rules '"merge.mremap-grow": 1' "$T/rules.json"
+# The campaign script over two given seeds: clean, and it prints the seeds and coverage.
+check campaign-clean 0 python3 "$SRC/tools/oracle_campaign.py" linux --vmref "$V" --seeds 11 12 --ops-per-seed 400 --jobs 2 --out "$T/camp"
+contains campaign-seeds "seeds: " "$T/out"
+contains campaign-coverage "rule coverage:" "$T/out"
+# A broken profile's divergence is not explained: the campaign fails.
+check campaign-unexplained 1 python3 "$SRC/tools/oracle_campaign.py" linux --vmref "$V" --seeds 1 --ops-per-seed 3000 --profile linux:no-zero-page --out "$T/camp2"
+contains campaign-names-unexplained "UNEXPLAINED seed 1" "$T/out"
 check oracle-broken 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-zero-page --out "$T/oracle"
 check oracle-trace-replays 1 "$V" replay "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
 check oracle-trace-declared 0 "$V" replay --expect-declared "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
