@@ -55,6 +55,9 @@ LinuxVmm::Fault LinuxVmm::demand_fault(Space& s, Mm& m, Vma& v, Va va, AccessKin
       fault_around(s, v, va);
       if (auto mp = s.table.lookup(va)) return {AccessResult::ok, Err::ok, mp->pa >> kPageShift};
     }
+    // do_cow_fault: the anon_vma is prepared before the page is read, so a private
+    // write beyond the end of the file still leaves the VMA with one.
+    if (write && !v.has(VM_SHARED)) anon_vma_prepare(m, v);
     const Object& o = *objects_[v.vm_file];
     if (o.pages && index >= *o.pages) return {AccessResult::sigbus};
     auto cf = cached_frame(v.vm_file, index);

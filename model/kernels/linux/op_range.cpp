@@ -105,6 +105,9 @@ Outcome LinuxModel::mprotect(const Event& ev) {
       s, e.addr, end, true,
       [&](Vseg& v) {
         if (e.prot.w && v.shared && !v.flags.maywrite) return Err::eacces;
+        // mprotect_fixup returns before its accounting when the flags would not change.
+        fill = false;
+        if (v.prot == e.prot) return Err::ok;
         // Linux mprotect_fixup: a locked private vseg that becomes writable is populated
         // (write faults: its COW pages are broken now, as mlock would have).
         fill = e.prot.w && !v.prot.w && !v.shared && v.flags.has(VmFlag::locked);
