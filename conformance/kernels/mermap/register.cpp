@@ -9,8 +9,9 @@ void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
        [](std::uint64_t seed, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
-         auto params = vocab::resolve_profile(profile).params<MermapParams>(kKernel);
-         return std::make_unique<MermapGenerator>(seed, profile, cpus, params->region_pages);
+         const vocab::Profile resolved = vocab::resolve_profile(profile);  // owns the params
+         return std::make_unique<MermapGenerator>(seed, profile, cpus,
+                                                  resolved.params<MermapParams>(kKernel)->region_pages);
        },
        make_checker});
 }
