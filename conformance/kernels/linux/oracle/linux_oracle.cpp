@@ -391,14 +391,27 @@ class Generator {
     if (s)
       for (const auto& [st, v] : s->vsl.map()) vsegs.push_back(&v);
     if (vsegs.empty()) return touch(op, run);
-    const model::Vseg& v = *vsegs[pick(vsegs.size())];
+    // Half the time, prefer a vseg whose grow would reach a neighbour it could merge with
+    // (a hole cut out of one mapping, the issue-12 family): random sizes rarely line up.
+    std::vector<const model::Vseg*> fills;
+    for (const model::Vseg* c : vsegs)
+      if (const model::Vseg* n = s->vsl.next_from(c->end);
+          n && n->start > c->end && n->prot == c->prot && n->object == c->object &&
+          c->pgoff + (n->start - c->start) / kPage == n->pgoff)
+        fills.push_back(c);
+    bool fill = !fills.empty() && pick(2);
+    const model::Vseg& v = fill ? *fills[pick(fills.size())] : *vsegs[pick(vsegs.size())];
     std::uint64_t old_pages = v.bytes() / kPage;
     op.cmd.op = Command::mremap;
     linux_mm::MremapArgs m;
     m.addr = op.cmd.a[0] = v.start;
     m.len = op.cmd.a[1] = v.bytes();
-    std::uint64_t k = pick(3);
+    std::uint64_t k = fill ? 1 : pick(3);
     std::uint64_t new_pages = k == 0 ? 1 + pick(old_pages) : old_pages + 1 + pick(4);
+    // Half of the in-place grows fill the hole up to the next vseg exactly, where the
+    // merge rules of an extension decide (spec/kernels/linux.md §2.13).
+    const model::Vseg* next = s->vsl.next_from(v.end);
+    if (k == 1 && next && next->start > v.end && (fill || pick(2))) new_pages = old_pages + (next->start - v.end) / kPage;
     m.new_len = op.cmd.a[2] = new_pages * kPage;
     if (k == 2 && new_pages <= pages()) {  // move to a fixed place in the window
       Va dest = page(pick(pages() - new_pages + 1));
