@@ -550,7 +550,10 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
   }
   res.seconds = elapsed();
   if (res.diverged) {
-    std::vector<OracleOp> minimal = opt.shrink ? shrink(opt, done) : done;
+    // Shrinking re-runs the sequence hundreds of times: first check once that it diverges
+    // again on fresh processes, so a transient kernel state costs one run, not hundreds.
+    bool again = !opt.shrink || first_divergence(opt, done) >= 0;
+    std::vector<OracleOp> minimal = opt.shrink && again ? shrink(opt, done) : done;
     res.shrunk_ops = minimal.size();
     res.trace = write_trace(opt, minimal);
     // The trace holds what the kernel did on its last run; say whether that run still
