@@ -145,6 +145,8 @@ def main():
                                         "explained": k["reason"] if k else None})
                     line += f", DIVERGED at op {r['divergent_op']} ({r['findings'][0]['id']}), " + \
                             (f"explained: {k['reason']}" if k else f"UNEXPLAINED, trace {r.get('trace')}")
+                    if not r.get("reproduced"):
+                        line += " (did not come back on a re-run: a transient kernel state?)"
                 print(line, flush=True)
     wall = time.monotonic() - t0
     never = sorted(r for r, n in rules.items() if n == 0 and r not in never_possible)
