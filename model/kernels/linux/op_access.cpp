@@ -271,6 +271,10 @@ std::optional<Settled> LinuxModel::settle_present(Asid as, Va va, bool kernel_pr
     return std::nullopt;
   }
   FrameId f = remove_pte(sp->second, va >> page_shift_);  // the kernel skipped it
+  // No CPU can hold a translation the kernel never made: drop what the model assumed
+  // its CPUs might cache, as a flush would (else a later mapping of the page looks like
+  // a remap without a flush, INV-TLB-2).
+  shootdown(as, va >> page_shift_, 1);
   put_frame(f);
   return Settled{"UNDETERMINED-FAULT-AROUND", "as " + std::to_string(as) + " va " + hex(va) +
                                                   ": fault-around may skip a cached page it cannot lock; the kernel "
