@@ -51,8 +51,20 @@ constexpr std::array<model::RuleInfo, static_cast<std::size_t>(Rule::count)> kRu
     {"madvise.free", "spec/kernels/linux.md §2.11", "MADV_FREE accepted a private anonymous range"},
     {"mprotect.partial", "spec/kernels/linux.md §2.4", "mprotect failed after changing part of its range"},
 }};
+
+struct CallerRules {
+  Rule merge, split;
+};
+constexpr CallerRules kByCaller[] = {
+    {Rule::merge_mmap, Rule::split_mmap},          {Rule::count, Rule::split_munmap},
+    {Rule::merge_brk, Rule::split_brk},            {Rule::merge_mprotect, Rule::split_mprotect},
+    {Rule::merge_madvise, Rule::split_madvise},    {Rule::merge_mlock, Rule::split_mlock},
+    {Rule::merge_mremap_grow, Rule::split_mremap}, {Rule::merge_mremap_move, Rule::split_mremap},
+    {Rule::count, Rule::count}};
 }  // namespace
 
 std::span<const model::RuleInfo> linux_rules() { return kRules; }
+Rule merge_rule(Caller c) { return kByCaller[static_cast<int>(c)].merge; }
+Rule split_rule(Caller c) { return kByCaller[static_cast<int>(c)].split; }
 
 }  // namespace vmref::linux_mm

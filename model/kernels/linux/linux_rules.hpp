@@ -34,4 +34,9 @@ std::span<const model::RuleInfo> linux_rules();
 /// Which system call is running, for the merge and split counters.
 enum class Caller : std::uint8_t { mmap, munmap, brk, mprotect, madvise, mlock, mremap_grow, mremap_move, other };
 
+/// The merge and the split rule a call's vseg changes count under; Rule::count where the
+/// call has none (munmap never merges; `other` is no system call).
+Rule merge_rule(Caller c);
+Rule split_rule(Caller c);
+
 }  // namespace vmref::linux_mm

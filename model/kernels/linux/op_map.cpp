@@ -78,10 +78,7 @@ Decision LinuxModel::mergeable(const Vseg& lo, const Vseg& hi, bool src_is_lo, b
 }
 
 void LinuxModel::count_merge() const {
-  static constexpr Rule by_caller[] = {Rule::merge_mmap, Rule::merge_mmap, Rule::merge_brk, Rule::merge_mprotect,
-                                       Rule::merge_madvise, Rule::merge_mlock, Rule::merge_mremap_grow,
-                                       Rule::merge_mremap_move, Rule::merge_mmap};
-  if (caller_ != Caller::other && caller_ != Caller::munmap) hit(by_caller[static_cast<int>(caller_)]);
+  if (Rule r = merge_rule(caller_); r != Rule::count) hit(r);
 }
 
 void LinuxModel::unmap_vsegs(AddressSpace& s, Va start, Va end, TlbMode m) {

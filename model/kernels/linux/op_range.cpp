@@ -56,10 +56,7 @@ Err LinuxModel::change_range(AddressSpace& s, Va start, Va end, bool stop_at_hol
 }
 
 void LinuxModel::count_split() const {
-  static constexpr Rule by_caller[] = {Rule::split_mmap, Rule::split_munmap, Rule::split_brk, Rule::split_mprotect,
-                                       Rule::split_madvise, Rule::split_mlock, Rule::split_mremap,
-                                       Rule::split_mremap, Rule::split_munmap};
-  hit(by_caller[static_cast<int>(caller_)]);
+  if (Rule r = split_rule(caller_); r != Rule::count) hit(r);
 }
 
 void LinuxModel::reprotect_ptes(AddressSpace& s, const Vseg& v) {
