@@ -49,6 +49,12 @@ def parse_args():
     return a
 
 
+def fail(message):
+    """The campaign cannot run: say why and exit 2."""
+    print(f"oracle_campaign: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def load_known(path):
     """Each entry explains a divergence: its finding `id` and a regex `match` on the message."""
     if not os.path.exists(path):
@@ -61,7 +67,7 @@ def load_known(path):
             k["id"], k["reason"]  # required fields
         return known
     except (OSError, ValueError, KeyError, TypeError, re.error) as e:
-        sys.exit(f"oracle_campaign: {path}: not a list of {{id, match, reason}} entries: {e}")
+        fail(f"{path}: not a list of {{id, match, reason}} entries: {e}")
 
 
 def run_seed(args, seed):
@@ -87,7 +93,7 @@ def explain(result, known):
 def main():
     args = parse_args()
     if not os.access(args.vmref, os.X_OK):
-        sys.exit(f"oracle_campaign: {args.vmref}: no vmref binary (build first, or give --vmref)")
+        fail(f"{args.vmref}: no vmref binary (build first, or give --vmref)")
     known = load_known(args.known)
     os.makedirs(args.out, exist_ok=True)
     rng = random.SystemRandom()
