@@ -5,19 +5,9 @@
 #include "commands.hpp"
 #include "vmref/trace/codec.hpp"
 #include "vmref/trace/error.hpp"
-#include "vmref/trace/line_io.hpp"
+#include "vmref/trace/trace_reader.hpp"
 
 namespace vmref::cli {
-
-namespace {
-nlohmann::json parse(const std::string& text, const std::string& file, std::uint64_t line) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw trace::TraceError(file, line, "", std::string("invalid JSON: ") + e.what());
-  }
-}
-}  // namespace
 
 Runner add_convert(CLI::App& app) {
   auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
@@ -26,28 +16,17 @@ Runner add_convert(CLI::App& app) {
   c->add_option("output", *out, "Trace to write; compressed when the name ends in .zst")->required();
   return [in, out] {
     try {
-      trace::LineReader r(*in);
+      trace::refuse_same_file(*out, {*in});
+      trace::TraceReader r(*in);
       trace::LineWriter w(*out, trace::wants_zstd(*out));
-      std::string text;
-      std::uint64_t line = 0, events = 0;
-      bool header = true;
-      while (r.next(text)) {
-        ++line;
-        if (text.empty()) continue;
-        auto j = parse(text, *in, line);
-        if (header) {
-          w.write(trace::header_to_json(trace::header_from_json(j, *in, line)).dump());
-          header = false;
-        } else {
-          w.write(trace::event_to_json(trace::event_from_json(j, *in, line)).dump());
-          ++events;
-        }
-      }
-      if (header) throw trace::TraceError(*in, 0, "", "empty trace: no header line");
-      w.close();
+      w.write(trace::header_to_json(r.header()).dump());
+      std::uint64_t events = 0;
+      vocab::Event e;
+      for (; r.next(e); ++events) w.write(trace::event_to_json(e).dump());
+      w.close();  // only now does OUT appear: a failed convert leaves nothing behind
       std::cout << *in << " -> " << *out << ": " << events << " events\n";
       return kExitClean;
-    } catch (const trace::TraceError& e) {
+    } catch (const std::runtime_error& e) {  // TraceError, OutputError
       std::cerr << "vmref convert: " << e.what() << "\n";
       return kExitBadInput;
     }

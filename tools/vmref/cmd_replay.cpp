@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "vmref/trace/output_file.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/report.hpp"
 #include "vmref/conformance/rule_coverage.hpp"
@@ -82,6 +83,8 @@ Runner add_replay(CLI::App& app) {
       ->needs(impl)->check(CLI::IsMember(impl::mutant_names()));
   add_format_options(c, a->format_params);
   return [a] {
+    for (const std::string* out : {&a->report, &a->junit})
+      if (!out->empty()) trace::refuse_same_file(*out, a->traces);
     conformance::ReplayOptions opt;
     opt.stop_at_first = a->stop_at_first;
     opt.full_checks = a->full;

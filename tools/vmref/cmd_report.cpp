@@ -1,9 +1,9 @@
 // vmref report RESULT.json... : merge replay results into one conformance report.
-#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
 #include "vmref/conformance/report.hpp"
+#include "vmref/trace/output_file.hpp"
 
 namespace vmref::cli {
 
@@ -13,21 +13,6 @@ struct ReportArgs {
   std::string html, junit, md;
 };
 
-std::vector<conformance::ReplayResult> load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::runtime_error(path + ": invalid JSON: " + e.what());
-  }
-  std::vector<conformance::ReplayResult> out;
-  if (!j.is_array()) j = nlohmann::json::array({j});
-  for (std::size_t i = 0; i < j.size(); ++i)
-    out.push_back(conformance::result_from_json(j[i], path + "[" + std::to_string(i) + "]"));
-  return out;
-}
 }  // namespace
 
 Runner add_report(CLI::App& app) {
@@ -38,9 +23,11 @@ Runner add_report(CLI::App& app) {
   c->add_option("--junit", a->junit, "Write a JUnit XML report");
   c->add_option("--md", a->md, "Write a Markdown report (default: Markdown on standard output)");
   return [a] {
+    for (const std::string* out : {&a->html, &a->junit, &a->md})
+      if (!out->empty()) trace::refuse_same_file(*out, a->inputs);
     std::vector<conformance::ReplayResult> rs;
     for (const auto& p : a->inputs)
-      for (auto& r : load(p)) rs.push_back(std::move(r));
+      for (auto& r : conformance::load_results(p)) rs.push_back(std::move(r));
     if (!a->html.empty()) write_text(a->html, conformance::report_html(rs));
     if (!a->junit.empty()) write_text(a->junit, conformance::report_junit(rs));
     if (!a->md.empty()) write_text(a->md, conformance::report_markdown(rs));

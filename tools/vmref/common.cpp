@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
+#include "vmref/trace/output_file.hpp"
 #include "vmref/vocab/registry.hpp"
 
 namespace vmref::cli {
@@ -27,11 +28,7 @@ int exit_code(conformance::Verdict v) {
   return kExitBadInput;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream o(path);
-  o << text;
-  if (!o) throw std::runtime_error(path + ": cannot write");
-}
+void write_text(const std::string& path, const std::string& text) { trace::write_file(path, text); }
 
 std::vector<std::string> profile_choices() {
   std::vector<std::string> out;

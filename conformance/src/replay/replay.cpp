@@ -8,7 +8,7 @@
 #include "vmref/diff/differential.hpp"
 #include "vmref/model/invariants.hpp"
 #include "vmref/trace/error.hpp"
-#include "vmref/trace/line_io.hpp"
+#include "vmref/trace/trace_reader.hpp"
 
 namespace vmref::conformance {
 
@@ -29,14 +29,6 @@ Verdict ReplayResult::verdict() const {
 }
 
 namespace {
-
-json parse_line(const std::string& text, const std::string& file, std::uint64_t line) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw trace::TraceError(file, line, "", std::string("invalid JSON: ") + e.what());
-  }
-}
 
 void record(ReplayResult& r, const ReplayOptions& opt, Finding f) {
   ++r.findings_total;
@@ -62,13 +54,9 @@ diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
 }
 
 void run(ReplayResult& r, const ReplayOptions& opt) {
-  trace::LineReader in(r.file);
-  std::string text;
-  std::uint64_t line = 0;
-  // Header: the first non-empty line.
-  while (in.next(text) && (++line, text.empty())) {}
-  if (text.empty()) throw trace::TraceError(r.file, 0, "", "empty trace: no header line");
-  r.header = trace::header_from_json(parse_line(text, r.file, line), r.file, line);
+  trace::TraceReader in(r.file);
+  r.header = in.header();
+  std::uint64_t line = in.line();
   if (!opt.profile.empty()) r.header.profile = opt.profile;
   std::optional<model::Model> built;
   std::unique_ptr<diff::Differential> both;
@@ -78,6 +66,8 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
     } else {
       both = std::make_unique<diff::Differential>(diff_config(r.header, opt));
     }
+  } catch (const model::ModelError& e) {  // a header value the kernel cannot boot with
+    throw trace::TraceError(r.file, line, e.field, e.what());
   } catch (const std::invalid_argument& e) {
     throw trace::TraceError(r.file, line, opt.impl.empty() ? "profile" : "impl", e.what());
   }
@@ -85,10 +75,9 @@ void run(ReplayResult& r, const ReplayOptions& opt) {
   std::vector<model::Violation> viol;
   std::vector<Finding> found, undetermined;
   FrameLabels labels;
-  while (in.next(text)) {
-    ++line;
-    if (text.empty()) continue;
-    vocab::Event e = trace::event_from_json(parse_line(text, r.file, line), r.file, line);
+  vocab::Event e;
+  while (in.next(e)) {
+    line = in.line();
     vocab::Outcome o;
     found.clear();
     try {
@@ -144,69 +133,6 @@ ReplayResult replay_file(const std::string& path, const ReplayOptions& opt) {
   return r;
 }
 
-namespace {
-json findings_json(const std::vector<Finding>& v) {
-  json fs = json::array();
-  for (const Finding& f : v)
-    fs.push_back({{"id", f.id}, {"event", f.event}, {"line", f.line}, {"op", f.op}, {"message", f.message},
-                  {"diff", f.diff}});
-  return fs;
-}
-std::vector<Finding> findings_from(const json& a) {
-  std::vector<Finding> out;
-  for (const json& f : a)
-    out.push_back({f.at("id"), f.at("event"), f.at("line"), f.at("op"), f.at("message"), f.value("diff", "")});
-  return out;
-}
-}  // namespace
-
-json result_to_json(const ReplayResult& r) {
-  json fs = findings_json(r.findings);
-  return {{"vmref_result", 1},
-          {"file", r.file},
-          {"header", json(trace::header_to_json(r.header))},
-          {"verdict", to_string(r.verdict())},
-          {"events", r.events},
-          {"checks", r.checks},
-          {"expectations", r.expectations},
-          {"findings_total", r.findings_total},
-          {"by_id", r.by_id},
-          {"findings", fs},
-          {"undetermined_total", r.undetermined_total},
-          {"undetermined", findings_json(r.undetermined)},
-          {"seconds", r.seconds},
-          {"rules", json(rule_coverage_json(r.rules))},
-          {"error", r.error}};
-}
-
-ReplayResult result_from_json(const json& j, const std::string& origin) {
-  auto need = [&](const char* k) -> const json& {
-    if (!j.is_object() || !j.contains(k)) throw std::runtime_error(origin + ": field '" + std::string(k) + "': missing (not a vmref replay result)");
-    return j.at(k);
-  };
-  try {
-    ReplayResult r;
-    if (need("vmref_result").get<int>() != 1) throw std::runtime_error(origin + ": field 'vmref_result': unsupported version");
-    r.file = need("file").get<std::string>();
-    r.header.profile = need("header").value("profile", "?");
-    r.events = need("events").get<std::uint64_t>();
-    r.checks = need("checks").get<std::uint64_t>();
-    r.expectations = need("expectations").get<std::uint64_t>();
-    r.findings_total = need("findings_total").get<std::uint64_t>();
-    r.by_id = need("by_id").get<std::map<std::string, std::uint64_t>>();
-    r.findings = findings_from(need("findings"));
-    r.undetermined_total = j.value("undetermined_total", 0ull);
-    if (j.contains("undetermined")) r.undetermined = findings_from(j["undetermined"]);
-    r.seconds = need("seconds").get<double>();
-    if (j.contains("rules"))
-      for (const auto& [id, hits] : j["rules"].items()) r.rules.push_back({id, "", "", hits.get<std::uint64_t>()});
-    r.error = need("error").get<std::string>();
-    return r;
-  } catch (const json::exception& e) {
-    throw std::runtime_error(origin + ": malformed result: " + e.what());
-  }
-}
-
 std::string check_declared_verdict(const ReplayResult& r) {
   const json& p = r.header.provenance;
   if (!p.contains("expected")) return "the trace header declares no provenance.expected verdict";
@@ -215,6 +141,11 @@ std::string check_declared_verdict(const ReplayResult& r) {
   if (want != to_string(r.verdict()))
     return std::string("declared verdict '") + want + "', got '" + to_string(r.verdict()) + "'" +
            (r.error.empty() ? "" : " (" + r.error + ")");
+  if (want == "bad-input") {  // which error: a different malformation must not pass
+    if (!x.contains("error")) return "a declared bad-input verdict must name its error (provenance.expected.error)";
+    if (r.error.find(x["error"].get<std::string>()) == std::string::npos)
+      return "declared error '" + x["error"].get<std::string>() + "', got '" + r.error + "'";
+  }
   if (x.contains("ids"))
     for (const json& id : x["ids"])
       if (!r.by_id.count(id.get<std::string>())) return "declared finding " + id.get<std::string>() + " was not reported";

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "vmref/trace/error.hpp"
+#include "expect_shape.hpp"
 #include "vmref/vocab/registry.hpp"
 
 namespace vmref::trace {
@@ -20,13 +21,23 @@ Header header_from_json(const json& j, const std::string& file, std::uint64_t li
   h.arch = f.str_or("arch", "abstract");
   h.page_size = f.u64_or("page_size", 4096);
   if (h.page_size < 4096 || (h.page_size & (h.page_size - 1))) f.fail("page_size", "must be a power of two >= 4096");
-  h.cpus = static_cast<unsigned>(f.has("cpus") ? f.small("cpus", 4096) : 1);
+  if (h.page_size > kMaxPageSize) f.fail("page_size", "must be at most 1 GiB");
+  h.cpus = static_cast<unsigned>(f.has("cpus") ? f.small("cpus", kMaxCpus) : 1);
   if (h.cpus == 0) f.fail("cpus", "must be at least 1");
   h.phys_mem = f.u64_or("phys_mem", 1ull << 30);
   if (h.phys_mem < h.page_size) f.fail("phys_mem", "smaller than one page");
+  if (h.phys_mem / h.page_size > kMaxFrames)
+    f.fail("phys_mem", "more than 2^32 - 1 page frames (" + std::to_string(h.phys_mem / h.page_size) + ")");
+  try {
+    vocab::resolve_profile(h.profile);
+  } catch (const std::invalid_argument& e) {
+    f.fail("profile", e.what());
+  }
   if (f.has("provenance")) {
-    h.provenance = f.raw("provenance");
-    if (!h.provenance.is_object()) f.fail("provenance", "expected an object");
+    const json& p = f.raw("provenance");
+    if (!p.is_object()) f.fail("provenance", "expected an object");
+    if (p.contains("expected")) check_declared_shape(p["expected"], f);
+    h.provenance = p;
   }
   f.done();
   return h;
@@ -49,8 +60,8 @@ vocab::Event event_from_json(const json& j, const std::string& file, std::uint64
   e.op->decode(f, e);
   e.cont = f.flag("cont");
   if (f.has("expect")) {
+    check_expect_shape(f.raw("expect"), f);
     e.expect = f.raw("expect");
-    if (!e.expect.is_object()) f.fail("expect", "expected an object");
   }
   f.done();
   return e;

@@ -1,9 +1,10 @@
 #include "vmref/trace/line_io.hpp"
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
+#include <cerrno>
 #include <cstring>
-#include <stdexcept>
 
 #include "vmref/trace/error.hpp"
 
@@ -11,7 +12,22 @@ namespace vmref::trace {
 
 namespace {
 constexpr unsigned char kZstdMagic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+
+// A zstd frame (28 b5 2f fd) or a skippable frame (5? 2a 4d 18), RFC 8878 §3.1.
+bool zstd_start(const char* p, std::size_t n) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  if (n < 4) return false;
+  return std::memcmp(b, kZstdMagic, 4) == 0 || ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18);
 }
+// The largest window a frame may ask for (2^24 = 16 MiB): enough for `zstd -19`
+// (8 MiB); `zstd --long` or `--ultra -20` and above need more and are refused, so that
+// decoding memory stays bounded whatever the file claims.
+constexpr int kMaxWindowLog = 24;
+constexpr std::size_t kRawChunk = 1 << 16;
+
+ZSTD_DStream* ds(void* p) { return static_cast<ZSTD_DStream*>(p); }
+ZSTD_CStream* cs(void* p) { return static_cast<ZSTD_CStream*>(p); }
+}  // namespace
 
 bool wants_zstd(const std::string& path) {
   return path.size() > 4 && path.compare(path.size() - 4, 4, ".zst") == 0;
@@ -20,84 +36,112 @@ bool wants_zstd(const std::string& path) {
 LineReader::LineReader(const std::string& path) : path_(path) {
   f_ = std::fopen(path.c_str(), "rb");
   if (!f_) throw TraceError(path, 0, "", std::string("cannot open: ") + std::strerror(errno));
-  unsigned char magic[4] = {};
-  std::size_t n = std::fread(magic, 1, 4, f_);
-  std::rewind(f_);
-  if (n == 4 && std::memcmp(magic, kZstdMagic, 4) == 0) {
+  detect();
+}
+
+LineReader::LineReader(std::FILE* f, std::string name) : path_(std::move(name)), f_(f) {
+  if (!f_) throw TraceError(path_, 0, "", "cannot open");
+  detect();
+}
+
+// Reads the first bytes into in_ (not rewinding: pipes cannot seek) and picks the decoder.
+void LineReader::detect() {
+  in_.resize(std::max<std::size_t>(ZSTD_DStreamInSize(), kRawChunk));
+  read_raw(in_.data(), in_.size(), in_len_);
+  if (zstd_start(in_.data(), in_len_)) {
     zstd_ = ZSTD_createDStream();
-    ZSTD_initDStream(static_cast<ZSTD_DStream*>(zstd_));
+    if (!zstd_) fail("out of memory for the zstd decoder");
+    ZSTD_DCtx_setParameter(ds(zstd_), ZSTD_d_windowLogMax, kMaxWindowLog);
+    out_.resize(ZSTD_DStreamOutSize());
+    return;
   }
+  out_.swap(in_);  // plain text: what was read is already output
+  out_len_ = in_len_;
+  in_len_ = 0;
 }
 
 LineReader::~LineReader() {
-  if (zstd_) ZSTD_freeDStream(static_cast<ZSTD_DStream*>(zstd_));
+  if (zstd_) ZSTD_freeDStream(ds(zstd_));
   if (f_) std::fclose(f_);
 }
 
+void LineReader::fail(const std::string& msg) const { throw TraceError(path_, line_ + 1, "", msg); }
+
+bool LineReader::read_raw(char* into, std::size_t cap, std::size_t& got) {
+  got = std::fread(into, 1, cap, f_);
+  if (got == 0 && std::ferror(f_)) fail(std::string("read error: ") + std::strerror(errno));
+  return got != 0;
+}
+
 bool LineReader::fill() {
+  out_pos_ = out_len_ = 0;
   if (eof_) return false;
-  char chunk[1 << 16];
   if (!zstd_) {
-    std::size_t n = std::fread(chunk, 1, sizeof chunk, f_);
-    if (n == 0) return !(eof_ = true);
-    buf_.append(chunk, n);
-    return true;
+    if (!read_raw(out_.data(), out_.size(), out_len_)) eof_ = true;
+    return !eof_;
   }
-  auto* ds = static_cast<ZSTD_DStream*>(zstd_);
-  std::size_t n = std::fread(chunk, 1, sizeof chunk, f_);
-  if (n == 0) {
-    eof_ = true;
-    if (!frame_done_) throw TraceError(path_, 0, "", "truncated zstd stream");
-    return false;
+  for (;;) {
+    if (in_pos_ == in_len_ && !more_output_) {
+      in_pos_ = 0;
+      if (!read_raw(in_.data(), in_.size(), in_len_)) {
+        eof_ = true;
+        if (!frame_done_) fail("truncated zstd stream: the last frame is incomplete");
+        return false;
+      }
+    }
+    ZSTD_inBuffer ib{in_.data(), in_len_, in_pos_};
+    ZSTD_outBuffer ob{out_.data(), out_.size(), 0};
+    std::size_t r = ZSTD_decompressStream(ds(zstd_), &ob, &ib);
+    if (ZSTD_isError(r))
+      fail(std::string("corrupt zstd data: ") + ZSTD_getErrorName(r) +
+           (ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge
+                ? " (frames may use a window of at most 16 MiB: recompress without --long/--ultra)"
+                : ""));
+    in_pos_ = ib.pos;
+    frame_done_ = r == 0;  // 0: a frame ended and everything it held was flushed
+    more_output_ = r != 0 && ob.pos == ob.size;  // a full buffer may hide more output
+    if (ob.pos) {
+      out_len_ = ob.pos;
+      return true;
+    }
   }
-  in_.resize(ZSTD_DStreamOutSize());
-  ZSTD_inBuffer ib{chunk, n, 0};
-  bool full = false;
-  while (ib.pos < ib.size || full) {  // a full output buffer may hide more output
-    ZSTD_outBuffer ob{in_.data(), in_.size(), 0};
-    std::size_t r = ZSTD_decompressStream(ds, &ob, &ib);
-    if (ZSTD_isError(r)) throw TraceError(path_, 0, "", std::string("zstd: ") + ZSTD_getErrorName(r));
-    buf_.append(in_.data(), ob.pos);
-    full = ob.pos == ob.size;
-    frame_done_ = r == 0;
-  }
-  return true;
 }
 
 bool LineReader::next(std::string& line) {
+  line.clear();
   for (;;) {
-    std::size_t nl = buf_.find('\n', pos_);
-    if (nl != std::string::npos) {
-      line.assign(buf_, pos_, nl - pos_);
-      pos_ = nl + 1;
-      return true;
+    if (out_pos_ < out_len_) {
+      const char* s = out_.data() + out_pos_;
+      const void* nl = std::memchr(s, '\n', out_len_ - out_pos_);
+      std::size_t n = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - s) : out_len_ - out_pos_;
+      if (line.size() + n > kMaxLineBytes)
+        fail("line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB (spec/trace-format.md §1)");
+      line.append(s, n);
+      out_pos_ += n + (nl ? 1 : 0);
+      if (nl) {
+        ++line_;
+        return true;
+      }
     }
-    buf_.erase(0, pos_);
-    pos_ = 0;
     if (!fill()) {
-      if (buf_.empty()) return false;
-      line.swap(buf_);  // last line without a newline
-      buf_.clear();
+      if (line.empty()) return false;
+      ++line_;  // the last line, without a newline
       return true;
     }
   }
 }
 
-LineWriter::LineWriter(const std::string& path, bool compress) : path_(path) {
-  f_ = std::fopen(path.c_str(), "wb");
-  if (!f_) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
+LineWriter::LineWriter(const std::string& path, bool compress) : out_file_(path) {
   if (compress) {
     zstd_ = ZSTD_createCStream();
-    ZSTD_initCStream(static_cast<ZSTD_CStream*>(zstd_), 3);
+    if (!zstd_) throw OutputError(path + ": out of memory for the zstd encoder");
+    ZSTD_initCStream(cs(zstd_), 3);
   }
 }
 
 LineWriter::~LineWriter() {
-  try {
-    close();
-  } catch (...) {
-  }
-}
+  if (zstd_) ZSTD_freeCStream(cs(zstd_));
+}  // without close(), out_file_ removes the unfinished file
 
 void LineWriter::write(const std::string& line) {
   pending_ += line;
@@ -110,33 +154,27 @@ void LineWriter::write(const std::string& line) {
 
 void LineWriter::emit(const char* data, std::size_t n, bool end) {
   if (!zstd_) {
-    if (std::fwrite(data, 1, n, f_) != n) throw std::runtime_error(path_ + ": write failed");
+    out_file_.write(data, n);
     return;
   }
-  auto* cs = static_cast<ZSTD_CStream*>(zstd_);
   out_.resize(ZSTD_CStreamOutSize());
   ZSTD_inBuffer ib{data, n, 0};
   for (;;) {
     ZSTD_outBuffer ob{out_.data(), out_.size(), 0};
-    std::size_t r = end ? ZSTD_endStream(cs, &ob) : ZSTD_compressStream(cs, &ob, &ib);
-    if (ZSTD_isError(r)) throw std::runtime_error(path_ + ": zstd: " + ZSTD_getErrorName(r));
-    if (std::fwrite(out_.data(), 1, ob.pos, f_) != ob.pos) throw std::runtime_error(path_ + ": write failed");
+    std::size_t r = end ? ZSTD_endStream(cs(zstd_), &ob) : ZSTD_compressStream(cs(zstd_), &ob, &ib);
+    if (ZSTD_isError(r)) throw OutputError(out_file_.path() + ": zstd: " + ZSTD_getErrorName(r));
+    out_file_.write(out_.data(), ob.pos);
     if (end ? r == 0 : ib.pos == ib.size) break;
   }
 }
 
 void LineWriter::close() {
-  if (!f_) return;
+  if (closed_) return;
   emit(pending_.data(), pending_.size(), false);
   pending_.clear();
-  if (zstd_) {
-    emit(nullptr, 0, true);
-    ZSTD_freeCStream(static_cast<ZSTD_CStream*>(zstd_));
-    zstd_ = nullptr;
-  }
-  bool bad = std::fclose(f_) != 0;
-  f_ = nullptr;
-  if (bad) throw std::runtime_error(path_ + ": close failed");
+  if (zstd_) emit(nullptr, 0, true);
+  out_file_.commit();
+  closed_ = true;
 }
 
 }  // namespace vmref::trace

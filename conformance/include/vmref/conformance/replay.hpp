@@ -58,9 +58,15 @@ ReplayResult replay_file(const std::string& path, const ReplayOptions& opt);
 nlohmann::json result_to_json(const ReplayResult& r);
 /// Throws std::runtime_error naming `origin` and the field when the JSON is not a result.
 ReplayResult result_from_json(const nlohmann::json& j, const std::string& origin);
+/// Every result in a result file (one result, or an array of them). Throws
+/// std::runtime_error (TraceError for malformed JSON) naming the file, the index and the
+/// field; counts must be non-negative integers (no negative or float values).
+std::vector<ReplayResult> load_results(const std::string& path);
 
 /// The verdict a trace declares in its header (provenance.expected), if any:
-/// {"verdict": "clean"|"findings", "ids": [...]}. Returns an empty string when the
+/// {"verdict": "clean"|"findings"|"bad-input", "ids": [...], "undetermined": n,
+/// "error": "text"} (bad-input must give `error`, a part of the expected message, so
+/// that another malformation does not pass). Returns an empty string when the
 /// replay matches it, else a sentence saying how it differs.
 std::string check_declared_verdict(const ReplayResult& r);
 

@@ -16,6 +16,11 @@ namespace vmref::trace {
 
 inline constexpr int kFormatVersion = 1;
 
+/// Header limits (spec/trace-format.md §2), checked before anything is allocated.
+inline constexpr std::uint64_t kMaxPageSize = 1ull << 30;   ///< bytes
+inline constexpr unsigned kMaxCpus = 4096;
+inline constexpr std::uint64_t kMaxFrames = 0xffffffffull;  ///< phys_mem / page_size (32-bit frame numbers)
+
 /// First line of every trace (spec/trace-format.md §2).
 struct Header {
   int version = kFormatVersion;
