@@ -44,11 +44,21 @@ std::uint64_t Core::page_round(std::uint64_t len) const {
 FrameId Core::frame_label(const std::string& label, bool must_exist) const {
   if (label == "zero") return kZeroFrame;
   auto it = labels.find(label);
-  if (it == labels.end()) {
-    if (must_exist) throw ModelError("frame", "unknown frame label '" + label + "' (frame_alloc it first)");
+  if (it == labels.end() || frames[it->second.first].generation != it->second.second) {
+    if (must_exist)
+      throw ModelError("frame", "unknown frame label '" + label +
+                                    "' (frame_alloc it first; a label ends when its frame is freed and reused)");
     return kNoFrame;
   }
-  return it->second;
+  return it->second.first;
+}
+
+void Core::set_frame_label(const std::string& label, FrameId f) {
+  if (labels.size() >= label_sweep_at) {
+    std::erase_if(labels, [&](const auto& kv) { return frames[kv.second.first].generation != kv.second.second; });
+    label_sweep_at = std::max<std::size_t>(4096, 2 * labels.size());
+  }
+  labels[label] = {f, frames[f].generation};
 }
 
 void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {

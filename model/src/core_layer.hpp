@@ -15,7 +15,7 @@ class CoreLayer : public KernelLayer {
   Outcome as_destroy(const Event& e);
   Outcome switch_as(const Event& e);
   Outcome tlb_flush(const Event& e);
-  Outcome observe(const Event&) { return {}; }
+  Outcome observe(const Event& e);
   // mechanism.cpp
   Outcome vseg_insert(const Event& e);
   Outcome vseg_remove(const Event& e);

@@ -23,6 +23,13 @@ Outcome CoreLayer::as_create(const Event& e) {
   return {};
 }
 
+// §2.5: an observation changes nothing, but must name a live address space.
+Outcome CoreLayer::observe(const Event& e) {
+  Asid as = e.get<SpaceArgs>().as;
+  if (!spaces_.count(as)) throw ModelError("as", "no address space " + std::to_string(as) + " to observe");
+  return {};
+}
+
 // §2.2
 Outcome CoreLayer::as_destroy(const Event& e) {
   core_.destroy_space(e.get<SpaceArgs>().as);

@@ -78,7 +78,7 @@ Outcome CoreLayer::frame_event(const Event& e) {
       throw ModelError("frame", "frame label '" + label + "' names a live frame");
     auto f = frames_.alloc(Content::zero);
     if (!f) return {Err::enomem};
-    core_.labels[label] = *f;
+    core_.set_frame_label(label, *f);
     delta_.frames.push_back(*f);
     Outcome o;
     o.frame = *f;

@@ -231,14 +231,14 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
           labels[label] = now;
       } else if (k == "kept") {  // same frame as at this page's previous observe
         bool wb = c.boolean(*it, fld);
-        auto last = state.last.find({c.as, va});
-        bool have_now = h["present"].get<bool>();
-        if (!have_now || last == state.last.end()) {
+        if (!h["present"].get<bool>()) {
           mismatch("kept", wb ? "true" : "false", "no frame to compare");
           continue;
         }
+        // No record: never observed, or its frame was freed since (and forgotten).
+        auto last = state.last.find({c.as, va});
         FrameId f = h["frame"].get<FrameId>();
-        bool hb = last->second == std::pair{f, c.m.frames()[f].generation};
+        bool hb = last != state.last.end() && last->second == std::pair{f, c.m.frames()[f].generation};
         if (wb != hb) mismatch("kept", wb ? "true (the frame stayed)" : "false (a new frame)", hb ? "the same frame" : "a new frame");
       } else if (k == "refcount" || k == "mapcount") {
         std::uint64_t wn = c.u64(*it, fld);
@@ -259,6 +259,17 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
       state.last.erase({c.as, va});
     }
   }
+}
+
+// Drops labels and last-seen frames whose frame allocation has ended: nothing the
+// kernel shows later can be that allocation (spec/trace-format.md §3.5).
+void forget_freed(ObserveState& st, const Model& m) {
+  auto gone = [&](const std::pair<FrameId, std::uint64_t>& fg) {
+    return !m.frames().valid(fg.first) || !m.frames()[fg.first].allocated || m.frames()[fg.first].generation != fg.second;
+  };
+  std::erase_if(st.labels, [&](const auto& kv) { return gone(kv.second); });
+  std::erase_if(st.last, [&](const auto& kv) { return gone(kv.second); });
+  st.sweep_at = std::max<std::size_t>(4096, 2 * (st.labels.size() + st.last.size()));
 }
 
 }  // namespace
@@ -300,6 +311,7 @@ std::size_t compare_expect(Model& m, const Event& e, const Outcome& o, const std
       compare_vsl(c, *it);
     } else if (k == "pages") {
       compare_pages(c, *it, labels);
+      if (labels.labels.size() + labels.last.size() >= labels.sweep_at) forget_freed(labels, m);
     } else {
       c.bad(k, "unknown expectation");
     }

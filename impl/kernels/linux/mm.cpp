@@ -206,11 +206,14 @@ Vma LinuxVmm::new_vma(const MmapArgs& a, Va start, std::uint64_t len) {
   return v;
 }
 
+// Linux __mm_populate: a fault that fails ends the work in that VMA; the next VMA is tried.
 void LinuxVmm::populate(Space& s, Mm& m, Va start, Va end) {
   for (Va va = start; va < end; va += kPage) {
     const Vma* v = m.vmas.find(va);
     bool write = v && v->has(VM_WRITE) && !v->has(VM_SHARED);
-    fault_in(s, m, va, write ? vocab::AccessKind::write : vocab::AccessKind::read, -1);
+    Va vma_end = v ? v->vm_end : va + kPage;
+    Fault f = fault_in(s, m, va, write ? vocab::AccessKind::write : vocab::AccessKind::read, -1);
+    if (f.result != vocab::AccessResult::ok || f.err != Err::ok) va = std::min(end, vma_end) - kPage;
   }
 }
 

@@ -12,6 +12,9 @@ ZephyrVmm::ZephyrVmm(VmmCore& core, const ZephyrParams& params) : KernelLayer(co
 // One kernel address space current on every CPU; the core's frames after the zero page,
 // handed out in number order; the store's slots as pages of simulated memory.
 void ZephyrVmm::boot() {
+  if (core_.capacity() > kMaxFrames)
+    throw std::invalid_argument("phys_mem: zephyr keeps a record per page frame: at most " +
+                                std::to_string(kMaxFrames) + " frames");
   VmmCore::Space& s = core_.create_space(kKernelAs);
   for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.mmu().load(cpu, s.ctx, s.table.root());
   bitmap_.assign((p_.vm_pages + 63) / 64, 0);

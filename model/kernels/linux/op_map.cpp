@@ -174,10 +174,14 @@ bool LinuxModel::populate(AddressSpace& s, Va start, Va end, bool stop_at_failur
     const Vseg* v = s.vsl.find(va);
     // Linux populate_vma_page_range: write faults only for private writable mappings.
     bool write = v && v->prot.w && !v->shared;
+    Va vseg_end = v ? v->end : va + page_size_;
     FaultResult r = fault_in(s, va, write ? AccessKind::write : AccessKind::read, -1);
     if (r.result == AccessResult::ok && r.err == Err::ok) continue;
     all = false;
     if (stop_at_failure) break;
+    // Linux __mm_populate: a failed fault ends the work in this vseg; go on at the next.
+    // (So populating a range far larger than memory costs what memory holds.)
+    va = std::min(end, vseg_end) - page_size_;
   }
   return all;
 }

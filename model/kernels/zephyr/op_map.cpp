@@ -11,6 +11,9 @@ using namespace vmref::model;
 // and the kernel image at the bottom marked allocated in the bitmap (bit 0 = top page).
 void ZephyrModel::boot() {
   const ZephyrParams& r = p_;
+  if (frames_.capacity() > kMaxFrames)
+    throw ModelError("phys_mem", "zephyr keeps a record per page frame: at most " + std::to_string(kMaxFrames) +
+                                     " frames, the trace gives " + std::to_string(frames_.capacity()));
   AddressSpace& s = spaces_[kKernelAs];
   s.asid = kKernelAs;
   for (CpuTlb& c : cpus_) {

@@ -12,9 +12,12 @@ namespace vmref::conformance {
 /// What earlier observes established, for the rest of the trace: frame labels
 /// (label -> (frame, allocation generation)) and the frame each observed page had
 /// ((as, va) -> (frame, generation)), which `kept` expectations compare against.
+/// Entries whose frame allocation has ended are dropped (spec/trace-format.md §3.5), so
+/// the state is bounded by the live frames, not by the trace's length.
 struct ObserveState {
   std::map<std::string, std::pair<model::FrameId, std::uint64_t>> labels;
   std::map<std::pair<model::Asid, model::Va>, std::pair<model::FrameId, std::uint64_t>> last;
+  std::size_t sweep_at = 4096;  ///< entries at which the next sweep runs (doubles: amortized O(1))
 };
 using FrameLabels = ObserveState;
 

@@ -75,6 +75,10 @@ extern vocab::OpInfo k_mem_map, k_mem_unmap, k_mem_page_out, k_mem_page_in, k_me
 }  // namespace ops
 
 inline constexpr const char* kKernel = "zephyr";
+/// Zephyr keeps one record per page frame (z_page_frames[]), and so do the model and the
+/// implementation: a trace may give at most this many frames (4 GiB of 4 KiB pages),
+/// checked before anything is allocated (spec/kernels/zephyr.md §1).
+inline constexpr std::uint64_t kMaxFrames = 1u << 20;
 /// Page frames a fuzz campaign gives the kernel: few, so that eviction is frequent.
 inline constexpr std::uint64_t kCampaignFrames = 24;
 

@@ -84,7 +84,11 @@ class Core {
   std::vector<std::uint64_t> held_index;     ///< may-hold entries (all CPUs) per frame
   std::map<Asid, AddressSpace> spaces;
   std::vector<Object> objects;               ///< index = ObjectId; [0] unused
-  std::unordered_map<std::string, FrameId> labels;  ///< mechanism-event frame names
+  /// Mechanism-event frame names: label -> (frame, allocation generation). A label whose
+  /// frame has been freed and reused is forgotten (spec/vmm.md §2.6), so the map is
+  /// bounded by the frames, not by the trace's length.
+  std::unordered_map<std::string, std::pair<FrameId, std::uint64_t>> labels;
+  std::size_t label_sweep_at = 4096;  ///< size at which outdated labels are dropped (doubles)
   std::vector<FrameId> pending;              ///< frames held by deferred flushes (§3.3)
   Delta delta;
   /// Every layer of the model, bottom-up (for hooks such as as_destroy's).
@@ -133,9 +137,11 @@ class Core {
   ObjectId new_shmem(std::uint64_t pages);
   /// A fresh owner identity for anonymous pages (Vseg::anon_id).
   std::uint64_t fresh_anon_id() { return ++anon_ids_; }
-  /// The frame a mechanism event labels; throws ModelError("frame") when unknown and
-  /// `must_exist`, else returns kNoFrame.
+  /// The frame a mechanism event labels; throws ModelError("frame") when unknown (or its
+  /// frame was reused since) and `must_exist`, else returns kNoFrame.
   FrameId frame_label(const std::string& label, bool must_exist) const;
+  /// Names the freshly allocated frame `f` `label`; drops outdated labels now and then.
+  void set_frame_label(const std::string& label, FrameId f);
   /// Page-rounds `len`; 0 on overflow.
   std::uint64_t page_round(std::uint64_t len) const;
 
