@@ -49,4 +49,30 @@ check fuzz-unknown-profile 2 "$V" fuzz --profile nova --ops 10
 check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/violations/core/INV-COW-1.jsonl"
 contains fuzz-bad-replay-text "not a table-op file" "$T/out"
 check fuzz-model-layer-mutant 2 "$V" fuzz --layer model --mutant split-loses-last --ops 10
+
+# Hostile and careless input (spec/trace-format.md §1, §5): exit 2 naming the line, and
+# no output destroyed, lost or left half-written.
+cp "$T/g.jsonl" "$T/keep.jsonl"
+check convert-onto-input 2 "$V" convert "$T/g.jsonl" "$T/g.jsonl"
+contains convert-onto-input-text "same file as the input" "$T/out"
+if cmp -s "$T/g.jsonl" "$T/keep.jsonl"; then echo "ok   convert-input-intact"; else echo "FAIL convert-input-intact"; fails=$((fails+1)); fi
+{ head -n 1500 "$T/g.jsonl"; echo '{"op":"observe","as":1,"expect":{"surprise":1}}'; } > "$T/bad-late.jsonl"
+check convert-fails-late 2 "$V" convert "$T/bad-late.jsonl" "$T/late-out.jsonl.zst"
+contains convert-fails-late-field "field 'expect.surprise'" "$T/out"
+if [ ! -e "$T/late-out.jsonl.zst" ] && ! ls -a "$T" | grep -q '\.tmp\.'; then echo "ok   convert-leaves-nothing"; else echo "FAIL convert-leaves-nothing"; ls -a "$T"; fails=$((fails+1)); fi
+check replay-report-full-disk 2 "$V" replay -q --report /dev/full "$T/g.jsonl"
+contains replay-report-full-disk-text "/dev/full: write failed" "$T/out"
+check replay-report-onto-trace 2 "$V" replay -q --report "$T/g.jsonl" "$T/g.jsonl"
+check replay-no-newlines 2 timeout 60 "$V" replay /dev/zero
+contains replay-no-newlines-text "/dev/zero:1: line longer than 4 MiB" "$T/out"
+python3 -c "print('[' * 100000 + ']' * 100000)" > "$T/deep.json"
+check report-deep-json 2 "$V" report "$T/deep.json"
+contains report-deep-json-text "nested deeper than 64" "$T/out"
+python3 - "$T/r.json" "$T/neg.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r[0]["events"] = -1
+json.dump(r, open(sys.argv[2], "w"))
+PY
+check report-negative-count 2 "$V" report "$T/neg.json"
+contains report-negative-count-text "field 'events': expected a non-negative integer" "$T/out"
 finish

@@ -1,8 +1,5 @@
 // vmref walk : decode the page tables in a raw physical-memory image (QEMU pmemsave)
 // and list the mappings, as QEMU `info tlb` and Linux ptdump list them.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <iostream>
@@ -13,6 +10,7 @@
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/trace/fields.hpp"
+#include "vmref/trace/output_file.hpp"
 
 namespace vmref::cli {
 
@@ -34,8 +32,8 @@ std::vector<std::string> listing_choices() {
 /// Copies the visited table pages into a sparse image of the same layout, so a dump can
 /// be kept small: the walk reads nothing else.
 void write_tables(const std::string& path, const impl::ImageFile& img, const std::set<std::uint64_t>& tables) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0 || ftruncate(fd, static_cast<off_t>(img.size())) != 0) throw std::runtime_error(path + ": cannot write");
+  trace::OutputFile out(path);  // complete or absent: never a half-written image
+  out.truncate(img.size());
   for (std::uint64_t pa : tables) {
     unsigned char page[4096];
     for (unsigned i = 0; i < 4096; i += 8) {
@@ -43,10 +41,9 @@ void write_tables(const std::string& path, const impl::ImageFile& img, const std
       img.read_u64(pa + i, v);
       std::memcpy(page + i, &v, 8);
     }
-    if (pwrite(fd, page, sizeof page, static_cast<off_t>(pa - img.base())) != sizeof page)
-      throw std::runtime_error(path + ": write failed");
+    out.pwrite(page, sizeof page, pa - img.base());
   }
-  close(fd);
+  out.commit();
 }
 }  // namespace
 
@@ -74,6 +71,7 @@ Runner add_walk(CLI::App& app) {
       if (it == format.listings.end()) throw std::invalid_argument("format " + format.name + " has no " + a->format + " listing");
       listing = it->second;
     }
+    if (!a->tables_out.empty()) trace::refuse_same_file(a->tables_out, {a->mem});
     impl::ImageFile img(a->mem, a->base);
     std::unique_ptr<impl::RadixCodec> fmt = format.decoder(cfg);
     std::uint64_t root = format.root_address(a->root, cfg);

@@ -37,6 +37,15 @@ check walk-self-referencing 1 timeout 60 "$V" walk --mem "$T/selfref" --root 0x1
 contains walk-self-referencing-entry "points at the table page at PA 0x1000" "$T/out"
 contains walk-self-referencing-summary "512 aliased table entries not followed" "$T/out"
 contains walk-self-referencing-no-leaves ": 0 leaves, " "$T/out"
+# --tables-out: refused when it is the image itself (which must stay intact); written
+# whole otherwise, and a sparse image that walks the same.
+cp "$T/selfref" "$T/selfref.keep"
+check walk-tables-out-is-input 2 "$V" walk --mem "$T/selfref" --root 0x1000 --tables-out "$T/selfref"
+contains walk-tables-out-refused "same file as the input" "$T/out"
+if cmp -s "$T/selfref" "$T/selfref.keep"; then echo "ok   walk-input-intact"; else echo "FAIL walk-input-intact"; fails=$((fails+1)); fi
+check walk-tables-out 0 "$V" walk --mem "$T/pmem" --root "$ROOT" --tables-out "$T/tables"
+check walk-tables-out-walks 0 "$V" walk --mem "$T/tables" --root "$ROOT"
+check walk-tables-out-full 2 "$V" walk --mem "$T/pmem" --root "$ROOT" --tables-out /dev/full
 # Differential fuzzing on this format, five-level tables included, and its own mutants.
 check fuzz-clean 0 "$V" fuzz --impl x86_64 --ops 5000 --seed 2 --jobs 2
 contains fuzz-summary "5000 ops in" "$T/out"
