@@ -49,6 +49,10 @@ check fuzz-unknown-profile 2 "$V" fuzz --profile nova --ops 10
 check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/violations/core/INV-COW-1.jsonl"
 contains fuzz-bad-replay-text "not a table-op file" "$T/out"
 check fuzz-model-layer-mutant 2 "$V" fuzz --layer model --mutant split-loses-last --ops 10
+# Interrupted (SIGINT, as Ctrl-C or a CI timeout sends it): the summary is still printed.
+check fuzz-interrupted 0 timeout --preserve-status -s INT 3 "$V" fuzz --ops 1000000000 --seed 4
+contains fuzz-interrupted-summary "interrupted: the summary covers the operations run so far" "$T/out"
+contains fuzz-interrupted-coverage "coverage, operation kinds:" "$T/out"
 
 # Hostile and careless input (spec/trace-format.md §1, §5): exit 2 naming the line, and
 # no output destroyed, lost or left half-written.

@@ -1,6 +1,7 @@
 // vmref fuzz : differential fuzzing of the model against an optimized implementation.
 #include <fmt/format.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "commands.hpp"
@@ -10,6 +11,25 @@
 namespace vmref::cli {
 
 namespace {
+// SIGINT/SIGTERM stop the campaign, which then prints its summary and exits as usual.
+std::atomic<bool> g_interrupt{false};
+extern "C" void on_interrupt(int) { g_interrupt = true; }
+
+struct InterruptGuard {
+  struct sigaction old_int {}, old_term {};
+  InterruptGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+};
+
 struct FuzzArgs {
   diff::CampaignOptions o;
   std::string mutant, layer = "both", replay;
@@ -39,16 +59,14 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
     std::cout << "  note: the model's invariants alone, with the profile's variant under test\n";
   for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<12} {}\n", id, n);
   if (!r.first_error.empty()) std::cout << "  harness error: " << r.first_error << "\n";
+  if (r.interrupted) std::cout << "  interrupted: the summary covers the operations run so far\n";
   for (const auto& c : r.examples) {
     std::cout << fmt::format("  {}: {}\n    minimized {} -> {} operations{}\n", c.id, c.message, c.original, c.minimized,
                              c.reproduces ? "" : " (did not reproduce after shrinking)");
-    if (!c.file.empty())
+    if (!c.file.empty())  // the file's header names the implementation and mutant
       std::cout << (c.file.find(".tables.") != std::string::npos
-                        ? fmt::format("    replay it: vmref fuzz --replay {}{}\n", c.file,
-                                      a.mutant.empty() ? "" : " --mutant " + a.mutant)
-                        : r.model_only ? fmt::format("    replay it: vmref replay {}\n", c.file)
-                                       : fmt::format("    replay it: vmref replay --impl {} {}{}\n", o.impl, c.file,
-                                                     a.mutant.empty() ? "" : " --mutant " + a.mutant));
+                        ? fmt::format("    replay it: vmref fuzz --replay {}\n", c.file)
+                        : fmt::format("    replay it: vmref replay {}\n", c.file));
   }
 }
 }  // namespace
@@ -89,6 +107,7 @@ Runner add_fuzz(CLI::App& app) {
       return kExitClean;
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
+    g_interrupt = false;
     a->o.format.mutant = impl::find_mutant(a->mutant);
     a->o.model_only = a->layer == "model";
     a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";
@@ -96,6 +115,8 @@ Runner add_fuzz(CLI::App& app) {
     a->o.progress = [](std::uint64_t n, double rate, std::uint64_t f) {
       std::cerr << fmt::format("\r  {} ops, {:.0f} ops/s, {} findings   ", n, rate, f) << std::flush;
     };
+    a->o.interrupt = &g_interrupt;
+    InterruptGuard guard;
     diff::CampaignResult r = diff::run_campaign(a->o);
     std::cerr << "\n";
     print(*a, r);

@@ -20,7 +20,7 @@ namespace {
 struct ReplayArgs {
   std::vector<std::string> traces;
   std::string report, junit;
-  bool stop_at_first = false, full = false, declared = false, quiet = false, rules = false;
+  bool stop_at_first = false, full = false, declared = false, quiet = false, rules = false, model_only = false;
   std::string profile, impl, mutant;
   std::map<std::string, unsigned> format_params;
   std::size_t show = 20;
@@ -43,6 +43,8 @@ void print_result(const conformance::ReplayResult& r, std::size_t show) {
   std::cout << fmt::format("{}: {}: {} events, {} checks, {} expectations, {} findings, {} undetermined ({:.3f} s, {:.0f} events/s)\n",
                            r.file, to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total,
                            r.undetermined_total, r.seconds, rate);
+  if (!r.impl.empty())
+    std::cout << "  in lock step with the " << r.impl << " implementation" << (r.mutant.empty() ? "" : ", mutant " + r.mutant) << "\n";
   if (!r.error.empty()) std::cout << "  error: " << r.error << "\n";
   for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<14} {}\n", id, n);
   for (std::size_t i = 0; i < r.undetermined.size() && i < show; ++i)
@@ -81,6 +83,8 @@ Runner add_replay(CLI::App& app) {
                    ->check(CLI::IsMember(format_choices()));
   c->add_option("--mutant", a->mutant, "A deliberately broken variant of the implementation (see `vmref fuzz --list-mutants`)")
       ->needs(impl)->check(CLI::IsMember(impl::mutant_names()));
+  c->add_flag("--model-only", a->model_only, "Run the model alone even when the trace header names an implementation "
+                                           "(provenance.replay, written by `vmref fuzz`)")->excludes(impl);
   add_format_options(c, a->format_params);
   return [a] {
     for (const std::string* out : {&a->report, &a->junit})
@@ -92,6 +96,7 @@ Runner add_replay(CLI::App& app) {
     opt.impl = a->impl;
     opt.mutant = a->mutant;
     opt.format_params = a->format_params;
+    opt.model_only = a->model_only;
     std::vector<conformance::ReplayResult> rs;
     int rc = kExitClean;
     for (const auto& t : a->traces) {

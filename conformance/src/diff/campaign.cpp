@@ -14,6 +14,7 @@
 #include "vmref/diff/table_differential.hpp"
 #include "vmref/trace/codec.hpp"
 #include "vmref/trace/error.hpp"
+#include "vmref/trace/json_text.hpp"
 #include "vmref/trace/line_io.hpp"
 
 namespace vmref::diff {
@@ -133,9 +134,14 @@ std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs,
   h.arch = impl_runs(o) ? o.impl : "abstract";
   h.cpus = o.cpus;
   h.phys_mem = frames_for(o) * 4096;
-  h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"impl", impl_runs(o) ? o.impl : "none (model invariants)"}, {"seed", seed},
-                  {"mutant", impl::to_string(o.format.mutant)}, {"finding", f.id}, {"message", f.message},
+  h.provenance = {{"source", "vmref fuzz (minimized counterexample)"}, {"command", campaign_command(o)},
+                  {"episode_seed", seed}, {"finding", f.id}, {"message", f.message},
                   {"expected", {{"verdict", "findings"}, {"ids", {f.id}}}}};
+  if (impl_runs(o)) {  // what a plain `vmref replay FILE` runs (spec/trace-format.md §2)
+    nlohmann::json run{{"impl", o.impl}, {"params", o.format.params}};
+    if (o.format.mutant) run["mutant"] = impl::to_string(o.format.mutant);
+    h.provenance["replay"] = run;
+  }
   std::string path = out_path(o, f.id, seed, ".jsonl");
   trace::LineWriter w(path, false);
   w.write(trace::header_to_json(h).dump());
@@ -149,7 +155,8 @@ std::string write_table_ops(const CampaignOptions& o, const std::vector<TableOp>
   std::string path = out_path(o, f.id, seed, ".tables.jsonl");
   trace::LineWriter w(path, false);
   nlohmann::json head{{"vmref_table_ops", 1}, {"arch", o.impl}, {"finding", f.id},
-                      {"mutant", impl::to_string(o.format.mutant)}, {"message", f.message}};
+                      {"mutant", impl::to_string(o.format.mutant)}, {"message", f.message},
+                      {"command", campaign_command(o)}};
   for (const impl::FormatParam& p : format_of(o).params) head[p.name] = o.format.get(p.name, p.dflt);
   w.write(head.dump());
   auto fields = format_of(o).codec(o.format)->arch_fields();
@@ -315,9 +322,11 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   for (unsigned j = 0; j < jobs; ++j) threads.emplace_back([&, j] { js[j]->run(j, jobs); });
   std::atomic<bool> finished{false};
   double last = 0;
+  bool interrupted = false;
   std::thread reporter([&] {
     while (!finished) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (o.interrupt && o.interrupt->load() && !stop) interrupted = stop = true;
       if (o.progress && elapsed() - last >= 1.0) {
         last = elapsed();
         std::uint64_t n = o.seconds > 0 ? done.load() : std::min(done.load(), o.ops);
@@ -330,21 +339,29 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   reporter.join();
   CampaignResult r;
   r.model_only = !impl_runs(o);
+  r.interrupted = interrupted;
   for (auto& j : js) merge(r, j->r);
   r.seconds = elapsed();
   return r;
+}
+
+std::string campaign_command(const CampaignOptions& o) {
+  std::string c = "vmref fuzz --profile " + o.profile + " --seed " + std::to_string(o.seed) + " --cpus " +
+                  std::to_string(o.cpus) + " --episode " + std::to_string(o.episode) + " --jobs " + std::to_string(o.jobs);
+  c += o.seconds > 0 ? " --time " + std::to_string(o.seconds) : " --ops " + std::to_string(o.ops);
+  c += " --layer " + std::string(o.model_only ? "model" : o.vmm_layer && o.table_layer ? "both" : o.vmm_layer ? "vmm" : "tables");
+  if (!o.model_only) c += " --impl " + o.impl;
+  for (const auto& [name, v] : o.format.params) c += " --" + name + " " + std::to_string(v);
+  if (o.format.mutant) c += std::string(" --mutant ") + impl::to_string(o.format.mutant);
+  if (o.stop_at_first) c += " --stop-at-first";
+  return c;
 }
 
 std::vector<std::pair<std::string, std::string>> replay_counterexample(const std::string& path, impl::Mutant m) {
   trace::LineReader in(path);
   std::string text;
   if (!in.next(text)) throw std::runtime_error(path + ":1: empty file");
-  nlohmann::json head;
-  try {
-    head = nlohmann::json::parse(text);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ":1: invalid JSON: " + e.what());
-  }
+  nlohmann::json head = trace::parse_json(text, path, 1);
   if (!head.is_object() || !head.contains("vmref_table_ops"))
     throw std::runtime_error(path + ":1: not a table-op file (replay traces with `vmref replay --impl`)");
   std::string arch = head.value("arch", impl::all_formats().empty() ? "" : impl::all_formats().front()->name);
@@ -352,6 +369,11 @@ std::vector<std::pair<std::string, std::string>> replay_counterexample(const std
   if (!format) throw std::runtime_error(path + ":1: field 'arch': unknown format '" + arch + "'");
   impl::FormatConfig cfg;
   cfg.mutant = m;
+  if (!m && head.contains("mutant") && head["mutant"].is_string()) {  // the file says which variant failed
+    cfg.mutant = impl::find_mutant(head["mutant"].get<std::string>());
+    if (!cfg.mutant && head["mutant"] != impl::to_string(nullptr))
+      throw std::runtime_error(path + ":1: field 'mutant': unknown mutant '" + head["mutant"].get<std::string>() + "'");
+  }
   for (const impl::FormatParam& p : format->params)
     if (head.contains(p.name) && head[p.name].is_number_unsigned()) cfg.params[p.name] = head[p.name].get<unsigned>();
   TableDifferential t(*format, cfg);
@@ -361,7 +383,7 @@ std::vector<std::pair<std::string, std::string>> replay_counterexample(const std
     ++line;
     TableOp op;
     try {
-      op = TableOp::from_json(nlohmann::json::parse(text), t.fields());
+      op = TableOp::from_json(trace::parse_json(text, path, line), t.fields());
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ":" + std::to_string(line) + ": " + e.what());
     }

@@ -53,10 +53,27 @@ diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
   return c;
 }
 
-void run(ReplayResult& r, const ReplayOptions& opt) {
+/// A fuzz counterexample's header names the implementation, parameters and mutant it
+/// failed on (provenance.replay), so that a plain replay reproduces it.
+ReplayOptions with_header_defaults(const ReplayOptions& opt, const trace::Header& h) {
+  ReplayOptions o = opt;
+  const nlohmann::json& p = h.provenance;
+  if (!opt.impl.empty() || opt.model_only || !p.contains("replay")) return o;
+  const nlohmann::json& run = p["replay"];
+  o.impl = run["impl"].get<std::string>();
+  if (run.contains("mutant")) o.mutant = run["mutant"].get<std::string>();
+  if (run.contains("params"))
+    for (auto it = run["params"].begin(); it != run["params"].end(); ++it) o.format_params[it.key()] = it->get<unsigned>();
+  return o;
+}
+
+void run(ReplayResult& r, const ReplayOptions& given) {
   trace::TraceReader in(r.file);
   r.header = in.header();
   std::uint64_t line = in.line();
+  ReplayOptions opt = with_header_defaults(given, r.header);
+  r.impl = opt.impl;
+  r.mutant = opt.mutant;
   if (!opt.profile.empty()) r.header.profile = opt.profile;
   std::optional<model::Model> built;
   std::unique_ptr<diff::Differential> both;

@@ -79,6 +79,8 @@ json result_to_json(const ReplayResult& r) {
           {"undetermined", findings_json(r.undetermined)},
           {"seconds", r.seconds},
           {"rules", json(rule_coverage_json(r.rules))},
+          {"impl", r.impl},
+          {"mutant", r.mutant},
           {"error", r.error}};
 }
 
@@ -110,6 +112,8 @@ ReplayResult result_from_json(const json& j, const std::string& origin) {
     for (auto it = rules.begin(); it != rules.end(); ++it)
       r.rules.push_back({it.key(), "", "", in.count(*it, "rules." + it.key())});
   }
+  if (j.contains("impl")) r.impl = in.text("impl");
+  if (j.contains("mutant")) r.mutant = in.text("mutant");
   r.error = in.text("error");
   return r;
 }

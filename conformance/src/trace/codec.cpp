@@ -37,6 +37,7 @@ Header header_from_json(const json& j, const std::string& file, std::uint64_t li
     const json& p = f.raw("provenance");
     if (!p.is_object()) f.fail("provenance", "expected an object");
     if (p.contains("expected")) check_declared_shape(p["expected"], f);
+    if (p.contains("replay")) check_replay_shape(p["replay"], f);
     h.provenance = p;
   }
   f.done();

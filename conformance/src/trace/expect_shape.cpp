@@ -108,4 +108,24 @@ void check_declared_shape(const json& x, const Fields& f) {
   }
 }
 
+void check_replay_shape(const json& x, const Fields& f) {
+  const std::string at = "provenance.replay";
+  if (!x.is_object()) f.fail(at, "expected an object {\"impl\", \"mutant\", \"params\"}");
+  if (!x.contains("impl") || !x["impl"].is_string()) f.fail(at + ".impl", "missing or not a string");
+  for (auto it = x.begin(); it != x.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "impl") continue;
+    if (k == "mutant") {
+      if (!it->is_string()) f.fail(at + ".mutant", "expected a string");
+    } else if (k == "params") {
+      if (!it->is_object()) f.fail(at + ".params", "expected an object {name: value}");
+      for (auto p = it->begin(); p != it->end(); ++p)
+        if (!p->is_number_unsigned() || p->get<std::uint64_t>() > 0xffffffffu)
+          f.fail(at + ".params." + p.key(), "expected a non-negative integer");
+    } else {
+      f.fail(at + "." + k, "unknown field (impl, mutant, params)");
+    }
+  }
+}
+
 }  // namespace vmref::trace

@@ -15,5 +15,8 @@ void check_expect_shape(const nlohmann::json& x, const Fields& f);
 /// `provenance.expected`: {"verdict": "clean"|"findings"|"bad-input", "ids": [string],
 /// "undetermined": integer, "error": string}.
 void check_declared_shape(const nlohmann::json& x, const Fields& f);
+/// `provenance.replay`: {"impl": format, "mutant": name, "params": {name: integer}}, what
+/// a plain replay runs in lock step (a fuzz counterexample's reproduction).
+void check_replay_shape(const nlohmann::json& x, const Fields& f);
 
 }  // namespace vmref::trace

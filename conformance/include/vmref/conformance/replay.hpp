@@ -22,6 +22,9 @@ struct ReplayOptions {
   /// findings.
   std::string impl;
   std::string mutant;             ///< a deliberately broken variant of the implementation
+  /// Ignore the header's provenance.replay (the implementation a fuzz counterexample
+  /// names) and run the model alone. When false and `impl` is empty, the header decides.
+  bool model_only = false;
   /// The format's parameters (e.g. levels = 5), defaults for the rest.
   std::map<std::string, unsigned> format_params;
 };
@@ -47,6 +50,7 @@ struct ReplayResult {
   /// How often each counted rule of the profile ran (spec/kernels/<k>.md "Rule coverage").
   std::vector<model::RuleCount> rules;
   std::string error;                ///< bad input: "file:line: field 'x': ..."
+  std::string impl, mutant;         ///< the implementation run in lock step and its mutant ("" = none)
   Verdict verdict() const;
 };
 

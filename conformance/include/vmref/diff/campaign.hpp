@@ -2,6 +2,7 @@
 // with minimized counterexamples written as replayable traces.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +35,9 @@ struct CampaignOptions {
   /// Stop at the first finding; otherwise each finding ends its episode and the campaign
   /// goes on, shrinking one counterexample per distinct ID.
   bool stop_at_first = false;
+  /// When it becomes true (a SIGINT/SIGTERM handler sets it) the campaign stops at the
+  /// next event and returns what it has, marked `interrupted`.
+  const std::atomic<bool>* interrupt = nullptr;
   /// Called about once a second from the calling thread (ops, ops/s, findings).
   std::function<void(std::uint64_t ops, double ops_per_s, std::uint64_t findings)> progress;
 };
@@ -55,7 +59,12 @@ struct CampaignResult {
   std::string first_error;                         ///< a harness error (unsupported event...), if any
   /// `--layer model`: the model's invariants alone, with the profile's variant under test.
   bool model_only = false;
+  bool interrupted = false;                        ///< stopped early by `interrupt`
 };
+
+/// The `vmref fuzz` command line that runs this campaign again (recorded in every
+/// counterexample's header as provenance.command).
+std::string campaign_command(const CampaignOptions& o);
 
 /// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.
 CampaignResult run_campaign(const CampaignOptions& opt);

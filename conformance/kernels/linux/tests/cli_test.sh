@@ -59,7 +59,12 @@ for F in "${FORMATS[@]}"; do
   CE=$(first "$T/fz-$F"/*.jsonl)
   check "fuzz-counterexample-fails:$F" 1 "$V" replay --impl "$F" --mutant no-invlpg-after-unmap "$CE"
   check "fuzz-counterexample-clean-without-mutant:$F" 0 "$V" replay --impl "$F" "$CE"
-  check "fuzz-counterexample-model-alone:$F" 0 "$V" replay "$CE"
+  check "fuzz-counterexample-model-alone:$F" 0 "$V" replay --model-only "$CE"
+  # A plain replay reproduces the finding: the header names the implementation and mutant.
+  check "fuzz-counterexample-plain-replay:$F" 1 "$V" replay "$CE"
+  contains "fuzz-counterexample-plain-replay-how:$F" "in lock step with the $F implementation, mutant no-invlpg-after-unmap" "$T/out"
+  check "fuzz-counterexample-declared:$F" 0 "$V" replay --expect-declared "$CE"
+  contains "fuzz-counterexample-command:$F" "\"command\":\"vmref fuzz --profile linux --seed 1" "$CE"
   check "replay-impl-unsupported:$F" 2 "$V" replay --impl "$F" "$SRC/traces/scenarios/linux/frame-freed-without-flush.jsonl"
   contains "replay-impl-unsupported-text:$F" "frame-freed-without-flush.jsonl:7: field 'tlb': implementation $F" "$T/out"
 done
