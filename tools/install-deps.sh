@@ -3,7 +3,8 @@
 # Does nothing when they are all present, so it is cheap to call every time.
 set -euo pipefail
 pkgs=(g++ cmake make libgtest-dev libgmock-dev librapidcheck-dev nlohmann-json3-dev
-      libcli11-dev libfmt-dev libzstd-dev zstd python3 python3-jsonschema)
+      libcli11-dev libfmt-dev libzstd-dev zstd python3 python3-jsonschema
+      clang libclang-rt-14-dev)  # clang + libFuzzer: tools/fuzz.sh
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
