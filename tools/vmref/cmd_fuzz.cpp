@@ -65,7 +65,8 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r) {
                              c.reproduces ? "" : " (did not reproduce after shrinking)");
     if (!c.file.empty())  // the file's header names the implementation and mutant
       std::cout << (c.file.find(".tables.") != std::string::npos
-                        ? fmt::format("    replay it: vmref fuzz --replay {}\n", c.file)
+                        ? fmt::format("    replay it: vmref fuzz --replay {}{}\n", c.file,
+                                      a.mutant.empty() ? "" : " --mutant " + a.mutant)
                         : fmt::format("    replay it: vmref replay {}\n", c.file));
   }
 }

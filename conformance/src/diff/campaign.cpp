@@ -368,12 +368,7 @@ std::vector<std::pair<std::string, std::string>> replay_counterexample(const std
   const impl::FormatInfo* format = impl::find_format(arch);
   if (!format) throw std::runtime_error(path + ":1: field 'arch': unknown format '" + arch + "'");
   impl::FormatConfig cfg;
-  cfg.mutant = m;
-  if (!m && head.contains("mutant") && head["mutant"].is_string()) {  // the file says which variant failed
-    cfg.mutant = impl::find_mutant(head["mutant"].get<std::string>());
-    if (!cfg.mutant && head["mutant"] != impl::to_string(nullptr))
-      throw std::runtime_error(path + ":1: field 'mutant': unknown mutant '" + head["mutant"].get<std::string>() + "'");
-  }
+  cfg.mutant = m;  // the header's "mutant" says which variant failed; the caller decides what runs
   for (const impl::FormatParam& p : format->params)
     if (head.contains(p.name) && head[p.name].is_number_unsigned()) cfg.params[p.name] = head[p.name].get<unsigned>();
   TableDifferential t(*format, cfg);
