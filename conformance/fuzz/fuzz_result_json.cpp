@@ -18,15 +18,9 @@ using namespace vmref;
 namespace {
 
 void round_trip(const conformance::ReplayResult& r) {
-  std::string once = conformance::result_to_json(r).dump();
-  conformance::ReplayResult again;
-  try {
-    again = conformance::result_from_json(trace::parse_json(once, "re-encoded", 1), "re-encoded");
-  } catch (const std::runtime_error& e) {
-    fuzz::broken("an accepted result does not read back after writing: " + once + ": " + e.what());
-  }
-  std::string twice = conformance::result_to_json(again).dump();
-  if (twice != once) fuzz::broken("result writing changed it:\n  " + once + "\n  " + twice);
+  fuzz::check_round_trip(
+      "result", r, [](const conformance::ReplayResult& x) { return conformance::result_to_json(x).dump(); },
+      [](const std::string& t) { return conformance::result_from_json(trace::parse_json(t, "re-encoded", 1), "re-encoded"); });
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "vmref/registered.hpp"
+#include "vmref/trace/line_io.hpp"
 
 namespace vmref::fuzz {
 
@@ -25,17 +27,28 @@ inline std::FILE* open_input(const std::uint8_t* data, std::size_t size) {
   return fmemopen(const_cast<std::uint8_t*>(data), size, "rb");
 }
 
-/// True when the input starts as zstd does for LineReader: a frame (28 b5 2f fd) or a
-/// skippable frame (5? 2a 4d 18).
-inline bool zstd_magic(const std::uint8_t* d, std::size_t n) {
-  return n >= 4 && ((d[0] == 0x28 && d[1] == 0xb5 && d[2] == 0x2f && d[3] == 0xfd) ||
-                    ((d[0] & 0xf0) == 0x50 && d[1] == 0x2a && d[2] == 0x4d && d[3] == 0x18));
-}
+/// True when the input starts as zstd does for LineReader.
+inline bool zstd_magic(const std::uint8_t* d, std::size_t n) { return trace::zstd_start(d, n); }
 
 /// A property of the parser does not hold: print why and abort (a crash for libFuzzer).
 [[noreturn]] inline void broken(const std::string& what) {
   std::fprintf(stderr, "fuzz property broken: %s\n", what.c_str());
   std::abort();
+}
+
+/// The round-trip property of a reader/writer pair: `encode(value)` must read back with
+/// `decode` and encode to the same text again.
+template <class T, class Encode, class Decode>
+void check_round_trip(const std::string& what, const T& value, Encode encode, Decode decode) {
+  std::string once = encode(value);
+  T again;
+  try {
+    again = decode(once);
+  } catch (const std::exception& e) {
+    broken("a written " + what + " does not read back: " + once + ": " + e.what());
+  }
+  std::string twice = encode(again);
+  if (twice != once) broken("writing the " + what + " again changed it:\n  " + once + "\n  " + twice);
 }
 
 }  // namespace vmref::fuzz

@@ -22,15 +22,9 @@ void header_round_trip(const nlohmann::json& j) {
   } catch (const trace::TraceError&) {
     return;
   }
-  std::string once = trace::header_to_json(h).dump();
-  trace::Header again;
-  try {
-    again = trace::header_from_json(trace::parse_json(once, "re-encoded", 1), "re-encoded", 1);
-  } catch (const trace::TraceError& e) {
-    fuzz::broken("a decoded header does not decode after re-encoding: " + once + ": " + e.what());
-  }
-  std::string twice = trace::header_to_json(again).dump();
-  if (twice != once) fuzz::broken("header re-encoding changed it:\n  " + once + "\n  " + twice);
+  fuzz::check_round_trip(
+      "header", h, [](const trace::Header& x) { return trace::header_to_json(x).dump(); },
+      [](const std::string& t) { return trace::header_from_json(trace::parse_json(t, "re-encoded", 1), "re-encoded", 1); });
 }
 
 void event_round_trip(const nlohmann::json& j) {
@@ -40,15 +34,9 @@ void event_round_trip(const nlohmann::json& j) {
   } catch (const trace::TraceError&) {
     return;
   }
-  std::string once = trace::event_to_json(e).dump();
-  vocab::Event again;
-  try {
-    again = trace::event_from_json(trace::parse_json(once, "re-encoded", 2), "re-encoded", 2);
-  } catch (const trace::TraceError& err) {
-    fuzz::broken("a decoded event does not decode after re-encoding: " + once + ": " + err.what());
-  }
-  std::string twice = trace::event_to_json(again).dump();
-  if (twice != once) fuzz::broken("event re-encoding changed it:\n  " + once + "\n  " + twice);
+  fuzz::check_round_trip(
+      "event", e, [](const vocab::Event& x) { return trace::event_to_json(x).dump(); },
+      [](const std::string& t) { return trace::event_from_json(trace::parse_json(t, "re-encoded", 2), "re-encoded", 2); });
 }
 
 }  // namespace

@@ -13,12 +13,7 @@ namespace vmref::trace {
 namespace {
 constexpr unsigned char kZstdMagic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
-// A zstd frame (28 b5 2f fd) or a skippable frame (5? 2a 4d 18), RFC 8878 §3.1.
-bool zstd_start(const char* p, std::size_t n) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  if (n < 4) return false;
-  return std::memcmp(b, kZstdMagic, 4) == 0 || ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18);
-}
+
 // The largest window a frame may ask for (2^24 = 16 MiB): enough for `zstd -19`
 // (8 MiB); `zstd --long` or `--ultra -20` and above need more and are refused, so that
 // decoding memory stays bounded whatever the file claims.
@@ -28,6 +23,12 @@ constexpr std::size_t kRawChunk = 1 << 16;
 ZSTD_DStream* ds(void* p) { return static_cast<ZSTD_DStream*>(p); }
 ZSTD_CStream* cs(void* p) { return static_cast<ZSTD_CStream*>(p); }
 }  // namespace
+
+bool zstd_start(const void* p, std::size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  if (n < 4) return false;
+  return std::memcmp(b, kZstdMagic, 4) == 0 || ((b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18);
+}
 
 bool wants_zstd(const std::string& path) {
   return path.size() > 4 && path.compare(path.size() - 4, 4, ".zst") == 0;

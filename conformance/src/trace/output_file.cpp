@@ -34,6 +34,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path), target_(path) {
     return;
   }
   std::string dir = fs::path(target_).parent_path().string();
+  // mkstemp's template: a hidden sibling ".NAME.tmp.XXXXXX", the X's replaced by a unique suffix.
   tmp_ = (dir.empty() ? std::string(".") : dir) + "/." + fs::path(target_).filename().string() + ".tmp.XXXXXX";
   fd_ = ::mkstemp(tmp_.data());
   if (fd_ < 0) {

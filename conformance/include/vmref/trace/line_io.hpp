@@ -71,6 +71,10 @@ class LineWriter {
   bool closed_ = false;
 };
 
+/// True when `n` bytes at `p` start a zstd frame (28 b5 2f fd) or a skippable frame
+/// (5? 2a 4d 18), RFC 8878 §3.1: what LineReader decompresses.
+bool zstd_start(const void* p, std::size_t n);
+
 /// True when `path` ends in ".zst".
 bool wants_zstd(const std::string& path);
 
