@@ -283,3 +283,23 @@ TEST(TraceFormat_3_5_Observe, FreedFrameLabelsAreReleased) {
   EXPECT_LT(st.labels.size() + st.last.size(), 10000u);
   EXPECT_LT(m.core().labels.size(), 10000u);
 }
+
+// spec/vmm.md §2.6, spec/trace-format.md §3.6: a step naming a CPU that does not exist, a
+// holder that holds nothing and an unknown or reused pin handle are bad input naming the
+// field; a holder's matching unref is not.
+TEST(TraceFormat_3_6_Cpus, MechanismStepsCheckCpuHolderAndHandle) {
+  const std::string h = R"({"vmref_trace":1,"profile":"linux","cpus":2})"
+                        "\n{\"op\":\"as_create\",\"as\":1}\n{\"op\":\"frame_alloc\",\"frame\":\"F\"}\n";
+  auto error_for = [&](const std::string& name, const std::string& lines) {
+    return conformance::replay_file(write_tmp(name, h + lines), {}).error;
+  };
+  EXPECT_NE(error_for("cpu.jsonl", R"({"op":"frame_get","frame":"F","cpu":2})" "\n").find("field 'cpu'"), std::string::npos);
+  EXPECT_NE(error_for("holder.jsonl", R"({"op":"frame_unref","frame":"F","holder":"dma"})" "\n").find("field 'holder'"),
+            std::string::npos);
+  EXPECT_NE(error_for("unpin.jsonl", R"({"op":"frame_unpin","handle":"h"})" "\n").find("field 'handle'"), std::string::npos);
+  std::string pin = R"({"op":"frame_pin","as":1,"va":"0x1000","frame":"F","handle":"h"})" "\n";
+  EXPECT_NE(error_for("repin.jsonl", pin + pin).find("field 'handle'"), std::string::npos);
+  EXPECT_EQ(error_for("ok.jsonl", R"({"op":"frame_ref","frame":"F","holder":"dma","cpu":1})"
+                                  "\n" R"({"op":"frame_unref","frame":"F","holder":"dma","cpu":0})" "\n"),
+            "");
+}

@@ -16,6 +16,7 @@ Core::Core(const CoreConfig& cfg)
   if (cfg.page_size < 4096 || !std::has_single_bit(cfg.page_size))
     throw std::invalid_argument("page_size must be a power of two >= 4096");
   cpus.resize(cfg.cpus);
+  frames.watch_held(&held_index);
   objects.emplace_back();  // ObjectId 0 = anonymous private, no object
 }
 
@@ -62,7 +63,7 @@ void Core::set_frame_label(const std::string& label, FrameId f) {
 }
 
 void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
-  Held h{old.frame, old.prot, old.global};
+  Held h{old.frame, old.prot, old.global, old.generation};
   for (std::size_t i = 0; i < cpus.size(); ++i)
     if ((old.local_cpu < 0 || static_cast<std::size_t>(old.local_cpu) == i) && cpus[i].may_have_cached(as, h))
       cpus[i].add_stale(as, vpn, h, held_index);
@@ -70,8 +71,10 @@ void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
 
 void Core::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {
   remove_pte(s, vpn);
-  s.gpt[vpn] = pte;
   Frame& f = frames[pte.frame];
+  Pte& p = s.gpt[vpn] = pte;
+  p.generation = f.generation;  // the allocation this PTE maps (INV-GPT-3)
+  f.fresh = false;
   if (pte.fault_around) ++f.fault_around_maps;
   if (pte.frame == kZeroFrame) ++f.zero_mapcount;
   else f.mappers.emplace_back(s.asid, vpn);
@@ -99,6 +102,54 @@ FrameId Core::remove_pte(AddressSpace& s, Vpn vpn) {
   delta.ranges.push_back({s.asid, vpn, 1});
   delta.frames.push_back(fid);
   return fid;
+}
+
+void Core::need_new_pin(const std::string& handle, const char* field) const {
+  if (handle.empty()) throw ModelError(field, "a pin needs a handle name");
+  if (pins.count(handle)) throw ModelError(field, "pin handle '" + handle + "' is already in use");
+}
+
+void Core::add_pin(const std::string& handle, FrameId f, const PinRef& r, const char* field) {
+  need_new_pin(handle, field);
+  pins[handle] = {f, frames[f].generation, r};
+  frames[f].pins.push_back(r);
+  frames[f].fresh = false;
+  delta.frames.push_back(f);
+}
+
+FrameId Core::remove_pin(const std::string& handle, const char* field) {
+  auto it = pins.find(handle);
+  if (it == pins.end()) throw ModelError(field, "unknown pin handle '" + handle + "'");
+  auto [f, gen, ref] = it->second;
+  pins.erase(it);
+  Frame& fr = frames[f];
+  // A pin whose frame was freed and reallocated since left nothing on the new allocation.
+  if (fr.generation == gen) {
+    auto p = std::find(fr.pins.begin(), fr.pins.end(), ref);
+    if (p != fr.pins.end()) fr.pins.erase(p);
+  }
+  delta.frames.push_back(f);
+  return f;
+}
+
+void Core::add_holder(FrameId f, const std::string& holder) {
+  Frame& fr = frames[f];
+  auto it = std::find_if(fr.holders.begin(), fr.holders.end(), [&](const auto& h) { return h.first == holder; });
+  if (it == fr.holders.end()) fr.holders.emplace_back(holder, 1);
+  else ++it->second;
+  ++fr.held_refs;
+  fr.fresh = false;
+  delta.frames.push_back(f);
+}
+
+void Core::drop_holder(FrameId f, const std::string& holder) {
+  Frame& fr = frames[f];
+  auto it = std::find_if(fr.holders.begin(), fr.holders.end(), [&](const auto& h) { return h.first == holder; });
+  if (it == fr.holders.end())
+    throw ModelError("holder", "'" + holder + "' holds no reference on this frame (frame_ref it first)");
+  if (--it->second == 0) fr.holders.erase(it);
+  --fr.held_refs;
+  delta.frames.push_back(f);
 }
 
 // The zero page is never reference counted: it is reserved and never freed (spec/vmm.md §1.5).

@@ -16,6 +16,7 @@ void check_frame_1(const CheckScope&, std::vector<Violation>&);
 void check_frame_2(const CheckScope&, std::vector<Violation>&);
 void check_cow_1(const CheckScope&, std::vector<Violation>&);
 void check_cow_2(const CheckScope&, std::vector<Violation>&);
+void check_cow_3(const CheckScope&, std::vector<Violation>&);
 void check_tlb_1(const CheckScope&, std::vector<Violation>&);
 void check_tlb_2(const CheckScope&, std::vector<Violation>&);
 void check_tlb_3(const CheckScope&, std::vector<Violation>&);

@@ -22,7 +22,16 @@ class CoreLayer : public KernelLayer {
   Outcome pte_set(const Event& e);
   Outcome pte_clear(const Event& e);
   Outcome frame_event(const Event& e);
+  Outcome frame_ref(const Event& e);
+  Outcome frame_pin(const Event& e);
+  Outcome frame_unpin(const Event& e);
   Outcome va_list_event(const Event& e);
+
+ private:
+  /// A mechanism event that names its CPU must name one that exists (spec/trace-format.md §3.6).
+  void check_step_cpu(const Event& e) const {
+    if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  }
 };
 
 }  // namespace vmref::model

@@ -32,8 +32,14 @@ std::optional<FrameId> FrameTable::alloc(Content c) {
     frames_.emplace_back();
   }
   Frame& f = frames_[id];
-  f = Frame{};
+  Frame next;
+  next.mappers = std::move(f.mappers);  // dangling PTEs still reach the frame
+  next.inherited = !next.mappers.empty();
+  next.held_at_alloc = held_index_ && id < held_index_->size() && (*held_index_)[id] > 0;
+  next.fault_around_maps = f.fault_around_maps;
+  f = std::move(next);
   f.allocated = true;
+  f.fresh = true;
   f.refcount = 1;
   f.content = c;
   f.generation = ++generations_;

@@ -1,4 +1,8 @@
-// INV-GPT-* and INV-COW-*: every valid PTE against its vseg and frame (spec/vmm.md §4.2, §4.4).
+// INV-GPT-* and INV-COW-*: every valid PTE against its vseg, its frame and the frame's pins
+// (spec/vmm.md §4.2, §4.4).
+#include <algorithm>
+#include <set>
+
 #include "core_invariants.hpp"
 
 namespace vmref::model {
@@ -26,17 +30,29 @@ void check_gpt_2(const CheckScope& sc, std::vector<Violation>& out) {
 }
 
 void check_gpt_3(const CheckScope& sc, std::vector<Violation>& out) {
-  auto report = [&](Asid as, Vpn vpn, FrameId f) {
-    out.push_back({"INV-GPT-3", where(sc.m, as, vpn) + ": PTE maps frame " + std::to_string(f) + " which is free"});
+  std::set<std::pair<Asid, Vpn>> seen;  // a PTE found both by range and by frame is one finding
+  auto check = [&](Asid as, Vpn vpn, const Pte& p) {
+    const auto& frames = sc.m.frames();
+    bool live = frames.valid(p.frame) && frames[p.frame].allocated;
+    if (live && frames[p.frame].generation == p.generation) return;
+    if (!seen.insert({as, vpn}).second) return;
+    out.push_back({"INV-GPT-3", where(sc.m, as, vpn) + ": PTE maps frame " + std::to_string(p.frame) +
+                                    (live ? ", which was freed and allocated again since the PTE was set"
+                                          : ", which is free")});
   };
-  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
-    if (!sc.m.frames().valid(p.frame) || !sc.m.frames()[p.frame].allocated) report(as, vpn, p.frame);
-  });
+  sc.each_pte(check);
   if (sc.full || sc.d.all) return;  // each_pte saw every PTE already
-  // A frame freed by this event may still be named by PTEs outside the touched ranges.
-  for (FrameId f : sc.frames())
-    if (!sc.m.frames()[f].allocated)
-      for (auto [as, vpn] : sc.m.frames()[f].mappers) report(as, vpn, f);
+  // A frame freed or reallocated by this event may still be named by PTEs outside the
+  // touched ranges (mappings survive a reallocation: FrameTable::alloc).
+  for (FrameId f : sc.frames()) {
+    const Frame& fr = sc.m.frames()[f];
+    if (fr.allocated && !fr.inherited) continue;  // the common case: no PTE can dangle
+    for (auto [as, vpn] : fr.mappers) {
+      const AddressSpace* s = sc.m.space(as);
+      if (!s) continue;
+      if (auto it = s->gpt.find(vpn); it != s->gpt.end()) check(as, vpn, it->second);
+    }
+  }
 }
 
 void check_cow_1(const CheckScope& sc, std::vector<Violation>& out) {
@@ -73,6 +89,25 @@ void check_cow_2(const CheckScope& sc, std::vector<Violation>& out) {
   });
   for (FrameId f : sc.frames())
     if (sc.m.frames()[f].allocated) cow2_frame(sc.m, f, out);
+}
+
+void check_cow_3(const CheckScope& sc, std::vector<Violation>& out) {
+  for (FrameId f : sc.frames()) {
+    const Frame& fr = sc.m.frames()[f];
+    if (f == kZeroFrame || fr.pins.empty()) continue;
+    for (auto [as, vpn] : fr.mappers) {
+      const AddressSpace* s = sc.m.space(as);
+      auto it = s->gpt.find(vpn);
+      const Vseg* v = s->vsl.find(vpn << sc.m.page_shift());
+      if (it == s->gpt.end() || !it->second.prot.w || !v || v->shared) continue;
+      auto other = std::find_if(fr.pins.begin(), fr.pins.end(), [&](const PinRef& p) { return p.as != as; });
+      if (other != fr.pins.end())
+        out.push_back({"INV-COW-3", where(sc.m, as, vpn) + ": writable private PTE maps frame " + std::to_string(f) +
+                                        ", which address space " + std::to_string(other->as) + " pinned at va " +
+                                        hex(other->va) + (other->write ? " for writing" : " for reading") +
+                                        " (COW must break before another address space writes it)"});
+    }
+  }
 }
 
 }  // namespace vmref::model

@@ -44,15 +44,20 @@ const Pte* pte_at(const Model& m, Asid as, Vpn vpn) {
 void check_tlb_1(const CheckScope& sc, std::vector<Violation>& out) {
   const auto& idx = sc.m.held_index();
   for (FrameId f : sc.frames()) {
-    if (sc.m.frames()[f].allocated || f >= idx.size() || idx[f] == 0) continue;
-    // Rare path: name the CPUs and VAs that may still reach the freed frame.
+    if (f >= idx.size() || idx[f] == 0) continue;
+    const Frame& fr = sc.m.frames()[f];
+    if (fr.allocated && !fr.held_at_alloc) continue;  // every entry reaches this allocation
+    // A may-hold entry reaches the allocation it was filled from: one of a frame that was
+    // freed, or freed and allocated again (even within one event group), is stale.
+    auto gone = [&](const Held& h) { return h.frame == f && (!fr.allocated || h.generation != fr.generation); };
     const auto& cpus = sc.m.cpus();
     for (std::size_t c = 0; c < cpus.size(); ++c)
       for (const auto& [key, hs] : cpus[c].stale())
         for (const Held& h : hs)
-          if (h.frame == f)
-            out.push_back({"INV-TLB-1", held_at(sc.m, c, key.first, key.second) + " -> frame " +
-                                            std::to_string(f) + ", which was freed without a flush"});
+          if (gone(h))
+            out.push_back({"INV-TLB-1", held_at(sc.m, c, key.first, key.second) + " -> frame " + std::to_string(f) +
+                                            (fr.allocated ? ", which was freed and allocated again without a flush"
+                                                          : ", which was freed without a flush")});
   }
 }
 

@@ -10,6 +10,7 @@ namespace vmref::model {
 using namespace vmref::vocab;
 
 Outcome CoreLayer::vseg_insert(const Event& e) {
+  check_step_cpu(e);
   const auto& a = e.get<VsegInsertArgs>();
   AddressSpace& s = space_of(a.as);
   Vseg v;
@@ -38,6 +39,7 @@ Outcome CoreLayer::vseg_insert(const Event& e) {
 }
 
 Outcome CoreLayer::vseg_remove(const Event& e) {
+  check_step_cpu(e);
   const auto& a = e.get<VsegRemoveArgs>();
   AddressSpace& s = space_of(a.as);
   const Vseg* v = s.vsl.starting_at(a.start);
@@ -51,6 +53,7 @@ Outcome CoreLayer::vseg_remove(const Event& e) {
 }
 
 Outcome CoreLayer::pte_set(const Event& e) {
+  check_step_cpu(e);
   const auto& a = e.get<PteSetArgs>();
   AddressSpace& s = space_of(a.as);
   Pte p;
@@ -63,6 +66,7 @@ Outcome CoreLayer::pte_set(const Event& e) {
 }
 
 Outcome CoreLayer::pte_clear(const Event& e) {
+  check_step_cpu(e);
   const auto& a = e.get<PteClearArgs>();
   AddressSpace& s = space_of(a.as);
   if (remove_pte(s, a.va >> page_shift_) == kNoFrame) throw ModelError("addr", "no PTE is set at this address");
@@ -70,6 +74,7 @@ Outcome CoreLayer::pte_clear(const Event& e) {
 }
 
 Outcome CoreLayer::frame_event(const Event& e) {
+  check_step_cpu(e);
   const std::string& label = e.get<FrameArgs>().frame;
   if (label.empty() || label == "zero") throw ModelError("frame", "a frame label (not \"zero\") is required");
   if (e.op == &ops::frame_alloc) {
@@ -94,7 +99,34 @@ Outcome CoreLayer::frame_event(const Event& e) {
   return {};
 }
 
+Outcome CoreLayer::frame_ref(const Event& e) {
+  check_step_cpu(e);
+  const auto& a = e.get<FrameRefArgs>();
+  FrameId f = core_.frame_label(a.frame, true);
+  if (f == kZeroFrame) throw ModelError("frame", "the zero page is not reference counted");
+  if (e.op == &ops::frame_ref) core_.add_holder(f, a.holder);
+  else core_.drop_holder(f, a.holder);
+  return {};
+}
+
+Outcome CoreLayer::frame_pin(const Event& e) {
+  check_step_cpu(e);
+  const auto& a = e.get<FramePinArgs>();
+  AddressSpace& s = space_of(a.as);
+  FrameId f = core_.frame_label(a.frame, true);
+  if (f == kZeroFrame) throw ModelError("frame", "the zero page cannot be pinned (a pin breaks COW first)");
+  core_.add_pin(a.handle, f, {s.asid, a.va, a.write}, "handle");
+  return {};
+}
+
+Outcome CoreLayer::frame_unpin(const Event& e) {
+  check_step_cpu(e);
+  core_.remove_pin(e.get<FrameUnpinArgs>().handle, "handle");
+  return {};
+}
+
 Outcome CoreLayer::va_list_event(const Event& e) {
+  check_step_cpu(e);
   const auto& a = e.get<VaListArgs>();
   AddressSpace& s = space_of(a.as);
   VaRange r{a.addr, a.addr + a.len};

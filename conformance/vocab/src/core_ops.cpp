@@ -18,6 +18,14 @@ template <class A> A& fresh(Event& e) {
   return ref;
 }
 
+/// Mechanism events may name the CPU that performed the step (spec/trace-format.md §3.6).
+void dec_step_cpu(Fields& f, Event& e) {
+  if (f.has("cpu")) e.cpu = f.cpu();
+}
+void enc_step_cpu(const Event& e, Json& j) {
+  if (e.cpu >= 0) j["cpu"] = e.cpu;
+}
+
 void dec_as_create(Fields& f, Event& e) {
   auto& a = fresh<AsCreateArgs>(e);
   a.as = f.u64("as");
@@ -83,6 +91,7 @@ void enc_access(const Event& e, Json& j) {
 }
 
 void dec_vseg_insert(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
   auto& a = fresh<VsegInsertArgs>(e);
   a.as = f.u64("as");
   a.start = f.u64("start");
@@ -115,6 +124,7 @@ Json file_json(const FileRef& r) {
   return j;
 }
 void enc_vseg_insert(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
   const auto& a = e.get<VsegInsertArgs>();
   j["as"] = a.as;
   j["start"] = hex(a.start);
@@ -135,16 +145,19 @@ void enc_vseg_insert(const Event& e, Json& j) {
 }
 
 void dec_vseg_remove(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
   auto& a = fresh<VsegRemoveArgs>(e);
   a.as = f.u64("as");
   a.start = f.u64("start");
 }
 void enc_vseg_remove(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
   j["as"] = e.get<VsegRemoveArgs>().as;
   j["start"] = hex(e.get<VsegRemoveArgs>().start);
 }
 
 void dec_pte_set(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
   auto& a = fresh<PteSetArgs>(e);
   a.as = f.u64("as");
   a.va = f.u64("va");
@@ -154,6 +167,7 @@ void dec_pte_set(Fields& f, Event& e) {
   a.global = f.flag("global");
 }
 void enc_pte_set(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
   const auto& a = e.get<PteSetArgs>();
   j["as"] = a.as;
   j["va"] = hex(a.va);
@@ -164,19 +178,69 @@ void enc_pte_set(const Event& e, Json& j) {
 }
 
 void dec_pte_clear(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
   auto& a = fresh<PteClearArgs>(e);
   a.as = f.u64("as");
   a.va = f.u64("va");
 }
 void enc_pte_clear(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
   j["as"] = e.get<PteClearArgs>().as;
   j["va"] = hex(e.get<PteClearArgs>().va);
 }
 
-void dec_frame(Fields& f, Event& e) { fresh<FrameArgs>(e).frame = f.str("frame"); }
-void enc_frame(const Event& e, Json& j) { j["frame"] = e.get<FrameArgs>().frame; }
+void dec_frame(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  fresh<FrameArgs>(e).frame = f.str("frame");
+}
+void enc_frame(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["frame"] = e.get<FrameArgs>().frame;
+}
+
+void dec_frame_ref(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto& a = fresh<FrameRefArgs>(e);
+  a.frame = f.str("frame");
+  a.holder = f.str("holder");
+  if (a.holder.empty()) f.fail("holder", "names who holds the reference; it must not be empty");
+}
+void enc_frame_ref(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["frame"] = e.get<FrameRefArgs>().frame;
+  j["holder"] = e.get<FrameRefArgs>().holder;
+}
+
+void dec_frame_pin(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto& a = fresh<FramePinArgs>(e);
+  a.as = f.u64("as");
+  a.va = f.u64("va");
+  a.frame = f.str("frame");
+  a.handle = f.str("handle");
+  a.write = f.flag("write");
+}
+void enc_frame_pin(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  const auto& a = e.get<FramePinArgs>();
+  j["as"] = a.as;
+  j["va"] = hex(a.va);
+  j["frame"] = a.frame;
+  j["handle"] = a.handle;
+  if (a.write) j["write"] = true;
+}
+
+void dec_frame_unpin(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  fresh<FrameUnpinArgs>(e).handle = f.str("handle");
+}
+void enc_frame_unpin(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["handle"] = e.get<FrameUnpinArgs>().handle;
+}
 
 void dec_va_list(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
   auto& a = fresh<VaListArgs>(e);
   a.as = f.u64("as");
   a.addr = f.u64("addr");
@@ -185,6 +249,7 @@ void dec_va_list(Fields& f, Event& e) {
   if (e.op == &ops::va_reuse) a.request_class = f.small("request_class", 1u << 20);
 }
 void enc_va_list(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
   const auto& a = e.get<VaListArgs>();
   j["as"] = a.as;
   j["addr"] = hex(a.addr);
@@ -217,32 +282,44 @@ OpInfo tlb_flush{"tlb_flush", "core", "spec/vmm.md §3.2", &typeid(TlbFlushArgs)
                  R"("len":{"$ref":"#/$defs/u64"},"global":{"$ref":"#/$defs/bool"}}})",
                  kWholeState};
 OpInfo vseg_insert{"vseg_insert", "core", kVslSection, &typeid(VsegInsertArgs), dec_vseg_insert, enc_vseg_insert,
-                   R"({"required":["as","start","end","prot"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                   R"({"required":["as","start","end","prot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"
                    R"("start":{"$ref":"#/$defs/u64"},"end":{"$ref":"#/$defs/u64"},"prot":{"$ref":"#/$defs/prot"},)"
                    R"("kind":{"$ref":"#/$defs/vseg_kind"},"shared":{"$ref":"#/$defs/bool"},"file":{"$ref":"#/$defs/file"},)"
                    R"("offset":{"$ref":"#/$defs/u64"},"name":{"$ref":"#/$defs/str"},"flags":{"$ref":"#/$defs/vm_flags"},)"
                    R"("anon_vma":{"$ref":"#/$defs/bool"}}})"};
 OpInfo vseg_remove{"vseg_remove", "core", kVslSection, &typeid(VsegRemoveArgs), dec_vseg_remove, enc_vseg_remove,
-                   R"({"required":["as","start"],"properties":{"as":{"$ref":"#/$defs/small"},"start":{"$ref":"#/$defs/u64"}}})"};
+                   R"({"required":["as","start"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"start":{"$ref":"#/$defs/u64"}}})"};
 OpInfo pte_set{"pte_set", "core", kVslSection, &typeid(PteSetArgs), dec_pte_set, enc_pte_set,
-               R"({"required":["as","va","frame","prot"],"properties":{"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
+               R"({"required":["as","va","frame","prot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
                R"("frame":{"$ref":"#/$defs/str"},"prot":{"$ref":"#/$defs/prot"},"cow":{"$ref":"#/$defs/bool"},)"
                R"("global":{"$ref":"#/$defs/bool"}}})"};
 OpInfo pte_clear{"pte_clear", "core", kVslSection, &typeid(PteClearArgs), dec_pte_clear, enc_pte_clear,
-                 R"({"required":["as","va"],"properties":{"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"}}})"};
+                 R"({"required":["as","va"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"}}})"};
 #define VMREF_FRAME_OP(n)                                                               \
   OpInfo n{#n, "core", kVslSection, &typeid(FrameArgs), dec_frame, enc_frame,             \
-           R"({"required":["frame"],"properties":{"frame":{"$ref":"#/$defs/str"}}})"};
+           R"({"required":["frame"],"properties":{"cpu":{"$ref":"#/$defs/small"},"frame":{"$ref":"#/$defs/str"}}})"};
 VMREF_FRAME_OP(frame_alloc)
 VMREF_FRAME_OP(frame_get)
 VMREF_FRAME_OP(frame_put)
 VMREF_FRAME_OP(frame_free)
 #undef VMREF_FRAME_OP
+OpInfo frame_ref{"frame_ref", "core", kVslSection, &typeid(FrameRefArgs), dec_frame_ref, enc_frame_ref,
+                 R"({"required":["frame","holder"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+                 R"("frame":{"$ref":"#/$defs/str"},"holder":{"$ref":"#/$defs/str"}}})"};
+OpInfo frame_unref{"frame_unref", "core", kVslSection, &typeid(FrameRefArgs), dec_frame_ref, enc_frame_ref,
+                   R"({"required":["frame","holder"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+                   R"("frame":{"$ref":"#/$defs/str"},"holder":{"$ref":"#/$defs/str"}}})"};
+OpInfo frame_pin{"frame_pin", "core", kVslSection, &typeid(FramePinArgs), dec_frame_pin, enc_frame_pin,
+                 R"({"required":["as","va","frame","handle"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+                 R"("as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},"frame":{"$ref":"#/$defs/str"},)"
+                 R"("handle":{"$ref":"#/$defs/str"},"write":{"$ref":"#/$defs/bool"}}})"};
+OpInfo frame_unpin{"frame_unpin", "core", kVslSection, &typeid(FrameUnpinArgs), dec_frame_unpin, enc_frame_unpin,
+                   R"({"required":["handle"],"properties":{"cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"}}})"};
 OpInfo va_release{"va_release", "core", kVslSection, &typeid(VaListArgs), dec_va_list, enc_va_list,
-                  R"({"required":["as","addr","len","list"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                  R"({"required":["as","addr","len","list"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"
                   R"("addr":{"$ref":"#/$defs/u64"},"len":{"$ref":"#/$defs/u64"},"list":{"$ref":"#/$defs/small"}}})"};
 OpInfo va_reuse{"va_reuse", "core", kVslSection, &typeid(VaListArgs), dec_va_list, enc_va_list,
-                R"({"required":["as","addr","len","list","request_class"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                R"({"required":["as","addr","len","list","request_class"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"
                 R"("addr":{"$ref":"#/$defs/u64"},"len":{"$ref":"#/$defs/u64"},"list":{"$ref":"#/$defs/small"},)"
                 R"("request_class":{"$ref":"#/$defs/small"}}})"};
 }  // namespace ops
@@ -250,7 +327,8 @@ OpInfo va_reuse{"va_reuse", "core", kVslSection, &typeid(VaListArgs), dec_va_lis
 void register_core_ops() {
   for (OpInfo* op : {&ops::as_create, &ops::as_destroy, &ops::switch_as, &ops::access, &ops::observe, &ops::tlb_flush,
                      &ops::vseg_insert, &ops::vseg_remove, &ops::pte_set, &ops::pte_clear, &ops::frame_alloc,
-                     &ops::frame_get, &ops::frame_put, &ops::frame_free, &ops::va_release, &ops::va_reuse})
+                     &ops::frame_get, &ops::frame_put, &ops::frame_free, &ops::frame_ref, &ops::frame_unref,
+                     &ops::frame_pin, &ops::frame_unpin, &ops::va_release, &ops::va_reuse})
     add_op(*op);
 }
 

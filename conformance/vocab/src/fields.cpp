@@ -50,6 +50,12 @@ std::uint64_t Fields::u64(const char* k) {
 
 std::uint64_t Fields::u64_in(const json& v, const std::string& field) const { return parse_u64(v, file_, line_, field); }
 
+std::optional<std::uint64_t> Fields::recorded_ret() const {
+  const json* x = peek("expect");
+  if (!x || !x->is_object() || !x->contains("ret")) return std::nullopt;
+  return parse_u64((*x)["ret"], file_, line_, "expect.ret");
+}
+
 std::string Fields::str(const char* k) {
   if (!has(k)) fail(k, "missing");
   if (!j_.at(k).is_string()) fail(k, "expected a string");

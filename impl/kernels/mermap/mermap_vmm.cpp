@@ -109,13 +109,16 @@ Outcome MermapVmm::get(const Event& e) {
   mm_mermap& mm = mms_[g.as];
   if (core_.mmu().current(cpu) != s.ctx) throw std::invalid_argument("cpu: mermap_get runs in a task of the mm");
   if (g.handle.empty() || mm.handles.count(g.handle)) throw std::invalid_argument("handle: missing or reused");
-  if (mm.cpu.empty() || g.len > p_.region_pages * kPage) return {};
+  mm.null_here.erase(g.handle);
+  Outcome null;  // what a NULL return gives
+  if (g.recorded.value_or(0) != 0) mm.null_here.insert(g.handle);
+  if (mm.cpu.empty() || g.len > p_.region_pages * kPage) return null;
   unsigned long size = (g.len + kPage - 1) & ~(kPage - 1);
   ++mm.migrate_disable;
   mermap_alloc* a = alloc(mm, cpu, size, g.reserve);
   if (!a) {
     --mm.migrate_disable;
-    return {};
+    return null;
   }
   LeafAttrs attrs;
   attrs.rights = {g.prot.w, false, g.prot.x};  // a kernel mapping: U/S = 0
@@ -126,12 +129,13 @@ Outcome MermapVmm::get(const Event& e) {
         clear(s, cpu, a->base, a->base + i * kPage);
         --mm.migrate_disable;
       }
-      return {};
+      return null;
     }
     auto f = core_.alloc_data();
     if (!f) throw std::invalid_argument("len: no free frame to stand for the caller's page");
     core_.set_pte(s, a->base + i * kPage, *f, attrs);
   }
+  mm.null_here.erase(g.handle);
   mm.handles[g.handle] = {cpu, static_cast<std::size_t>(a - mm.cpu[cpu].allocs.data())};
   return {Err::ok, a->base};
 }
@@ -143,6 +147,7 @@ Outcome MermapVmm::put(const Event& e) {
   unsigned cpu = core_.need_cpu(e.cpu);
   mm_mermap& mm = mms_[p.as];
   auto h = mm.handles.find(p.handle);
+  if (h == mm.handles.end() && mm.null_here.erase(p.handle)) return {};
   if (h == mm.handles.end() || h->second.first != cpu)
     throw std::invalid_argument("handle: unknown, or put on another CPU than its get");
   mermap_alloc& a = mm.cpu[cpu].allocs[h->second.second];
@@ -166,6 +171,7 @@ Outcome MermapVmm::teardown(const Event& e) {
     for (const mermap_alloc& a : mm.cpu[p_.teardown_fix ? c : cpu].allocs) warned = warned || a.in_use;
   mm.cpu.clear();
   mm.handles.clear();
+  mm.null_here.clear();
   return {Err::ok, warned ? 1u : 0u};
 }
 

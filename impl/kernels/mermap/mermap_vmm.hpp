@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,9 @@ struct mm_mermap {
   bool in_vsl = false;  ///< the region is part of the mm's kernel mappings (until exec)
   std::uint64_t migrate_disable = 0;
   std::map<std::string, std::pair<unsigned, std::size_t>> handles;  ///< name -> (cpu, slot)
+  /// Names of gets that returned NULL here though the recorded kernel's returned an
+  /// address: their put does nothing (spec/kernels/mermap.md §3).
+  std::set<std::string> null_here;
 };
 
 class MermapVmm : public impl::KernelLayer {

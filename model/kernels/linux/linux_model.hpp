@@ -123,7 +123,6 @@ class LinuxModel : public model::KernelLayer {
   Caller caller_ = Caller::other;  ///< the system call running, for the merge and split counters
   model::RuleCoverage rules_{linux_rules()};
   std::set<std::uint64_t> forked_anon_ids_;  ///< owners made by fork: not reusable (non-singular chain)
-  std::unordered_map<std::string, FrameId> pins_;       ///< pin handle -> frame
   std::map<model::Asid, std::set<Va>> undetermined_;   ///< per space: undecided vseg boundaries
 };
 

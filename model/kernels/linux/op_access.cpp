@@ -21,6 +21,7 @@ std::optional<FrameId> LinuxModel::cached_frame(ObjectId obj, std::uint64_t inde
   auto f = frames_.alloc(o.shmem ? Content::zero : Content::file);
   if (!f) return std::nullopt;
   frames_[*f].cached = true;  // the allocation's reference is the cache's
+  frames_[*f].fresh = false;
   frames_[*f].object = obj;
   frames_[*f].index = index;
   o.cache[index] = *f;
@@ -299,14 +300,12 @@ Outcome LinuxModel::access(const Event& e) {
 Outcome LinuxModel::pin(const Event& ev) {
   const auto& e = ev.get<PinArgs>();
   AddressSpace& s = space_of(e.as);
-  if (e.handle.empty()) throw ModelError("pin", "pin needs a handle name");
-  if (pins_.count(e.handle)) throw ModelError("pin", "pin handle '" + e.handle + "' is already in use");
+  core_.need_new_pin(e.handle, "pin");
   FaultResult r = fault_in(s, e.va, e.kind, -1);
   if (r.result != AccessResult::ok) return {Err::efault};
   if (r.err != Err::ok) return {r.err};
-  ++frames_[r.frame].pins;
+  core_.add_pin(e.handle, r.frame, {s.asid, e.va, e.kind == AccessKind::write}, "pin");
   get_frame(r.frame);
-  pins_[e.handle] = r.frame;
   Outcome o;
   o.frame = r.frame;
   return o;
@@ -314,13 +313,7 @@ Outcome LinuxModel::pin(const Event& ev) {
 
 // §2.9
 Outcome LinuxModel::unpin(const Event& ev) {
-  const std::string& handle = ev.get<UnpinArgs>().handle;
-  auto it = pins_.find(handle);
-  if (it == pins_.end()) throw ModelError("pin", "unknown pin handle '" + handle + "'");
-  Frame& f = frames_[it->second];
-  if (f.pins) --f.pins;
-  put_frame(it->second);
-  pins_.erase(it);
+  put_frame(core_.remove_pin(ev.get<UnpinArgs>().handle, "pin"));
   return {};
 }
 

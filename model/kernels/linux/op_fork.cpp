@@ -46,7 +46,7 @@ Outcome LinuxModel::fork(const Event& ev) {
       Pte& pp = it->second;
       Pte cp = pp;
       cp.accessed = false;
-      if (!pv.shared && pp.frame != kZeroFrame && frames_[pp.frame].pins > 0 &&
+      if (!pv.shared && pp.frame != kZeroFrame && !frames_[pp.frame].pins.empty() &&
           !frames_[pp.frame].cached) {
         // A pinned private page is copied for the child at once (Linux
         // copy_present_page since the CVE-2020-29374 fix), so the pin keeps its frame.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct State {
   std::uint64_t migrate_disabled = 0;   ///< migrate_disable() calls not yet undone
   std::uint64_t flushes = 0;            ///< local TLB flushes on the reset path
   std::map<std::string, std::pair<int, std::size_t>> handles;  ///< live handle -> (cpu, slot)
+  /// Handles of gets the recorded kernel says succeeded (expect.ret != 0) and the model
+  /// failed: a finding at the get; their put is then a no-op, not bad input (§3).
+  std::set<std::string> diverged;
 };
 
 /// What one call did, for INV-MERMAP-3/4/6 (which judge the call, not the state).

@@ -92,7 +92,9 @@ Outcome MermapModel::get(const Event& e) {
   note.requested = a.len;
   for (const Cpu& c : st.cpus)
     for (const Slot& sl : c.slots) note.reserve_held = note.reserve_held || (sl.in_use && sl.reserve);
+  st.diverged.erase(a.handle);
   auto fail = [&](const char* why) {
+    if (a.recorded.value_or(0) != 0) st.diverged.insert(a.handle);
     notes_.push_back(note);
     delta_.spaces.push_back(s.asid);
     Outcome o;
@@ -147,6 +149,11 @@ Outcome MermapModel::put(const Event& e) {
   State& st = states_[s.asid];
   core_.need_cpu(e.cpu);
   auto h = st.handles.find(a.handle);
+  if (h == st.handles.end() && st.diverged.erase(a.handle)) {
+    Outcome o;
+    o.note = "its get failed in the model where the kernel's succeeded (reported there): nothing to put";
+    return o;
+  }
   if (h == st.handles.end()) throw ModelError("handle", "unknown mermap handle '" + a.handle + "'");
   auto [cpu, idx] = h->second;
   if (cpu != e.cpu) throw ModelError("cpu", "mermap_put on another CPU than its get: migration was disabled");
@@ -177,6 +184,7 @@ Outcome MermapModel::teardown(const Event& e) {
   st.prepared = false;
   st.cpus.clear();
   st.handles.clear();
+  st.diverged.clear();
   notes_.push_back(note);
   delta_.spaces.push_back(s.asid);
   return {Err::ok, note.warned ? 1u : 0u};

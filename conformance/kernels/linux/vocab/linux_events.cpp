@@ -37,14 +37,6 @@ void range_json(const RangeArgs& a, Json& j) {
   j["len"] = hex(a.len);
 }
 
-/// The recording kernel's placement guides hint mmaps and moving mremaps
-/// (spec/trace-format.md §3.2): its expect.ret.
-std::optional<Va> recorded_placement(const Fields& f) {
-  const nlohmann::json* x = f.peek("expect");
-  if (!x || !x->is_object() || !x->contains("ret")) return std::nullopt;
-  return trace::parse_u64((*x)["ret"], f.file_name(), f.line(), "expect.ret");
-}
-
 void dec_exec(Fields& f, Event& e) {
   auto& a = fresh<ExecArgs>(e);
   a.as = f.u64("as");
@@ -93,7 +85,8 @@ void dec_mmap(Fields& f, Event& e) {
   a.offset = f.u64_or("offset", 0);
   if (!a.anonymous && !a.file) f.fail("file", "a mapping without \"anonymous\" needs a file");
   if (a.anonymous && a.file) f.fail("file", "an anonymous mapping has no file");
-  if (a.placement == Placement::hint) a.chosen = recorded_placement(f);
+  // The recording kernel's placement guides hint mmaps (spec/trace-format.md §3.2).
+  if (a.placement == Placement::hint) a.chosen = f.recorded_ret();
 }
 void enc_mmap(const Event& e, Json& j) {
   const auto& a = e.get<MmapArgs>();
@@ -205,7 +198,7 @@ void dec_mremap(Fields& f, Event& e) {
     }
   }
   if (a.fixed) a.new_addr = f.u64("new_addr");
-  else a.chosen = recorded_placement(f);
+  else a.chosen = f.recorded_ret();
 }
 void enc_mremap(const Event& e, Json& j) {
   const auto& a = e.get<MremapArgs>();

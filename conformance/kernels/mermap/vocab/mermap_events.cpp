@@ -28,6 +28,7 @@ void dec_get(Fields& f, Event& e) {
   if (f.has("prot")) a->prot = f.prot("prot");
   a->reserve = f.flag("reserve");
   if (f.has("fail_after")) a->fail_after = f.u64("fail_after");
+  a->recorded = f.recorded_ret();
   e.args = a;
 }
 void enc_get(const Event& e, Json& j) {

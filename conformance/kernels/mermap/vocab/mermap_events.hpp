@@ -42,6 +42,9 @@ struct GetArgs : vocab::SpaceArgs {
   /// Fault injection: the PTE writes fail after this many pages
   /// (apply_to_existing_page_range returning an error).
   std::optional<std::uint64_t> fail_after;
+  /// The recorded kernel's return (expect.ret), when the trace has it: a get the kernel
+  /// says succeeded and the model failed leaves a handle its later put may name.
+  std::optional<Va> recorded;
 };
 
 /// mermap_put (§3) on the event's CPU of the allocation named `handle`.

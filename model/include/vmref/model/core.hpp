@@ -75,6 +75,8 @@ class Core {
  public:
   /// Throws std::invalid_argument on bad parameters (cpus, page size).
   explicit Core(const CoreConfig& cfg);
+  Core(const Core&) = delete;  // `frames` watches this object's held_index
+  Core& operator=(const Core&) = delete;
 
   const CoreConfig config;
   const std::uint64_t page_size;
@@ -90,6 +92,13 @@ class Core {
   std::unordered_map<std::string, std::pair<FrameId, std::uint64_t>> labels;
   std::size_t label_sweep_at = 4096;  ///< size at which outdated labels are dropped (doubles)
   std::vector<FrameId> pending;              ///< frames held by deferred flushes (§3.3)
+  /// A pin by handle: the frame, the allocation it pinned, and what it was taken through.
+  struct PinRecord {
+    FrameId frame = kNoFrame;
+    std::uint64_t generation = 0;
+    PinRef ref;
+  };
+  std::unordered_map<std::string, PinRecord> pins;  ///< handle -> pin (spec/vmm.md §1.4)
   Delta delta;
   /// Every layer of the model, bottom-up (for hooks such as as_destroy's).
   std::vector<KernelLayer*> layers;
@@ -116,6 +125,18 @@ class Core {
   /// Drops one reference; frees the frame at zero (put_page).
   void put_frame(FrameId f);
   void get_frame(FrameId f);
+  /// Throws ModelError(field) unless `handle` is a non-empty name no live pin uses.
+  void need_new_pin(const std::string& handle, const char* field) const;
+  /// Records a pin named `handle` on `f` (not its reference: callers take that with
+  /// get_frame). Throws ModelError(field) when the handle is empty or in use.
+  void add_pin(const std::string& handle, FrameId f, const PinRef& r, const char* field);
+  /// Forgets the pin `handle` and returns its frame; throws ModelError(field) when unknown.
+  FrameId remove_pin(const std::string& handle, const char* field);
+  /// Records (+1) or drops (-1) a named kernel reference of `holder` on `f` (the count
+  /// itself moves with get_frame/put_frame). Dropping one `holder` does not hold throws
+  /// ModelError("holder").
+  void add_holder(FrameId f, const std::string& holder);
+  void drop_holder(FrameId f, const std::string& holder);
   /// Broadcast shootdown of [first, first+count) of `as` on every CPU.
   void shootdown(Asid as, Vpn first, std::uint64_t count);
   /// Frees deferred frames no CPU may still hold a translation to (§3.3).

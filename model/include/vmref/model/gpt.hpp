@@ -28,6 +28,9 @@ struct Pte {
   /// so only this CPU may cache it (spec/vmm.md §3.1). -1: any CPU running the address
   /// space may.
   std::int16_t local_cpu = -1;
+  /// The allocation of `frame` this PTE was set to (Frame::generation, set by
+  /// Core::install_pte): a PTE whose frame was freed and reallocated since dangles.
+  std::uint64_t generation = 0;
   friend bool operator==(const Pte&, const Pte&) = default;
 };
 

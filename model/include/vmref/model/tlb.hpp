@@ -15,6 +15,7 @@ struct Held {
   FrameId frame = kNoFrame;
   Prot prot;
   bool global = false;
+  std::uint64_t generation = 0;  ///< the allocation of `frame` it reached (Frame::generation)
   friend bool operator==(const Held&, const Held&) = default;
 };
 

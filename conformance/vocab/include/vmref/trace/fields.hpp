@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ class Fields {
   bool has(const char* k);
   /// The value of `k` without marking it read (another reader owns it), or nullptr.
   const nlohmann::json* peek(const char* k) const { return j_.contains(k) ? &j_.at(k) : nullptr; }
+  /// `expect.ret` of this line when it has one: what the recorded kernel returned
+  /// (spec/trace-format.md §3.2). Throws naming "expect.ret" when malformed.
+  std::optional<std::uint64_t> recorded_ret() const;
   /// The raw value of `k` (marks it read); `k` must be present.
   const nlohmann::json& raw(const char* k);
   [[noreturn]] void fail(const std::string& field, const std::string& msg) const;

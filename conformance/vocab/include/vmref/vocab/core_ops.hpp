@@ -1,6 +1,6 @@
 // The operations every kernel shares (spec/vmm.md §2.1-§2.4, §3): address-space
 // lifetime, context switches, TLB flushes, observations, accesses, and the mechanism
-// steps a kernel under test reports (spec/vmm.md §2.4). Their argument types and rows.
+// steps a kernel under test reports (spec/vmm.md §2.6). Their argument types and rows.
 #pragma once
 
 #include <optional>
@@ -79,6 +79,25 @@ struct FrameArgs : OpArgs {
   std::string frame;
 };
 
+/// frame_ref / frame_unref: `holder` (a kernel or driver structure, by name) records or
+/// drops a reference on the frame labelled `frame` (spec/vmm.md §2.6).
+struct FrameRefArgs : OpArgs {
+  std::string frame, holder;
+};
+
+/// frame_pin: pin `handle` on the frame labelled `frame`, taken through `va` of `as`,
+/// for writing when `write` (FOLL_WRITE).
+struct FramePinArgs : SpaceArgs {
+  std::string frame, handle;
+  Va va = 0;
+  bool write = false;
+};
+
+/// frame_unpin: the pin `handle` goes.
+struct FrameUnpinArgs : OpArgs {
+  std::string handle;
+};
+
 /// va_release / va_reuse: [addr, addr + len) onto / off allocator list `list`
 /// (spec/vmm.md §1.7); va_reuse serves a request of size class `request_class`.
 struct VaListArgs : SpaceArgs {
@@ -92,6 +111,7 @@ namespace ops {
 extern OpInfo as_create, as_destroy, switch_as, tlb_flush, observe, access;
 extern OpInfo vseg_insert, vseg_remove, pte_set, pte_clear;
 extern OpInfo frame_alloc, frame_get, frame_put, frame_free, va_release, va_reuse;
+extern OpInfo frame_ref, frame_unref, frame_pin, frame_unpin;
 }  // namespace ops
 
 /// Registers the rows above (called once, before any kernel registers).
