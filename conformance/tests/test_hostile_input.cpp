@@ -288,8 +288,7 @@ TEST(TraceFormat_3_5_Observe, FreedFrameLabelsAreReleased) {
 // holder that holds nothing and an unknown or reused pin handle are bad input naming the
 // field; a holder's matching unref is not.
 TEST(TraceFormat_3_6_Cpus, MechanismStepsCheckCpuHolderAndHandle) {
-  const std::string h = R"({"vmref_trace":1,"profile":"linux","cpus":2})"
-                        "\n{\"op\":\"as_create\",\"as\":1}\n{\"op\":\"frame_alloc\",\"frame\":\"F\"}\n";
+  const std::string h = header(R"(,"cpus":2)") + "\n{\"op\":\"as_create\",\"as\":1}\n{\"op\":\"frame_alloc\",\"frame\":\"F\"}\n";
   auto error_for = [&](const std::string& name, const std::string& lines) {
     return conformance::replay_file(write_tmp(name, h + lines), {}).error;
   };

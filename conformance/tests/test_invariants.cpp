@@ -85,3 +85,12 @@ TEST(Vmm_4_2_Gpt, Gpt3IsReportedOncePerPteAndEvent) {
     EXPECT_EQ(n, 1u) << "full=" << full;
   }
 }
+
+// spec/vmm.md §3.4: the lock rule is judged at the release, so a flush later in the same
+// event group does not hide it; a pending mark does.
+TEST(Vmm_3_4_Locks, ReleaseIsJudgedWhenItHappens) {
+  auto r = conformance::replay_file(test::source_dir() + "/conformance/tests/data/ptl-unlock-then-flush-in-one-group.jsonl", {});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.by_id.count("INV-TLB-4"));
+  EXPECT_FALSE(r.by_id.count("INV-TLB-3")) << "the flush ends the group, so the rights cut itself is in order";
+}

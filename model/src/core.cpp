@@ -11,6 +11,7 @@ namespace vmref::model {
 Core::Core(const CoreConfig& cfg)
     : config(cfg), page_size(cfg.page_size),
       page_shift(static_cast<unsigned>(std::countr_zero(cfg.page_size))),
+      geometry{page_shift, page_shift - 3},
       frames(cfg.frames, cfg.fifo_frames) {
   if (cfg.cpus == 0 || cfg.cpus > 4096) throw std::invalid_argument("cpus must be in 1..4096");
   if (cfg.page_size < 4096 || !std::has_single_bit(cfg.page_size))
@@ -63,13 +64,14 @@ void Core::set_frame_label(const std::string& label, FrameId f) {
 }
 
 void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
-  Held h{old.frame, old.prot, old.global, old.generation};
+  Held h{old.frame, old.prot, old.global, old.generation, old.order};
   for (std::size_t i = 0; i < cpus.size(); ++i)
     if ((old.local_cpu < 0 || static_cast<std::size_t>(old.local_cpu) == i) && cpus[i].may_have_cached(as, h))
       cpus[i].add_stale(as, vpn, h, held_index);
 }
 
 void Core::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {
+  note_locked_change(s.asid, vpn);
   remove_pte(s, vpn);
   Frame& f = frames[pte.frame];
   Pte& p = s.gpt[vpn] = pte;
@@ -85,6 +87,7 @@ void Core::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {
 FrameId Core::remove_pte(AddressSpace& s, Vpn vpn) {
   auto it = s.gpt.find(vpn);
   if (it == s.gpt.end()) return kNoFrame;
+  note_locked_change(s.asid, vpn);
   FrameId fid = it->second.frame;
   if (it->second.fault_around && frames[fid].fault_around_maps) --frames[fid].fault_around_maps;
   note_superseded(s.asid, vpn, it->second);
@@ -216,9 +219,87 @@ void Core::unmap_ptes(AddressSpace& s, Va start, Va end, TlbMode mode) {
   }
 }
 
+void Core::note_locked_change(Asid as, Vpn vpn) {
+  for (auto& [name, l] : locks)
+    if (l.cpu == acting_cpu) l.changed.emplace_back(as, vpn);
+}
+
+std::vector<unsigned> Core::cpus_holding_stale(Asid as, Vpn vpn) const {
+  const AddressSpace* s = space(as);
+  const Pte* p = nullptr;
+  if (s)
+    if (auto it = s->gpt.find(vpn); it != s->gpt.end()) p = &it->second;
+  std::vector<unsigned> out;
+  for (unsigned c = 0; c < cpus.size(); ++c) {
+    auto it = cpus[c].stale().find({as, vpn});
+    if (it == cpus[c].stale().end()) continue;
+    for (const Held& h : it->second)
+      if (!p || p->frame != h.frame || p->generation != h.generation || !h.prot.subset_of(p->prot)) {
+        out.push_back(c);
+        break;
+      }
+  }
+  return out;
+}
+
+void Core::set_root(AddressSpace& s, FrameId t, unsigned level) {
+  s.tables.root_level = level;
+  s.tables.root = {t, frames[t].generation, false};
+  frames[t].links.push_back({s.asid, level, 0, true, false, ++link_seq});
+  frames[t].fresh = false;  // the link takes the allocation's reference
+  delta.frames.push_back(t);
+  delta.tables = true;
+}
+
+void Core::drop_link(FrameId t, const TableLink& l) {
+  auto& ls = frames[t].links;
+  auto it = std::find_if(ls.begin(), ls.end(), [&](const TableLink& x) { return x.same_place(l); });
+  if (it != ls.end()) ls.erase(it);
+  delta.frames.push_back(t);
+}
+
+void Core::link_table(AddressSpace& s, unsigned level, Va va, FrameId t, bool shared) {
+  auto [first, count] = geometry.range_of(level, va);
+  unlink_table(s, level, va);
+  s.tables.linked[{level, first}] = {t, frames[t].generation, shared};
+  frames[t].links.push_back({s.asid, level, first, false, shared, ++link_seq});
+  frames[t].fresh = false;
+  delta.frames.push_back(t);
+  delta.ranges.push_back({s.asid, first, count});
+  delta.tables = true;
+}
+
+bool Core::unlink_table(AddressSpace& s, unsigned level, Va va) {
+  auto [first, count] = geometry.range_of(level, va);
+  auto& linked = s.tables.linked;
+  if (!linked.count({level, first})) return false;
+  Vpn last = first + count;  // the tables below lie in [first, last) at lower levels
+  std::uint64_t now = ++link_seq;
+  for (auto it = linked.begin(); it != linked.end();) {
+    auto [lv, lo] = it->first;
+    bool below = lv < level && lo >= first && (last == 0 || lo < last);
+    if (!(lv == level && lo == first) && !below) {
+      ++it;
+      continue;
+    }
+    const TableSlot old = it->second;
+    Vpn end = lo + geometry.range_of(lv, lo << page_shift).second;
+    for (CpuTlb& c : cpus)  // a CPU that ran `s` may have cached the walk (Intel SDM Vol 3A §4.10.3)
+      if (c.loaded.count(s.asid)) c.add_stale_walk({s.asid, lo, lv}, {old.table, old.generation, end, now});
+    drop_link(old.table, {s.asid, lv, lo, false, old.shared});
+    it = linked.erase(it);
+  }
+  delta.ranges.push_back({s.asid, first, count});
+  delta.tables = true;
+  return true;
+}
+
 void Core::destroy_space(Asid as) {
   for (KernelLayer* l : layers) l->before_destroy(as);
   AddressSpace& s = space_of(as);
+  // Its tables stop being linked; freeing them is the kernel's (left allocated, INV-FRAME-1).
+  for (const auto& [key, slot] : s.tables.linked) drop_link(slot.table, {as, key.first, key.second, false, slot.shared});
+  if (s.tables.reported()) drop_link(s.tables.root.table, {as, s.tables.root_level, 0, true, false});
   unmap_range(s, 0, UINT64_MAX & ~(page_size - 1), TlbMode::sync);
   for (CpuTlb& c : cpus) {
     if (c.current == as) c.current = 0;

@@ -1,4 +1,4 @@
-// The core's invariant checkers (spec/vmm.md §4.1-§4.6), one per ID.
+// The core's invariant checkers (spec/vmm.md §4.1-§4.7), one per ID.
 #pragma once
 
 #include <vector>
@@ -20,6 +20,12 @@ void check_cow_3(const CheckScope&, std::vector<Violation>&);
 void check_tlb_1(const CheckScope&, std::vector<Violation>&);
 void check_tlb_2(const CheckScope&, std::vector<Violation>&);
 void check_tlb_3(const CheckScope&, std::vector<Violation>&);
+void check_tlb_4(const CheckScope&, std::vector<Violation>&);
+void check_tlb_5(const CheckScope&, std::vector<Violation>&);
+void check_pt_1(const CheckScope&, std::vector<Violation>&);
+void check_pt_2(const CheckScope&, std::vector<Violation>&);
+void check_pt_3(const CheckScope&, std::vector<Violation>&);
+void check_pt_4(const CheckScope&, std::vector<Violation>&);
 void check_alloc_1(const CheckScope&, std::vector<Violation>&);
 void check_alloc_2(const CheckScope&, std::vector<Violation>&);
 void check_alloc_3(const CheckScope&, std::vector<Violation>&);

@@ -26,8 +26,18 @@ class CoreLayer : public KernelLayer {
   Outcome frame_pin(const Event& e);
   Outcome frame_unpin(const Event& e);
   Outcome va_list_event(const Event& e);
+  // mechanism_tables.cpp
+  Outcome pt_root(const Event& e);
+  Outcome pt_link(const Event& e);
+  Outcome pt_unlink(const Event& e);
+  // mechanism_sync.cpp
+  Outcome lock_event(const Event& e);
+  Outcome call_return(const Event& e);
+  Outcome tlb_pending(const Event& e);
 
  private:
+  FrameId table_frame(const std::string& label) const;
+  std::uint8_t leaf_order(std::uint64_t size) const;
   /// A mechanism event that names its CPU must name one that exists (spec/trace-format.md §3.6).
   void check_step_cpu(const Event& e) const {
     if (e.cpu >= 0) core_.need_cpu(e.cpu);

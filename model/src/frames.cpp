@@ -34,6 +34,7 @@ std::optional<FrameId> FrameTable::alloc(Content c) {
   Frame& f = frames_[id];
   Frame next;
   next.mappers = std::move(f.mappers);  // dangling PTEs still reach the frame
+  next.links = std::move(f.links);      // so do dangling table links
   next.inherited = !next.mappers.empty();
   next.held_at_alloc = held_index_ && id < held_index_->size() && (*held_index_)[id] > 0;
   next.fault_around_maps = f.fault_around_maps;

@@ -7,11 +7,12 @@ void check_frame_1(const CheckScope& sc, std::vector<Violation>& out) {
   for (FrameId f : sc.frames()) {
     const Frame& fr = sc.m.frames()[f];
     if (f == kZeroFrame || !fr.allocated) continue;
-    std::uint64_t expected = fr.mapcount() + fr.pins.size() + fr.mmu_gather + (fr.cached ? 1 : 0) + fr.held_refs +
-                             (fr.fresh ? 1 : 0);
+    std::uint64_t expected = fr.mapcount() + fr.links.size() + fr.pins.size() + fr.mmu_gather + (fr.cached ? 1 : 0) +
+                             fr.held_refs + (fr.fresh ? 1 : 0);
     if (fr.refcount != expected)
       out.push_back({"INV-FRAME-1", "frame " + std::to_string(f) + ": reference count " + std::to_string(fr.refcount) +
                                         " but " + std::to_string(fr.mapcount()) + " mappings + " +
+                                        (fr.links.empty() ? "" : std::to_string(fr.links.size()) + " table links + ") +
                                         std::to_string(fr.pins.size()) + " pins + " + std::to_string(fr.mmu_gather) +
                                         " deferred + " + (fr.cached ? "1" : "0") + " cache + " +
                                         std::to_string(fr.held_refs) + " named" +

@@ -14,8 +14,11 @@ std::string where(const Model& m, Asid as, Vpn vpn) {
 }  // namespace
 
 void check_gpt_1(const CheckScope& sc, std::vector<Violation>& out) {
-  sc.each_pte([&](Asid as, Vpn vpn, const Pte&) {
-    if (!sc.m.space(as)->vsl.find(vpn << sc.m.page_shift()))
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
+    Va va = vpn << sc.m.page_shift();
+    const Vseg* v = sc.m.space(as)->vsl.find(va);
+    std::uint64_t size = sc.m.core().page_size << p.order;  // a huge leaf must fit whole
+    if (!v || v->end - va < size)
       out.push_back({"INV-GPT-1", where(sc.m, as, vpn) + ": valid PTE outside every vseg"});
   });
 }

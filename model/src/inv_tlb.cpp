@@ -81,4 +81,16 @@ void check_tlb_3(const CheckScope& sc, std::vector<Violation>& out) {
   });
 }
 
+void check_tlb_4(const CheckScope& sc, std::vector<Violation>& out) {
+  for (const Delta::Unflushed& u : sc.d.released)
+    out.push_back({"INV-TLB-4", "lock '" + u.what + "' released while " + held_at(sc.m, u.cpu, u.as, u.vpn) +
+                                    ", changed under it and neither flushed nor marked pending"});
+}
+
+void check_tlb_5(const CheckScope& sc, std::vector<Violation>& out) {
+  for (const Delta::Unflushed& u : sc.d.returned)
+    out.push_back({"INV-TLB-5", u.what + " returned while " + held_at(sc.m, u.cpu, u.as, u.vpn) +
+                                    ", a translation it removed"});
+}
+
 }  // namespace vmref::model

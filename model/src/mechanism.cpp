@@ -52,6 +52,16 @@ Outcome CoreLayer::vseg_remove(const Event& e) {
   return {};
 }
 
+// A leaf of `size` bytes spans page_size * E^k (spec/vmm.md §1.8): 2^order pages.
+std::uint8_t CoreLayer::leaf_order(std::uint64_t size) const {
+  if (size == 0 || size == page_size_) return 0;
+  const TableGeometry& g = core_.geometry;
+  for (unsigned k = 1; g.table_shift(k) < 64; ++k)
+    if (size == std::uint64_t{1} << g.table_shift(k)) return static_cast<std::uint8_t>(k * g.entry_bits);
+  throw ModelError("size", "a leaf spans one page or one table entry of a higher level (page_size * " +
+                               std::to_string(std::uint64_t{1} << g.entry_bits) + "^k bytes)");
+}
+
 Outcome CoreLayer::pte_set(const Event& e) {
   check_step_cpu(e);
   const auto& a = e.get<PteSetArgs>();
@@ -61,6 +71,8 @@ Outcome CoreLayer::pte_set(const Event& e) {
   p.prot = a.prot;
   p.cow = a.cow;
   p.global = a.global;
+  p.order = leaf_order(a.size);
+  if (a.va & ((page_size_ << p.order) - 1)) throw ModelError("va", "is not aligned to the leaf's size");
   install_pte(s, a.va >> page_shift_, p);
   return {};
 }

@@ -48,6 +48,7 @@ Outcome Model::apply(const Event& e) {
     for (auto& l : layers_) l->begin_group();
   }
   continuing_ = e.cont;
+  core_->acting_cpu = e.cpu;
   const Route& r = routes_.at(e.op->id);
   if (!r.fn)
     throw ModelError("op", std::string("operation '") + e.op->name + "' belongs to kernel " + e.op->kernel +

@@ -165,6 +165,7 @@ void dec_pte_set(Fields& f, Event& e) {
   a.prot = f.prot("prot");
   a.cow = f.flag("cow");
   a.global = f.flag("global");
+  a.size = f.u64_or("size", 0);
 }
 void enc_pte_set(const Event& e, Json& j) {
   enc_step_cpu(e, j);
@@ -175,6 +176,72 @@ void enc_pte_set(const Event& e, Json& j) {
   j["prot"] = a.prot.str();
   if (a.cow) j["cow"] = true;
   if (a.global) j["global"] = true;
+  if (a.size) j["size"] = hex(a.size);
+}
+
+void dec_lock(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto& a = fresh<LockArgs>(e);
+  a.lock = f.str("lock");
+  if (a.lock.empty()) f.fail("lock", "names the lock; it must not be empty");
+}
+void enc_lock(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["lock"] = e.get<LockArgs>().lock;
+}
+
+void dec_return(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto& a = fresh<ReturnArgs>(e);
+  a.call = f.str("call");
+  if (f.has("as")) {
+    a.as = f.u64("as");
+    a.va = f.u64("va");
+    a.len = f.u64("len");
+    if (a.len > UINT64_MAX - a.va) f.fail("len", "the range wraps past the top of the address space");
+  }
+}
+void enc_return(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  const auto& a = e.get<ReturnArgs>();
+  j["call"] = a.call;
+  if (a.as) {
+    j["as"] = *a.as;
+    j["va"] = hex(a.va);
+    j["len"] = hex(a.len);
+  }
+}
+
+void dec_tlb_pending(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto& a = fresh<TlbPendingArgs>(e);
+  a.as = f.u64("as");
+  a.pending = f.has("pending") ? f.flag("pending") : true;
+}
+void enc_tlb_pending(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["as"] = e.get<TlbPendingArgs>().as;
+  j["pending"] = e.get<TlbPendingArgs>().pending;
+}
+
+void dec_table(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto& a = fresh<TableArgs>(e);
+  a.as = f.u64("as");
+  a.level = static_cast<unsigned>(f.small("level", 64));
+  if (a.level == 0) f.fail("level", "levels start at 1 (the table that holds page-sized leaves)");
+  if (e.op != &ops::pt_root) a.va = f.u64("va");
+  if (e.op != &ops::pt_unlink) a.table = f.str("table");
+  if (e.op == &ops::pt_link) a.shared = f.flag("shared");
+}
+void enc_table(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  const auto& a = e.get<TableArgs>();
+  j["as"] = a.as;
+  if (e.op != &ops::pt_root) j["va"] = hex(a.va);
+  j["level"] = a.level;
+  if (e.op != &ops::pt_unlink) j["table"] = a.table;
+  if (a.shared) j["shared"] = true;
 }
 
 void dec_pte_clear(Fields& f, Event& e) {
@@ -292,7 +359,7 @@ OpInfo vseg_remove{"vseg_remove", "core", kVslSection, &typeid(VsegRemoveArgs), 
 OpInfo pte_set{"pte_set", "core", kVslSection, &typeid(PteSetArgs), dec_pte_set, enc_pte_set,
                R"({"required":["as","va","frame","prot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
                R"("frame":{"$ref":"#/$defs/str"},"prot":{"$ref":"#/$defs/prot"},"cow":{"$ref":"#/$defs/bool"},)"
-               R"("global":{"$ref":"#/$defs/bool"}}})"};
+               R"("global":{"$ref":"#/$defs/bool"},"size":{"$ref":"#/$defs/u64"}}})"};
 OpInfo pte_clear{"pte_clear", "core", kVslSection, &typeid(PteClearArgs), dec_pte_clear, enc_pte_clear,
                  R"({"required":["as","va"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"}}})"};
 #define VMREF_FRAME_OP(n)                                                               \
@@ -315,6 +382,27 @@ OpInfo frame_pin{"frame_pin", "core", kVslSection, &typeid(FramePinArgs), dec_fr
                  R"("handle":{"$ref":"#/$defs/str"},"write":{"$ref":"#/$defs/bool"}}})"};
 OpInfo frame_unpin{"frame_unpin", "core", kVslSection, &typeid(FrameUnpinArgs), dec_frame_unpin, enc_frame_unpin,
                    R"({"required":["handle"],"properties":{"cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"}}})"};
+OpInfo pt_root{"pt_root", "core", "spec/vmm.md §1.8", &typeid(TableArgs), dec_table, enc_table,
+               R"({"required":["as","level","table"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+               R"("as":{"$ref":"#/$defs/small"},"level":{"$ref":"#/$defs/small"},"table":{"$ref":"#/$defs/str"}}})"};
+OpInfo pt_link{"pt_link", "core", "spec/vmm.md §1.8", &typeid(TableArgs), dec_table, enc_table,
+               R"({"required":["as","va","level","table"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+               R"("as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},"level":{"$ref":"#/$defs/small"},)"
+               R"("table":{"$ref":"#/$defs/str"},"shared":{"$ref":"#/$defs/bool"}}})"};
+OpInfo pt_unlink{"pt_unlink", "core", "spec/vmm.md §1.8", &typeid(TableArgs), dec_table, enc_table,
+                 R"({"required":["as","va","level"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+                 R"("as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},"level":{"$ref":"#/$defs/small"}}})"};
+OpInfo lock{"lock", "core", "spec/vmm.md §3.4", &typeid(LockArgs), dec_lock, enc_lock,
+            R"({"required":["lock"],"properties":{"cpu":{"$ref":"#/$defs/small"},"lock":{"$ref":"#/$defs/str"}}})"};
+OpInfo unlock{"unlock", "core", "spec/vmm.md §3.4", &typeid(LockArgs), dec_lock, enc_lock,
+              R"({"required":["lock"],"properties":{"cpu":{"$ref":"#/$defs/small"},"lock":{"$ref":"#/$defs/str"}}})"};
+OpInfo call_return{"call_return", "core", "spec/vmm.md §3.4", &typeid(ReturnArgs), dec_return, enc_return,
+                   R"({"required":["call"],"properties":{"cpu":{"$ref":"#/$defs/small"},"call":{"$ref":"#/$defs/str"},)"
+                   R"("as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},"len":{"$ref":"#/$defs/u64"}},)"
+                   R"("dependentRequired":{"as":["va","len"],"va":["as","len"],"len":["as","va"]}})"};
+OpInfo tlb_pending{"tlb_pending", "core", "spec/vmm.md §3.4", &typeid(TlbPendingArgs), dec_tlb_pending, enc_tlb_pending,
+                   R"({"required":["as"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"
+                   R"("pending":{"$ref":"#/$defs/bool"}}})"};
 OpInfo va_release{"va_release", "core", kVslSection, &typeid(VaListArgs), dec_va_list, enc_va_list,
                   R"({"required":["as","addr","len","list"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"
                   R"("addr":{"$ref":"#/$defs/u64"},"len":{"$ref":"#/$defs/u64"},"list":{"$ref":"#/$defs/small"}}})"};
@@ -328,7 +416,8 @@ void register_core_ops() {
   for (OpInfo* op : {&ops::as_create, &ops::as_destroy, &ops::switch_as, &ops::access, &ops::observe, &ops::tlb_flush,
                      &ops::vseg_insert, &ops::vseg_remove, &ops::pte_set, &ops::pte_clear, &ops::frame_alloc,
                      &ops::frame_get, &ops::frame_put, &ops::frame_free, &ops::frame_ref, &ops::frame_unref,
-                     &ops::frame_pin, &ops::frame_unpin, &ops::va_release, &ops::va_reuse})
+                     &ops::frame_pin, &ops::frame_unpin, &ops::pt_root, &ops::pt_link, &ops::pt_unlink,
+                     &ops::lock, &ops::unlock, &ops::call_return, &ops::tlb_pending, &ops::va_release, &ops::va_reuse})
     add_op(*op);
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "vmref/model/gpt.hpp"
+#include "vmref/model/tables.hpp"
 #include "vmref/model/vsl.hpp"
 
 namespace vmref::model {
@@ -25,6 +26,7 @@ struct AddressSpace {
   Va brk = 0;             ///< current break (not page aligned)
   /// Free/zombie lists of a size-class VA allocator: class -> released ranges.
   std::map<std::uint64_t, std::vector<VaRange>> va_lists;
+  PageTables tables;      ///< table pages, when the trace reports them (spec/vmm.md §1.8)
 };
 
 }  // namespace vmref::model

@@ -50,12 +50,17 @@ struct Delta {
   std::vector<Range> ranges;
   std::vector<FrameId> frames;
   std::vector<Asid> spaces;     ///< address spaces whose VSL or allocator lists changed
+  bool tables = false;          ///< a table page was linked or unlinked (INV-PT-*)
   bool all = false;             ///< check everything (full mode, or a global change)
   struct Reuse { std::uint64_t list_class, request_class; };
   std::vector<Reuse> reuses;    ///< va_reuse events (INV-ALLOC-4)
+  /// A translation some CPU still held stale at the moment a rule of spec/vmm.md §3.4
+  /// required it flushed: at a lock's release (INV-TLB-4) or a call's return (INV-TLB-5).
+  struct Unflushed { std::string what; unsigned cpu; Asid as; Vpn vpn; };  ///< what: the lock or call
+  std::vector<Unflushed> released, returned;
   void clear() {
-    ranges.clear(); frames.clear(); spaces.clear(); reuses.clear();
-    all = false;
+    ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); released.clear(); returned.clear();
+    all = tables = false;
   }
 };
 
@@ -81,6 +86,8 @@ class Core {
   const CoreConfig config;
   const std::uint64_t page_size;
   const unsigned page_shift;
+  const TableGeometry geometry;  ///< how table-page events split a VA (tables.hpp)
+  std::uint64_t link_seq = 0;    ///< counts table links and unlinks, to order them
   FrameTable frames;
   std::vector<CpuTlb> cpus;
   std::vector<std::uint64_t> held_index;     ///< may-hold entries (all CPUs) per frame
@@ -99,6 +106,15 @@ class Core {
     PinRef ref;
   };
   std::unordered_map<std::string, PinRecord> pins;  ///< handle -> pin (spec/vmm.md §1.4)
+  /// A held kernel lock (spec/vmm.md §3.4): the CPU holding it (-1: none named) and the
+  /// PTEs that CPU changed while holding it.
+  struct Lock {
+    int cpu = -1;
+    std::vector<std::pair<Asid, Vpn>> changed;
+  };
+  std::map<std::string, Lock> locks;
+  std::map<Asid, std::uint64_t> flush_pending;  ///< tlb_pending marks per address space
+  int acting_cpu = -1;  ///< the CPU the current event names (PTE changes are its locks')
   Delta delta;
   /// Every layer of the model, bottom-up (for hooks such as as_destroy's).
   std::vector<KernelLayer*> layers;
@@ -137,6 +153,15 @@ class Core {
   /// ModelError("holder").
   void add_holder(FrameId f, const std::string& holder);
   void drop_holder(FrameId f, const std::string& holder);
+  /// The table page `t` (level `level`) becomes the root of `s` (spec/vmm.md §1.8).
+  void set_root(AddressSpace& s, FrameId t, unsigned level);
+  /// Links `t` as the level-`level` table of `s` whose range holds `va`, replacing (and
+  /// unlinking) any table linked there.
+  void link_table(AddressSpace& s, unsigned level, Va va, FrameId t, bool shared);
+  /// Unlinks the level-`level` table of `s` whose range holds `va`, and every table below
+  /// it. CPUs that may have cached a walk through them keep it until a covering flush.
+  /// Returns false when no table is linked there.
+  bool unlink_table(AddressSpace& s, unsigned level, Va va);
   /// Broadcast shootdown of [first, first+count) of `as` on every CPU.
   void shootdown(Asid as, Vpn first, std::uint64_t count);
   /// Frees deferred frames no CPU may still hold a translation to (§3.3).
@@ -165,6 +190,18 @@ class Core {
   void set_frame_label(const std::string& label, FrameId f);
   /// Page-rounds `len`; 0 on overflow.
   std::uint64_t page_round(std::uint64_t len) const;
+
+ private:
+  void drop_link(FrameId t, const TableLink& l);
+  /// Records a PTE change under every lock the acting CPU holds (INV-TLB-4).
+  void note_locked_change(Asid as, Vpn vpn);
+
+ public:
+  /// The CPUs that may still hold a translation of (as, vpn) that the PTE no longer
+  /// backs: it is gone, maps another frame or allocation, or grants fewer rights. One
+  /// with fewer rights than the PTE only causes a spurious fault (Intel SDM Vol 3A
+  /// §4.10.4.3) and is not counted.
+  std::vector<unsigned> cpus_holding_stale(Asid as, Vpn vpn) const;
 
  private:
   std::unordered_map<std::string, ObjectId> file_objects_;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "vmref/model/tables.hpp"
 #include "vmref/model/types.hpp"
 #include "vmref/model/vseg.hpp"
 
@@ -51,6 +52,10 @@ struct Frame {
   /// They survive a free and a reallocation: a PTE left pointing at the frame maps
   /// whatever the frame holds next (INV-GPT-3, INV-FRAME-1 and INV-COW-2 see it).
   std::vector<std::pair<Asid, Vpn>> mappers;
+  /// Where this frame is linked as a table page (spec/vmm.md §1.8). Like `mappers`, links
+  /// survive a free and a reallocation: a parent entry left pointing here still leads
+  /// the walker into whatever the frame holds next.
+  std::vector<TableLink> links;
   bool inherited = false;  ///< `mappers` held PTEs of a previous allocation when allocated
   bool held_at_alloc = false;  ///< some CPU could still hold a translation to it when allocated
   std::uint64_t zero_mapcount = 0;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -16,7 +17,19 @@ struct Held {
   Prot prot;
   bool global = false;
   std::uint64_t generation = 0;  ///< the allocation of `frame` it reached (Frame::generation)
+  std::uint8_t order = 0;        ///< the leaf maps 2^order pages from its key's VPN
   friend bool operator==(const Held&, const Held&) = default;
+};
+
+/// A cached upper-level entry (a paging-structure cache entry, Intel SDM Vol 3A §4.10.3;
+/// an Arm walk cache entry): it leads the walker to table page `table` (that allocation)
+/// for the VPNs [first, end) (spec/vmm.md §1.6, §1.8).
+struct WalkHeld {
+  FrameId table = kNoFrame;
+  std::uint64_t generation = 0;
+  Vpn end = 0;
+  std::uint64_t since = 0;  ///< Core::link_seq when it went stale
+  friend bool operator==(const WalkHeld&, const WalkHeld&) = default;
 };
 
 /// What one CPU may still hold (spec/vmm.md §3.1). A TLB may cache any translation that was
@@ -30,6 +43,9 @@ class CpuTlb {
  public:
   using Key = std::pair<Asid, Vpn>;
   using Entries = std::map<Key, std::vector<Held>>;
+  /// (as, first VPN of the table's range, table level) -> stale walk entries.
+  using WalkKey = std::tuple<Asid, Vpn, unsigned>;
+  using Walks = std::map<WalkKey, std::vector<WalkHeld>>;
 
   Asid current = 0;              ///< address space in use, 0 = none
   std::set<Asid> loaded;         ///< ASIDs whose valid translations may be cached
@@ -41,8 +57,11 @@ class CpuTlb {
   }
   /// Records a superseded translation as stale. `held_index` counts stale entries per frame.
   void add_stale(Asid as, Vpn vpn, const Held& h, std::vector<std::uint64_t>& held_index);
-  /// Range flush of `as` (INVLPG-like): stale entries in [first, first+count) go;
-  /// global ones stay unless `with_global`.
+  /// Records a walk through a table page that was unlinked or replaced (spec/vmm.md §1.8).
+  void add_stale_walk(const WalkKey& k, const WalkHeld& w);
+  /// Range flush of `as` (INVLPG-like): stale entries of leaves that overlap
+  /// [first, first+count) go (a flush of one VA covers the whole leaf mapping it), and so
+  /// do stale walk entries whose range overlaps it; global leaves stay unless `with_global`.
   void flush_range(Asid as, Vpn first, std::uint64_t count, bool with_global,
                    std::vector<std::uint64_t>& held_index);
   /// ASID flush: also forgets the ASID's valid translations unless it is current.
@@ -50,9 +69,13 @@ class CpuTlb {
   /// Full flush: only the current address space stays loaded.
   void flush_all(std::vector<std::uint64_t>& held_index);
   const Entries& stale() const { return stale_; }
+  const Walks& stale_walks() const { return walks_; }
 
  private:
+  void flush_walks(Asid as, Vpn first, std::uint64_t count);
   Entries stale_;
+  Walks walks_;
+  std::uint64_t max_span_ = 1;  ///< pages of the largest stale leaf ever recorded
 };
 
 }  // namespace vmref::model

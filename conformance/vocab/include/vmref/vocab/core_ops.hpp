@@ -61,12 +61,24 @@ struct VsegRemoveArgs : SpaceArgs {
   Va start = 0;
 };
 
-/// pte_set: `va` now maps the frame labelled `frame` ("zero" is the zero page).
+/// pte_set: `va` now maps the frame labelled `frame` ("zero" is the zero page) with a
+/// leaf of `size` bytes (0: one page; otherwise page_size * E^k, spec/vmm.md §1.8).
 struct PteSetArgs : SpaceArgs {
   Va va = 0;
   std::string frame;
   Prot prot;
   bool cow = false, global = false;
+  std::uint64_t size = 0;
+};
+
+/// pt_root / pt_link / pt_unlink (spec/vmm.md §1.8): the table page labelled `table` is
+/// the root of `as` (level `level`), or is linked / unlinked as the level-`level` table
+/// whose range holds `va`; `shared` declares a link that other address spaces share.
+struct TableArgs : SpaceArgs {
+  Va va = 0;
+  unsigned level = 0;
+  std::string table;
+  bool shared = false;
 };
 
 /// pte_clear: the PTE at `va` goes.
@@ -98,6 +110,28 @@ struct FrameUnpinArgs : OpArgs {
   std::string handle;
 };
 
+/// lock / unlock of the kernel lock named `lock` (a PTL, the mmap lock, the i_mmap
+/// lock...: the trace names them) by the event's CPU (spec/vmm.md §3.4).
+struct LockArgs : OpArgs {
+  std::string lock;
+};
+
+/// call_return: the kernel call `call` returned; when it removed translations (munmap,
+/// madvise(DONTNEED), mremap's source...), `as`, `va`, `len` (bytes) name what it removed.
+struct ReturnArgs : OpArgs {
+  std::string call;
+  std::optional<Asid> as;
+  Va va = 0;
+  std::uint64_t len = 0;
+  std::optional<Asid> space() const override { return as; }
+};
+
+/// tlb_pending: the kernel marks (`pending` true) or unmarks a pending flush of `as`
+/// that other agents consult (Linux inc/dec_tlb_flush_pending).
+struct TlbPendingArgs : SpaceArgs {
+  bool pending = true;
+};
+
 /// va_release / va_reuse: [addr, addr + len) onto / off allocator list `list`
 /// (spec/vmm.md §1.7); va_reuse serves a request of size class `request_class`.
 struct VaListArgs : SpaceArgs {
@@ -112,6 +146,8 @@ extern OpInfo as_create, as_destroy, switch_as, tlb_flush, observe, access;
 extern OpInfo vseg_insert, vseg_remove, pte_set, pte_clear;
 extern OpInfo frame_alloc, frame_get, frame_put, frame_free, va_release, va_reuse;
 extern OpInfo frame_ref, frame_unref, frame_pin, frame_unpin;
+extern OpInfo pt_root, pt_link, pt_unlink;
+extern OpInfo lock, unlock, call_return, tlb_pending;
 }  // namespace ops
 
 /// Registers the rows above (called once, before any kernel registers).
