@@ -302,3 +302,26 @@ TEST(TraceFormat_3_6_Cpus, MechanismStepsCheckCpuHolderAndHandle) {
                                   "\n" R"({"op":"frame_unref","frame":"F","holder":"dma","cpu":0})" "\n"),
             "");
 }
+
+// spec/vmm.md §1.8: table events and leaf sizes that cannot apply name their field.
+TEST(TraceFormat_3_1_Tables, ImpossibleTableEventsNameTheField) {
+  const std::string h = header() + "\n{\"op\":\"as_create\",\"as\":1}\n{\"op\":\"frame_alloc\",\"frame\":\"T\"}\n";
+  auto error_for = [&](const std::string& name, const std::string& lines) {
+    return conformance::replay_file(write_tmp(name, h + lines + "\n"), {}).error;
+  };
+  const std::string root = R"({"op":"pt_root","as":1,"level":4,"table":"T"})" "\n";
+  EXPECT_NE(error_for("lvl.jsonl", R"({"op":"pt_root","as":1,"level":6,"table":"T"})").find("field 'level'"),
+            std::string::npos);
+  EXPECT_NE(error_for("root2.jsonl", root + root).find("field 'as'"), std::string::npos);
+  EXPECT_NE(error_for("parent.jsonl", root + R"({"op":"pt_link","as":1,"va":"0x1000","level":1,"table":"T"})")
+                .find("field 'va'"),
+            std::string::npos);
+  EXPECT_NE(error_for("unlink.jsonl", root + R"({"op":"pt_unlink","as":1,"va":"0x1000","level":3})").find("field 'va'"),
+            std::string::npos);
+  EXPECT_NE(error_for("size.jsonl", R"({"op":"pte_set","as":1,"va":"0x0","frame":"T","prot":"r--","size":"0x3000"})")
+                .find("field 'size'"),
+            std::string::npos);
+  EXPECT_NE(error_for("align.jsonl", R"({"op":"pte_set","as":1,"va":"0x1000","frame":"T","prot":"r--","size":"0x200000"})")
+                .find("field 'va'"),
+            std::string::npos);
+}
