@@ -162,6 +162,11 @@ class Core {
   /// it. CPUs that may have cached a walk through them keep it until a covering flush.
   /// Returns false when no table is linked there.
   bool unlink_table(AddressSpace& s, unsigned level, Va va);
+  /// The CPUs that may still hold a translation of (as, vpn) that the PTE no longer
+  /// backs: it is gone, maps another frame or allocation, or grants fewer rights. One
+  /// with fewer rights than the PTE only causes a spurious fault (Intel SDM Vol 3A
+  /// §4.10.4.3) and is not counted.
+  std::vector<unsigned> cpus_holding_stale(Asid as, Vpn vpn) const;
   /// Broadcast shootdown of [first, first+count) of `as` on every CPU.
   void shootdown(Asid as, Vpn first, std::uint64_t count);
   /// Frees deferred frames no CPU may still hold a translation to (§3.3).
@@ -196,14 +201,6 @@ class Core {
   /// Records a PTE change under every lock the acting CPU holds (INV-TLB-4).
   void note_locked_change(Asid as, Vpn vpn);
 
- public:
-  /// The CPUs that may still hold a translation of (as, vpn) that the PTE no longer
-  /// backs: it is gone, maps another frame or allocation, or grants fewer rights. One
-  /// with fewer rights than the PTE only causes a spurious fault (Intel SDM Vol 3A
-  /// §4.10.4.3) and is not counted.
-  std::vector<unsigned> cpus_holding_stale(Asid as, Vpn vpn) const;
-
- private:
   std::unordered_map<std::string, ObjectId> file_objects_;
   std::vector<ObjectId> free_shmem_;  ///< dead shmem objects' slots
   std::uint64_t anon_ids_ = 0;

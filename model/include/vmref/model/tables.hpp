@@ -12,9 +12,11 @@
 namespace vmref::model {
 
 /// The radix geometry every table-page event is read in: a table page is one page of
-/// 8-byte entries, so it has page_size / 8 entries (512 for 4 KiB pages, as x86-64,
-/// AArch64 4K granule and RISC-V Sv39/48/57 have). A level-1 table holds leaves of one
-/// page; an entry of a level-L table covers page_size * E^(L-1) bytes.
+/// 8-byte entries, so it has page_size / 8 entries: 512 for 4 KiB pages, as x86-64
+/// (Intel SDM Vol 3A §4.5), AArch64 with the 4K granule (Arm ARM, VMSAv8-64) and
+/// RISC-V Sv39/48/57 (privileged spec, "8 B, 512 per table") have. A level-1 table holds leaves of one
+/// page; an entry of a level-L table covers page_size * E^(L-1) bytes. Units: VPNs
+/// (pages), shifts in log2 bytes.
 struct TableGeometry {
   unsigned page_shift = 12;
   unsigned entry_bits = 9;  ///< log2(entries per table)
