@@ -98,12 +98,13 @@ void check_cow_3(const CheckScope& sc, std::vector<Violation>& out) {
   for (FrameId f : sc.frames()) {
     const Frame& fr = sc.m.frames()[f];
     if (f == kZeroFrame || fr.pins.empty()) continue;
-    for (auto [as, vpn] : fr.mappers) {
+    for (const auto& [as, vpn] : fr.mappers) {
       const AddressSpace* s = sc.m.space(as);
       auto it = s->gpt.find(vpn);
       const Vseg* v = s->vsl.find(vpn << sc.m.page_shift());
       if (it == s->gpt.end() || !it->second.prot.w || !v || v->shared) continue;
-      auto other = std::find_if(fr.pins.begin(), fr.pins.end(), [&](const PinRef& p) { return p.as != as; });
+      Asid writer = as;  // a structured binding cannot be captured before C++20's P1091 (clang 14)
+      auto other = std::find_if(fr.pins.begin(), fr.pins.end(), [&](const PinRef& p) { return p.as != writer; });
       if (other != fr.pins.end())
         out.push_back({"INV-COW-3", where(sc.m, as, vpn) + ": writable private PTE maps frame " + std::to_string(f) +
                                         ", which address space " + std::to_string(other->as) + " pinned at va " +
