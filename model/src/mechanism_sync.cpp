@@ -48,13 +48,13 @@ Outcome CoreLayer::call_return(const Event& e) {
   Vpn end = (a.va + a.len + page_size_ - 1) >> page_shift_;
   if (a.va + a.len > UINT64_MAX - page_size_) end = UINT64_MAX >> page_shift_;
   // INV-TLB-5 is judged at the return.
-  for (std::size_t c = 0; c < cpus_.size(); ++c) {
-    const auto& st = cpus_[c].stale();
-    for (auto it = st.lower_bound({*a.as, first}); it != st.end() && it->first.first == *a.as && it->first.second < end;
-         ++it)
-      for (unsigned h : core_.cpus_holding_stale(*a.as, it->first.second))
-        if (h == c) delta_.returned.push_back({a.call, h, *a.as, it->first.second});
-  }
+  std::set<Vpn> stale;  // each stale VPN once, whichever CPUs hold it
+  for (const CpuTlb& c : cpus_)
+    for (auto it = c.stale().lower_bound({*a.as, first});
+         it != c.stale().end() && it->first.first == *a.as && it->first.second < end; ++it)
+      stale.insert(it->first.second);
+  for (Vpn vpn : stale)
+    for (unsigned c : core_.cpus_holding_stale(*a.as, vpn)) delta_.returned.push_back({a.call, c, *a.as, vpn});
   return {};
 }
 
