@@ -312,7 +312,12 @@ TEST(TraceFormat_3_1_Tables, ImpossibleTableEventsNameTheField) {
   const std::string root = R"({"op":"pt_root","as":1,"level":4,"table":"T"})" "\n";
   EXPECT_NE(error_for("lvl.jsonl", R"({"op":"pt_root","as":1,"level":6,"table":"T"})").find("field 'level'"),
             std::string::npos);
-  EXPECT_NE(error_for("root2.jsonl", root + root).find("field 'as'"), std::string::npos);
+  EXPECT_NE(error_for("root2.jsonl", root + root).find("field 'table'"), std::string::npos);
+  const std::string second = "{\"op\":\"frame_alloc\",\"frame\":\"U\"}\n";
+  EXPECT_NE(error_for("rootlvl.jsonl", root + second + R"({"op":"pt_root","as":1,"level":5,"table":"U"})")
+                .find("field 'level'"),
+            std::string::npos);
+  EXPECT_EQ(error_for("pti.jsonl", root + second + R"({"op":"pt_root","as":1,"level":4,"table":"U"})"), "");
   EXPECT_NE(error_for("parent.jsonl", root + R"({"op":"pt_link","as":1,"va":"0x1000","level":1,"table":"T"})")
                 .find("field 'va'"),
             std::string::npos);
@@ -324,4 +329,25 @@ TEST(TraceFormat_3_1_Tables, ImpossibleTableEventsNameTheField) {
   EXPECT_NE(error_for("align.jsonl", R"({"op":"pte_set","as":1,"va":"0x1000","frame":"T","prot":"r--","size":"0x200000"})")
                 .find("field 'va'"),
             std::string::npos);
+}
+
+// spec/vmm.md §2.3, §3.2: a tag beyond 16 bits, a root the space does not have, and a
+// tag on a full flush name their field.
+TEST(TraceFormat_3_1_Tags, ImpossibleTagsAndRootsNameTheField) {
+  const std::string h = header() + "\n{\"op\":\"as_create\",\"as\":1}\n{\"op\":\"frame_alloc\",\"frame\":\"T\"}\n";
+  auto error_for = [&](const std::string& name, const std::string& lines) {
+    return conformance::replay_file(write_tmp(name, h + lines + "\n"), {}).error;
+  };
+  EXPECT_NE(error_for("tag.jsonl", R"({"op":"switch","cpu":0,"as":1,"tag":65536})").find("field 'tag'"),
+            std::string::npos);
+  EXPECT_NE(error_for("root.jsonl", R"({"op":"switch","cpu":0,"as":1,"root":"T"})").find("field 'root'"),
+            std::string::npos);
+  EXPECT_NE(error_for("noroot.jsonl", R"({"op":"switch","cpu":0,"as":1,"root":"nothing"})").find("field 'root'"),
+            std::string::npos);
+  EXPECT_NE(error_for("all.jsonl", R"({"op":"tlb_flush","scope":"all","tag":1})").find("field 'tag'"),
+            std::string::npos);
+  EXPECT_EQ(error_for("ok.jsonl", R"({"op":"pt_root","as":1,"level":4,"table":"T"})" "\n"
+                                  R"({"op":"switch","cpu":0,"as":1,"root":"T","tag":65535,"flush":true})" "\n"
+                                  R"({"op":"tlb_flush","scope":"asid","as":1,"tag":65535})"),
+            "");
 }

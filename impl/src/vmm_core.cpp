@@ -170,7 +170,12 @@ Outcome VmmCore::as_destroy(const Event& e) {
 
 Outcome VmmCore::switch_as(const Event& e) {
   unsigned cpu = need_cpu(e.cpu);
-  Space& s = space_of(e.get<SpaceArgs>().as);
+  const auto& a = e.get<SwitchArgs>();
+  Space& s = space_of(a.as);
+  // The engine tags each space with a context of its own, so the trace's tag and root
+  // only matter through `flush`. A flushed tag may have held several spaces' entries;
+  // dropping everything keeps this TLB inside what the model allows (a subset).
+  if (a.flush) mmu_.invalidate_all(cpu);
   mmu_.load(cpu, s.ctx, s.table.root());
   return {};
 }

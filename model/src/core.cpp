@@ -65,9 +65,18 @@ void Core::set_frame_label(const std::string& label, FrameId f) {
 
 void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
   Held h{old.frame, old.prot, old.global, old.generation, old.order};
-  for (std::size_t i = 0; i < cpus.size(); ++i)
-    if ((old.local_cpu < 0 || static_cast<std::size_t>(old.local_cpu) == i) && cpus[i].may_have_cached(as, h))
-      cpus[i].add_stale(as, vpn, h, held_index);
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    CpuTlb& c = cpus[i];
+    if ((old.local_cpu >= 0 && static_cast<std::size_t>(old.local_cpu) != i) || !c.may_have_cached(as, h)) continue;
+    if (!c.holds_space(as)) {  // only as a global entry
+      c.add_stale(as, vpn, h, held_index);
+      continue;
+    }
+    c.each_tag_of(as, [&](Tag t) {  // once per tag it may be cached under
+      h.tag = t;
+      c.add_stale(as, vpn, h, held_index);
+    });
+  }
 }
 
 void Core::install_pte(AddressSpace& s, Vpn vpn, const Pte& pte) {
@@ -244,7 +253,7 @@ std::vector<unsigned> Core::cpus_holding_stale(Asid as, Vpn vpn) const {
 
 void Core::set_root(AddressSpace& s, FrameId t, unsigned level) {
   s.tables.root_level = level;
-  s.tables.root = {t, frames[t].generation, false};
+  s.tables.roots.push_back({t, frames[t].generation, false});
   frames[t].links.push_back({s.asid, level, 0, true, false, ++link_seq});
   frames[t].fresh = false;  // the link takes the allocation's reference
   delta.frames.push_back(t);
@@ -285,7 +294,7 @@ bool Core::unlink_table(AddressSpace& s, unsigned level, Va va) {
     const TableSlot old = it->second;
     Vpn end = lo + geometry.range_of(lv, lo << page_shift).second;
     for (CpuTlb& c : cpus)  // a CPU that ran `s` may have cached the walk (Intel SDM Vol 3A §4.10.3)
-      if (c.loaded.count(s.asid)) c.add_stale_walk({s.asid, lo, lv}, {old.table, old.generation, end, now});
+      c.each_tag_of(s.asid, [&](Tag t) { c.add_stale_walk({s.asid, lo, lv}, {old.table, old.generation, end, now, t}); });
     drop_link(old.table, {s.asid, lv, lo, false, old.shared});
     it = linked.erase(it);
   }
@@ -299,10 +308,13 @@ void Core::destroy_space(Asid as) {
   AddressSpace& s = space_of(as);
   // Its tables stop being linked; freeing them is the kernel's (left allocated, INV-FRAME-1).
   for (const auto& [key, slot] : s.tables.linked) drop_link(slot.table, {as, key.first, key.second, false, slot.shared});
-  if (s.tables.reported()) drop_link(s.tables.root.table, {as, s.tables.root_level, 0, true, false});
+  for (const TableSlot& r : s.tables.roots) drop_link(r.table, {as, s.tables.root_level, 0, true, false});
   unmap_range(s, 0, UINT64_MAX & ~(page_size - 1), TlbMode::sync);
   for (CpuTlb& c : cpus) {
-    if (c.current == as) c.current = 0;
+    if (c.current == as) {
+      c.current = 0;
+      c.current_tag = kSpaceTag;
+    }
     c.flush_asid(as, true, held_index);
   }
   release_pending();

@@ -22,6 +22,7 @@ void check_tlb_2(const CheckScope&, std::vector<Violation>&);
 void check_tlb_3(const CheckScope&, std::vector<Violation>&);
 void check_tlb_4(const CheckScope&, std::vector<Violation>&);
 void check_tlb_5(const CheckScope&, std::vector<Violation>&);
+void check_tlb_6(const CheckScope&, std::vector<Violation>&);
 void check_pt_1(const CheckScope&, std::vector<Violation>&);
 void check_pt_2(const CheckScope&, std::vector<Violation>&);
 void check_pt_3(const CheckScope&, std::vector<Violation>&);

@@ -6,6 +6,7 @@ namespace vmref::model {
 
 using vocab::AsCreateArgs;
 using vocab::SpaceArgs;
+using vocab::SwitchArgs;
 using vocab::TlbFlushArgs;
 
 // §2.1
@@ -36,14 +37,31 @@ Outcome CoreLayer::as_destroy(const Event& e) {
   return {};
 }
 
-// §2.3: the CPU now runs `as`; it may prefetch any valid translation of it.
+// §2.3: the CPU now runs `as` (through `root`, under `tag`); it may prefetch any valid
+// translation of it.
 Outcome CoreLayer::switch_as(const Event& e) {
   core_.need_cpu(e.cpu);
-  AddressSpace& s = space_of(e.get<SpaceArgs>().as);
+  const auto& a = e.get<SwitchArgs>();
+  AddressSpace& s = space_of(a.as);
   CpuTlb& c = cpus_[e.cpu];
-  c.current = s.asid;
-  c.loaded.insert(s.asid);
-  c.global_loaded.insert(s.asid);
+  TagUse use{s.asid};
+  if (!a.root.empty()) {
+    FrameId r = core_.frame_label(a.root, false);
+    const TableSlot* slot = r == kNoFrame ? nullptr : s.tables.root_of(r);
+    if (!slot) throw ModelError("root", "'" + a.root + "' is no root table of address space " + std::to_string(a.as));
+    use.root = r;
+    use.root_generation = slot->generation;
+  }
+  if (a.tag) {
+    if (auto was = c.load_tag(*a.tag, use, a.flush, held_index_))
+      delta_.retagged.push_back({static_cast<unsigned>(e.cpu), *a.tag, *was, use});
+  } else {
+    c.load_space(s.asid, a.flush, held_index_);
+  }
+  if (a.flush) {  // frames the flush was the last holder of may go (§3.3)
+    for (FrameId f : core_.pending) delta_.frames.push_back(f);
+    release_pending();
+  }
   return {};
 }
 
@@ -58,11 +76,11 @@ Outcome CoreLayer::tlb_flush(const Event& e) {
     CpuTlb& c = cpus_[i];
     switch (a.scope) {
       case FlushScope::all: c.flush_all(held_index_); break;
-      case FlushScope::asid: c.flush_asid(a.as, a.with_global, held_index_); break;
+      case FlushScope::asid: c.flush_asid(a.as, a.with_global, held_index_, a.tag); break;
       case FlushScope::range:
         c.flush_range(a.as, a.va >> page_shift_,
                       ((a.va + a.len + page_size_ - 1) >> page_shift_) - (a.va >> page_shift_),
-                      a.with_global, held_index_);
+                      a.with_global, held_index_, a.tag);
         break;
     }
   }

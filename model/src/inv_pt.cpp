@@ -24,11 +24,12 @@ bool tables_in_scope(const CheckScope& sc) {
   return false;
 }
 
-/// The slot `l` names in its address space, or nullptr when the space is gone.
-const TableSlot* slot_of(const Model& m, const TableLink& l) {
+/// The slot where `l` links table page `t` in its address space, or nullptr when the
+/// space is gone (or `t` is no longer one of its roots).
+const TableSlot* slot_of(const Model& m, const TableLink& l, FrameId t) {
   const AddressSpace* s = m.space(l.as);
   if (!s) return nullptr;
-  if (l.root) return s->tables.reported() ? &s->tables.root : nullptr;
+  if (l.root) return s->tables.root_of(t);
   auto it = s->tables.linked.find({l.level, l.first});
   return it == s->tables.linked.end() ? nullptr : &it->second;
 }
@@ -38,7 +39,7 @@ std::vector<FrameId> table_frames(const CheckScope& sc) {
   if (!(sc.full || sc.d.all)) return sc.frames();
   std::set<FrameId> all;
   for (const auto& [as, s] : sc.m.spaces()) {
-    if (s.tables.reported()) all.insert(s.tables.root.table);
+    for (const TableSlot& r : s.tables.roots) all.insert(r.table);
     for (const auto& [k, slot] : s.tables.linked) all.insert(slot.table);
   }
   return {all.begin(), all.end()};
@@ -61,7 +62,7 @@ void check_pt_1(const CheckScope& sc, std::vector<Violation>& out) {
                                          " until unlinked), which was " + why(w.table) + " before a flush"});
   for (FrameId t : table_frames(sc))
     for (const TableLink& l : frames[t].links)
-      if (const TableSlot* s = slot_of(sc.m, l); s && s->table == t && gone(t, s->generation))
+      if (const TableSlot* s = slot_of(sc.m, l, t); s && s->table == t && gone(t, s->generation))
         out.push_back({"INV-PT-1", "table page " + std::to_string(t) + " is " +
                                        (l.root ? "the root of as " + std::to_string(l.as)
                                                : "still linked as " + table_at(sc.m, l.as, l.level, l.first)) +
@@ -105,7 +106,7 @@ void check_pt_4(const CheckScope& sc, std::vector<Violation>& out) {
         const Frame& fr = sc.m.frames()[w.table];
         if (!fr.allocated || fr.generation != w.generation) continue;  // INV-PT-1's case
         for (const TableLink& l : fr.links) {
-          const TableSlot* s = slot_of(sc.m, l);
+          const TableSlot* s = slot_of(sc.m, l, w.table);
           if (!s || s->table != w.table || l.seq < w.since) continue;  // a share from before is no reuse
           out.push_back({"INV-PT-4", "cpu " + std::to_string(c) + " may still walk through table page " +
                                          std::to_string(w.table) + " for " +

@@ -93,4 +93,19 @@ void check_tlb_5(const CheckScope& sc, std::vector<Violation>& out) {
                                     ", a translation it removed"});
 }
 
+namespace {
+std::string use_str(const TagUse& u) {
+  std::string s = "as " + std::to_string(u.as);
+  if (u.root != kNoFrame) s += " root table page " + std::to_string(u.root) + " (allocation " + std::to_string(u.root_generation) + ")";
+  return s;
+}
+}  // namespace
+
+void check_tlb_6(const CheckScope& sc, std::vector<Violation>& out) {
+  for (const Delta::Retag& r : sc.d.retagged)
+    out.push_back({"INV-TLB-6", "cpu " + std::to_string(r.cpu) + " loads " + use_str(r.now) + " under tag " +
+                                    std::to_string(r.tag) + " without a flush, while the tag may still hold translations of " +
+                                    use_str(r.was)});
+}
+
 }  // namespace vmref::model

@@ -25,8 +25,13 @@ Outcome CoreLayer::pt_root(const Event& e) {
   if (a.level > core_.geometry.max_level())
     throw ModelError("level", level_str(a.level) + " is above the highest level a 64-bit VA allows (" +
                                   std::to_string(core_.geometry.max_level()) + ")");
-  if (s.tables.reported()) throw ModelError("as", "address space " + std::to_string(a.as) + " already has a root");
-  core_.set_root(s, table_frame(a.table), a.level);
+  // A further root (PTI's second PGD) sits at the same level and shares what is linked below.
+  if (s.tables.reported() && a.level != s.tables.root_level)
+    throw ModelError("level", "address space " + std::to_string(a.as) + " has its roots at " +
+                                  level_str(s.tables.root_level) + ", not " + level_str(a.level));
+  FrameId t = table_frame(a.table);
+  if (s.tables.root_of(t)) throw ModelError("table", "table '" + a.table + "' is already a root of this address space");
+  core_.set_root(s, t, a.level);
   return {};
 }
 

@@ -99,6 +99,8 @@ void register_core_model() {
             "spec/vmm.md §4.5", "core", check_tlb_4},
            {"INV-TLB-5", "when a call that removed translations returns, no CPU may still hold one of them",
             "spec/vmm.md §4.5", "core", check_tlb_5},
+           {"INV-TLB-6", "a TLB tag is loaded for another root only after a flush of that tag",
+            "spec/vmm.md §4.5", "core", check_tlb_6},
            {"INV-PT-1", "no CPU may walk through a table page that was freed or reused, nor is a freed one still linked",
             "spec/vmm.md §4.7", "core", check_pt_1},
            {"INV-PT-2", "a table page is linked at most once unless every further link is declared shared", "spec/vmm.md §4.7",

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "vmref/vocab/core_ops.hpp"
 #include "vmref/vocab/registry.hpp"
 
 namespace vmref::cli {
@@ -17,6 +18,7 @@ ordered_json defs() {
   d["hex64"] = hex;
   d["u64"] = {{"oneOf", {{{"$ref", "#/$defs/hex64"}}, {{"type", "integer"}, {"minimum", 0}}}}};
   d["small"] = {{"type", "integer"}, {"minimum", 0}};
+  d["tlb_tag"] = {{"type", "integer"}, {"minimum", 0}, {"maximum", vocab::kMaxTlbTag}};
   d["bool"] = {{"type", "boolean"}};
   d["str"] = {{"type", "string"}};
   d["prot"] = {{"type", "string"}, {"pattern", "^[r-][w-][x-]$"}};

@@ -42,11 +42,19 @@ void enc_space(const Event& e, Json& j) { j["as"] = e.get<SpaceArgs>().as; }
 
 void dec_switch(Fields& f, Event& e) {
   e.cpu = f.cpu();
-  fresh<SpaceArgs>(e).as = f.u64("as");
+  auto& a = fresh<SwitchArgs>(e);
+  a.as = f.u64("as");
+  a.root = f.str_or("root", "");
+  if (f.has("tag")) a.tag = static_cast<std::uint32_t>(f.small("tag", kMaxTlbTag));
+  a.flush = f.flag("flush");
 }
 void enc_switch(const Event& e, Json& j) {
+  const auto& a = e.get<SwitchArgs>();
   j["cpu"] = e.cpu;
-  j["as"] = e.get<SpaceArgs>().as;
+  j["as"] = a.as;
+  if (!a.root.empty()) j["root"] = a.root;
+  if (a.tag) j["tag"] = *a.tag;
+  if (a.flush) j["flush"] = true;
 }
 
 void dec_flush(Fields& f, Event& e) {
@@ -63,6 +71,10 @@ void dec_flush(Fields& f, Event& e) {
     a.len = f.u64("len");
   }
   a.with_global = f.flag("global");
+  if (f.has("tag")) {
+    if (a.scope == FlushScope::all) f.fail("tag", "a full flush drops every tag; name a tag with scope asid or range");
+    a.tag = static_cast<std::uint32_t>(f.small("tag", kMaxTlbTag));
+  }
 }
 void enc_flush(const Event& e, Json& j) {
   const auto& a = e.get<TlbFlushArgs>();
@@ -75,6 +87,7 @@ void enc_flush(const Event& e, Json& j) {
     j["len"] = hex(a.len);
   }
   if (a.with_global) j["global"] = true;
+  if (a.tag) j["tag"] = *a.tag;
 }
 
 void dec_access(Fields& f, Event& e) {
@@ -334,8 +347,9 @@ OpInfo as_create{"as_create", "core", "spec/vmm.md §2.1", &typeid(AsCreateArgs)
                  R"({"required":["as"],"properties":{"as":{"$ref":"#/$defs/small"},"brk":{"$ref":"#/$defs/u64"}}})"};
 OpInfo as_destroy{"as_destroy", "core", "spec/vmm.md §2.2", &typeid(SpaceArgs), dec_space, enc_space,
                   R"({"required":["as"],"properties":{"as":{"$ref":"#/$defs/small"}}})", kWholeState};
-OpInfo switch_as{"switch", "core", "spec/vmm.md §2.3", &typeid(SpaceArgs), dec_switch, enc_switch,
-                 R"({"required":["cpu","as"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"}}})",
+OpInfo switch_as{"switch", "core", "spec/vmm.md §2.3", &typeid(SwitchArgs), dec_switch, enc_switch,
+                 R"({"required":["cpu","as"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"
+                 R"("root":{"$ref":"#/$defs/str"},"tag":{"$ref":"#/$defs/tlb_tag"},"flush":{"$ref":"#/$defs/bool"}}})",
                  kWholeState};
 OpInfo access{"access", "core", "spec/vmm.md §2.4", &typeid(AccessArgs), dec_access, enc_access,
               R"({"required":["cpu","va"],"properties":{"cpu":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
@@ -346,7 +360,7 @@ OpInfo observe{"observe", "core", "spec/vmm.md §2.5", &typeid(SpaceArgs), dec_s
 OpInfo tlb_flush{"tlb_flush", "core", "spec/vmm.md §3.2", &typeid(TlbFlushArgs), dec_flush, enc_flush,
                  R"({"required":["scope"],"properties":{"scope":{"enum":["all","asid","range"]},"broadcast":{"$ref":"#/$defs/bool"},)"
                  R"("cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
-                 R"("len":{"$ref":"#/$defs/u64"},"global":{"$ref":"#/$defs/bool"}}})",
+                 R"("len":{"$ref":"#/$defs/u64"},"global":{"$ref":"#/$defs/bool"},"tag":{"$ref":"#/$defs/tlb_tag"}}})",
                  kWholeState};
 OpInfo vseg_insert{"vseg_insert", "core", kVslSection, &typeid(VsegInsertArgs), dec_vseg_insert, enc_vseg_insert,
                    R"({"required":["as","start","end","prot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},)"

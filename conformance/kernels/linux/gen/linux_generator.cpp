@@ -59,7 +59,7 @@ Event LinuxGenerator::range_op(const OpInfo& op) {
 Event LinuxGenerator::access() {
   int cpu = static_cast<int>(pick(p_.cpus));
   if (cpu_as_[cpu] == 0 || pick(8) == 0) {  // switch first (or now and then)
-    SpaceArgs a;
+    vocab::SwitchArgs a;
     a.as = any_space();
     cpu_as_[cpu] = a.as;
     return make_event(vocab::ops::switch_as, a, cpu);

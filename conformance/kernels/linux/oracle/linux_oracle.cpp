@@ -172,7 +172,7 @@ class Run {
 
   void switch_to(vocab::Asid as) {
     if (cpu_as_ == as) return;
-    vocab::SpaceArgs s;
+    vocab::SwitchArgs s;
     s.as = as;
     apply_plain(vocab::make_event(vocab::ops::switch_as, s, 0));
     cpu_as_ = as;

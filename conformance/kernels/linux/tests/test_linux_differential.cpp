@@ -125,7 +125,7 @@ struct Switch : Step {
   Asid as;
   explicit Switch(const RcState& s) {
     int cpu = *rc::gen::inRange<int>(0, kCpus);
-    vocab::SpaceArgs a;
+    vocab::SwitchArgs a;
     a.as = as = *rc::gen::elementOf(s.spaces);
     e = make_event(vocab::ops::switch_as, a, cpu);
   }
@@ -212,7 +212,7 @@ TEST(Differential_2_Linux, NonCanonicalAccessDoesNotAliasAMappedPage) {
   vocab::AsCreateArgs c;
   c.as = 1;
   EXPECT_TRUE(d.step(make_event(vocab::ops::as_create, c)).empty());
-  vocab::SpaceArgs s;
+  vocab::SwitchArgs s;
   s.as = 1;
   EXPECT_TRUE(d.step(make_event(vocab::ops::switch_as, s, 0)).empty());
   linux_mm::MmapArgs m;

@@ -14,7 +14,7 @@ void MermapGenerator::start_mm() {
   c.as = as_;
   setup_.push_back(make_event(vocab::ops::as_create, c));
   for (unsigned cpu = 0; cpu < cpus_; ++cpu) {
-    SpaceArgs s;
+    vocab::SwitchArgs s;
     s.as = as_;
     setup_.push_back(make_event(vocab::ops::switch_as, s, static_cast<int>(cpu)));
   }

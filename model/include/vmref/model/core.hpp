@@ -58,8 +58,12 @@ struct Delta {
   /// required it flushed: at a lock's release (INV-TLB-4) or a call's return (INV-TLB-5).
   struct Unflushed { std::string what; unsigned cpu; Asid as; Vpn vpn; };  ///< what: the lock or call
   std::vector<Unflushed> released, returned;
+  /// A switch that loaded another root under a tag without flushing it (INV-TLB-6).
+  struct Retag { unsigned cpu; Tag tag; TagUse was, now; };
+  std::vector<Retag> retagged;
   void clear() {
     ranges.clear(); frames.clear(); spaces.clear(); reuses.clear(); released.clear(); returned.clear();
+    retagged.clear();
     all = tables = false;
   }
 };
@@ -153,7 +157,8 @@ class Core {
   /// ModelError("holder").
   void add_holder(FrameId f, const std::string& holder);
   void drop_holder(FrameId f, const std::string& holder);
-  /// The table page `t` (level `level`) becomes the root of `s` (spec/vmm.md §1.8).
+  /// The table page `t` (level `level`) becomes a root of `s` (spec/vmm.md §1.8); a
+  /// space may have several (PTI's user and kernel PGDs).
   void set_root(AddressSpace& s, FrameId t, unsigned level);
   /// Links `t` as the level-`level` table of `s` whose range holds `va`, replacing (and
   /// unlinking) any table linked there.

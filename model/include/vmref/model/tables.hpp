@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "vmref/model/types.hpp"
 
@@ -60,10 +61,19 @@ struct TableLink {
 /// no INV-PT-* rule applies to it.
 struct PageTables {
   unsigned root_level = 0;
-  TableSlot root;
+  /// The roots, in the order reported. Several when the kernel keeps more than one
+  /// top-level table for the space (PTI's user and kernel PGDs); they share the tables
+  /// linked below them, as PTI's do for user addresses.
+  std::vector<TableSlot> roots;
   /// (level, first VPN of the table's range) -> the table linked there.
   std::map<std::pair<unsigned, Vpn>, TableSlot> linked;
   bool reported() const { return root_level != 0; }
+  /// The root slot of table page `t`, or nullptr when `t` is no root here.
+  const TableSlot* root_of(FrameId t) const {
+    for (const TableSlot& r : roots)
+      if (r.table == t) return &r;
+    return nullptr;
+  }
 };
 
 }  // namespace vmref::model

@@ -22,6 +22,21 @@ struct AsCreateArgs : SpaceArgs {
   Va brk = 0;
 };
 
+/// The largest TLB tag a trace may name: 16 bits hold an x86-64 PCID (12 bits, Intel SDM
+/// Vol 3A §4.10.1), an Arm ASID or VMID (16 bits) and a RISC-V ASID (Sv39/48: 16 bits).
+inline constexpr std::uint32_t kMaxTlbTag = 0xffff;
+
+/// switch (spec/vmm.md §2.3): the event's CPU runs `as`. Optionally through the root
+/// table labelled `root` (one of the space's roots, §1.8), under TLB tag `tag` (ASID,
+/// PCID or VMID, <= kMaxTlbTag), and with `flush` dropping the tag's non-global entries
+/// first (MOV to CR3 with bit 63 clear, Intel SDM Vol 3A §4.10.4.1). Without a tag the
+/// address space itself tags its translations.
+struct SwitchArgs : SpaceArgs {
+  std::string root;
+  std::optional<std::uint32_t> tag;
+  bool flush = false;
+};
+
 /// tlb_flush (spec/vmm.md §3.2), on every CPU or only on the event's CPU.
 struct TlbFlushArgs : OpArgs {
   FlushScope scope = FlushScope::all;
@@ -30,6 +45,9 @@ struct TlbFlushArgs : OpArgs {
   Va va = 0;                 ///< scope range: bytes
   std::uint64_t len = 0;     ///< scope range: bytes
   bool with_global = false;  ///< also drop global entries
+  /// scope asid/range: only entries cached under this TLB tag (INVPCID types 0/1, a
+  /// PCID-scoped INVLPG); none: under every tag of `as`.
+  std::optional<std::uint32_t> tag;
   std::optional<Asid> space() const override {
     return scope == FlushScope::all ? std::nullopt : std::optional<Asid>(as);
   }

@@ -48,13 +48,7 @@ struct Event {
 
 /// An event of operation `op` with arguments `a` (A must be op's argument type).
 template <class A>
-Event make_event(const OpInfo& op, A a, int cpu = -1) {
-  Event e;
-  e.op = &op;
-  e.cpu = cpu;
-  e.args = std::make_shared<const A>(std::move(a));
-  return e;
-}
+Event make_event(const OpInfo& op, A a, int cpu = -1);
 
 /// What an operation returned (spec/vmm.md §2.0). Compared against Event::expect, and
 /// between the model and an implementation.
@@ -74,6 +68,16 @@ struct Outcome {
 #include "vmref/vocab/registry.hpp"
 
 namespace vmref::vocab {
+
+template <class A>
+Event make_event(const OpInfo& op, A a, int cpu) {
+  assert(!op.args_type || *op.args_type == typeid(A));  // Event::get casts to op's type
+  Event e;
+  e.op = &op;
+  e.cpu = cpu;
+  e.args = std::make_shared<const A>(std::move(a));
+  return e;
+}
 
 template <class A> const A& Event::get() const {
   assert(op && op->args_type && *op->args_type == typeid(A) && args);
