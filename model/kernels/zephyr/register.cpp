@@ -21,6 +21,10 @@ void ZephyrModel::before_destroy(Asid as) {
   if (as == kKernelAs) throw ModelError("as", "the zephyr kernel's address space cannot be destroyed");
 }
 
+void ZephyrModel::pte_installed(Asid as, Vpn vpn) {
+  if (as == kKernelAs) zephyr_.paged_out.erase(vpn);
+}
+
 void register_model() {
   add_model_kernel({kKernel,
                     // Zephyr's free list hands out frames in number order (NRU scans by number).
@@ -36,7 +40,12 @@ void register_model() {
                      {&ops::k_mem_unpin, &call<ZephyrModel, &ZephyrModel::k_mem_paging>},
                      {&ops::k_mem_stat, &call<ZephyrModel, &ZephyrModel::k_mem_stat>},
                      {&ops::nru_tick, &call<ZephyrModel, &ZephyrModel::nru_tick>},
-                     {&vocab::ops::access, &call<ZephyrModel, &ZephyrModel::access>}}});
+                     {&vocab::ops::access, &call<ZephyrModel, &ZephyrModel::access>},
+                     {&ops::zephyr_frame, &call<ZephyrModel, &ZephyrModel::zephyr_frame>},
+                     {&ops::zephyr_slot, &call<ZephyrModel, &ZephyrModel::zephyr_slot>},
+                     {&ops::zephyr_page_out, &call<ZephyrModel, &ZephyrModel::zephyr_page_out>},
+                     {&ops::zephyr_page_in, &call<ZephyrModel, &ZephyrModel::zephyr_page_in>},
+                     {&ops::zephyr_location, &call<ZephyrModel, &ZephyrModel::zephyr_location>}}});
   const char* s = "spec/kernels/zephyr.md §9";
   for (const InvariantInfo& i : std::initializer_list<InvariantInfo>{
            {"INV-ZEPHYR-1",

@@ -106,10 +106,18 @@ class ZephyrModel : public KernelLayer {
   Outcome k_mem_stat(const Event& e);
   Outcome nru_tick(const Event& e);
   Outcome access(const Event& e);
+  // op_steps.cpp (§10): the kernel's own steps
+  Outcome zephyr_frame(const Event& e);
+  Outcome zephyr_slot(const Event& e);
+  Outcome zephyr_page_out(const Event& e);
+  Outcome zephyr_page_in(const Event& e);
+  Outcome zephyr_location(const Event& e);
 
   void begin_group() override { notes_.clear(); }
   /// Zephyr has one kernel address space, for ever.
   void before_destroy(Asid as) override;
+  /// A PTE written over a paged-out page replaces its location (arch_mem_page_in).
+  void pte_installed(Asid as, Vpn vpn) override;
 
   const ZephyrParams& params() const { return p_; }
   const ZephyrState& state() const { return zephyr_; }
@@ -131,6 +139,12 @@ class ZephyrModel : public KernelLayer {
   /// Removes every trace of the page at vpn (frame freed, slot freed): k_mem_unmap's loop.
   void drop_page(Vpn vpn);
   PageContents stamp_of(FrameId f) const { return {frames_[f].content, frames_[f].version}; }
+  /// The frame a step names by label (ModelError "frame" when unknown).
+  FrameId step_frame(const std::string& label) const;
+  /// The backing-store slot a step names (ModelError "slot" beyond the store).
+  std::uint64_t step_slot(std::uint64_t slot) const;
+  /// The page at `va` of a live region (ModelError "va" otherwise).
+  Vpn step_page(Va va) const;
 
   ZephyrParams p_;
   ZephyrState zephyr_;

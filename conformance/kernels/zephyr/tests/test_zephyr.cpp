@@ -6,9 +6,12 @@
 // implementation against the model, spec/differential.md §4.1).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "helpers.hpp"
+#include "vmref/conformance/replay.hpp"
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/differential.hpp"
 #include "vmref/impl/format.hpp"
@@ -166,4 +169,28 @@ TEST(Zephyr_9_Invariants, IncrementalChecksSeeEveryViolationWhenItFirstAppears) 
       }
     }
   }
+}
+
+// spec/kernels/zephyr.md §10: Zephyr steps naming a frame, slot or page that does not
+// exist name the field.
+TEST(TraceFormat_3_1_ZephyrSteps, ImpossibleStepsNameTheField) {
+  const std::string h = "{\"vmref_trace\":1,\"profile\":\"zephyr\",\"cpus\":1,\"phys_mem\":\"0x20000\"}\n"
+                        "{\"op\":\"k_mem_map\",\"len\":\"0x1000\"}\n{\"op\":\"frame_alloc\",\"frame\":\"F\"}\n";
+  auto error_for = [&](const std::string& name, const std::string& lines) {
+    std::string path = (std::filesystem::temp_directory_path() / ("vmref-zephyr-steps-" + name)).string();
+    std::ofstream(path, std::ios::binary) << h << lines << "\n";
+    return conformance::replay_file(path, {}).error;
+  };
+  auto names = [&](const std::string& name, const std::string& line, const char* field) {
+    std::string err = error_for(name, line);
+    EXPECT_NE(err.find(std::string("field '") + field + "'"), std::string::npos) << name << ": " << err;
+  };
+  names("zf.jsonl", R"({"op":"zephyr_frame","frame":"nope","mapped":true,"va":"0x803fd000"})", "frame");
+  names("zv.jsonl", R"({"op":"zephyr_frame","frame":"F","mapped":true})", "va");
+  names("zs.jsonl", R"({"op":"zephyr_slot","slot":16})", "slot");
+  names("zo.jsonl", R"({"op":"zephyr_page_out","frame":"F","slot":99})", "slot");
+  names("zi.jsonl", R"({"op":"zephyr_page_in","frame":"F","va":"0x1000"})", "va");
+  names("zl.jsonl", R"({"op":"zephyr_location","va":"0x803fd000"})", "slot");
+  names("zt.jsonl", R"({"op":"zephyr_location","va":"0x803fd000","token":"zero"})", "token");
+  EXPECT_EQ(error_for("ok.jsonl", R"({"op":"zephyr_page_in","frame":"F","va":"0x803fd000"})"), "");
 }

@@ -60,6 +60,95 @@ void enc_stat(const Event& e, Json& j) { j["stat"] = to_string(e.get<StatArgs>()
 void dec_tick(Fields&, Event& e) { e.args = std::make_shared<TickArgs>(); }
 void enc_tick(const Event&, Json&) {}
 
+void dec_step_cpu(Fields& f, Event& e) {
+  if (f.has("cpu")) e.cpu = f.cpu();
+}
+void enc_step_cpu(const Event& e, Json& j) {
+  if (e.cpu >= 0) j["cpu"] = e.cpu;
+}
+
+void dec_frame_flags(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto a = std::make_shared<FrameFlagsArgs>();
+  a->frame = f.str("frame");
+  a->mapped = f.flag("mapped");
+  a->pinned = f.flag("pinned");
+  a->busy = f.flag("busy");
+  a->backed = f.flag("backed");
+  if (a->mapped && !f.has("va")) f.fail("va", "a MAPPED frame needs the va it is mapped at");
+  a->va = f.u64_or("va", 0);
+  e.args = a;
+}
+void enc_frame_flags(const Event& e, Json& j) {
+  const auto& a = e.get<FrameFlagsArgs>();
+  enc_step_cpu(e, j);
+  j["frame"] = a.frame;
+  if (a.mapped || a.va) j["va"] = hex(a.va);
+  for (auto [k, v] : {std::pair{"mapped", a.mapped}, {"pinned", a.pinned}, {"busy", a.busy}, {"backed", a.backed}})
+    if (v) j[k] = true;
+}
+
+void dec_slot(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto a = std::make_shared<SlotArgs>();
+  a->slot = f.small("slot", kMaxFrames);
+  a->used = f.has("used") ? f.flag("used") : true;
+  e.args = a;
+}
+void enc_slot(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["slot"] = e.get<SlotArgs>().slot;
+  if (!e.get<SlotArgs>().used) j["used"] = false;
+}
+
+void dec_page_out(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto a = std::make_shared<PageOutArgs>();
+  a->frame = f.str("frame");
+  a->slot = f.small("slot", kMaxFrames);
+  e.args = a;
+}
+void enc_page_out(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["frame"] = e.get<PageOutArgs>().frame;
+  j["slot"] = e.get<PageOutArgs>().slot;
+}
+
+void dec_page_in(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto a = std::make_shared<PageInArgs>();
+  a->frame = f.str("frame");
+  a->va = f.u64("va");
+  e.args = a;
+}
+void enc_page_in(const Event& e, Json& j) {
+  enc_step_cpu(e, j);
+  j["frame"] = e.get<PageInArgs>().frame;
+  j["va"] = hex(e.get<PageInArgs>().va);
+}
+
+void dec_location(Fields& f, Event& e) {
+  dec_step_cpu(f, e);
+  auto a = std::make_shared<LocationArgs>();
+  a->va = f.u64("va");
+  bool has_slot = f.has("slot"), has_token = f.has("token");
+  if (has_slot == has_token) f.fail(has_slot ? "token" : "slot", "a location is either a slot or a token, exactly one");
+  if (has_slot) a->slot = f.small("slot", kMaxFrames);
+  else {
+    std::string t = f.str("token");
+    if (t != "anon_zero" && t != "anon_uninit") f.fail("token", "expected \"anon_zero\" or \"anon_uninit\"");
+    a->uninit = t == "anon_uninit";
+  }
+  e.args = a;
+}
+void enc_location(const Event& e, Json& j) {
+  const auto& a = e.get<LocationArgs>();
+  enc_step_cpu(e, j);
+  j["va"] = hex(a.va);
+  if (a.slot) j["slot"] = *a.slot;
+  else j["token"] = a.uninit ? "anon_uninit" : "anon_zero";
+}
+
 /// Variants (spec/kernels/zephyr.md §7): `fixed` is Zephyr with #115581's rollback and
 /// our kept-slot fix; `eager` is the configuration without CONFIG_DEMAND_MAPPING;
 /// `upstream` lets the first touch of an ANON token take the slot kept for faults, as
@@ -104,6 +193,23 @@ OpInfo k_mem_stat{"k_mem_stat", kKernel, "spec/kernels/zephyr.md §6", &typeid(S
                   vocab::kReturnsValue};
 OpInfo nru_tick{"nru_tick", kKernel, "spec/kernels/zephyr.md §4", &typeid(TickArgs), dec_tick, enc_tick,
                 R"({"required":[],"properties":{}})"};
+constexpr const char* kSteps = "spec/kernels/zephyr.md §10";
+OpInfo zephyr_frame{"zephyr_frame", kKernel, kSteps, &typeid(FrameFlagsArgs), dec_frame_flags, enc_frame_flags,
+                    R"({"required":["frame"],"properties":{"cpu":{"$ref":"#/$defs/small"},"frame":{"$ref":"#/$defs/str"},)"
+                    R"("va":{"$ref":"#/$defs/u64"},"mapped":{"$ref":"#/$defs/bool"},"pinned":{"$ref":"#/$defs/bool"},)"
+                    R"("busy":{"$ref":"#/$defs/bool"},"backed":{"$ref":"#/$defs/bool"}}})"};
+OpInfo zephyr_slot{"zephyr_slot", kKernel, kSteps, &typeid(SlotArgs), dec_slot, enc_slot,
+                   R"({"required":["slot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"slot":{"$ref":"#/$defs/small"},)"
+                   R"("used":{"$ref":"#/$defs/bool"}}})"};
+OpInfo zephyr_page_out{"zephyr_page_out", kKernel, kSteps, &typeid(PageOutArgs), dec_page_out, enc_page_out,
+                       R"({"required":["frame","slot"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+                       R"("frame":{"$ref":"#/$defs/str"},"slot":{"$ref":"#/$defs/small"}}})"};
+OpInfo zephyr_page_in{"zephyr_page_in", kKernel, kSteps, &typeid(PageInArgs), dec_page_in, enc_page_in,
+                      R"({"required":["frame","va"],"properties":{"cpu":{"$ref":"#/$defs/small"},)"
+                      R"("frame":{"$ref":"#/$defs/str"},"va":{"$ref":"#/$defs/u64"}}})"};
+OpInfo zephyr_location{"zephyr_location", kKernel, kSteps, &typeid(LocationArgs), dec_location, enc_location,
+                       R"({"required":["va"],"properties":{"cpu":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
+                       R"("slot":{"$ref":"#/$defs/small"},"token":{"enum":["anon_zero","anon_uninit"]}}})"};
 }  // namespace ops
 
 void register_vocab() {
@@ -123,7 +229,8 @@ void register_vocab() {
                       {"unmap-leaks-frame", "k_mem_unmap does not free the region's frames", true}},
                      params_of, kCampaignFrames});
   for (OpInfo* op : {&ops::k_mem_map, &ops::k_mem_unmap, &ops::k_mem_page_out, &ops::k_mem_page_in, &ops::k_mem_pin,
-                     &ops::k_mem_unpin, &ops::k_mem_stat, &ops::nru_tick})
+                     &ops::k_mem_unpin, &ops::k_mem_stat, &ops::nru_tick, &ops::zephyr_frame, &ops::zephyr_slot,
+                     &ops::zephyr_page_out, &ops::zephyr_page_in, &ops::zephyr_location})
     vocab::add_op(*op);
 }
 

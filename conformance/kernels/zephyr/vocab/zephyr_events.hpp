@@ -69,9 +69,51 @@ struct StatArgs : vocab::OpArgs {
 /// nru_tick (§4): the NRU timer clears every accessed bit.
 struct TickArgs : vocab::OpArgs {};
 
+// Mechanism events (spec/kernels/zephyr.md §10): the kernel's own steps, so that its
+// fault and eviction paths replay step by step. Frames are core frame labels.
+
+/// zephyr_frame: k_mem_page_frame's va_and_flags of the frame labelled `frame` become
+/// exactly these (absent flags are clear); `va` (bytes) is required when `mapped`.
+struct FrameFlagsArgs : vocab::OpArgs {
+  std::string frame;
+  Va va = 0;
+  bool mapped = false, pinned = false, busy = false, backed = false;
+};
+
+/// zephyr_slot: backing-store slot `slot` is taken (`used`) or freed
+/// (k_mem_paging_backing_store_location_get / _free).
+struct SlotArgs : vocab::OpArgs {
+  std::uint64_t slot = 0;
+  bool used = true;
+};
+
+/// zephyr_page_out: the backing store writes the frame labelled `frame` to `slot`
+/// (k_mem_paging_backing_store_page_out).
+struct PageOutArgs : vocab::OpArgs {
+  std::string frame;
+  std::uint64_t slot = 0;
+};
+
+/// zephyr_page_in: the backing store fills the frame labelled `frame` from the location
+/// the PTE at `va` holds: a slot's data, zeros for ANON_ZERO, nothing for ANON_UNINIT
+/// (k_mem_paging_backing_store_page_in).
+struct PageInArgs : vocab::OpArgs {
+  std::string frame;
+  Va va = 0;
+};
+
+/// zephyr_location: the PTE at `va` now holds a location instead of a frame (arch_mem_page_out,
+/// or the initial token of an on-demand page): `slot`, or `token` ANON_ZERO / ANON_UNINIT.
+struct LocationArgs : vocab::OpArgs {
+  Va va = 0;
+  std::optional<std::uint64_t> slot;
+  bool uninit = false;  ///< token ANON_UNINIT (else ANON_ZERO) when no slot
+};
+
 namespace ops {
 extern vocab::OpInfo k_mem_map, k_mem_unmap, k_mem_page_out, k_mem_page_in, k_mem_pin, k_mem_unpin, k_mem_stat,
     nru_tick;
+extern vocab::OpInfo zephyr_frame, zephyr_slot, zephyr_page_out, zephyr_page_in, zephyr_location;
 }  // namespace ops
 
 inline constexpr const char* kKernel = "zephyr";

@@ -39,6 +39,9 @@ class KernelLayer {
   /// as_destroy of `as` is about to run; throw ModelError to refuse it, or drop the
   /// layer's own state of `as`.
   virtual void before_destroy(Asid) {}
+  /// A mechanism `pte_set` wrote the entry at vpn of `as` (spec/vmm.md §2.6): a kernel
+  /// whose non-present entries hold data of their own (Zephyr's location tokens) drops it.
+  virtual void pte_installed(Asid, Vpn) {}
 
   // Hidden kernel state settled by expectations (spec/trace-format.md §3.5, §5). Each
   // returns what it settled; the defaults settle nothing.
