@@ -293,8 +293,9 @@ bool Core::unlink_table(AddressSpace& s, unsigned level, Va va) {
     }
     const TableSlot old = it->second;
     Vpn end = lo + geometry.range_of(lv, lo << page_shift).second;
+    const CpuTlb::WalkKey key{s.asid, lo, lv};
     for (CpuTlb& c : cpus)  // a CPU that ran `s` may have cached the walk (Intel SDM Vol 3A §4.10.3)
-      c.each_tag_of(s.asid, [&](Tag t) { c.add_stale_walk({s.asid, lo, lv}, {old.table, old.generation, end, now, t}); });
+      c.each_tag_of(s.asid, [&](Tag t) { c.add_stale_walk(key, {old.table, old.generation, end, now, t}); });
     drop_link(old.table, {s.asid, lv, lo, false, old.shared});
     it = linked.erase(it);
   }

@@ -72,6 +72,7 @@ Outcome CoreLayer::pte_set(const Event& e) {
   p.cow = a.cow;
   p.global = a.global;
   p.order = leaf_order(a.size);
+  if (a.local) p.local_cpu = e.cpu;
   if (a.va & ((page_size_ << p.order) - 1)) throw ModelError("va", "is not aligned to the leaf's size");
   install_pte(s, a.va >> page_shift_, p);
   for (KernelLayer* l : core_.layers) l->pte_installed(a.as, a.va >> page_shift_);

@@ -179,6 +179,8 @@ void dec_pte_set(Fields& f, Event& e) {
   a.cow = f.flag("cow");
   a.global = f.flag("global");
   a.size = f.u64_or("size", 0);
+  a.local = f.flag("local");
+  if (a.local && e.cpu < 0) f.fail("cpu", "a CPU-local PTE (local true) names the CPU it is local to");
 }
 void enc_pte_set(const Event& e, Json& j) {
   enc_step_cpu(e, j);
@@ -190,6 +192,7 @@ void enc_pte_set(const Event& e, Json& j) {
   if (a.cow) j["cow"] = true;
   if (a.global) j["global"] = true;
   if (a.size) j["size"] = hex(a.size);
+  if (a.local) j["local"] = true;
 }
 
 void dec_lock(Fields& f, Event& e) {
@@ -373,7 +376,7 @@ OpInfo vseg_remove{"vseg_remove", "core", kVslSection, &typeid(VsegRemoveArgs), 
 OpInfo pte_set{"pte_set", "core", kVslSection, &typeid(PteSetArgs), dec_pte_set, enc_pte_set,
                R"({"required":["as","va","frame","prot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
                R"("frame":{"$ref":"#/$defs/str"},"prot":{"$ref":"#/$defs/prot"},"cow":{"$ref":"#/$defs/bool"},)"
-               R"("global":{"$ref":"#/$defs/bool"},"size":{"$ref":"#/$defs/u64"}}})"};
+               R"("global":{"$ref":"#/$defs/bool"},"size":{"$ref":"#/$defs/u64"},"local":{"$ref":"#/$defs/bool"}}})"};
 OpInfo pte_clear{"pte_clear", "core", kVslSection, &typeid(PteClearArgs), dec_pte_clear, enc_pte_clear,
                  R"({"required":["as","va"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"}}})"};
 #define VMREF_FRAME_OP(n)                                                               \

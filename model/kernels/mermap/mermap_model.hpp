@@ -61,6 +61,11 @@ class MermapModel : public model::KernelLayer {
   Outcome get(const Event& e);
   Outcome put(const Event& e);
   Outcome teardown(const Event& e);
+  // op_steps.cpp (§9): the allocator's own steps
+  Outcome alloc_step(const Event& e);
+  Outcome free_step(const Event& e);
+  Outcome reset_step(const Event& e);
+  Outcome migrate_step(const Event& e);
   void begin_group() override { notes_.clear(); }
   void before_destroy(Asid as) override { states_.erase(as); }
 
@@ -73,6 +78,8 @@ class MermapModel : public model::KernelLayer {
  private:
   /// mermap_alloc: the in-order bump allocator; nullopt = NULL. Returns the slot index.
   std::optional<std::size_t> alloc(State& st, int cpu, std::uint64_t size, bool reserve);
+  /// The prepared mermap of `as` a step acts on (ModelError "as" before mermap_prepare).
+  State& step_state(Asid as);
   MermapParams p_;
   std::map<Asid, State> states_;
   std::vector<CallNote> notes_;

@@ -24,7 +24,11 @@ void register_model() {
                     {{&ops::prepare, &call<MermapModel, &MermapModel::prepare>},
                      {&ops::get, &call<MermapModel, &MermapModel::get>},
                      {&ops::put, &call<MermapModel, &MermapModel::put>},
-                     {&ops::teardown, &call<MermapModel, &MermapModel::teardown>}}});
+                     {&ops::teardown, &call<MermapModel, &MermapModel::teardown>},
+                     {&ops::alloc_step, &call<MermapModel, &MermapModel::alloc_step>},
+                     {&ops::free_step, &call<MermapModel, &MermapModel::free_step>},
+                     {&ops::reset_step, &call<MermapModel, &MermapModel::reset_step>},
+                     {&ops::migrate_step, &call<MermapModel, &MermapModel::migrate_step>}}});
   const char* s = "spec/kernels/mermap.md §8";
   for (const InvariantInfo& i : std::initializer_list<InvariantInfo>{
            {"INV-MERMAP-1", "every mermap allocation lies in its CPU's region, normal ones below the reserved last page", s,

@@ -4,9 +4,12 @@
 // the implementation against the model in fuzz campaigns (§6).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "helpers.hpp"
+#include "vmref/conformance/replay.hpp"
 #include "mermap_model.hpp"
 #include "vmref/diff/campaign.hpp"
 
@@ -136,4 +139,31 @@ TEST(Mermap_6_Implementation, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {
     for (const auto& [id, n] : rfc.by_id) EXPECT_NE(id.rfind("DIFF-", 0), 0u) << id << ": the implementation disagrees";
     for (const auto& c : rfc.examples) EXPECT_TRUE(c.reproduces) << c.id;
   }
+}
+
+// spec/kernels/mermap.md §9: allocator steps on an unprepared mermap, with a reused or
+// unknown handle, from the wrong CPU, or enabling migration that was never disabled,
+// name the field; a CPU-local PTE needs its CPU.
+TEST(Mermap_9_Steps, ImpossibleStepsNameTheField) {
+  const std::string h = "{\"vmref_trace\":1,\"profile\":\"mermap\",\"cpus\":2,\"phys_mem\":\"0x1000000\"}\n"
+                        "{\"op\":\"as_create\",\"as\":1}\n";
+  const std::string prep = "{\"op\":\"mermap_prepare\",\"as\":1}\n";
+  const std::string alloc = R"({"op":"mermap_alloc","as":1,"cpu":0,"handle":"a","base":"0xffffeb0000000000","len":"0x1000"})" "\n";
+  auto error_for = [&](const std::string& name, const std::string& lines) {
+    std::string path = (std::filesystem::temp_directory_path() / ("vmref-mermap-steps-" + name)).string();
+    std::ofstream(path, std::ios::binary) << h << lines << "\n";
+    return conformance::replay_file(path, {}).error;
+  };
+  auto names = [&](const std::string& name, const std::string& lines, const char* field) {
+    std::string err = error_for(name, lines);
+    EXPECT_NE(err.find(std::string("field '") + field + "'"), std::string::npos) << name << ": " << err;
+  };
+  names("unprepared.jsonl", alloc, "as");
+  names("twice.jsonl", prep + alloc + alloc, "handle");
+  names("unknown.jsonl", prep + R"({"op":"mermap_free","as":1,"cpu":0,"handle":"x"})", "handle");
+  names("cpu.jsonl", prep + alloc + R"({"op":"mermap_free","as":1,"cpu":1,"handle":"a"})", "cpu");
+  names("enable.jsonl", prep + R"({"op":"mermap_migrate","as":1,"disable":false})", "disable");
+  names("wrap.jsonl", prep + R"({"op":"mermap_alloc","as":1,"cpu":0,"handle":"a","base":"0xfffffffffffff000","len":"0x2000"})", "len");
+  names("local.jsonl", R"({"op":"frame_alloc","frame":"F"})" "\n" R"({"op":"pte_set","as":1,"va":"0x1000","frame":"F","prot":"rw-","local":true})", "cpu");
+  EXPECT_EQ(error_for("ok.jsonl", prep + alloc + R"({"op":"mermap_free","as":1,"cpu":0,"handle":"a"})"), "");
 }

@@ -66,6 +66,63 @@ void enc_teardown(const Event& e, Json& j) {
   j["cpu"] = e.cpu;
 }
 
+void dec_alloc_step(Fields& f, Event& e) {
+  auto a = std::make_shared<AllocStepArgs>();
+  a->as = f.u64("as");
+  e.cpu = f.cpu();
+  a->handle = f.str("handle");
+  a->base = f.u64("base");
+  a->len = f.u64("len");
+  if (a->base + a->len < a->base) f.fail("len", "base + len overflows");
+  a->reserve = f.flag("reserve");
+  e.args = a;
+}
+void enc_alloc_step(const Event& e, Json& j) {
+  const auto& a = e.get<AllocStepArgs>();
+  j["as"] = a.as;
+  j["cpu"] = e.cpu;
+  j["handle"] = a.handle;
+  j["base"] = hex(a.base);
+  j["len"] = hex(a.len);
+  if (a.reserve) j["reserve"] = true;
+}
+void dec_free_step(Fields& f, Event& e) {
+  auto a = std::make_shared<FreeStepArgs>();
+  a->as = f.u64("as");
+  e.cpu = f.cpu();
+  a->handle = f.str("handle");
+  e.args = a;
+}
+void enc_free_step(const Event& e, Json& j) {
+  j["as"] = e.get<FreeStepArgs>().as;
+  j["cpu"] = e.cpu;
+  j["handle"] = e.get<FreeStepArgs>().handle;
+}
+void dec_reset_step(Fields& f, Event& e) {
+  auto a = std::make_shared<ResetStepArgs>();
+  a->as = f.u64("as");
+  e.cpu = f.cpu();
+  a->next = f.u64("next");
+  e.args = a;
+}
+void enc_reset_step(const Event& e, Json& j) {
+  j["as"] = e.get<ResetStepArgs>().as;
+  j["cpu"] = e.cpu;
+  j["next"] = hex(e.get<ResetStepArgs>().next);
+}
+void dec_migrate_step(Fields& f, Event& e) {
+  auto a = std::make_shared<MigrateStepArgs>();
+  a->as = f.u64("as");
+  if (f.has("cpu")) e.cpu = f.cpu();
+  a->disable = f.has("disable") ? f.flag("disable") : true;
+  e.args = a;
+}
+void enc_migrate_step(const Event& e, Json& j) {
+  j["as"] = e.get<MigrateStepArgs>().as;
+  if (e.cpu >= 0) j["cpu"] = e.cpu;
+  if (!e.get<MigrateStepArgs>().disable) j["disable"] = false;
+}
+
 /// Variants (spec/kernels/mermap.md §5): `fixed` and `rfc` are the two allocators; the
 /// others break one safety rule of `fixed`.
 std::shared_ptr<const vocab::KernelParams> params_of(const std::string& variant) {
@@ -91,6 +148,20 @@ OpInfo put{"mermap_put", kKernel, "spec/kernels/mermap.md §3", &typeid(PutArgs)
 OpInfo teardown{"mermap_teardown", kKernel, "spec/kernels/mermap.md §4", &typeid(TeardownArgs), dec_teardown,
                 enc_teardown,
                 R"({"required":["as","cpu"],"properties":{"as":{"$ref":"#/$defs/small"},"cpu":{"$ref":"#/$defs/small"}}})"};
+constexpr const char* kSteps = "spec/kernels/mermap.md §9";
+OpInfo alloc_step{"mermap_alloc", kKernel, kSteps, &typeid(AllocStepArgs), dec_alloc_step, enc_alloc_step,
+                  R"({"required":["as","cpu","handle","base","len"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                  R"("cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"},"base":{"$ref":"#/$defs/u64"},)"
+                  R"("len":{"$ref":"#/$defs/u64"},"reserve":{"$ref":"#/$defs/bool"}}})"};
+OpInfo free_step{"mermap_free", kKernel, kSteps, &typeid(FreeStepArgs), dec_free_step, enc_free_step,
+                 R"({"required":["as","cpu","handle"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                 R"("cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"}}})"};
+OpInfo reset_step{"mermap_reset", kKernel, kSteps, &typeid(ResetStepArgs), dec_reset_step, enc_reset_step,
+                  R"({"required":["as","cpu","next"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                  R"("cpu":{"$ref":"#/$defs/small"},"next":{"$ref":"#/$defs/u64"}}})"};
+OpInfo migrate_step{"mermap_migrate", kKernel, kSteps, &typeid(MigrateStepArgs), dec_migrate_step, enc_migrate_step,
+                    R"({"required":["as"],"properties":{"as":{"$ref":"#/$defs/small"},)"
+                    R"("cpu":{"$ref":"#/$defs/small"},"disable":{"$ref":"#/$defs/bool"}}})"};
 }  // namespace ops
 
 void register_vocab() {
@@ -102,7 +173,9 @@ void register_vocab() {
                       {"no-flush", "freed space is reused without a local TLB flush", true},
                       {"overlap", "reuse restarts below a live allocation", true}},
                      params_of});
-  for (OpInfo* op : {&ops::prepare, &ops::get, &ops::put, &ops::teardown}) vocab::add_op(*op);
+  for (OpInfo* op : {&ops::prepare, &ops::get, &ops::put, &ops::teardown, &ops::alloc_step, &ops::free_step,
+                     &ops::reset_step, &ops::migrate_step})
+    vocab::add_op(*op);
 }
 
 }  // namespace vmref::mermap

@@ -55,8 +55,37 @@ struct PutArgs : vocab::SpaceArgs {
 /// mermap_teardown (§4): mermap_mm_teardown, run on the event's CPU.
 using TeardownArgs = vocab::SpaceArgs;
 
+// The allocator's own steps (spec/kernels/mermap.md §9), so that an implementation's code
+// path replays step by step; its PTE writes are core `pte_set` (with `local`) and `pte_clear`.
+
+/// mermap_alloc: on the event's CPU, tracking slot `handle` takes [base, base + len)
+/// (bytes) and the bump pointer moves past it; `reserve` for the reserved page.
+struct AllocStepArgs : vocab::SpaceArgs {
+  std::string handle;
+  Va base = 0;
+  std::uint64_t len = 0;
+  bool reserve = false;
+};
+
+/// mermap_free: the tracking slot `handle` is freed (no flush).
+struct FreeStepArgs : vocab::SpaceArgs {
+  std::string handle;
+};
+
+/// mermap_reset: the event's CPU's bump pointer goes back to `next` (bytes), the reuse the
+/// allocator does after its local flush.
+struct ResetStepArgs : vocab::SpaceArgs {
+  Va next = 0;
+};
+
+/// mermap_migrate: the task calls migrate_disable (`disable`) or migrate_enable.
+struct MigrateStepArgs : vocab::SpaceArgs {
+  bool disable = true;
+};
+
 namespace ops {
 extern vocab::OpInfo prepare, get, put, teardown;
+extern vocab::OpInfo alloc_step, free_step, reset_step, migrate_step;
 }  // namespace ops
 
 inline constexpr const char* kKernel = "mermap";

@@ -87,6 +87,7 @@ struct PteSetArgs : SpaceArgs {
   Prot prot;
   bool cow = false, global = false;
   std::uint64_t size = 0;
+  bool local = false;  ///< only the event's CPU may cache it (a CPU-local mapping, spec/vmm.md §3.1)
 };
 
 /// pt_root / pt_link / pt_unlink (spec/vmm.md §1.8): the table page labelled `table` is
