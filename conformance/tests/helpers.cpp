@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "vmref/conformance/replay.hpp"
 #include "vmref/diff/campaign.hpp"
 
 namespace vmref::test {
@@ -32,6 +36,12 @@ diff::CampaignResult model_campaign(const std::string& profile, std::uint64_t op
   o.table_layer = false;
   o.stop_at_first = stop_at_first;
   return diff::run_campaign(o);
+}
+
+std::string replay_error(const std::string& name, const std::string& text) {
+  std::string path = (std::filesystem::temp_directory_path() / ("vmref-test-" + name)).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return conformance::replay_file(path, {}).error;
 }
 
 }  // namespace vmref::test

@@ -37,4 +37,13 @@ inline const model::Pte* pte(const model::Model& m, model::Asid as, model::Va va
 
 inline std::string source_dir() { return VMREF_SOURCE_DIR; }
 
+/// Writes `text` as the trace file `name` in the temporary directory and replays it; the
+/// replay's error (empty when the trace was well formed and applicable).
+std::string replay_error(const std::string& name, const std::string& text);
+
+/// Whether that error names `field` (the message's "field 'F'" part).
+inline bool names_field(const std::string& error, const std::string& field) {
+  return error.find("field '" + field + "'") != std::string::npos;
+}
+
 }  // namespace vmref::test

@@ -4,12 +4,9 @@
 // the implementation against the model in fuzz campaigns (§6).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "helpers.hpp"
-#include "vmref/conformance/replay.hpp"
 #include "mermap_model.hpp"
 #include "vmref/diff/campaign.hpp"
 
@@ -150,13 +147,11 @@ TEST(Mermap_9_Steps, ImpossibleStepsNameTheField) {
   const std::string prep = "{\"op\":\"mermap_prepare\",\"as\":1}\n";
   const std::string alloc = R"({"op":"mermap_alloc","as":1,"cpu":0,"handle":"a","base":"0xffffeb0000000000","len":"0x1000"})" "\n";
   auto error_for = [&](const std::string& name, const std::string& lines) {
-    std::string path = (std::filesystem::temp_directory_path() / ("vmref-mermap-steps-" + name)).string();
-    std::ofstream(path, std::ios::binary) << h << lines << "\n";
-    return conformance::replay_file(path, {}).error;
+    return test::replay_error("mermap-steps-" + name, h + lines + "\n");
   };
   auto names = [&](const std::string& name, const std::string& lines, const char* field) {
     std::string err = error_for(name, lines);
-    EXPECT_NE(err.find(std::string("field '") + field + "'"), std::string::npos) << name << ": " << err;
+    EXPECT_TRUE(test::names_field(err, field)) << name << ": " << err;
   };
   names("unprepared.jsonl", alloc, "as");
   names("twice.jsonl", prep + alloc + alloc, "handle");

@@ -6,12 +6,9 @@
 // implementation against the model, spec/differential.md §4.1).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "helpers.hpp"
-#include "vmref/conformance/replay.hpp"
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/differential.hpp"
 #include "vmref/impl/format.hpp"
@@ -177,13 +174,11 @@ TEST(TraceFormat_3_1_ZephyrSteps, ImpossibleStepsNameTheField) {
   const std::string h = "{\"vmref_trace\":1,\"profile\":\"zephyr\",\"cpus\":1,\"phys_mem\":\"0x20000\"}\n"
                         "{\"op\":\"k_mem_map\",\"len\":\"0x1000\"}\n{\"op\":\"frame_alloc\",\"frame\":\"F\"}\n";
   auto error_for = [&](const std::string& name, const std::string& lines) {
-    std::string path = (std::filesystem::temp_directory_path() / ("vmref-zephyr-steps-" + name)).string();
-    std::ofstream(path, std::ios::binary) << h << lines << "\n";
-    return conformance::replay_file(path, {}).error;
+    return test::replay_error("zephyr-steps-" + name, h + lines + "\n");
   };
   auto names = [&](const std::string& name, const std::string& line, const char* field) {
     std::string err = error_for(name, line);
-    EXPECT_NE(err.find(std::string("field '") + field + "'"), std::string::npos) << name << ": " << err;
+    EXPECT_TRUE(test::names_field(err, field)) << name << ": " << err;
   };
   names("zf.jsonl", R"({"op":"zephyr_frame","frame":"nope","mapped":true,"va":"0x803fd000"})", "frame");
   names("zv.jsonl", R"({"op":"zephyr_frame","frame":"F","mapped":true})", "va");
