@@ -41,6 +41,10 @@ contains fuzz-summary "5000 ops in" "$T/out"
 contains fuzz-coverage "coverage, operation kinds: access=" "$T/out"
 contains fuzz-shapes "tables.large_leaf_pages_compared=" "$T/out"
 check fuzz-short-episodes 0 "$V" fuzz --ops 3000 --episode 50 --seed 3
+# Progress into a log (not a terminal) comes as whole lines, never a carriage return.
+check fuzz-progress-in-logs 0 "$V" fuzz --layer model --time 2.5 --seed 4
+contains fuzz-progress-line " ops/s, 0 findings" "$T/out"
+if grep -q $'\r' "$T/out"; then echo "FAIL fuzz-progress-no-cr: a carriage return in piped output"; fails=$((fails+1)); else echo "ok   fuzz-progress-no-cr"; fi
 check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "split-loses-last" "$T/out"
 check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --out "$T/fzt"

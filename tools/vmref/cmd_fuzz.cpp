@@ -1,6 +1,9 @@
 // vmref fuzz : differential fuzzing of the model against an optimized implementation.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <iostream>
 
@@ -113,13 +116,25 @@ Runner add_fuzz(CLI::App& app) {
     a->o.model_only = a->layer == "model";
     a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";
     a->o.table_layer = a->layer == "tables" || a->layer == "both";
-    a->o.progress = [](std::uint64_t n, double rate, std::uint64_t f) {
-      std::cerr << fmt::format("\r  {} ops, {:.0f} ops/s, {} findings   ", n, rate, f) << std::flush;
+    // A terminal gets one line rewritten in place; a log (CI, a pipe) gets whole lines,
+    // one every ten seconds, so it stays readable line by line.
+    const bool tty = isatty(fileno(stderr)) != 0;
+    a->o.progress = [tty, next = std::chrono::steady_clock::time_point{}](std::uint64_t n, double rate,
+                                                                          std::uint64_t f) mutable {
+      std::string line = fmt::format("  {} ops, {:.0f} ops/s, {} findings", n, rate, f);
+      if (tty) {
+        std::cerr << "\r" << line << "   " << std::flush;
+        return;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now < next) return;
+      next = now + std::chrono::seconds(10);
+      std::cerr << line << std::endl;
     };
     a->o.interrupt = &g_interrupt;
     InterruptGuard guard;
     diff::CampaignResult r = diff::run_campaign(a->o);
-    std::cerr << "\n";
+    if (tty) std::cerr << "\n";
     print(*a, r);
     if (!r.first_error.empty() && r.findings == 0) return kExitBadInput;
     return r.findings ? kExitFindings : kExitClean;
