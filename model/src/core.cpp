@@ -66,16 +66,18 @@ void Core::set_frame_label(const std::string& label, FrameId f) {
 void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
   Held h{old.frame, old.prot, old.global, old.generation, old.order};
   for (std::size_t i = 0; i < cpus.size(); ++i) {
+    if (old.local_cpu >= 0 && static_cast<std::size_t>(old.local_cpu) != i) continue;
     CpuTlb& c = cpus[i];
-    if ((old.local_cpu >= 0 && static_cast<std::size_t>(old.local_cpu) != i) || !c.may_have_cached(as, h)) continue;
-    if (!c.holds_space(as)) {  // only as a global entry
-      c.add_stale(as, vpn, h, held_index);
-      continue;
-    }
+    bool cached = false;
     c.each_tag_of(as, [&](Tag t) {  // once per tag it may be cached under
       h.tag = t;
       c.add_stale(as, vpn, h, held_index);
+      cached = true;
     });
+    if (!cached && old.global && c.global_loaded.count(as)) {  // only as a global entry
+      h.tag = kSpaceTag;
+      c.add_stale(as, vpn, h, held_index);
+    }
   }
 }
 

@@ -38,10 +38,8 @@ class CoreLayer : public KernelLayer {
  private:
   FrameId table_frame(const std::string& label) const;
   std::uint8_t leaf_order(std::uint64_t size) const;
-  /// A mechanism event that names its CPU must name one that exists (spec/trace-format.md §3.6).
-  void check_step_cpu(const Event& e) const {
-    if (e.cpu >= 0) core_.need_cpu(e.cpu);
-  }
+  /// After a flush: frames it was the last holder of go (§3.3), and the checks see them.
+  void release_flushed();
 };
 
 }  // namespace vmref::model

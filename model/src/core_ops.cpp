@@ -58,11 +58,14 @@ Outcome CoreLayer::switch_as(const Event& e) {
   } else {
     c.load_space(s.asid, a.flush, held_index_);
   }
-  if (a.flush) {  // frames the flush was the last holder of may go (§3.3)
-    for (FrameId f : core_.pending) delta_.frames.push_back(f);
-    release_pending();
-  }
+  if (a.flush) release_flushed();
   return {};
+}
+
+// §3.3: frames still in a TLB stay pending; the rest go.
+void CoreLayer::release_flushed() {
+  for (FrameId f : core_.pending) delta_.frames.push_back(f);
+  release_pending();
 }
 
 // §3.2
@@ -84,9 +87,7 @@ Outcome CoreLayer::tlb_flush(const Event& e) {
         break;
     }
   }
-  // Frames still in a TLB stay pending; the rest go (§3.3).
-  for (FrameId f : core_.pending) delta_.frames.push_back(f);
-  release_pending();
+  release_flushed();
   return {};
 }
 

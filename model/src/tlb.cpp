@@ -43,7 +43,7 @@ void CpuTlb::unbind(Tag t) {
 
 std::optional<TagUse> CpuTlb::load_tag(Tag t, const TagUse& u, bool flush, std::vector<std::uint64_t>& idx) {
   std::optional<TagUse> reused;
-  if (flush) {
+  if (flush) {  // the load replaces whatever ran under the tag
     drop_tagged(t, idx);
     unbind(t);
   } else if (auto it = tags_.find(t); it != tags_.end() && !(it->second == u)) {

@@ -178,7 +178,7 @@ void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   auto within = [&](Prot p) { return (!h.rights.u || p.r) && (!h.rights.w || p.w) && (!h.rights.x || p.x); };
   if (const AddressSpace* ms = m_.space(as)) {
     auto it = ms->gpt.find(vpn);
-    bool loaded = mc.loaded.count(as) || (h.global && mc.global_loaded.count(as));
+    bool loaded = mc.may_have_cached(as, h.global);
     if (it != ms->gpt.end() && loaded && frame_is(it->second.frame) && within(it->second.prot) &&
         h.global == it->second.global)
       return;

@@ -18,13 +18,6 @@ template <class A> A& fresh(Event& e) {
   return ref;
 }
 
-/// Mechanism events may name the CPU that performed the step (spec/trace-format.md §3.6).
-void dec_step_cpu(Fields& f, Event& e) {
-  if (f.has("cpu")) e.cpu = f.cpu();
-}
-void enc_step_cpu(const Event& e, Json& j) {
-  if (e.cpu >= 0) j["cpu"] = e.cpu;
-}
 
 void dec_as_create(Fields& f, Event& e) {
   auto& a = fresh<AsCreateArgs>(e);
@@ -104,7 +97,7 @@ void enc_access(const Event& e, Json& j) {
 }
 
 void dec_vseg_insert(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<VsegInsertArgs>(e);
   a.as = f.u64("as");
   a.start = f.u64("start");
@@ -137,7 +130,7 @@ Json file_json(const FileRef& r) {
   return j;
 }
 void enc_vseg_insert(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   const auto& a = e.get<VsegInsertArgs>();
   j["as"] = a.as;
   j["start"] = hex(a.start);
@@ -158,19 +151,19 @@ void enc_vseg_insert(const Event& e, Json& j) {
 }
 
 void dec_vseg_remove(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<VsegRemoveArgs>(e);
   a.as = f.u64("as");
   a.start = f.u64("start");
 }
 void enc_vseg_remove(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["as"] = e.get<VsegRemoveArgs>().as;
   j["start"] = hex(e.get<VsegRemoveArgs>().start);
 }
 
 void dec_pte_set(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<PteSetArgs>(e);
   a.as = f.u64("as");
   a.va = f.u64("va");
@@ -183,7 +176,7 @@ void dec_pte_set(Fields& f, Event& e) {
   if (a.local && e.cpu < 0) f.fail("cpu", "a CPU-local PTE (local true) names the CPU it is local to");
 }
 void enc_pte_set(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   const auto& a = e.get<PteSetArgs>();
   j["as"] = a.as;
   j["va"] = hex(a.va);
@@ -196,18 +189,18 @@ void enc_pte_set(const Event& e, Json& j) {
 }
 
 void dec_lock(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<LockArgs>(e);
   a.lock = f.str("lock");
   if (a.lock.empty()) f.fail("lock", "names the lock; it must not be empty");
 }
 void enc_lock(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["lock"] = e.get<LockArgs>().lock;
 }
 
 void dec_return(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<ReturnArgs>(e);
   a.call = f.str("call");
   if (f.has("as")) {
@@ -218,7 +211,7 @@ void dec_return(Fields& f, Event& e) {
   }
 }
 void enc_return(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   const auto& a = e.get<ReturnArgs>();
   j["call"] = a.call;
   if (a.as) {
@@ -229,19 +222,19 @@ void enc_return(const Event& e, Json& j) {
 }
 
 void dec_tlb_pending(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<TlbPendingArgs>(e);
   a.as = f.u64("as");
   a.pending = f.has("pending") ? f.flag("pending") : true;
 }
 void enc_tlb_pending(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["as"] = e.get<TlbPendingArgs>().as;
   j["pending"] = e.get<TlbPendingArgs>().pending;
 }
 
 void dec_table(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<TableArgs>(e);
   a.as = f.u64("as");
   a.level = static_cast<unsigned>(f.small("level", 64));
@@ -251,7 +244,7 @@ void dec_table(Fields& f, Event& e) {
   if (e.op == &ops::pt_link) a.shared = f.flag("shared");
 }
 void enc_table(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   const auto& a = e.get<TableArgs>();
   j["as"] = a.as;
   if (e.op != &ops::pt_root) j["va"] = hex(a.va);
@@ -261,41 +254,41 @@ void enc_table(const Event& e, Json& j) {
 }
 
 void dec_pte_clear(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<PteClearArgs>(e);
   a.as = f.u64("as");
   a.va = f.u64("va");
 }
 void enc_pte_clear(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["as"] = e.get<PteClearArgs>().as;
   j["va"] = hex(e.get<PteClearArgs>().va);
 }
 
 void dec_frame(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   fresh<FrameArgs>(e).frame = f.str("frame");
 }
 void enc_frame(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["frame"] = e.get<FrameArgs>().frame;
 }
 
 void dec_frame_ref(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<FrameRefArgs>(e);
   a.frame = f.str("frame");
   a.holder = f.str("holder");
   if (a.holder.empty()) f.fail("holder", "names who holds the reference; it must not be empty");
 }
 void enc_frame_ref(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["frame"] = e.get<FrameRefArgs>().frame;
   j["holder"] = e.get<FrameRefArgs>().holder;
 }
 
 void dec_frame_pin(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<FramePinArgs>(e);
   a.as = f.u64("as");
   a.va = f.u64("va");
@@ -304,7 +297,7 @@ void dec_frame_pin(Fields& f, Event& e) {
   a.write = f.flag("write");
 }
 void enc_frame_pin(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   const auto& a = e.get<FramePinArgs>();
   j["as"] = a.as;
   j["va"] = hex(a.va);
@@ -314,16 +307,16 @@ void enc_frame_pin(const Event& e, Json& j) {
 }
 
 void dec_frame_unpin(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   fresh<FrameUnpinArgs>(e).handle = f.str("handle");
 }
 void enc_frame_unpin(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   j["handle"] = e.get<FrameUnpinArgs>().handle;
 }
 
 void dec_va_list(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  decode_step_cpu(f, e);
   auto& a = fresh<VaListArgs>(e);
   a.as = f.u64("as");
   a.addr = f.u64("addr");
@@ -332,7 +325,7 @@ void dec_va_list(Fields& f, Event& e) {
   if (e.op == &ops::va_reuse) a.request_class = f.small("request_class", 1u << 20);
 }
 void enc_va_list(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  encode_step_cpu(e, j);
   const auto& a = e.get<VaListArgs>();
   j["as"] = a.as;
   j["addr"] = hex(a.addr);
@@ -428,6 +421,14 @@ OpInfo va_reuse{"va_reuse", "core", kVslSection, &typeid(VaListArgs), dec_va_lis
                 R"("addr":{"$ref":"#/$defs/u64"},"len":{"$ref":"#/$defs/u64"},"list":{"$ref":"#/$defs/small"},)"
                 R"("request_class":{"$ref":"#/$defs/small"}}})"};
 }  // namespace ops
+
+// Mechanism events may name the CPU that performed the step (spec/trace-format.md §3.6).
+void decode_step_cpu(Fields& f, Event& e) {
+  if (f.has("cpu")) e.cpu = f.cpu();
+}
+void encode_step_cpu(const Event& e, Json& j) {
+  if (e.cpu >= 0) j["cpu"] = e.cpu;
+}
 
 void register_core_ops() {
   for (OpInfo* op : {&ops::as_create, &ops::as_destroy, &ops::switch_as, &ops::access, &ops::observe, &ops::tlb_flush,

@@ -49,7 +49,7 @@ Outcome MermapModel::alloc_step(const Event& e) {
 // mermap_put's slot release, on the CPU that took it; no flush.
 Outcome MermapModel::free_step(const Event& e) {
   core_.need_cpu(e.cpu);
-  const auto& a = e.get<FreeStepArgs>();
+  const auto& a = e.get<PutArgs>();
   State& st = step_state(a.as);
   auto h = st.handles.find(a.handle);
   if (h == st.handles.end()) throw ModelError("handle", "no live allocation '" + a.handle + "'");
@@ -69,7 +69,7 @@ Outcome MermapModel::reset_step(const Event& e) {
 }
 
 Outcome MermapModel::migrate_step(const Event& e) {
-  if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  check_step_cpu(e);
   const auto& a = e.get<MigrateStepArgs>();
   State& st = step_state(a.as);
   if (a.disable) ++st.migrate_disabled;

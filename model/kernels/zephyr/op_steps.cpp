@@ -23,15 +23,13 @@ std::uint64_t ZephyrModel::step_slot(std::uint64_t slot) const {
 
 Vpn ZephyrModel::step_page(Va va) const {
   if (va & (page_size_ - 1)) throw ModelError("va", "is not page aligned");
-  auto it = zephyr_.regions.upper_bound(va);
-  if (it == zephyr_.regions.begin() || va >= std::prev(it)->first + std::prev(it)->second.pages * page_size_)
-    throw ModelError("va", "is in no k_mem_map region");
+  if (!spaces_.at(kKernelAs).vsl.find(va)) throw ModelError("va", "is in no k_mem_map region");
   return va >> page_shift_;
 }
 
 // k_mem_page_frame's va_and_flags, written whole.
 Outcome ZephyrModel::zephyr_frame(const Event& e) {
-  if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  check_step_cpu(e);
   const auto& a = e.get<FrameFlagsArgs>();
   FrameId f = step_frame(a.frame);
   if (a.va & (page_size_ - 1)) throw ModelError("va", "is not page aligned");
@@ -42,7 +40,7 @@ Outcome ZephyrModel::zephyr_frame(const Event& e) {
 
 // location_get / location_free of the RAM store. A slot taken holds nothing written yet.
 Outcome ZephyrModel::zephyr_slot(const Event& e) {
-  if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  check_step_cpu(e);
   const auto& a = e.get<SlotArgs>();
   Slot& s = zephyr_.slots[step_slot(a.slot)];
   s.used = a.used;
@@ -52,7 +50,7 @@ Outcome ZephyrModel::zephyr_slot(const Event& e) {
 
 // backing_store_page_out: the slot now holds what the frame holds.
 Outcome ZephyrModel::zephyr_page_out(const Event& e) {
-  if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  check_step_cpu(e);
   const auto& a = e.get<PageOutArgs>();
   zephyr_.slots[step_slot(a.slot)].data = stamp_of(step_frame(a.frame));
   return {};
@@ -61,7 +59,7 @@ Outcome ZephyrModel::zephyr_page_out(const Event& e) {
 // backing_store_page_in: the frame now holds what the page's location holds. A page
 // brought in counts as touched (INV-ZEPHYR-2).
 Outcome ZephyrModel::zephyr_page_in(const Event& e) {
-  if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  check_step_cpu(e);
   const auto& a = e.get<PageInArgs>();
   FrameId f = step_frame(a.frame);
   Vpn vpn = step_page(a.va);
@@ -79,7 +77,7 @@ Outcome ZephyrModel::zephyr_page_in(const Event& e) {
 // arch_mem_page_out (or an on-demand page's first token): the PTE drops its frame, if it
 // had one (CPUs may keep it cached until a flush), and holds the location.
 Outcome ZephyrModel::zephyr_location(const Event& e) {
-  if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  check_step_cpu(e);
   const auto& a = e.get<LocationArgs>();
   Vpn vpn = step_page(a.va);
   Location l;  // checked before anything changes

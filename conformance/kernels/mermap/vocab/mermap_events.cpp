@@ -86,18 +86,6 @@ void enc_alloc_step(const Event& e, Json& j) {
   j["len"] = hex(a.len);
   if (a.reserve) j["reserve"] = true;
 }
-void dec_free_step(Fields& f, Event& e) {
-  auto a = std::make_shared<FreeStepArgs>();
-  a->as = f.u64("as");
-  e.cpu = f.cpu();
-  a->handle = f.str("handle");
-  e.args = a;
-}
-void enc_free_step(const Event& e, Json& j) {
-  j["as"] = e.get<FreeStepArgs>().as;
-  j["cpu"] = e.cpu;
-  j["handle"] = e.get<FreeStepArgs>().handle;
-}
 void dec_reset_step(Fields& f, Event& e) {
   auto a = std::make_shared<ResetStepArgs>();
   a->as = f.u64("as");
@@ -113,13 +101,13 @@ void enc_reset_step(const Event& e, Json& j) {
 void dec_migrate_step(Fields& f, Event& e) {
   auto a = std::make_shared<MigrateStepArgs>();
   a->as = f.u64("as");
-  if (f.has("cpu")) e.cpu = f.cpu();
+  vocab::decode_step_cpu(f, e);
   a->disable = f.has("disable") ? f.flag("disable") : true;
   e.args = a;
 }
 void enc_migrate_step(const Event& e, Json& j) {
   j["as"] = e.get<MigrateStepArgs>().as;
-  if (e.cpu >= 0) j["cpu"] = e.cpu;
+  vocab::encode_step_cpu(e, j);
   if (!e.get<MigrateStepArgs>().disable) j["disable"] = false;
 }
 
@@ -153,7 +141,7 @@ OpInfo alloc_step{"mermap_alloc", kKernel, kSteps, &typeid(AllocStepArgs), dec_a
                   R"({"required":["as","cpu","handle","base","len"],"properties":{"as":{"$ref":"#/$defs/small"},)"
                   R"("cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"},"base":{"$ref":"#/$defs/u64"},)"
                   R"("len":{"$ref":"#/$defs/u64"},"reserve":{"$ref":"#/$defs/bool"}}})"};
-OpInfo free_step{"mermap_free", kKernel, kSteps, &typeid(FreeStepArgs), dec_free_step, enc_free_step,
+OpInfo free_step{"mermap_free", kKernel, kSteps, &typeid(PutArgs), dec_put, enc_put,
                  R"({"required":["as","cpu","handle"],"properties":{"as":{"$ref":"#/$defs/small"},)"
                  R"("cpu":{"$ref":"#/$defs/small"},"handle":{"$ref":"#/$defs/str"}}})"};
 OpInfo reset_step{"mermap_reset", kKernel, kSteps, &typeid(ResetStepArgs), dec_reset_step, enc_reset_step,

@@ -67,10 +67,8 @@ struct AllocStepArgs : vocab::SpaceArgs {
   bool reserve = false;
 };
 
-/// mermap_free: the tracking slot `handle` is freed (no flush).
-struct FreeStepArgs : vocab::SpaceArgs {
-  std::string handle;
-};
+/// mermap_free: the tracking slot `handle` is freed (no flush). Its arguments are
+/// mermap_put's (PutArgs).
 
 /// mermap_reset: the event's CPU's bump pointer goes back to `next` (bytes), the reuse the
 /// allocator does after its local flush.

@@ -60,15 +60,8 @@ void enc_stat(const Event& e, Json& j) { j["stat"] = to_string(e.get<StatArgs>()
 void dec_tick(Fields&, Event& e) { e.args = std::make_shared<TickArgs>(); }
 void enc_tick(const Event&, Json&) {}
 
-void dec_step_cpu(Fields& f, Event& e) {
-  if (f.has("cpu")) e.cpu = f.cpu();
-}
-void enc_step_cpu(const Event& e, Json& j) {
-  if (e.cpu >= 0) j["cpu"] = e.cpu;
-}
-
 void dec_frame_flags(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  vocab::decode_step_cpu(f, e);
   auto a = std::make_shared<FrameFlagsArgs>();
   a->frame = f.str("frame");
   a->mapped = f.flag("mapped");
@@ -81,7 +74,7 @@ void dec_frame_flags(Fields& f, Event& e) {
 }
 void enc_frame_flags(const Event& e, Json& j) {
   const auto& a = e.get<FrameFlagsArgs>();
-  enc_step_cpu(e, j);
+  vocab::encode_step_cpu(e, j);
   j["frame"] = a.frame;
   if (a.mapped || a.va) j["va"] = hex(a.va);
   for (auto [k, v] : {std::pair{"mapped", a.mapped}, {"pinned", a.pinned}, {"busy", a.busy}, {"backed", a.backed}})
@@ -89,46 +82,46 @@ void enc_frame_flags(const Event& e, Json& j) {
 }
 
 void dec_slot(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  vocab::decode_step_cpu(f, e);
   auto a = std::make_shared<SlotArgs>();
   a->slot = f.small("slot", kMaxFrames);
   a->used = f.has("used") ? f.flag("used") : true;
   e.args = a;
 }
 void enc_slot(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  vocab::encode_step_cpu(e, j);
   j["slot"] = e.get<SlotArgs>().slot;
   if (!e.get<SlotArgs>().used) j["used"] = false;
 }
 
 void dec_page_out(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  vocab::decode_step_cpu(f, e);
   auto a = std::make_shared<PageOutArgs>();
   a->frame = f.str("frame");
   a->slot = f.small("slot", kMaxFrames);
   e.args = a;
 }
 void enc_page_out(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  vocab::encode_step_cpu(e, j);
   j["frame"] = e.get<PageOutArgs>().frame;
   j["slot"] = e.get<PageOutArgs>().slot;
 }
 
 void dec_page_in(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  vocab::decode_step_cpu(f, e);
   auto a = std::make_shared<PageInArgs>();
   a->frame = f.str("frame");
   a->va = f.u64("va");
   e.args = a;
 }
 void enc_page_in(const Event& e, Json& j) {
-  enc_step_cpu(e, j);
+  vocab::encode_step_cpu(e, j);
   j["frame"] = e.get<PageInArgs>().frame;
   j["va"] = hex(e.get<PageInArgs>().va);
 }
 
 void dec_location(Fields& f, Event& e) {
-  dec_step_cpu(f, e);
+  vocab::decode_step_cpu(f, e);
   auto a = std::make_shared<LocationArgs>();
   a->va = f.u64("va");
   bool has_slot = f.has("slot"), has_token = f.has("token");
@@ -143,7 +136,7 @@ void dec_location(Fields& f, Event& e) {
 }
 void enc_location(const Event& e, Json& j) {
   const auto& a = e.get<LocationArgs>();
-  enc_step_cpu(e, j);
+  vocab::encode_step_cpu(e, j);
   j["va"] = hex(a.va);
   if (a.slot) j["slot"] = *a.slot;
   else j["token"] = a.uninit ? "anon_uninit" : "anon_zero";

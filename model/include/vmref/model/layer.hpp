@@ -81,6 +81,10 @@ class KernelLayer {
   void unmap_ptes(AddressSpace& s, Va start, Va end, TlbMode m) { core_.unmap_ptes(s, start, end, m); }
   void unmap_range(AddressSpace& s, Va start, Va end, TlbMode m) { core_.unmap_range(s, start, end, m); }
   std::uint64_t page_round(std::uint64_t len) const { return core_.page_round(len); }
+  /// A mechanism event that names its CPU must name one that exists (spec/trace-format.md §3.6).
+  void check_step_cpu(const Event& e) const {
+    if (e.cpu >= 0) core_.need_cpu(e.cpu);
+  }
 };
 
 }  // namespace vmref::model

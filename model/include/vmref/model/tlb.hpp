@@ -73,10 +73,8 @@ class CpuTlb {
 
   /// Whether this CPU may hold valid translations of `as` under some tag.
   bool holds_space(Asid as) const { return loaded.count(as) || tags_of_.count(as); }
-  /// Whether this CPU may hold the (now superseded) translation `old` of `as`.
-  bool may_have_cached(Asid as, const Held& old) const {
-    return holds_space(as) || (old.global && global_loaded.count(as));
-  }
+  /// Whether this CPU may hold a valid translation of `as` (global or not).
+  bool may_have_cached(Asid as, bool global) const { return holds_space(as) || (global && global_loaded.count(as)); }
   /// Calls fn(tag) for each tag under which this CPU may hold valid translations of `as`.
   template <class Fn> void each_tag_of(Asid as, Fn fn) const {
     if (loaded.count(as)) fn(kSpaceTag);

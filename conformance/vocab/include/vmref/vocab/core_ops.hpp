@@ -172,4 +172,9 @@ extern OpInfo lock, unlock, call_return, tlb_pending;
 /// Registers the rows above (called once, before any kernel registers).
 void register_core_ops();
 
+/// The optional `cpu` of a mechanism step (spec/trace-format.md §3.6), for the decoders
+/// and encoders of every kernel's steps: read into / written from Event::cpu.
+void decode_step_cpu(trace::Fields& f, Event& e);
+void encode_step_cpu(const Event& e, nlohmann::ordered_json& j);
+
 }  // namespace vmref::vocab
