@@ -200,6 +200,19 @@ std::optional<Mapping> RadixTable::lookup(std::uint64_t va) const {
   return std::nullopt;
 }
 
+std::uint64_t RadixTable::table_below(std::uint64_t va, unsigned level) const {
+  std::uint64_t raw_va = va & ((span(0) * (mask_[0] + 1)) - 1);
+  std::uint64_t pfn = root_;
+  for (unsigned l = 0; l <= level && l < codec_.levels(); ++l) {
+    const std::uint64_t* t = entries(pfn);
+    if (!t) return 0;
+    Fast d(codec_, t[index(raw_va, l)], l);
+    if (!d.present || d.leaf) return 0;
+    pfn = d.addr >> 12;
+  }
+  return pfn << 12;
+}
+
 void RadixTable::for_each(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& fn) const {
   std::uint64_t top = span(0) * (mask_[0] + 1);
   va &= top - 1;
@@ -224,6 +237,7 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
   if (codec_.canonical(va) != va) return {WalkFault::non_canonical};
   std::uint64_t raw_va = va & ((span(0) * (mask_[0] + 1)) - 1);
   std::uint64_t* used[8];
+  std::array<std::uint64_t, 8> next{};
   Rights r;
   std::uint64_t pfn = root_;
   for (unsigned level = 0; level < codec_.levels(); ++level) {
@@ -233,6 +247,7 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
     used[level] = &e;
     r = codec_.combine(r, e);
     if (!d.leaf) {
+      next[level] = d.addr;
       pfn = d.addr >> 12;
       continue;
     }
@@ -240,7 +255,10 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
     if (mutant_ != &kNoAccessedBit)
       for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
     std::uint64_t sz = span(level);
-    return {WalkFault::none, d.addr + (raw_va & (sz - 1)), d.addr, sz, r, codec_.leaf_attrs(e, level).global};
+    Translation t{WalkFault::none, d.addr + (raw_va & (sz - 1)), d.addr, sz, r, codec_.leaf_attrs(e, level).global};
+    t.leaf_level = level;
+    t.next_table = next;
+    return t;
   }
   return {WalkFault::not_present};
 }

@@ -258,6 +258,7 @@ struct Job {
       auto mx = [&](const char* k, std::uint64_t v) { r.shapes[k] = std::max(r.shapes[k], v); };
       mx("vmm.max_table_pages", s.max_table_pages);
       mx("vmm.max_tlb_entries_per_cpu", s.max_tlb_entries);
+      mx("vmm.max_walk_entries_per_cpu", s.max_walk_entries);
       r.shapes["vmm.full_checks"] += s.full_checks;
       r.shapes["vmm.ptes_compared"] += s.compared_ptes;
       r.shapes["vmm.tlb_entries_compared"] += s.compared_tlb;

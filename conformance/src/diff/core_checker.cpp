@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "vmref/diff/table_shape.hpp"
 #include "vmref/impl/radix_walk.hpp"
@@ -203,7 +204,44 @@ void CoreChecker::compare_tlbs() {
                              " entries, the manual's reference " + std::to_string(ref.size()) + " (" +
                              std::to_string(missing) + " of the reference's missing)");
     stats_.max_tlb_entries = std::max<std::uint64_t>(stats_.max_tlb_entries, mmu_.size(cpu));
+    compare_walks(cpu);
   }
+}
+
+namespace {
+using WalkKey = std::tuple<std::uint16_t, unsigned, std::uint64_t, std::uint64_t>;
+WalkKey walk_key(const impl::WalkCached& w) { return {w.ctx, w.level, w.va, w.table}; }
+}  // namespace
+
+void CoreChecker::compare_walks(unsigned cpu) {
+  // DIFF-TLB-2 on the paging-structure caches: the same entries as the manual's reference.
+  std::vector<WalkKey> held, ref;
+  mmu_.held_walks(cpu, [&](const impl::WalkCached& w) {
+    held.push_back(walk_key(w));
+    check_walk(cpu, w);
+  });
+  for (const impl::WalkCached& w : ref_.walks(cpu)) ref.push_back(walk_key(w));
+  std::sort(held.begin(), held.end());
+  std::sort(ref.begin(), ref.end());
+  if (held != ref)
+    add_("DIFF-TLB-2", "cpu " + std::to_string(cpu) + ": the paging-structure caches hold " +
+                           std::to_string(held.size()) + " entries, the manual's reference " + std::to_string(ref.size()) +
+                           (held.size() == ref.size() ? " (different ones)" : ""));
+  stats_.max_walk_entries = std::max<std::uint64_t>(stats_.max_walk_entries, held.size());
+}
+
+void CoreChecker::check_walk(unsigned cpu, const impl::WalkCached& w) {
+  // DIFF-TLB-3: a cached upper entry leads to the table page linked there now, so no
+  // walk can go through a table page that was unlinked, freed or reused (INV-PT-1's
+  // rule, on the implementation's own tables).
+  Asid as = v_.asid_of(w.ctx);
+  const impl::VmmCore::Space* s = as ? v_.space(as) : nullptr;
+  std::uint64_t now = s ? s->table.table_below(w.va, w.level) : 0;
+  if (now == w.table) return;
+  add_("DIFF-TLB-3", "cpu " + std::to_string(cpu) + " context " + std::to_string(w.ctx) + ": a cached level-" +
+                         std::to_string(w.level) + " entry for va " + hex(w.va) + " leads to table page " + hex(w.table) +
+                         (s ? (now ? ", but the table there is " + hex(now) : ", which is no longer linked there")
+                            : ", of no live address space"));
 }
 
 void CoreChecker::compare_spaces() {
@@ -236,6 +274,7 @@ void CoreChecker::check_all() {
   for (FrameId f = 0; f < m_.frames().size(); ++f) compare_frame(f);
   compare_tlbs();
   stats_.max_table_pages = std::max(stats_.max_table_pages, v_.table_pages());
+  last_table_pages_ = v_.table_pages();
 }
 
 void CoreChecker::step(bool whole) {
@@ -270,6 +309,10 @@ void CoreChecker::step(bool whole) {
     if (ref_.entries(cpu).size() != mmu_.size(cpu))
       add_("DIFF-TLB-2", "cpu " + std::to_string(cpu) + ": the TLB holds " + std::to_string(mmu_.size(cpu)) +
                              " entries, the manual's reference " + std::to_string(ref_.entries(cpu).size()));
+  // Table pages went: every cached walk must still lead to a linked table (DIFF-TLB-3).
+  if (v_.table_pages() < last_table_pages_)
+    for (unsigned cpu = 0; cpu < cpus_; ++cpu) compare_walks(cpu);
+  last_table_pages_ = v_.table_pages();
 }
 
 }  // namespace vmref::diff

@@ -1,6 +1,7 @@
 // The shared part of the differential (spec/differential.md §2): address spaces, every
 // PTE through the architectural decoder, frames up to renaming, each CPU's TLB against
 // the model's may-hold set (DIFF-TLB-1) and the format's reference TLB (DIFF-TLB-2),
+// cached walks against the tables they lead to (DIFF-TLB-3),
 // table shapes (DIFF-TBL-2), and the VSL against the kernels' views of their structures.
 #pragma once
 
@@ -35,6 +36,8 @@ class CoreChecker {
   void compare_frame(model::FrameId f);
   void compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h);
   void compare_tlbs();
+  void compare_walks(unsigned cpu);
+  void check_walk(unsigned cpu, const impl::WalkCached& w);
   void compare_spaces();
   void compare_tables(vocab::Asid as);
 
@@ -48,6 +51,7 @@ class CoreChecker {
   Add add_;
   const std::vector<std::unique_ptr<conformance::KernelChecker>>& views_;
   std::vector<conformance::VsegView> vsl_scratch_;  ///< reused by compare_vsl (no allocation per event)
+  std::uint64_t last_table_pages_ = 0;  ///< the implementation's table pages after the last step
   std::unordered_map<model::FrameId, Binding> m2i_;
   std::unordered_map<std::uint64_t, Binding> i2m_;
 };

@@ -17,6 +17,8 @@ const MutantInfo kInvlpgIgnoresPcid{"invlpg-ignores-pcid", "x86_64",
 const MutantInfo kCr3DropsGlobals{"cr3-drops-globals", "x86_64", "the TLB drops global entries on MOV to CR3", ""};
 const MutantInfo kInvpcid2KeepsGlobals{"invpcid2-keeps-globals", "x86_64",
                                        "the TLB keeps global entries through INVPCID type 2", ""};
+const MutantInfo kInvpcid0KeepsWalks{"invpcid0-keeps-walks", "x86_64",
+                                     "INVPCID type 0 drops the TLB entry only, not the paging-structure cache entries for the address", ""};
 const MutantInfo kXdWrongBit{"xd-wrong-bit", "x86_64", "XD written and tested at bit 62 instead of 63", ""};
 
 namespace {
@@ -62,7 +64,7 @@ void register_format() {
   f.leaf_flags = leaf_flags;
   f.listings = {{"qemu-tlb", qemu_tlb_line}};
   add_format(std::move(f));
-  for (const MutantInfo* m : {&kInvlpgIgnoresPcid, &kCr3DropsGlobals, &kInvpcid2KeepsGlobals, &kXdWrongBit})
+  for (const MutantInfo* m : {&kInvlpgIgnoresPcid, &kCr3DropsGlobals, &kInvpcid2KeepsGlobals, &kInvpcid0KeepsWalks, &kXdWrongBit})
     add_mutant(*m);
 }
 

@@ -6,11 +6,12 @@ namespace vmref::impl::x86_64 {
 
 using Insn = Mmu::Insn;
 
-ReferenceTlb::ReferenceTlb(Mmu& mmu) : cpus_(mmu.cpus()) {
+ReferenceTlb::ReferenceTlb(Mmu& mmu) : cpus_(mmu.cpus()), walks_(mmu.cpus()) {
   mmu.set_listener([this](const Insn& i) { apply(i); });
 }
 
 void ReferenceTlb::apply(const Insn& i) {
+  apply_walks(i);
   auto& t = cpus_[i.cpu];
   auto same_page = [&](const TlbHeld& h) { return i.va / h.size == h.va / h.size; };
   auto drop = [&](auto pred) { std::erase_if(t, pred); };
@@ -32,6 +33,35 @@ void ReferenceTlb::apply(const Insn& i) {
       break;
     case Insn::mov_cr3:  // with bit 63 set nothing goes; without, the PCID's non-global entries
       if (!i.noflush) drop([&](const TlbHeld& h) { return h.ctx == i.pcid && !h.global; });
+      break;
+  }
+}
+
+// The paging-structure caches, by §4.10.3.1 and §4.10.4.1: a walk caches each non-leaf
+// entry it used; INVLPG drops all of the current PCID's, whatever the address; INVPCID
+// type 0 those of the PCID used to translate the address; types 1 and MOV to CR3
+// without bit 63 all of one PCID; types 2 and 3 all. None of them is global.
+void ReferenceTlb::apply_walks(const Insn& i) {
+  auto& w = walks_[i.cpu];
+  auto drop = [&](auto pred) { std::erase_if(w, pred); };
+  auto same_pcid = [&](const WalkCached& c) { return c.ctx == i.pcid; };
+  switch (i.kind) {
+    case Insn::fill:
+      for (unsigned l = 0; l < i.t.leaf_level; ++l) {
+        std::uint64_t size = i.t.page_size << (9 * (i.t.leaf_level - l));
+        WalkCached c{i.pcid, l, i.va / size * size, size, i.t.next_table[l]};
+        drop([&](const WalkCached& o) { return o.ctx == c.ctx && o.level == c.level && o.va == c.va; });
+        w.push_back(c);
+      }
+      break;
+    case Insn::invlpg: drop(same_pcid); break;
+    case Insn::invpcid:
+      if (i.type == 0) drop([&](const WalkCached& c) { return same_pcid(c) && i.va / c.size == c.va / c.size; });
+      if (i.type == 1) drop(same_pcid);
+      if (i.type >= 2) w.clear();
+      break;
+    case Insn::mov_cr3:
+      if (!i.noflush) drop(same_pcid);
       break;
   }
 }

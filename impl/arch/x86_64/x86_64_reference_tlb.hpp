@@ -16,10 +16,13 @@ class ReferenceTlb : public vmref::impl::ReferenceTlb {
   /// Follows every instruction `mmu` issues from now on (it takes the Mmu's listener).
   explicit ReferenceTlb(Mmu& mmu);
   const std::vector<TlbHeld>& entries(unsigned cpu) const override { return cpus_[cpu]; }
+  const std::vector<WalkCached>& walks(unsigned cpu) const override { return walks_[cpu]; }
 
  private:
   void apply(const Mmu::Insn& i);
+  void apply_walks(const Mmu::Insn& i);
   std::vector<std::vector<TlbHeld>> cpus_;
+  std::vector<std::vector<WalkCached>> walks_;  ///< paging-structure caches (§4.10.3)
 };
 
 }  // namespace vmref::impl::x86_64

@@ -5,40 +5,66 @@
 namespace vmref::impl::x86_64 {
 
 namespace {
-bool covers(const TlbHeld& h, std::uint64_t va) { return (va & ~(h.size - 1)) == (h.va & ~(h.size - 1)); }
+template <class E> bool covers(const E& h, std::uint64_t va) { return (va & ~(h.size - 1)) == (h.va & ~(h.size - 1)); }
 }  // namespace
 
 void Tlb::fill(std::uint16_t pcid, std::uint64_t va, const Translation& t) {
   TlbHeld h{pcid, va & ~(t.page_size - 1), t.page_pa, t.page_size, t.rights, t.global && pge_};
   map_[key(pcid, va, t.page_size)] = h;
+  // Each x86-64 level indexes 9 VA bits, so the entry `k` levels above the leaf covers
+  // page_size << 9k bytes (§4.10.3.1: PDE cache 2 MiB, PDPTE cache 1 GiB, ...).
+  for (unsigned l = 0; l < t.leaf_level; ++l) {
+    std::uint64_t size = t.page_size << (9 * (t.leaf_level - l));
+    std::uint64_t base = va & ~(size - 1);
+    walks_[pack(pcid, base, 4 + l)] = WalkCached{pcid, l, base, size, t.next_table[l]};
+  }
 }
 
 void Tlb::invlpg(std::uint16_t current_pcid, std::uint64_t va) {
   erase_if([&](const TlbHeld& h) { return (h.ctx == current_pcid || h.global) && covers(h, va); });
+  erase_walks_if([&](const WalkCached& w) { return w.ctx == current_pcid; });
 }
 
 void Tlb::invpcid(unsigned type, std::uint16_t pcid, std::uint64_t va) {
   switch (type) {
-    case 0: erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global && covers(h, va); }); break;
-    case 1: erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; }); break;
-    case 2: erase_if([&](const TlbHeld& h) { return !h.global || mutant_ != &kInvpcid2KeepsGlobals; }); break;
-    case 3: erase_if([&](const TlbHeld& h) { return !h.global; }); break;
+    case 0:
+      erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global && covers(h, va); });
+      if (mutant_ != &kInvpcid0KeepsWalks) erase_walks_if([&](const WalkCached& w) { return w.ctx == pcid && covers(w, va); });
+      break;
+    case 1:
+      erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; });
+      erase_walks_if([&](const WalkCached& w) { return w.ctx == pcid; });
+      break;
+    case 2:
+      erase_if([&](const TlbHeld& h) { return !h.global || mutant_ != &kInvpcid2KeepsGlobals; });
+      walks_.clear();
+      break;
+    case 3:
+      erase_if([&](const TlbHeld& h) { return !h.global; });
+      walks_.clear();
+      break;
     default: throw std::invalid_argument("INVPCID type " + std::to_string(type) + " (#GP)");
   }
 }
 
 void Tlb::mov_cr3(std::uint16_t pcid, bool noflush) {
   if (mutant_ == &kCr3DropsGlobals) erase_if([&](const TlbHeld& h) { return h.global; });
-  if (!noflush) erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; });
+  if (noflush) return;
+  erase_if([&](const TlbHeld& h) { return h.ctx == pcid && !h.global; });
+  erase_walks_if([&](const WalkCached& w) { return w.ctx == pcid; });
 }
 
 void Tlb::set_pge(bool pge) {
-  if (pge != pge_) map_.clear();
+  if (pge != pge_) map_.clear(), walks_.clear();
   pge_ = pge;
 }
 
 void Tlb::each(const std::function<void(const TlbHeld&)>& fn) const {
   for (const auto& [k, h] : map_) fn(h);
+}
+
+void Tlb::each_walk(const std::function<void(const WalkCached&)>& fn) const {
+  for (const auto& [k, w] : walks_) fn(w);
 }
 
 Mmu::Mmu(unsigned cpus, Mutant m) : current_(cpus, 0), mutant_(m) {

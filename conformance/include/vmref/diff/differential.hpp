@@ -35,6 +35,7 @@ struct DiffConfig {
 struct DiffStats {
   std::uint64_t events = 0, compared_ptes = 0, compared_tlb = 0, full_checks = 0;
   std::uint64_t max_table_pages = 0, max_tlb_entries = 0;
+  std::uint64_t max_walk_entries = 0;  ///< paging-structure cache entries on one CPU
 };
 
 class CoreChecker;

@@ -21,6 +21,16 @@ struct TlbHeld {
   bool global = false;
 };
 
+/// A paging-structure cache entry (Intel SDM Vol 3A §4.10.3; an Arm walk cache entry):
+/// under context `ctx`, the non-leaf entry at `level` (0 = an entry of the root table)
+/// for the `size`-byte region at `va` leads the walker to the table page at `table`.
+/// VA, size and table PA in bytes. Such entries have no global form (§4.10.3.1).
+struct WalkCached {
+  std::uint16_t ctx = 0;
+  unsigned level = 0;
+  std::uint64_t va = 0, size = 0, table = 0;
+};
+
 /// TLB maintenance for `cpus()` CPUs. Contexts are numbered 1..max_contexts() by the
 /// VMM core, one per address space; the Mmu turns each request into the architecture's
 /// instruction sequence (x86: MOV to CR3, INVLPG, INVPCID).
@@ -48,6 +58,10 @@ class Mmu {
   virtual const TlbHeld* find(unsigned cpu, std::uint16_t ctx, std::uint64_t va, std::uint64_t size = 4096) const = 0;
   /// How many entries `cpu` holds.
   virtual std::size_t size(unsigned cpu) const = 0;
+  /// Every paging-structure cache entry `cpu` holds (filled by `fill` from the walk).
+  virtual void held_walks(unsigned cpu, const std::function<void(const WalkCached&)>& fn) const = 0;
+  /// How many paging-structure cache entries `cpu` holds.
+  virtual std::size_t walk_count(unsigned cpu) const = 0;
 };
 
 /// A second, deliberately plain TLB per CPU that follows every instruction an Mmu issues
@@ -57,6 +71,8 @@ class ReferenceTlb {
  public:
   virtual ~ReferenceTlb() = default;
   virtual const std::vector<TlbHeld>& entries(unsigned cpu) const = 0;
+  /// The paging-structure cache entries the manual lets `cpu` keep.
+  virtual const std::vector<WalkCached>& walks(unsigned cpu) const = 0;
 };
 
 }  // namespace vmref::impl

@@ -3,6 +3,7 @@
 // (impl/arch/<a>/) supplies only its codec (CONTRIBUTING.md "Adding a format").
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,6 +34,11 @@ struct Translation {
   std::uint64_t page_size = 0; ///< bytes
   Rights rights;               ///< combined over the walk
   bool global = false;
+  /// The walk itself, for paging-structure caches (Intel SDM Vol 3A §4.10.3): the leaf's
+  /// level (0 = an entry of the root table) and, for each level above it, the PA of the
+  /// table page that level's entry points to.
+  unsigned leaf_level = 0;
+  std::array<std::uint64_t, 8> next_table{};
 };
 
 /// Called with (leaf VA, leaf PA, attributes to edit in place).
@@ -66,6 +72,9 @@ class RadixTable {
   void clear(const std::function<void(const Mapping&)>& removed = {});
   /// The leaf mapping `va`, if any (software lookup: no A/D update).
   std::optional<Mapping> lookup(std::uint64_t va) const;
+  /// The PA of the table page the level-`level` entry for `va` points to (0 = an entry
+  /// of the root table), or 0 when that entry, or one above it, is absent or a leaf.
+  std::uint64_t table_below(std::uint64_t va, unsigned level) const;
   /// Every leaf in [va, va+len), in VA order (leaves are reported whole).
   void for_each(std::uint64_t va, std::uint64_t len, const std::function<void(const Mapping&)>& fn) const;
   /// A hardware walk for one access (rights combined over the levels, SDM Vol 3A §4.6);
