@@ -14,6 +14,8 @@ VmmCore::VmmCore(std::uint64_t frame_capacity, const RadixCodec& codec, Mmu& mmu
   pages_.resize(zero_pfn_ + 1);
   pages_[zero_pfn_].data = true;
   ctx_owner_.resize(mmu.max_contexts() + 1, 0);
+  next_ctx_ = mmu.max_contexts();
+  cpu_.resize(mmu.cpus());
 }
 
 unsigned VmmCore::need_cpu(int cpu) const {
@@ -79,12 +81,74 @@ void VmmCore::shootdown(Space& s, Va start, Va end) {
   bool whole = (end - start) / kPage > kFlushCeiling;
   for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {
     if (whole) {
-      mmu_.invalidate_context(cpu, s.ctx, true);
+      invalidate_space(cpu, s, true);
       continue;
     }
-    for (Va va = start; va < end; va += kPage) mmu_.invalidate_page(cpu, s.ctx, va, true);
+    for (Va va = start; va < end; va += kPage) invalidate_page(cpu, s, va, true);
   }
   flushed(-1, s.asid, start, end);
+}
+
+std::vector<std::uint16_t> VmmCore::contexts_of(unsigned cpu, Asid as) const {
+  std::vector<std::uint16_t> out;
+  if (const Space* s = space(as)) out.push_back(s->ctx);
+  for (const auto& [tag, spaces] : cpu_[cpu].tags)
+    if (std::find(spaces.begin(), spaces.end(), as) != spaces.end()) out.push_back(tag);
+  return out;
+}
+
+void VmmCore::invalidate_page(unsigned cpu, const Space& s, Va va, bool with_global) {
+  for (std::uint16_t c : contexts_of(cpu, s.asid)) mmu_.invalidate_page(cpu, c, va, with_global);
+}
+
+void VmmCore::invalidate_space(unsigned cpu, const Space& s, bool with_global) {
+  for (std::uint16_t c : contexts_of(cpu, s.asid)) {
+    mmu_.invalidate_context(cpu, c, with_global);
+    forget(cpu, c, with_global);
+  }
+}
+
+void VmmCore::invalidate_all(unsigned cpu) {
+  mmu_.invalidate_all(cpu);
+  forget(cpu, 0, true);
+}
+
+void VmmCore::forget(unsigned cpu, std::uint16_t ctx, bool all) {
+  CpuContexts& c = cpu_[cpu];
+  for (auto it = c.tags.begin(); it != c.tags.end();) {
+    if (!all && it->first != ctx) {
+      ++it;
+      continue;
+    }
+    bool runs = mmu_.current(cpu) == it->first && c.running;
+    if (runs) it->second.assign(1, c.running);
+    it = runs ? std::next(it) : c.tags.erase(it);
+  }
+}
+
+std::uint16_t VmmCore::tag_context(std::uint32_t tag) {
+  if (tag == 0 || tag > mmu_.max_contexts())
+    throw Unsupported("tag", "tag " + std::to_string(tag) + ": this implementation's contexts are 1.." +
+                                 std::to_string(mmu_.max_contexts()) + " (0 is the kernel's own)");
+  auto ctx = static_cast<std::uint16_t>(tag);
+  if (asid_of(ctx))
+    throw Unsupported("tag", "tag " + std::to_string(tag) + " is the context this implementation gave address space " +
+                                 std::to_string(asid_of(ctx)));
+  tags_used_.insert(ctx);
+  return ctx;
+}
+
+void VmmCore::load_space(unsigned cpu, Space& s, std::optional<std::uint32_t> tag, bool flush) {
+  cpu_[cpu].running = s.asid;
+  if (!tag) {
+    mmu_.load(cpu, s.ctx, s.table.root(), s.asid);
+    return;
+  }
+  std::uint16_t ctx = tag_context(*tag);
+  mmu_.load(cpu, ctx, s.table.root(), s.asid, flush);
+  std::vector<Asid>& held = cpu_[cpu].tags[ctx];
+  if (flush) held.clear();
+  if (std::find(held.begin(), held.end(), s.asid) == held.end()) held.push_back(s.asid);
 }
 
 void VmmCore::flushed(int cpu, Asid as, Va lo, Va hi) {
@@ -93,13 +157,16 @@ void VmmCore::flushed(int cpu, Asid as, Va lo, Va hi) {
 
 VmmCore::Space& VmmCore::create_space(Asid as) {
   if (as == 0 || spaces_.count(as)) throw std::invalid_argument("as: address space " + std::to_string(as) + " is 0 or exists");
-  std::uint16_t ctx;
-  if (!free_ctx_.empty()) {
-    ctx = free_ctx_.back();
+  std::uint16_t ctx = 0;
+  while (!free_ctx_.empty() && !ctx) {  // a context a trace has since named as a tag stays the trace's
+    ctx = is_tag(free_ctx_.back()) ? 0 : free_ctx_.back();
     free_ctx_.pop_back();
-  } else if (next_ctx_ <= mmu_.max_contexts()) {
-    ctx = next_ctx_++;
-  } else {
+  }
+  while (!ctx && next_ctx_ > 0) {
+    ctx = is_tag(next_ctx_) ? 0 : next_ctx_;
+    --next_ctx_;
+  }
+  if (!ctx) {
     throw Unsupported("as", "more live address spaces than hardware contexts (" + std::to_string(mmu_.max_contexts()) + ")");
   }
   auto s = std::make_unique<Space>(as, ctx, pool_, codec_, mutant_);
@@ -118,8 +185,11 @@ void VmmCore::destroy_space(Asid as) {
   if (!dropped.empty()) shootdown(s, 0, UINT64_MAX & ~(kPage - 1));
   for (std::uint64_t pfn : dropped) put(pfn);
   for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {
-    if (mmu_.current(cpu) == s.ctx) mmu_.load(cpu, 0, 0);  // back to the kernel's own context
-    mmu_.invalidate_context(cpu, s.ctx, true);  // the PCID may be reused from now on
+    if (running(cpu) == as) {  // back to the kernel's own context
+      mmu_.load(cpu, 0, 0, 0);
+      cpu_[cpu].running = 0;
+    }
+    invalidate_space(cpu, s, true);  // its contexts may be reused from now on
   }
   flushed(-1, as, 0, UINT64_MAX);
   ctx_owner_[s.ctx] = 0;
@@ -172,11 +242,16 @@ Outcome VmmCore::switch_as(const Event& e) {
   unsigned cpu = need_cpu(e.cpu);
   const auto& a = e.get<SwitchArgs>();
   Space& s = space_of(a.as);
-  // The engine tags each space with a context of its own, so the trace's tag and root
-  // only matter through `flush`. A flushed tag may have held several spaces' entries;
-  // dropping everything keeps this TLB inside what the model allows (a subset).
-  if (a.flush) mmu_.invalidate_all(cpu);
-  mmu_.load(cpu, s.ctx, s.table.root());
+  if (a.tag) {
+    load_space(cpu, s, a.tag, a.flush);  // the kernel's PCID, with or without CR3 bit 63
+    return {};
+  }
+  // Untagged, each space runs under its own context. A flushing switch drops every
+  // untagged entry in the model (one context for all); dropping everything here keeps
+  // this TLB inside what the model allows (a subset). The trace's root names one of
+  // the space's tables; the implementation has one table tree per space.
+  if (a.flush) invalidate_all(cpu);
+  load_space(cpu, s);
   return {};
 }
 
@@ -187,19 +262,31 @@ Outcome VmmCore::tlb_flush(const Event& e) {
   Space* s = a.scope == FlushScope::all ? nullptr : &space_of(a.as);
   Va first = a.va & ~(kPage - 1);
   Va last = a.va + a.len > UINT64_MAX - (kPage - 1) ? 0 : (a.va + a.len + kPage - 1) & ~(kPage - 1);
+  std::optional<std::uint16_t> tag;
+  if (s && a.tag) tag = tag_context(*a.tag);
+  bool whole = a.scope == FlushScope::asid || (last - first) / kPage > kFlushCeiling;
   for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {
     if (!a.broadcast && static_cast<int>(cpu) != e.cpu) continue;
     if (!s) {
-      mmu_.invalidate_all(cpu);
+      invalidate_all(cpu);
       flushed(static_cast<int>(cpu), 0, 0, UINT64_MAX);
-    } else if (a.scope == FlushScope::asid || (last - first) / kPage > kFlushCeiling) {
-      mmu_.invalidate_context(cpu, s->ctx, a.with_global);
-      flushed(static_cast<int>(cpu), s->asid, a.scope == FlushScope::asid ? 0 : first,
-              a.scope == FlushScope::asid ? UINT64_MAX : last);
-    } else {
-      for (Va va = first; va < last; va += kPage) mmu_.invalidate_page(cpu, s->ctx, va, a.with_global);
-      flushed(static_cast<int>(cpu), s->asid, first, last);
+      continue;
     }
+    // Under one tag (INVPCID type 0/1 of that PCID) or under each context of the space.
+    std::vector<std::uint16_t> ctxs = tag ? std::vector<std::uint16_t>{*tag} : contexts_of(cpu, s->asid);
+    for (std::uint16_t c : ctxs) {
+      if (whole) {
+        mmu_.invalidate_context(cpu, c, a.with_global);
+        forget(cpu, c, a.with_global);
+      } else {
+        for (Va va = first; va < last; va += kPage) mmu_.invalidate_page(cpu, c, va, a.with_global);
+      }
+    }
+    // A flush under one tag may leave the space's entries under its own context, so the
+    // layers (which count flushes that covered a space) do not hear of it.
+    if (tag) continue;
+    flushed(static_cast<int>(cpu), s->asid, a.scope == FlushScope::asid ? 0 : first,
+            a.scope == FlushScope::asid ? UINT64_MAX : last);
   }
   return {};
 }

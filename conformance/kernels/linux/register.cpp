@@ -11,6 +11,7 @@ void register_conformance() {
          GeneratorParams p;
          p.cpus = cpus;
          p.global_maps = true;
+         p.tagged_switches = true;
          return std::make_unique<LinuxGenerator>(seed, p);
        },
        make_checker});

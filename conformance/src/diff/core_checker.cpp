@@ -161,13 +161,18 @@ void CoreChecker::compare_frame(FrameId f) {
 
 void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   ++stats_.compared_tlb;
-  Asid as = v_.asid_of(h.ctx);
+  Asid as = h.owner;
   std::string where = "cpu " + std::to_string(cpu) + " context " + std::to_string(h.ctx) + " va " + hex(h.va);
   if (as == 0) {
-    add_("DIFF-TLB-1", where + ": entry of a context no address space owns");
+    add_("DIFF-TLB-1", where + ": entry filled while no address space ran");
     return;
   }
   const CpuTlb& mc = m_.cpus()[cpu];
+  // A tag the trace named is the model's tag; a space's own context is the model's
+  // untagged use of that space (spec/differential.md §1).
+  Tag tag = v_.is_tag(h.ctx) ? Tag{h.ctx} : kSpaceTag;
+  bool under_tag = false;
+  mc.each_tag_of(as, [&](Tag t) { under_tag |= t == tag; });
   Vpn vpn = h.va >> 12;
   std::uint64_t pfn = h.pa >> 12;
   auto frame_is = [&](FrameId f) {
@@ -179,7 +184,7 @@ void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   auto within = [&](Prot p) { return (!h.rights.u || p.r) && (!h.rights.w || p.w) && (!h.rights.x || p.x); };
   if (const AddressSpace* ms = m_.space(as)) {
     auto it = ms->gpt.find(vpn);
-    bool loaded = mc.may_have_cached(as, h.global);
+    bool loaded = under_tag || (h.global && mc.may_have_cached(as, true));
     if (it != ms->gpt.end() && loaded && frame_is(it->second.frame) && within(it->second.prot) &&
         h.global == it->second.global)
       return;
@@ -187,7 +192,7 @@ void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   auto st = mc.stale().find({as, vpn});
   if (st != mc.stale().end())
     for (const Held& s : st->second)
-      if (frame_is(s.frame) && within(s.prot)) return;
+      if (frame_is(s.frame) && within(s.prot) && (s.tag == tag || h.global)) return;
   add_("DIFF-TLB-1", where + " -> PA " + hex(h.pa) + (h.rights.w ? " writable" : "") + (h.global ? " global" : "") +
                          ": held by the TLB but outside what the model allows it to hold (spec/vmm.md §3.1)");
 }
@@ -234,7 +239,7 @@ void CoreChecker::check_walk(unsigned cpu, const impl::WalkCached& w) {
   // DIFF-TLB-3: a cached upper entry leads to the table page linked there now, so no
   // walk can go through a table page that was unlinked, freed or reused (INV-PT-1's
   // rule, on the implementation's own tables).
-  Asid as = v_.asid_of(w.ctx);
+  Asid as = w.owner;
   const impl::VmmCore::Space* s = as ? v_.space(as) : nullptr;
   std::uint64_t now = s ? s->table.table_below(w.va, w.level) : 0;
   if (now == w.table) return;
@@ -289,11 +294,13 @@ void CoreChecker::step(bool whole) {
       compare_space_ptes(r.as);
       continue;
     }
-    const impl::VmmCore::Space* is = v_.space(r.as);
+    std::vector<std::vector<std::uint16_t>> ctxs(cpus_);  // where each CPU may cache the space
+    for (unsigned cpu = 0; v_.space(r.as) && cpu < cpus_; ++cpu) ctxs[cpu] = v_.contexts_of(cpu, r.as);
     for (Vpn v = r.first; v < r.first + r.count; ++v) {
       compare_page(r.as, v);
-      for (unsigned cpu = 0; is && cpu < cpus_; ++cpu)
-        if (const impl::TlbHeld* h = mmu_.find(cpu, is->ctx, v << 12)) compare_tlb_entry(cpu, *h);
+      for (unsigned cpu = 0; cpu < cpus_; ++cpu)
+        for (std::uint16_t c : ctxs[cpu])
+          if (const impl::TlbHeld* h = mmu_.find(cpu, c, v << 12)) compare_tlb_entry(cpu, *h);
     }
   }
   std::vector<Asid> spaces = d.spaces;

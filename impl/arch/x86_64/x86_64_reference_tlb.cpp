@@ -17,7 +17,7 @@ void ReferenceTlb::apply(const Insn& i) {
   auto drop = [&](auto pred) { std::erase_if(t, pred); };
   switch (i.kind) {
     case Insn::fill: {
-      TlbHeld h{i.pcid, i.va & ~(i.t.page_size - 1), i.t.page_pa, i.t.page_size, i.t.rights, i.t.global};
+      TlbHeld h{i.pcid, i.va & ~(i.t.page_size - 1), i.t.page_pa, i.t.page_size, i.t.rights, i.t.global, i.owner};
       drop([&](const TlbHeld& o) { return o.ctx == h.ctx && o.va == h.va && o.size == h.size; });
       t.push_back(h);
       break;
@@ -49,7 +49,7 @@ void ReferenceTlb::apply_walks(const Insn& i) {
     case Insn::fill:
       for (unsigned l = 0; l < i.t.leaf_level; ++l) {
         std::uint64_t size = i.t.page_size << (9 * (i.t.leaf_level - l));
-        WalkCached c{i.pcid, l, i.va / size * size, size, i.t.next_table[l]};
+        WalkCached c{i.pcid, l, i.va / size * size, size, i.t.next_table[l], i.owner};
         drop([&](const WalkCached& o) { return o.ctx == c.ctx && o.level == c.level && o.va == c.va; });
         w.push_back(c);
       }

@@ -8,15 +8,15 @@ namespace {
 template <class E> bool covers(const E& h, std::uint64_t va) { return (va & ~(h.size - 1)) == (h.va & ~(h.size - 1)); }
 }  // namespace
 
-void Tlb::fill(std::uint16_t pcid, std::uint64_t va, const Translation& t) {
-  TlbHeld h{pcid, va & ~(t.page_size - 1), t.page_pa, t.page_size, t.rights, t.global && pge_};
+void Tlb::fill(std::uint16_t pcid, std::uint64_t va, const Translation& t, std::uint32_t owner) {
+  TlbHeld h{pcid, va & ~(t.page_size - 1), t.page_pa, t.page_size, t.rights, t.global && pge_, owner};
   map_[key(pcid, va, t.page_size)] = h;
   // Each x86-64 level indexes 9 VA bits, so the entry `k` levels above the leaf covers
   // page_size << 9k bytes (§4.10.3.1: PDE cache 2 MiB, PDPTE cache 1 GiB, ...).
   for (unsigned l = 0; l < t.leaf_level; ++l) {
     std::uint64_t size = t.page_size << (9 * (t.leaf_level - l));
     std::uint64_t base = va & ~(size - 1);
-    walks_[pack(pcid, base, 4 + l)] = WalkCached{pcid, l, base, size, t.next_table[l]};
+    walks_[pack(pcid, base, 4 + l)] = WalkCached{pcid, l, base, size, t.next_table[l], owner};
   }
 }
 
@@ -67,20 +67,21 @@ void Tlb::each_walk(const std::function<void(const WalkCached&)>& fn) const {
   for (const auto& [k, w] : walks_) fn(w);
 }
 
-Mmu::Mmu(unsigned cpus, Mutant m) : current_(cpus, 0), mutant_(m) {
+Mmu::Mmu(unsigned cpus, Mutant m) : current_(cpus, 0), owner_(cpus, 0), mutant_(m) {
   for (unsigned i = 0; i < cpus; ++i) tlbs_.emplace_back(true, m);
 }
 
-void Mmu::load(unsigned cpu, std::uint16_t ctx, std::uint64_t root) {
-  (void)root;  // CR3 = root | PCID | bit 63: the walk of `cpu` now starts at root
+void Mmu::load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush) {
+  (void)root;  // CR3 = root | PCID | bit 63 unless `flush`: the walk of `cpu` now starts at root
   current_[cpu] = ctx;
-  tlbs_[cpu].mov_cr3(ctx, true);
-  note({Insn::mov_cr3, cpu, ctx, 0, 0, true, {}});
+  owner_[cpu] = owner;
+  tlbs_[cpu].mov_cr3(ctx, !flush);
+  note({Insn::mov_cr3, cpu, ctx, 0, 0, !flush, {}});
 }
 
 void Mmu::fill(unsigned cpu, std::uint64_t va, const Translation& t) {
-  tlbs_[cpu].fill(current_[cpu], va, t);
-  note({Insn::fill, cpu, current_[cpu], va, 0, false, t});
+  tlbs_[cpu].fill(current_[cpu], va, t, owner_[cpu]);
+  note({Insn::fill, cpu, current_[cpu], va, 0, false, t, owner_[cpu]});
 }
 
 void Mmu::invalidate_page(unsigned cpu, std::uint16_t ctx, std::uint64_t va, bool with_global) {

@@ -22,9 +22,9 @@ namespace vmref::impl::x86_64 {
 class Tlb {
  public:
   explicit Tlb(bool pge = true, Mutant m = nullptr) : pge_(pge), mutant_(m) {}
-  /// A walk under `pcid` succeeded: cache its leaf and its non-leaf entries. G is
-  /// ignored when CR4.PGE = 0.
-  void fill(std::uint16_t pcid, std::uint64_t va, const Translation& t);
+  /// A walk under `pcid` of `owner`'s tables succeeded: cache its leaf and its non-leaf
+  /// entries. G is ignored when CR4.PGE = 0.
+  void fill(std::uint16_t pcid, std::uint64_t va, const Translation& t, std::uint32_t owner = 0);
   /// INVLPG: the current PCID's entries for the page, global entries for it, and every
   /// paging-structure cache entry of the current PCID whatever its VA.
   void invlpg(std::uint16_t current_pcid, std::uint64_t va);
@@ -76,7 +76,7 @@ class Mmu : public vmref::impl::Mmu {
   Mmu(unsigned cpus, Mutant m = nullptr);
   unsigned cpus() const override { return static_cast<unsigned>(tlbs_.size()); }
   std::uint16_t max_contexts() const override { return 4095; }  ///< PCIDs 1..4095 (12 bits)
-  void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root) override;
+  void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush = false) override;
   std::uint16_t current(unsigned cpu) const override { return current_[cpu]; }
   void fill(unsigned cpu, std::uint64_t va, const Translation& t) override;
   void invalidate_page(unsigned cpu, std::uint16_t ctx, std::uint64_t va, bool with_global) override;
@@ -94,13 +94,14 @@ class Mmu : public vmref::impl::Mmu {
   const Tlb& tlb(unsigned cpu) const { return tlbs_[cpu]; }
   /// Every instruction issued, for a reference TLB to follow (conformance/diff).
   struct Insn { enum Kind { fill, invlpg, invpcid, mov_cr3 } kind; unsigned cpu; std::uint16_t pcid;
-                std::uint64_t va; unsigned type; bool noflush; Translation t; };
+                std::uint64_t va; unsigned type; bool noflush; Translation t; std::uint32_t owner = 0; };
   void set_listener(std::function<void(const Insn&)> l) { listener_ = std::move(l); }
 
  private:
   void note(const Insn& i) { if (listener_) listener_(i); }
   std::vector<Tlb> tlbs_;
   std::vector<std::uint16_t> current_;
+  std::vector<std::uint32_t> owner_;  ///< the address space whose tables each CPU walks
   Mutant mutant_;
   std::function<void(const Insn&)> listener_;
 };

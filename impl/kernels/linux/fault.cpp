@@ -164,7 +164,7 @@ LinuxVmm::Fault LinuxVmm::fault_in(Space& s, Mm& m, Va va, AccessKind kind, int 
 Outcome LinuxVmm::access(const Event& e) {
   unsigned cpu = core_.need_cpu(e.cpu);
   const auto& a = e.get<vocab::AccessArgs>();
-  Asid as = core_.asid_of(core_.mmu().current(cpu));
+  Asid as = core_.running(cpu);
   if (as == 0) throw std::invalid_argument("cpu: cpu " + std::to_string(e.cpu) + " runs no address space");
   Space& s = core_.space_of(as);
   Fault r;

@@ -65,7 +65,7 @@ Outcome LinuxVmm::fork(const Event& ev) {
   }
   // Write-protected parent PTEs may still be cached writable (flush_tlb_mm).
   if (protected_any) {
-    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.mmu().invalidate_context(cpu, parent.ctx, true);
+    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.invalidate_space(cpu, parent, true);
     core_.flushed(-1, parent.asid, 0, UINT64_MAX);
   }
   return {};

@@ -28,6 +28,7 @@ extern const impl::MutantInfo kNoInvlpgAfterUnmap;  ///< munmap clears PTEs but 
 extern const impl::MutantInfo kCowKeepsOldCount;    ///< a COW copy forgets to drop the old frame's reference
 extern const impl::MutantInfo kMergeIgnoresProt;    ///< adjacent VMAs merge even when their rights differ
 extern const impl::MutantInfo kHintIgnored;         ///< mmap without MAP_FIXED ignores a free hint address
+extern const impl::MutantInfo kFlushOwnPcidOnly;    ///< munmap flushes the mm's own context, not the tags it ran under
 
 class LinuxVmm : public impl::KernelLayer {
  public:

@@ -254,7 +254,15 @@ void LinuxVmm::unmap_ptes(Space& s, Va start, Va end) {
   if (dropped.empty()) return;
   for (std::uint64_t pfn : dropped) --core_.page(pfn).mapcount;
   // Only synchronous flushes reach here: munmap refuses the others up front (Unsupported).
-  if (core_.mutant() != &kNoInvlpgAfterUnmap) core_.shootdown(s, start, end);
+  if (core_.mutant() == &kFlushOwnPcidOnly) {
+    // The bug: the flush goes to the mm's own context only, as if it never ran under
+    // another PCID (Linux keeps each CPU's ASID slots for this, arch/x86/mm/tlb.c).
+    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu)
+      for (Va va = start; va < end; va += kPage) core_.mmu().invalidate_page(cpu, s.ctx, va, true);
+    core_.flushed(-1, s.asid, start, end);
+  } else if (core_.mutant() != &kNoInvlpgAfterUnmap) {
+    core_.shootdown(s, start, end);
+  }
   for (std::uint64_t pfn : dropped) core_.put(pfn);
 }
 

@@ -13,6 +13,9 @@ const MutantInfo kCowKeepsOldCount{"cow-keeps-old-count", kKernel, "a COW copy f
 const MutantInfo kMergeIgnoresProt{"merge-ignores-prot", kKernel, "adjacent VMAs merge even when their rights differ",
                                    kKernel};
 const MutantInfo kHintIgnored{"hint-ignored", kKernel, "mmap without MAP_FIXED ignores a free hint address", kKernel};
+const MutantInfo kFlushOwnPcidOnly{"flush-own-pcid-only", kKernel,
+                                   "munmap invalidates the mm's pages under its own PCID only, not the PCIDs it ran under",
+                                   kKernel};
 
 void register_impl() {
   add_impl_kernel({kKernel,
@@ -28,7 +31,7 @@ void register_impl() {
                     {&vocab::ops::access, &call<LinuxVmm, &LinuxVmm::access>},
                     {&ops::pin, &call<LinuxVmm, &LinuxVmm::pin>},
                     {&ops::unpin, &call<LinuxVmm, &LinuxVmm::unpin>}}});
-  for (const MutantInfo* m : {&kNoInvlpgAfterUnmap, &kCowKeepsOldCount, &kMergeIgnoresProt, &kHintIgnored}) add_mutant(*m);
+  for (const MutantInfo* m : {&kNoInvlpgAfterUnmap, &kCowKeepsOldCount, &kMergeIgnoresProt, &kHintIgnored, &kFlushOwnPcidOnly}) add_mutant(*m);
 }
 
 }  // namespace vmref::linux_mm

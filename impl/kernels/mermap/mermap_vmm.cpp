@@ -83,7 +83,7 @@ mermap_alloc* MermapVmm::alloc(mm_mermap& mm, unsigned cpu, unsigned long size, 
     if (p_.bound_fix && new_next > end) return nullptr;
     if (size > end - new_next) return nullptr;  // unsigned, as posted (R5 when it wraps)
     if (p_.flush_on_reset) {  // arch_mermap_flush_tlb: __flush_tlb_all() on this CPU
-      core_.mmu().invalidate_all(cpu);
+      core_.invalidate_all(cpu);
       core_.flushed(static_cast<int>(cpu), 0, 0, UINT64_MAX);
     }
     mc->next_addr = new_next;
@@ -107,7 +107,7 @@ Outcome MermapVmm::get(const Event& e) {
   VmmCore::Space& s = core_.space_of(g.as);
   unsigned cpu = core_.need_cpu(e.cpu);
   mm_mermap& mm = mms_[g.as];
-  if (core_.mmu().current(cpu) != s.ctx) throw std::invalid_argument("cpu: mermap_get runs in a task of the mm");
+  if (core_.running(cpu) != s.asid) throw std::invalid_argument("cpu: mermap_get runs in a task of the mm");
   if (g.handle.empty() || mm.handles.count(g.handle)) throw std::invalid_argument("handle: missing or reused");
   mm.null_here.erase(g.handle);
   Outcome null;  // what a NULL return gives

@@ -16,7 +16,7 @@ void ZephyrVmm::boot() {
     throw std::invalid_argument("phys_mem: zephyr keeps a record per page frame: at most " +
                                 std::to_string(kMaxFrames) + " frames");
   VmmCore::Space& s = core_.create_space(kKernelAs);
-  for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.mmu().load(cpu, s.ctx, s.table.root());
+  for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.load_space(cpu, s);
   bitmap_.assign((p_.vm_pages + 63) / 64, 0);
   for (std::uint64_t b = 0; b < p_.vm_reserved && b < p_.vm_pages; ++b) set(b, true);
   for (std::uint64_t i = 0; i < p_.image_pages && i < p_.vm_pages; ++i) set(p_.vm_pages - 1 - i, true);

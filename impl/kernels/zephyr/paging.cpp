@@ -193,7 +193,7 @@ Outcome ZephyrVmm::nru_tick(const Event&) {
   for (const PageFrame& f : frames_) {
     if (!f.mapped || f.pinned) continue;
     s.table.protect(f.va, kPage, [](std::uint64_t, std::uint64_t, LeafAttrs& a) { a.accessed = false; });
-    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.mmu().invalidate_page(cpu, s.ctx, f.va, true);
+    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.invalidate_page(cpu, s, f.va, true);
   }
   return {};
 }

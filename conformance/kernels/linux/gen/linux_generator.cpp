@@ -6,7 +6,8 @@ namespace vmref::linux_mm {
 
 using namespace vmref::vocab;
 
-LinuxGenerator::LinuxGenerator(std::uint64_t seed, GeneratorParams p) : rng_(seed), p_(p), cpu_as_(p.cpus, 0) {}
+LinuxGenerator::LinuxGenerator(std::uint64_t seed, GeneratorParams p)
+    : rng_(seed), p_(p), cpu_as_(p.cpus, 0), cpu_tags_(p.cpus) {}
 
 trace::Header LinuxGenerator::header() const {
   trace::Header h;
@@ -62,6 +63,12 @@ Event LinuxGenerator::access() {
     vocab::SwitchArgs a;
     a.as = any_space();
     cpu_as_[cpu] = a.as;
+    if (p_.tagged_switches && pick(2) == 0) {
+      a.tag = 1 + static_cast<std::uint32_t>(pick(GeneratorParams::kTags));
+      auto [it, fresh] = cpu_tags_[cpu].try_emplace(*a.tag, a.as);
+      a.flush = (!fresh && it->second != a.as) || pick(8) == 0;  // a recycled tag is flushed (INV-TLB-6)
+      it->second = a.as;
+    }
     return make_event(vocab::ops::switch_as, a, cpu);
   }
   AccessArgs a;
@@ -101,6 +108,8 @@ Event LinuxGenerator::flush() {
   a.broadcast = pick(2) == 0;
   int cpu = static_cast<int>(pick(p_.cpus));
   a.with_global = p_.global_maps && a.scope != FlushScope::all && pick(3) == 0;
+  if (p_.tagged_switches && a.scope != FlushScope::all && pick(4) == 0)
+    a.tag = 1 + static_cast<std::uint32_t>(pick(GeneratorParams::kTags));
   if (a.scope == FlushScope::all) a.as = 0, a.va = 0, a.len = 0;     // fields the scope does not have
   else if (a.scope == FlushScope::asid) a.va = 0, a.len = 0;
   return make_event(vocab::ops::tlb_flush, a, cpu);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 #include <utility>
@@ -22,6 +23,11 @@ struct GeneratorParams {
   /// Some mappings carry the `global` flag and some flushes `with_global`, so global
   /// TLB entries are exercised (differential fuzzing of the implementations).
   bool global_maps = false;
+  /// Some switches name a PCID-like tag out of kTags, loaded with a flush whenever the
+  /// CPU last used it for another address space (as Linux's per-CPU ASIDs are), and some
+  /// flushes name one, so tagged TLBs are exercised (spec/vmm.md §2.3).
+  bool tagged_switches = false;
+  static constexpr std::uint32_t kTags = 4;
 };
 
 /// Generates events that are always applicable (no ModelError): address spaces are
@@ -52,6 +58,7 @@ class LinuxGenerator : public conformance::Generator {
   GeneratorParams p_;
   std::vector<Asid> spaces_;
   std::vector<Asid> cpu_as_;
+  std::vector<std::map<std::uint32_t, Asid>> cpu_tags_;  ///< per CPU: tag -> space it last loaded
   std::vector<std::string> pins_;
   std::vector<vocab::Event> outside_;  ///< munmaps of hint maps placed outside the window
   Asid next_as_ = 1;

@@ -7,6 +7,7 @@
 #include <rapidcheck/state.h>
 
 #include <algorithm>
+#include <map>
 #include <filesystem>
 
 #include "vmref/conformance/replay.hpp"
@@ -29,6 +30,7 @@ constexpr vocab::Va kWin = 0x10000000;
 struct RcState {
   std::vector<Asid> spaces{1};
   std::vector<Asid> cpu_as = std::vector<Asid>(kCpus, 0);
+  std::vector<std::map<std::uint32_t, Asid>> tags = std::vector<std::map<std::uint32_t, Asid>>(kCpus);
   Asid next = 2;
   bool alive(Asid a) const { return std::find(spaces.begin(), spaces.end(), a) != spaces.end(); }
 };
@@ -133,6 +135,31 @@ struct Switch : Step {
   void apply(RcState& s) const override { s.cpu_as[static_cast<std::size_t>(e.cpu)] = as; }
 };
 
+/// A switch under a PCID-like tag, flushed when this CPU last loaded the tag for
+/// another address space (as a correct kernel does, INV-TLB-6), and now and then anyway.
+struct TaggedSwitch : Step {
+  Asid as;
+  std::uint32_t tag;
+  explicit TaggedSwitch(const RcState& s) {
+    int cpu = *rc::gen::inRange<int>(0, kCpus);
+    vocab::SwitchArgs a;
+    a.as = as = *rc::gen::elementOf(s.spaces);
+    a.tag = tag = *rc::gen::inRange<std::uint32_t>(1, 4);
+    auto it = s.tags[static_cast<std::size_t>(cpu)].find(tag);
+    a.flush = (it != s.tags[static_cast<std::size_t>(cpu)].end() && it->second != as) || *rc::gen::inRange(0, 8) == 0;
+    e = make_event(vocab::ops::switch_as, a, cpu);
+  }
+  void checkPreconditions(const RcState& s) const override {
+    auto& t = s.tags[static_cast<std::size_t>(e.cpu)];
+    auto it = t.find(tag);
+    RC_PRE(s.alive(as) && (e.get<vocab::SwitchArgs>().flush || it == t.end() || it->second == as));
+  }
+  void apply(RcState& s) const override {
+    s.cpu_as[static_cast<std::size_t>(e.cpu)] = as;
+    s.tags[static_cast<std::size_t>(e.cpu)][tag] = as;
+  }
+};
+
 struct Fork : Step {
   Asid as, child;
   explicit Fork(const RcState& s) {
@@ -189,7 +216,8 @@ RC_GTEST_PROP(Differential_2_Linux, ModelAndImplementationAgreeAfterEveryCommand
   // Sequences five times RapidCheck's default size: COW and TLB bugs need a few
   // map / access / fork / switch steps in the right order before they show.
   auto cmds = *rc::gen::scale(5.0, rc::state::gen::commands(
-      RcState{}, rc::state::gen::execOneOfWithArgs<Mmap, Mmap, Range, Access, Access, Access, Switch, Fork, Destroy, Flush>()));
+      RcState{}, rc::state::gen::execOneOfWithArgs<Mmap, Mmap, Range, Access, Access, Access, Switch, TaggedSwitch, Fork,
+                                                    Destroy, Flush>()));
   SystemUnderTest sut;
   rc::state::runAll(cmds, RcState{}, sut);
 }
@@ -229,4 +257,71 @@ TEST(Differential_2_Linux, NonCanonicalAccessDoesNotAliasAMappedPage) {
   a.va = kWin | (1ull << 48);  // the same low 48 bits, not canonical
   EXPECT_TRUE(d.step(make_event(vocab::ops::access, a, 0)).empty());
   EXPECT_EQ(d.last_outcome().access, vocab::AccessResult::segv_maperr);
+}
+
+namespace {
+Event tagged_switch(int cpu, Asid as, std::uint32_t tag, bool flush) {
+  vocab::SwitchArgs a;
+  a.as = as;
+  a.tag = tag;
+  a.flush = flush;
+  return make_event(vocab::ops::switch_as, a, cpu);
+}
+/// Space 1 maps a page, CPU 1 caches it under tag 3, then the page is unmapped while
+/// CPU 1 runs space 2 under tag 4: the shootdown must reach tag 3 on CPU 1.
+std::vector<Event> tag_then_unmap() {
+  linux_mm::MmapArgs m;
+  m.as = 1, m.addr = kWin, m.len = 4096, m.prot = {true, true, false};
+  m.placement = linux_mm::Placement::fixed;
+  vocab::AccessArgs r;
+  r.va = kWin, r.kind = vocab::AccessKind::write;
+  linux_mm::MunmapArgs u;
+  u.as = 1, u.addr = kWin, u.len = 4096;
+  vocab::AsCreateArgs c;
+  c.as = 2;
+  return {make_event(ops::mmap, m), make_event(vocab::ops::as_create, c), tagged_switch(1, 1, 3, false),
+          make_event(vocab::ops::access, r, 1), tagged_switch(1, 2, 4, false), make_event(ops::munmap, u)};
+}
+}  // namespace
+
+TEST(Differential_2_Linux, ShootdownReachesEveryTagTheSpaceRanUnder) {
+  for (const char* mutant : {"", "flush-own-pcid-only"}) {
+    diff::DiffConfig c = SystemUnderTest::config();
+    c.format.mutant = impl::find_mutant(mutant);
+    diff::Differential d(c);
+    vocab::AsCreateArgs a;
+    a.as = 1;
+    d.step(make_event(vocab::ops::as_create, a));
+    std::vector<std::string> ids;
+    for (const Event& e : tag_then_unmap())
+      for (const auto& f : d.step(e)) ids.push_back(f.id);
+    if (*mutant)
+      EXPECT_NE(std::find(ids.begin(), ids.end(), "DIFF-TLB-1"), ids.end()) << "tag 3 kept the unmapped page";
+    else
+      EXPECT_TRUE(ids.empty()) << ids.front();
+  }
+}
+
+TEST(Differential_2_Linux, ATagReusedWithoutFlushIsTheModelsFindingNotADivergence) {
+  SystemUnderTest sut;
+  vocab::AsCreateArgs c;
+  c.as = 2;
+  sut.d.step(make_event(vocab::ops::as_create, c));
+  EXPECT_TRUE(sut.d.step(tagged_switch(0, 1, 2, false)).empty());
+  auto f = sut.d.step(tagged_switch(0, 2, 2, false));  // PCID 2 recycled for space 2, no flush
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].id, "INV-TLB-6");
+  EXPECT_TRUE(sut.d.step(tagged_switch(0, 1, 2, true)).empty());
+}
+
+TEST(Differential_2_Linux, TagsOutsideThePcidRangeAreUnsupportedNamingTheField) {
+  for (std::uint32_t tag : {0u, 4096u}) {
+    SystemUnderTest sut;
+    try {
+      sut.d.step(tagged_switch(0, 1, tag, false));
+      ADD_FAILURE() << "tag " << tag << " was accepted";
+    } catch (const impl::Unsupported& u) {
+      EXPECT_EQ(u.field, "tag");
+    }
+  }
 }

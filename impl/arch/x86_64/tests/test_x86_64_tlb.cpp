@@ -93,17 +93,17 @@ TEST(X86Tlb, MutantsBreakTheRules) {
 
 TEST(X86Mmu, InvalidatesAnotherPcidWithInvpcidAndTheCurrentWithInvlpg) {
   x86_64::Mmu m(1);
-  m.load(0, 1, 0x1000);
+  m.load(0, 1, 0x1000, 1);
   m.fill(0, 0x5000, tr(0xa000));
-  m.load(0, 2, 0x2000);
+  m.load(0, 2, 0x2000, 2);
   m.fill(0, 0x5000, tr(0xb000));
   m.invalidate_page(0, 1, 0x5000, false);  // PCID 1 is not current: INVPCID type 0
   EXPECT_FALSE(holds(m.tlb(0), 1, 0x5000));
   EXPECT_TRUE(holds(m.tlb(0), 2, 0x5000));
   x86_64::Mmu bad(1, &kInvlpgIgnoresPcid);
-  bad.load(0, 1, 0x1000);
+  bad.load(0, 1, 0x1000, 1);
   bad.fill(0, 0x5000, tr(0xa000));
-  bad.load(0, 2, 0x2000);
+  bad.load(0, 2, 0x2000, 2);
   bad.invalidate_page(0, 1, 0x5000, false);  // INVLPG under PCID 2 misses PCID 1's entry
   EXPECT_TRUE(holds(bad.tlb(0), 1, 0x5000));
 }

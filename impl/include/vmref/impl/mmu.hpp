@@ -19,6 +19,9 @@ struct TlbHeld {
   std::uint64_t va = 0, pa = 0, size = 0;
   Rights rights;
   bool global = false;
+  /// The address space whose tables the filling walk read: simulator bookkeeping for the
+  /// differential (the hardware tags by `ctx` alone, which a kernel may reuse).
+  std::uint32_t owner = 0;
 };
 
 /// A paging-structure cache entry (Intel SDM Vol 3A §4.10.3; an Arm walk cache entry):
@@ -29,18 +32,22 @@ struct WalkCached {
   std::uint16_t ctx = 0;
   unsigned level = 0;
   std::uint64_t va = 0, size = 0, table = 0;
+  std::uint32_t owner = 0;  ///< as TlbHeld::owner
 };
 
-/// TLB maintenance for `cpus()` CPUs. Contexts are numbered 1..max_contexts() by the
-/// VMM core, one per address space; the Mmu turns each request into the architecture's
-/// instruction sequence (x86: MOV to CR3, INVLPG, INVPCID).
+/// TLB maintenance for `cpus()` CPUs. Contexts are numbered 1..max_contexts(): the VMM
+/// core gives each address space one, and a trace's `switch` may name others (its
+/// tags); the Mmu turns each request into the architecture's instruction sequence (x86:
+/// MOV to CR3, INVLPG, INVPCID).
 class Mmu {
  public:
   virtual ~Mmu() = default;
   virtual unsigned cpus() const = 0;
   virtual std::uint16_t max_contexts() const = 0;
-  /// Context switch: `cpu` now runs `ctx` with tables at `root` (entries of `ctx` kept).
-  virtual void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root) = 0;
+  /// Context switch: `cpu` now runs `ctx` with tables at `root`, which belong to address
+  /// space `owner` (recorded in what it fills). Entries of `ctx` are kept unless `flush`,
+  /// which drops its non-global ones first (x86: MOV to CR3 with bit 63 clear).
+  virtual void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush = false) = 0;
   /// The context `cpu` runs, 0 = none.
   virtual std::uint16_t current(unsigned cpu) const = 0;
   /// A successful walk on `cpu`: the TLB may now hold it.

@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -100,8 +102,28 @@ class VmmCore {
   Space* space(Asid as);
   /// Live spaces in ascending order of their ids.
   std::vector<Asid> spaces() const;
-  /// The space owning hardware context `ctx`, 0 for none.
+  /// The space whose own hardware context is `ctx`, 0 for none (a tag is no space's own).
   Asid asid_of(std::uint16_t ctx) const { return ctx < ctx_owner_.size() ? ctx_owner_[ctx] : 0; }
+
+  // Contexts per CPU. A space runs under its own context unless the trace's `switch`
+  // names a tag (spec/vmm.md §2.3): that tag is then the PCID/ASID, as the kernel chose it.
+  /// The address space `cpu` runs, 0 = none.
+  Asid running(unsigned cpu) const { return cpu_[cpu].running; }
+  /// Runs `s` on `cpu`: under its own context, or under `tag`, whose non-global entries
+  /// go first when `flush`. Throws Unsupported("tag") for a tag that is 0, above the
+  /// Mmu's contexts, or some live space's own context.
+  void load_space(unsigned cpu, Space& s, std::optional<std::uint32_t> tag = std::nullopt, bool flush = false);
+  /// The contexts under which `cpu` may hold translations of `as`: its own, and each tag
+  /// loaded for it since that tag's last flush on `cpu`.
+  std::vector<std::uint16_t> contexts_of(unsigned cpu, Asid as) const;
+  /// Whether `ctx` is a tag a trace named rather than a space's own context.
+  bool is_tag(std::uint16_t ctx) const { return tags_used_.count(ctx) != 0; }
+  /// Invalidates `s`'s translation of the page at `va` on `cpu` under each of its contexts.
+  void invalidate_page(unsigned cpu, const Space& s, Va va, bool with_global);
+  /// Invalidates every translation of `s` on `cpu` (with `with_global`: everything there).
+  void invalidate_space(unsigned cpu, const Space& s, bool with_global);
+  /// Invalidates everything on `cpu`.
+  void invalidate_all(unsigned cpu);
   /// Throws std::invalid_argument("cpu: ...") unless 0 <= cpu < cpus.
   unsigned need_cpu(int cpu) const;
 
@@ -165,10 +187,22 @@ class VmmCore {
   FramePool pool_;
   std::vector<PageInfo> pages_;
   std::uint64_t zero_pfn_ = 0, data_in_use_ = 0, generations_ = 0;
+  /// What a CPU runs, and which spaces each tag it loaded may hold translations of.
+  struct CpuContexts {
+    Asid running = 0;
+    std::map<std::uint16_t, std::vector<Asid>> tags;
+  };
+  std::uint16_t tag_context(std::uint32_t tag);
+  /// `ctx` was flushed on `cpu` (`all`: every context was): a tag now holds only what
+  /// the CPU runs under it.
+  void forget(unsigned cpu, std::uint16_t ctx, bool all);
+
   std::unordered_map<Asid, std::unique_ptr<Space>> spaces_;
   std::vector<std::uint16_t> free_ctx_;
-  std::uint16_t next_ctx_ = 1;
+  std::uint16_t next_ctx_ = 0;  ///< own contexts are handed out from the top, tags come from traces
   std::vector<Asid> ctx_owner_;
+  std::vector<CpuContexts> cpu_;
+  std::set<std::uint16_t> tags_used_;
 };
 
 /// What an implementation is built with.
