@@ -351,3 +351,25 @@ TEST(TraceFormat_3_1_Tags, ImpossibleTagsAndRootsNameTheField) {
                                   R"({"op":"tlb_flush","scope":"asid","as":1,"tag":65535})"),
             "");
 }
+
+// spec/vmm.md §1.4, §1.5, §2.6: a compound frame's size, a size on a frame op that has
+// none, and the zero pages as labels of frame ops name their field.
+TEST(TraceFormat_2_6_CompoundFrames, ImpossibleSizesAndZeroPageLabelsNameTheField) {
+  const std::string h = header() + "\n{\"op\":\"as_create\",\"as\":1}\n";
+  auto error_for = [&](const std::string& name, const std::string& lines) {
+    return conformance::replay_file(write_tmp(name, h + lines + "\n"), {}).error;
+  };
+  for (const char* size : {"0x3000", "0x800", "0x80000000"})  // not 2^k pages, below a page, above 2^18 pages
+    EXPECT_NE(error_for("size.jsonl", std::string(R"({"op":"frame_alloc","frame":"F","size":")") + size + "\"}")
+                  .find("field 'size'"),
+              std::string::npos)
+        << size;
+  EXPECT_NE(error_for("getsize.jsonl", R"({"op":"frame_alloc","frame":"F"})" "\n"
+                                       R"({"op":"frame_get","frame":"F","size":"0x200000"})")
+                .find("'size'"),
+            std::string::npos);
+  EXPECT_NE(error_for("hz.jsonl", R"({"op":"frame_get","frame":"huge_zero"})").find("field 'frame'"), std::string::npos);
+  EXPECT_EQ(error_for("ok.jsonl", R"({"op":"frame_alloc","frame":"F","size":"0x200000"})" "\n"
+                                  R"({"op":"frame_put","frame":"F"})"),
+            "");
+}

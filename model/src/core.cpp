@@ -45,6 +45,11 @@ std::uint64_t Core::page_round(std::uint64_t len) const {
 
 FrameId Core::frame_label(const std::string& label, bool must_exist) const {
   if (label == "zero") return kZeroFrame;
+  if (label == "huge_zero") {
+    if (huge_zero == kNoFrame && must_exist)
+      throw ModelError("frame", "the huge zero page has not been mapped yet (a pte_set maps it first)");
+    return huge_zero;
+  }
   auto it = labels.find(label);
   if (it == labels.end() || frames[it->second.first].generation != it->second.second) {
     if (must_exist)
@@ -53,6 +58,17 @@ FrameId Core::frame_label(const std::string& label, bool must_exist) const {
     return kNoFrame;
   }
   return it->second.first;
+}
+
+FrameId Core::huge_zero_frame() {
+  if (huge_zero != kNoFrame) return huge_zero;
+  auto f = frames.alloc(Content::zero, geometry.entry_bits);
+  if (!f) throw ModelError("frame", "no room for the huge zero page (" + std::to_string(std::uint64_t{1} << geometry.entry_bits) +
+                                        " free pages needed)");
+  frames[*f].zero_page = true;
+  frames[*f].fresh = false;  // its one reference is the kernel's own, as the zero page's
+  delta.frames.push_back(*f);
+  return huge_zero = *f;
 }
 
 void Core::set_frame_label(const std::string& label, FrameId f) {
@@ -168,13 +184,13 @@ void Core::drop_holder(FrameId f, const std::string& holder) {
 
 // The zero page is never reference counted: it is reserved and never freed (spec/vmm.md §1.5).
 void Core::get_frame(FrameId f) {
-  if (f == kZeroFrame) return;
+  if (frames[f].zero_page) return;
   ++frames[f].refcount;
   delta.frames.push_back(f);
 }
 
 void Core::put_frame(FrameId f) {
-  if (f == kZeroFrame) return;
+  if (frames[f].zero_page) return;
   Frame& fr = frames[f];
   if (fr.refcount > 0) --fr.refcount;
   if (fr.refcount == 0) frames.release(f);

@@ -12,6 +12,7 @@ void check_vsl_2(const CheckScope&, std::vector<Violation>&);
 void check_gpt_1(const CheckScope&, std::vector<Violation>&);
 void check_gpt_2(const CheckScope&, std::vector<Violation>&);
 void check_gpt_3(const CheckScope&, std::vector<Violation>&);
+void check_gpt_4(const CheckScope&, std::vector<Violation>&);
 void check_frame_1(const CheckScope&, std::vector<Violation>&);
 void check_frame_2(const CheckScope&, std::vector<Violation>&);
 void check_cow_1(const CheckScope&, std::vector<Violation>&);

@@ -15,12 +15,14 @@ const char* to_string(Content c) {
 FrameTable::FrameTable(std::uint64_t capacity, bool fifo) : fifo_(fifo), capacity_(capacity) {
   Frame zero;
   zero.allocated = true;
+  zero.zero_page = true;
   zero.refcount = 1;  // the kernel's own permanent reference
   frames_.push_back(zero);
 }
 
-std::optional<FrameId> FrameTable::alloc(Content c) {
-  if (in_use_ >= capacity_) return std::nullopt;
+std::optional<FrameId> FrameTable::alloc(Content c, unsigned order) {
+  std::uint64_t pages = std::uint64_t{1} << order;
+  if (order >= 32 || in_use_ + pages > capacity_) return std::nullopt;
   FrameId id;
   bool fresh_left = frames_.size() <= capacity_;
   if (!free_.empty() && !(fifo_ && fresh_left)) {
@@ -44,16 +46,17 @@ std::optional<FrameId> FrameTable::alloc(Content c) {
   f.refcount = 1;
   f.content = c;
   f.generation = ++generations_;
-  ++in_use_;
+  f.order = static_cast<std::uint8_t>(order);
+  in_use_ += pages;
   return id;
 }
 
 void FrameTable::release(FrameId id) {
   Frame& f = frames_[id];
-  if (!f.allocated || id == kZeroFrame) return;
+  if (!f.allocated || f.zero_page) return;
   f.allocated = false;  // mappers stay: PTEs still naming a freed frame are INV-GPT-3
   free_.push_back(id);
-  --in_use_;
+  in_use_ -= std::uint64_t{1} << f.order;
 }
 
 }  // namespace vmref::model

@@ -6,7 +6,7 @@ namespace vmref::model {
 void check_frame_1(const CheckScope& sc, std::vector<Violation>& out) {
   for (FrameId f : sc.frames()) {
     const Frame& fr = sc.m.frames()[f];
-    if (f == kZeroFrame || !fr.allocated) continue;
+    if (fr.zero_page || !fr.allocated) continue;
     std::uint64_t expected = fr.mapcount() + fr.links.size() + fr.pins.size() + fr.mmu_gather + (fr.cached ? 1 : 0) +
                              fr.held_refs + (fr.fresh ? 1 : 0);
     if (fr.refcount != expected)
@@ -23,8 +23,8 @@ void check_frame_1(const CheckScope& sc, std::vector<Violation>& out) {
 void check_frame_2(const CheckScope& sc, std::vector<Violation>& out) {
   for (FrameId f : sc.frames()) {
     const Frame& fr = sc.m.frames()[f];
-    if (f == kZeroFrame) {
-      if (!fr.allocated) out.push_back({"INV-FRAME-2", "the zero page was freed"});
+    if (fr.zero_page) {
+      if (!fr.allocated) out.push_back({"INV-FRAME-2", "frame " + std::to_string(f) + ", a zero page, was freed"});
       continue;
     }
     if (fr.allocated && fr.refcount == 0)

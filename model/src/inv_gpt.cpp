@@ -58,6 +58,22 @@ void check_gpt_3(const CheckScope& sc, std::vector<Violation>& out) {
   }
 }
 
+void check_gpt_4(const CheckScope& sc, std::vector<Violation>& out) {
+  // A leaf of 2^k pages maps pages [page, page + 2^k) of its frame: all of them must be
+  // the frame's, and the first aligned to 2^k, as the hardware takes the leaf's PA
+  // aligned to its size (Intel SDM Vol 3A §4.5; a 2 MiB leaf over a 4 KiB frame maps
+  // 511 pages the frame does not own).
+  sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
+    const auto& frames = sc.m.frames();
+    if (!frames.valid(p.frame)) return;
+    std::uint64_t pages = std::uint64_t{1} << p.order, have = std::uint64_t{1} << frames[p.frame].order;
+    if (p.page % pages == 0 && p.page < have && have - p.page >= pages) return;
+    out.push_back({"INV-GPT-4", where(sc.m, as, vpn) + ": a leaf of " + std::to_string(pages) + " pages maps page " +
+                                    std::to_string(p.page) + " onward of frame " + std::to_string(p.frame) + ", which has " +
+                                    std::to_string(have) + (p.page % pages ? " (the offset is not aligned to the leaf)" : "")});
+  });
+}
+
 void check_cow_1(const CheckScope& sc, std::vector<Violation>& out) {
   sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
     if (p.cow && p.prot.w)
@@ -69,26 +85,40 @@ namespace {
 /// A writable private mapping of `f` alongside any other user of the frame.
 void cow2_frame(const Model& m, FrameId f, std::vector<Violation>& out) {
   const Frame& fr = m.frames()[f];
-  if (f == kZeroFrame) {
-    return;  // zero-page mappings are covered per PTE below
-  }
+  if (fr.zero_page) return;  // zero-page mappings are covered per PTE below
   if (fr.mapcount() < 2 && !fr.cached) return;
+  // Leaves share only the pages they both map: those of a compound frame may map
+  // different ones (a split THP), so each use is the page range [lo, hi) it maps.
+  struct Use { std::uint64_t lo, hi; Asid as; Vpn vpn; bool writable_private; };
+  std::vector<Use> uses;
   for (auto [as, vpn] : fr.mappers) {
     const AddressSpace* s = m.space(as);
-    auto it = s->gpt.find(vpn);
+    auto it = s ? s->gpt.find(vpn) : Gpt::const_iterator{};
+    if (!s || it == s->gpt.end()) continue;
     const Vseg* v = s->vsl.find(vpn << m.page_shift());
-    if (it != s->gpt.end() && it->second.prot.w && v && !v->shared)
-      out.push_back({"INV-COW-2", where(m, as, vpn) + ": writable private PTE maps frame " +
-                                      std::to_string(f) + " that has " + std::to_string(fr.mapcount()) +
-                                      " mappings" + (fr.cached ? " and a page-cache reference" : "")});
+    const Pte& p = it->second;
+    uses.push_back({p.page, p.page + (std::uint64_t{1} << p.order), as, vpn, p.prot.w && v && !v->shared});
+  }
+  std::sort(uses.begin(), uses.end(), [](const Use& a, const Use& b) { return a.lo < b.lo; });
+  std::uint64_t reach = 0;  // the highest page any earlier use maps, plus one
+  for (std::size_t i = 0; i < uses.size(); ++i) {
+    const Use& u = uses[i];
+    bool shared = (i > 0 && u.lo < reach) || (i + 1 < uses.size() && uses[i + 1].lo < u.hi);
+    reach = std::max(reach, u.hi);
+    if (!u.writable_private || !(shared || fr.cached)) continue;
+    out.push_back({"INV-COW-2", where(m, u.as, u.vpn) + ": writable private PTE maps frame " + std::to_string(f) +
+                                    (fr.order ? " (page " + std::to_string(u.lo) + ", mapped by another PTE too)"
+                                              : " that has " + std::to_string(fr.mapcount()) + " mappings") +
+                                    (fr.cached ? " and a page-cache reference" : "")});
   }
 }
 }  // namespace
 
 void check_cow_2(const CheckScope& sc, std::vector<Violation>& out) {
   sc.each_pte([&](Asid as, Vpn vpn, const Pte& p) {
-    if (p.frame == kZeroFrame && p.prot.w)
-      out.push_back({"INV-COW-2", where(sc.m, as, vpn) + ": the zero page is mapped writable"});
+    if (sc.m.frames().valid(p.frame) && sc.m.frames()[p.frame].zero_page && p.prot.w)
+      out.push_back({"INV-COW-2", where(sc.m, as, vpn) + ": " + (p.frame == kZeroFrame ? "the" : "the huge") +
+                                      " zero page is mapped writable"});
   });
   for (FrameId f : sc.frames())
     if (sc.m.frames()[f].allocated) cow2_frame(sc.m, f, out);
@@ -97,7 +127,7 @@ void check_cow_2(const CheckScope& sc, std::vector<Violation>& out) {
 void check_cow_3(const CheckScope& sc, std::vector<Violation>& out) {
   for (FrameId f : sc.frames()) {
     const Frame& fr = sc.m.frames()[f];
-    if (f == kZeroFrame || fr.pins.empty()) continue;
+    if (fr.zero_page || fr.pins.empty()) continue;
     for (const auto& [as, vpn] : fr.mappers) {
       const AddressSpace* s = sc.m.space(as);
       auto it = s->gpt.find(vpn);

@@ -1,6 +1,7 @@
 // Mechanism events (spec/vmm.md §2.6): steps a kernel under test reports. The model
 // applies them verbatim, with no policy of its own, and the invariants judge the state.
 #include <algorithm>
+#include <bit>
 
 #include "core_layer.hpp"
 #include "vmref/vocab/core_ops.hpp"
@@ -67,11 +68,12 @@ Outcome CoreLayer::pte_set(const Event& e) {
   const auto& a = e.get<PteSetArgs>();
   AddressSpace& s = space_of(a.as);
   Pte p;
-  p.frame = core_.frame_label(a.frame, true);
+  p.frame = a.frame == "huge_zero" ? core_.huge_zero_frame() : core_.frame_label(a.frame, true);
   p.prot = a.prot;
   p.cow = a.cow;
   p.global = a.global;
   p.order = leaf_order(a.size);
+  p.page = a.page;  // whether the leaf fits its frame is INV-GPT-4's to judge
   if (a.local) p.local_cpu = e.cpu;
   if (a.va & ((page_size_ << p.order) - 1)) throw ModelError("va", "is not aligned to the leaf's size");
   install_pte(s, a.va >> page_shift_, p);
@@ -90,12 +92,16 @@ Outcome CoreLayer::pte_clear(const Event& e) {
 Outcome CoreLayer::frame_event(const Event& e) {
   check_step_cpu(e);
   const std::string& label = e.get<FrameArgs>().frame;
-  if (label.empty() || label == "zero") throw ModelError("frame", "a frame label (not \"zero\") is required");
+  if (label.empty() || label == "zero" || label == "huge_zero")
+    throw ModelError("frame", "a frame label (not \"zero\" or \"huge_zero\") is required");
   if (e.op == &ops::frame_alloc) {
     FrameId old = core_.frame_label(label, false);
     if (old != kNoFrame && frames_[old].allocated)
       throw ModelError("frame", "frame label '" + label + "' names a live frame");
-    auto f = frames_.alloc(Content::zero);
+    std::uint64_t bytes = e.get<FrameArgs>().size;
+    if (bytes && (bytes < page_size_ || (bytes & (bytes - 1)) || bytes / page_size_ > (1u << 18)))
+      throw ModelError("size", "a compound frame is page_size × 2^k bytes, k <= 18");
+    auto f = frames_.alloc(Content::zero, bytes ? static_cast<unsigned>(std::countr_zero(bytes / page_size_)) : 0);
     if (!f) return {Err::enomem};
     core_.set_frame_label(label, *f);
     delta_.frames.push_back(*f);
@@ -117,7 +123,7 @@ Outcome CoreLayer::frame_ref(const Event& e) {
   check_step_cpu(e);
   const auto& a = e.get<FrameRefArgs>();
   FrameId f = core_.frame_label(a.frame, true);
-  if (f == kZeroFrame) throw ModelError("frame", "the zero page is not reference counted");
+  if (frames_[f].zero_page) throw ModelError("frame", "a zero page is not reference counted");
   if (e.op == &ops::frame_ref) core_.add_holder(f, a.holder);
   else core_.drop_holder(f, a.holder);
   return {};
@@ -128,7 +134,7 @@ Outcome CoreLayer::frame_pin(const Event& e) {
   const auto& a = e.get<FramePinArgs>();
   AddressSpace& s = space_of(a.as);
   FrameId f = core_.frame_label(a.frame, true);
-  if (f == kZeroFrame) throw ModelError("frame", "the zero page cannot be pinned (a pin breaks COW first)");
+  if (frames_[f].zero_page) throw ModelError("frame", "a zero page cannot be pinned (a pin breaks COW first)");
   core_.add_pin(a.handle, f, {s.asid, a.va, a.write}, "handle");
   return {};
 }

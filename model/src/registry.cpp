@@ -83,6 +83,8 @@ void register_core_model() {
            {"INV-GPT-1", "every valid PTE lies inside a vseg of its address space", "spec/vmm.md §4.2", "core", check_gpt_1},
            {"INV-GPT-2", "no valid PTE grants a right its vseg lacks", "spec/vmm.md §4.2", "core", check_gpt_2},
            {"INV-GPT-3", "every valid PTE maps an allocated frame", "spec/vmm.md §4.2", "core", check_gpt_3},
+           {"INV-GPT-4", "every leaf maps pages its frame has, at an offset aligned to the leaf's size", "spec/vmm.md §4.2",
+            "core", check_gpt_4},
            {"INV-FRAME-1", "reference count = mappings + pins + page-cache + deferred-flush + named references", "spec/vmm.md §4.3", "core",
             check_frame_1},
            {"INV-FRAME-2", "a frame is free if and only if its reference count is 0", "spec/vmm.md §4.3", "core", check_frame_2},

@@ -173,6 +173,7 @@ void dec_pte_set(Fields& f, Event& e) {
   a.global = f.flag("global");
   a.size = f.u64_or("size", 0);
   a.local = f.flag("local");
+  a.page = f.u64_or("page", 0);
   if (a.local && e.cpu < 0) f.fail("cpu", "a CPU-local PTE (local true) names the CPU it is local to");
 }
 void enc_pte_set(const Event& e, Json& j) {
@@ -186,6 +187,7 @@ void enc_pte_set(const Event& e, Json& j) {
   if (a.global) j["global"] = true;
   if (a.size) j["size"] = hex(a.size);
   if (a.local) j["local"] = true;
+  if (a.page) j["page"] = a.page;
 }
 
 void dec_lock(Fields& f, Event& e) {
@@ -267,11 +269,14 @@ void enc_pte_clear(const Event& e, Json& j) {
 
 void dec_frame(Fields& f, Event& e) {
   decode_step_cpu(f, e);
-  fresh<FrameArgs>(e).frame = f.str("frame");
+  auto& a = fresh<FrameArgs>(e);
+  a.frame = f.str("frame");
+  if (e.op == &ops::frame_alloc) a.size = f.u64_or("size", 0);  // other frame ops have no size
 }
 void enc_frame(const Event& e, Json& j) {
   encode_step_cpu(e, j);
   j["frame"] = e.get<FrameArgs>().frame;
+  if (e.get<FrameArgs>().size) j["size"] = hex(e.get<FrameArgs>().size);
 }
 
 void dec_frame_ref(Fields& f, Event& e) {
@@ -369,13 +374,16 @@ OpInfo vseg_remove{"vseg_remove", "core", kVslSection, &typeid(VsegRemoveArgs), 
 OpInfo pte_set{"pte_set", "core", kVslSection, &typeid(PteSetArgs), dec_pte_set, enc_pte_set,
                R"({"required":["as","va","frame","prot"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"},)"
                R"("frame":{"$ref":"#/$defs/str"},"prot":{"$ref":"#/$defs/prot"},"cow":{"$ref":"#/$defs/bool"},)"
-               R"("global":{"$ref":"#/$defs/bool"},"size":{"$ref":"#/$defs/u64"},"local":{"$ref":"#/$defs/bool"}}})"};
+               R"("global":{"$ref":"#/$defs/bool"},"size":{"$ref":"#/$defs/u64"},"local":{"$ref":"#/$defs/bool"},)"
+               R"("page":{"$ref":"#/$defs/u64"}}})"};
 OpInfo pte_clear{"pte_clear", "core", kVslSection, &typeid(PteClearArgs), dec_pte_clear, enc_pte_clear,
                  R"({"required":["as","va"],"properties":{"cpu":{"$ref":"#/$defs/small"},"as":{"$ref":"#/$defs/small"},"va":{"$ref":"#/$defs/u64"}}})"};
+OpInfo frame_alloc{"frame_alloc", "core", kVslSection, &typeid(FrameArgs), dec_frame, enc_frame,
+                   R"({"required":["frame"],"properties":{"cpu":{"$ref":"#/$defs/small"},"frame":{"$ref":"#/$defs/str"},)"
+                   R"("size":{"$ref":"#/$defs/u64"}}})"};
 #define VMREF_FRAME_OP(n)                                                               \
   OpInfo n{#n, "core", kVslSection, &typeid(FrameArgs), dec_frame, enc_frame,             \
            R"({"required":["frame"],"properties":{"cpu":{"$ref":"#/$defs/small"},"frame":{"$ref":"#/$defs/str"}}})"};
-VMREF_FRAME_OP(frame_alloc)
 VMREF_FRAME_OP(frame_get)
 VMREF_FRAME_OP(frame_put)
 VMREF_FRAME_OP(frame_free)

@@ -71,6 +71,7 @@ class LinuxModel : public model::KernelLayer {
   FaultResult fault_in(AddressSpace& s, Va va, AccessKind kind, int cpu);
   FaultResult demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, AccessKind kind);
   FaultResult cow_break(AddressSpace& s, Vseg& v, Vpn vpn);
+  FaultResult huge_leaf_access(AddressSpace& s, Vpn leaf, AccessKind kind, int cpu);
   bool try_expand_stack(AddressSpace& s, Va va);
   /// Gives `v` an owner of anonymous pages: a compatible neighbour's (next, then prev)
   /// when it can be reused, else a new one (Linux anon_vma_prepare).

@@ -128,6 +128,24 @@ LinuxModel::FaultResult LinuxModel::cow_break(AddressSpace& s, Vseg& v, Vpn vpn)
   return {AccessResult::ok, Err::ok, *f};
 }
 
+// A huge leaf that kernel steps set (pte_set with a size, spec/vmm.md §2.6) translates
+// every page it spans. The linux profile's own faults work on base pages, so a fault
+// inside one (a THP split or COW) is left to the kernel's steps.
+LinuxModel::FaultResult LinuxModel::huge_leaf_access(AddressSpace& s, Vpn leaf, AccessKind kind, int cpu) {
+  Pte& p = s.gpt.at(leaf);
+  if (!allows(p.prot, kind))
+    throw ModelError("va", "faults inside a huge leaf (a split, a COW) are the kernel's steps (pte_clear, pte_set), "
+                           "not the linux profile's");
+  p.accessed = true;
+  if (kind == AccessKind::write && cpu >= 0) {
+    p.dirty = true;
+    frames_[p.frame].content = Content::data;
+    ++frames_[p.frame].version;
+  }
+  delta_.ranges.push_back({s.asid, leaf, 1});
+  return {AccessResult::ok, Err::ok, p.frame};
+}
+
 LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind kind, int cpu) {
   Vseg* v = s.vsl.find(va);
   if (!v && try_expand_stack(s, va)) v = s.vsl.find(va);
@@ -145,6 +163,8 @@ LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind 
   Vpn vpn = va >> page_shift_;
   FaultResult r;
   auto it = s.gpt.find(vpn);
+  if (it == s.gpt.end())
+    if (auto h = leaf_at(s.gpt, vpn); h != s.gpt.end()) return huge_leaf_access(s, h->first, kind, cpu);
   if (it == s.gpt.end()) {
     r = demand_fault(s, *v, vpn, kind);
   } else if (kind == AccessKind::write && !it->second.prot.w && !v->shared) {

@@ -103,6 +103,7 @@ class Core {
   std::unordered_map<std::string, std::pair<FrameId, std::uint64_t>> labels;
   std::size_t label_sweep_at = 4096;  ///< size at which outdated labels are dropped (doubles)
   std::vector<FrameId> pending;              ///< frames held by deferred flushes (§3.3)
+  FrameId huge_zero = kNoFrame;              ///< the huge zero page once allocated (§1.5)
   /// A pin by handle: the frame, the allocation it pinned, and what it was taken through.
   struct PinRecord {
     FrameId frame = kNoFrame;
@@ -194,8 +195,13 @@ class Core {
   /// A fresh owner identity for anonymous pages (Vseg::anon_id).
   std::uint64_t fresh_anon_id() { return ++anon_ids_; }
   /// The frame a mechanism event labels; throws ModelError("frame") when unknown (or its
-  /// frame was reused since) and `must_exist`, else returns kNoFrame.
+  /// frame was reused since) and `must_exist`, else returns kNoFrame. "zero" is the zero
+  /// page, "huge_zero" the huge zero page once mapped (§1.5).
   FrameId frame_label(const std::string& label, bool must_exist) const;
+  /// The huge zero page: a zero page of page_size × E pages (one level-2 leaf: 2 MiB with
+  /// 4 KiB pages), allocated on first use and kept for good, as Linux's
+  /// `mm_get_huge_zero_folio` keeps it. Throws ModelError("frame") when it does not fit.
+  FrameId huge_zero_frame();
   /// Names the freshly allocated frame `f` `label`; drops outdated labels now and then.
   void set_frame_label(const std::string& label, FrameId f);
   /// Page-rounds `len`; 0 on overflow.

@@ -33,6 +33,12 @@ struct PinRef {
 /// them, so INV-FRAME-1 compares two independently kept quantities.
 struct Frame {
   bool allocated = false;
+  /// A zero page (the zero page, or the huge zero page of §1.5): never reference
+  /// counted, never freed, never mapped writable.
+  bool zero_page = false;
+  /// A compound frame of 2^order pages (a THP folio, a huge zero page); leaves map its
+  /// pages by index (Pte::page).
+  std::uint8_t order = 0;
   /// Not yet handed to any user since its allocation: the allocation's reference is the
   /// allocator's own (a frame the kernel keeps for itself, spec/vmm.md §4.3). Cleared by
   /// the first mapping, pin, page-cache or named reference.
@@ -64,7 +70,7 @@ struct Frame {
   std::uint64_t mapcount() const { return mappers.size() + zero_mapcount; }
 };
 
-/// Fixed pool of `capacity` frames plus the zero page (frame 0, always allocated).
+/// Fixed pool of `capacity` pages plus the zero page (frame 0, always allocated).
 /// By default freed frames are reused last-in first-out so a use-after-free shows up
 /// quickly; `fifo` hands out frames as Zephyr's free list does (every frame in number
 /// order first, then freed ones oldest first: sys_sflist_append + sys_sflist_get), which
@@ -72,16 +78,18 @@ struct Frame {
 class FrameTable {
  public:
   explicit FrameTable(std::uint64_t capacity, bool fifo = false);
-  /// A fresh frame with refcount 1 and a new generation, or nullopt when all `capacity`
-  /// frames are in use. Mappings left from its previous allocation are kept.
-  std::optional<FrameId> alloc(Content c);
-  /// Returns the frame to the free pool (no checks: INV-FRAME-2 judges the result).
+  /// A fresh frame of 2^order pages with refcount 1 and a new generation, or nullopt
+  /// when fewer than 2^order of the `capacity` pages are free. Mappings left from its
+  /// previous allocation are kept.
+  std::optional<FrameId> alloc(Content c, unsigned order = 0);
+  /// Returns the frame's pages to the free pool (no checks: INV-FRAME-2 judges the result).
   void release(FrameId f);
   Frame& operator[](FrameId f) { return frames_[f]; }
   const Frame& operator[](FrameId f) const { return frames_[f]; }
   bool valid(FrameId f) const { return f < frames_.size(); }
   std::size_t size() const { return frames_.size(); }
   std::uint64_t capacity() const { return capacity_; }
+  /// Pages in use (a compound frame counts all its pages).
   std::uint64_t in_use() const { return in_use_; }
   /// Lets alloc() note frames that some CPU may still reach (Core::held_index), so that
   /// INV-TLB-1 looks for stale translations only where one can exist.

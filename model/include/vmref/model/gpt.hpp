@@ -17,6 +17,7 @@ struct Pte {
   bool accessed = false;   ///< A: set by any access through this PTE
   bool dirty = false;      ///< D: set by a write through this PTE
   std::uint8_t order = 0;  ///< page size = base page size << order (0 = base page)
+  std::uint64_t page = 0;  ///< the first page of `frame` the leaf maps (compound frames)
   /// Mapped by fault-around only and not used since: Linux skips a cached page it cannot
   /// lock at that moment, so whether the kernel mapped it is undetermined
   /// (spec/kernels/linux.md §1.9).
@@ -36,5 +37,14 @@ struct Pte {
 
 /// Ordered so range operations (munmap, mprotect, fork) visit entries in address order.
 using Gpt = std::map<Vpn, Pte>;
+
+/// The leaf translating `vpn`: the entry at `vpn`, or a huge leaf (order > 0) starting
+/// below it that spans it; end() when none does.
+inline Gpt::iterator leaf_at(Gpt& g, Vpn vpn) {
+  auto it = g.upper_bound(vpn);
+  if (it == g.begin()) return g.end();
+  --it;
+  return vpn - it->first < (Vpn{1} << it->second.order) ? it : g.end();
+}
 
 }  // namespace vmref::model

@@ -88,6 +88,7 @@ struct PteSetArgs : SpaceArgs {
   bool cow = false, global = false;
   std::uint64_t size = 0;
   bool local = false;  ///< only the event's CPU may cache it (a CPU-local mapping, spec/vmm.md §3.1)
+  std::uint64_t page = 0;  ///< the frame's page the leaf starts at (a compound frame, spec/vmm.md §1.4)
 };
 
 /// pt_root / pt_link / pt_unlink (spec/vmm.md §1.8): the table page labelled `table` is
@@ -108,6 +109,7 @@ struct PteClearArgs : SpaceArgs {
 /// frame_alloc / frame_get / frame_put / frame_free of the frame labelled `frame`.
 struct FrameArgs : OpArgs {
   std::string frame;
+  std::uint64_t size = 0;  ///< frame_alloc: bytes of a compound frame (0: one page)
 };
 
 /// frame_ref / frame_unref: `holder` (a kernel or driver structure, by name) records or
