@@ -12,6 +12,12 @@ check help-replay 0 "$V" replay --help
 check gen 0 "$V" gen --events 2000 --seed 9 --expect -o "$T/g.jsonl.zst"
 check clean-exit 0 "$V" replay "$T/g.jsonl.zst"
 check findings-exit 1 "$V" replay "$SRC/traces/violations/core/INV-TLB-1.jsonl"
+# The README's sample output is what this command prints (timings aside).
+untimed() { sed -E 's/ \([0-9.]+ s, [0-9]+ events\/s\)//'; }
+(cd "$SRC" && "$V" replay traces/violations/core/INV-TLB-1.jsonl) | untimed > "$T/sample.now"
+sed -n '/^traces\/violations\/core\/INV-TLB-1.jsonl: findings/,/^```/p' "$SRC/README.md" | grep -v '^```' | untimed > "$T/sample.readme"
+cmp -s "$T/sample.now" "$T/sample.readme" && echo "ok   readme-sample-output" \
+  || { echo "FAIL readme-sample-output"; diff "$T/sample.readme" "$T/sample.now"; fails=$((fails+1)); }
 contains finding-names-id "INV-TLB-1 at event" "$T/out"
 check bad-input-exit 2 "$V" replay "$SRC/conformance/tests/data/bad-hex-line3.jsonl"
 contains bad-input-names-line-field "bad-hex-line3.jsonl:3: field 'va'" "$T/out"
@@ -28,6 +34,21 @@ check convert-zst-to-jsonl 0 "$V" convert "$T/g.jsonl.zst" "$T/g.jsonl"
 check convert-back 0 "$V" convert "$T/g.jsonl" "$T/g2.jsonl.zst"
 check replay-converted 0 "$V" replay -q "$T/g.jsonl" "$T/g2.jsonl.zst"
 check convert-bad-input 2 "$V" convert "$SRC/conformance/tests/data/bad-hex-line3.jsonl" "$T/x.jsonl"
+# Only zstd is written: another compressor's suffix is refused, and nothing is written.
+check convert-refuses-gz 2 "$V" convert "$T/g.jsonl" "$T/g.jsonl.gz"
+contains convert-refuses-gz-says-why "not .gz" "$T/out"
+[ ! -e "$T/g.jsonl.gz" ] && echo "ok   convert-refuses-gz-writes-nothing" || { echo "FAIL convert-refuses-gz-writes-nothing"; fails=$((fails+1)); }
+# A profile the command line names is checked there, not reported as line 1 of a trace.
+check replay-bad-profile 2 "$V" replay --profile nosuch "$SRC/traces/violations/core/INV-COW-1.jsonl"
+contains replay-bad-profile-names-option "--profile: nosuch not in" "$T/out"
+check fuzz-bad-profile 2 "$V" fuzz --profile nosuch --ops 10
+# -q: the summary line only; --report -: JSON on standard output, the summary on standard error.
+check replay-quiet 1 "$V" replay -q "$SRC/traces/violations/core/INV-COW-1.jsonl"
+[ "$(wc -l < "$T/out")" -eq 1 ] && echo "ok   replay-quiet-one-line" || { echo "FAIL replay-quiet-one-line"; cat "$T/out"; fails=$((fails+1)); }
+"$V" replay --report - "$SRC/traces/violations/core/INV-COW-1.jsonl" 2>/dev/null > "$T/stdout.json"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r[0]['by_id']['INV-COW-1'] >= 1" "$T/stdout.json" \
+  && echo "ok   replay-report-to-stdout" || { echo "FAIL replay-report-to-stdout"; cat "$T/stdout.json"; fails=$((fails+1)); }
+[ ! -e ./- ] && echo "ok   replay-report-dash-is-no-file" || { echo "FAIL replay-report-dash-is-no-file"; fails=$((fails+1)); }
 check unknown-profile 2 "$V" replay "$SRC/conformance/tests/data/unspecified-profile.jsonl"
 contains unknown-profile-text "field 'profile'" "$T/out"
 check bench 0 "$V" bench --events 20000 --full-events 2000

@@ -82,7 +82,8 @@ Runner add_fuzz(CLI::App& app) {
   a->o.profile = default_profile();
   c->add_option("--impl", a->o.impl, "Page-table format of the implementation (see --list-archs)")->capture_default_str()
       ->check(CLI::IsMember(format_choices()));
-  c->add_option("--profile", a->o.profile, "Kernel profile, kernel or kernel:variant (see --list-profiles)")->capture_default_str();
+  c->add_option("--profile", a->o.profile, "Kernel profile, kernel or kernel:variant (see --list-profiles)")
+      ->capture_default_str()->check(CLI::IsMember(profile_choices()));
   c->add_option("--seed", a->o.seed, "Random seed")->capture_default_str();
   auto* ops = c->add_option("--ops", a->o.ops, "Operations to run (VMM events plus table operations)")->capture_default_str();
   c->add_option("--time", a->o.seconds, "Run for this many seconds instead of --ops")->excludes(ops);

@@ -38,29 +38,33 @@ std::vector<model::RuleCount> sum_rules(const std::vector<conformance::ReplayRes
   return sum;
 }
 
-void print_result(const conformance::ReplayResult& r, std::size_t show) {
+/// The summary line, the implementation and the error; unless `quiet`, the counts per ID
+/// and the first `show` undetermined results and findings. On `out`: standard error
+/// when a report goes to standard output.
+void print_result(std::ostream& out, const conformance::ReplayResult& r, std::size_t show, bool quiet) {
   double rate = r.seconds > 0 ? r.events / r.seconds : 0;
-  std::cout << fmt::format("{}: {}: {} events, {} checks, {} expectations, {} findings, {} undetermined ({:.3f} s, {:.0f} events/s)\n",
+  out << fmt::format("{}: {}: {} events, {} checks, {} expectations, {} findings, {} undetermined ({:.3f} s, {:.0f} events/s)\n",
                            r.file, to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total,
                            r.undetermined_total, r.seconds, rate);
   if (!r.impl.empty())
-    std::cout << "  in lock step with the " << r.impl << " implementation" << (r.mutant.empty() ? "" : ", mutant " + r.mutant) << "\n";
-  if (!r.error.empty()) std::cout << "  error: " << r.error << "\n";
-  for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<14} {}\n", id, n);
+    out << "  in lock step with the " << r.impl << " implementation" << (r.mutant.empty() ? "" : ", mutant " + r.mutant) << "\n";
+  if (!r.error.empty()) out << "  error: " << r.error << "\n";
+  if (quiet) return;
+  for (const auto& [id, n] : r.by_id) out << fmt::format("  {:<14} {}\n", id, n);
   for (std::size_t i = 0; i < r.undetermined.size() && i < show; ++i)
-    std::cout << fmt::format("  undetermined at event {} (line {}): {}\n", r.undetermined[i].event,
+    out << fmt::format("  undetermined at event {} (line {}): {}\n", r.undetermined[i].event,
                              r.undetermined[i].line, r.undetermined[i].message);
   std::size_t i = 0;
   for (const auto& f : r.findings) {
     if (i++ == show) {
-      std::cout << fmt::format("  ... {} more (see --report)\n", r.findings_total - show);
+      out << fmt::format("  ... {} more (see --report)\n", r.findings_total - show);
       break;
     }
-    std::cout << fmt::format("  {} at event {} (line {}, {}): {}\n", f.id, f.event, f.line, f.op, f.message);
+    out << fmt::format("  {} at event {} (line {}, {}): {}\n", f.id, f.event, f.line, f.op, f.message);
     if (!f.diff.empty()) {
       std::string d = f.diff;
       for (std::size_t p = 0; (p = d.find('\n', p)) != std::string::npos && p + 1 < d.size(); p += 5) d.replace(p, 1, "\n    ");
-      std::cout << "    " << d;
+      out << "    " << d;
     }
   }
 }
@@ -70,13 +74,14 @@ Runner add_replay(CLI::App& app) {
   auto a = std::make_shared<ReplayArgs>();
   auto* c = app.add_subcommand("replay", "Replay traces through the model, checking every invariant after every event");
   c->add_option("traces", a->traces, "Trace files (.jsonl or .jsonl.zst)")->required()->check(CLI::ExistingFile);
-  c->add_option("--report", a->report, "Write the results as JSON (input of `vmref report`)");
-  c->add_option("--junit", a->junit, "Write a JUnit XML report");
+  c->add_option("--report", a->report, "Write the results as JSON (input of `vmref report`); - for standard output");
+  c->add_option("--junit", a->junit, "Write a JUnit XML report; - for standard output");
   c->add_flag("--stop-at-first", a->stop_at_first, "Stop a trace at its first finding");
   c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");
   c->add_flag("--expect-declared", a->declared, "Exit 0 only if each trace gives the verdict its header declares (provenance.expected)");
-  c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace");
-  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. KERNEL:VARIANT for a deliberately broken variant (see --list-profiles)");
+  c->add_flag("-q,--quiet", a->quiet, "Print only the summary line per trace (and its error, if any)");
+  c->add_option("--profile", a->profile, "Replay under this profile instead of the header's, e.g. KERNEL:VARIANT for a deliberately broken variant (see --list-profiles)")
+      ->check(CLI::IsMember(profile_choices()));
   c->add_option("--show", a->show, "Findings printed per trace")->capture_default_str();
   c->add_flag("--rules", a->rules, "Print how often each counted rule of the kernel's spec ran, per trace and summed (also in --report)");
   auto* impl = c->add_option("--impl", a->impl, "Also run the implementation over this page-table format in lock step and compare (DIFF-* findings)")
@@ -97,24 +102,26 @@ Runner add_replay(CLI::App& app) {
     opt.mutant = a->mutant;
     opt.format_params = a->format_params;
     opt.model_only = a->model_only;
+    if (a->report == "-" && a->junit == "-") throw std::invalid_argument("--report and --junit cannot both be standard output");
+    std::ostream& human = a->report == "-" || a->junit == "-" ? std::cerr : std::cout;
     std::vector<conformance::ReplayResult> rs;
     int rc = kExitClean;
     for (const auto& t : a->traces) {
       rs.push_back(conformance::replay_file(t, opt));
       const auto& r = rs.back();
-      print_result(r, a->quiet ? 0 : a->show);
-      if (a->rules) std::cout << conformance::format_rule_coverage(r.rules);
+      print_result(human, r, a->show, a->quiet);
+      if (a->rules) human << conformance::format_rule_coverage(r.rules);
       if (a->declared) {
         std::string why = conformance::check_declared_verdict(r);
         if (!why.empty()) {
-          std::cout << "  MISMATCH with declared verdict: " << why << "\n";
+          human << "  MISMATCH with declared verdict: " << why << "\n";
           rc = std::max(rc, kExitFindings);
         }
         continue;
       }
       rc = std::max(rc, exit_code(r.verdict()));
     }
-    if (a->rules && rs.size() > 1) std::cout << "all traces:\n" << conformance::format_rule_coverage(sum_rules(rs));
+    if (a->rules && rs.size() > 1) human << "all traces:\n" << conformance::format_rule_coverage(sum_rules(rs));
     if (!a->report.empty()) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& r : rs) arr.push_back(conformance::result_to_json(r));

@@ -28,7 +28,13 @@ int exit_code(conformance::Verdict v) {
   return kExitBadInput;
 }
 
-void write_text(const std::string& path, const std::string& text) { trace::write_file(path, text); }
+void write_text(const std::string& path, const std::string& text) {
+  if (path == "-") {  // standard output, as a pipe expects
+    std::cout << text << std::flush;
+    return;
+  }
+  trace::write_file(path, text);
+}
 
 std::vector<std::string> profile_choices() {
   std::vector<std::string> out;

@@ -87,7 +87,7 @@ class AlmosVmm : public impl::KernelLayer {
   void update_pte(Process& p, Vpn vpn, std::uint64_t pfn, bool writable, bool cow);
   void unmap_pages(Process& p, const Vseg& v, Vpn first, std::uint64_t count);
   void remove_vseg(Process& p, Vpn base);
-  Outcome reset(std::uint64_t pid, bool exit);
+  Outcome reset_process(std::uint64_t pid, bool exit);
 
   AlmosParams p_;
   std::map<std::uint64_t, Process> procs_;

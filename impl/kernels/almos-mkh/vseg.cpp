@@ -208,7 +208,7 @@ Outcome AlmosVmm::munmap(const Event& e) {
 
 // §7 vmm_user_reset (exec) or vmm_destroy (exit): every vseg goes; exec restarts the
 // allocators, exit frees the process and its tables.
-Outcome AlmosVmm::reset(std::uint64_t pid, bool exit) {
+Outcome AlmosVmm::reset_process(std::uint64_t pid, bool exit) {
   Process& p = proc(pid);
   while (!p.vsl.empty()) remove_vseg(p, p.vsl.front().base);
   if (exit) {
@@ -223,7 +223,7 @@ Outcome AlmosVmm::reset(std::uint64_t pid, bool exit) {
   return {};
 }
 
-Outcome AlmosVmm::exec(const Event& e) { return reset(e.get<PidArgs>().pid, false); }
-Outcome AlmosVmm::exit(const Event& e) { return reset(e.get<PidArgs>().pid, true); }
+Outcome AlmosVmm::exec(const Event& e) { return reset_process(e.get<PidArgs>().pid, false); }
+Outcome AlmosVmm::exit(const Event& e) { return reset_process(e.get<PidArgs>().pid, true); }
 
 }  // namespace vmref::almos

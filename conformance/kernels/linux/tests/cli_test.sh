@@ -9,8 +9,9 @@ check clean-exit 0 "$V" replay "$SRC/traces/scenarios/linux/three-way-split.json
 check replay-real 0 "$V" replay -q "$SRC/traces/linux/sort-services.jsonl" "$SRC/traces/linux/tar-create.jsonl.zst"
 check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
 check replay-recorded 0 "$V" replay "$T/rec.jsonl"
-check record-missing-program 0 "$V" record -o "$T/none.jsonl" -- /nonexistent/program
-contains record-missing-status "exited with status 127" "$T/out"
+check record-missing-program 2 "$V" record -o "$T/none.jsonl" -- /nonexistent/prog
+contains record-missing-program-says-why "cannot execute '/nonexistent/prog'" "$T/out"
+[ ! -e "$T/none.jsonl" ] && echo "ok   record-missing-program-writes-nothing" || { echo "FAIL record-missing-program-writes-nothing"; fails=$((fails+1)); }
 # Deliberately broken profiles are caught by replay on real and scenario traces.
 check variant-no-merge 1 "$V" replay --profile linux:no-merge "$SRC/traces/linux/env-exec-ls.jsonl"
 contains variant-no-merge-id "EXPECT-VSL-SPLIT" "$T/out"
