@@ -1,25 +1,97 @@
 // vmref walk : decode the page tables in a raw physical-memory image (QEMU pmemsave)
 // and list the mappings, as QEMU `info tlb` and Linux ptdump list them.
 #include <fmt/format.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zstd.h>
 
-#include <iostream>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
 #include <set>
 
 #include "commands.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/trace/fields.hpp"
+#include "vmref/trace/line_io.hpp"
 #include "vmref/trace/output_file.hpp"
 
 namespace vmref::cli {
 
 namespace {
 struct WalkArgs {
-  std::string arch, mem, format = "json", tables_out;
-  std::uint64_t root = 0, base = 0;
+  std::string arch, mem, format = "json", tables_out, root;
+  std::uint64_t base = 0;
   std::map<std::string, unsigned> params;
 };
+
+/// A zstd-compressed image, decompressed into an unlinked temporary file (under TMPDIR)
+/// that stays readable through the returned descriptor's /proc path: an image may be
+/// larger than memory, so it goes to disk, never wholly into RAM.
+struct TempImage {
+  int fd = -1;
+  std::string path;  ///< /proc/self/fd/N
+  ~TempImage() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::unique_ptr<TempImage> decompress_image(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  if (!in || !trace::zstd_start(magic, 4)) return nullptr;
+  in.seekg(0);
+  const char* dir = std::getenv("TMPDIR");
+  std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/vmref-image-XXXXXX";
+  auto img = std::make_unique<TempImage>();
+  img->fd = ::mkstemp(tmpl.data());
+  if (img->fd < 0) throw std::runtime_error(path + ": cannot create a temporary file in " + tmpl + ": " + std::strerror(errno));
+  ::unlink(tmpl.c_str());  // gone when the descriptor closes, whatever happens
+  img->path = "/proc/self/fd/" + std::to_string(img->fd);
+  std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> z(ZSTD_createDStream(), ZSTD_freeDStream);
+  std::vector<char> ib(ZSTD_DStreamInSize()), ob(ZSTD_DStreamOutSize());
+  std::size_t last = 0;
+  while (in.read(ib.data(), static_cast<std::streamsize>(ib.size())) || in.gcount() > 0) {
+    ZSTD_inBuffer zi{ib.data(), static_cast<std::size_t>(in.gcount()), 0};
+    while (zi.pos < zi.size) {
+      ZSTD_outBuffer zo{ob.data(), ob.size(), 0};
+      last = ZSTD_decompressStream(z.get(), &zo, &zi);
+      if (ZSTD_isError(last)) throw std::runtime_error(path + ": corrupt zstd image: " + ZSTD_getErrorName(last));
+      if (::write(img->fd, ob.data(), zo.pos) != static_cast<ssize_t>(zo.pos))
+        throw std::runtime_error(path + ": cannot write the decompressed image: " + std::strerror(errno));
+    }
+  }
+  if (last != 0) throw std::runtime_error(path + ": truncated zstd image (the last frame does not end)");
+  return img;
+}
+
+/// The root register's value: a number, or NAME=number as a dump script writes it
+/// ("cr3=0x1234000"), NAME being the format's root register, in any case.
+std::uint64_t parse_root(const std::string& text, const impl::FormatInfo& f) {
+  std::string v = text;
+  if (auto eq = v.find('='); eq != std::string::npos) {
+    std::string name = v.substr(0, eq);
+    if (strcasecmp(name.c_str(), f.root_name.c_str()) != 0)
+      throw std::invalid_argument("--root: '" + name + "' is not " + f.name + "'s root register (" + f.root_name + ")");
+    v = v.substr(eq + 1);
+  }
+  std::size_t used = 0;
+  std::uint64_t out = 0;
+  try {
+    out = std::stoull(v, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || v[0] == '-')
+    throw std::invalid_argument("--root: '" + text + "' is not a number (or " + f.root_name + "=number)");
+  return out;
+}
 
 /// Every listing style a format offers, for the --format choice list.
 std::vector<std::string> listing_choices() {
@@ -54,7 +126,8 @@ Runner add_walk(CLI::App& app) {
   c->add_option("--arch", a->arch, "Page-table format (see `vmref fuzz --list-archs`)")->check(CLI::IsMember(format_choices()))
       ->capture_default_str();
   c->add_option("--mem", a->mem, "Raw physical-memory image (byte offset = physical address - base)")->required()->check(CLI::ExistingFile);
-  c->add_option("--root", a->root, "The root register's value, e.g. CR3 (bits that are not the root's address are ignored)")->required();
+  c->add_option("--root", a->root, "The root register's value, e.g. CR3, as a number or as cr3=0x... "
+                                   "(bits that are not the root's address are ignored)")->required();
   c->add_option("--base", a->base, "Physical address of the image's first byte")->capture_default_str();
   add_format_options(c, a->params);
   c->add_option("--format", a->format, "json: merged regions {va,pa,size,flags}; or a format's own listing, e.g. qemu-tlb: "
@@ -72,9 +145,10 @@ Runner add_walk(CLI::App& app) {
       listing = it->second;
     }
     if (!a->tables_out.empty()) trace::refuse_same_file(a->tables_out, {a->mem});
-    impl::ImageFile img(a->mem, a->base);
+    std::uint64_t root = format.root_address(parse_root(a->root, format), cfg);
+    std::unique_ptr<TempImage> unpacked = decompress_image(a->mem);  // a .zst image
+    impl::ImageFile img(unpacked ? unpacked->path : a->mem, a->base);
     std::unique_ptr<impl::RadixCodec> fmt = format.decoder(cfg);
-    std::uint64_t root = format.root_address(a->root, cfg);
     std::uint64_t probe;
     if (!img.read_u64(root, probe))
       throw std::runtime_error(fmt::format("{}: root table at 0x{:x} lies outside the image ({} bytes from 0x{:x})", a->mem, root, img.size(), a->base));

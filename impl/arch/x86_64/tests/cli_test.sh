@@ -16,6 +16,17 @@ grep -v ' leaves, ' "$T/walk-full" > "$T/ours-tlb"
 if cmp -s "$T/ours-tlb" "$T/qemu-tlb"; then echo "ok   walk-matches-qemu-info-tlb ($(wc -l < "$T/qemu-tlb") lines)"; else echo "FAIL walk-matches-qemu-info-tlb"; diff "$T/qemu-tlb" "$T/ours-tlb" | head; fails=$((fails+1)); fi
 check walk-json 0 "$V" walk --mem "$T/pmem" --root "$ROOT"
 contains walk-json-first-region '{"va":"0xffff8c1e00000000","pa":"0x0","size":"0x98000","flags":"rw- kernel global accessed dirty"}' "$T/out"
+# The compressed dump as it is bundled, and the root as the dump script writes it.
+"$V" walk --mem "$T/pmem" --root "$ROOT" 2>/dev/null > "$T/walk-plain"
+"$V" walk --mem "$D/pmem.zst" --root "$(cut -d' ' -f1 "$D/cr3.txt")" 2>/dev/null > "$T/walk-zst"
+[ -s "$T/walk-zst" ] && cmp -s "$T/walk-plain" "$T/walk-zst" && echo "ok   walk-zst-image-and-cr3-form" \
+  || { echo "FAIL walk-zst-image-and-cr3-form"; diff "$T/walk-plain" "$T/walk-zst" | head; fails=$((fails+1)); }
+head -c 4000 "$D/pmem.zst" > "$T/pmem-cut.zst"
+check walk-zst-truncated 2 "$V" walk --mem "$T/pmem-cut.zst" --root "$ROOT"
+contains walk-zst-truncated-message "truncated zstd image" "$T/out"
+check walk-root-other-register 2 "$V" walk --mem "$T/pmem" --root "ttbr0=$ROOT"
+contains walk-root-other-register-message "not x86_64's root register (CR3)" "$T/out"
+check walk-root-not-a-number 2 "$V" walk --mem "$T/pmem" --root "cr3=zz"
 head -c 1000000 "$T/pmem" > "$T/truncated"
 check walk-truncated 2 "$V" walk --mem "$T/truncated" --root "$ROOT"
 contains walk-truncated-message "outside the image" "$T/out"
