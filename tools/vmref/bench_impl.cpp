@@ -1,3 +1,4 @@
+#include "vmref/conformance/draw.hpp"
 #include "bench_impl.hpp"
 
 #include <fmt/format.h>
@@ -50,9 +51,8 @@ void run_tables(const ImplBenchArgs& a, const impl::RadixCodec& fmt, std::mt1993
   timed(c.protect, [&](std::uint64_t va) {
     t.protect(va, 4096, [](std::uint64_t, std::uint64_t, impl::LeafAttrs& x) { x.rights.w = false; });
   });
-  std::uniform_int_distribution<std::uint64_t> page(0, a.pages - 1);
   std::vector<std::uint64_t> probes(a.pages);
-  for (auto& v : probes) v = kBase + page(rng) * 4096 + 0x10;
+  for (auto& v : probes) v = kBase + conformance::draw(rng, a.pages) * 4096 + 0x10;
   std::uint64_t sink = 0;
   for (std::uint64_t p = 0; p < a.pages; p += a.batch) {
     auto t0 = Clock::now();

@@ -1,3 +1,4 @@
+#include "vmref/conformance/draw.hpp"
 #include "vmref/diff/table_differential.hpp"
 
 #include <set>
@@ -87,7 +88,7 @@ TableDifferential::TableDifferential(const impl::FormatInfo& format, const impl:
       table_(pool_, *codec_, cfg.mutant) {}
 
 TableOp TableDifferential::random_op(std::mt19937_64& rng) const {
-  auto pick = [&](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
+  auto pick = [&](std::uint64_t n) { return conformance::draw(rng, n); };
   TableOp o;
   std::uint64_t r = pick(10);
   o.kind = r < 4 ? TableOp::map : r < 7 ? TableOp::protect : TableOp::unmap;

@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "vmref/conformance/draw.hpp"
 #include "toy_events.hpp"
 #include "vmref/conformance/registry.hpp"
 
@@ -55,7 +56,7 @@ class ToyGenerator : public conformance::Generator {
   }
 
  private:
-  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
   std::mt19937_64 rng_;
   Asid as_ = 1;
   bool created_ = false;

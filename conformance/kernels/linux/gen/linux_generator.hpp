@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "vmref/conformance/draw.hpp"
 #include "linux_events.hpp"
 #include "vmref/conformance/registry.hpp"
 #include "vmref/trace/codec.hpp"
@@ -44,7 +45,7 @@ class LinuxGenerator : public conformance::Generator {
   void feedback(const vocab::Event& e, const vocab::Outcome& o) override;
 
  private:
-  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
   Va window_va() { return kWindow + pick(p_.window_pages) * 4096; }
   Asid any_space() { return spaces_[pick(spaces_.size())]; }
   vocab::Event mmap();

@@ -1,3 +1,4 @@
+#include "vmref/conformance/draw.hpp"
 #include "linux_oracle.hpp"
 
 #include <sys/mman.h>
@@ -297,7 +298,7 @@ class Generator {
   }
 
  private:
-  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
   Va page(std::uint64_t i) const { return opt_.window + i * kPage; }
   std::uint64_t pages() const { return opt_.window_pages; }
 

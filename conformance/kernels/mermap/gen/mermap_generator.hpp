@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vmref/conformance/draw.hpp"
 #include "mermap_events.hpp"
 #include "vmref/conformance/registry.hpp"
 #include "vmref/trace/codec.hpp"
@@ -24,7 +25,7 @@ class MermapGenerator : public conformance::Generator {
   void feedback(const vocab::Event& e, const vocab::Outcome& o) override;
 
  private:
-  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
   void start_mm();
   std::mt19937_64 rng_;
   std::string profile_;

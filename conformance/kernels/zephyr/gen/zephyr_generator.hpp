@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vmref/conformance/draw.hpp"
 #include "vmref/conformance/registry.hpp"
 #include "vmref/trace/codec.hpp"
 #include "zephyr_events.hpp"
@@ -25,7 +26,7 @@ class ZephyrGenerator : public conformance::Generator {
   void feedback(const vocab::Event& e, const vocab::Outcome& o) override;
 
  private:
-  std::uint64_t pick(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
   struct Region { Va start; std::uint64_t pages; };
   /// A sub-range [addr, addr + len) of a live region, in whole pages.
   RangeArgs sub_range();
