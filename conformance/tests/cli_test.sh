@@ -19,6 +19,12 @@ sed -n '/^traces\/violations\/core\/INV-TLB-1.jsonl: findings/,/^```/p' "$SRC/RE
 cmp -s "$T/sample.now" "$T/sample.readme" && echo "ok   readme-sample-output" \
   || { echo "FAIL readme-sample-output"; diff "$T/sample.readme" "$T/sample.now"; fails=$((fails+1)); }
 contains finding-names-id "INV-TLB-1 at event" "$T/out"
+# A directory stands for every trace under it.
+check replay-dir 0 "$V" replay -q --expect-declared "$SRC/traces/violations/core"
+[ "$(grep -c ': findings: ' "$T/out")" -eq "$(ls "$SRC"/traces/violations/core/*.jsonl | wc -l)" ] && echo "ok   replay-dir-every-trace" \
+  || { echo "FAIL replay-dir-every-trace"; cat "$T/out"; fails=$((fails+1)); }
+mkdir -p "$T/empty"
+check replay-empty-dir 2 "$V" replay "$T/empty"
 check bad-input-exit 2 "$V" replay "$SRC/conformance/tests/data/bad-hex-line3.jsonl"
 contains bad-input-names-line-field "bad-hex-line3.jsonl:3: field 'va'" "$T/out"
 check stop-at-first 1 "$V" replay --stop-at-first "$SRC/traces/violations/core/INV-TLB-2.jsonl"

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -68,12 +69,32 @@ void print_result(std::ostream& out, const conformance::ReplayResult& r, std::si
     }
   }
 }
+/// Files as given; a directory becomes every .jsonl / .jsonl.zst under it, sorted.
+std::vector<std::string> expand_dirs(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    if (!std::filesystem::is_directory(p)) {
+      out.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(p)) {
+      std::string n = e.path().string();
+      if (e.is_regular_file() && (n.ends_with(".jsonl") || n.ends_with(".jsonl.zst"))) found.push_back(n);
+    }
+    if (found.empty()) throw std::invalid_argument(p + ": a directory with no trace (.jsonl, .jsonl.zst) under it");
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
 }  // namespace
 
 Runner add_replay(CLI::App& app) {
   auto a = std::make_shared<ReplayArgs>();
   auto* c = app.add_subcommand("replay", "Replay traces through the model, checking every invariant after every event");
-  c->add_option("traces", a->traces, "Trace files (.jsonl or .jsonl.zst)")->required()->check(CLI::ExistingFile);
+  c->add_option("traces", a->traces, "Trace files (.jsonl or .jsonl.zst), or directories: every trace under them, in name order")
+      ->required()->check(CLI::ExistingPath);
   c->add_option("--report", a->report, "Write the results as JSON (input of `vmref report`); - for standard output");
   c->add_option("--junit", a->junit, "Write a JUnit XML report; - for standard output");
   c->add_flag("--stop-at-first", a->stop_at_first, "Stop a trace at its first finding");
@@ -102,6 +123,7 @@ Runner add_replay(CLI::App& app) {
     opt.mutant = a->mutant;
     opt.format_params = a->format_params;
     opt.model_only = a->model_only;
+    a->traces = expand_dirs(a->traces);
     if (a->report == "-" && a->junit == "-") throw std::invalid_argument("--report and --junit cannot both be standard output");
     std::ostream& human = a->report == "-" || a->junit == "-" ? std::cerr : std::cout;
     std::vector<conformance::ReplayResult> rs;
