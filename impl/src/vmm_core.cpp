@@ -139,13 +139,10 @@ std::uint16_t VmmCore::tag_context(std::uint32_t tag) {
 }
 
 void VmmCore::load_space(unsigned cpu, Space& s, std::optional<std::uint32_t> tag, bool flush) {
+  std::uint16_t ctx = tag ? tag_context(*tag) : s.ctx;  // may refuse the tag: nothing changed yet
   cpu_[cpu].running = s.asid;
-  if (!tag) {
-    mmu_.load(cpu, s.ctx, s.table.root(), s.asid);
-    return;
-  }
-  std::uint16_t ctx = tag_context(*tag);
-  mmu_.load(cpu, ctx, s.table.root(), s.asid, flush);
+  mmu_.load(cpu, ctx, s.table.root(), s.asid, tag && flush);
+  if (!tag) return;
   std::vector<Asid>& held = cpu_[cpu].tags[ctx];
   if (flush) held.clear();
   if (std::find(held.begin(), held.end(), s.asid) == held.end()) held.push_back(s.asid);
