@@ -87,6 +87,18 @@ void cow2_frame(const Model& m, FrameId f, std::vector<Violation>& out) {
   const Frame& fr = m.frames()[f];
   if (fr.zero_page) return;  // zero-page mappings are covered per PTE below
   if (fr.mapcount() < 2 && !fr.cached) return;
+  if (fr.order == 0) {  // one page: every mapping shares it
+    for (auto [as, vpn] : fr.mappers) {
+      const AddressSpace* s = m.space(as);
+      auto it = s->gpt.find(vpn);
+      const Vseg* v = s->vsl.find(vpn << m.page_shift());
+      if (it != s->gpt.end() && it->second.prot.w && v && !v->shared)
+        out.push_back({"INV-COW-2", where(m, as, vpn) + ": writable private PTE maps frame " + std::to_string(f) +
+                                        " that has " + std::to_string(fr.mapcount()) + " mappings" +
+                                        (fr.cached ? " and a page-cache reference" : "")});
+    }
+    return;
+  }
   // Leaves share only the pages they both map: those of a compound frame may map
   // different ones (a split THP), so each use is the page range [lo, hi) it maps.
   struct Use { std::uint64_t lo, hi; Asid as; Vpn vpn; bool writable_private; };
@@ -106,10 +118,10 @@ void cow2_frame(const Model& m, FrameId f, std::vector<Violation>& out) {
     bool shared = (i > 0 && u.lo < reach) || (i + 1 < uses.size() && uses[i + 1].lo < u.hi);
     reach = std::max(reach, u.hi);
     if (!u.writable_private || !(shared || fr.cached)) continue;
-    out.push_back({"INV-COW-2", where(m, u.as, u.vpn) + ": writable private PTE maps frame " + std::to_string(f) +
-                                    (fr.order ? " (page " + std::to_string(u.lo) + ", mapped by another PTE too)"
-                                              : " that has " + std::to_string(fr.mapcount()) + " mappings") +
-                                    (fr.cached ? " and a page-cache reference" : "")});
+    out.push_back({"INV-COW-2", where(m, u.as, u.vpn) + ": writable private PTE maps page " + std::to_string(u.lo) +
+                                    " of frame " + std::to_string(f) +
+                                    (shared ? ", which another PTE maps too" : "") +
+                                    (fr.cached ? " and a page-cache reference holds" : "")});
   }
 }
 }  // namespace
