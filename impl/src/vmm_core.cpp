@@ -84,7 +84,9 @@ void VmmCore::shootdown(Space& s, Va start, Va end) {
       invalidate_space(cpu, s, true);
       continue;
     }
-    for (Va va = start; va < end; va += kPage) invalidate_page(cpu, s, va, true);
+    std::vector<std::uint16_t> ctxs = contexts_of(cpu, s.asid);  // once per CPU, not per page
+    for (Va va = start; va < end; va += kPage)
+      for (std::uint16_t c : ctxs) mmu_.invalidate_page(cpu, c, va, true);
   }
   flushed(-1, s.asid, start, end);
 }
