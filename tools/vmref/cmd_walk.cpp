@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -30,9 +30,13 @@ struct WalkArgs {
   std::map<std::string, unsigned> params;
 };
 
-/// A zstd-compressed image, decompressed into an unlinked temporary file (under TMPDIR)
-/// that stays readable through the returned descriptor's /proc path: an image may be
-/// larger than memory, so it goes to disk, never wholly into RAM.
+/// A zstd-compressed image, decompressed into an unlinked temporary file (in the
+/// system's temporary directory: TMPDIR, else /tmp) that stays readable through the
+/// descriptor's /proc path: an image may be larger than memory, so it goes to disk,
+/// never wholly into RAM, and stops before it would leave that disk with less than
+/// kKeepFree bytes free (a small file can claim terabytes).
+constexpr std::uint64_t kKeepFree = 1ull << 30, kCheckEvery = 64ull << 20;
+
 struct TempImage {
   int fd = -1;
   std::string path;  ///< /proc/self/fd/N
@@ -47,8 +51,8 @@ std::unique_ptr<TempImage> decompress_image(const std::string& path) {
   in.read(magic, 4);
   if (!in || !trace::zstd_start(magic, 4)) return nullptr;
   in.seekg(0);
-  const char* dir = std::getenv("TMPDIR");
-  std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/vmref-image-XXXXXX";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::string tmpl = (dir / "vmref-image-XXXXXX").string();
   auto img = std::make_unique<TempImage>();
   img->fd = ::mkstemp(tmpl.data());
   if (img->fd < 0) throw std::runtime_error(path + ": cannot create a temporary file in " + tmpl + ": " + std::strerror(errno));
@@ -57,6 +61,7 @@ std::unique_ptr<TempImage> decompress_image(const std::string& path) {
   std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> z(ZSTD_createDStream(), ZSTD_freeDStream);
   std::vector<char> ib(ZSTD_DStreamInSize()), ob(ZSTD_DStreamOutSize());
   std::size_t last = 0;
+  std::uint64_t written = 0, checked_at = 0;
   while (in.read(ib.data(), static_cast<std::streamsize>(ib.size())) || in.gcount() > 0) {
     ZSTD_inBuffer zi{ib.data(), static_cast<std::size_t>(in.gcount()), 0};
     while (zi.pos < zi.size) {
@@ -65,6 +70,12 @@ std::unique_ptr<TempImage> decompress_image(const std::string& path) {
       if (ZSTD_isError(last)) throw std::runtime_error(path + ": corrupt zstd image: " + ZSTD_getErrorName(last));
       if (::write(img->fd, ob.data(), zo.pos) != static_cast<ssize_t>(zo.pos))
         throw std::runtime_error(path + ": cannot write the decompressed image: " + std::strerror(errno));
+      written += zo.pos;
+      if (written - checked_at >= kCheckEvery) {  // one statvfs per 64 MiB
+        checked_at = written;
+        if (std::filesystem::space(dir).available < kKeepFree)
+          throw std::runtime_error(fmt::format("{}: the image grows past {} bytes and would fill {}", path, written, dir.string()));
+      }
     }
   }
   if (last != 0) throw std::runtime_error(path + ": truncated zstd image (the last frame does not end)");

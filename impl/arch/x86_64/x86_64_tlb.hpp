@@ -90,7 +90,6 @@ class Mmu : public vmref::impl::Mmu {
   void held_walks(unsigned cpu, const std::function<void(const WalkCached&)>& fn) const override {
     tlbs_[cpu].each_walk(fn);
   }
-  std::size_t walk_count(unsigned cpu) const override { return tlbs_[cpu].walk_count(); }
   const Tlb& tlb(unsigned cpu) const { return tlbs_[cpu]; }
   /// Every instruction issued, for a reference TLB to follow (conformance/diff).
   struct Insn { enum Kind { fill, invlpg, invpcid, mov_cr3 } kind; unsigned cpu; std::uint16_t pcid;

@@ -148,6 +148,11 @@ class Session {
     tasks_[root_] = Task{};
     ptrace(PTRACE_SYSCALL, root_, 0, 0);
     loop();
+    // The child reports why execvp failed; without the program's own execve there is
+    // nothing to record, and no trace is written.
+    if (!header_done_)
+      throw std::runtime_error("cannot execute '" + opt_.argv.front() + "': it exited with status " +
+                               std::to_string(stats_.exit_status) + " before its execve succeeded");
     w_.close();
     return stats_;
   }

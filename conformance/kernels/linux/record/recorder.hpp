@@ -29,8 +29,9 @@ struct RecordStats {
 /// snapshot shows exactly the events before it.
 ///
 /// Throws std::runtime_error naming the syscall when the program uses one the model
-/// cannot express (mlockall, SysV shm, remap_file_pages, other madvise advice...); the
-/// partial trace is removed.
+/// cannot express (mlockall, SysV shm, remap_file_pages, other madvise advice...), and
+/// "cannot execute 'PROG'" when the program never reached its execve; the partial trace
+/// is removed.
 RecordStats record(const RecordOptions& opt);
 
 }  // namespace vmref::record

@@ -67,8 +67,6 @@ class Mmu {
   virtual std::size_t size(unsigned cpu) const = 0;
   /// Every paging-structure cache entry `cpu` holds (filled by `fill` from the walk).
   virtual void held_walks(unsigned cpu, const std::function<void(const WalkCached&)>& fn) const = 0;
-  /// How many paging-structure cache entries `cpu` holds.
-  virtual std::size_t walk_count(unsigned cpu) const = 0;
 };
 
 /// A second, deliberately plain TLB per CPU that follows every instruction an Mmu issues
