@@ -49,7 +49,7 @@ void list_profiles();
 void list_formats();
 void list_mutants();
 
-/// Registers the shared subcommands (replay, report, convert, gen, bench, walk, fuzz, schema).
+/// Registers the shared subcommands (replay, report, convert, gen, bench, walk, fuzz, schema, prove).
 void register_core_commands();
 
 Runner add_replay(CLI::App& app);
@@ -60,5 +60,6 @@ Runner add_bench(CLI::App& app);
 Runner add_walk(CLI::App& app);
 Runner add_fuzz(CLI::App& app);
 Runner add_schema(CLI::App& app);
+Runner add_prove(CLI::App& app);
 
 }  // namespace vmref::cli

@@ -86,7 +86,8 @@ void list_mutants() {
 void register_core_commands() {
   for (CommandInfo c : {CommandInfo{"replay", add_replay}, CommandInfo{"report", add_report},
                         CommandInfo{"convert", add_convert}, CommandInfo{"gen", add_gen}, CommandInfo{"bench", add_bench},
-                        CommandInfo{"walk", add_walk}, CommandInfo{"fuzz", add_fuzz}, CommandInfo{"schema", add_schema}})
+                        CommandInfo{"walk", add_walk}, CommandInfo{"fuzz", add_fuzz}, CommandInfo{"schema", add_schema},
+                        CommandInfo{"prove", add_prove}})
     add_command(c);
 }
 

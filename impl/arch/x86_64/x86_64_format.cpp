@@ -1,15 +1,13 @@
 #include "x86_64_format.hpp"
 
+#include "x86_64_arith.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 
 namespace vmref::impl::x86_64 {
 
-namespace {
-std::uint64_t bits(unsigned lo, unsigned hi) {  // mask of bits lo..hi inclusive
-  return hi < lo ? 0 : ((hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1));
-}
-}  // namespace
+using arith::bits;
 
 Format::Format(Config c) : cfg_(c) {
   if (c.levels != 4 && c.levels != 5) throw std::invalid_argument("x86-64 paging has 4 or 5 levels");
@@ -50,7 +48,7 @@ Entry Format::decode(std::uint64_t raw, unsigned level) const {
     e.leaf = true;
     unsigned page_shift = shift(level);
     if (large) reserved |= bits(13, page_shift - 1);  // 2 MiB: 20:13, 1 GiB: 29:13
-    e.addr = raw & bits(page_shift, m - 1);
+    e.addr = arith::leaf_address(raw, page_shift, m);
   } else {
     e.addr = raw & bits(12, m - 1);
   }
@@ -109,9 +107,7 @@ std::uint64_t Format::mark_used(std::uint64_t raw, bool leaf, bool write) const 
 }
 
 std::uint64_t Format::canonical(std::uint64_t va) const {
-  unsigned top = cfg_.levels == 5 ? 56 : 47;
-  std::uint64_t low = va & bits(0, top);  // bits above `top` copy bit `top` (SDM Vol 3A §4.5)
-  return (va >> top) & 1 ? low | ~bits(0, top) : low;
+  return arith::canonical(va, cfg_.levels == 5 ? 56u : 47u);
 }
 
 std::string qemu_tlb_line(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size) {

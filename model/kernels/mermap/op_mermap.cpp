@@ -2,16 +2,12 @@
 // mappings whose freed space is reused only after a local TLB flush. The control flow
 // and the unsigned arithmetic follow the RFC as posted (seed linux-mermap-rfc-review);
 // each place where `fixed` differs is a MermapParams flag named after the review finding.
+#include "mermap_arith.hpp"
 #include "mermap_model.hpp"
 
 namespace vmref::mermap {
 
 using namespace vmref::model;
-
-namespace {
-std::uint64_t page_align(std::uint64_t n, std::uint64_t page) { return (n + page - 1) & ~(page - 1); }
-
-}  // namespace
 
 // mermap_mm_prepare: per-CPU state for every possible CPU, idempotent. The sentinel
 // PTEs it writes are modelled as "no PTE" inside a kernel vseg covering all regions.
@@ -44,21 +40,21 @@ Outcome MermapModel::prepare(const Event& e) {
 std::optional<std::size_t> MermapModel::alloc(State& st, int cpu, std::uint64_t size, bool reserve) {
   const MermapParams& r = p_;
   Cpu& mc = st.cpus[static_cast<std::size_t>(cpu)];
-  Va cpu_base = r.base + static_cast<std::uint64_t>(cpu) * r.region_pages * page_size_;
-  Va cpu_end = cpu_base + r.region_pages * page_size_;
+  const std::uint64_t region = r.region_pages * page_size_;
+  Va cpu_base = arith::cpu_base<std::uint64_t>(r.base, static_cast<std::uint64_t>(cpu), region);
+  Va cpu_end = cpu_base + region;
   if (reserve) {
     if (size != page_size_) return std::nullopt;  // WARN_ON_ONCE(size != PAGE_SIZE)
   } else if (r.keep_last_page) {
     cpu_end -= page_size_;  // the last page is held back for use_reserve
   }
-  if (mc.next_addr + size > cpu_end) {  // out of already-available space?
+  if (arith::bump_exhausted(mc.next_addr, size, cpu_end)) {  // out of already-available space?
     Va new_next = cpu_base;
     for (const Slot& sl : mc.slots)
       if (sl.in_use && r.reset_after_live) new_next = std::max(new_next, sl.end);
     // Unsigned, as posted: when a live reserved page lies above cpu_end, cpu_end -
     // new_next wraps and the test passes (R5); `fixed` checks the order first.
-    if (r.bound_fix && new_next > cpu_end) return std::nullopt;
-    if (size > cpu_end - new_next) return std::nullopt;
+    if (arith::reset_refuses(size, cpu_end, new_next, r.bound_fix)) return std::nullopt;
     if (r.flush_on_reset) {  // arch_mermap_flush_tlb: a local __flush_tlb_all()
       cpus_[static_cast<std::size_t>(cpu)].flush_all(held_index_);
       ++st.flushes;
@@ -103,7 +99,7 @@ Outcome MermapModel::get(const Event& e) {
   };
   if (!st.prepared) return fail("not prepared");
   if (a.len > r.region_pages * page_size_) return fail("larger than a CPU region");
-  std::uint64_t size = page_align(a.len, page_size_);
+  std::uint64_t size = arith::page_align(a.len, page_size_);
   ++st.migrate_disabled;  // migrate_disable()
   auto slot = alloc(st, e.cpu, size, a.reserve);
   if (!slot) {

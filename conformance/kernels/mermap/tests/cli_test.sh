@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The mermap kernel from the command line: fuzzing finds nothing on the fixed allocator
-# and the RFC's defects on `rfc`, whose counterexample replays.
+# and the RFC's defects on `rfc`, whose counterexample replays; `vmref prove` finds R3
+# on `rfc` as a trace that replays to its declared ID, and refuses bad bounds.
 # Usage: cli_test.sh VMREF SOURCE_DIR FORMAT...
 . "$2/conformance/tests/cli_lib.sh"
 
@@ -12,4 +13,14 @@ contains fuzz-mermap-note "the model's invariants alone" "$T/out"
 check fuzz-mermap-rfc 1 "$V" fuzz --profile mermap:rfc --ops 20000 --seed 4 --out "$T/mz"
 contains fuzz-mermap-rfc-finds "INV-MERMAP-" "$T/out"
 check fuzz-mermap-replay 1 "$V" replay "$(first "$T"/mz/*.jsonl)"
+check prove-mermap-rfc-r3 1 "$V" prove --profile mermap:rfc --inv INV-MERMAP-6 --out "$T/pv" --report "$T/pv.json"
+contains prove-mermap-rfc-confirmed "confirmed by replay, INV-MERMAP-6" "$T/out"
+contains prove-mermap-rfc-summary "counterexample(s) (" "$T/out"
+check prove-mermap-trace-replays 0 "$V" replay --expect-declared -q "$T/pv/mermap-rfc.INV-MERMAP-6.jsonl"
+check prove-mermap-report-json 0 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(o["status"]=="counterexample" and o["confirmed"] for o in d["obligations"])' "$T/pv.json"
+check prove-mermap-fixed-inductive 0 "$V" prove --profile mermap --op mermap_teardown -q
+contains prove-mermap-fixed-summary "0 counterexample(s)" "$T/out"
+check prove-bad-bound 2 "$V" prove --profile mermap --bound cpus=x
+check prove-unknown-bound 2 "$V" prove --profile mermap --bound frames=3
+contains prove-unknown-bound-named "bound 'frames'" "$T/out"
 finish

@@ -1,0 +1,383 @@
+// The mermap's proof obligations (spec/kernels/mermap.md §10): arithmetic lemmas over the
+// allocator's own functions, an inductive step per operation and invariant, and a
+// bounded model check per invariant whose shortest counterexample is written as a trace
+// and replayed through the C++ model.
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "mermap_arith.hpp"
+#include "mermap_smt.hpp"
+#include "vmref/conformance/replay.hpp"
+#include "vmref/prove/obligation.hpp"
+#include "vmref/prove/solve.hpp"
+#include "vmref/vocab/registry.hpp"
+
+namespace vmref::mermap {
+
+using namespace vmref::prove;
+using z3::expr;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCite = "spec/kernels/mermap.md §10";
+
+/// One operation of a BMC run, concrete.
+struct Step {
+  smt::Op op;
+  unsigned cpu = 0, slot = 0;
+  std::uint64_t len = 0, fail_after = 0;
+  bool reserve = false, has_fail = false;
+};
+
+/// A profile's shared state across its obligations: the BMC result per invariant is
+/// computed once (an inductive counterexample and a lemma borrow its trace).
+struct Run {
+  std::string profile;
+  MermapParams params;
+  Request req;
+  unsigned cpus = 2;
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<std::once_flag>> once;
+  std::map<std::string, Result> bmc;
+};
+
+/// The operation/CPU/slot combinations one step chooses among.
+std::vector<Step> combos(const smt::Encoding& e) {
+  std::vector<Step> out;
+  for (smt::Op op : smt::kOps)
+    for (unsigned c = 0; c < e.cpus(); ++c)
+      for (unsigned i = 0; i < (op == smt::Op::put ? e.slots() : 1u); ++i) out.push_back({op, c, i});
+  return out;
+}
+
+std::string step_text(const Step& s) {
+  std::string t = std::string(smt::op_name(s.op)) + " cpu " + std::to_string(s.cpu);
+  if (s.op == smt::Op::put) t += " slot " + std::to_string(s.slot);
+  if (s.op == smt::Op::get) {
+    t += " len " + hex(s.len) + (s.reserve ? " reserve" : "");
+    if (s.has_fail) t += " fail_after " + std::to_string(s.fail_after);
+  }
+  return t;
+}
+
+/// Writes the steps as a trace (spec/trace-format.md) declaring `id`; returns its path.
+std::string write_trace(const Run& run, const std::string& id, const std::vector<Step>& steps,
+                        const std::vector<std::vector<std::vector<bool>>>& used_before) {
+  std::filesystem::create_directories(run.req.out_dir);
+  std::string name = run.profile;
+  for (char& ch : name)
+    if (ch == ':') ch = '-';
+  std::string path = run.req.out_dir + "/" + name + "." + id + ".jsonl";
+  std::ofstream out(path);
+  json h = {{"vmref_trace", 1},
+            {"profile", run.profile},
+            {"cpus", run.cpus},
+            {"phys_mem", "0x1000000"},
+            {"provenance",
+             {{"source", "vmref prove: shortest bounded-model-checking counterexample of " + id},
+              {"expected", {{"verdict", "findings"}, {"ids", {id}}}}}}};
+  out << h.dump() << "\n" << json{{"op", "as_create"}, {"as", 1}}.dump() << "\n";
+  for (unsigned c = 0; c < run.cpus; ++c) out << json{{"op", "switch"}, {"cpu", c}, {"as", 1}}.dump() << "\n";
+  out << json{{"op", "mermap_prepare"}, {"as", 1}}.dump() << "\n";
+  std::vector<std::vector<std::string>> handle(run.cpus, std::vector<std::string>(run.params.slots));
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    const Step& s = steps[k];
+    json e;
+    switch (s.op) {
+      case smt::Op::get: {
+        std::string h = "h" + std::to_string(k + 1);
+        e = {{"op", "mermap_get"}, {"as", 1}, {"cpu", s.cpu}, {"len", hex(s.len)}, {"handle", h}};
+        if (s.reserve) e["reserve"] = true;
+        if (s.has_fail) e["fail_after"] = hex(s.fail_after);
+        for (unsigned i = 0; i < run.params.slots; ++i)  // the slot it took, if it succeeded
+          if (!used_before[k][s.cpu][i] && k + 1 < used_before.size() && used_before[k + 1][s.cpu][i]) handle[s.cpu][i] = h;
+        break;
+      }
+      case smt::Op::put: e = {{"op", "mermap_put"}, {"as", 1}, {"cpu", s.cpu}, {"handle", handle[s.cpu][s.slot]}}; break;
+      case smt::Op::teardown: e = {{"op", "mermap_teardown"}, {"as", 1}, {"cpu", s.cpu}}; break;
+      case smt::Op::flush: e = {{"op", "tlb_flush"}, {"scope", "all"}, {"broadcast", false}, {"cpu", s.cpu}}; break;
+    }
+    out << e.dump() << "\n";
+  }
+  if (!out) throw std::runtime_error(path + ": cannot write the counterexample trace");
+  return path;
+}
+
+/// Replays `path` through the C++ model: does it report `id`?
+void confirm(const std::string& path, const std::string& id, Result& r) {
+  conformance::ReplayOptions o;
+  o.model_only = true;
+  conformance::ReplayResult rr = conformance::replay_file(path, o);
+  r.trace = path;
+  std::string found;
+  for (const auto& [k, n] : rr.by_id) found += (found.empty() ? "" : ", ") + k;
+  r.confirmed = rr.by_id.count(id) > 0;
+  r.replay = r.confirmed ? "confirmed by replay, " + id + (rr.by_id.size() > 1 ? " (replay also reports " + found + ")" : "")
+                         : "NOT confirmed by replay (" + (rr.error.empty() ? "model reports " + (found.empty() ? "nothing" : found)
+                                                                            : "bad input: " + rr.error) +
+                               "): a defect in the encoding or the model";
+}
+
+/// The shortest sequence of at most `depth` operations from the initial state that
+/// breaks `id` (spec/prove.md §3), as a replayed trace.
+Result bmc(Run& run, const std::string& id) {
+  auto t0 = std::chrono::steady_clock::now();
+  z3::context c;
+  smt::Encoding e(c, run.params, run.cpus);
+  const std::vector<Step> all = combos(e);
+  std::vector<expr> path;  // every step so far is one of the operations, applicable
+  std::vector<smt::State> states{e.initial()};
+  std::vector<expr> choice;
+  std::vector<smt::OpArgs> args;
+  Result r;
+  for (unsigned k = 0; k < run.req.depth; ++k) {
+    std::string tag = "k" + std::to_string(k);
+    expr ch = c.bv_const((tag + "_choice").c_str(), 16);
+    smt::OpArgs a = e.args(tag, 0, 0);
+    smt::State next = states.back();
+    smt::Note note = e.no_call();
+    expr valid = c.bool_val(false);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      smt::OpArgs ai = a;
+      ai.cpu = all[i].cpu;
+      ai.slot = all[i].slot;
+      expr pick = ch == c.bv_val(static_cast<unsigned>(i), 16);
+      auto [post, n] = e.apply(all[i].op, states.back(), ai);
+      next = e.mux(pick, post, next);
+      note = e.mux(pick, n, note);
+      valid = valid || (pick && e.pre(all[i].op, states.back(), ai));
+    }
+    path.push_back(valid);
+    // Lengths above one region take the same refusal (§2 step 1), and a write failure
+    // only acts below the allocation's page count: bounding both loses no behaviour.
+    const std::uint64_t region = run.params.region_pages * 4096;
+    path.push_back(z3::ule(a.len, word_val(c, region + 4096)));
+    path.push_back(z3::ule(a.fail_after, word_val(c, run.params.region_pages)));
+    // The post-state as fresh constants equal to the relation's terms keeps each step's
+    // terms flat instead of nesting every earlier step.
+    smt::State named = e.fresh(tag + "_post");
+    path.push_back(e.equal(named, next));
+    next = named;
+    choice.push_back(ch);
+    args.push_back(a);
+    // A fresh non-incremental QF_BV solver per depth: bit-blasting beats Z3's incremental core here.
+    z3::solver s(c, "QF_BV");
+    z3::params p(c);
+    p.set("timeout", run.req.timeout_ms);
+    s.set(p);
+    for (const expr& x : path) s.add(x);
+    s.add(!e.holds(id, states.back(), next, note));
+    z3::check_result res = s.check();
+    if (res == z3::sat) {
+      z3::model m = s.get_model();
+      std::vector<Step> steps;
+      std::vector<std::vector<std::vector<bool>>> used;
+      for (unsigned j = 0; j <= k; ++j) {
+        Step st = all[u64_of(m, z3::zext(choice[j], 48))];
+        st.len = u64_of(m, args[j].len);
+        st.reserve = bool_of(m, args[j].reserve);
+        st.has_fail = bool_of(m, args[j].has_fail);
+        st.fail_after = u64_of(m, args[j].fail_after);
+        st.has_fail = st.has_fail && st.fail_after < arith::page_align<std::uint64_t>(st.len, 4096) / 4096;  // else inert
+        steps.push_back(st);
+      }
+      states.push_back(next);
+      for (const smt::State& st : states) {
+        std::vector<std::vector<bool>> u;
+        for (const smt::Cpu& cpu : st.cpus) {
+          std::vector<bool> row;
+          for (const smt::Slot& sl : cpu.slots) row.push_back(bool_of(m, sl.in_use));
+          u.push_back(row);
+        }
+        used.push_back(u);
+      }
+      r.status = Status::counterexample;
+      for (const Step& st : steps) r.detail += (r.detail.empty() ? "" : "; ") + step_text(st);
+      r.detail = std::to_string(steps.size()) + " operation(s): " + r.detail;
+      confirm(write_trace(run, id, steps, used), id, r);
+      r.seconds = seconds_since(t0);
+      return r;
+    }
+    if (res == z3::unknown) {
+      r.status = Status::unknown;
+      r.detail = "solver at depth " + std::to_string(k + 1) + ": " + s.reason_unknown();
+      r.seconds = seconds_since(t0);
+      return r;
+    }
+    states.push_back(next);
+  }
+  r.status = Status::proved;
+  r.detail = "no sequence of up to " + std::to_string(run.req.depth) + " operations breaks it";
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+/// The BMC result of `id`, computed once per run.
+Result bmc_once(Run& run, const std::string& id) {
+  std::shared_ptr<std::once_flag> flag;
+  {
+    std::lock_guard<std::mutex> g(run.mu);
+    auto& f = run.once[id];
+    if (!f) f = std::make_shared<std::once_flag>();
+    flag = f;
+  }
+  std::call_once(*flag, [&] {
+    Result r = bmc(run, id);
+    std::lock_guard<std::mutex> g(run.mu);
+    run.bmc[id] = r;
+  });
+  std::lock_guard<std::mutex> g(run.mu);
+  return run.bmc[id];
+}
+
+/// A counterexample without a trace of its own borrows the BMC trace of `id`: the
+/// pre-state is then shown reachable, or the report says it was not.
+void borrow_trace(Run& run, const std::string& id, Result& r) {
+  Result b = bmc_once(run, id);
+  if (b.status == Status::counterexample) {
+    r.trace = b.trace;
+    r.replay = "reachable: " + b.replay;
+    r.confirmed = b.confirmed;
+  } else {
+    r.replay = "NOT confirmed: BMC finds no violation of " + id + " within depth " + std::to_string(run.req.depth) +
+               " (an unreachable pre-state needs a lemma, or the encoding and the model disagree)";
+  }
+}
+
+std::string state_text(const smt::Encoding& e, const smt::State& s, const z3::model& m) {
+  std::string t;
+  for (unsigned c = 0; c < e.cpus(); ++c) {
+    t += "cpu " + std::to_string(c) + ": next " + hex(u64_of(m, s.cpus[c].next));
+    for (const smt::Slot& sl : s.cpus[c].slots)
+      if (bool_of(m, sl.in_use))
+        t += ", live [" + hex(u64_of(m, sl.base)) + ", " + hex(u64_of(m, sl.end)) + ")" + (bool_of(m, sl.reserve) ? "r" : "");
+    t += ", mapped " + hex(m.eval(z3::zext(s.cpus[c].mapped, 64 - e.width()), true).get_numeral_uint64()) + ", stale " +
+         hex(m.eval(z3::zext(s.cpus[c].stale, 64 - e.width()), true).get_numeral_uint64()) + "; ";
+  }
+  return t + "migrate depth " + std::to_string(u64_of(m, s.migrate));
+}
+
+/// From every pre-state where the hypothesis holds, `op` keeps `id` (spec/prove.md §2).
+Result inductive(Run& run, smt::Op op, const std::string& id) {
+  auto t0 = std::chrono::steady_clock::now();
+  z3::context c;
+  smt::Encoding e(c, run.params, run.cpus);
+  smt::State pre = e.fresh("pre");
+  Result r;
+  r.status = Status::proved;
+  for (const Step& st : combos(e)) {
+    if (st.op != op) continue;
+    smt::OpArgs a = e.args("arg", st.cpu, st.slot);
+    auto [post, note] = e.apply(op, pre, a);
+    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, pre, post, note), run.req,
+                               [&](const z3::model& m, Result& out) {
+                                 Step s = st;
+                                 s.len = u64_of(m, a.len);
+                                 s.reserve = bool_of(m, a.reserve);
+                                 s.has_fail = bool_of(m, a.has_fail);
+                                 s.fail_after = u64_of(m, a.fail_after);
+                                 out.detail = "pre-state " + state_text(e, pre, m) + "; then " + step_text(s);
+                               });
+    if (one.status != Status::proved) {
+      r = one;
+      break;
+    }
+  }
+  if (r.status == Status::counterexample) {
+    if (id.rfind("INV-", 0) == 0) borrow_trace(run, id, r);
+    else r.replay = "NOT confirmed: " + id + " is a strengthening lemma (spec §10.2), which no model check names; "
+                    "it should hold on this profile, so the lemma or the encoding is wrong";
+  }
+  if (r.status == Status::proved) r.detail = "holds after every " + std::string(smt::op_name(op)) + " from the hypothesis";
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+/// The base case: the state right after mermap_prepare satisfies `id` (spec/prove.md §2).
+Result initiation(Run& run, const std::string& id) {
+  z3::context c;
+  smt::Encoding e(c, run.params, run.cpus);
+  smt::State s = e.initial();
+  Result r = check_implies(c, c.bool_val(true), e.holds(id, s, s, e.no_call()), run.req,
+                           [&](const z3::model&, Result& out) { out.detail = "the initial state breaks it"; });
+  if (r.status == Status::proved) r.detail = "holds right after mermap_prepare";
+  return r;
+}
+
+/// LEM-MERMAP-A1: PAGE_ALIGN of a length the get accepts (at most one region) is the
+/// smallest page multiple not below it, and stays within the region.
+Result lemma_align(Run& run) {
+  z3::context c;
+  expr len = word_var(c, "len"), page = word_val(c, 4096), region = word_val(c, run.params.region_pages * 4096);
+  expr size = arith::page_align(len, page);
+  expr goal = z3::uge(size, len) && z3::ult(size - len, page) && (size & (page - 1)) == 0 && z3::ule(size, region);
+  return check_implies(c, z3::ule(len, region), goal, run.req, [&](const z3::model& m, Result& r) {
+    r.detail = "len " + hex(u64_of(m, len)) + " gives size " + hex(u64_of(m, size));
+  });
+}
+
+/// LEM-MERMAP-A2: whatever mermap_alloc grants lies inside [cpu_base, cpu_end], for
+/// every bump pointer and every highest live end the region can hold.
+Result lemma_grant(Run& run) {
+  z3::context c;
+  const std::uint64_t region = run.params.region_pages * 4096;
+  expr cpu = word_var(c, "cpu"), next = word_var(c, "next"), new_next = word_var(c, "new_next"), size = word_var(c, "size");
+  expr base = arith::cpu_base(word_val(c, run.params.base), cpu, word_val(c, region));
+  expr hi = base + word_val(c, region), cpu_end = hi - word_val(c, 4096);  // a normal request
+  expr pre = z3::ult(cpu, word_val(c, run.cpus)) && z3::uge(next, base) && z3::ule(next, hi) && z3::uge(new_next, base) &&
+             z3::ule(new_next, hi) && z3::ule(size, word_val(c, region)) && (size & word_val(c, 4095)) == 0;
+  expr exhausted = arith::bump_exhausted(next, size, cpu_end);
+  expr refused = arith::reset_refuses(size, cpu_end, new_next, c.bool_val(run.params.bound_fix));
+  expr start = z3::ite(exhausted, new_next, next);
+  expr goal = z3::implies(!(exhausted && refused), z3::uge(start, base) && z3::ule(start + size, cpu_end));
+  Result r = check_implies(c, pre, goal, run.req, [&](const z3::model& m, Result& out) {
+    out.detail = "cpu " + std::to_string(u64_of(m, cpu)) + ", next " + hex(u64_of(m, next)) + ", highest live end " +
+                 hex(u64_of(m, new_next)) + ", size " + hex(u64_of(m, size)) + ": granted at " + hex(u64_of(m, start)) +
+                 ", cpu_end " + hex(u64_of(m, cpu_end));
+  });
+  if (r.status == Status::counterexample) borrow_trace(run, "INV-MERMAP-1", r);
+  return r;
+}
+
+std::vector<Obligation> obligations(const std::string& profile, const Request& req) {
+  const vocab::Profile resolved = vocab::resolve_profile(profile);
+  const MermapParams* p = resolved.params<MermapParams>(kKernel);
+  if (!p) throw std::invalid_argument("profile '" + profile + "' has no mermap layer");
+  auto run = std::make_shared<Run>();
+  run->profile = resolved.name.find(':') == std::string::npos ? resolved.name + ":" + resolved.variant : resolved.name;
+  run->params = *p;
+  run->req = req;
+  run->cpus = req.bound("cpus", 2);
+  for (const auto& [name, v] : req.bounds)
+    if (name != "cpus") throw std::invalid_argument("bound '" + name + "': the mermap knows only cpus");
+  { z3::context c; smt::Encoding check(c, run->params, run->cpus); }  // rejects bounds out of range
+  std::vector<Obligation> out;
+  out.push_back({Kind::lemma, kKernel, "LEM-MERMAP-A1", "", kCite, [run](const Request&) { return lemma_align(*run); }});
+  out.push_back({Kind::lemma, kKernel, "LEM-MERMAP-A2", "", kCite, [run](const Request&) { return lemma_grant(*run); }});
+  z3::context c;
+  std::vector<std::string> ids = smt::kInvariants;
+  for (const std::string& l : smt::Encoding(c, run->params, run->cpus).lemmas()) ids.push_back(l);
+  for (const std::string& id : ids)
+    if (smt::Encoding::is_state_invariant(id))
+      out.push_back({Kind::inductive, kKernel, id, "initial", kCite, [run, id](const Request&) { return initiation(*run, id); }});
+  for (smt::Op op : smt::kOps)
+    for (const std::string& id : ids)
+      out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kCite,
+                     [run, op, id](const Request&) { return inductive(*run, op, id); }});
+  for (const std::string& id : smt::kInvariants)
+    out.push_back({Kind::bmc, kKernel, id, "", kCite, [run, id](const Request&) { return bmc_once(*run, id); }});
+  return out;
+}
+
+}  // namespace
+
+void register_prove() {
+  add_prover({kKernel, false, {{"cpus", "2: CPUs running the mm ((cpus + 1) x region_pages <= 64)"}}, obligations});
+}
+
+}  // namespace vmref::mermap

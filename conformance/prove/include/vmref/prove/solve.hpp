@@ -1,0 +1,47 @@
+// Z3 plumbing shared by every owner's obligations (spec/prove.md §1): a solver with the
+// request's timeout, checking "assumptions imply goal" and turning the answer into a
+// Result, and reading a model's bit-vector values back as numbers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <z3++.h>
+
+#include "vmref/prove/obligation.hpp"
+
+namespace vmref::prove {
+
+/// A 64-bit bit-vector constant named `name` (a symbolic word, bytes or a count).
+z3::expr word_var(z3::context& c, const std::string& name);
+/// A 64-bit numeral.
+z3::expr word_val(z3::context& c, std::uint64_t v);
+
+/// Checks that `assumptions` imply `goal` under `req`'s timeout: proved when
+/// `assumptions && !goal` is unsatisfiable. On sat, `explain` turns the model into the
+/// counterexample text (and may write a trace into the result); unknown gives the reason.
+Result check_implies(z3::context& c, const z3::expr& assumptions, const z3::expr& goal, const Request& req,
+                     const std::function<void(const z3::model&, Result&)>& explain);
+
+/// The value of a 64-bit term in `m` (model completion: unconstrained terms read 0).
+std::uint64_t u64_of(const z3::model& m, const z3::expr& e);
+/// The value of a Boolean term in `m`.
+bool bool_of(const z3::model& m, const z3::expr& e);
+/// "0x…" for a word.
+std::string hex(std::uint64_t v);
+
+/// Seconds since `t0`.
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+}  // namespace vmref::prove
+
+// For z3::expr words, the names vmref/vocab/word.hpp gives std::uint64_t: z3++ defines
+// ult, ule, ugt, uge, ite, shl and lshr; `lit` and `bit` are ours, found by ADL.
+namespace z3 {
+/// A 64-bit numeral of the context of `like`.
+inline expr lit(const expr& like, std::uint64_t v) { return like.ctx().bv_val(v, like.get_sort().bv_size()); }
+/// Bit `n` of `a` as a Boolean.
+inline expr bit(const expr& a, unsigned n) { return a.extract(n, n) == a.ctx().bv_val(1, 1); }
+}  // namespace z3

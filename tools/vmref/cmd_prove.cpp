@@ -1,0 +1,188 @@
+// vmref prove : the invariants machine-checked with Z3 (spec/prove.md). Runs the proof
+// obligations each kernel and format registers (vmref/prove/obligation.hpp), one line per
+// obligation, counterexamples written as traces and replayed through the model.
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+#include <z3++.h>
+
+#include "commands.hpp"
+#include "vmref/prove/obligation.hpp"
+#include "vmref/vocab/registry.hpp"
+
+namespace vmref::cli {
+
+namespace {
+struct ProveArgs {
+  std::vector<std::string> profiles, formats, invs, ops, bounds;
+  unsigned depth = 5, jobs = 2;
+  double timeout = 60;
+  std::string out, report;
+  bool quiet = false, list = false;
+};
+
+/// One obligation with the profile it belongs to.
+struct Job {
+  std::string profile;
+  prove::Obligation ob;
+  prove::Result result;
+};
+
+prove::Request request_of(const ProveArgs& a) {
+  prove::Request r;
+  for (const std::string& b : a.bounds) {
+    auto eq = b.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--bound '" + b + "': expected NAME=N");
+    std::size_t used = 0;
+    unsigned long v = 0;
+    try {
+      v = std::stoul(b.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != b.size() - eq - 1 || v > 1024) throw std::invalid_argument("--bound '" + b + "': N must be 0..1024");
+    r.bounds[b.substr(0, eq)] = static_cast<unsigned>(v);
+  }
+  r.depth = a.depth;
+  r.timeout_ms = static_cast<unsigned>(a.timeout * 1000);
+  r.out_dir = a.out.empty() ? (std::filesystem::temp_directory_path() / ("vmref-prove-" + std::to_string(getpid()))).string() : a.out;
+  return r;
+}
+
+/// The obligations the options select: the named profiles and formats, or else every
+/// kernel's default profile and every format.
+std::vector<Job> select(const ProveArgs& a, const prove::Request& req) {
+  std::vector<std::pair<std::string, const prove::ProverInfo*>> owners;
+  for (const std::string& p : a.profiles) {
+    const prove::ProverInfo* pi = prove::find_prover(vocab::resolve_profile(p).kernel().name);
+    if (!pi) throw std::invalid_argument("--profile " + p + ": this kernel has no SMT form yet (see `vmref prove --list`)");
+    owners.emplace_back(p, pi);
+  }
+  for (const std::string& f : a.formats) {
+    const prove::ProverInfo* pi = prove::find_prover(f);
+    if (!pi || !pi->format) throw std::invalid_argument("--format " + f + ": no lemmas registered for this format");
+    owners.emplace_back(f, pi);
+  }
+  if (owners.empty())
+    for (const prove::ProverInfo& pi : prove::provers()) owners.emplace_back(pi.owner, &pi);
+  std::vector<Job> jobs;
+  for (const auto& [profile, pi] : owners)
+    for (prove::Obligation& ob : pi->obligations(profile, req)) {
+      if (!a.invs.empty() && std::find(a.invs.begin(), a.invs.end(), ob.id) == a.invs.end()) continue;
+      if (!a.ops.empty() && std::find(a.ops.begin(), a.ops.end(), ob.op) == a.ops.end()) continue;
+      jobs.push_back({profile, std::move(ob), {}});
+    }
+  if (jobs.empty()) throw std::invalid_argument("no obligation matches --inv/--op (see `vmref prove --list`)");
+  return jobs;
+}
+
+std::string line_of(const Job& j) {
+  std::string l = fmt::format("{:<14} {:>7.2f}s  {} {} {}{}", prove::to_string(j.result.status), j.result.seconds,
+                              prove::to_string(j.ob.kind), j.profile, j.ob.id, j.ob.op.empty() ? "" : " " + j.ob.op);
+  if (j.result.status != prove::Status::proved) l += "\n    " + j.result.detail;
+  if (!j.result.trace.empty()) l += "\n    trace: " + j.result.trace;
+  if (!j.result.replay.empty()) l += "\n    " + j.result.replay;
+  return l;
+}
+
+nlohmann::json json_of(const std::vector<Job>& jobs, const prove::Request& req) {
+  nlohmann::json out = {{"bounds", req.bounds}, {"depth", req.depth}, {"timeout_ms", req.timeout_ms}, {"obligations", nlohmann::json::array()}};
+  for (const Job& j : jobs)
+    out["obligations"].push_back({{"kind", prove::to_string(j.ob.kind)}, {"owner", j.ob.owner}, {"profile", j.profile},
+                                  {"id", j.ob.id}, {"op", j.ob.op}, {"cite", j.ob.cite},
+                                  {"status", prove::to_string(j.result.status)}, {"detail", j.result.detail},
+                                  {"trace", j.result.trace}, {"replay", j.result.replay},
+                                  {"confirmed", j.result.confirmed}, {"seconds", j.result.seconds}});
+  return out;
+}
+
+void list_provers() {
+  for (const prove::ProverInfo& pi : prove::provers()) {
+    std::cout << (pi.format ? "format " : "kernel ") << pi.owner << "\n";
+    for (const auto& [name, what] : pi.bounds) std::cout << "  --bound " << name << "=N  (default " << what << ")\n";
+  }
+}
+
+int run_prove(const ProveArgs& a) {
+  if (a.list) {
+    list_provers();
+    return kExitClean;
+  }
+  prove::Request req = request_of(a);
+  std::vector<Job> jobs = select(a, req);
+  std::atomic<std::size_t> next{0};
+  std::mutex out_mu;
+  std::size_t done = 0;
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < jobs.size();) {
+      Job& j = jobs[i];
+      try {
+        j.result = j.ob.run(req);
+      } catch (const z3::exception& e) {
+        j.result.status = prove::Status::unknown;
+        j.result.detail = std::string("Z3: ") + e.msg();
+      } catch (const std::exception& e) {  // an encoding that cannot be built is never "proved"
+        j.result.status = prove::Status::unknown;
+        j.result.detail = std::string("obligation failed to run: ") + e.what();
+      }
+      std::lock_guard<std::mutex> g(out_mu);
+      ++done;
+      if (!a.quiet) std::cout << line_of(j) << std::endl;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < std::max(1u, a.jobs); ++t) pool.emplace_back(worker);
+  for (std::thread& t : pool) t.join();
+  std::size_t proved = 0, cex = 0, confirmed = 0, unknown = 0;
+  double total = 0;
+  const Job* slowest = &jobs[0];
+  for (const Job& j : jobs) {
+    proved += j.result.status == prove::Status::proved;
+    cex += j.result.status == prove::Status::counterexample;
+    confirmed += j.result.status == prove::Status::counterexample && j.result.confirmed;
+    unknown += j.result.status == prove::Status::unknown;
+    total += j.result.seconds;
+    if (j.result.seconds > slowest->result.seconds) slowest = &j;
+  }
+  std::string bounds;
+  for (const auto& [k, v] : req.bounds) bounds += " " + k + "=" + std::to_string(v);
+  std::cout << fmt::format("{} obligations: {} proved, {} counterexample(s) ({} confirmed by replay), {} unknown; depth {}, "
+                           "bounds{}; solver time {:.2f}s, slowest {:.2f}s ({} {} {}{})\n",
+                           jobs.size(), proved, cex, confirmed, unknown, req.depth, bounds.empty() ? " default" : bounds,
+                           total, slowest->result.seconds, prove::to_string(slowest->ob.kind), slowest->profile,
+                           slowest->ob.id, slowest->ob.op.empty() ? "" : " " + slowest->ob.op);
+  if (cex) std::cout << "counterexample traces in " << req.out_dir << "\n";
+  if (!a.report.empty()) write_text(a.report, json_of(jobs, req).dump(2) + "\n");
+  return proved == jobs.size() ? kExitClean : kExitFindings;
+}
+}  // namespace
+
+Runner add_prove(CLI::App& app) {
+  auto a = std::make_shared<ProveArgs>();
+  auto* c = app.add_subcommand("prove", "Check the invariants with Z3: lemmas, inductive steps, bounded model checking");
+  c->add_option("--profile", a->profiles, "Kernel profile(s) to prove, KERNEL[:VARIANT] (default: every kernel's own)")
+      ->check(CLI::IsMember(profile_choices()));
+  c->add_option("--format", a->formats, "Page-table format(s) whose lemmas to prove")->check(CLI::IsMember(format_choices()));
+  c->add_option("--inv", a->invs, "Only these invariant or lemma IDs");
+  c->add_option("--op", a->ops, "Only inductive steps of these operations");
+  c->add_option("--bound", a->bounds, "Bound of the symbolic state, NAME=N (see --list)");
+  c->add_option("--depth", a->depth, "Bounded model checking: operations after the initial state")->capture_default_str()
+      ->check(CLI::Range(1, 32));
+  c->add_option("--timeout", a->timeout, "Seconds per solver call; an obligation over it is unknown")->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  c->add_option("-j,--jobs", a->jobs, "Obligations run in parallel")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--out", a->out, "Directory for counterexample traces (default: a fresh temporary directory)");
+  c->add_option("--report", a->report, "Write every obligation's result as JSON (- for standard output)");
+  c->add_flag("-q,--quiet", a->quiet, "Print only the summary");
+  c->add_flag("--list", a->list, "List the kernels and formats that have an SMT form, with their bounds");
+  return [a] { return run_prove(*a); };
+}
+
+}  // namespace vmref::cli
