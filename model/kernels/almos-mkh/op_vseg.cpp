@@ -4,6 +4,7 @@
 // op_fault.cpp.
 #include <bit>
 
+#include "almos_arith.hpp"
 #include "almos_model.hpp"
 
 namespace vmref::almos {
@@ -98,7 +99,7 @@ Outcome AlmosModel::vseg(const Event& e) {
     v.base = r.stack_base + v.ltid * r.stack_slot_pages + (r.stack_guard ? 1 : 0);
     v.pages = r.stack_slot_pages - (r.stack_guard ? 1 : 0);
   } else if (is_mmap(t)) {  // 2^k pages: a zombie of order k first, else first_free_vpn
-    v.order = static_cast<unsigned>(std::bit_width(pages - 1));
+    v.order = static_cast<unsigned>(arith::mmap_order<std::uint64_t>(pages));
     v.pages = std::uint64_t{1} << v.order;
     auto zit = p.zombies.find(v.order);
     if (!r.zombie_exact_order)  // broken: the first non-empty list of this order or larger
@@ -107,7 +108,7 @@ Outcome AlmosModel::vseg(const Event& e) {
       v.block = zit->second.back();
       zit->second.pop_back();
     } else {
-      if (p.first_free_vpn + v.pages > r.mmap_base + r.mmap_pages) return {Err::enomem};
+      if (arith::mmap_exhausted<std::uint64_t>(p.first_free_vpn, v.order, r.mmap_base + r.mmap_pages)) return {Err::enomem};
       v.block = p.first_free_vpn;
       p.first_free_vpn += v.pages;
     }

@@ -2,6 +2,7 @@
 // (spec/kernels/zephyr.md §9). Frames and slots are few, so 1 and 7 read all of
 // them; 3, 5 and 8 read the pages the event touched unless the VSL changed (or --full-checks);
 // call invariants (2b, 6, 7b) judge the delta's notes.
+#include "zephyr_arith.hpp"
 #include "zephyr_model.hpp"
 #include "vmref/model/invariants.hpp"
 
@@ -30,7 +31,7 @@ template <class Fn> void each_touched(const CheckScope& sc, Fn fn) {
 }
 /// Bitmap index of the page at va (bit 0 = the highest page of the kernel VM).
 std::uint64_t bit_of(const ZephyrParams& r, unsigned page_shift, Va va) {
-  return r.vm_pages - 1 - ((va - r.vm_start) >> page_shift);
+  return arith::bit_of<std::uint64_t>(r.vm_start, r.vm_pages, va, page_shift);
 }
 }  // namespace
 

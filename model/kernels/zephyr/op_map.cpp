@@ -1,6 +1,7 @@
 // Zephyr's kernel address space (spec/kernels/zephyr.md §1-§3): the virtual-region bitmap,
 // k_mem_map with its guard pages and flag checks, on-demand and eager anonymous maps,
 // and k_mem_unmap. Paging itself is in op_paging.cpp.
+#include "zephyr_arith.hpp"
 #include "zephyr_model.hpp"
 
 namespace vmref::zephyr {
@@ -39,16 +40,14 @@ std::optional<Va> ZephyrModel::virt_region_alloc(std::uint64_t pages) {
     if (run < pages) continue;
     std::uint64_t first = b + 1 - pages;
     for (std::uint64_t i = first; i <= b; ++i) bm[i] = true;
-    Va vm_end = p_.vm_start + bm.size() * page_size_;
-    return vm_end - (first + pages) * page_size_;
+    return arith::region_addr<std::uint64_t>(p_.vm_start + bm.size() * page_size_, first, pages, page_shift_);
   }
   return std::nullopt;
 }
 
 void ZephyrModel::virt_region_free(Va start, std::uint64_t pages) {
   std::vector<bool>& bm = zephyr_.bitmap;
-  Va vm_end = p_.vm_start + bm.size() * page_size_;
-  std::uint64_t first = (vm_end - start) / page_size_ - pages;
+  std::uint64_t first = arith::region_first<std::uint64_t>(p_.vm_start + bm.size() * page_size_, start, pages, page_shift_);
   for (std::uint64_t i = first; i < first + pages && i < bm.size(); ++i) bm[i] = false;
 }
 
@@ -71,7 +70,7 @@ Outcome ZephyrModel::k_mem_map(const Event& ev) {
   if (e.user && e.uninit) return refuse(Err::einval, "user access to anonymous uninitialized pages is forbidden");
   if (e.len == 0 || e.len % page_size_) return refuse(Err::einval, "size is 0 or not a page multiple");
   std::uint64_t guard = zr.guards ? page_size_ : 0;
-  if (e.len + 2 * guard < e.len) return refuse(Err::einval, "size overflows with the guard pages");
+  if (arith::guard_overflows(e.len, guard)) return refuse(Err::einval, "size overflows with the guard pages");
   std::uint64_t pages = e.len >> page_shift_;
   auto base = virt_region_alloc(pages + (zr.guards ? 2 : 0));
   if (!base) return refuse(Err::enomem, "no virtual space");
