@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+#include <sstream>
 #include <unistd.h>
 #include <z3++.h>
 
@@ -24,7 +26,7 @@ struct ProveArgs {
   std::vector<std::string> profiles, formats, invs, ops, bounds;
   unsigned depth = 5, jobs = 2;
   double timeout = 60;
-  std::string out, report;
+  std::string out, report, junit;
   bool quiet = false, list = false;
 };
 
@@ -103,6 +105,42 @@ nlohmann::json json_of(const std::vector<Job>& jobs, const prove::Request& req) 
   return out;
 }
 
+/// JUnit XML (the Jenkins xunit schema): one test case per obligation; a counterexample is
+/// a <failure>, an unknown an <error> (never a pass).
+std::string junit_of(const std::vector<Job>& jobs) {
+  pugi::xml_document doc;
+  auto suites = doc.append_child("testsuites");
+  auto suite = suites.append_child("testsuite");
+  std::size_t failures = 0, errors = 0;
+  double total = 0;
+  for (const Job& j : jobs) {
+    auto tc = suite.append_child("testcase");
+    tc.append_attribute("classname") = ("prove." + j.profile + "." + prove::to_string(j.ob.kind)).c_str();
+    tc.append_attribute("name") = (j.ob.id + (j.ob.op.empty() ? "" : " " + j.ob.op)).c_str();
+    tc.append_attribute("time") = j.result.seconds;
+    total += j.result.seconds;
+    if (j.result.status == prove::Status::proved) continue;
+    bool cex = j.result.status == prove::Status::counterexample;
+    (cex ? failures : errors)++;
+    auto f = tc.append_child(cex ? "failure" : "error");
+    f.append_attribute("type") = prove::to_string(j.result.status);
+    f.append_attribute("message") = (j.ob.id + ": " + j.result.detail).c_str();
+    std::string body = j.result.detail;
+    if (!j.result.trace.empty()) body += "\ntrace: " + j.result.trace + "\nreproduce: vmref replay --expect-declared " + j.result.trace;
+    if (!j.result.replay.empty()) body += "\n" + j.result.replay;
+    f.text() = body.c_str();
+  }
+  suite.append_attribute("name") = "vmref prove";
+  suite.append_attribute("tests") = jobs.size();
+  suite.append_attribute("failures") = failures;
+  suite.append_attribute("errors") = errors;
+  suite.append_attribute("skipped") = 0;
+  suite.append_attribute("time") = total;
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  return out.str();
+}
+
 void list_provers() {
   for (const prove::ProverInfo& pi : prove::provers()) {
     std::cout << (pi.format ? "format " : "kernel ") << pi.owner << "\n";
@@ -117,6 +155,8 @@ int run_prove(const ProveArgs& a) {
   }
   prove::Request req = request_of(a);
   std::vector<Job> jobs = select(a, req);
+  // A report or JUnit file on standard output keeps it clean: the progress goes to stderr.
+  std::ostream& log = a.report == "-" || a.junit == "-" ? std::cerr : std::cout;
   std::atomic<std::size_t> next{0};
   std::mutex out_mu;
   std::size_t done = 0;
@@ -134,7 +174,7 @@ int run_prove(const ProveArgs& a) {
       }
       std::lock_guard<std::mutex> g(out_mu);
       ++done;
-      if (!a.quiet) std::cout << line_of(j) << std::endl;
+      if (!a.quiet) log << line_of(j) << std::endl;
     }
   };
   std::vector<std::thread> pool;
@@ -153,13 +193,14 @@ int run_prove(const ProveArgs& a) {
   }
   std::string bounds;
   for (const auto& [k, v] : req.bounds) bounds += " " + k + "=" + std::to_string(v);
-  std::cout << fmt::format("{} obligations: {} proved, {} counterexample(s) ({} confirmed by replay), {} unknown; depth {}, "
+  log << fmt::format("{} obligations: {} proved, {} counterexample(s) ({} confirmed by replay), {} unknown; depth {}, "
                            "bounds{}; solver time {:.2f}s, slowest {:.2f}s ({} {} {}{})\n",
                            jobs.size(), proved, cex, confirmed, unknown, req.depth, bounds.empty() ? " default" : bounds,
                            total, slowest->result.seconds, prove::to_string(slowest->ob.kind), slowest->profile,
                            slowest->ob.id, slowest->ob.op.empty() ? "" : " " + slowest->ob.op);
-  if (cex) std::cout << "counterexample traces in " << req.out_dir << "\n";
+  if (cex) log << "counterexample traces in " << req.out_dir << "\n";
   if (!a.report.empty()) write_text(a.report, json_of(jobs, req).dump(2) + "\n");
+  if (!a.junit.empty()) write_text(a.junit, junit_of(jobs));
   return proved == jobs.size() ? kExitClean : kExitFindings;
 }
 }  // namespace
@@ -180,6 +221,7 @@ Runner add_prove(CLI::App& app) {
   c->add_option("-j,--jobs", a->jobs, "Obligations run in parallel")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--out", a->out, "Directory for counterexample traces (default: a fresh temporary directory)");
   c->add_option("--report", a->report, "Write every obligation's result as JSON (- for standard output)");
+  c->add_option("--junit", a->junit, "Write JUnit XML: a counterexample is a failure, an unknown an error (- for standard output)");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary");
   c->add_flag("--list", a->list, "List the kernels and formats that have an SMT form, with their bounds");
   return [a] { return run_prove(*a); };

@@ -50,9 +50,20 @@ const char* rule_of(const std::string& id) {
   return "the recorded outcome matches the model (spec/trace-format.md §5)";
 }
 
+/// What a proof row says beyond its status: the detail, the trace and the replay verdict.
+std::string proof_text(const ProofRow& p) {
+  if (p.status == "proved") return "";
+  std::string t = p.detail;
+  if (!p.trace.empty()) t += "\ntrace: " + p.trace + " (vmref replay --expect-declared " + p.trace + ")";
+  if (!p.replay.empty()) t += "\n" + p.replay;
+  return t;
+}
+
+std::string proof_name(const ProofRow& p) { return p.id + (p.op.empty() ? "" : " " + p.op); }
+
 }  // namespace
 
-std::string report_markdown(const std::vector<ReplayResult>& rs) {
+std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs) {
   std::string o = "# vmref conformance report\n\n| trace | profile | verdict | events | checks | expectations | findings |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : rs)
     o += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file), r.header.profile,
@@ -73,10 +84,15 @@ std::string report_markdown(const std::vector<ReplayResult>& rs) {
     if (r.findings.size() < r.findings_total)
       o += fmt::format("- {} more findings in {} not listed\n", r.findings_total - r.findings.size(), md_escape(r.file));
   }
+  if (proofs.empty()) return o;
+  o += "\n## Proofs (vmref prove)\n\n| status | kind | profile | obligation | seconds | counterexample |\n|---|---|---|---|---|---|\n";
+  for (const ProofRow& p : proofs)
+    o += fmt::format("| {} | {} | {} | {} | {:.2f} | {} |\n", p.status, p.kind, md_escape(p.profile), md_escape(proof_name(p)),
+                     p.seconds, md_escape(proof_text(p)));
   return o;
 }
 
-std::string report_html(const std::vector<ReplayResult>& rs) {
+std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs) {
   std::string o =
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>vmref conformance report</title>"
       "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
@@ -103,10 +119,20 @@ std::string report_html(const std::vector<ReplayResult>& rs) {
       o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", f.id,
                        xml_escape(r.file), f.event, f.line, f.op, xml_escape(f.message), xml_escape(f.diff));
   }
-  return o + "</table></body></html>\n";
+  o += "</table>";
+  if (!proofs.empty()) {
+    o += "<h2>Proofs (vmref prove)</h2><table><tr><th>status</th><th>kind</th><th>profile</th><th>obligation</th><th>seconds</th>"
+         "<th>counterexample</th></tr>";
+    for (const ProofRow& p : proofs)
+      o += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td><pre>{}</pre></td></tr>",
+                       p.status == "proved" ? "clean" : p.status == "unknown" ? "bad-input" : "findings", p.status, p.kind,
+                       xml_escape(p.profile), xml_escape(proof_name(p)), p.seconds, xml_escape(proof_text(p)));
+    o += "</table>";
+  }
+  return o + "</body></html>\n";
 }
 
-std::string report_junit(const std::vector<ReplayResult>& rs) {
+std::string report_junit(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs) {
   std::uint64_t tests = 0, failures = 0;
   std::string body;
   for (const auto& r : rs) {
@@ -134,6 +160,27 @@ std::string report_junit(const std::vector<ReplayResult>& rs) {
     failures += fl;
     body += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
                         xml_escape(r.file), t, fl, r.seconds, cases);
+  }
+  if (!proofs.empty()) {
+    std::string cases;
+    std::uint64_t fl = 0, err = 0;
+    double total = 0;
+    for (const ProofRow& p : proofs) {
+      total += p.seconds;
+      cases += fmt::format("    <testcase classname=\"prove.{}.{}\" name=\"{}\" time=\"{:.3f}\">", xml_escape(p.profile), p.kind,
+                           xml_escape(proof_name(p)), p.seconds);
+      if (p.status != "proved") {
+        const char* tag = p.status == "counterexample" ? "failure" : "error";
+        (p.status == "counterexample" ? fl : err)++;
+        cases += fmt::format("<{0} type=\"{1}\" message=\"{2}\">{3}</{0}>", tag, p.status, xml_escape(p.id),
+                             xml_escape(proof_text(p)));
+      }
+      cases += "</testcase>\n";
+    }
+    tests += proofs.size();
+    failures += fl;
+    body += fmt::format("  <testsuite name=\"vmref prove\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
+                        proofs.size(), fl, err, total, cases);
   }
   return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
                      tests, failures, body);

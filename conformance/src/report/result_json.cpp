@@ -3,6 +3,7 @@
 // number silently converted (spec/trace-format.md §5).
 #include <fstream>
 
+#include "vmref/conformance/proof_result.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/rule_coverage.hpp"
 #include "vmref/trace/codec.hpp"
@@ -119,12 +120,48 @@ ReplayResult result_from_json(const json& j, const std::string& origin) {
 }
 
 std::vector<ReplayResult> load_results(const std::string& path) {
+  std::vector<ReplayResult> out;
+  std::vector<ProofRow> proofs;
+  load_report_input(path, out, proofs);
+  if (!proofs.empty()) throw std::runtime_error(path + ": a vmref prove report, not replay results");
+  return out;
+}
+
+void load_report_input(const std::string& path, std::vector<ReplayResult>& results, std::vector<ProofRow>& proofs) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error(path + ": cannot open");
   json j = trace::parse_json(f, path);
-  std::vector<ReplayResult> out;
-  if (!j.is_array()) return {result_from_json(j, path)};
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(result_from_json(j[i], path + "[" + std::to_string(i) + "]"));
+  if (is_proof_report(j)) {
+    for (ProofRow& p : proofs_from_json(j, path)) proofs.push_back(std::move(p));
+    return;
+  }
+  if (!j.is_array()) {
+    results.push_back(result_from_json(j, path));
+    return;
+  }
+  for (std::size_t i = 0; i < j.size(); ++i) results.push_back(result_from_json(j[i], path + "[" + std::to_string(i) + "]"));
+}
+
+bool is_proof_report(const json& j) { return j.is_object() && j.contains("obligations"); }
+
+std::vector<ProofRow> proofs_from_json(const json& j, const std::string& origin) {
+  const json& a = j.at("obligations");
+  if (!a.is_array()) throw std::runtime_error(origin + ": field 'obligations': expected an array");
+  std::vector<ProofRow> out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    Reader r{a[i], origin, "obligations[" + std::to_string(i) + "]."};
+    ProofRow p{r.text("kind"), r.text("owner"), r.text("profile"), r.text("id"), r.text("op"), r.text("cite"),
+               r.text("status"), r.text("detail"), r.text("trace"), r.text("replay")};
+    if (p.status != "proved" && p.status != "counterexample" && p.status != "unknown")
+      r.fail("status", "expected proved, counterexample or unknown");
+    const json& c = r.need("confirmed");
+    if (!c.is_boolean()) r.fail("confirmed", "expected true or false");
+    p.confirmed = c.get<bool>();
+    const json& s = r.need("seconds");
+    if (!s.is_number() || s.get<double>() < 0) r.fail("seconds", "expected a non-negative number");
+    p.seconds = s.get<double>();
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

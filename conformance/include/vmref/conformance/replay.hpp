@@ -66,6 +66,10 @@ ReplayResult result_from_json(const nlohmann::json& j, const std::string& origin
 /// std::runtime_error (TraceError for malformed JSON) naming the file, the index and the
 /// field; counts must be non-negative integers (no negative or float values).
 std::vector<ReplayResult> load_results(const std::string& path);
+struct ProofRow;
+/// A `vmref report` input: replay results (one or an array), or a `vmref prove --report`
+/// file, whose rows go to `proofs`. Errors as load_results.
+void load_report_input(const std::string& path, std::vector<ReplayResult>& results, std::vector<ProofRow>& proofs);
 
 /// The verdict a trace declares in its header (provenance.expected), if any:
 /// {"verdict": "clean"|"findings"|"bad-input", "ids": [...], "undetermined": n,

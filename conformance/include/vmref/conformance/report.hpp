@@ -4,16 +4,19 @@
 #include <string>
 #include <vector>
 
+#include "vmref/conformance/proof_result.hpp"
 #include "vmref/conformance/replay.hpp"
 
 namespace vmref::conformance {
 
-/// Markdown: a verdict table per trace, a table per invariant ID, then the findings.
-std::string report_markdown(const std::vector<ReplayResult>& rs);
+/// Markdown: a verdict table per trace, a table per invariant ID, the findings, then the
+/// proof obligations (`vmref prove --report` results), if any.
+std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {});
 /// A standalone HTML page with the same content.
-std::string report_html(const std::vector<ReplayResult>& rs);
+std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {});
 /// JUnit XML: one <testsuite> per trace, one <testcase> per invariant ID plus
 /// "expectations" and "input"; a failure lists that ID's findings with event and line.
-std::string report_junit(const std::vector<ReplayResult>& rs);
+/// Proofs form one more <testsuite>: a counterexample is a <failure>, an unknown an <error>.
+std::string report_junit(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {});
 
 }  // namespace vmref::conformance

@@ -18,6 +18,11 @@ contains prove-mermap-rfc-confirmed "confirmed by replay, INV-MERMAP-6" "$T/out"
 contains prove-mermap-rfc-summary "counterexample(s) (" "$T/out"
 check prove-mermap-trace-replays 0 "$V" replay --expect-declared -q "$T/pv/mermap-rfc.INV-MERMAP-6.jsonl"
 check prove-mermap-report-json 0 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(o["status"]=="counterexample" and o["confirmed"] for o in d["obligations"])' "$T/pv.json"
+check prove-mermap-report-merges 1 "$V" report "$T/pv.json" --md "$T/pv.md" --junit "$T/pvr.xml"
+contains prove-mermap-report-md "confirmed by replay, INV-MERMAP-6" "$T/pv.md"
+contains prove-mermap-report-junit '<testsuite name="vmref prove"' "$T/pvr.xml"
+check prove-mermap-junit 1 sh -c '"$1" prove --profile mermap:rfc --inv INV-MERMAP-6 -q --out "$2/pj" --junit - > "$2/pj.xml"' _ "$V" "$T"
+check prove-mermap-junit-valid 0 python3 -c 'import sys, xml.etree.ElementTree as E; s=E.parse(sys.argv[1]).find("testsuite"); assert s.get("failures")=="2" and s.get("errors")=="0", s.attrib' "$T/pj.xml"
 check prove-mermap-fixed-inductive 0 "$V" prove --profile mermap --op mermap_teardown -q
 contains prove-mermap-fixed-summary "0 counterexample(s)" "$T/out"
 check prove-bad-bound 2 "$V" prove --profile mermap --bound cpus=x
