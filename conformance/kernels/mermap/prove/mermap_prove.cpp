@@ -11,6 +11,7 @@
 
 #include "mermap_arith.hpp"
 #include "mermap_smt.hpp"
+#include "vmref/conformance/finding.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/prove/obligation.hpp"
 #include "vmref/prove/solve.hpp"
@@ -21,6 +22,7 @@ namespace vmref::mermap {
 using namespace vmref::prove;
 using z3::expr;
 using nlohmann::json;
+using conformance::Finding;
 
 namespace {
 
@@ -65,51 +67,124 @@ std::string step_text(const Step& s) {
   return t;
 }
 
-/// Writes the steps as a trace (spec/trace-format.md) declaring `id`; returns its path.
-std::string write_trace(const Run& run, const std::string& id, const std::vector<Step>& steps,
-                        const std::vector<std::vector<std::vector<bool>>>& used_before) {
+/// The trace event of one API operation; a get is named `h`, a put names its slot's handle.
+json op_event(const Step& s, const std::string& h, const std::vector<std::vector<std::string>>& handle) {
+  switch (s.op) {
+    case smt::Op::get: {
+      json e = {{"op", "mermap_get"}, {"as", 1}, {"cpu", s.cpu}, {"len", hex(s.len)}, {"handle", h}};
+      if (s.reserve) e["reserve"] = true;
+      if (s.has_fail) e["fail_after"] = hex(s.fail_after);
+      return e;
+    }
+    case smt::Op::put: return {{"op", "mermap_put"}, {"as", 1}, {"cpu", s.cpu}, {"handle", handle[s.cpu][s.slot]}};
+    case smt::Op::teardown: return {{"op", "mermap_teardown"}, {"as", 1}, {"cpu", s.cpu}};
+    case smt::Op::flush: return {{"op", "tlb_flush"}, {"scope", "all"}, {"broadcast", false}, {"cpu", s.cpu}};
+  }
+  throw std::logic_error("unknown op");
+}
+
+/// The header and set-up lines of every counterexample trace: the mm, run by every CPU, prepared.
+std::ofstream open_trace(const Run& run, const std::string& path, const std::string& source, const std::string& id) {
   std::filesystem::create_directories(run.req.out_dir);
-  std::string name = run.profile;
-  for (char& ch : name)
-    if (ch == ':') ch = '-';
-  std::string path = run.req.out_dir + "/" + name + "." + id + ".jsonl";
   std::ofstream out(path);
   json h = {{"vmref_trace", 1},
             {"profile", run.profile},
             {"cpus", run.cpus},
             {"phys_mem", "0x1000000"},
-            {"provenance",
-             {{"source", "vmref prove: shortest bounded-model-checking counterexample of " + id},
-              {"expected", {{"verdict", "findings"}, {"ids", {id}}}}}}};
+            {"provenance", {{"source", source}, {"expected", {{"verdict", "findings"}, {"ids", {id}}}}}}};
   out << h.dump() << "\n" << json{{"op", "as_create"}, {"as", 1}}.dump() << "\n";
   for (unsigned c = 0; c < run.cpus; ++c) out << json{{"op", "switch"}, {"cpu", c}, {"as", 1}}.dump() << "\n";
   out << json{{"op", "mermap_prepare"}, {"as", 1}}.dump() << "\n";
+  return out;
+}
+
+std::string trace_name(const Run& run, const std::string& suffix) {
+  std::string name = run.profile;
+  for (char& ch : name)
+    if (ch == ':') ch = '-';
+  return run.req.out_dir + "/" + name + "." + suffix + ".jsonl";
+}
+
+/// An inductive step's counterexample as a mechanism-level trace (spec/prove.md §5): the
+/// allocator's own steps and core PTE events build the pre-state in one event group
+/// (slots, bump pointers, the migrate depth, stale and mapped pages), then the operation.
+std::string write_prestate_trace(const Run& run, const std::string& id, const std::string& op_name,
+                                 const smt::Encoding& e, const smt::State& pre, const z3::model& m, const Step& st) {
+  std::string path = trace_name(run, id + "." + op_name);
+  std::ofstream out = open_trace(run, path, "vmref prove: inductive-step counterexample of " + id + " at " + op_name +
+                                                ", its pre-state built by the allocator's steps (spec/kernels/mermap.md §9)",
+                                 id);
+  std::vector<json> build;
+  std::vector<std::vector<std::string>> handle(run.cpus, std::vector<std::string>(run.params.slots));
+  const std::uint64_t first = e.area_base();
+  unsigned frame = 0;
+  auto page_bits = [&](const z3::expr& set) { return m.eval(z3::zext(set, 64 - e.width()), true).get_numeral_uint64(); };
+  for (unsigned c = 0; c < run.cpus; ++c) {
+    const smt::Cpu& cpu = pre.cpus[c];
+    for (unsigned i = 0; i < run.params.slots; ++i) {
+      if (!bool_of(m, cpu.slots[i].in_use)) continue;
+      std::uint64_t base = u64_of(m, cpu.slots[i].base), end = u64_of(m, cpu.slots[i].end);
+      handle[c][i] = "s" + std::to_string(c) + "_" + std::to_string(i);
+      build.push_back({{"op", "mermap_alloc"}, {"as", 1}, {"cpu", c}, {"handle", handle[c][i]}, {"base", hex(base)},
+                       {"len", hex(end - base)}, {"reserve", bool_of(m, cpu.slots[i].reserve)}});
+    }
+    build.push_back({{"op", "mermap_reset"}, {"as", 1}, {"cpu", c}, {"next", hex(u64_of(m, cpu.next))}});
+  }
+  for (std::uint64_t d = u64_of(m, pre.migrate); d > 0; --d) build.push_back({{"op", "mermap_migrate"}, {"as", 1}, {"cpu", 0}});
+  for (unsigned c = 0; c < run.cpus; ++c) {
+    std::uint64_t stale = page_bits(pre.cpus[c].stale);
+    for (unsigned b = 0; b < e.width(); ++b) {
+      if (!((stale >> b) & 1)) continue;  // a page cached on c, its PTE gone, its frame held by the caller
+      std::string f = "st" + std::to_string(frame++), va = hex(first + b * e.page());
+      build.push_back({{"op", "frame_alloc"}, {"frame", f}, {"cpu", c}});
+      build.push_back({{"op", "frame_ref"}, {"frame", f}, {"holder", "caller"}, {"cpu", c}});
+      build.push_back({{"op", "frame_get"}, {"frame", f}, {"cpu", c}});
+      build.push_back({{"op", "pte_set"}, {"as", 1}, {"va", va}, {"frame", f}, {"prot", "rw-"}, {"local", true}, {"cpu", c}});
+      build.push_back({{"op", "pte_clear"}, {"as", 1}, {"va", va}, {"cpu", c}});
+      build.push_back({{"op", "frame_put"}, {"frame", f}, {"cpu", c}});
+    }
+  }
+  for (unsigned c = 0; c < run.cpus; ++c) {
+    std::uint64_t mapped = page_bits(pre.cpus[c].mapped);
+    for (unsigned b = 0; b < e.width(); ++b) {
+      if (!((mapped >> b) & 1)) continue;  // a PTE local to c
+      std::string f = "mp" + std::to_string(frame++);
+      build.push_back({{"op", "frame_alloc"}, {"frame", f}, {"cpu", c}});
+      build.push_back({{"op", "frame_get"}, {"frame", f}, {"cpu", c}});
+      build.push_back({{"op", "pte_set"}, {"as", 1}, {"va", hex(first + b * e.page())}, {"frame", f}, {"prot", "rw-"},
+                       {"local", true}, {"cpu", c}});
+    }
+  }
+  for (std::size_t k = 0; k < build.size(); ++k) {
+    if (k + 1 < build.size()) build[k]["cont"] = true;  // one event group: checked once it is whole
+    out << build[k].dump() << "\n";
+  }
+  out << op_event(st, "h1", handle).dump() << "\n";
+  if (!out) throw std::runtime_error(path + ": cannot write the counterexample trace");
+  return path;
+}
+
+/// Writes the steps as a trace (spec/trace-format.md) declaring `id`; returns its path.
+std::string write_trace(const Run& run, const std::string& id, const std::vector<Step>& steps,
+                        const std::vector<std::vector<std::vector<bool>>>& used_before) {
+  std::string path = trace_name(run, id);
+  std::ofstream out = open_trace(run, path, "vmref prove: shortest bounded-model-checking counterexample of " + id, id);
   std::vector<std::vector<std::string>> handle(run.cpus, std::vector<std::string>(run.params.slots));
   for (std::size_t k = 0; k < steps.size(); ++k) {
-    const Step& s = steps[k];
-    json e;
-    switch (s.op) {
-      case smt::Op::get: {
-        std::string h = "h" + std::to_string(k + 1);
-        e = {{"op", "mermap_get"}, {"as", 1}, {"cpu", s.cpu}, {"len", hex(s.len)}, {"handle", h}};
-        if (s.reserve) e["reserve"] = true;
-        if (s.has_fail) e["fail_after"] = hex(s.fail_after);
-        for (unsigned i = 0; i < run.params.slots; ++i)  // the slot it took, if it succeeded
-          if (!used_before[k][s.cpu][i] && k + 1 < used_before.size() && used_before[k + 1][s.cpu][i]) handle[s.cpu][i] = h;
-        break;
-      }
-      case smt::Op::put: e = {{"op", "mermap_put"}, {"as", 1}, {"cpu", s.cpu}, {"handle", handle[s.cpu][s.slot]}}; break;
-      case smt::Op::teardown: e = {{"op", "mermap_teardown"}, {"as", 1}, {"cpu", s.cpu}}; break;
-      case smt::Op::flush: e = {{"op", "tlb_flush"}, {"scope", "all"}, {"broadcast", false}, {"cpu", s.cpu}}; break;
-    }
-    out << e.dump() << "\n";
+    std::string h = "h" + std::to_string(k + 1);
+    out << op_event(steps[k], h, handle).dump() << "\n";
+    if (steps[k].op == smt::Op::get)
+      for (unsigned i = 0; i < run.params.slots; ++i)  // the slot it took, if it succeeded
+        if (!used_before[k][steps[k].cpu][i] && k + 1 < used_before.size() && used_before[k + 1][steps[k].cpu][i])
+          handle[steps[k].cpu][i] = h;
   }
   if (!out) throw std::runtime_error(path + ": cannot write the counterexample trace");
   return path;
 }
 
-/// Replays `path` through the C++ model: does it report `id`?
-void confirm(const std::string& path, const std::string& id, Result& r) {
+/// Replays `path` through the C++ model: does it report `id` (at its last event, when
+/// `last_only`: a built pre-state must not break it before the operation does)?
+void confirm(const std::string& path, const std::string& id, Result& r, bool last_only = false) {
   conformance::ReplayOptions o;
   o.model_only = true;
   conformance::ReplayResult rr = conformance::replay_file(path, o);
@@ -117,7 +192,10 @@ void confirm(const std::string& path, const std::string& id, Result& r) {
   std::string found;
   for (const auto& [k, n] : rr.by_id) found += (found.empty() ? "" : ", ") + k;
   r.confirmed = rr.by_id.count(id) > 0;
-  r.replay = r.confirmed ? "confirmed by replay, " + id + (rr.by_id.size() > 1 ? " (replay also reports " + found + ")" : "")
+  if (last_only)
+    for (const Finding& f : rr.findings)
+      if (f.id == id && f.event + 1 != rr.events) r.confirmed = false;  // events count from 0
+  r.replay = r.confirmed ? "confirmed by replay, " + id + (rr.by_id.size() > 1 ? " (the replay reports " + found + ")" : "")
                          : "NOT confirmed by replay (" + (rr.error.empty() ? "model reports " + (found.empty() ? "nothing" : found)
                                                                             : "bad input: " + rr.error) +
                                "): a defect in the encoding or the model";
@@ -282,6 +360,8 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
                                  s.has_fail = bool_of(m, a.has_fail);
                                  s.fail_after = u64_of(m, a.fail_after);
                                  out.detail = "pre-state " + state_text(e, pre, m) + "; then " + step_text(s);
+                                 if (id.rfind("INV-", 0) == 0)
+                                   confirm(write_prestate_trace(run, id, smt::op_name(op), e, pre, m, s), id, out, true);
                                });
     if (one.status != Status::proved) {
       r = one;
@@ -289,8 +369,12 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
     }
   }
   if (r.status == Status::counterexample) {
-    if (id.rfind("INV-", 0) == 0) borrow_trace(run, id, r);
-    else r.replay = "NOT confirmed: " + id + " is a strengthening lemma (spec §10.2), which no model check names; "
+    if (id.rfind("INV-", 0) == 0) {  // the built pre-state's verdict, then whether BMC reaches one
+      Result b = bmc_once(run, id);
+      r.replay = "pre-state built by the allocator's steps: " + r.replay + "; " +
+                 (b.status == Status::counterexample ? "reachable: BMC trace " + b.trace
+                                                     : "not reached by BMC within depth " + std::to_string(run.req.depth));
+    } else r.replay = "NOT confirmed: " + id + " is a strengthening lemma (spec §10.2), which no model check names; "
                     "it should hold on this profile, so the lemma or the encoding is wrong";
   }
   if (r.status == Status::proved) r.detail = "holds after every " + std::string(smt::op_name(op)) + " from the hypothesis";

@@ -334,7 +334,7 @@ std::vector<std::string> Encoding::lemmas() const {
   bool s1 = p_.bound_fix && p_.reset_after_live;
   if (s1) out.push_back("LEM-MERMAP-S1");
   if (s1 && p_.flush_on_reset) out.push_back("LEM-MERMAP-S2");
-  if (p_.bound_fix) out.push_back("LEM-MERMAP-S3");
+  if (s1) out.push_back("LEM-MERMAP-S3");  // needs S1's bounded bump pointer to be inductive
   if (p_.reserve_slot_fix) out.push_back("LEM-MERMAP-S4");
   return out;
 }

@@ -72,6 +72,21 @@ TEST(Mermap_10_Prove, RfcYieldsEachFindingConfirmedByReplay) {
   EXPECT_TRUE(lemma[0].second.confirmed) << lemma[0].second.replay;
 }
 
+// An inductive step's counterexample becomes a trace of the allocator's steps that builds
+// its pre-state; the model must report the invariant at the operation itself.
+TEST(Mermap_10_Prove, RfcInductiveCounterexamplesReplayAsBuiltPreStates) {
+  std::size_t found = 0;
+  for (auto& [ob, r] : run("mermap:rfc", request("rfc-inductive"), [](const prove::Obligation& o) {
+         return o.kind == prove::Kind::inductive && (o.id == "INV-MERMAP-4" || o.id == "INV-MERMAP-6");
+       })) {
+    if (r.status != prove::Status::counterexample) continue;
+    ++found;
+    EXPECT_TRUE(r.confirmed) << ob.name() << ": " << r.replay;
+    EXPECT_NE(r.trace.find("." + ob.op + ".jsonl"), std::string::npos) << r.trace;
+  }
+  EXPECT_EQ(found, 2u) << "R1 breaks INV-MERMAP-4 at mermap_get, R3 INV-MERMAP-6 at mermap_teardown";
+}
+
 TEST(Mermap_10_Prove, NoReservePageBreaksInvariant1) { expect_found("mermap:no-reserve-page", {"INV-MERMAP-1"}); }
 TEST(Mermap_10_Prove, OverlapBreaksInvariant2) { expect_found("mermap:overlap", {"INV-MERMAP-2"}); }
 TEST(Mermap_10_Prove, NoFlushBreaksInvariant3) { expect_found("mermap:no-flush", {"INV-MERMAP-3"}); }
