@@ -7,6 +7,7 @@
 
 #include "vmref/conformance/replay.hpp"
 #include "vmref/diff/campaign.hpp"
+#include "vmref/prove/obligation.hpp"
 
 namespace vmref::test {
 
@@ -42,6 +43,18 @@ std::string replay_error(const std::string& name, const std::string& text) {
   std::string path = (std::filesystem::temp_directory_path() / ("vmref-test-" + name)).string();
   std::ofstream(path, std::ios::binary) << text;
   return conformance::replay_file(path, {}).error;
+}
+
+void expect_every_obligation_proved(const std::string& owner, std::size_t count) {
+  const prove::ProverInfo* p = prove::find_prover(owner);
+  ASSERT_NE(p, nullptr) << owner;
+  prove::Request req;
+  auto obs = p->obligations(owner, req);
+  ASSERT_EQ(obs.size(), count) << owner;
+  for (prove::Obligation& ob : obs) {
+    prove::Result r = ob.run(req);
+    EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
+  }
 }
 
 }  // namespace vmref::test

@@ -46,4 +46,8 @@ inline bool names_field(const std::string& error, const std::string& field) {
   return error.find("field '" + field + "'") != std::string::npos;
 }
 
+/// Runs every proof obligation `owner` (a kernel profile or a format) registers with the
+/// default request: there must be `count` of them, each proved (spec/prove.md).
+void expect_every_obligation_proved(const std::string& owner, std::size_t count);
+
 }  // namespace vmref::test

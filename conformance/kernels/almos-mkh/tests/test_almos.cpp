@@ -5,8 +5,6 @@
 // (spec/differential.md §4.2: Differential_4_2_Almos).
 #include <gtest/gtest.h>
 
-#include "vmref/prove/obligation.hpp"
-
 #include <set>
 
 #include "helpers.hpp"
@@ -121,14 +119,4 @@ TEST(Almos_8_Variants, FuzzCampaignCatchesEveryBrokenVariant) {
 }
 
 // §11: the arithmetic lemmas over all 2^64 inputs, on the model's own templates.
-TEST(Almos_11_Lemmas, EveryLemmaIsProved) {
-  const vmref::prove::ProverInfo* p = vmref::prove::find_prover("almos-mkh");
-  ASSERT_NE(p, nullptr);
-  vmref::prove::Request req;
-  auto obs = p->obligations("almos-mkh", req);
-  ASSERT_EQ(obs.size(), 2u);
-  for (vmref::prove::Obligation& ob : obs) {
-    vmref::prove::Result r = ob.run(req);
-    EXPECT_EQ(r.status, vmref::prove::Status::proved) << ob.name() << ": " << r.detail;
-  }
-}
+TEST(Almos_11_Lemmas, EveryLemmaIsProved) { vmref::test::expect_every_obligation_proved("almos-mkh", 2); }

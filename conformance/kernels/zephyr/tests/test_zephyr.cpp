@@ -6,8 +6,6 @@
 // implementation against the model, spec/differential.md §4.1).
 #include <gtest/gtest.h>
 
-#include "vmref/prove/obligation.hpp"
-
 #include <set>
 
 #include "helpers.hpp"
@@ -193,14 +191,4 @@ TEST(TraceFormat_3_1_ZephyrSteps, ImpossibleStepsNameTheField) {
 }
 
 // §11: the arithmetic lemmas over all 2^64 inputs, on the model's own templates.
-TEST(Zephyr_11_Lemmas, EveryLemmaIsProved) {
-  const vmref::prove::ProverInfo* p = vmref::prove::find_prover("zephyr");
-  ASSERT_NE(p, nullptr);
-  vmref::prove::Request req;
-  auto obs = p->obligations("zephyr", req);
-  ASSERT_EQ(obs.size(), 2u);
-  for (vmref::prove::Obligation& ob : obs) {
-    vmref::prove::Result r = ob.run(req);
-    EXPECT_EQ(r.status, vmref::prove::Status::proved) << ob.name() << ": " << r.detail;
-  }
-}
+TEST(Zephyr_11_Lemmas, EveryLemmaIsProved) { vmref::test::expect_every_obligation_proved("zephyr", 2); }

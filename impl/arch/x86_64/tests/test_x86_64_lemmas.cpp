@@ -3,24 +3,14 @@
 // templates give the format's own answers on concrete words.
 #include <gtest/gtest.h>
 
+#include "helpers.hpp"
 #include "vmref/prove/obligation.hpp"
 #include "vmref/prove/solve.hpp"
 #include "x86_64_arith.hpp"
 
 using namespace vmref;
 
-TEST(X86_64_Lemmas, EveryLemmaIsProved) {
-  const prove::ProverInfo* p = prove::find_prover("x86_64");
-  ASSERT_NE(p, nullptr);
-  ASSERT_TRUE(p->format);
-  prove::Request req;
-  auto obs = p->obligations("x86_64", req);
-  ASSERT_EQ(obs.size(), 2u);
-  for (prove::Obligation& ob : obs) {
-    prove::Result r = ob.run(req);
-    EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
-  }
-}
+TEST(X86_64_Lemmas, EveryLemmaIsProved) { test::expect_every_obligation_proved("x86_64", 2); }
 
 // The same template, evaluated by Z3 on a numeral, agrees with the uint64_t instance.
 TEST(X86_64_Lemmas, TemplatesAgreeOnBothWordTypes) {
