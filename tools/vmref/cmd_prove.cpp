@@ -143,7 +143,7 @@ std::string junit_of(const std::vector<Job>& jobs) {
 
 void list_provers() {
   for (const prove::ProverInfo& pi : prove::provers()) {
-    std::cout << (pi.format ? "format " : "kernel ") << pi.owner << "\n";
+    std::cout << (pi.format ? "format " : "kernel ") << pi.owner << "\n  " << pi.coverage << "\n";
     for (const auto& [name, what] : pi.bounds) std::cout << "  --bound " << name << "=N  (default " << what << ")\n";
   }
 }

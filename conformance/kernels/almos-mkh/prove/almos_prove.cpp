@@ -54,6 +54,6 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
 
 }  // namespace
 
-void register_prove() { add_prover({kKernel, false, {}, obligations}); }
+void register_prove() { add_prover({kKernel, false, {}, obligations, "arithmetic lemmas only (no state encoding yet)"}); }
 
 }  // namespace vmref::almos

@@ -461,7 +461,8 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
 }  // namespace
 
 void register_prove() {
-  add_prover({kKernel, false, {{"cpus", "2: CPUs running the mm ((cpus + 1) x region_pages <= 64)"}}, obligations});
+  add_prover({kKernel, false, {{"cpus", "2: CPUs running the mm ((cpus + 1) x region_pages <= 64)"}}, obligations,
+              "state and 4 operations: INV-MERMAP-1..7 and 5 lemmas (inductive steps, BMC), 2 arithmetic lemmas"});
 }
 
 }  // namespace vmref::mermap

@@ -67,6 +67,6 @@ std::vector<Obligation> obligations(const std::string&, const Request& req) {
 
 }  // namespace
 
-void register_prove() { add_prover({kOwner, true, {}, obligations}); }
+void register_prove() { add_prover({kOwner, true, {}, obligations, "arithmetic lemmas"}); }
 
 }  // namespace vmref::impl::x86_64

@@ -72,6 +72,8 @@ struct ProverInfo {
   /// Throws std::invalid_argument naming the field for an unknown variant or a bound out
   /// of range.
   std::function<std::vector<Obligation>(const std::string& profile, const Request& req)> obligations;
+  /// What is encoded, one line for `vmref prove --list` (e.g. "arithmetic lemmas only").
+  std::string coverage;
 };
 
 void add_prover(ProverInfo p);
