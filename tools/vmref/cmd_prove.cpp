@@ -10,12 +10,12 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <pugixml.hpp>
-#include <sstream>
 #include <unistd.h>
 #include <z3++.h>
 
 #include "commands.hpp"
+#include "vmref/conformance/proof_result.hpp"
+#include "vmref/conformance/report.hpp"
 #include "vmref/prove/obligation.hpp"
 #include "vmref/vocab/registry.hpp"
 
@@ -94,51 +94,14 @@ std::string line_of(const Job& j) {
   return l;
 }
 
-nlohmann::json json_of(const std::vector<Job>& jobs, const prove::Request& req) {
-  nlohmann::json out = {{"bounds", req.bounds}, {"depth", req.depth}, {"timeout_ms", req.timeout_ms}, {"obligations", nlohmann::json::array()}};
+/// The results as report rows: what `--report` writes and `--junit` and `vmref report` render.
+std::vector<conformance::ProofRow> rows_of(const std::vector<Job>& jobs) {
+  std::vector<conformance::ProofRow> rows;
   for (const Job& j : jobs)
-    out["obligations"].push_back({{"kind", prove::to_string(j.ob.kind)}, {"owner", j.ob.owner}, {"profile", j.profile},
-                                  {"id", j.ob.id}, {"op", j.ob.op}, {"cite", j.ob.cite},
-                                  {"status", prove::to_string(j.result.status)}, {"detail", j.result.detail},
-                                  {"trace", j.result.trace}, {"replay", j.result.replay},
-                                  {"confirmed", j.result.confirmed}, {"seconds", j.result.seconds}});
-  return out;
-}
-
-/// JUnit XML (the Jenkins xunit schema): one test case per obligation; a counterexample is
-/// a <failure>, an unknown an <error> (never a pass).
-std::string junit_of(const std::vector<Job>& jobs) {
-  pugi::xml_document doc;
-  auto suites = doc.append_child("testsuites");
-  auto suite = suites.append_child("testsuite");
-  std::size_t failures = 0, errors = 0;
-  double total = 0;
-  for (const Job& j : jobs) {
-    auto tc = suite.append_child("testcase");
-    tc.append_attribute("classname") = ("prove." + j.profile + "." + prove::to_string(j.ob.kind)).c_str();
-    tc.append_attribute("name") = (j.ob.id + (j.ob.op.empty() ? "" : " " + j.ob.op)).c_str();
-    tc.append_attribute("time") = j.result.seconds;
-    total += j.result.seconds;
-    if (j.result.status == prove::Status::proved) continue;
-    bool cex = j.result.status == prove::Status::counterexample;
-    (cex ? failures : errors)++;
-    auto f = tc.append_child(cex ? "failure" : "error");
-    f.append_attribute("type") = prove::to_string(j.result.status);
-    f.append_attribute("message") = (j.ob.id + ": " + j.result.detail).c_str();
-    std::string body = j.result.detail;
-    if (!j.result.trace.empty()) body += "\ntrace: " + j.result.trace + "\nreproduce: vmref replay --expect-declared " + j.result.trace;
-    if (!j.result.replay.empty()) body += "\n" + j.result.replay;
-    f.text() = body.c_str();
-  }
-  suite.append_attribute("name") = "vmref prove";
-  suite.append_attribute("tests") = jobs.size();
-  suite.append_attribute("failures") = failures;
-  suite.append_attribute("errors") = errors;
-  suite.append_attribute("skipped") = 0;
-  suite.append_attribute("time") = total;
-  std::ostringstream out;
-  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
-  return out.str();
+    rows.push_back({prove::to_string(j.ob.kind), j.ob.owner, j.profile, j.ob.id, j.ob.op, j.ob.cite,
+                    prove::to_string(j.result.status), j.result.detail, j.result.trace, j.result.replay, j.result.confirmed,
+                    j.result.seconds});
+  return rows;
 }
 
 void list_provers() {
@@ -199,8 +162,11 @@ int run_prove(const ProveArgs& a) {
                            total, slowest->result.seconds, prove::to_string(slowest->ob.kind), slowest->profile,
                            slowest->ob.id, slowest->ob.op.empty() ? "" : " " + slowest->ob.op);
   if (cex) log << "counterexample traces in " << req.out_dir << "\n";
-  if (!a.report.empty()) write_text(a.report, json_of(jobs, req).dump(2) + "\n");
-  if (!a.junit.empty()) write_text(a.junit, junit_of(jobs));
+  const std::vector<conformance::ProofRow> rows = rows_of(jobs);
+  if (!a.report.empty())
+    write_text(a.report, conformance::proofs_to_json(rows, {{"bounds", req.bounds}, {"depth", req.depth},
+                                                            {"timeout_ms", req.timeout_ms}}).dump(2) + "\n");
+  if (!a.junit.empty()) write_text(a.junit, conformance::report_junit({}, rows));
   return proved == jobs.size() ? kExitClean : kExitFindings;
 }
 }  // namespace

@@ -142,6 +142,16 @@ void load_report_input(const std::string& path, std::vector<ReplayResult>& resul
   for (std::size_t i = 0; i < j.size(); ++i) results.push_back(result_from_json(j[i], path + "[" + std::to_string(i) + "]"));
 }
 
+json proofs_to_json(const std::vector<ProofRow>& rows, const json& request) {
+  json out = request;
+  out["obligations"] = json::array();
+  for (const ProofRow& p : rows)
+    out["obligations"].push_back({{"kind", p.kind}, {"owner", p.owner}, {"profile", p.profile}, {"id", p.id}, {"op", p.op},
+                                  {"cite", p.cite}, {"status", p.status}, {"detail", p.detail}, {"trace", p.trace},
+                                  {"replay", p.replay}, {"confirmed", p.confirmed}, {"seconds", p.seconds}});
+  return out;
+}
+
 bool is_proof_report(const json& j) { return j.is_object() && j.contains("obligations"); }
 
 std::vector<ProofRow> proofs_from_json(const json& j, const std::string& origin) {

@@ -17,6 +17,10 @@ struct ProofRow {
   double seconds = 0;
 };
 
+/// A prove report: the request's `bounds`, `depth` and `timeout_ms`, and one object per
+/// row under "obligations" (what proofs_from_json reads back).
+nlohmann::json proofs_to_json(const std::vector<ProofRow>& rows, const nlohmann::json& request);
+
 /// Whether `j` is a `vmref prove --report` file (an object with "obligations").
 bool is_proof_report(const nlohmann::json& j);
 /// The rows of a prove report; throws std::runtime_error naming `origin` and the field

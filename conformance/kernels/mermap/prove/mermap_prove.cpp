@@ -43,9 +43,13 @@ struct Run {
   MermapParams params;
   Request req;
   unsigned cpus = 2;
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<std::once_flag>> once;
-  std::map<std::string, Result> bmc;
+  /// One BMC result per invariant, computed by the first obligation that asks.
+  struct Bmc {
+    std::once_flag once;
+    Result result;
+  };
+  std::mutex mu;  ///< guards the map, not the entries (call_once does)
+  std::map<std::string, std::unique_ptr<Bmc>> bmc;
 };
 
 /// The operation/CPU/slot combinations one step chooses among.
@@ -55,6 +59,20 @@ std::vector<Step> combos(const smt::Encoding& e) {
     for (unsigned c = 0; c < e.cpus(); ++c)
       for (unsigned i = 0; i < (op == smt::Op::put ? e.slots() : 1u); ++i) out.push_back({op, c, i});
   return out;
+}
+
+/// `s` with the arguments the solver chose; a failure index that never acts is dropped.
+Step with_args(Step s, const z3::model& m, const smt::OpArgs& a) {
+  s.len = u64_of(m, a.len);
+  s.reserve = bool_of(m, a.reserve);
+  s.fail_after = u64_of(m, a.fail_after);
+  s.has_fail = bool_of(m, a.has_fail) && s.fail_after < arith::page_align<std::uint64_t>(s.len, 4096) / 4096;
+  return s;
+}
+
+/// A page set's value in `m`, bit b = page b of the tracked area.
+std::uint64_t page_bits(const smt::Encoding& e, const z3::model& m, const z3::expr& set) {
+  return m.eval(z3::zext(set, 64 - e.width()), true).get_numeral_uint64();
 }
 
 std::string step_text(const Step& s) {
@@ -118,7 +136,6 @@ std::string write_prestate_trace(const Run& run, const std::string& id, const st
   std::vector<std::vector<std::string>> handle(run.cpus, std::vector<std::string>(run.params.slots));
   const std::uint64_t first = e.area_base();
   unsigned frame = 0;
-  auto page_bits = [&](const z3::expr& set) { return m.eval(z3::zext(set, 64 - e.width()), true).get_numeral_uint64(); };
   for (unsigned c = 0; c < run.cpus; ++c) {
     const smt::Cpu& cpu = pre.cpus[c];
     for (unsigned i = 0; i < run.params.slots; ++i) {
@@ -132,7 +149,7 @@ std::string write_prestate_trace(const Run& run, const std::string& id, const st
   }
   for (std::uint64_t d = u64_of(m, pre.migrate); d > 0; --d) build.push_back({{"op", "mermap_migrate"}, {"as", 1}, {"cpu", 0}});
   for (unsigned c = 0; c < run.cpus; ++c) {
-    std::uint64_t stale = page_bits(pre.cpus[c].stale);
+    std::uint64_t stale = page_bits(e, m, pre.cpus[c].stale);
     for (unsigned b = 0; b < e.width(); ++b) {
       if (!((stale >> b) & 1)) continue;  // a page cached on c, its PTE gone, its frame held by the caller
       std::string f = "st" + std::to_string(frame++), va = hex(first + b * e.page());
@@ -145,7 +162,7 @@ std::string write_prestate_trace(const Run& run, const std::string& id, const st
     }
   }
   for (unsigned c = 0; c < run.cpus; ++c) {
-    std::uint64_t mapped = page_bits(pre.cpus[c].mapped);
+    std::uint64_t mapped = page_bits(e, m, pre.cpus[c].mapped);
     for (unsigned b = 0; b < e.width(); ++b) {
       if (!((mapped >> b) & 1)) continue;  // a PTE local to c
       std::string f = "mp" + std::to_string(frame++);
@@ -256,13 +273,7 @@ Result bmc(Run& run, const std::string& id) {
       std::vector<Step> steps;
       std::vector<std::vector<std::vector<bool>>> used;
       for (unsigned j = 0; j <= k; ++j) {
-        Step st = all[u64_of(m, z3::zext(choice[j], 48))];
-        st.len = u64_of(m, args[j].len);
-        st.reserve = bool_of(m, args[j].reserve);
-        st.has_fail = bool_of(m, args[j].has_fail);
-        st.fail_after = u64_of(m, args[j].fail_after);
-        st.has_fail = st.has_fail && st.fail_after < arith::page_align<std::uint64_t>(st.len, 4096) / 4096;  // else inert
-        steps.push_back(st);
+        steps.push_back(with_args(all[u64_of(m, z3::zext(choice[j], 48))], m, args[j]));
       }
       states.push_back(next);
       for (const smt::State& st : states) {
@@ -297,20 +308,15 @@ Result bmc(Run& run, const std::string& id) {
 
 /// The BMC result of `id`, computed once per run.
 Result bmc_once(Run& run, const std::string& id) {
-  std::shared_ptr<std::once_flag> flag;
+  Run::Bmc* entry;
   {
     std::lock_guard<std::mutex> g(run.mu);
-    auto& f = run.once[id];
-    if (!f) f = std::make_shared<std::once_flag>();
-    flag = f;
+    auto& slot = run.bmc[id];
+    if (!slot) slot = std::make_unique<Run::Bmc>();
+    entry = slot.get();
   }
-  std::call_once(*flag, [&] {
-    Result r = bmc(run, id);
-    std::lock_guard<std::mutex> g(run.mu);
-    run.bmc[id] = r;
-  });
-  std::lock_guard<std::mutex> g(run.mu);
-  return run.bmc[id];
+  std::call_once(entry->once, [&] { entry->result = bmc(run, id); });
+  return entry->result;
 }
 
 /// A counterexample without a trace of its own borrows the BMC trace of `id`: the
@@ -334,8 +340,7 @@ std::string state_text(const smt::Encoding& e, const smt::State& s, const z3::mo
     for (const smt::Slot& sl : s.cpus[c].slots)
       if (bool_of(m, sl.in_use))
         t += ", live [" + hex(u64_of(m, sl.base)) + ", " + hex(u64_of(m, sl.end)) + ")" + (bool_of(m, sl.reserve) ? "r" : "");
-    t += ", mapped " + hex(m.eval(z3::zext(s.cpus[c].mapped, 64 - e.width()), true).get_numeral_uint64()) + ", stale " +
-         hex(m.eval(z3::zext(s.cpus[c].stale, 64 - e.width()), true).get_numeral_uint64()) + "; ";
+    t += ", mapped " + hex(page_bits(e, m, s.cpus[c].mapped)) + ", stale " + hex(page_bits(e, m, s.cpus[c].stale)) + "; ";
   }
   return t + "migrate depth " + std::to_string(u64_of(m, s.migrate));
 }
@@ -354,11 +359,7 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
     auto [post, note] = e.apply(op, pre, a);
     Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, pre, post, note), run.req,
                                [&](const z3::model& m, Result& out) {
-                                 Step s = st;
-                                 s.len = u64_of(m, a.len);
-                                 s.reserve = bool_of(m, a.reserve);
-                                 s.has_fail = bool_of(m, a.has_fail);
-                                 s.fail_after = u64_of(m, a.fail_after);
+                                 Step s = with_args(st, m, a);
                                  out.detail = "pre-state " + state_text(e, pre, m) + "; then " + step_text(s);
                                  if (id.rfind("INV-", 0) == 0)
                                    confirm(write_prestate_trace(run, id, smt::op_name(op), e, pre, m, s), id, out, true);
