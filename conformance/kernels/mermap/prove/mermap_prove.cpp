@@ -4,15 +4,12 @@
 // and replayed through the C++ model.
 #include <filesystem>
 #include <fstream>
-#include <memory>
-#include <mutex>
 
 #include <nlohmann/json.hpp>
 
 #include "mermap_arith.hpp"
 #include "mermap_smt.hpp"
-#include "vmref/conformance/finding.hpp"
-#include "vmref/conformance/replay.hpp"
+#include "vmref/prove/counterexample.hpp"
 #include "vmref/prove/obligation.hpp"
 #include "vmref/prove/solve.hpp"
 #include "vmref/vocab/registry.hpp"
@@ -22,7 +19,6 @@ namespace vmref::mermap {
 using namespace vmref::prove;
 using z3::expr;
 using nlohmann::json;
-using conformance::Finding;
 
 namespace {
 
@@ -43,13 +39,7 @@ struct Run {
   MermapParams params;
   Request req;
   unsigned cpus = 2;
-  /// One BMC result per invariant, computed by the first obligation that asks.
-  struct Bmc {
-    std::once_flag once;
-    Result result;
-  };
-  std::mutex mu;  ///< guards the map, not the entries (call_once does)
-  std::map<std::string, std::unique_ptr<Bmc>> bmc;
+  OnceCache bmc;  ///< one BMC result per invariant, computed by the first obligation that asks
 };
 
 /// The operation/CPU/slot combinations one step chooses among.
@@ -116,12 +106,7 @@ std::ofstream open_trace(const Run& run, const std::string& path, const std::str
   return out;
 }
 
-std::string trace_name(const Run& run, const std::string& suffix) {
-  std::string name = run.profile;
-  for (char& ch : name)
-    if (ch == ':') ch = '-';
-  return run.req.out_dir + "/" + name + "." + suffix + ".jsonl";
-}
+std::string trace_name(const Run& run, const std::string& suffix) { return trace_path(run.req.out_dir, run.profile, suffix); }
 
 /// An inductive step's counterexample as a mechanism-level trace (spec/prove.md §5): the
 /// allocator's own steps and core PTE events build the pre-state in one event group
@@ -199,25 +184,6 @@ std::string write_trace(const Run& run, const std::string& id, const std::vector
   return path;
 }
 
-/// Replays `path` through the C++ model: does it report `id` (at its last event, when
-/// `last_only`: a built pre-state must not break it before the operation does)?
-void confirm(const std::string& path, const std::string& id, Result& r, bool last_only = false) {
-  conformance::ReplayOptions o;
-  o.model_only = true;
-  conformance::ReplayResult rr = conformance::replay_file(path, o);
-  r.trace = path;
-  std::string found;
-  for (const auto& [k, n] : rr.by_id) found += (found.empty() ? "" : ", ") + k;
-  r.confirmed = rr.by_id.count(id) > 0;
-  if (last_only)
-    for (const Finding& f : rr.findings)
-      if (f.id == id && f.event + 1 != rr.events) r.confirmed = false;  // events count from 0
-  r.replay = r.confirmed ? "confirmed by replay, " + id + (rr.by_id.size() > 1 ? " (the replay reports " + found + ")" : "")
-                         : "NOT confirmed by replay (" + (rr.error.empty() ? "model reports " + (found.empty() ? "nothing" : found)
-                                                                            : "bad input: " + rr.error) +
-                               "): a defect in the encoding or the model";
-}
-
 /// The shortest sequence of at most `depth` operations from the initial state that
 /// breaks `id` (spec/prove.md §3), as a replayed trace.
 Result bmc(Run& run, const std::string& id) {
@@ -288,7 +254,7 @@ Result bmc(Run& run, const std::string& id) {
       r.status = Status::counterexample;
       for (const Step& st : steps) r.detail += (r.detail.empty() ? "" : "; ") + step_text(st);
       r.detail = std::to_string(steps.size()) + " operation(s): " + r.detail;
-      confirm(write_trace(run, id, steps, used), id, r);
+      confirm_by_replay(write_trace(run, id, steps, used), id, r);
       r.seconds = seconds_since(t0);
       return r;
     }
@@ -307,31 +273,10 @@ Result bmc(Run& run, const std::string& id) {
 }
 
 /// The BMC result of `id`, computed once per run.
-Result bmc_once(Run& run, const std::string& id) {
-  Run::Bmc* entry;
-  {
-    std::lock_guard<std::mutex> g(run.mu);
-    auto& slot = run.bmc[id];
-    if (!slot) slot = std::make_unique<Run::Bmc>();
-    entry = slot.get();
-  }
-  std::call_once(entry->once, [&] { entry->result = bmc(run, id); });
-  return entry->result;
-}
+Result bmc_once(Run& run, const std::string& id) { return run.bmc.get(id, [&] { return bmc(run, id); }); }
 
-/// A counterexample without a trace of its own borrows the BMC trace of `id`: the
-/// pre-state is then shown reachable, or the report says it was not.
-void borrow_trace(Run& run, const std::string& id, Result& r) {
-  Result b = bmc_once(run, id);
-  if (b.status == Status::counterexample) {
-    r.trace = b.trace;
-    r.replay = "reachable: " + b.replay;
-    r.confirmed = b.confirmed;
-  } else {
-    r.replay = "NOT confirmed: BMC finds no violation of " + id + " within depth " + std::to_string(run.req.depth) +
-               " (an unreachable pre-state needs a lemma, or the encoding and the model disagree)";
-  }
-}
+/// A counterexample without a trace of its own borrows the BMC trace of `id`.
+void borrow_trace(Run& run, const std::string& id, Result& r) { borrow_bmc_trace(bmc_once(run, id), id, run.req.depth, r); }
 
 std::string state_text(const smt::Encoding& e, const smt::State& s, const z3::model& m) {
   std::string t;
@@ -362,7 +307,7 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
                                  Step s = with_args(st, m, a);
                                  out.detail = "pre-state " + state_text(e, pre, m) + "; then " + step_text(s);
                                  if (id.rfind("INV-", 0) == 0)
-                                   confirm(write_prestate_trace(run, id, smt::op_name(op), e, pre, m, s), id, out, true);
+                                   confirm_by_replay(write_prestate_trace(run, id, smt::op_name(op), e, pre, m, s), id, out, true);
                                });
     if (one.status != Status::proved) {
       r = one;

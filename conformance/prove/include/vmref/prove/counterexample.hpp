@@ -1,0 +1,53 @@
+// What every kernel's obligations do with a counterexample (spec/prove.md §5): name its
+// trace file, replay it through the C++ model and record the verdict, and compute each
+// invariant's bounded model check once per run so that inductive steps and lemmas can
+// borrow its trace. Lives in `vmref_prove_replay`, which links the replay.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "vmref/prove/obligation.hpp"
+
+namespace vmref::prove {
+
+/// `out_dir/PROFILE.SUFFIX.jsonl`, the profile's ':' written as '-'.
+std::string trace_path(const std::string& out_dir, const std::string& profile, const std::string& suffix);
+
+/// Replays `path` on the model alone and records in `r` whether it reports `id` (only at
+/// its last event when `last_only`: a built pre-state must not break it before the
+/// operation does). A replay that does not confirm is reported as a defect in the
+/// encoding or the model, never dropped.
+void confirm_by_replay(const std::string& path, const std::string& id, Result& r, bool last_only = false);
+
+/// One result per key, computed by the first caller that asks (obligations run in parallel).
+class OnceCache {
+ public:
+  template <class F> Result get(const std::string& key, F compute) {
+    Entry* e;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      auto& slot = entries_[key];
+      if (!slot) slot = std::make_unique<Entry>();
+      e = slot.get();
+    }
+    std::call_once(e->once, [&] { e->result = compute(); });
+    return e->result;
+  }
+
+ private:
+  struct Entry {
+    std::once_flag once;
+    Result result;
+  };
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+/// Gives a counterexample with no trace of its own the BMC trace `b` of the same ID: its
+/// pre-state is then shown reachable, or the report says BMC did not reach one.
+void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Result& r);
+
+}  // namespace vmref::prove

@@ -1,0 +1,44 @@
+// Counterexample traces replayed through the model (spec/prove.md §5).
+#include "vmref/prove/counterexample.hpp"
+
+#include "vmref/conformance/finding.hpp"
+#include "vmref/conformance/replay.hpp"
+
+namespace vmref::prove {
+
+std::string trace_path(const std::string& out_dir, const std::string& profile, const std::string& suffix) {
+  std::string name = profile;
+  for (char& ch : name)
+    if (ch == ':') ch = '-';
+  return out_dir + "/" + name + "." + suffix + ".jsonl";
+}
+
+void confirm_by_replay(const std::string& path, const std::string& id, Result& r, bool last_only) {
+  conformance::ReplayOptions o;
+  o.model_only = true;
+  conformance::ReplayResult rr = conformance::replay_file(path, o);
+  r.trace = path;
+  std::string found;
+  for (const auto& [k, n] : rr.by_id) found += (found.empty() ? "" : ", ") + k;
+  r.confirmed = rr.by_id.count(id) > 0;
+  if (last_only)
+    for (const conformance::Finding& f : rr.findings)
+      if (f.id == id && f.event + 1 != rr.events) r.confirmed = false;  // events count from 0
+  r.replay = r.confirmed ? "confirmed by replay, " + id + (rr.by_id.size() > 1 ? " (the replay reports " + found + ")" : "")
+                         : "NOT confirmed by replay (" +
+                               (rr.error.empty() ? "model reports " + (found.empty() ? "nothing" : found) : "bad input: " + rr.error) +
+                               "): a defect in the encoding or the model";
+}
+
+void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Result& r) {
+  if (b.status == Status::counterexample) {
+    r.trace = b.trace;
+    r.replay = "reachable: " + b.replay;
+    r.confirmed = b.confirmed;
+  } else {
+    r.replay = "NOT confirmed: BMC finds no violation of " + id + " within depth " + std::to_string(depth) +
+               " (an unreachable pre-state needs a lemma, or the encoding and the model disagree)";
+  }
+}
+
+}  // namespace vmref::prove
