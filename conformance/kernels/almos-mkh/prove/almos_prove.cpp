@@ -1,8 +1,18 @@
-// almos-mkh's proof obligations (spec/kernels/almos-mkh.md §11): the MMAP allocator's
-// power-of-two rounding and zombie classes over all 2^64 inputs, on the model's own
-// functions (almos_arith.hpp). Its state and operations have no SMT form yet.
+// almos-mkh's proof obligations (spec/kernels/almos-mkh.md §11, §12): the MMAP
+// allocator's power-of-two rounding and zombie classes over all 2^64 inputs, on the
+// model's own functions (almos_arith.hpp); then, over the SMT form (almos_smt.hpp), the
+// base case and an inductive step per operation and invariant, and a bounded model check
+// per invariant whose shortest counterexample is written as a trace and replayed.
+#include <bit>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "almos_arith.hpp"
 #include "almos_events.hpp"
+#include "almos_smt.hpp"
+#include "vmref/prove/counterexample.hpp"
 #include "vmref/prove/obligation.hpp"
 #include "vmref/prove/solve.hpp"
 #include "vmref/vocab/registry.hpp"
@@ -15,6 +25,8 @@ using z3::expr;
 namespace {
 
 constexpr const char* kCite = "spec/kernels/almos-mkh.md §11";
+constexpr const char* kStateCite = "spec/kernels/almos-mkh.md §12";
+using nlohmann::json;
 
 /// LEM-ALMOS-A1: for every length the MMAP path accepts, the zombie class k of its page
 /// count is the smallest with 2^k >= pages, so a block of class k always holds the request.
@@ -44,16 +56,307 @@ Result lemma_zone(const AlmosParams& p, const Request& req) {
   });
 }
 
+/// A profile's shared state across its obligations.
+struct Run {
+  std::string profile;
+  AlmosParams params;
+  smt::Bounds bounds;
+  unsigned classes = 3;  ///< BMC: request classes 0..classes-1 besides the zone's and 52
+  Request req;
+  OnceCache bmc;  ///< one BMC result per invariant
+};
+
+/// One concrete operation of a BMC run; `base`/`order` are the unmapped block's, read
+/// from the pre-state (a trace names the range, not the record).
+struct Step {
+  smt::Op op;
+  unsigned pid = 0, child = 0, block = 0, page = 0;
+  std::uint64_t len = 0, base = 0, order = 0;
+  bool write = false;
+};
+
+/// The operation/index combinations one step chooses among.
+std::vector<Step> combos(const smt::Bounds& b) {
+  std::vector<Step> out;
+  for (smt::Op op : smt::kOps)
+    for (unsigned p = 0; p < b.procs; ++p) {
+      if (op == smt::Op::unmap_block)
+        for (unsigned i = 0; i < b.blocks; ++i) out.push_back({op, p, 0, i});
+      else if (op == smt::Op::unmap_page || op == smt::Op::fault)
+        for (unsigned v = 0; v < b.pages; ++v) out.push_back({op, p, 0, 0, v});
+      else if (op == smt::Op::fork)
+        for (unsigned c = 0; c < b.procs; ++c) {
+          if (c != p) out.push_back({op, p, c});
+        }
+      else out.push_back({op, p});
+    }
+  return out;
+}
+
+smt::OpArgs args_of(const smt::Encoding& e, const std::string& tag, const Step& st) {
+  return e.args(tag, st.pid, st.child, st.block, st.page);
+}
+
+Step with_args(Step s, const z3::model& m, const smt::OpArgs& a, const smt::State& pre) {
+  s.len = u64_of(m, a.len);
+  s.write = bool_of(m, a.write);
+  s.base = u64_of(m, pre.procs[s.pid].blocks[s.block].base);
+  s.order = u64_of(m, pre.procs[s.pid].blocks[s.block].order);
+  return s;
+}
+
+std::string step_text(const Step& s) {
+  std::string t = std::string(smt::op_name(s.op)) + " pid " + std::to_string(s.pid + 1);
+  switch (s.op) {
+    case smt::Op::mmap: return t + " len " + hex(s.len);
+    case smt::Op::unmap_block: return t + " block " + hex(s.base) + " order " + std::to_string(s.order);
+    case smt::Op::unmap_page: return t + " data page " + std::to_string(s.page);
+    case smt::Op::fault: return t + " data page " + std::to_string(s.page) + (s.write ? " write" : " read");
+    case smt::Op::fork: return t + " child " + std::to_string(s.child + 1);
+    default: return t;
+  }
+}
+
+/// The trace event of one step (spec §1-§7 calls; pid i is pid i + 1, one cluster).
+json op_event(const smt::Encoding& e, const Step& s) {
+  const std::uint64_t pid = s.pid + 1;
+  const std::uint64_t data = e.data_vpn(s.page) << 12;
+  switch (s.op) {
+    case smt::Op::mmap: return {{"op", "almos_vseg"}, {"pid", pid}, {"type", "anon"}, {"len", hex(s.len)}};
+    case smt::Op::unmap_block:
+      return {{"op", "almos_munmap"}, {"pid", pid}, {"addr", hex(s.base << 12)}, {"len", hex((std::uint64_t{1} << s.order) << 12)}};
+    case smt::Op::unmap_page: return {{"op", "almos_munmap"}, {"pid", pid}, {"addr", hex(data)}, {"len", "0x1000"}};
+    case smt::Op::fault:
+      return {{"op", "almos_access"}, {"pid", pid}, {"cluster", 0}, {"va", hex(data)}, {"kind", s.write ? "write" : "read"}};
+    case smt::Op::fork: return {{"op", "almos_fork"}, {"pid", pid}, {"child", s.child + 1}, {"cluster", 0}};
+    case smt::Op::exec: return {{"op", "almos_exec"}, {"pid", pid}};
+    case smt::Op::exit: return {{"op", "almos_exit"}, {"pid", pid}};
+  }
+  throw std::logic_error("unknown op");
+}
+
+/// Writes the steps as a trace declaring `id`, after the initial state's two calls.
+std::string write_trace(const Run& run, const smt::Encoding& e, const std::string& id, const std::vector<Step>& steps) {
+  std::filesystem::create_directories(run.req.out_dir);
+  std::string path = trace_path(run.req.out_dir, run.profile, id);
+  std::ofstream out(path);
+  json h = {{"vmref_trace", 1},
+            {"profile", run.profile},
+            {"cpus", 1},
+            {"phys_mem", "0x10000000"},
+            {"provenance",
+             {{"source", "vmref prove: shortest bounded-model-checking counterexample of " + id},
+              {"expected", {{"verdict", "findings"}, {"ids", {id}}}}}}};
+  out << h.dump() << "\n" << json{{"op", "almos_process"}, {"pid", 1}, {"cluster", 0}}.dump() << "\n";
+  out << json{{"op", "almos_vseg"}, {"pid", 1}, {"type", "data"}, {"addr", hex(run.params.elf_base << 12)},
+              {"len", hex(std::uint64_t{run.bounds.pages} << 12)}}.dump() << "\n";
+  for (const Step& s : steps) out << op_event(e, s).dump() << "\n";
+  if (!out) throw std::runtime_error(path + ": cannot write the counterexample trace");
+  return path;
+}
+
+/// One BMC step: the post-state of whichever operation `choice` picks, and whether it applies.
+struct Unrolled {
+  smt::State post;
+  smt::Note note;
+  z3::expr valid;
+};
+Unrolled unroll(const smt::Encoding& e, const std::vector<Step>& all, const smt::State& s, const z3::expr& choice,
+                const std::string& tag) {
+  z3::context& c = e.ctx();
+  Unrolled u{s, e.no_call(), c.bool_val(false)};
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    smt::OpArgs a = args_of(e, tag, all[i]);
+    expr pick = choice == c.bv_val(static_cast<unsigned>(i), 16);
+    auto [post, n] = e.apply(all[i].op, s, a);
+    u.post = e.mux(pick, post, u.post);
+    u.note = e.mux(pick, n, u.note);
+    u.valid = u.valid || (pick && e.pre(all[i].op, s, a));
+  }
+  return u;
+}
+
+/// The shortest sequence of at most `depth` operations from the initial state that
+/// breaks `id` (spec/prove.md §3), as a replayed trace.
+Result bmc(Run& run, const std::string& id) {
+  auto t0 = std::chrono::steady_clock::now();
+  z3::context c;
+  smt::Encoding e(c, run.params, run.bounds);
+  std::vector<Step> all;
+  for (const Step& st : combos(run.bounds))
+    if (smt::Encoding::affects(st.op, id)) all.push_back(st);
+  std::vector<expr> path, choice;
+  std::vector<smt::State> states{e.initial()};
+  Result r;
+  for (unsigned k = 0; k < run.req.depth; ++k) {
+    std::string tag = "k" + std::to_string(k);
+    expr ch = c.bv_const((tag + "_choice").c_str(), 16);
+    Unrolled u = unroll(e, all, states.back(), ch, tag);
+    path.push_back(u.valid);
+    // A request behaves as the power of two of its class (spec §3: the vseg takes 2^k
+    // pages) and a refused one changes nothing: lengths of 2^k pages, or 0, lose no behaviour.
+    expr len = c.bv_const((tag + "_len").c_str(), 64), order = c.bv_const((tag + "_order").c_str(), 64);
+    path.push_back(len == word_val(c, 0) || len == z3::shl(word_val(c, 4096), order));
+    // BMC's request classes (a bound, spec §12.3): the first `classes`, the zone's own
+    // (it fills the zone) and 52 (the largest, always ENOMEM).
+    expr allowed = order == word_val(c, 52) || order == word_val(c, std::bit_width(run.params.mmap_pages) - 1);
+    for (unsigned k = 0; k < run.classes; ++k) allowed = allowed || order == word_val(c, k);
+    path.push_back(allowed);
+    smt::State named = e.fresh(tag + "_post");  // keeps each step's terms flat
+    path.push_back(e.equal(named, u.post));
+    choice.push_back(ch);
+    z3::solver s(c, "QF_BV");
+    z3::params p(c);
+    p.set("timeout", run.req.timeout_ms);
+    s.set(p);
+    for (const expr& x : path) s.add(x);
+    s.add(!e.holds(id, named, u.note));
+    // The depths before found no violation: `id` holds on the way there, which the
+    // solver may use (the result is still the shortest sequence).
+    path.push_back(e.holds(id, named, u.note));
+    z3::check_result res = s.check();
+    if (res == z3::sat) {
+      z3::model m = s.get_model();
+      std::vector<Step> steps;
+      for (unsigned j = 0; j <= k; ++j) {
+        const Step& st = all[u64_of(m, z3::zext(choice[j], 48))];
+        steps.push_back(with_args(st, m, args_of(e, "k" + std::to_string(j), st), states[j]));
+      }
+      r.status = Status::counterexample;
+      for (const Step& st : steps) r.detail += (r.detail.empty() ? "" : "; ") + step_text(st);
+      r.detail = std::to_string(steps.size()) + " operation(s): " + r.detail;
+      confirm_by_replay(write_trace(run, e, id, steps), id, r);
+      r.seconds = seconds_since(t0);
+      return r;
+    }
+    if (res == z3::unknown) {
+      r.status = Status::unknown;
+      r.detail = "solver at depth " + std::to_string(k + 1) + ": " + s.reason_unknown();
+      r.seconds = seconds_since(t0);
+      return r;
+    }
+    states.push_back(named);
+  }
+  r.status = Status::proved;
+  r.detail = "no sequence of up to " + std::to_string(run.req.depth) + " operations breaks it";
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+Result bmc_once(Run& run, const std::string& id) { return run.bmc.get(id, [&] { return bmc(run, id); }); }
+
+std::string state_text(const smt::State& s, const z3::model& m) {
+  std::string t;
+  for (unsigned i = 0; i < s.procs.size(); ++i) {
+    const smt::Proc& p = s.procs[i];
+    if (!bool_of(m, p.alive)) continue;
+    t += "pid " + std::to_string(i + 1) + ": first_free " + hex(u64_of(m, p.ff));
+    for (const smt::Block& b : p.blocks)
+      if (bool_of(m, b.used))
+        t += std::string(bool_of(m, b.zombie) ? ", zombie " : ", live ") + hex(u64_of(m, b.base)) + "/" +
+             std::to_string(u64_of(m, b.order));
+    for (unsigned v = 0; v < p.pte.size(); ++v)
+      if (bool_of(m, p.pte[v].valid))
+        t += ", page " + std::to_string(v) + " -> " + std::to_string(u64_of(m, z3::zext(p.pte[v].frame, 56))) +
+             (bool_of(m, p.pte[v].w) ? " W" : "") + (bool_of(m, p.pte[v].cow) ? " COW" : "");
+    t += "; ";
+  }
+  for (unsigned f = 0; f < s.frames.size(); ++f)
+    if (bool_of(m, s.frames[f].alloc))
+      t += "page " + std::to_string(f) + " refs " + std::to_string(u64_of(m, z3::zext(s.frames[f].refs, 56))) + " forks " +
+           std::to_string(u64_of(m, z3::zext(s.frames[f].forks, 56))) + "; ";
+  return t;
+}
+
+/// From every pre-state where the hypothesis holds, `op` keeps `id` (spec/prove.md §2).
+/// The model has no mechanism events that build an almos-mkh state, so a counterexample
+/// borrows the BMC trace of the same ID (a reachable one) or says BMC found none.
+Result inductive(Run& run, smt::Op op, const std::string& id) {
+  auto t0 = std::chrono::steady_clock::now();
+  z3::context c;
+  smt::Encoding e(c, run.params, run.bounds);
+  smt::State pre = e.fresh("pre");
+  Result r;
+  r.status = Status::proved;
+  for (const Step& st : combos(run.bounds)) {
+    if (st.op != op) continue;
+    smt::OpArgs a = args_of(e, "arg", st);
+    auto [post, note] = e.apply(op, pre, a);
+    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, post, note), run.req,
+                               [&](const z3::model& m, Result& out) {
+                                 out.detail = "pre-state " + state_text(pre, m) + "then " + step_text(with_args(st, m, a, pre));
+                               });
+    if (one.status != Status::proved) {
+      r = one;
+      break;
+    }
+  }
+  if (r.status == Status::counterexample) {
+    if (id.rfind("INV-", 0) == 0) borrow_bmc_trace(bmc_once(run, id), id, run.req.depth, r);
+    else r.replay = "NOT confirmed: " + id + " is a strengthening lemma (spec §12), which no model check names; "
+                    "it should hold, so the lemma or the encoding is wrong";
+  }
+  if (r.status == Status::proved) r.detail = "holds after every " + std::string(smt::op_name(op)) + " from the hypothesis";
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+/// The base case: pid 1 with its DATA vseg satisfies `id`.
+Result initiation(Run& run, const std::string& id) {
+  z3::context c;
+  smt::Encoding e(c, run.params, run.bounds);
+  smt::State s = e.initial();
+  Result r = check_implies(c, c.bool_val(true), e.holds(id, s, e.no_call()), run.req,
+                           [&](const z3::model&, Result& out) { out.detail = "the initial state breaks it"; });
+  if (r.status == Status::proved) r.detail = "holds for the first process and its DATA vseg";
+  return r;
+}
+
 std::vector<Obligation> obligations(const std::string& profile, const Request& req) {
-  if (!req.bounds.empty()) throw std::invalid_argument("--bound: the almos-mkh lemmas take no bounds");
   const vocab::Profile resolved = vocab::resolve_profile(profile);
-  const AlmosParams p = *resolved.params<AlmosParams>(kKernel);
-  return {{Kind::lemma, kKernel, "LEM-ALMOS-A1", "", kCite, lemma_order},
-          {Kind::lemma, kKernel, "LEM-ALMOS-A2", "", kCite, [p](const Request& r) { return lemma_zone(p, r); }}};
+  const AlmosParams* p = resolved.params<AlmosParams>(kKernel);
+  if (!p) throw std::invalid_argument("profile '" + profile + "' has no almos-mkh layer");
+  auto run = std::make_shared<Run>();
+  run->profile = resolved.name.find(':') == std::string::npos ? resolved.name + ":" + resolved.variant : resolved.name;
+  run->params = *p;
+  run->req = req;
+  for (const auto& [name, v] : req.bounds)
+    if (name != "procs" && name != "blocks" && name != "pages" && name != "classes")
+      throw std::invalid_argument("bound '" + name + "': almos-mkh knows procs, blocks, pages and classes");
+  run->classes = req.bound("classes", 3);
+  if (run->classes < 1 || run->classes > 52)
+    throw std::invalid_argument("--bound classes=" + std::to_string(run->classes) + ": 1..52");
+  run->bounds = {req.bound("procs", 2), req.bound("blocks", 2), req.bound("pages", 2)};
+  { z3::context c; smt::Encoding check(c, run->params, run->bounds); }  // rejects bounds out of range
+  const AlmosParams params = *p;
+  std::vector<Obligation> out = {
+      {Kind::lemma, kKernel, "LEM-ALMOS-A1", "", kCite, lemma_order},
+      {Kind::lemma, kKernel, "LEM-ALMOS-A2", "", kCite, [params](const Request& r) { return lemma_zone(params, r); }}};
+  std::vector<std::string> ids = smt::kInvariants;
+  ids.insert(ids.end(), smt::kLemmas.begin(), smt::kLemmas.end());
+  for (const std::string& id : ids)
+    if (smt::Encoding::is_state_invariant(id))
+      out.push_back({Kind::inductive, kKernel, id, "initial", kStateCite, [run, id](const Request&) { return initiation(*run, id); }});
+  for (smt::Op op : smt::kOps)
+    for (const std::string& id : ids)
+      out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kStateCite,
+                     [run, op, id](const Request&) { return inductive(*run, op, id); }});
+  for (const std::string& id : smt::kInvariants)
+    out.push_back({Kind::bmc, kKernel, id, "", kStateCite, [run, id](const Request&) { return bmc_once(*run, id); }});
+  return out;
 }
 
 }  // namespace
 
-void register_prove() { add_prover({kKernel, false, {}, obligations, "arithmetic lemmas only (no state encoding yet)"}); }
+void register_prove() {
+  add_prover({kKernel,
+              false,
+              {{"procs", "2: processes (1..4)"}, {"blocks", "2: MMAP block records per process (1..6)"},
+               {"pages", "2: DATA pages per process (1..4); the page pool holds procs x pages"},
+               {"classes", "3: BMC requests of 2^0..2^(classes-1) pages, the zone's size and 2^52 (1..52)"}},
+              obligations,
+              "state and 7 operations: INV-ALMOS-1 (MMAP part), 3, 6, 7 and 3 lemmas (inductive steps, BMC), "
+              "2 arithmetic lemmas; INV-ALMOS-2/4/5 not encoded (one cluster, no stacks)"});
+}
 
 }  // namespace vmref::almos

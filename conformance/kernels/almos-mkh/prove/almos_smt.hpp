@@ -1,0 +1,182 @@
+// The SMT form of almos-mkh (spec/kernels/almos-mkh.md §12): processes with their MMAP
+// allocator (blocks live or on a zombie list, the bump pointer first_free_vpn) and the
+// public DATA pages of one vseg with their reference-GPT entries, over a bounded pool of
+// physical pages with reference and pending-fork counts; the transition relation of
+// vmm_create_vseg (ANON), vmm_remove_vseg / vmm_resize_vseg, page faults with
+// vmm_handle_cow, fork, vmm_user_reset and vmm_destroy; INV-ALMOS-1/3/6/7 and the
+// strengthening lemmas LEM-ALMOS-S1..S3. One cluster: the reference GPT is the only copy.
+//
+// Written from the spec beside the C++ model (AlmosModel) it must agree with; the
+// faithfulness test (tests/test_almos_prove.cpp) evaluates it on the model's own states.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <z3++.h>
+
+#include "almos_events.hpp"
+
+namespace vmref::almos::smt {
+
+/// One MMAP allocator block record: `used` (a live vseg's block or a zombie), `zombie`
+/// (on list `order`), `base` (VPN) and `order` (words), `stamp` (16 bits: when it was
+/// released; the list's back is the highest stamp, LIFO as vmm.h's lists).
+struct Block {
+  z3::expr used, zombie, base, order, stamp;
+};
+/// The reference-GPT entry of one DATA page: valid, the page it maps (8-bit index into
+/// the pool), WRITABLE, COW.
+struct Entry {
+  z3::expr valid, frame, w, cow;
+};
+/// One process: alive, first_free_vpn (word), its block records, and for each DATA page
+/// whether the vseg still covers it (`inseg`: munmap removes single pages) and its entry.
+struct Proc {
+  z3::expr alive, ff;
+  std::vector<Block> blocks;
+  std::vector<z3::expr> inseg;
+  std::vector<Entry> pte;
+};
+/// A physical page: allocated, refs (reference-GPT mappings) and forks (pending forks),
+/// 8-bit counts.
+struct Frame {
+  z3::expr alloc, refs, forks;
+};
+struct State {
+  std::vector<Proc> procs;
+  std::vector<Frame> frames;
+  z3::expr clock;  ///< 16 bits: the next release stamp
+};
+/// What a call did, for the call invariants (INV-ALMOS-3's monotonic bump pointer, 7).
+struct Note {
+  z3::expr call, reset, pid, ff_before, ff_after;  ///< pid: 8-bit process index
+};
+/// The arguments of one operation: process, child, block and page indices are concrete
+/// (the relation is a disjunction over them); the rest symbolic.
+struct OpArgs {
+  unsigned pid = 0, child = 0, block = 0, page = 0;
+  z3::expr len;    ///< mmap: bytes
+  z3::expr order;  ///< mmap: the request's class, pinned by the precondition (LEM-ALMOS-A1's characterization)
+  z3::expr write;  ///< fault: a write (else a read)
+  z3::expr fresh;  ///< fault: the pool index a new page takes (8 bits)
+};
+
+enum class Op { mmap, unmap_block, unmap_page, fault, fork, exec, exit };
+const char* op_name(Op op);
+inline constexpr Op kOps[] = {Op::mmap, Op::unmap_block, Op::unmap_page, Op::fault, Op::fork, Op::exec, Op::exit};
+
+/// The bounds: processes (pid i is pid i + 1 in a trace; pid 1 runs at the start), block
+/// records per process, DATA pages per process; the pool has procs × pages pages.
+struct Bounds {
+  unsigned procs = 2, blocks = 2, pages = 2;
+};
+
+inline const std::vector<std::string> kInvariants = {"INV-ALMOS-1", "INV-ALMOS-3", "INV-ALMOS-6", "INV-ALMOS-7"};
+inline const std::vector<std::string> kLemmas = {"LEM-ALMOS-S1", "LEM-ALMOS-S2", "LEM-ALMOS-S3"};
+
+/// A concrete state in plain numbers (the faithfulness test builds it from the model).
+struct Plain {
+  struct Blk {
+    bool used = false, zombie = false;
+    std::uint64_t base = 0, order = 0, stamp = 0;
+  };
+  struct Ent {
+    bool valid = false, w = false, cow = false;
+    std::uint64_t frame = 0;
+  };
+  struct Pr {
+    bool alive = false;
+    std::uint64_t ff = 0;
+    std::vector<Blk> blocks;
+    std::vector<bool> inseg;
+    std::vector<Ent> pte;
+  };
+  struct Fr {
+    bool alloc = false;
+    std::uint64_t refs = 0, forks = 0;
+  };
+  std::vector<Pr> procs;
+  std::vector<Fr> frames;
+  std::uint64_t clock = 0;
+};
+
+class Encoding {
+ public:
+  /// Throws std::invalid_argument for bounds out of range (procs 1..4, blocks 1..6, pages 1..4).
+  Encoding(z3::context& c, const AlmosParams& p, Bounds b);
+  z3::context& ctx() const { return c_; }
+  const Bounds& bounds() const { return b_; }
+  const AlmosParams& params() const { return p_; }
+  unsigned frames() const { return b_.procs * b_.pages; }
+
+  /// A fully symbolic state; names are prefixed by `tag`.
+  State fresh(const std::string& tag) const;
+  /// pid 1 after almos_process and a DATA vseg of `pages` pages at elf_base; nothing mapped.
+  State initial() const;
+  State lift(const Plain& s) const;
+  OpArgs args(const std::string& tag, unsigned pid, unsigned child, unsigned block, unsigned page) const;
+
+  /// The operation's precondition: the process lives, a child pid is free, an unmapped
+  /// block is live, and a new page or block record needed fits within the bounds.
+  z3::expr pre(Op op, const State& s, const OpArgs& a) const;
+  std::pair<State, Note> apply(Op op, const State& s, const OpArgs& a) const;
+  State mux(const z3::expr& c, const State& a, const State& b) const;
+  Note mux(const z3::expr& c, const Note& a, const Note& b) const;
+  Note no_call() const;
+  z3::expr equal(const State& a, const State& b) const;
+
+  /// Whether `id` holds: state invariants and lemmas read `post`, the call parts the note.
+  z3::expr holds(const std::string& id, const State& post, const Note& n) const;
+  /// Every invariant and lemma (the inductive hypothesis).
+  z3::expr hypothesis(const State& s) const;
+  static bool is_state_invariant(const std::string& id) { return id != "INV-ALMOS-7"; }
+  /// Cone of influence (spec §12.3): whether `op` writes a field that `id` reads, or that
+  /// an operation it keeps reads. BMC leaves the others out: dropping a step that writes
+  /// nothing they read reaches the same verdict in fewer steps.
+  static bool affects(Op op, const std::string& id);
+
+  /// The size in pages of a block of `order` (2^order).
+  z3::expr block_pages(const z3::expr& order) const;
+  std::uint64_t data_vpn(unsigned page) const { return p_.elf_base + page; }
+
+ private:
+  z3::expr w(std::uint64_t v) const { return c_.bv_val(v, 64); }
+  z3::expr b8(std::uint64_t v) const { return c_.bv_val(v, 8); }
+  z3::expr count(const std::vector<z3::expr>& bits) const;  ///< 8-bit sum of Booleans
+  /// Mappers / COW sharers of pool page `f` over living processes.
+  z3::expr mappers(const State& s, unsigned f, bool cow_only) const;
+  z3::expr mmap_pages(const OpArgs& a) const;
+  z3::expr mmap_refused(const OpArgs& a) const;  ///< EINVAL: no page, or the length wraps
+  z3::expr mmap_class(const OpArgs& a) const;    ///< `a.order` is the class of the request
+  /// What vmm_create_vseg decides: the zombie record it takes (one-hot), whether it bumps
+  /// first_free_vpn, whether vmm_check_conflict refuses, the block's pages.
+  struct MmapPlan {
+    std::vector<z3::expr> pick;
+    z3::expr bump, conflict, size;
+  };
+  MmapPlan plan_mmap(const Proc& p, const OpArgs& a) const;
+  std::pair<State, Note> mmap(const State& s, const OpArgs& a) const;
+  std::pair<State, Note> fault(const State& s, const OpArgs& a) const;
+  std::pair<State, Note> fork(const State& s, const OpArgs& a) const;
+  /// vmm_remove_vseg of every vseg of `pid` (exec and exit): blocks to the zombie lists in
+  /// base order, every DATA entry's page put.
+  State remove_all(const State& s, unsigned pid) const;
+  /// put_page of pool page `frame` once (`cow`: the mapping was a COW sharer).
+  void put_page(State& s, const z3::expr& frame, const z3::expr& cow, const z3::expr& when) const;
+  /// The page a new allocation takes: allocated, refs 1, forks 0.
+  void new_page(State& s, const z3::expr& frame, const z3::expr& when) const;
+  bool state_ok(const std::string& id) const;
+  z3::expr inv1(const State& s) const;
+  z3::expr inv3(const State& s) const;
+  z3::expr inv6(const State& s) const;
+  z3::expr lem1(const State& s) const;
+  z3::expr lem2(const State& s) const;
+  z3::expr lem3(const State& s) const;
+  z3::context& c_;
+  AlmosParams p_;
+  Bounds b_;
+};
+
+}  // namespace vmref::almos::smt
