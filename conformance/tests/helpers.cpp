@@ -57,4 +57,24 @@ void expect_every_obligation_proved(const std::string& owner, std::size_t count)
   }
 }
 
+prove::Request prove_request(const std::string& name) {
+  prove::Request r;
+  r.depth = 5;
+  r.timeout_ms = 120000;
+  r.out_dir = (std::filesystem::temp_directory_path() / ("vmref-test-prove-" + name)).string();
+  return r;
+}
+
+std::vector<std::pair<prove::Obligation, prove::Result>> run_obligations(
+    const std::string& owner, const std::string& profile, const prove::Request& req,
+    const std::function<bool(const prove::Obligation&)>& keep) {
+  const prove::ProverInfo* p = prove::find_prover(owner);
+  EXPECT_NE(p, nullptr) << owner;
+  std::vector<std::pair<prove::Obligation, prove::Result>> out;
+  if (!p) return out;
+  for (prove::Obligation& ob : p->obligations(profile, req))
+    if (keep(ob)) out.emplace_back(ob, ob.run(req));
+  return out;
+}
+
 }  // namespace vmref::test

@@ -2,11 +2,14 @@
 // checked after each event, model-only campaigns.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vmref/model/invariants.hpp"
 #include "vmref/model/model.hpp"
+#include "vmref/prove/obligation.hpp"
 #include "vmref/trace/codec.hpp"
 
 namespace vmref::diff {
@@ -49,5 +52,13 @@ inline bool names_field(const std::string& error, const std::string& field) {
 /// Runs every proof obligation `owner` (a kernel profile or a format) registers with the
 /// default request: there must be `count` of them, each proved (spec/prove.md).
 void expect_every_obligation_proved(const std::string& owner, std::size_t count);
+
+/// A prove request for a test: depth 5, 120 s per solver call, counterexample traces in
+/// the temporary directory's `vmref-test-prove-NAME`.
+prove::Request prove_request(const std::string& name);
+/// Runs the obligations of `owner` on `profile` that `keep` selects, with their results.
+std::vector<std::pair<prove::Obligation, prove::Result>> run_obligations(
+    const std::string& owner, const std::string& profile, const prove::Request& req,
+    const std::function<bool(const prove::Obligation&)>& keep);
 
 }  // namespace vmref::test

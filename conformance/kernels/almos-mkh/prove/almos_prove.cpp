@@ -5,6 +5,7 @@
 // per invariant whose shortest counterexample is written as a trace and replayed.
 #include <bit>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -161,7 +162,7 @@ struct Unrolled {
   smt::Note note;
   z3::expr valid;
 };
-Unrolled unroll(const smt::Encoding& e, const std::vector<Step>& all, const smt::State& s, const z3::expr& choice,
+Unrolled unroll_step(const smt::Encoding& e, const std::vector<Step>& all, const smt::State& s, const z3::expr& choice,
                 const std::string& tag) {
   z3::context& c = e.ctx();
   Unrolled u{s, e.no_call(), c.bool_val(false)};
@@ -179,68 +180,46 @@ Unrolled unroll(const smt::Encoding& e, const std::vector<Step>& all, const smt:
 /// The shortest sequence of at most `depth` operations from the initial state that
 /// breaks `id` (spec/prove.md §3), as a replayed trace.
 Result bmc(Run& run, const std::string& id) {
-  auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   smt::Encoding e(c, run.params, run.bounds);
   std::vector<Step> all;
   for (const Step& st : combos(run.bounds))
     if (smt::Encoding::affects(st.op, id)) all.push_back(st);
-  std::vector<expr> path, choice;
   std::vector<smt::State> states{e.initial()};
-  Result r;
-  for (unsigned k = 0; k < run.req.depth; ++k) {
+  std::vector<expr> choice;
+  std::optional<expr> held;  // `id` after the previous step: the depths before found no violation
+  auto unroll = [&](unsigned k) {
     std::string tag = "k" + std::to_string(k);
     expr ch = c.bv_const((tag + "_choice").c_str(), 16);
-    Unrolled u = unroll(e, all, states.back(), ch, tag);
-    path.push_back(u.valid);
+    Unrolled u = unroll_step(e, all, states.back(), ch, tag);
     // A request behaves as the power of two of its class (spec §3: the vseg takes 2^k
-    // pages) and a refused one changes nothing: lengths of 2^k pages, or 0, lose no behaviour.
+    // pages) and a refused one changes nothing: lengths of 2^k pages, or 0, lose no
+    // behaviour. BMC's request classes (a bound, spec §12.3): the first `classes`, the
+    // zone's own (it fills the zone) and 52 (the largest, always ENOMEM).
     expr len = c.bv_const((tag + "_len").c_str(), 64), order = c.bv_const((tag + "_order").c_str(), 64);
-    path.push_back(len == word_val(c, 0) || len == z3::shl(word_val(c, 4096), order));
-    // BMC's request classes (a bound, spec §12.3): the first `classes`, the zone's own
-    // (it fills the zone) and 52 (the largest, always ENOMEM).
     expr allowed = order == word_val(c, 52) || order == word_val(c, std::bit_width(run.params.mmap_pages) - 1);
-    for (unsigned k = 0; k < run.classes; ++k) allowed = allowed || order == word_val(c, k);
-    path.push_back(allowed);
+    for (unsigned j = 0; j < run.classes; ++j) allowed = allowed || order == word_val(c, j);
     smt::State named = e.fresh(tag + "_post");  // keeps each step's terms flat
-    path.push_back(e.equal(named, u.post));
-    choice.push_back(ch);
-    z3::solver s(c, "QF_BV");
-    z3::params p(c);
-    p.set("timeout", run.req.timeout_ms);
-    s.set(p);
-    for (const expr& x : path) s.add(x);
-    s.add(!e.holds(id, named, u.note));
-    // The depths before found no violation: `id` holds on the way there, which the
-    // solver may use (the result is still the shortest sequence).
-    path.push_back(e.holds(id, named, u.note));
-    z3::check_result res = s.check();
-    if (res == z3::sat) {
-      z3::model m = s.get_model();
-      std::vector<Step> steps;
-      for (unsigned j = 0; j <= k; ++j) {
-        const Step& st = all[u64_of(m, z3::zext(choice[j], 48))];
-        steps.push_back(with_args(st, m, args_of(e, "k" + std::to_string(j), st), states[j]));
-      }
-      r.status = Status::counterexample;
-      for (const Step& st : steps) r.detail += (r.detail.empty() ? "" : "; ") + step_text(st);
-      r.detail = std::to_string(steps.size()) + " operation(s): " + r.detail;
-      confirm_by_replay(write_trace(run, e, id, steps), id, r);
-      r.seconds = seconds_since(t0);
-      return r;
-    }
-    if (res == z3::unknown) {
-      r.status = Status::unknown;
-      r.detail = "solver at depth " + std::to_string(k + 1) + ": " + s.reason_unknown();
-      r.seconds = seconds_since(t0);
-      return r;
-    }
+    BmcDepth d{{u.valid, len == word_val(c, 0) || len == z3::shl(word_val(c, 4096), order), allowed, e.equal(named, u.post)},
+               !e.holds(id, named, u.note)};
+    if (held) d.path.push_back(*held);  // the solver may use it; the result is still the shortest
+    held = e.holds(id, named, u.note);
     states.push_back(named);
-  }
-  r.status = Status::proved;
-  r.detail = "no sequence of up to " + std::to_string(run.req.depth) + " operations breaks it";
-  r.seconds = seconds_since(t0);
-  return r;
+    choice.push_back(ch);
+    return d;
+  };
+  auto found = [&](const z3::model& m, unsigned k, Result& r) {
+    std::vector<Step> steps;
+    std::vector<std::string> text;
+    for (unsigned j = 0; j <= k; ++j) {
+      const Step& st = all[u64_of(m, z3::zext(choice[j], 48))];
+      steps.push_back(with_args(st, m, args_of(e, "k" + std::to_string(j), st), states[j]));
+      text.push_back(step_text(steps.back()));
+    }
+    confirm_by_replay(write_trace(run, e, id, steps), id, r);
+    return text;
+  };
+  return bounded_check(c, run.req, unroll, found);
 }
 
 Result bmc_once(Run& run, const std::string& id) { return run.bmc.get(id, [&] { return bmc(run, id); }); }

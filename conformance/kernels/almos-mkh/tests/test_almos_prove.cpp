@@ -10,6 +10,7 @@
 #include <set>
 
 #include "almos_arith.hpp"
+#include "helpers.hpp"
 #include "almos_model.hpp"
 #include "almos_smt.hpp"
 #include "vmref/model/model.hpp"
@@ -20,23 +21,12 @@ namespace smt = almos::smt;
 
 namespace {
 
-std::vector<std::pair<prove::Obligation, prove::Result>> run(const std::string& profile, prove::Request req,
+std::vector<std::pair<prove::Obligation, prove::Result>> run(const std::string& profile, const prove::Request& req,
                                                              const std::function<bool(const prove::Obligation&)>& keep) {
-  const prove::ProverInfo* p = prove::find_prover("almos-mkh");
-  EXPECT_NE(p, nullptr);
-  std::vector<std::pair<prove::Obligation, prove::Result>> out;
-  for (prove::Obligation& ob : p->obligations(profile, req))
-    if (keep(ob)) out.emplace_back(ob, ob.run(req));
-  return out;
+  return test::run_obligations("almos-mkh", profile, req, keep);
 }
 
-prove::Request request(const std::string& name) {
-  prove::Request r;
-  r.depth = 5;
-  r.timeout_ms = 120000;
-  r.out_dir = (std::filesystem::temp_directory_path() / ("vmref-test-prove-almos-" + name)).string();
-  return r;
-}
+prove::Request request(const std::string& name) { return test::prove_request("almos-" + name); }
 
 /// Every BMC obligation of `ids` finds a counterexample that the model confirms.
 void expect_found(const std::string& variant, const std::set<std::string>& ids) {

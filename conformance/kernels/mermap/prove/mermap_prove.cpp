@@ -187,16 +187,13 @@ std::string write_trace(const Run& run, const std::string& id, const std::vector
 /// The shortest sequence of at most `depth` operations from the initial state that
 /// breaks `id` (spec/prove.md §3), as a replayed trace.
 Result bmc(Run& run, const std::string& id) {
-  auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   smt::Encoding e(c, run.params, run.cpus);
   const std::vector<Step> all = combos(e);
-  std::vector<expr> path;  // every step so far is one of the operations, applicable
   std::vector<smt::State> states{e.initial()};
   std::vector<expr> choice;
   std::vector<smt::OpArgs> args;
-  Result r;
-  for (unsigned k = 0; k < run.req.depth; ++k) {
+  auto unroll = [&](unsigned k) {
     std::string tag = "k" + std::to_string(k);
     expr ch = c.bv_const((tag + "_choice").c_str(), 16);
     smt::OpArgs a = e.args(tag, 0, 0);
@@ -213,63 +210,41 @@ Result bmc(Run& run, const std::string& id) {
       note = e.mux(pick, n, note);
       valid = valid || (pick && e.pre(all[i].op, states.back(), ai));
     }
-    path.push_back(valid);
     // Lengths above one region take the same refusal (§2 step 1), and a write failure
     // only acts below the allocation's page count: bounding both loses no behaviour.
     const std::uint64_t region = run.params.region_pages * 4096;
-    path.push_back(z3::ule(a.len, word_val(c, region + 4096)));
-    path.push_back(z3::ule(a.fail_after, word_val(c, run.params.region_pages)));
     // The post-state as fresh constants equal to the relation's terms keeps each step's
     // terms flat instead of nesting every earlier step.
     smt::State named = e.fresh(tag + "_post");
-    path.push_back(e.equal(named, next));
-    next = named;
+    BmcDepth d{{valid, z3::ule(a.len, word_val(c, region + 4096)), z3::ule(a.fail_after, word_val(c, run.params.region_pages)),
+                e.equal(named, next)},
+               !e.holds(id, states.back(), named, note)};
+    states.push_back(named);
     choice.push_back(ch);
     args.push_back(a);
-    // A fresh non-incremental QF_BV solver per depth: bit-blasting beats Z3's incremental core here.
-    z3::solver s(c, "QF_BV");
-    z3::params p(c);
-    p.set("timeout", run.req.timeout_ms);
-    s.set(p);
-    for (const expr& x : path) s.add(x);
-    s.add(!e.holds(id, states.back(), next, note));
-    z3::check_result res = s.check();
-    if (res == z3::sat) {
-      z3::model m = s.get_model();
-      std::vector<Step> steps;
-      std::vector<std::vector<std::vector<bool>>> used;
-      for (unsigned j = 0; j <= k; ++j) {
-        steps.push_back(with_args(all[u64_of(m, z3::zext(choice[j], 48))], m, args[j]));
-      }
-      states.push_back(next);
-      for (const smt::State& st : states) {
-        std::vector<std::vector<bool>> u;
-        for (const smt::Cpu& cpu : st.cpus) {
-          std::vector<bool> row;
-          for (const smt::Slot& sl : cpu.slots) row.push_back(bool_of(m, sl.in_use));
-          u.push_back(row);
-        }
-        used.push_back(u);
-      }
-      r.status = Status::counterexample;
-      for (const Step& st : steps) r.detail += (r.detail.empty() ? "" : "; ") + step_text(st);
-      r.detail = std::to_string(steps.size()) + " operation(s): " + r.detail;
-      confirm_by_replay(write_trace(run, id, steps, used), id, r);
-      r.seconds = seconds_since(t0);
-      return r;
+    return d;
+  };
+  auto found = [&](const z3::model& m, unsigned k, Result& r) {
+    std::vector<Step> steps;
+    std::vector<std::string> text;
+    for (unsigned j = 0; j <= k; ++j) {
+      steps.push_back(with_args(all[u64_of(m, z3::zext(choice[j], 48))], m, args[j]));
+      text.push_back(step_text(steps.back()));
     }
-    if (res == z3::unknown) {
-      r.status = Status::unknown;
-      r.detail = "solver at depth " + std::to_string(k + 1) + ": " + s.reason_unknown();
-      r.seconds = seconds_since(t0);
-      return r;
+    std::vector<std::vector<std::vector<bool>>> used;  // per state, CPU and slot: in use
+    for (const smt::State& st : states) {
+      std::vector<std::vector<bool>> u;
+      for (const smt::Cpu& cpu : st.cpus) {
+        std::vector<bool> row;
+        for (const smt::Slot& sl : cpu.slots) row.push_back(bool_of(m, sl.in_use));
+        u.push_back(row);
+      }
+      used.push_back(u);
     }
-    states.push_back(next);
-  }
-  r.status = Status::proved;
-  r.detail = "no sequence of up to " + std::to_string(run.req.depth) + " operations breaks it";
-  r.seconds = seconds_since(t0);
-  return r;
+    confirm_by_replay(write_trace(run, id, steps, used), id, r);
+    return text;
+  };
+  return bounded_check(c, run.req, unroll, found);
 }
 
 /// The BMC result of `id`, computed once per run.

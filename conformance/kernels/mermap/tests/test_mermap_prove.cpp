@@ -18,23 +18,12 @@ using namespace vmref;
 namespace {
 
 /// Runs the mermap obligations of `profile` that `keep` selects; returns them with results.
-std::vector<std::pair<prove::Obligation, prove::Result>> run(const std::string& profile, prove::Request req,
+std::vector<std::pair<prove::Obligation, prove::Result>> run(const std::string& profile, const prove::Request& req,
                                                              const std::function<bool(const prove::Obligation&)>& keep) {
-  const prove::ProverInfo* p = prove::find_prover("mermap");
-  EXPECT_NE(p, nullptr);
-  std::vector<std::pair<prove::Obligation, prove::Result>> out;
-  for (prove::Obligation& ob : p->obligations(profile, req))
-    if (keep(ob)) out.emplace_back(ob, ob.run(req));
-  return out;
+  return test::run_obligations("mermap", profile, req, keep);
 }
 
-prove::Request request(const std::string& name) {
-  prove::Request r;
-  r.depth = 5;
-  r.timeout_ms = 120000;
-  r.out_dir = (std::filesystem::temp_directory_path() / ("vmref-test-prove-" + name)).string();
-  return r;
-}
+prove::Request request(const std::string& name) { return test::prove_request("" + name); }
 
 void expect_found(const std::string& profile, const std::set<std::string>& ids) {
   std::string dir = profile;

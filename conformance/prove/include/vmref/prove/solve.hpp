@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <z3++.h>
 
@@ -24,6 +25,22 @@ z3::expr word_val(z3::context& c, std::uint64_t v);
 /// counterexample text (and may write a trace into the result); unknown gives the reason.
 Result check_implies(z3::context& c, const z3::expr& assumptions, const z3::expr& goal, const Request& req,
                      const std::function<void(const z3::model&, Result&)>& explain);
+
+/// One depth of a bounded model check (spec/prove.md §3): the constraints it adds to the
+/// path (its step is one of the operations and applicable, its post-state named, its
+/// arguments bounded) and the formula "the invariant fails after this step".
+struct BmcDepth {
+  std::vector<z3::expr> path;
+  z3::expr violated;
+};
+
+/// Bounded model checking to `req.depth` operations: depth k is `unroll(k)`, checked with
+/// every earlier depth's path by a fresh non-incremental QF_BV solver (bit-blasting beats
+/// Z3's incremental core on these queries). The first satisfiable depth is the shortest
+/// counterexample: `found(model, k, result)` returns its operations as text (and writes
+/// and replays its trace into the result). Unknown gives the solver's reason and depth.
+Result bounded_check(z3::context& c, const Request& req, const std::function<BmcDepth(unsigned)>& unroll,
+                     const std::function<std::vector<std::string>(const z3::model&, unsigned, Result&)>& found);
 
 /// The value of a 64-bit term in `m` (model completion: unconstrained terms read 0).
 std::uint64_t u64_of(const z3::model& m, const z3::expr& e);
