@@ -200,10 +200,11 @@ Result bmc(Run& run, const std::string& id) {
     expr allowed = order == word_val(c, 52) || order == word_val(c, std::bit_width(run.params.mmap_pages) - 1);
     for (unsigned j = 0; j < run.classes; ++j) allowed = allowed || order == word_val(c, j);
     smt::State named = e.fresh(tag + "_post");  // keeps each step's terms flat
+    expr holds = e.holds(id, named, u.note);
     BmcDepth d{{u.valid, len == word_val(c, 0) || len == z3::shl(word_val(c, 4096), order), allowed, e.equal(named, u.post)},
-               !e.holds(id, named, u.note)};
+               !holds};
     if (held) d.path.push_back(*held);  // the solver may use it; the result is still the shortest
-    held = e.holds(id, named, u.note);
+    held = holds;
     states.push_back(named);
     choice.push_back(ch);
     return d;
@@ -296,7 +297,7 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   const AlmosParams* p = resolved.params<AlmosParams>(kKernel);
   if (!p) throw std::invalid_argument("profile '" + profile + "' has no almos-mkh layer");
   auto run = std::make_shared<Run>();
-  run->profile = resolved.name.find(':') == std::string::npos ? resolved.name + ":" + resolved.variant : resolved.name;
+  run->profile = resolved.full_name();
   run->params = *p;
   run->req = req;
   for (const auto& [name, v] : req.bounds)

@@ -210,22 +210,23 @@ std::pair<State, Note> Encoding::mmap(const State& s, const OpArgs& a) const {
 // A page fault on DATA page `page` (spec §5): a true fault allocates and sets the
 // reference entry; a write to a COW entry copies while forks > 0, else becomes WRITABLE
 // in place. No vseg: segv, nothing changes.
-std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
-  State t = s;
+Encoding::FaultPlan Encoding::plan_fault(const State& s, const OpArgs& a) const {
   const Proc& p = s.procs[a.pid];
-  Proc& q = t.procs[a.pid];
   const Entry& e = p.pte[a.page];
   expr in = p.inseg[a.page];
   expr true_fault = in && !e.valid;
-  new_page(t, a.fresh, true_fault);
   Entry cur{e.valid || true_fault, z3::ite(true_fault, a.fresh, e.frame), e.w || true_fault, e.cow && !true_fault};
   expr cow_write = in && a.write && !cur.w && cur.cow;
-  expr forks = b8(0), refs = b8(0);
-  for (unsigned f = 0; f < frames(); ++f) {
-    forks = z3::ite(cur.frame == b8(f), s.frames[f].forks, forks);
-    refs = z3::ite(cur.frame == b8(f), s.frames[f].refs, refs);
-  }
+  expr forks = b8(0);  // the pending forks of the entry's page (a true fault's page has none to read)
+  for (unsigned f = 0; f < frames(); ++f) forks = z3::ite(cur.frame == b8(f), s.frames[f].forks, forks);
   expr copy = cow_write && c_.bool_val(p_.cow_checks_forks) && forks != b8(0);
+  return {true_fault, cow_write, copy, cur};
+}
+
+std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
+  State t = s;
+  auto [true_fault, cow_write, copy, cur] = plan_fault(s, a);
+  new_page(t, a.fresh, true_fault);
   for (unsigned f = 0; f < frames(); ++f) {  // the old page: one sharer fewer (no free: others map it)
     expr at = copy && cur.frame == b8(f);
     Frame& fr = t.frames[f];
@@ -233,7 +234,7 @@ std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
     fr.refs = z3::ite(at, fr.refs - b8(1), fr.refs);
   }
   new_page(t, a.fresh, copy);
-  q.pte[a.page] = {cur.valid, z3::ite(copy, a.fresh, cur.frame), cur.w || cow_write, cur.cow && !cow_write};
+  t.procs[a.pid].pte[a.page] = {cur.valid, z3::ite(copy, a.fresh, cur.frame), cur.w || cow_write, cur.cow && !cow_write};
   return {t, no_call()};
 }
 
@@ -341,14 +342,10 @@ expr Encoding::pre(Op op, const State& s, const OpArgs& a) const {
     }
     case Op::unmap_block: return ok && p.blocks[a.block].used && !p.blocks[a.block].zombie;
     case Op::fault: {  // a true fault or a COW copy takes a free pool page
-      const Entry& e = p.pte[a.page];
-      expr forks = b8(0);
-      for (unsigned f = 0; f < frames(); ++f) forks = z3::ite(e.frame == b8(f), s.frames[f].forks, forks);
-      expr copy = a.write && e.valid && !e.w && e.cow && c_.bool_val(p_.cow_checks_forks) && forks != b8(0);
-      expr needs = p.inseg[a.page] && (!e.valid || copy);
+      FaultPlan plan = plan_fault(s, a);
       expr unused = z3::ult(a.fresh, b8(frames()));
       for (unsigned f = 0; f < frames(); ++f) unused = unused && z3::implies(a.fresh == b8(f), !s.frames[f].alloc);
-      return ok && z3::implies(needs, unused);
+      return ok && z3::implies(plan.true_fault || plan.copy, unused);
     }
     case Op::fork: return ok && !s.procs[a.child].alive && c_.bool_val(a.child != a.pid);
     default: return ok;

@@ -158,6 +158,13 @@ class Encoding {
   };
   MmapPlan plan_mmap(const Proc& p, const OpArgs& a) const;
   std::pair<State, Note> mmap(const State& s, const OpArgs& a) const;
+  /// What a fault decides: a true fault, a write to a COW entry, whether that write
+  /// copies (forks pending), and the entry once a true fault has set it.
+  struct FaultPlan {
+    z3::expr true_fault, cow_write, copy;
+    Entry cur;
+  };
+  FaultPlan plan_fault(const State& s, const OpArgs& a) const;
   std::pair<State, Note> fault(const State& s, const OpArgs& a) const;
   std::pair<State, Note> fork(const State& s, const OpArgs& a) const;
   /// vmm_remove_vseg of every vseg of `pid` (exec and exit): blocks to the zombie lists in

@@ -354,7 +354,7 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   const MermapParams* p = resolved.params<MermapParams>(kKernel);
   if (!p) throw std::invalid_argument("profile '" + profile + "' has no mermap layer");
   auto run = std::make_shared<Run>();
-  run->profile = resolved.name.find(':') == std::string::npos ? resolved.name + ":" + resolved.variant : resolved.name;
+  run->profile = resolved.full_name();
   run->params = *p;
   run->req = req;
   run->cpus = req.bound("cpus", 2);

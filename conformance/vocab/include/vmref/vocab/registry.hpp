@@ -102,6 +102,8 @@ struct Profile {
   std::string variant;         ///< the variant in effect (the default when none was given)
   std::vector<Layer> layers;   ///< bottom-up; back() is the named kernel
   const KernelInfo& kernel() const { return *layers.back().kernel; }
+  /// "kernel:variant" with the variant in effect spelled out ("mermap" -> "mermap:fixed").
+  std::string full_name() const { return name.find(':') == std::string::npos ? name + ":" + variant : name; }
   /// Whether `kernel` is one of the profile's layers.
   bool has(std::string_view kernel) const;
   /// Parameters of the layer of `kernel`, cast to P; nullptr when it is not a layer.
