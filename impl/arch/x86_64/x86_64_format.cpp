@@ -62,43 +62,46 @@ Entry Format::decode(std::uint64_t raw, unsigned level) const {
 }
 
 Rights Format::combine(Rights parent, std::uint64_t raw) const {
-  // R/W and U/S are ANDed over the walk, XD is ORed (SDM §4.6.1).
-  return {parent.w && (raw & kRW), parent.u && (raw & kUS), parent.x && !(cfg_.nxe && (raw & xd()))};
+  // R/W and U/S are ANDed over the walk, XD is ORed (SDM §4.6.1; LEM-X86-RIGHTS-1).
+  std::uint64_t acc = (parent.w ? arith::kMayWrite : 0) | (parent.u ? arith::kMayUser : 0) | (parent.x ? arith::kMayExec : 0);
+  acc = arith::combine_rights(acc, raw, cfg_.nxe ? xd() : 0);
+  return {(acc & arith::kMayWrite) != 0, (acc & arith::kMayUser) != 0, (acc & arith::kMayExec) != 0};
 }
 
 std::uint64_t Format::encode_table(std::uint64_t table_pa) const {
   // Non-leaf entries grant everything; restrictions live in the leaves (as Linux builds them).
-  return table_pa | kP | kRW | kUS;
+  return arith::table_entry(table_pa);
 }
 
+// A leaf goes through arith::make_leaf / leaf_attr_word, whose split arithmetic
+// LEM-X86-SPLIT-1 proves; here only LeafAttrs is packed to and from their 4 KiB layout.
 std::uint64_t Format::encode_leaf(std::uint64_t pa, unsigned level, const LeafAttrs& a) const {
-  bool large = level != cfg_.levels - 1;
-  std::uint64_t raw = pa | kP;
-  if (a.rights.w) raw |= kRW;
-  if (a.rights.u) raw |= kUS;
-  if (!a.rights.x && cfg_.nxe) raw |= xd();
-  if (a.global) raw |= kG;
-  if (a.accessed) raw |= kA;
-  if (a.dirty) raw |= kD;
-  if (large) raw |= kPS;
+  std::uint64_t w = 0;
+  if (a.rights.w) w |= kRW;
+  if (a.rights.u) w |= kUS;
+  if (!a.rights.x && cfg_.nxe) w |= xd();
+  if (a.global) w |= kG;
+  if (a.accessed) w |= kA;
+  if (a.dirty) w |= kD;
   std::uint64_t cache = a.arch & 7, pkey = (a.arch >> 3) & 0xf;  // arch_fields() order
-  if (cache & 1) raw |= kPWT;
-  if (cache & 2) raw |= kPCD;
-  if (cache & 4) raw |= large ? kPatLarge : kPatSmall;
-  raw |= static_cast<std::uint64_t>(a.soft & 7) << 9;
-  return raw | (pkey << kPkeyShift);
+  if (cache & 1) w |= kPWT;
+  if (cache & 2) w |= kPCD;
+  if (cache & 4) w |= kPatSmall;
+  w |= static_cast<std::uint64_t>(a.soft & 7) << 9;
+  w |= pkey << kPkeyShift;
+  return arith::make_leaf(pa, w, level != cfg_.levels - 1);
 }
 
 LeafAttrs Format::leaf_attrs(std::uint64_t raw, unsigned level) const {
-  bool large = level != cfg_.levels - 1;
+  std::uint64_t w = arith::leaf_attr_word(raw, level != cfg_.levels - 1);
   LeafAttrs a;
-  a.rights = {static_cast<bool>(raw & kRW), static_cast<bool>(raw & kUS), !(cfg_.nxe && (raw & xd()))};
-  a.global = raw & kG;
-  a.accessed = raw & kA;
-  a.dirty = raw & kD;
-  std::uint64_t cache = ((raw & kPWT) ? 1 : 0) | ((raw & kPCD) ? 2 : 0) | ((raw & (large ? kPatLarge : kPatSmall)) ? 4 : 0);
-  a.arch = cache | ((raw >> kPkeyShift) & 0xf) << 3;
-  a.soft = static_cast<std::uint8_t>((raw >> 9) & 7);
+  a.rights = {static_cast<bool>(w & kRW), static_cast<bool>(w & kUS), !(cfg_.nxe && (w & xd()))};
+  a.global = w & kG;
+  a.accessed = w & kA;
+  a.dirty = w & kD;
+  std::uint64_t cache = ((w & kPWT) ? 1 : 0) | ((w & kPCD) ? 2 : 0) | ((w & kPatSmall) ? 4 : 0);
+  a.arch = cache | ((w >> kPkeyShift) & 0xf) << 3;
+  a.soft = static_cast<std::uint8_t>((w >> 9) & 7);
   return a;
 }
 
