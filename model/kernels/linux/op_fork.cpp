@@ -73,7 +73,8 @@ Outcome LinuxModel::fork(const Event& ev) {
         cp.cow = true;
         delta_.ranges.push_back({parent.asid, it->first, 1});
       }
-      get_frame(cp.frame);
+      // The forgets-cow-count variant (§3) shares a private page without the child's reference.
+      if (!(p_.forgets_cow_count && cp.cow && !pv.shared)) get_frame(cp.frame);
       install_pte(child, it->first, cp);
     }
   }

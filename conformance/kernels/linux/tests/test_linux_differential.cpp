@@ -13,6 +13,7 @@
 #include "vmref/conformance/replay.hpp"
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/differential.hpp"
+#include "helpers.hpp"
 #include "linux_events.hpp"
 #include "vmref/trace/codec.hpp"
 
@@ -323,5 +324,18 @@ TEST(Differential_2_Linux, TagsOutsideThePcidRangeAreUnsupportedNamingTheField) 
     } catch (const impl::Unsupported& u) {
       EXPECT_EQ(u.field, "tag");
     }
+  }
+}
+
+// The broken variants of spec/kernels/linux.md §3 that break a shared invariant: a model
+// campaign under each finds it, and the shrunk counterexample replays to the same ID.
+TEST(Linux_3_Variants, FuzzCampaignCatchesEveryBrokenVariant) {
+  const std::vector<std::pair<const char*, std::set<std::string>>> cases{
+      {"frees-before-flush", {"INV-TLB-1"}}, {"forgets-cow-count", {"INV-FRAME-1"}}};
+  for (const auto& [variant, ids] : cases) {
+    diff::CampaignResult r = test::model_campaign(std::string("linux:") + variant, 100000, true);
+    ASSERT_FALSE(r.examples.empty()) << variant << " not caught";
+    EXPECT_TRUE(ids.count(r.examples[0].id)) << variant << " caught by " << r.examples[0].id;
+    EXPECT_TRUE(r.examples[0].reproduces) << variant;
   }
 }

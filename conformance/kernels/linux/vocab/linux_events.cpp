@@ -238,6 +238,8 @@ std::shared_ptr<const vocab::KernelParams> params_of(const std::string& variant)
   else if (variant == "no-merge") p->merge_vsegs = false;
   else if (variant == "no-cow-reuse") p->cow_reuse_exclusive = false;
   else if (variant == "no-fault-around") p->fault_around_pages = 0;
+  else if (variant == "frees-before-flush") p->frees_before_flush = true;
+  else if (variant == "forgets-cow-count") p->forgets_cow_count = true;
   return p;
 }
 }  // namespace
@@ -299,7 +301,9 @@ void register_vocab() {
                       {"no-zero-page", "read faults on anonymous memory allocate a frame (breaks §1.3)", true},
                       {"no-merge", "adjacent compatible vsegs never merge (breaks §1.2)", true},
                       {"no-cow-reuse", "a COW write always copies (breaks §1.4)", true},
-                      {"no-fault-around", "read faults map only the faulting page (breaks §1.9)", true}},
+                      {"no-fault-around", "read faults map only the faulting page (breaks §1.9)", true},
+                      {"frees-before-flush", "an unmap frees its frames before any TLB flush (breaks INV-TLB-1)", true},
+                      {"forgets-cow-count", "fork maps a private page COW in the child without its reference (breaks INV-FRAME-1)", true}},
                      params_of});
   for (OpInfo* op : {&ops::mmap, &ops::munmap, &ops::mprotect, &ops::brk, &ops::fork, &ops::exec_reset, &ops::pin,
                      &ops::unpin, &ops::stack_expand, &ops::mremap, &ops::madvise, &ops::mlock, &ops::munlock})
