@@ -149,7 +149,7 @@ Runner add_replay(CLI::App& app) {
       for (const auto& r : rs) arr.push_back(conformance::result_to_json(r));
       write_text(a->report, arr.dump(1) + "\n");
     }
-    if (!a->junit.empty()) write_text(a->junit, conformance::report_junit(rs));
+    if (!a->junit.empty()) write_text(a->junit, conformance::report_junit(rs, {}, {a->declared}));
     return rc;
   };
 }

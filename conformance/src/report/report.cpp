@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "report_ids.hpp"
 #include "vmref/model/invariants.hpp"
 
 namespace vmref::conformance {
@@ -22,6 +23,18 @@ std::string xml_escape(const std::string& s) {
   return o;
 }
 
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < s.size()) {
+    std::size_t nl = s.find('\n', at);
+    if (nl == std::string::npos) nl = s.size();
+    out.push_back(s.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return out;
+}
+
 std::string md_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -32,22 +45,18 @@ std::string md_escape(const std::string& s) {
   return o;
 }
 
-/// IDs reported: the catalog, then any other ID seen (expectation mismatches).
-std::vector<std::string> all_ids(const std::vector<ReplayResult>& rs) {
-  std::vector<std::string> ids;
-  for (const auto& inv : model::invariants()) ids.push_back(inv.id);
-  for (const char* x : {"EXPECT-ERRNO", "EXPECT-RET", "EXPECT-ACCESS", "EXPECT-VSL", "EXPECT-VSL-SPLIT", "EXPECT-PAGE"})
-    ids.push_back(x);
-  for (const auto& r : rs)
-    for (const auto& [id, n] : r.by_id)
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  return ids;
-}
+using report_ids::rule_of;
 
-const char* rule_of(const std::string& id) {
-  for (const auto& inv : model::invariants())
-    if (id == inv.id) return inv.rule;
-  return "the recorded outcome matches the model (spec/trace-format.md §5)";
+/// One line of totals: traces by verdict, findings and undetermined cases.
+std::string totals(const std::vector<ReplayResult>& rs) {
+  std::uint64_t clean = 0, findings = 0, bad = 0, nf = 0, nu = 0;
+  for (const auto& r : rs) {
+    Verdict v = r.verdict();
+    ++(v == Verdict::clean ? clean : v == Verdict::findings ? findings : bad);
+    nf += r.findings_total, nu += r.undetermined_total;
+  }
+  return fmt::format("{} trace(s): {} clean, {} with findings, {} bad input; {} finding(s), {} undetermined", rs.size(),
+                     clean, findings, bad, nf, nu);
 }
 
 /// What a proof row says beyond its status: the detail, the trace and the replay verdict.
@@ -64,25 +73,39 @@ std::string proof_name(const ProofRow& p) { return p.id + (p.op.empty() ? "" : "
 }  // namespace
 
 std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs) {
-  std::string o = "# vmref conformance report\n\n| trace | profile | verdict | events | checks | expectations | findings |\n|---|---|---|---|---|---|---|\n";
+  std::string o = "# vmref conformance report\n\n" + totals(rs) +
+                  "\n\n| trace | profile | verdict | events | checks | expectations | findings | undetermined |\n"
+                  "|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rs)
-    o += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file), r.header.profile,
-                     to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total);
+    o += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file), md_escape(r.header.profile),
+                     to_string(r.verdict()), r.events, r.checks, r.expectations, r.findings_total, r.undetermined_total);
   o += "\n## By invariant\n\n| ID | rule | findings | traces |\n|---|---|---|---|\n";
-  for (const auto& id : all_ids(rs)) {
+  for (const auto& id : report_ids::ids_of(rs)) {
     std::uint64_t n = 0, t = 0;
     for (const auto& r : rs)
       if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second, ++t;
     o += fmt::format("| {} | {} | {} | {} |\n", id, md_escape(rule_of(id)), n, t);
   }
   o += "\n## Findings\n\n";
+  auto item = [&](const ReplayResult& r, const Finding& f) {
+    o += fmt::format("- **{}** {} event {} (line {}, {}): {}\n", f.id, md_escape(r.file), f.event, f.line, f.op,
+                     md_escape(f.message));
+    if (f.diff.empty()) return;
+    o += "\n  ```\n";
+    for (const std::string& l : split_lines(f.diff)) o += "  " + l + "\n";
+    o += "  ```\n";
+  };
   for (const auto& r : rs) {
     if (!r.error.empty()) o += fmt::format("- **{}**: bad input: {}\n", md_escape(r.file), md_escape(r.error));
-    for (const auto& f : r.findings)
-      o += fmt::format("- **{}** {} event {} (line {}, {}): {}\n", f.id, md_escape(r.file), f.event, f.line, f.op,
-                       md_escape(f.message));
+    for (const auto& f : r.findings) item(r, f);
     if (r.findings.size() < r.findings_total)
       o += fmt::format("- {} more findings in {} not listed\n", r.findings_total - r.findings.size(), md_escape(r.file));
+  }
+  o += "\n## Undetermined (never a finding, never a pass: spec/vmm.md §5)\n\n";
+  for (const auto& r : rs) {
+    for (const auto& f : r.undetermined) item(r, f);
+    if (r.undetermined.size() < r.undetermined_total)
+      o += fmt::format("- {} more undetermined in {} not listed\n", r.undetermined_total - r.undetermined.size(), md_escape(r.file));
   }
   if (proofs.empty()) return o;
   o += "\n## Proofs (vmref prove)\n\n| status | kind | profile | obligation | seconds | counterexample |\n|---|---|---|---|---|---|\n";
@@ -97,14 +120,14 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>vmref conformance report</title>"
       "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
       ".clean{background:#cfc}.findings{background:#fcc}.bad-input{background:#fc9}pre{margin:0}</style></head><body>"
-      "<h1>vmref conformance report</h1><table><tr><th>trace</th><th>profile</th><th>verdict</th><th>events</th>"
-      "<th>checks</th><th>expectations</th><th>findings</th></tr>";
+      "<h1>vmref conformance report</h1><p>" + xml_escape(totals(rs)) + "</p><table><tr><th>trace</th><th>profile</th>"
+      "<th>verdict</th><th>events</th><th>checks</th><th>expectations</th><th>findings</th><th>undetermined</th></tr>";
   for (const auto& r : rs)
-    o += fmt::format("<tr class=\"{0}\"><td>{1}</td><td>{2}</td><td>{0}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td></tr>",
+    o += fmt::format("<tr class=\"{0}\"><td>{1}</td><td>{2}</td><td>{0}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td></tr>",
                      to_string(r.verdict()), xml_escape(r.file), xml_escape(r.header.profile), r.events, r.checks,
-                     r.expectations, r.findings_total);
+                     r.expectations, r.findings_total, r.undetermined_total);
   o += "</table><h2>By invariant</h2><table><tr><th>ID</th><th>rule</th><th>findings</th></tr>";
-  for (const auto& id : all_ids(rs)) {
+  for (const auto& id : report_ids::ids_of(rs)) {
     std::uint64_t n = 0;
     for (const auto& r : rs)
       if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second;
@@ -119,6 +142,12 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
       o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", f.id,
                        xml_escape(r.file), f.event, f.line, f.op, xml_escape(f.message), xml_escape(f.diff));
   }
+  o += "</table><h2>Undetermined</h2><p>Never a finding, never a pass (spec/vmm.md §5).</p><table><tr><th>ID</th>"
+       "<th>trace</th><th>event</th><th>line</th><th>op</th><th>message</th></tr>";
+  for (const auto& r : rs)
+    for (const auto& f : r.undetermined)
+      o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", f.id, xml_escape(r.file),
+                       f.event, f.line, f.op, xml_escape(f.message));
   o += "</table>";
   if (!proofs.empty()) {
     o += "<h2>Proofs (vmref prove)</h2><table><tr><th>status</th><th>kind</th><th>profile</th><th>obligation</th><th>seconds</th>"
@@ -130,60 +159,6 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
     o += "</table>";
   }
   return o + "</body></html>\n";
-}
-
-std::string report_junit(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs) {
-  std::uint64_t tests = 0, failures = 0;
-  std::string body;
-  for (const auto& r : rs) {
-    std::string cases;
-    std::uint64_t t = 0, fl = 0;
-    auto add_case = [&](const std::string& name, const std::string& failure) {
-      ++t;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\">", xml_escape(r.file), xml_escape(name));
-      if (!failure.empty()) {
-        ++fl;
-        cases += fmt::format("<failure message=\"{} finding(s)\">{}</failure>", name == "input" ? 1 : r.by_id.count(name) ? r.by_id.at(name) : 0,
-                             xml_escape(failure));
-      }
-      cases += "</testcase>\n";
-    };
-    add_case("input", r.error);
-    for (const auto& id : all_ids(rs)) {
-      std::string msg;
-      for (const auto& f : r.findings)
-        if (f.id == id) msg += fmt::format("event {} line {} ({}): {}\n{}", f.event, f.line, f.op, f.message, f.diff);
-      if (msg.empty() && r.by_id.count(id)) msg = fmt::format("{} findings (details beyond the kept ones)\n", r.by_id.at(id));
-      add_case(id, msg);
-    }
-    tests += t;
-    failures += fl;
-    body += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
-                        xml_escape(r.file), t, fl, r.seconds, cases);
-  }
-  if (!proofs.empty()) {
-    std::string cases;
-    std::uint64_t fl = 0, err = 0;
-    double total = 0;
-    for (const ProofRow& p : proofs) {
-      total += p.seconds;
-      cases += fmt::format("    <testcase classname=\"prove.{}.{}\" name=\"{}\" time=\"{:.3f}\">", xml_escape(p.profile), p.kind,
-                           xml_escape(proof_name(p)), p.seconds);
-      if (p.status != "proved") {
-        const char* tag = p.status == "counterexample" ? "failure" : "error";
-        (p.status == "counterexample" ? fl : err)++;
-        cases += fmt::format("<{0} type=\"{1}\" message=\"{2}\">{3}</{0}>", tag, p.status, xml_escape(p.id),
-                             xml_escape(proof_text(p)));
-      }
-      cases += "</testcase>\n";
-    }
-    tests += proofs.size();
-    failures += fl;
-    body += fmt::format("  <testsuite name=\"vmref prove\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}  </testsuite>\n",
-                        proofs.size(), fl, err, total, cases);
-  }
-  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
-                     tests, failures, body);
 }
 
 }  // namespace vmref::conformance

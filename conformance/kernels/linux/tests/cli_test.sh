@@ -9,6 +9,14 @@ check clean-exit 0 "$V" replay "$SRC/traces/scenarios/linux/three-way-split.json
 check replay-real 0 "$V" replay -q "$SRC/traces/linux/sort-services.jsonl" "$SRC/traces/linux/tar-create.jsonl.zst"
 check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
 check replay-recorded 0 "$V" replay "$T/rec.jsonl"
+# JUnit: a case the model could not decide is <skipped>; a linux trace gets the core's
+# and linux's invariants only (conformance/tests/cli_test.sh checks the schema).
+check junit-undetermined 0 "$V" replay -q --junit "$T/u.xml" "$SRC/traces/scenarios/linux/hidden-anon-vma-kernel-merged-yes.jsonl"
+check junit-undetermined-valid 0 xmllint --noout --schema "$SRC/conformance/tests/data/junit-10.xsd" "$T/u.xml"
+contains junit-undetermined-is-skipped '<skipped type="undetermined"' "$T/u.xml"
+contains junit-classname 'classname="linux.hidden-anon-vma-kernel-merged-yes" name="INV-COW-1"' "$T/u.xml"
+[ "$(grep -o 'name="INV-[A-Z]*' "$T/u.xml" | sort -u | sed 's/name="INV-//' | tr '\n' ' ')" = "ALLOC COW FRAME GPT PT TLB VSL " ] \
+  && echo "ok   junit-only-core-and-linux-ids" || { echo "FAIL junit-only-core-and-linux-ids"; grep -o 'name="INV-[A-Z]*' "$T/u.xml" | sort -u; fails=$((fails+1)); }
 check record-missing-program 2 "$V" record -o "$T/none.jsonl" -- /nonexistent/prog
 contains record-missing-program-says-why "cannot execute '/nonexistent/prog'" "$T/out"
 [ ! -e "$T/none.jsonl" ] && echo "ok   record-missing-program-writes-nothing" || { echo "FAIL record-missing-program-writes-nothing"; fails=$((fails+1)); }

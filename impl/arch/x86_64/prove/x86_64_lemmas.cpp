@@ -134,7 +134,8 @@ Result check_split_lemma(const Request& req, const SplitChild& child_of) {
   auto t0 = std::chrono::steady_clock::now();
   Result r;
   for (unsigned m = 32; m <= 52; ++m)
-    for (auto [shift, child_shift] : {std::pair{21u, 12u}, std::pair{30u, 21u}}) {
+    for (std::pair<unsigned, unsigned> sizes : {std::pair{21u, 12u}, std::pair{30u, 21u}}) {
+      const unsigned shift = sizes.first, child_shift = sizes.second;  // a large leaf and its children
       z3::context c;
       const bool child_large = child_shift != 12;
       expr leaf = word_var(c, "leaf"), i = word_var(c, "index"), off = word_var(c, "offset");

@@ -66,4 +66,8 @@ check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "invlpg-ignores-pcid" "$T/out"
 check bench-impl 0 "$V" bench --impl x86_64 --pages 2048 --runs 1 --fuzz-events 2000
 contains bench-impl-map "map        P50" "$T/out"
+# `vmref prove --junit` validates against the Jenkins xunit schema (conformance/tests/data).
+check prove-junit 0 "$V" prove --format x86_64 --inv LEM-X86-CANON-1 --junit "$T/p.xml"
+check prove-junit-valid 0 xmllint --noout --schema "$SRC/conformance/tests/data/junit-10.xsd" "$T/p.xml"
+contains prove-junit-case 'classname="prove.x86_64.lemma" name="LEM-X86-CANON-1"' "$T/p.xml"
 finish

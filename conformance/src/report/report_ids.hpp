@@ -1,0 +1,25 @@
+// Which IDs a report lists for a trace, and the rule text each cites: shared by the
+// Markdown, HTML and JUnit writers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vmref/conformance/replay.hpp"
+#include "vmref/model/registry.hpp"
+
+namespace vmref::conformance::report_ids {
+
+/// The invariants a trace of `profile` is checked against: the core's and its kernel's
+/// (none when the profile is empty or unknown: the trace is bad input).
+std::vector<const model::InvariantInfo*> invariants_of(const std::string& profile);
+
+/// The IDs a report over `rs` lists: every invariant of the traces' kernels, then the
+/// expectation kinds, then any other ID seen (DIFF-* with --impl).
+std::vector<std::string> ids_of(const std::vector<ReplayResult>& rs);
+
+/// The rule an ID stands for: an invariant's one-line rule, or what an EXPECT-*, DIFF-*
+/// or UNDETERMINED-* result means, with its spec section.
+std::string rule_of(const std::string& id);
+
+}  // namespace vmref::conformance::report_ids
