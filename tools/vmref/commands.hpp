@@ -17,6 +17,7 @@ namespace vmref::cli {
 
 /// Exit codes shared by every command (README "Exit codes").
 inline constexpr int kExitClean = 0, kExitFindings = 1, kExitBadInput = 2;
+inline constexpr const char* kVersion = VMREF_VERSION;  ///< project(vmref VERSION ...) in CMakeLists.txt
 
 /// kExitClean / kExitFindings / kExitBadInput for a verdict.
 int exit_code(conformance::Verdict v);

@@ -93,7 +93,7 @@ void register_core_commands() {
 
 int run(int argc, char** argv) {
   CLI::App app{"vmref: reference model and conformance harness for virtual-memory managers"};
-  app.set_version_flag("--version", "vmref 0.1.0 (trace format 1)");
+  app.set_version_flag("--version", std::string("vmref ") + kVersion + " (trace format 1)");
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, Runner>> cmds;
   for (const CommandInfo& c : rows()) {

@@ -115,45 +115,59 @@ std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vect
   return o;
 }
 
-std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs) {
+std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs,
+                        const std::string& generator) {
+  // Anchors: #trace-N (a trace's findings), #id-ID (an ID's rule); every cell that names
+  // one links to it. Long text wraps instead of squeezing the message column.
   std::string o =
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>vmref conformance report</title>"
-      "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
-      ".clean{background:#cfc}.findings{background:#fcc}.bad-input{background:#fc9}pre{margin:0}</style></head><body>"
-      "<h1>vmref conformance report</h1><p>" + xml_escape(totals(rs)) + "</p><table><tr><th>trace</th><th>profile</th>"
-      "<th>verdict</th><th>events</th><th>checks</th><th>expectations</th><th>findings</th><th>undetermined</th></tr>";
-  for (const auto& r : rs)
-    o += fmt::format("<tr class=\"{0}\"><td>{1}</td><td>{2}</td><td>{0}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td></tr>",
+      "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;"
+      "vertical-align:top}.clean{background:#cfc}.findings{background:#fcc}.bad-input{background:#fc9}"
+      ".undetermined{background:#eef}td.msg{min-width:30em}pre{margin:0;white-space:pre-wrap}</style></head><body>"
+      "<h1>vmref conformance report</h1><p>" + xml_escape(totals(rs)) + "</p>";
+  if (!generator.empty()) o += "<p><small>" + xml_escape(generator) + "</small></p>";
+  o += "<table><tr><th>trace</th><th>profile</th><th>verdict</th><th>events</th><th>checks</th><th>expectations</th>"
+       "<th>findings</th><th>undetermined</th></tr>";
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const ReplayResult& r = rs[i];
+    o += fmt::format("<tr class=\"{0}\"><td><a href=\"#trace-{8}\">{1}</a></td><td>{2}</td><td>{0}</td><td>{3}</td><td>{4}</td>"
+                     "<td>{5}</td><td>{6}</td><td>{7}</td></tr>",
                      to_string(r.verdict()), xml_escape(r.file), xml_escape(r.header.profile), r.events, r.checks,
-                     r.expectations, r.findings_total, r.undetermined_total);
-  o += "</table><h2>By invariant</h2><table><tr><th>ID</th><th>rule</th><th>findings</th></tr>";
+                     r.expectations, r.findings_total, r.undetermined_total, i);
+  }
+  o += "</table><h2>By ID</h2><table><tr><th>ID</th><th>rule</th><th>findings</th><th>traces</th></tr>";
   for (const auto& id : report_ids::ids_of(rs)) {
-    std::uint64_t n = 0;
+    std::uint64_t n = 0, t = 0;
     for (const auto& r : rs)
-      if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second;
-    o += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>", n ? "findings" : "clean", id,
-                     xml_escape(rule_of(id)), n);
+      if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second, ++t;
+    o += fmt::format("<tr id=\"id-{0}\" class=\"{1}\"><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>", xml_escape(id),
+                     n ? "findings" : "clean", xml_escape(rule_of(id)), n, t);
   }
-  o += "</table><h2>Findings</h2><table><tr><th>ID</th><th>trace</th><th>event</th><th>line</th><th>op</th><th>message</th><th>diff</th></tr>";
-  for (const auto& r : rs) {
-    if (!r.error.empty())
-      o += fmt::format("<tr class=\"bad-input\"><td>bad input</td><td>{}</td><td colspan=5>{}</td></tr>", xml_escape(r.file), xml_escape(r.error));
-    for (const auto& f : r.findings)
-      o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", f.id,
-                       xml_escape(r.file), f.event, f.line, f.op, xml_escape(f.message), xml_escape(f.diff));
+  o += "</table><h2>Findings and undetermined cases, by trace</h2>";
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const ReplayResult& r = rs[i];
+    o += fmt::format("<h3 id=\"trace-{}\">{} <small>({}, {})</small></h3>", i, xml_escape(r.file), xml_escape(r.header.profile),
+                     to_string(r.verdict()));
+    if (!r.error.empty()) o += "<p class=\"bad-input\">bad input: " + xml_escape(r.error) + "</p>";
+    if (r.findings.empty() && r.undetermined.empty()) continue;
+    o += "<table><tr><th>ID</th><th>event</th><th>line</th><th>op</th><th>message</th><th>diff</th></tr>";
+    auto row = [&](const Finding& f, const char* cls) {
+      o += fmt::format("<tr class=\"{}\"><td><a href=\"#id-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"msg\">{}</td>"
+                       "<td><pre>{}</pre></td></tr>",
+                       cls, xml_escape(f.id), xml_escape(f.id), f.event, f.line, xml_escape(f.op), xml_escape(f.message),
+                       xml_escape(f.diff));
+    };
+    for (const auto& f : r.findings) row(f, "findings");
+    for (const auto& f : r.undetermined) row(f, "undetermined");
+    o += "</table>";
+    if (r.findings.size() < r.findings_total)
+      o += fmt::format("<p>{} more findings not listed.</p>", r.findings_total - r.findings.size());
   }
-  o += "</table><h2>Undetermined</h2><p>Never a finding, never a pass (spec/vmm.md §5).</p><table><tr><th>ID</th>"
-       "<th>trace</th><th>event</th><th>line</th><th>op</th><th>message</th></tr>";
-  for (const auto& r : rs)
-    for (const auto& f : r.undetermined)
-      o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", f.id, xml_escape(r.file),
-                       f.event, f.line, f.op, xml_escape(f.message));
-  o += "</table>";
   if (!proofs.empty()) {
     o += "<h2>Proofs (vmref prove)</h2><table><tr><th>status</th><th>kind</th><th>profile</th><th>obligation</th><th>seconds</th>"
          "<th>counterexample</th></tr>";
     for (const ProofRow& p : proofs)
-      o += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td><pre>{}</pre></td></tr>",
+      o += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td class=\"msg\"><pre>{}</pre></td></tr>",
                        p.status == "proved" ? "clean" : p.status == "unknown" ? "bad-input" : "findings", p.status, p.kind,
                        xml_escape(p.profile), xml_escape(proof_name(p)), p.seconds, xml_escape(proof_text(p)));
     o += "</table>";

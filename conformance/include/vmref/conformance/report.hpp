@@ -14,8 +14,11 @@ namespace vmref::conformance {
 /// findings with their diffs, the undetermined cases, then the proof obligations
 /// (`vmref prove --report` results), if any.
 std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {});
-/// A standalone HTML page with the same content.
-std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {});
+/// A standalone HTML page with the same content: traces link to their findings
+/// (#trace-N), finding IDs to their rule (#id-ID); `generator` (tool version and time,
+/// say) is printed under the totals when given.
+std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {},
+                        const std::string& generator = "");
 struct JunitOptions {
   /// As `vmref replay --expect-declared`: each trace passes when it gives the verdict its
   /// header declares, so declared findings and bad input are output, not failures.
