@@ -58,6 +58,7 @@ Runner add_oracle(CLI::App& app) {
   c->add_option("--json", *json_out, "Also write the result as JSON (counts, divergence, rule coverage) to this file");
   return [o, kernel, no_shrink, json_out] {
     o->shrink = !*no_shrink;
+    o->progress = [](const std::string& line) { std::cerr << line << std::endl; };
     oracle::OracleResult r = oracle::run_linux_oracle(*o);
     std::cout << fmt::format("oracle linux (profile {}, seed {}, {} processes): {} ops in {:.1f} s ({:.0f} ops/s), "
                              "{} expectations compared, {} undetermined, {} transient re-reads, {}\n",

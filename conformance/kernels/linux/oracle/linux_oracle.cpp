@@ -17,6 +17,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <fmt/format.h>
+
 #include "linux_events.hpp"
 #include "vmref/conformance/ddmin.hpp"
 #include "vmref/conformance/expect.hpp"
@@ -531,7 +533,12 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
   std::vector<OracleOp> done;
   {
     Run run(opt, false);
+    double next_report = opt.progress_every;
     while (opt.seconds > 0 ? elapsed() < opt.seconds : res.ops < opt.ops) {
+      if (opt.progress && elapsed() >= next_report) {  // long campaigns say they are alive
+        next_report += opt.progress_every;
+        opt.progress(fmt::format("  {} ops, {:.0f} ops/s", res.ops, res.ops / std::max(elapsed(), 1e-9)));
+      }
       OracleOp op = gen.next(run);
       done.push_back(op);
       auto found = run.step(op);
@@ -553,6 +560,9 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
   if (res.diverged) {
     // Shrinking re-runs the sequence hundreds of times: first check once that it diverges
     // again on fresh processes, so a transient kernel state costs one run, not hundreds.
+    if (opt.progress)
+      opt.progress(fmt::format("  diverged at op {}; {}", res.divergent_op,
+                               opt.shrink ? fmt::format("shrinking (at most {} re-runs)", opt.shrink_runs) : "writing the trace"));
     bool again = !opt.shrink || first_divergence(opt, done) >= 0;
     std::vector<OracleOp> minimal = opt.shrink && again ? shrink(opt, done) : done;
     res.shrunk_ops = minimal.size();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -27,6 +28,10 @@ struct OracleOptions {
   std::string out_dir = "oracle-out";     ///< where divergence traces go
   bool shrink = true;
   unsigned shrink_runs = 300;       ///< most re-executions spent shrinking
+  /// Called with a progress line (ops done and rate) about every `progress_every` seconds
+  /// of the campaign, and once when shrinking starts; empty: silent.
+  std::function<void(const std::string&)> progress;
+  double progress_every = 10;
 };
 
 struct OracleResult {
