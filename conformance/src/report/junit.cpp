@@ -4,6 +4,7 @@
 // "input" and "expectations"; proofs form one more suite.
 #include "vmref/conformance/report.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -117,7 +118,8 @@ void add_trace_suite(pugi::xml_node root, const ReplayResult& r, const JunitOpti
       if (which(id)) n += k;
     if (n == 0) return;
     std::string text = findings_text(r.findings, which);
-    if (n > r.findings.size()) text += fmt::format("({} finding(s) in all; the first {} of the trace are kept)\n", n, r.findings.size());
+    std::uint64_t kept = std::count_if(r.findings.begin(), r.findings.end(), [&](const Finding& f) { return which(f.id); });
+    if (n > kept) text += fmt::format("({} finding(s) in all; {} kept: a replay keeps the first ones of the trace)\n", n, kept);
     std::string msg = fmt::format("{} finding(s){}", n, rule.empty() ? "" : ": " + rule);
     if (opt.expect_declared) add_output(t, msg + "\n" + text);
     else mark(t, "failure", name, msg, text, c);
@@ -131,7 +133,7 @@ void add_trace_suite(pugi::xml_node root, const ReplayResult& r, const JunitOpti
   report_id("expectations", is_expect, "the recorded outcomes differ from the model's (spec/trace-format.md §5)");
   for (const auto& seen : r.by_id) {  // anything else seen: DIFF-* with --impl, an ID of another kernel
     const std::string& id = seen.first;
-    if (!listed.count(id) && !is_expect(id)) report_id(id, [&](const std::string& x) { return x == id; }, "");
+    if (!listed.count(id) && !is_expect(id)) report_id(id, [&](const std::string& x) { return x == id; }, report_ids::rule_of(id));
   }
   if (r.undetermined_total > 0) {
     pugi::xml_node t = add_case(suite, cls, "undetermined", c);
