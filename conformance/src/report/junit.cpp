@@ -154,13 +154,10 @@ void add_proof_suite(pugi::xml_node root, const std::vector<ProofRow>& proofs, C
   Counts c;
   for (const ProofRow& p : proofs) {
     c.time += p.seconds;
-    pugi::xml_node t = add_case(suite, "prove." + p.profile + "." + p.kind, p.id + (p.op.empty() ? "" : " " + p.op), c);
+    pugi::xml_node t = add_case(suite, "prove." + p.profile + "." + p.kind, report_ids::proof_name(p), c);
     t.append_attribute("time") = fmt::format("{:.3f}", p.seconds).c_str();
-    if (p.status == "proved") continue;
-    std::string text = p.detail;
-    if (!p.trace.empty()) text += "\ntrace: " + p.trace + " (vmref replay --expect-declared " + p.trace + ")";
-    if (!p.replay.empty()) text += "\n" + p.replay;
-    mark(t, p.status == "counterexample" ? "failure" : "error", p.status, p.id, text, c);
+    if (p.status != "proved")
+      mark(t, p.status == "counterexample" ? "failure" : "error", p.status, p.id, report_ids::proof_text(p), c);
   }
   set_counts(suite, c, true);
   total.add(c);

@@ -45,6 +45,8 @@ std::string md_escape(const std::string& s) {
   return o;
 }
 
+using report_ids::proof_name;
+using report_ids::proof_text;
 using report_ids::rule_of;
 
 /// One line of totals: traces by verdict, findings and undetermined cases.
@@ -58,17 +60,6 @@ std::string totals(const std::vector<ReplayResult>& rs) {
   return fmt::format("{} trace(s): {} clean, {} with findings, {} bad input; {} finding(s), {} undetermined", rs.size(),
                      clean, findings, bad, nf, nu);
 }
-
-/// What a proof row says beyond its status: the detail, the trace and the replay verdict.
-std::string proof_text(const ProofRow& p) {
-  if (p.status == "proved") return "";
-  std::string t = p.detail;
-  if (!p.trace.empty()) t += "\ntrace: " + p.trace + " (vmref replay --expect-declared " + p.trace + ")";
-  if (!p.replay.empty()) t += "\n" + p.replay;
-  return t;
-}
-
-std::string proof_name(const ProofRow& p) { return p.id + (p.op.empty() ? "" : " " + p.op); }
 
 }  // namespace
 
