@@ -31,6 +31,44 @@ std::optional<std::uint64_t> VmmCore::alloc_data() {
   return pfn;
 }
 
+std::optional<std::uint64_t> VmmCore::alloc_folio(unsigned order) {
+  std::uint64_t n = std::uint64_t{1} << order;
+  if (data_in_use_ + n > capacity_) return std::nullopt;
+  std::uint64_t head = pool_.alloc_block(order);
+  if (head + n > pages_.size()) pages_.resize(std::max<std::size_t>(head + n, pages_.size() * 2));
+  claim_data(head);
+  pages_[head].order = static_cast<std::uint8_t>(order);
+  data_in_use_ += n - 1;
+  for (std::uint64_t i = 1; i < n; ++i) pages_[head + i] = PageInfo{.head = head};
+  return head;
+}
+
+std::optional<std::uint64_t> VmmCore::huge_zero(unsigned order) {
+  if (!huge_zero_pfn_)
+    if (auto f = alloc_folio(order)) huge_zero_pfn_ = *f;  // its one reference is the kernel's own
+  return huge_zero_pfn_ ? std::optional<std::uint64_t>{huge_zero_pfn_} : std::nullopt;
+}
+
+bool VmmCore::page_shared(std::uint64_t pfn, std::uint64_t size) const {
+  std::uint64_t head = head_of(pfn);
+  const PageInfo& h = pages_[head];
+  if (h.order == 0) return h.mapcount > 1;
+  if (size == kPage) return h.entire_maps + pages_[pfn].page_maps > 1;
+  if (h.entire_maps > 1) return true;
+  for (std::uint64_t i = 0; i < size / kPage; ++i)
+    if (pages_[pfn + i].page_maps) return true;
+  return false;
+}
+
+void VmmCore::count_map(std::uint64_t pfn, std::uint64_t size, int delta) {
+  std::uint64_t head = head_of(pfn);
+  PageInfo& h = pages_[head];
+  h.mapcount += delta;
+  if (h.order == 0) return;
+  if (size > kPage) h.entire_maps += delta;
+  else pages_[pfn].page_maps += delta;
+}
+
 void VmmCore::claim_data(std::uint64_t pfn) {
   if (pfn >= pages_.size()) pages_.resize(std::max<std::size_t>(pfn + 1, pages_.size() * 2));
   pages_[pfn] = PageInfo{true, 1, 0, 0, 0, false, ++generations_};
@@ -45,36 +83,55 @@ void VmmCore::unclaim_data(std::uint64_t pfn) {
 }
 
 void VmmCore::get(std::uint64_t pfn) {
-  if (pfn != zero_pfn_) ++pages_[pfn].refcount;
+  if (!is_zero(pfn)) ++pages_[head_of(pfn)].refcount;
 }
 
 void VmmCore::put(std::uint64_t pfn) {
-  if (pfn == zero_pfn_) return;
-  PageInfo& p = pages_[pfn];
+  if (is_zero(pfn)) return;
+  std::uint64_t head = head_of(pfn);
+  PageInfo& p = pages_[head];
   if (p.refcount > 0) --p.refcount;
   if (p.refcount == 0 && p.data) {
     p.data = false;
-    --data_in_use_;
-    pool_.free(pfn);
+    if (p.order == 0) {
+      --data_in_use_;
+      pool_.free(head);
+      return;
+    }
+    std::uint64_t n = std::uint64_t{1} << p.order;  // a folio goes whole
+    for (std::uint64_t i = 1; i < n; ++i) pages_[head + i] = PageInfo{};
+    data_in_use_ -= n;
+    pool_.free_block(head, p.order);
   }
 }
 
 std::uint64_t VmmCore::version(std::uint64_t pfn) const {
-  const std::uint64_t* p = mem_.find(pfn);
+  const std::uint64_t* p = mem_.find(head_of(pfn));
   return p ? p[0] : 0;
 }
 
 void VmmCore::set_pte(Space& s, Va va, std::uint64_t pfn, const LeafAttrs& a) {
-  if (auto old = s.table.lookup(va)) --pages_[old->pa >> kPageShift].mapcount;
+  if (auto old = s.table.lookup(va)) count_map(old->pa >> kPageShift, old->size, -1);
   s.table.map(va, pfn << kPageShift, kPage, a);
-  ++pages_[pfn].mapcount;
+  count_map(pfn, kPage, +1);
+}
+
+void VmmCore::set_huge(Space& s, Va va, std::uint64_t head, std::uint64_t size, const LeafAttrs& a) {
+  if (auto old = s.table.lookup(va)) count_map(old->pa >> kPageShift, old->size, -1);
+  s.table.map(va, head << kPageShift, size, a, size);
+  count_map(head, size, +1);
 }
 
 std::uint64_t VmmCore::clear_pte(Space& s, Va va) {
-  std::uint64_t pfn = 0;
-  s.table.unmap(va, kPage, [&](const Mapping& m) { pfn = m.pa >> kPageShift; });
-  if (pfn) --pages_[pfn].mapcount;
+  std::uint64_t pfn = 0, size = 0;
+  s.table.unmap(va, kPage, [&](const Mapping& m) { pfn = m.pa >> kPageShift, size = m.size; });
+  if (pfn) count_map(pfn, size, -1);
   return pfn;
+}
+
+void VmmCore::shootdown_leaf(Space& s, Va va, std::uint64_t size) {
+  for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) invalidate_page(cpu, s, va, true);
+  flushed(-1, s.asid, va, va + size);
 }
 
 void VmmCore::shootdown(Space& s, Va start, Va end) {
@@ -179,8 +236,11 @@ void VmmCore::destroy_space(Asid as) {
   Space& s = space_of(as);
   // What the layers left mapped goes the way munmap's pages go.
   std::vector<std::uint64_t> dropped;
-  if (!s.table.empty()) s.table.clear([&](const Mapping& m) { dropped.push_back(m.pa >> kPageShift); });
-  for (std::uint64_t pfn : dropped) --pages_[pfn].mapcount;
+  if (!s.table.empty())
+    s.table.clear([&](const Mapping& m) {
+      dropped.push_back(m.pa >> kPageShift);
+      count_map(m.pa >> kPageShift, m.size, -1);
+    });
   if (!dropped.empty()) shootdown(s, 0, UINT64_MAX & ~(kPage - 1));
   for (std::uint64_t pfn : dropped) put(pfn);
   for (unsigned cpu = 0; cpu < mmu_.cpus(); ++cpu) {

@@ -80,7 +80,7 @@ void Core::set_frame_label(const std::string& label, FrameId f) {
 }
 
 void Core::note_superseded(Asid as, Vpn vpn, const Pte& old) {
-  Held h{old.frame, old.prot, old.global, old.generation, old.order};
+  Held h{old.frame, old.prot, old.global, old.generation, old.order, old.page};
   for (std::size_t i = 0; i < cpus.size(); ++i) {
     if (old.local_cpu >= 0 && static_cast<std::size_t>(old.local_cpu) != i) continue;
     CpuTlb& c = cpus[i];

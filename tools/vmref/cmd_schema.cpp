@@ -54,7 +54,7 @@ ordered_json defs() {
   page["properties"]["va"] = {{"$ref", "#/$defs/u64"}};
   for (const char* b : {"present", "zero", "cow"}) page["properties"][b] = {{"$ref", "#/$defs/bool"}};
   page["properties"]["prot"] = {{"$ref", "#/$defs/prot"}};
-  for (const char* n : {"refcount", "mapcount"}) page["properties"][n] = {{"$ref", "#/$defs/u64"}};
+  for (const char* n : {"refcount", "mapcount", "size"}) page["properties"][n] = {{"$ref", "#/$defs/u64"}};
   for (const char* b : {"exclusive", "kept"}) page["properties"][b] = {{"$ref", "#/$defs/bool"}};
   page["properties"]["frame"] = {{"$ref", "#/$defs/str"}};
   d["expect"] = {{"type", "object"},

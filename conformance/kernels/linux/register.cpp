@@ -7,9 +7,14 @@ namespace vmref::linux_mm {
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](std::uint64_t seed, const std::string&, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
+       [](std::uint64_t seed, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
          GeneratorParams p;
          p.cpus = cpus;
+         if (profile.ends_with(":thp")) {  // huge leaves need room and alignment (§1.13)
+           p.huge = true;
+           p.window_pages = 4 * GeneratorParams::kHugePages;
+           p.max_map_pages = 2 * GeneratorParams::kHugePages;
+         }
          p.global_maps = true;
          p.tagged_switches = true;
          return std::make_unique<LinuxGenerator>(seed, p);

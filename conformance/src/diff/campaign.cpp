@@ -262,6 +262,8 @@ struct Job {
       r.shapes["vmm.full_checks"] += s.full_checks;
       r.shapes["vmm.ptes_compared"] += s.compared_ptes;
       r.shapes["vmm.tlb_entries_compared"] += s.compared_tlb;
+      if (s.compared_huge) r.shapes["vmm.huge_leaves_compared"] += s.compared_huge;
+      if (s.compared_huge_tlb) r.shapes["vmm.huge_tlb_entries_compared"] += s.compared_huge_tlb;
     }
     if (t) {
       r.shapes["tables.large_leaf_pages_compared"] += t->large_leaves_seen();

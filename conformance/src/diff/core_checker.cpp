@@ -55,20 +55,29 @@ bool CoreChecker::same_frame(FrameId f, std::uint64_t pfn, const std::string& wh
   return true;
 }
 
-void CoreChecker::compare_page(Asid as, Vpn vpn) {
+std::uint64_t CoreChecker::compare_page(Asid as, Vpn vpn) {
   ++stats_.compared_ptes;
   const AddressSpace* ms = m_.space(as);
   const impl::VmmCore::Space* is = v_.space(as);
-  if (!ms || !is) return;  // compare_spaces reports that
-  auto it = ms->gpt.find(vpn);
+  if (!ms || !is) return 1;  // compare_spaces reports that
+  // The leaf translating vpn on each side: a huge leaf is one entry in both (§1.8).
+  auto it = model::leaf_at(const_cast<Gpt&>(ms->gpt), vpn);
   auto leaf = impl::walk_one(v_.memory(), decoder_, is->table.root(), vpn << 12);
   if ((it != ms->gpt.end()) != leaf.has_value()) {
     add_("DIFF-PTE", at(as, vpn) + (leaf ? ": mapped by the implementation only" : ": mapped by the model only"));
-    return;
+    return 1;
   }
-  if (!leaf) return;
+  if (!leaf) return 1;
   const Pte& p = it->second;
-  if (!same_frame(p.frame, leaf->pa >> 12, at(as, vpn))) return;
+  std::uint64_t msize = std::uint64_t{4096} << p.order;
+  if (msize != leaf->size || (it->first << 12) != leaf->va) {
+    add_("DIFF-PTE", at(as, vpn) + ": leaf of " + hex(msize) + " bytes at " + hex(it->first << 12) + " in the model, of " +
+                         hex(leaf->size) + " bytes at " + hex(leaf->va) + " in the implementation");
+    return 1;
+  }
+  std::uint64_t span = (it->first + (std::uint64_t{1} << p.order)) - vpn;  // pages of the leaf from vpn on
+  if (p.order) ++stats_.compared_huge;
+  if (!same_page(p.frame, p.page, leaf->pa >> 12, at(as, it->first))) return span;
   impl::Rights r = leaf->rights;
   // A user page no user access may reach is the model's "no rights"; a kernel page
   // is U/S = 0 and readable by the kernel.
@@ -82,17 +91,28 @@ void CoreChecker::compare_page(Asid as, Vpn vpn) {
   if (a != p.accessed || d != p.dirty)
     add_("DIFF-AD", at(as, vpn) + ": accessed/dirty model " + std::to_string(p.accessed) + "/" + std::to_string(p.dirty) +
                         ", implementation " + std::to_string(a) + "/" + std::to_string(d));
+  return span;
+}
+
+bool CoreChecker::same_page(FrameId f, std::uint64_t page, std::uint64_t pfn, const std::string& where) {
+  // A page of a compound frame is the page of the implementation's folio at the same
+  // index: the frame binds to the folio's head.
+  std::uint64_t head = f == kZeroFrame ? pfn : v_.head_of(pfn);
+  if (!same_frame(f, head, where)) return false;
+  if (pfn - head == page) return true;
+  add_("DIFF-PTE", where + ": maps page " + std::to_string(page) + " of model frame " + std::to_string(f) +
+                       " but page " + std::to_string(pfn - head) + " of its folio (PFN " + hex(pfn) + ")");
+  return false;
 }
 
 void CoreChecker::compare_space_ptes(Asid as) {
   const AddressSpace* ms = m_.space(as);
   const impl::VmmCore::Space* is = v_.space(as);
   if (!ms || !is) return;
+  // Every leaf start of either side: a leaf that differs in size or place shows at one.
   std::vector<Vpn> vpns;
   for (const auto& [vpn, p] : ms->gpt) vpns.push_back(vpn);
-  is->table.for_each(0, m_.core().config.task_size, [&](const impl::Mapping& mp) {
-    for (std::uint64_t o = 0; o < mp.size; o += 4096) vpns.push_back((mp.va + o) >> 12);
-  });
+  is->table.for_each(0, m_.core().config.task_size, [&](const impl::Mapping& mp) { vpns.push_back(mp.va >> 12); });
   std::sort(vpns.begin(), vpns.end());
   vpns.erase(std::unique(vpns.begin(), vpns.end()), vpns.end());
   for (Vpn v : vpns) compare_page(as, v);
@@ -161,6 +181,7 @@ void CoreChecker::compare_frame(FrameId f) {
 
 void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   ++stats_.compared_tlb;
+  if (h.size > 4096) ++stats_.compared_huge_tlb;
   Asid as = h.owner;
   std::string where = "cpu " + std::to_string(cpu) + " context " + std::to_string(h.ctx) + " va " + hex(h.va);
   if (as == 0) {
@@ -174,25 +195,27 @@ void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   bool under_tag = false;
   mc.each_tag_of(as, [&](Tag t) { under_tag |= t == tag; });
   Vpn vpn = h.va >> 12;
-  std::uint64_t pfn = h.pa >> 12;
-  auto frame_is = [&](FrameId f) {
+  std::uint64_t pfn = h.pa >> 12, head = v_.head_of(pfn);
+  // The entry is the model's leaf (or a stale one) of the same size, frame and page.
+  auto frame_is = [&](FrameId f, std::uint64_t page, std::uint8_t order) {
+    if ((std::uint64_t{4096} << order) != h.size) return false;
     if (f == kZeroFrame) return pfn == v_.zero_pfn();
     auto fw = m2i_.find(f);
-    return fw != m2i_.end() && fw->second.other == pfn && fw->second.gen_self == m_.frames()[f].generation &&
-           fw->second.gen_other == v_.page(pfn).generation;
+    return fw != m2i_.end() && fw->second.other == head && pfn - head == page &&
+           fw->second.gen_self == m_.frames()[f].generation && fw->second.gen_other == v_.page(head).generation;
   };
   auto within = [&](Prot p) { return (!h.rights.u || p.r) && (!h.rights.w || p.w) && (!h.rights.x || p.x); };
   if (const AddressSpace* ms = m_.space(as)) {
     auto it = ms->gpt.find(vpn);
     bool loaded = under_tag || (h.global && mc.may_have_cached(as, true));
-    if (it != ms->gpt.end() && loaded && frame_is(it->second.frame) && within(it->second.prot) &&
-        h.global == it->second.global)
+    if (it != ms->gpt.end() && loaded && frame_is(it->second.frame, it->second.page, it->second.order) &&
+        within(it->second.prot) && h.global == it->second.global)
       return;
   }
   auto st = mc.stale().find({as, vpn});
   if (st != mc.stale().end())
     for (const Held& s : st->second)
-      if (frame_is(s.frame) && within(s.prot) && (s.tag == tag || h.global)) return;
+      if (frame_is(s.frame, s.page, s.order) && within(s.prot) && (s.tag == tag || h.global)) return;
   add_("DIFF-TLB-1", where + " -> PA " + hex(h.pa) + (h.rights.w ? " writable" : "") + (h.global ? " global" : "") +
                          ": held by the TLB but outside what the model allows it to hold (spec/vmm.md §3.1)");
 }
@@ -296,11 +319,18 @@ void CoreChecker::step(bool whole) {
     }
     std::vector<std::vector<std::uint16_t>> ctxs(cpus_);  // where each CPU may cache the space
     for (unsigned cpu = 0; v_.space(r.as) && cpu < cpus_; ++cpu) ctxs[cpu] = v_.contexts_of(cpu, r.as);
-    for (Vpn v = r.first; v < r.first + r.count; ++v) {
-      compare_page(r.as, v);
+    Vpn huge_seen = ~Vpn{0};
+    for (Vpn v = r.first; v < r.first + r.count;) {
+      std::uint64_t span = compare_page(r.as, v);
+      Vpn huge = v & ~Vpn{511};  // a 2 MiB entry may cache any page of its region
       for (unsigned cpu = 0; cpu < cpus_; ++cpu)
-        for (std::uint16_t c : ctxs[cpu])
+        for (std::uint16_t c : ctxs[cpu]) {
           if (const impl::TlbHeld* h = mmu_.find(cpu, c, v << 12)) compare_tlb_entry(cpu, *h);
+          if (huge == huge_seen) continue;
+          if (const impl::TlbHeld* h = mmu_.find(cpu, c, huge << 12, std::uint64_t{2} << 20)) compare_tlb_entry(cpu, *h);
+        }
+      huge_seen = huge;
+      v += std::max<std::uint64_t>(1, std::min<std::uint64_t>(span, r.first + r.count - v));
     }
   }
   std::vector<Asid> spaces = d.spaces;

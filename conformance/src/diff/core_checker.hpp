@@ -30,7 +30,11 @@ class CoreChecker {
 
  private:
   struct Binding { std::uint64_t other = 0, gen_self = 0, gen_other = 0; };
-  void compare_page(vocab::Asid as, vocab::Vpn vpn);
+  /// Compares the leaves translating `vpn`; returns the pages from `vpn` on that the
+  /// comparison covered (the rest of a huge leaf both sides have).
+  std::uint64_t compare_page(vocab::Asid as, vocab::Vpn vpn);
+  /// same_frame for page `page` of model frame `f` against the PFN `pfn` (of a folio).
+  bool same_page(model::FrameId f, std::uint64_t page, std::uint64_t pfn, const std::string& where);
   void compare_space_ptes(vocab::Asid as);
   void compare_vsl(vocab::Asid as);
   void compare_frame(model::FrameId f);

@@ -240,6 +240,10 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
         FrameId f = h["frame"].get<FrameId>();
         bool hb = last != state.last.end() && last->second == std::pair{f, c.m.frames()[f].generation};
         if (wb != hb) mismatch("kept", wb ? "true (the frame stayed)" : "false (a new frame)", hb ? "the same frame" : "a new frame");
+      } else if (k == "size") {  // bytes of the leaf that maps the page (spec/vmm.md §1.8)
+        std::uint64_t wn = c.u64(*it, fld);
+        if (!h["present"].get<bool>()) mismatch(k, trace::hex(wn), "no PTE");
+        else if (h["size"].get<std::uint64_t>() != wn) mismatch(k, trace::hex(wn), trace::hex(h["size"].get<std::uint64_t>()));
       } else if (k == "refcount" || k == "mapcount") {
         std::uint64_t wn = c.u64(*it, fld);
         std::uint64_t hn = h.value(k, 0ull);

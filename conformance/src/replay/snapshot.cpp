@@ -33,17 +33,18 @@ json page_snapshot(const Model& m, Asid as, Va va) {
   json e{{"va", trace::hex(va)}, {"present", false}};
   const AddressSpace* s = m.space(as);
   if (!s) return e;
-  auto it = s->gpt.find(va >> m.page_shift());
+  auto it = leaf_at(const_cast<Gpt&>(s->gpt), va >> m.page_shift());  // a huge leaf maps it too
   if (it == s->gpt.end()) return e;
   const Pte& p = it->second;
   e["present"] = true;
   e["frame"] = p.frame;
+  e["size"] = m.page_size() << p.order;
   e["prot"] = p.prot.str();
   e["cow"] = p.cow;
-  e["zero"] = p.frame == kZeroFrame;
+  e["zero"] = m.frames()[p.frame].zero_page;  // the zero page or the huge zero page
   e["refcount"] = m.frames()[p.frame].refcount;
   e["mapcount"] = m.frames()[p.frame].mapcount();
-  e["exclusive"] = p.frame != kZeroFrame && m.frames()[p.frame].mapcount() == 1;
+  e["exclusive"] = !m.frames()[p.frame].zero_page && m.frames()[p.frame].mapcount() == 1;
   e["provisional"] = m.frames()[p.frame].fault_around_maps;  // mappings the kernel may not have made
   return e;
 }

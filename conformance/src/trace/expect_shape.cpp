@@ -54,7 +54,7 @@ const std::map<std::string, Kind> kVseg{{"start", Kind::u64},   {"end", Kind::u6
 const std::map<std::string, Kind> kPage{{"va", Kind::u64},          {"present", Kind::boolean}, {"prot", Kind::prot},
                                         {"cow", Kind::boolean},     {"zero", Kind::boolean},    {"refcount", Kind::u64},
                                         {"mapcount", Kind::u64},    {"exclusive", Kind::boolean}, {"kept", Kind::boolean},
-                                        {"frame", Kind::label}};
+                                        {"frame", Kind::label},     {"size", Kind::u64}};
 
 }  // namespace
 

@@ -39,6 +39,8 @@ void LinuxVmm::anon_vma_prepare(Mm& m, Vma& v) {
 LinuxVmm::Fault LinuxVmm::demand_fault(Space& s, Mm& m, Vma& v, Va va, AccessKind kind) {
   bool write = kind == AccessKind::write, cow = false;
   std::uint64_t pfn;
+  if (!v.vm_file && !v.has(VM_SHARED))
+    if (auto huge = huge_anonymous_fault(s, m, v, va, kind)) return *huge;
   if (!v.vm_file) {
     if (!write && p_.zero_page_on_read) {
       pfn = core_.zero_pfn();
@@ -80,7 +82,7 @@ LinuxVmm::Fault LinuxVmm::demand_fault(Space& s, Mm& m, Vma& v, Va va, AccessKin
 
 LinuxVmm::Fault LinuxVmm::cow_break(Space& s, Mm& m, Vma& v, Va va, const Mapping& old_map) {
   std::uint64_t old = old_map.pa >> kPageShift;
-  const PageInfo& op = core_.page(old);
+  const PageInfo& op = core_.page(core_.head_of(old));  // a folio page's counts are its folio's
   auto keep_ad = [&](LeafAttrs a) {  // the new PTE starts from the old one's A/D
     a.accessed = old_map.attrs.accessed;
     a.dirty = old_map.attrs.dirty;
@@ -135,18 +137,27 @@ LinuxVmm::Fault LinuxVmm::fault_in(Space& s, Mm& m, Va va, AccessKind kind, int 
   }
   Fault res;
   auto mp = s.table.lookup(page);
-  if (!mp) {
+  bool cow = mp && kind == AccessKind::write && !mp->attrs.rights.w && !v->has(VM_SHARED);
+  std::optional<Fault> huge;
+  if (cow && mp->size > kPage) {
+    huge = huge_wp_fault(s, *v, *mp);
+    if (!huge) mp = s.table.lookup(page);  // split: the base PTE takes the COW fault
+  }
+  if (huge) {
+    res = *huge;
+  } else if (!mp) {
     res = demand_fault(s, m, *v, page, kind);
-  } else if (kind == AccessKind::write && !mp->attrs.rights.w && !v->has(VM_SHARED)) {
+  } else if (cow) {
     res = cow_break(s, m, *v, page, *mp);
   } else {
     std::uint64_t pfn = mp->pa >> kPageShift;
     bool ok = kind == AccessKind::read ? mp->attrs.rights.u : kind == AccessKind::write ? mp->attrs.rights.w : mp->attrs.rights.x;
-    if (!ok) {  // the PTE lags behind its VMA: refresh it, A/D kept
+    if (!ok) {  // the leaf lags behind its VMA: refresh it, A/D kept
       LeafAttrs a = attrs_for(*v, pfn, is_cow(mp->attrs));
       a.accessed = mp->attrs.accessed;
       a.dirty = mp->attrs.dirty;
-      core_.set_pte(s, page, pfn, a);
+      if (mp->size > kPage) core_.set_huge(s, mp->va, pfn, mp->size, a);
+      else core_.set_pte(s, page, pfn, a);
     }
     res.pfn = pfn;
   }
@@ -182,7 +193,7 @@ Outcome LinuxVmm::access(const Event& e) {
   Outcome o;
   o.err = r.err;
   o.access = r.result;
-  o.frame = r.pfn;  // a PFN: the checker maps it to the model's frame
+  o.frame = core_.head_of(r.pfn);  // a PFN (a folio's head): the checker maps it to the model's frame
   return o;
 }
 
@@ -194,11 +205,12 @@ Outcome LinuxVmm::pin(const Event& e) {
   Fault r = fault_in(s, mm_of(a.as), a.va, a.kind, -1);
   if (r.result != AccessResult::ok) return {Err::efault};
   if (r.err != Err::ok) return {r.err};
-  ++core_.page(r.pfn).pins;
-  core_.get(r.pfn);
-  pins_[a.handle] = r.pfn;
+  std::uint64_t head = core_.head_of(r.pfn);  // a pin holds the whole folio
+  ++core_.page(head).pins;
+  core_.get(head);
+  pins_[a.handle] = head;
   Outcome o;
-  o.frame = r.pfn;
+  o.frame = head;
   return o;
 }
 

@@ -19,6 +19,13 @@ Outcome LinuxVmm::fork(const Event& ev) {
   cm.start_brk = pm.start_brk;
   cm.brk = pm.brk;
   bool protected_any = false;
+  // Write-protected parent PTEs may still be cached writable: dup_mmap ends with
+  // flush_tlb_mm, on its error path too.
+  auto flush_parent = [&] {
+    if (!protected_any) return;
+    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.invalidate_space(cpu, parent, true);
+    core_.flushed(-1, parent.asid, 0, UINT64_MAX);
+  };
   for (auto& [end, pv] : pm.vmas) {
     if (pv.has(VM_DONTCOPY) || pv.has(VM_WIPEONFORK))
       throw Unsupported("vm_flags", "MADV_DONTFORK / MADV_WIPEONFORK VMAs are not implemented by the optimized VMM");
@@ -32,16 +39,24 @@ Outcome LinuxVmm::fork(const Event& ev) {
     // Only VMAs holding anonymous pages have their PTEs copied (vma_needs_copy).
     if (!pv.anon_vma && !p_.fork_copies_untouched) continue;
     std::vector<Mapping> leaves;
+    if (!pv.has(VM_SHARED)) {  // copy_huge_pmd: a pinned folio is split, its pages copied below
+      parent.table.for_each(pv.vm_start, pv.vm_end - pv.vm_start, [&](const Mapping& m) {
+        if (m.size > kPage && !core_.is_zero(m.pa >> kPageShift) && core_.page(m.pa >> kPageShift).pins > 0) leaves.push_back(m);
+      });
+      for (const Mapping& m : leaves) split_huge_pmd(parent, m.va);
+      leaves.clear();
+    }
     parent.table.for_each(pv.vm_start, pv.vm_end - pv.vm_start, [&](const Mapping& m) { leaves.push_back(m); });
     for (const Mapping& m : leaves) {
       std::uint64_t pfn = m.pa >> kPageShift;
       LeafAttrs ca = m.attrs;
       ca.accessed = false;
-      const PageInfo& p = core_.page(pfn);
-      if (!pv.has(VM_SHARED) && pfn != core_.zero_pfn() && p.pins > 0 && !p.cached) {
+      const PageInfo& p = core_.page(core_.head_of(pfn));
+      if (!pv.has(VM_SHARED) && !core_.is_zero(pfn) && p.pins > 0 && !p.cached) {
         // A pinned private page is copied for the child at once, so the pin keeps its frame.
         auto f = core_.alloc_data();
         if (!f) {
+          flush_parent();
           core_.destroy_space(a.child);
           return {Err::enomem};
         }
@@ -55,19 +70,16 @@ Outcome LinuxVmm::fork(const Event& ev) {
         protected_any = protected_any || pa.rights.w;
         pa.rights.w = false;
         pa.soft |= 1;
-        parent.table.map(m.va, m.pa, kPage, pa);
+        parent.table.map(m.va, m.pa, m.size, pa, m.size);
         ca.rights.w = false;
         ca.soft |= 1;
       }
       core_.get(pfn);
-      core_.set_pte(child, m.va, pfn, ca);
+      if (m.size > kPage) core_.set_huge(child, m.va, pfn, m.size, ca);  // copy_huge_pmd
+      else core_.set_pte(child, m.va, pfn, ca);
     }
   }
-  // Write-protected parent PTEs may still be cached writable (flush_tlb_mm).
-  if (protected_any) {
-    for (unsigned cpu = 0; cpu < core_.mmu().cpus(); ++cpu) core_.invalidate_space(cpu, parent, true);
-    core_.flushed(-1, parent.asid, 0, UINT64_MAX);
-  }
+  flush_parent();
   return {};
 }
 

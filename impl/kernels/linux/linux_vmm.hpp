@@ -29,6 +29,8 @@ extern const impl::MutantInfo kCowKeepsOldCount;    ///< a COW copy forgets to d
 extern const impl::MutantInfo kMergeIgnoresProt;    ///< adjacent VMAs merge even when their rights differ
 extern const impl::MutantInfo kHintIgnored;         ///< mmap without MAP_FIXED ignores a free hint address
 extern const impl::MutantInfo kFlushOwnPcidOnly;    ///< munmap flushes the mm's own context, not the tags it ran under
+extern const impl::MutantInfo kSplitSkipsFlush;     ///< a huge-leaf split leaves the 2 MiB TLB entry in place
+extern const impl::MutantInfo kSplitLosesFolioRefs; ///< a huge-leaf split takes no reference for its new PTEs
 
 class LinuxVmm : public impl::KernelLayer {
  public:
@@ -74,8 +76,9 @@ class LinuxVmm : public impl::KernelLayer {
   // VMA tree edits and placement (mm.cpp).
   void insert_vma(Mm& m, const Vma& v);
   void erase_vma(Mm& m, Vma& v);
-  void split_at(Mm& m, Va va);
-  std::vector<Vma> remove_range(Mm& m, Va start, Va end);
+  /// Splits the VMA holding `va` there (and a huge leaf across `va`: Linux __split_vma).
+  void split_at(Space& s, Mm& m, Va va);
+  std::vector<Vma> remove_range(Space& s, Mm& m, Va start, Va end);
   bool gap_free(const Mm& m, Va start, std::uint64_t len) const;
   std::optional<Va> find_gap(const Mm& m, std::uint64_t len, std::optional<Va> hint) const;
   bool anon_compatible(const Vma& src, const Vma& tgt) const;
@@ -99,6 +102,13 @@ class LinuxVmm : public impl::KernelLayer {
   Fault cow_break(Space& s, Mm& m, Vma& v, Va va, const Mapping& old);
   void fault_around(Space& s, Vma& v, Va va);
   void anon_vma_prepare(Mm& m, Vma& v);
+  // Transparent huge pages (thp.cpp, §1.13; Linux mm/huge_memory.c).
+  /// do_huge_pmd_anonymous_page: a 2 MiB leaf for a fault at `va`, or nullopt to fault base pages.
+  std::optional<Fault> huge_anonymous_fault(Space& s, Mm& m, Vma& v, Va va, vocab::AccessKind kind);
+  /// do_huge_pmd_wp_page: reuse of an exclusive folio, or nullopt after splitting the leaf.
+  std::optional<Fault> huge_wp_fault(Space& s, Vma& v, const Mapping& leaf);
+  /// __split_huge_pmd: the huge leaf across `va` (if any) becomes base PTEs.
+  void split_huge_pmd(Space& s, Va va);
   std::optional<std::uint64_t> cached_frame(std::uint32_t obj, std::uint64_t index);
   static bool is_cow(const LeafAttrs& a) { return a.soft & 1; }
 

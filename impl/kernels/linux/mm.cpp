@@ -77,9 +77,11 @@ void LinuxVmm::drop_object_ref(std::uint32_t obj) {
 }
 
 // __split_vma: the high part continues the file offset.
-void LinuxVmm::split_at(Mm& m, Va va) {
+void LinuxVmm::split_at(Space& s, Mm& m, Va va) {
   Vma* v = m.vmas.find(va);
   if (!v || v->vm_start == va) return;
+  // vma_adjust_trans_huge: no huge leaf may straddle a VMA edge.
+  if (auto leaf = s.table.lookup(va); leaf && leaf->va != va) split_huge_pmd(s, va);
   Vma hi = *v;
   hi.vm_start = va;
   hi.vm_pgoff += (va - v->vm_start) >> kPageShift;
@@ -87,9 +89,9 @@ void LinuxVmm::split_at(Mm& m, Va va) {
   insert_vma(m, hi);
 }
 
-std::vector<Vma> LinuxVmm::remove_range(Mm& m, Va start, Va end) {
-  split_at(m, start);
-  split_at(m, end);
+std::vector<Vma> LinuxVmm::remove_range(Space& s, Mm& m, Va start, Va end) {
+  split_at(s, m, start);
+  split_at(s, m, end);
   std::vector<Vma> out;
   for (auto it = m.vmas.first_from(start); it != m.vmas.end() && it->second.vm_start < end;) {
     out.push_back(it->second);
@@ -250,9 +252,12 @@ Outcome LinuxVmm::mmap(const Event& ev) {
 
 void LinuxVmm::unmap_ptes(Space& s, Va start, Va end) {
   std::vector<std::uint64_t> dropped;
-  s.table.unmap(start, end - start, [&](const Mapping& mp) { dropped.push_back(mp.pa >> kPageShift); });
+  s.table.unmap(start, end - start, [&](const Mapping& mp) {
+    dropped.push_back(mp.pa >> kPageShift);
+    core_.count_map(mp.pa >> kPageShift, mp.size, -1);
+  });
   if (dropped.empty()) return;
-  for (std::uint64_t pfn : dropped) --core_.page(pfn).mapcount;
+
   // Only synchronous flushes reach here: munmap refuses the others up front (Unsupported).
   if (core_.mutant() == &kFlushOwnPcidOnly) {
     // The bug: the flush goes to the mm's own context only, as if it never ran under
@@ -268,7 +273,7 @@ void LinuxVmm::unmap_ptes(Space& s, Va start, Va end) {
 
 void LinuxVmm::unmap_range(Space& s, Mm& m, Va start, Va end) {
   if (!m.vmas.any_overlap(start, end)) return;
-  for (const Vma& v : remove_range(m, start, end)) unmap_ptes(s, v.vm_start, v.vm_end);
+  for (const Vma& v : remove_range(s, m, start, end)) unmap_ptes(s, v.vm_start, v.vm_end);
 }
 
 // §2.3
@@ -299,11 +304,12 @@ LeafAttrs LinuxVmm::attrs_for(const Vma& v, std::uint64_t pfn, bool cow) const {
 
 void LinuxVmm::reprotect(Space& s, const Vma& v) {
   bool reduced = false;
-  s.table.protect(v.vm_start, v.vm_end - v.vm_start, [&](std::uint64_t, std::uint64_t pa, LeafAttrs& a) {
+  s.table.protect(v.vm_start, v.vm_end - v.vm_start, [&](std::uint64_t va, std::uint64_t pa, LeafAttrs& a) {
     std::uint64_t pfn = pa >> kPageShift;
-    const PageInfo& p = core_.page(pfn);
-    // A frame other mappings or the page cache also reach stays COW.
-    bool cow = is_cow(a) || (!v.has(VM_SHARED) && (pfn == core_.zero_pfn() || p.cached || p.mapcount > 1));
+    const PageInfo& p = core_.page(core_.head_of(pfn));
+    std::uint64_t size = s.table.lookup(va)->size;
+    // A page other mappings or the page cache also reach stays COW.
+    bool cow = is_cow(a) || (!v.has(VM_SHARED) && (core_.is_zero(pfn) || p.cached || core_.page_shared(pfn, size)));
     LeafAttrs n = attrs_for(v, pfn, cow);
     n.accessed = a.accessed;
     n.dirty = a.dirty;
@@ -348,8 +354,8 @@ Outcome LinuxVmm::mprotect(const Event& ev) {
       continue;
     }
     Va stop = std::min(end, v->vm_end);
-    split_at(m, cur);
-    split_at(m, stop);
+    split_at(s, m, cur);
+    split_at(s, m, stop);
     Vma* piece = m.vmas.find(cur);
     piece->vm_flags = flags;
     reprotect(s, *piece);

@@ -17,6 +17,12 @@ const MutantInfo kFlushOwnPcidOnly{"flush-own-pcid-only", kKernel,
                                    "munmap invalidates the mm's pages under its own PCID only, not the PCIDs it ran under",
                                    kKernel};
 
+const MutantInfo kSplitSkipsFlush{"split-skips-flush", kKernel,
+                                  "a huge-leaf split writes the base PTEs without invalidating the 2 MiB entry",
+                                  "linux:thp"};
+const MutantInfo kSplitLosesFolioRefs{"split-loses-folio-refs", kKernel,
+                                      "a huge-leaf split gives its 511 new base PTEs no folio reference", "linux:thp"};
+
 void register_impl() {
   add_impl_kernel({kKernel,
                    [](VmmCore& c, const vocab::KernelParams* p) -> std::unique_ptr<KernelLayer> {
@@ -31,7 +37,9 @@ void register_impl() {
                     {&vocab::ops::access, &call<LinuxVmm, &LinuxVmm::access>},
                     {&ops::pin, &call<LinuxVmm, &LinuxVmm::pin>},
                     {&ops::unpin, &call<LinuxVmm, &LinuxVmm::unpin>}}});
-  for (const MutantInfo* m : {&kNoInvlpgAfterUnmap, &kCowKeepsOldCount, &kMergeIgnoresProt, &kHintIgnored, &kFlushOwnPcidOnly}) add_mutant(*m);
+  for (const MutantInfo* m : {&kNoInvlpgAfterUnmap, &kCowKeepsOldCount, &kMergeIgnoresProt, &kHintIgnored, &kFlushOwnPcidOnly,
+                              &kSplitSkipsFlush, &kSplitLosesFolioRefs})
+    add_mutant(*m);
 }
 
 }  // namespace vmref::linux_mm

@@ -71,7 +71,24 @@ class LinuxModel : public model::KernelLayer {
   FaultResult fault_in(AddressSpace& s, Va va, AccessKind kind, int cpu);
   FaultResult demand_fault(AddressSpace& s, Vseg& v, Vpn vpn, AccessKind kind);
   FaultResult cow_break(AddressSpace& s, Vseg& v, Vpn vpn);
-  FaultResult huge_leaf_access(AddressSpace& s, Vpn leaf, AccessKind kind, int cpu);
+  // Transparent huge pages (op_thp.cpp, §1.13).
+  /// A fault inside the huge leaf at `leaf`: its access, or a huge COW break (reuse of an
+  /// exclusive folio). nullopt when the fault split the leaf: the caller goes on with the
+  /// base page at `vpn`.
+  std::optional<FaultResult> huge_leaf_access(AddressSpace& s, Vseg& v, Vpn leaf, AccessKind kind, int cpu);
+  /// A 2 MiB leaf for a fault at `vpn` where §1.13 allows one; nullopt to fault base pages.
+  std::optional<FaultResult> huge_fault(AddressSpace& s, Vseg& v, Vpn vpn, AccessKind kind);
+  /// Whether [first, first + E) may get a huge leaf in `v` (E pages per level-2 leaf).
+  bool thp_eligible(const AddressSpace& s, const Vseg& v, Vpn first) const;
+  /// Replaces the huge leaf at `leaf` with base PTEs of the same pages (Linux __split_huge_pmd).
+  void split_huge(AddressSpace& s, Vpn leaf);
+  /// Splits the huge leaf that `va` falls strictly inside, if any (a cut at `va`).
+  void split_huge_at(AddressSpace& s, Va va);
+  /// fork: splits each huge leaf of `v` whose folio is pinned (its pages are then copied).
+  void split_pinned_huge(AddressSpace& s, const Vseg& v);
+  /// How many leaves map each page of frame `f` (Linux's per-page mapcount), for COW
+  /// decisions on compound frames, whose pages a split folio maps once each.
+  std::vector<std::uint32_t> page_maps(FrameId f) const;
   bool try_expand_stack(AddressSpace& s, Va va);
   /// Gives `v` an owner of anonymous pages: a compatible neighbour's (next, then prev)
   /// when it can be reused, else a new one (Linux anon_vma_prepare).

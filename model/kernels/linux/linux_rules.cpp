@@ -6,6 +6,7 @@ namespace vmref::linux_mm {
 
 namespace {
 constexpr const char* k12 = "spec/kernels/linux.md §1.2";
+constexpr const char* k113 = "spec/kernels/linux.md §1.13";
 constexpr std::array<model::RuleInfo, static_cast<std::size_t>(Rule::count)> kRules{{
     {"merge.mmap", k12, "a new mapping joined a neighbour"},
     {"merge.brk", "spec/kernels/linux.md §1.7", "the heap's new pages joined the vseg below"},
@@ -50,6 +51,11 @@ constexpr std::array<model::RuleInfo, static_cast<std::size_t>(Rule::count)> kRu
     {"madvise.dontneed", "spec/kernels/linux.md §2.11", "MADV_DONTNEED zapped a vseg's pages"},
     {"madvise.free", "spec/kernels/linux.md §2.11", "MADV_FREE accepted a private anonymous range"},
     {"mprotect.partial", "spec/kernels/linux.md §2.4", "mprotect failed after changing part of its range"},
+    {"thp.fault", k113, "a fault mapped a new 2 MiB anonymous leaf"},
+    {"thp.zero-fault", k113, "a read fault mapped the huge zero page"},
+    {"thp.split", k113, "a 2 MiB leaf was split into base pages (partial change, COW of a shared folio)"},
+    {"thp.cow-reuse", k113, "a COW write kept a 2 MiB folio only this leaf references"},
+    {"thp.move-whole", k113, "mremap moved a 2 MiB leaf whole to an aligned destination"},
 }};
 
 struct CallerRules {

@@ -25,6 +25,7 @@ enum class Rule : std::uint8_t {
   stack_grow, fault_around, fault_sigbus_beyond_size,
   mremap_shrink, mremap_grow_in_place, mremap_move,
   madvise_dontneed, madvise_free, mprotect_partial,
+  thp_fault, thp_zero_fault, thp_split, thp_cow_reuse, thp_move_whole,
   count
 };
 

@@ -56,6 +56,8 @@ LinuxModel::FaultResult LinuxModel::demand_fault(AddressSpace& s, Vseg& v, Vpn v
   pte.user = true;
   pte.global = v.flags.has(VmFlag::global);
   bool write = kind == AccessKind::write;
+  if (v.object == kNoObject && !v.shared)
+    if (auto huge = huge_fault(s, v, vpn, kind)) return *huge;  // §1.13
   if (v.object == kNoObject) {
     // Anonymous private memory: zero page on a non-write fault where the profile says so.
     if (!write && p_.zero_page_on_read) {
@@ -122,28 +124,11 @@ LinuxModel::FaultResult LinuxModel::cow_break(AddressSpace& s, Vseg& v, Vpn vpn)
   shootdown(s.asid, vpn, 1);  // the old translation must go before the new one is used
   put_frame(old);
   pte.frame = *f;
+  pte.page = 0;  // a copy of one page of a compound frame is a frame of its own
   pte.cow = false;
   pte.prot = effective_rights(v, *f, false);
   install_pte(s, vpn, pte);
   return {AccessResult::ok, Err::ok, *f};
-}
-
-// A huge leaf that kernel steps set (pte_set with a size, spec/vmm.md §2.6) translates
-// every page it spans. The linux profile's own faults work on base pages, so a fault
-// inside one (a THP split or COW) is left to the kernel's steps.
-LinuxModel::FaultResult LinuxModel::huge_leaf_access(AddressSpace& s, Vpn leaf, AccessKind kind, int cpu) {
-  Pte& p = s.gpt.at(leaf);
-  if (!allows(p.prot, kind))
-    throw ModelError("va", "faults inside a huge leaf (a split, a COW) are the kernel's steps (pte_clear, pte_set), "
-                           "not the linux profile's");
-  p.accessed = true;
-  if (kind == AccessKind::write && cpu >= 0) {
-    p.dirty = true;
-    frames_[p.frame].content = Content::data;
-    ++frames_[p.frame].version;
-  }
-  delta_.ranges.push_back({s.asid, leaf, 1});
-  return {AccessResult::ok, Err::ok, p.frame};
 }
 
 LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind kind, int cpu) {
@@ -154,7 +139,8 @@ LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind 
     // x86 Linux (access_error): an instruction fetch from a page that is not present
     // is handled as a read, so the page is mapped before the retry faults on NX.
     bool accessible = v->prot.r || v->prot.w || v->prot.x;
-    if (kind == AccessKind::exec && p_.exec_fault_maps_first && accessible && !s.gpt.count(va >> page_shift_)) {
+    if (kind == AccessKind::exec && p_.exec_fault_maps_first && accessible &&
+        leaf_at(s.gpt, va >> page_shift_) == s.gpt.end()) {
       FaultResult r = demand_fault(s, *v, va >> page_shift_, AccessKind::read);
       if (r.result != AccessResult::ok || r.err != Err::ok) return r;  // e.g. SIGBUS beyond the object
     }
@@ -163,8 +149,10 @@ LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind 
   Vpn vpn = va >> page_shift_;
   FaultResult r;
   auto it = s.gpt.find(vpn);
-  if (it == s.gpt.end())
-    if (auto h = leaf_at(s.gpt, vpn); h != s.gpt.end()) return huge_leaf_access(s, h->first, kind, cpu);
+  if (auto h = leaf_at(s.gpt, vpn); h != s.gpt.end() && h->second.order > 0) {
+    if (auto r = huge_leaf_access(s, *v, h->first, kind, cpu)) return *r;
+    it = s.gpt.find(vpn);  // split: the base page goes on as any other
+  }
   if (it == s.gpt.end()) {
     r = demand_fault(s, *v, vpn, kind);
   } else if (kind == AccessKind::write && !it->second.prot.w && !v->shared) {
@@ -178,7 +166,8 @@ LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind 
     r.frame = s.gpt.at(vpn).frame;
   }
   if (r.err != Err::ok || r.result != AccessResult::ok) return r;
-  Pte& p = s.gpt.at(vpn);
+  auto leaf = leaf_at(s.gpt, vpn);  // a demand fault may have mapped a huge leaf (§1.13)
+  Pte& p = leaf->second;
   p.accessed = true;
   if (p.fault_around) {  // used: no longer provisional
     p.fault_around = false;
@@ -191,7 +180,7 @@ LinuxModel::FaultResult LinuxModel::fault_in(AddressSpace& s, Va va, AccessKind 
     ++f.version;
   }
   // The CPU runs `s`, so it may now cache p: covered by CpuTlb::loaded.
-  delta_.ranges.push_back({s.asid, vpn, 1});
+  delta_.ranges.push_back({s.asid, leaf->first, 1});
   return r;
 }
 
@@ -275,6 +264,7 @@ std::optional<Settled> LinuxModel::settle_kept(Asid as, Va va, bool kernel_kept)
   shootdown(s.asid, vpn, 1);
   put_frame(old);
   p.frame = *f;
+  p.page = 0;
   install_pte(s, vpn, p);
   return Settled{"UNDETERMINED-COW-REUSE", "as " + std::to_string(as) + " va " + hex(va) +
                                                ": Linux copies instead of reusing when a transient kernel reference "

@@ -18,6 +18,13 @@ Outcome LinuxModel::fork(const Event& ev) {
   child.brk = parent.brk;
   child.va_lists = parent.va_lists;
   bool protected_any = false;
+  // Write-protected parent PTEs may still be cached writable: flush (Linux dup_mmap ends
+  // with flush_tlb_mm, on its error path too).
+  auto flush_parent = [&] {
+    if (!protected_any) return;
+    for (CpuTlb& c : cpus_) c.flush_asid(parent.asid, true, held_index_);
+    release_pending();
+  };
   for (auto& [start, pv] : parent.vsl.map()) {
     if (pv.flags.has(VmFlag::dontcopy)) {  // MADV_DONTFORK
       hit(Rule::fork_dontcopy);
@@ -42,22 +49,25 @@ Outcome LinuxModel::fork(const Event& ev) {
     }
     hit(Rule::fork_copy_ptes);
     Vpn first = pv.start >> page_shift_, last = pv.end >> page_shift_;
+    split_pinned_huge(parent, pv);
     for (auto it = parent.gpt.lower_bound(first); it != parent.gpt.end() && it->first < last; ++it) {
       Pte& pp = it->second;
       Pte cp = pp;
       cp.accessed = false;
-      if (!pv.shared && pp.frame != kZeroFrame && !frames_[pp.frame].pins.empty() &&
+      if (!pv.shared && !frames_[pp.frame].zero_page && !frames_[pp.frame].pins.empty() &&
           !frames_[pp.frame].cached) {
         // A pinned private page is copied for the child at once (Linux
         // copy_present_page since the CVE-2020-29374 fix), so the pin keeps its frame.
         auto f = frames_.alloc(frames_[pp.frame].content);
         if (!f) {  // fork fails as a whole: the half-built child goes away
+          flush_parent();
           core_.destroy_space(e.child);
           return {Err::enomem};
         }
         frames_[*f].version = frames_[pp.frame].version;
         hit(Rule::fork_pinned_copy);
         cp.frame = *f;
+        cp.page = 0;
         cp.cow = false;
         install_pte(child, it->first, cp);
         continue;
@@ -78,11 +88,7 @@ Outcome LinuxModel::fork(const Event& ev) {
       install_pte(child, it->first, cp);
     }
   }
-  // Write-protected parent PTEs may still be cached writable: flush (Linux flush_tlb_mm).
-  if (protected_any) {
-    for (CpuTlb& c : cpus_) c.flush_asid(parent.asid, true, held_index_);
-    release_pending();
-  }
+  flush_parent();
   delta_.spaces.push_back(parent.asid);
   delta_.spaces.push_back(child.asid);
   delta_.ranges.push_back({child.asid, 0, UINT64_MAX});

@@ -90,6 +90,8 @@ void LinuxModel::unmap_vsegs(AddressSpace& s, Va start, Va end, TlbMode m) {
   if (caller_ == Caller::mmap && s.vsl.any_overlap(start, end)) hit(Rule::mmap_fixed_replaces);
   // The frees-before-flush variant (§3): frames go at once, the flush is left to a later one.
   if (p_.frees_before_flush && m == TlbMode::sync) m = TlbMode::none;
+  split_huge_at(s, start);  // a cut inside a huge leaf splits it first (§1.13)
+  split_huge_at(s, end);
   unmap_range(s, start, end, m);
 }
 

@@ -12,6 +12,17 @@ bool aligned(Va v, std::uint64_t page) { return (v & (page - 1)) == 0; }
 
 void LinuxModel::move_ptes(AddressSpace& s, Va from, Va to, std::uint64_t len) {
   Vpn first = from >> page_shift_, count = len >> page_shift_;
+  // Linux move_page_tables moves a huge leaf whole only when its destination is aligned
+  // to it; otherwise (and at the range's edges) the leaf is split first (§1.13).
+  split_huge_at(s, from);
+  split_huge_at(s, from + len);
+  for (auto it = s.gpt.lower_bound(first); it != s.gpt.end() && it->first - first < count;) {
+    Vpn at = it->first;
+    std::uint64_t span = std::uint64_t{1} << it->second.order;
+    if (span > 1 && ((to >> page_shift_) + (at - first)) % span != 0) split_huge(s, at);
+    else if (span > 1) hit(Rule::thp_move_whole);
+    it = s.gpt.upper_bound(at + span - 1);
+  }
   std::vector<std::pair<Vpn, Pte>> moving;
   for (auto it = s.gpt.lower_bound(first); it != s.gpt.end() && it->first - first < count; ++it)
     moving.push_back(*it);

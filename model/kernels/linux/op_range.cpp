@@ -32,6 +32,8 @@ Err LinuxModel::change_range(AddressSpace& s, Va start, Va end, bool stop_at_hol
     }
     Va stop = std::min(end, v->end);  // before splitting: v then names the lower half
     if (cur > v->start || stop < v->end) count_split();
+    split_huge_at(s, cur);  // Linux vma_adjust_trans_huge: a vseg cut splits the leaf it crosses
+    split_huge_at(s, stop);
     s.vsl.split_at(cur, page_size_);
     s.vsl.split_at(stop, page_size_);
     Vseg* piece = s.vsl.find(cur);
@@ -62,12 +64,22 @@ void LinuxModel::count_split() const {
 void LinuxModel::reprotect_ptes(AddressSpace& s, const Vseg& v) {
   bool reduced = false;
   Vpn first = v.start >> page_shift_, last = v.end >> page_shift_;
+  std::map<FrameId, std::vector<std::uint32_t>> compound;  // per-page map counts, once per frame
+  auto shared = [&](const Pte& p) {
+    const Frame& fr = frames_[p.frame];
+    if (p.frame == kZeroFrame || fr.zero_page || fr.cached) return true;
+    if (fr.order == 0) return fr.mapcount() > 1;
+    auto c = compound.find(p.frame);
+    if (c == compound.end()) c = compound.emplace(p.frame, page_maps(p.frame)).first;
+    for (std::uint64_t i = p.page; i < p.page + (std::uint64_t{1} << p.order) && i < c->second.size(); ++i)
+      if (c->second[i] > 1) return true;
+    return false;
+  };
   for (auto it = s.gpt.lower_bound(first); it != s.gpt.end() && it->first < last; ++it) {
     Pte& p = it->second;
-    // A frame other mappings (or the page cache) also reach must stay COW; pins do
+    // A page other mappings (or the page cache) also reach must stay COW; pins do
     // not make a frame shared here (they matter only when COW is broken).
-    const Frame& fr = frames_[p.frame];
-    if (!v.shared && (p.frame == kZeroFrame || fr.cached || fr.mapcount() > 1)) p.cow = true;
+    if (!v.shared && shared(p)) p.cow = true;
     Pte before = p;
     p.prot = effective_rights(v, p.frame, p.cow);
     if (!before.prot.subset_of(p.prot)) {
@@ -172,6 +184,8 @@ Outcome LinuxModel::madvise(const Event& ev) {
       change = [&](Vseg& v) {
         if (v.flags.has(VmFlag::locked)) return Err::einval;
         Va lo = std::max(v.start, e.addr), hi = std::min(v.end, end);
+        split_huge_at(s, lo);  // zap_pmd_range splits a huge leaf the range covers in part
+        split_huge_at(s, hi);
         unmap_ptes(s, lo, hi, TlbMode::sync);  // zap: the next access faults afresh
         hit(Rule::madvise_dontneed);
         return Err::ok;

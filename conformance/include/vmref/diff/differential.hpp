@@ -36,6 +36,8 @@ struct DiffStats {
   std::uint64_t events = 0, compared_ptes = 0, compared_tlb = 0, full_checks = 0;
   std::uint64_t max_table_pages = 0, max_tlb_entries = 0;
   std::uint64_t max_walk_entries = 0;  ///< paging-structure cache entries on one CPU
+  std::uint64_t compared_huge = 0;     ///< huge leaves (above the base page) found alike on both sides
+  std::uint64_t compared_huge_tlb = 0; ///< TLB entries of huge leaves judged
 };
 
 class CoreChecker;

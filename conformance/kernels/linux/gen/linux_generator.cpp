@@ -21,7 +21,7 @@ trace::Header LinuxGenerator::header() const {
 Event LinuxGenerator::mmap() {
   MmapArgs a;
   a.as = any_space();
-  a.len = (1 + pick(p_.max_map_pages)) * 4096;
+  a.len = range_len();
   a.prot.r = pick(8) != 0;
   a.prot.w = pick(3) != 0;
   a.prot.x = pick(4) == 0;
@@ -43,7 +43,7 @@ Event LinuxGenerator::mmap() {
 Event LinuxGenerator::range_op(const OpInfo& op) {
   Asid as = any_space();
   Va addr = window_va();
-  std::uint64_t len = (1 + pick(p_.max_map_pages)) * 4096;
+  std::uint64_t len = range_len();
   if (&op == &ops::mprotect) {
     MprotectArgs a;
     a.as = as, a.addr = addr, a.len = len;
@@ -134,6 +134,7 @@ Event LinuxGenerator::pin_or_unpin() {
 
 void LinuxGenerator::feedback(const Event& e, const Outcome& o) {
   if (e.op == &ops::pin && o.err != Err::ok) std::erase(pins_, e.get<PinArgs>().handle);
+  if (e.op == &ops::fork && o.err != Err::ok) std::erase(spaces_, e.get<ForkArgs>().child);  // ENOMEM: no child
   // A hint the kernel could not honour lands outside the window; unmap it soon so the
   // address space stays small.
   if (e.op == &ops::mmap && o.err == Err::ok && (o.ret < kWindow || o.ret >= kWindow + p_.window_pages * 4096)) {

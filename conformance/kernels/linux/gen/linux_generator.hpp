@@ -29,6 +29,11 @@ struct GeneratorParams {
   /// flushes name one, so tagged TLBs are exercised (spec/vmm.md §2.3).
   bool tagged_switches = false;
   static constexpr std::uint32_t kTags = 4;
+  /// For huge leaves (spec/kernels/linux.md §1.13): a window of 8 MiB, mappings and range
+  /// operations up to 4 MiB, and half the addresses aligned to 2 MiB, so that faults find
+  /// whole aligned ranges and partial changes cut huge leaves.
+  bool huge = false;
+  static constexpr std::uint64_t kHugePages = 512;
 };
 
 /// Generates events that are always applicable (no ModelError): address spaces are
@@ -46,7 +51,16 @@ class LinuxGenerator : public conformance::Generator {
 
  private:
   std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
-  Va window_va() { return kWindow + pick(p_.window_pages) * 4096; }
+  Va window_va() {
+    std::uint64_t page = pick(p_.window_pages);
+    if (p_.huge && pick(2) == 0) page &= ~(GeneratorParams::kHugePages - 1);
+    return kWindow + page * 4096;
+  }
+  /// A mapping or range length in bytes: up to max_map_pages; whole huge pages at times.
+  std::uint64_t range_len() {
+    if (p_.huge && pick(4) == 0) return (1 + pick(2)) * GeneratorParams::kHugePages * 4096;
+    return (1 + pick(p_.max_map_pages)) * 4096;
+  }
   Asid any_space() { return spaces_[pick(spaces_.size())]; }
   vocab::Event mmap();
   vocab::Event range_op(const vocab::OpInfo& op);

@@ -240,6 +240,7 @@ std::shared_ptr<const vocab::KernelParams> params_of(const std::string& variant)
   else if (variant == "no-fault-around") p->fault_around_pages = 0;
   else if (variant == "frees-before-flush") p->frees_before_flush = true;
   else if (variant == "forgets-cow-count") p->forgets_cow_count = true;
+  else if (variant == "thp") p->thp = true;
   return p;
 }
 }  // namespace
@@ -302,6 +303,7 @@ void register_vocab() {
                       {"no-merge", "adjacent compatible vsegs never merge (breaks §1.2)", true},
                       {"no-cow-reuse", "a COW write always copies (breaks §1.4)", true},
                       {"no-fault-around", "read faults map only the faulting page (breaks §1.9)", true},
+                      {"thp", "transparent huge pages always on: 2 MiB anonymous leaves, split on partial change (§1.13)", false},
                       {"frees-before-flush", "an unmap frees its frames before any TLB flush (breaks INV-TLB-1)", true},
                       {"forgets-cow-count", "fork maps a private page COW in the child without its reference (breaks INV-FRAME-1)", true}},
                      params_of});

@@ -29,6 +29,9 @@ struct LinuxParams : vocab::KernelParams {
   bool map_stack_nohugepage = true;      ///< §1.11: MAP_STACK sets VM_NOHUGEPAGE (Linux >= 6.7)
   bool implied_read = true;              ///< §1.10: W or X imply R (x86-64 without pkeys)
   bool exec_fault_maps_first = true;     ///< §1.10: a fetch from a missing page faults it in as a read
+  /// §1.13: faults in private anonymous vsegs map 2 MiB leaves (transparent_hugepage=always);
+  /// off by default, as most recordings come from machines with THP set to madvise or never.
+  bool thp = false;
   // Broken variants (spec/kernels/linux.md §3): each breaks a shared invariant.
   bool frees_before_flush = false;  ///< an unmap frees its frames at once and leaves the flush to later (INV-TLB-1)
   bool forgets_cow_count = false;   ///< fork shares a private page COW without the child's reference (INV-FRAME-1)

@@ -44,15 +44,21 @@ struct Unsupported : std::runtime_error {
   std::string field;
 };
 
-/// What the VMM keeps per physical frame (Linux struct page): counts by PFN.
+/// What the VMM keeps per physical frame (Linux struct page): counts by PFN. A folio of
+/// 2^order frames (a THP) keeps its counts, generation and contents stamp in its head
+/// frame; each tail frame names the head and counts only its own base-page mappings.
 struct PageInfo {
-  bool data = false;            ///< a data frame (not a table page, not free)
+  bool data = false;            ///< a data frame or folio head (not a tail, a table page, or free)
   std::uint32_t refcount = 0;   ///< get/put references: mappings, page cache, pins, mmu_gather
-  std::uint32_t mapcount = 0;   ///< PTEs mapping it
+  std::uint32_t mapcount = 0;   ///< leaves mapping it (a folio's: leaves mapping any of its pages)
   std::uint32_t pins = 0;
   std::uint32_t mmu_gather = 0;  ///< references a deferred flush holds until it completes (Linux mmu_gather)
   bool cached = false;          ///< owned by an object's page cache
   std::uint64_t generation = 0; ///< distinct per allocation
+  std::uint8_t order = 0;       ///< head of a folio of 2^order frames
+  std::uint64_t head = 0;       ///< a tail frame's head PFN (0: not a tail)
+  std::uint32_t page_maps = 0;  ///< a folio page's base-page (4 KiB) mappings (Linux page->_mapcount)
+  std::uint32_t entire_maps = 0;  ///< a folio head's whole-folio leaves (Linux _entire_mapcount)
 };
 
 class VmmCore;
@@ -130,6 +136,22 @@ class VmmCore {
   // Frames (PFNs of simulated memory).
   /// A fresh data frame with refcount 1, or nullopt at capacity.
   std::optional<std::uint64_t> alloc_data();
+  /// A fresh folio of 2^order frames (its head PFN, aligned) with refcount 1, or nullopt
+  /// when fewer than 2^order frames of the capacity are free.
+  std::optional<std::uint64_t> alloc_folio(unsigned order);
+  /// The huge zero page (a folio of `order`), made on first use and never freed or
+  /// counted (Linux mm_get_huge_zero_folio); nullopt when it does not fit.
+  std::optional<std::uint64_t> huge_zero(unsigned order);
+  /// Whether `pfn` is (in) a zero page: never counted, never written.
+  bool is_zero(std::uint64_t pfn) const { return pfn == zero_pfn_ || (huge_zero_pfn_ && head_of(pfn) == huge_zero_pfn_); }
+  /// The folio head of `pfn` (`pfn` itself unless it is a tail frame).
+  std::uint64_t head_of(std::uint64_t pfn) const {
+    return pfn < pages_.size() && pages_[pfn].head ? pages_[pfn].head : pfn;
+  }
+  /// Whether a leaf other than the one of `size` bytes mapping `pfn` maps one of its
+  /// pages too: the folio mapped whole elsewhere, or a page by another base PTE (Linux
+  /// page_mapcount > 1).
+  bool page_shared(std::uint64_t pfn, std::uint64_t size) const;
   /// Marks `pfn` (taken from the pool by the caller) a live data frame with refcount 1.
   void claim_data(std::uint64_t pfn);
   /// Marks a data frame free without returning it to the pool (the caller keeps it).
@@ -137,8 +159,9 @@ class VmmCore {
   void get(std::uint64_t pfn);
   /// Drops one reference; at zero the frame goes back to the pool.
   void put(std::uint64_t pfn);
-  /// The contents stamp of a data frame (bumped by each user write, copied by COW).
-  std::uint64_t& stamp(std::uint64_t pfn) { return mem_.page(pfn)[0]; }
+  /// The contents stamp of a data frame or of the folio it belongs to (bumped by each
+  /// user write, copied by COW).
+  std::uint64_t& stamp(std::uint64_t pfn) { return mem_.page(head_of(pfn))[0]; }
   std::uint64_t version(std::uint64_t pfn) const;
   PageInfo& page(std::uint64_t pfn) { return pages_[pfn]; }
   const PageInfo& page(std::uint64_t pfn) const { return pages_[pfn]; }
@@ -149,6 +172,14 @@ class VmmCore {
   // PTEs and TLB maintenance.
   /// Maps a 4 KiB page; keeps map counts (the replaced frame's too).
   void set_pte(Space& s, Va va, std::uint64_t pfn, const LeafAttrs& a);
+  /// Maps the whole folio at `head` with one leaf of `size` bytes at `va` (aligned);
+  /// keeps map counts (the replaced leaf's too).
+  void set_huge(Space& s, Va va, std::uint64_t head, std::uint64_t size, const LeafAttrs& a);
+  /// Map counts for a leaf of `size` bytes mapping `pfn` that went (-1) or came (+1).
+  void count_map(std::uint64_t pfn, std::uint64_t size, int delta);
+  /// Invalidates the leaf of `size` bytes at `va` everywhere: one INVLPG per CPU and
+  /// context reaches every page of a large leaf (Intel SDM Vol 3A §4.10.4.1).
+  void shootdown_leaf(Space& s, Va va, std::uint64_t size);
   /// Clears the PTE at va (mapcount kept exact); returns the PFN it mapped or 0.
   std::uint64_t clear_pte(Space& s, Va va);
   /// Linux flush_tlb_mm_range: page by page up to kFlushCeiling, else the whole context,
@@ -186,7 +217,7 @@ class VmmCore {
   SimMemory mem_;
   FramePool pool_;
   std::vector<PageInfo> pages_;
-  std::uint64_t zero_pfn_ = 0, data_in_use_ = 0, generations_ = 0;
+  std::uint64_t zero_pfn_ = 0, huge_zero_pfn_ = 0, data_in_use_ = 0, generations_ = 0;
   /// What a CPU runs, and which spaces each tag it loaded may hold translations of.
   struct CpuContexts {
     Asid running = 0;

@@ -33,6 +33,7 @@ struct Held {
   bool global = false;
   std::uint64_t generation = 0;  ///< the allocation of `frame` it reached (Frame::generation)
   std::uint8_t order = 0;        ///< the leaf maps 2^order pages from its key's VPN
+  std::uint64_t page = 0;        ///< from this page of `frame` on (Pte::page)
   Tag tag = kSpaceTag;           ///< the tag it was cached under
   friend bool operator==(const Held&, const Held&) = default;
 };
