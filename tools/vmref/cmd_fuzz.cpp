@@ -35,7 +35,7 @@ struct InterruptGuard {
 
 struct FuzzArgs {
   diff::CampaignOptions o;
-  std::string mutant, layer = "both", replay;
+  std::string mutant, layer = "both", replay, json;
   bool list = false, list_profiles = false, list_archs = false;
 };
 
@@ -46,28 +46,28 @@ int replay_table_ops(const FuzzArgs& a) {
   return fs.empty() ? kExitClean : kExitFindings;
 }
 
-void print(const FuzzArgs& a, const diff::CampaignResult& r) {
+void print(const FuzzArgs& a, const diff::CampaignResult& r, std::ostream& out) {
   const auto& o = a.o;
-  std::cout << fmt::format("fuzz {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
+  out << fmt::format("fuzz {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
                            "{} VMM events, {} table ops, {} findings\n",
                            r.model_only ? std::string("--layer model") : "--impl " + o.impl, o.profile, o.seed, o.jobs,
                            o.format.mutant ? std::string(", mutant ") + o.format.mutant->name : "",
                            r.ops, r.seconds, r.ops / std::max(r.seconds, 1e-9), r.vmm_ops, r.table_ops, r.findings);
-  std::cout << "  coverage, operation kinds:";
-  for (const auto& [k, n] : r.op_kinds) std::cout << " " << k << "=" << n;
-  std::cout << "\n  coverage, shapes:";
-  for (const auto& [k, n] : r.shapes) std::cout << " " << k << "=" << n;
-  std::cout << "\n";
+  out << "  coverage, operation kinds:";
+  for (const auto& [k, n] : r.op_kinds) out << " " << k << "=" << n;
+  out << "\n  coverage, shapes:";
+  for (const auto& [k, n] : r.shapes) out << " " << k << "=" << n;
+  out << "\n";
   if (r.model_only)
-    std::cout << "  note: the model's invariants alone, with the profile's variant under test\n";
-  for (const auto& [id, n] : r.by_id) std::cout << fmt::format("  {:<12} {}\n", id, n);
-  if (!r.first_error.empty()) std::cout << "  harness error: " << r.first_error << "\n";
-  if (r.interrupted) std::cout << "  interrupted: the summary covers the operations run so far\n";
+    out << "  note: the model's invariants alone, with the profile's variant under test\n";
+  for (const auto& [id, n] : r.by_id) out << fmt::format("  {:<12} {}\n", id, n);
+  if (!r.first_error.empty()) out << "  harness error: " << r.first_error << "\n";
+  if (r.interrupted) out << "  interrupted: the summary covers the operations run so far\n";
   for (const auto& c : r.examples) {
-    std::cout << fmt::format("  {}: {}\n    minimized {} -> {} operations{}\n", c.id, c.message, c.original, c.minimized,
+    out << fmt::format("  {}: {}\n    minimized {} -> {} operations{}\n", c.id, c.message, c.original, c.minimized,
                              c.reproduces ? "" : " (did not reproduce after shrinking)");
     if (!c.file.empty())  // the file's header names the implementation and mutant
-      std::cout << (c.file.find(".tables.") != std::string::npos
+      out << (c.file.find(".tables.") != std::string::npos
                         ? fmt::format("    replay it: vmref fuzz --replay {}{}\n", c.file,
                                       a.mutant.empty() ? "" : " --mutant " + a.mutant)
                         : fmt::format("    replay it: vmref replay {}\n", c.file));
@@ -104,6 +104,7 @@ Runner add_fuzz(CLI::App& app) {
   c->add_flag("--list-profiles", a->list_profiles, "List the kernels and their variants");
   c->add_flag("--list-archs", a->list_archs, "List the page-table formats");
   c->add_flag("--stop-at-first", a->o.stop_at_first, "Stop at the first finding (default: go on and shrink one counterexample per ID)");
+  c->add_option("--json", a->json, "Also write the summary as JSON (- for standard output, then the text goes to standard error)");
   return [a] {
     if (a->list || a->list_profiles || a->list_archs) {
       if (a->list) list_mutants();
@@ -136,7 +137,8 @@ Runner add_fuzz(CLI::App& app) {
     InterruptGuard guard;
     diff::CampaignResult r = diff::run_campaign(a->o);
     if (tty) std::cerr << "\n";
-    print(*a, r);
+    print(*a, r, a->json == "-" ? std::cerr : std::cout);
+    if (!a->json.empty()) write_text(a->json, diff::campaign_json(a->o, r, kVersion));
     if (!r.first_error.empty() && r.findings == 0) return kExitBadInput;
     return r.findings ? kExitFindings : kExitClean;
   };

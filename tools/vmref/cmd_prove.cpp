@@ -186,7 +186,7 @@ Runner add_prove(CLI::App& app) {
       ->check(CLI::Range(0.1, 3600.0));
   c->add_option("-j,--jobs", a->jobs, "Obligations run in parallel")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--out", a->out, "Directory for counterexample traces (default: a fresh temporary directory)");
-  c->add_option("--report", a->report, "Write every obligation's result as JSON (- for standard output)");
+  c->add_option("--report,--json", a->report, "Write every obligation's result as JSON (- for standard output)");
   c->add_option("--junit", a->junit, "Write JUnit XML: a counterexample is a failure, an unknown an error (- for standard output)");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary");
   c->add_flag("--list", a->list, "List the kernels and formats that have an SMT form, with their bounds");

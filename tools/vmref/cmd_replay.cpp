@@ -95,7 +95,7 @@ Runner add_replay(CLI::App& app) {
   auto* c = app.add_subcommand("replay", "Replay traces through the model, checking every invariant after every event");
   c->add_option("traces", a->traces, "Trace files (.jsonl or .jsonl.zst), or directories: every trace under them, in name order")
       ->required()->check(CLI::ExistingPath);
-  c->add_option("--report", a->report, "Write the results as JSON (input of `vmref report`); - for standard output");
+  c->add_option("--report,--json", a->report, "Write the results as JSON (input of `vmref report`); - for standard output");
   c->add_option("--junit", a->junit, "Write a JUnit XML report; - for standard output");
   c->add_flag("--stop-at-first", a->stop_at_first, "Stop a trace at its first finding");
   c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");

@@ -66,6 +66,12 @@ struct CampaignResult {
 /// counterexample's header as provenance.command).
 std::string campaign_command(const CampaignOptions& o);
 
+/// The campaign's summary as a JSON object (`vmref fuzz --json`): tool `version`, the
+/// command that reruns it, verdict ("clean", "findings", "bad-input"), operation counts and
+/// rate (ops per second), findings per ID, coverage, and each counterexample with the
+/// command that replays it. Text ends with a newline.
+std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, const std::string& version);
+
 /// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.
 CampaignResult run_campaign(const CampaignOptions& opt);
 
