@@ -20,7 +20,7 @@ namespace vmref::cli {
 namespace {
 struct ReplayArgs {
   std::vector<std::string> traces;
-  std::string report, junit;
+  std::string report, junit, sarif, ktap;
   bool stop_at_first = false, full = false, declared = false, quiet = false, rules = false, model_only = false;
   std::string profile, impl, mutant;
   std::map<std::string, unsigned> format_params;
@@ -97,6 +97,8 @@ Runner add_replay(CLI::App& app) {
       ->required()->check(CLI::ExistingPath);
   c->add_option("--report,--json", a->report, "Write the results as JSON (input of `vmref report`); - for standard output");
   c->add_option("--junit", a->junit, "Write a JUnit XML report; - for standard output");
+  c->add_option("--sarif", a->sarif, "Write SARIF 2.1.0 for code scanning; - for standard output");
+  c->add_option("--ktap", a->ktap, "Write KTAP version 1 (kunit.py, kselftest); - for standard output");
   c->add_flag("--stop-at-first", a->stop_at_first, "Stop a trace at its first finding");
   c->add_flag("--full-checks", a->full, "Check invariants over the whole state after each event (slow; the default checks what the event touched)");
   c->add_flag("--expect-declared", a->declared, "Exit 0 only if each trace gives the verdict its header declares (provenance.expected)");
@@ -113,7 +115,7 @@ Runner add_replay(CLI::App& app) {
                                            "(provenance.replay, written by `vmref fuzz`)")->excludes(impl);
   add_format_options(c, a->format_params);
   return [a] {
-    for (const std::string* out : {&a->report, &a->junit})
+    for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap})
       if (!out->empty()) trace::refuse_same_file(*out, a->traces);
     conformance::ReplayOptions opt;
     opt.stop_at_first = a->stop_at_first;
@@ -124,8 +126,10 @@ Runner add_replay(CLI::App& app) {
     opt.format_params = a->format_params;
     opt.model_only = a->model_only;
     a->traces = expand_dirs(a->traces);
-    if (a->report == "-" && a->junit == "-") throw std::invalid_argument("--report and --junit cannot both be standard output");
-    std::ostream& human = a->report == "-" || a->junit == "-" ? std::cerr : std::cout;
+    int to_stdout = 0;
+    for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap}) to_stdout += *out == "-";
+    if (to_stdout > 1) throw std::invalid_argument("only one of --report, --junit, --sarif, --ktap can be standard output");
+    std::ostream& human = to_stdout ? std::cerr : std::cout;
     std::vector<conformance::ReplayResult> rs;
     int rc = kExitClean;
     for (const auto& t : a->traces) {
@@ -150,6 +154,8 @@ Runner add_replay(CLI::App& app) {
       write_text(a->report, arr.dump(1) + "\n");
     }
     if (!a->junit.empty()) write_text(a->junit, conformance::report_junit(rs, {}, {a->declared}));
+    if (!a->sarif.empty()) write_text(a->sarif, conformance::report_sarif(rs, {}, kVersion));
+    if (!a->ktap.empty()) write_text(a->ktap, conformance::report_ktap(rs));
     return rc;
   };
 }

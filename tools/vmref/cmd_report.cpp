@@ -19,7 +19,7 @@ std::string generator_line() {
 }
 struct ReportArgs {
   std::vector<std::string> inputs;
-  std::string html, junit, md;
+  std::string html, junit, md, sarif, ktap;
 };
 
 }  // namespace
@@ -31,8 +31,10 @@ Runner add_report(CLI::App& app) {
   c->add_option("--html", a->html, "Write an HTML report");
   c->add_option("--junit", a->junit, "Write a JUnit XML report");
   c->add_option("--md", a->md, "Write a Markdown report (default: Markdown on standard output)");
+  c->add_option("--sarif", a->sarif, "Write SARIF 2.1.0 (code scanning: GitHub, GitLab)");
+  c->add_option("--ktap", a->ktap, "Write KTAP version 1 (kunit.py, kselftest)");
   return [a] {
-    for (const std::string* out : {&a->html, &a->junit, &a->md})
+    for (const std::string* out : {&a->html, &a->junit, &a->md, &a->sarif, &a->ktap})
       if (!out->empty()) trace::refuse_same_file(*out, a->inputs);
     std::vector<conformance::ReplayResult> rs;
     std::vector<conformance::ProofRow> proofs;
@@ -40,7 +42,9 @@ Runner add_report(CLI::App& app) {
     if (!a->html.empty()) write_text(a->html, conformance::report_html(rs, proofs, generator_line()));
     if (!a->junit.empty()) write_text(a->junit, conformance::report_junit(rs, proofs));
     if (!a->md.empty()) write_text(a->md, conformance::report_markdown(rs, proofs));
-    if (a->html.empty() && a->junit.empty() && a->md.empty()) std::cout << conformance::report_markdown(rs, proofs);
+    if (!a->sarif.empty()) write_text(a->sarif, conformance::report_sarif(rs, proofs, kVersion));
+    if (!a->ktap.empty()) write_text(a->ktap, conformance::report_ktap(rs, proofs));
+    if (a->html.empty() && a->junit.empty() && a->md.empty() && a->sarif.empty() && a->ktap.empty()) std::cout << conformance::report_markdown(rs, proofs);
     int rc = kExitClean;
     for (const auto& r : rs)
       rc = std::max(rc, exit_code(r.verdict()));

@@ -34,5 +34,18 @@ struct JunitOptions {
 /// XML cannot carry (control characters, bytes outside UTF-8) is written as "\xNN".
 std::string report_junit(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {},
                          const JunitOptions& opt = {});
+/// SARIF 2.1.0 (what GitHub and GitLab code scanning read): one run of tool "vmref"
+/// `version`; a rule per ID cited (its one-line rule as shortDescription); a result per
+/// kept finding (ruleId = the ID, kind "fail", level "error", located at the trace file
+/// and line), per undetermined case (kind "review", level "none"), per bad input
+/// (ruleId "BAD-INPUT" at the line the error names) and per proof counterexample (at its
+/// trace) or unknown (kind "open").
+std::string report_sarif(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs,
+                         const std::string& version);
+/// KTAP version 1 (Linux Documentation/dev-tools/ktap.rst, as kunit.py reads it): one test
+/// per trace with subtests "input", one per ID a report lists for it (findings as
+/// diagnostic lines), and "undetermined" (# SKIP when the model could not decide); proofs
+/// as one more test (an unknown is # SKIP).
+std::string report_ktap(const std::vector<ReplayResult>& rs, const std::vector<ProofRow>& proofs = {});
 
 }  // namespace vmref::conformance

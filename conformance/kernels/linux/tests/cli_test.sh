@@ -11,6 +11,13 @@ check record 0 "$V" record -o "$T/rec.jsonl" -- /bin/true
 check replay-recorded 0 "$V" replay "$T/rec.jsonl"
 check replay-json 0 "$V" replay -q --json "$T/r.json" "$SRC/traces/scenarios/linux/three-way-split.jsonl"
 contains replay-json-verdict '"verdict": "clean"' "$T/r.json"
+# SARIF for code scanning and KTAP for kunit.py: a broken variant's findings at their lines.
+check replay-sarif 1 "$V" replay -q --sarif "$T/v.sarif" --report "$T/v.json" "$SRC/traces/scenarios/linux/variant-forgets-cow-count.jsonl"
+check replay-sarif-shape 0 python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['runs'][0]['results']; \
+assert [x['ruleId'] for x in r]==['INV-FRAME-1','INV-GPT-3'] and r[0]['locations'][0]['physicalLocation']['region']['startLine']==6, r" "$T/v.sarif"
+check report-ktap 1 "$V" report --ktap - "$T/v.json"
+contains report-ktap-failure "not ok 1 variant-forgets-cow-count.jsonl" "$T/out"
+contains report-ktap-line "    # line 6 event 4 (fork): frame 1: reference count 1" "$T/out"
 # JUnit: a case the model could not decide is <skipped>; a linux trace gets the core's
 # and linux's invariants only (conformance/tests/cli_test.sh checks the schema).
 check junit-undetermined 0 "$V" replay -q --junit "$T/u.xml" "$SRC/traces/scenarios/linux/hidden-anon-vma-kernel-merged-yes.jsonl"
