@@ -15,6 +15,13 @@ contains replay-json-verdict '"verdict": "clean"' "$T/r.json"
 check replay-sarif 1 "$V" replay -q --sarif "$T/v.sarif" --report "$T/v.json" "$SRC/traces/scenarios/linux/variant-forgets-cow-count.jsonl"
 check replay-sarif-shape 0 python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['runs'][0]['results']; \
 assert [x['ruleId'] for x in r]==['INV-FRAME-1','INV-GPT-3'] and r[0]['locations'][0]['physicalLocation']['region']['startLine']==6, r" "$T/v.sarif"
+# Valid against the SARIF 2.1.0 schema (bundled, MIT: conformance/tests/data/sarif-2.1.0.LICENSE),
+# findings, undetermined cases and bad input alike; a result file is not a SARIF log.
+printf '{"op":"as_create","as":1}\n' > "$T/bad.jsonl"
+check replay-sarif-all-kinds 2 "$V" replay -q --sarif "$T/all.sarif" "$SRC/traces/scenarios/linux/variant-forgets-cow-count.jsonl" \
+  "$SRC/traces/scenarios/linux/hidden-anon-vma-kernel-merged-yes.jsonl" "$T/bad.jsonl"
+check sarif-valid 0 python3 "$SRC/tools/check_json.py" "$SRC/conformance/tests/data/sarif-2.1.0.json" "$T/v.sarif" "$T/all.sarif"
+check sarif-schema-bites 1 python3 "$SRC/tools/check_json.py" "$SRC/conformance/tests/data/sarif-2.1.0.json" "$T/v.json"
 check report-ktap 1 "$V" report --ktap - "$T/v.json"
 contains report-ktap-failure "not ok 1 variant-forgets-cow-count.jsonl" "$T/out"
 contains report-ktap-line "    # line 6 event 4 (fork): frame 1: reference count 1" "$T/out"
