@@ -55,19 +55,23 @@ void print_result(std::ostream& out, const conformance::ReplayResult& r, std::si
   for (std::size_t i = 0; i < r.undetermined.size() && i < show; ++i)
     out << fmt::format("  undetermined at event {} (line {}): {}\n", r.undetermined[i].event,
                              r.undetermined[i].line, r.undetermined[i].message);
-  std::size_t i = 0;
-  for (const auto& f : r.findings) {
-    if (i++ == show) {
-      out << fmt::format("  ... {} more (see --report)\n", r.findings_total - show);
-      break;
-    }
+  // One entry per title (a bug), with its first occurrence and how many share it.
+  std::vector<conformance::FindingGroup> groups = conformance::group_findings(r.findings);
+  std::uint64_t listed = 0;
+  for (std::size_t i = 0; i < groups.size() && i < show; ++i) {
+    const conformance::Finding& f = groups[i].first;
+    listed += groups[i].count;
     out << fmt::format("  {} at event {} (line {}, {}): {}\n", f.id, f.event, f.line, f.op, f.message);
     if (!f.diff.empty()) {
       std::string d = f.diff;
       for (std::size_t p = 0; (p = d.find('\n', p)) != std::string::npos && p + 1 < d.size(); p += 5) d.replace(p, 1, "\n    ");
       out << "    " << d;
     }
+    if (groups[i].count > 1)
+      out << fmt::format("    and {} more like it, titled: {}\n", groups[i].count - 1, groups[i].title);
   }
+  if (listed < r.findings_total)
+    out << fmt::format("  ... {} more (see --report)\n", r.findings_total - listed);
 }
 /// Files as given; a directory becomes every .jsonl / .jsonl.zst under it, sorted.
 std::vector<std::string> expand_dirs(const std::vector<std::string>& paths) {

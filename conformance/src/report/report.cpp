@@ -77,6 +77,12 @@ std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vect
       if (auto it = r.by_id.find(id); it != r.by_id.end()) n += it->second, ++t;
     o += fmt::format("| {} | {} | {} | {} |\n", id, md_escape(rule_of(id)), n, t);
   }
+  o += "\n## Findings by title\n\nOne row per bug: findings whose messages differ only in numbers and addresses.\n\n"
+       "| title | findings | first |\n|---|---|---|\n";
+  for (const auto& r : rs)
+    for (const FindingGroup& g : group_findings(r.findings))
+      o += fmt::format("| {} | {} | {} event {} (line {}) |\n", md_escape(g.title), g.count, md_escape(r.file), g.first.event,
+                       g.first.line);
   o += "\n## Findings\n\n";
   auto item = [&](const ReplayResult& r, const Finding& f) {
     o += fmt::format("- **{}** {} event {} (line {}, {}): {}\n", f.id, md_escape(r.file), f.event, f.line, f.op,
@@ -134,6 +140,12 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
     o += fmt::format("<tr id=\"id-{0}\" class=\"{1}\"><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>", xml_escape(id),
                      n ? "findings" : "clean", xml_escape(rule_of(id)), n, t);
   }
+  o += "</table><h2>Findings by title</h2><table><tr><th>title</th><th>findings</th><th>first</th></tr>";
+  for (std::size_t i = 0; i < rs.size(); ++i)
+    for (const FindingGroup& g : group_findings(rs[i].findings))
+      o += fmt::format("<tr class=\"findings\"><td class=\"msg\">{}</td><td>{}</td><td><a href=\"#trace-{}\">{}</a> event {} "
+                       "(line {})</td></tr>",
+                       xml_escape(g.title), g.count, i, xml_escape(rs[i].file), g.first.event, g.first.line);
   o += "</table><h2>Findings and undetermined cases, by trace</h2>";
   for (std::size_t i = 0; i < rs.size(); ++i) {
     const ReplayResult& r = rs[i];

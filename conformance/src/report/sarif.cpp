@@ -57,11 +57,14 @@ std::string report_sarif(const std::vector<ReplayResult>& rs, const std::vector<
       results.push_back(result(rules, "BAD-INPUT", "error", "fail", r.error, r.file, error_line(r.file, r.error)));
       continue;
     }
-    for (const Finding& f : r.findings)
+    for (const Finding& f : r.findings) {
       results.push_back(result(rules, f.id, "error", "fail",
                                "event " + std::to_string(f.event) + " (" + f.op + "): " + f.message +
                                    (f.diff.empty() ? "" : "\n" + f.diff),
                                r.file, f.line));
+      // Code scanning merges results with equal fingerprints: one alert per bug and trace.
+      results.back()["partialFingerprints"] = {{"vmrefTitle/v1", finding_title(f)}};
+    }
     // Undetermined cases are neither a pass nor a failure: a human (or the kernel's
     // next view) decides them, which SARIF calls "review".
     for (const Finding& u : r.undetermined)

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace vmref::conformance {
 
@@ -14,5 +15,20 @@ struct Finding {
   std::string message;
   std::string diff;          ///< short state diff ("- expected" / "+ model" lines), may be empty
 };
+
+/// A stable title for `f`, as syzkaller titles a crash: "ID in op: cause", the cause being
+/// the message with its numbers and addresses replaced by N and ADDR (identifiers such as
+/// INV-TLB-3 kept) and cut at 100 characters. Findings of one bug share a title whatever
+/// event, frame or address they name.
+std::string finding_title(const Finding& f);
+
+/// Findings that share a title: how many, and the first of them.
+struct FindingGroup {
+  std::string title;
+  std::uint64_t count = 0;
+  Finding first;
+};
+/// `fs` grouped by title, in order of first occurrence.
+std::vector<FindingGroup> group_findings(const std::vector<Finding>& fs);
 
 }  // namespace vmref::conformance

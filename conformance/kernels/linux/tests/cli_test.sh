@@ -39,6 +39,7 @@ contains record-missing-program-says-why "cannot execute '/nonexistent/prog'" "$
 # Deliberately broken profiles are caught by replay on real and scenario traces.
 check variant-no-merge 1 "$V" replay --profile linux:no-merge "$SRC/traces/linux/env-exec-ls.jsonl"
 contains variant-no-merge-id "EXPECT-VSL-SPLIT" "$T/out"
+contains variant-no-merge-one-title "and 3 more like it, titled: EXPECT-VSL-SPLIT in observe: as N: same pages, different vseg boundaries near ADDR" "$T/out"
 check variant-no-zero-page 1 "$V" replay --profile linux:no-zero-page "$SRC/traces/scenarios/linux/read-fault-zero-page-then-write.jsonl"
 contains variant-no-zero-page-id "EXPECT-ACCESS" "$T/out"
 check variant-no-cow-reuse 1 "$V" replay --profile linux:no-cow-reuse "$SRC/traces/scenarios/linux/fork-then-write-in-child.jsonl"
