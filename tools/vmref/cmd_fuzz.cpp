@@ -113,6 +113,7 @@ Runner add_fuzz(CLI::App& app) {
       return kExitClean;
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
+    need_writable(a->json);  // a campaign may run for hours: refuse a bad path first
     g_interrupt = false;
     a->o.format.mutant = impl::find_mutant(a->mutant);
     a->o.model_only = a->layer == "model";

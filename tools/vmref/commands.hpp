@@ -23,6 +23,9 @@ inline constexpr const char* kVersion = VMREF_VERSION;  ///< project(vmref VERSI
 int exit_code(conformance::Verdict v);
 /// Writes `text` to `path`; throws std::runtime_error naming the path on failure.
 void write_text(const std::string& path, const std::string& text);
+/// Throws std::invalid_argument naming `path` when a file cannot be written there (its
+/// directory is missing or not writable): checked before a long run, not after it.
+void need_writable(const std::string& path);
 
 using Runner = std::function<int()>;
 /// A subcommand: adds itself to `app` and returns what runs it.

@@ -1,4 +1,7 @@
 // Shared CLI plumbing: the subcommand table, exit codes, choice lists from the registries.
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -34,6 +37,14 @@ void write_text(const std::string& path, const std::string& text) {
     return;
   }
   trace::write_file(path, text);
+}
+
+void need_writable(const std::string& path) {
+  if (path.empty() || path == "-") return;
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!std::filesystem::is_directory(dir) || access(dir.c_str(), W_OK) != 0)
+    throw std::invalid_argument(path + ": cannot be written (directory " + dir.string() + " is missing or not writable)");
 }
 
 std::vector<std::string> profile_choices() {

@@ -27,12 +27,12 @@ CoreChecker::CoreChecker(const Model& m, const impl::VmmCore& v, const impl::Rad
   i2m_[v_.zero_pfn()] = {kZeroFrame, 0, 0};
 }
 
-bool CoreChecker::same_frame(FrameId f, std::uint64_t pfn, const std::string& where) {
+bool CoreChecker::same_frame(FrameId f, std::uint64_t pfn, const Where& where) {
   // Frames are compared up to renaming: a model frame and a PFN are bound on first
   // sight and must stay bound until either side frees and reallocates its frame.
   if (f == kZeroFrame || pfn == v_.zero_pfn()) {
     if (f == kZeroFrame && pfn == v_.zero_pfn()) return true;
-    add_("DIFF-PTE", where + ": zero page on one side only (model frame " + std::to_string(f) + ", PFN " + hex(pfn) + ")");
+    add_("DIFF-PTE", where() + ": zero page on one side only (model frame " + std::to_string(f) + ", PFN " + hex(pfn) + ")");
     return false;
   }
   std::uint64_t mgen = m_.frames()[f].generation, igen = v_.page(pfn).generation;
@@ -41,12 +41,12 @@ bool CoreChecker::same_frame(FrameId f, std::uint64_t pfn, const std::string& wh
   bool fw_live = fw != m2i_.end() && fw->second.gen_self == mgen;
   bool bw_live = bw != i2m_.end() && bw->second.gen_self == igen;
   if (fw_live && (fw->second.other != pfn || fw->second.gen_other != igen)) {
-    add_("DIFF-PTE", where + ": model frame " + std::to_string(f) + " corresponds to PFN " + hex(fw->second.other) +
+    add_("DIFF-PTE", where() + ": model frame " + std::to_string(f) + " corresponds to PFN " + hex(fw->second.other) +
                          " but the implementation uses PFN " + hex(pfn));
     return false;
   }
   if (bw_live && (bw->second.other != f || bw->second.gen_other != mgen)) {
-    add_("DIFF-PTE", where + ": PFN " + hex(pfn) + " corresponds to model frame " + std::to_string(bw->second.other) +
+    add_("DIFF-PTE", where() + ": PFN " + hex(pfn) + " corresponds to model frame " + std::to_string(bw->second.other) +
                          " but the model uses frame " + std::to_string(f));
     return false;
   }
@@ -77,7 +77,7 @@ std::uint64_t CoreChecker::compare_page(Asid as, Vpn vpn) {
   }
   std::uint64_t span = (it->first + (std::uint64_t{1} << p.order)) - vpn;  // pages of the leaf from vpn on
   if (p.order) ++stats_.compared_huge;
-  if (!same_page(p.frame, p.page, leaf->pa >> 12, at(as, it->first))) return span;
+  if (!same_page(p.frame, p.page, leaf->pa >> 12, [&] { return at(as, it->first); })) return span;
   impl::Rights r = leaf->rights;
   // A user page no user access may reach is the model's "no rights"; a kernel page
   // is U/S = 0 and readable by the kernel.
@@ -94,13 +94,13 @@ std::uint64_t CoreChecker::compare_page(Asid as, Vpn vpn) {
   return span;
 }
 
-bool CoreChecker::same_page(FrameId f, std::uint64_t page, std::uint64_t pfn, const std::string& where) {
+bool CoreChecker::same_page(FrameId f, std::uint64_t page, std::uint64_t pfn, const Where& where) {
   // A page of a compound frame is the page of the implementation's folio at the same
   // index: the frame binds to the folio's head.
   std::uint64_t head = f == kZeroFrame ? pfn : v_.head_of(pfn);
   if (!same_frame(f, head, where)) return false;
   if (pfn - head == page) return true;
-  add_("DIFF-PTE", where + ": maps page " + std::to_string(page) + " of model frame " + std::to_string(f) +
+  add_("DIFF-PTE", where() + ": maps page " + std::to_string(page) + " of model frame " + std::to_string(f) +
                        " but page " + std::to_string(pfn - head) + " of its folio (PFN " + hex(pfn) + ")");
   return false;
 }
@@ -183,9 +183,9 @@ void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   ++stats_.compared_tlb;
   if (h.size > 4096) ++stats_.compared_huge_tlb;
   Asid as = h.owner;
-  std::string where = "cpu " + std::to_string(cpu) + " context " + std::to_string(h.ctx) + " va " + hex(h.va);
+  auto where = [&] { return "cpu " + std::to_string(cpu) + " context " + std::to_string(h.ctx) + " va " + hex(h.va); };
   if (as == 0) {
-    add_("DIFF-TLB-1", where + ": entry filled while no address space ran");
+    add_("DIFF-TLB-1", where() + ": entry filled while no address space ran");
     return;
   }
   const CpuTlb& mc = m_.cpus()[cpu];
@@ -216,7 +216,7 @@ void CoreChecker::compare_tlb_entry(unsigned cpu, const impl::TlbHeld& h) {
   if (st != mc.stale().end())
     for (const Held& s : st->second)
       if (frame_is(s.frame, s.page, s.order) && within(s.prot) && (s.tag == tag || h.global)) return;
-  add_("DIFF-TLB-1", where + " -> PA " + hex(h.pa) + (h.rights.w ? " writable" : "") + (h.global ? " global" : "") +
+  add_("DIFF-TLB-1", where() + " -> PA " + hex(h.pa) + (h.rights.w ? " writable" : "") + (h.global ? " global" : "") +
                          ": held by the TLB but outside what the model allows it to hold (spec/vmm.md §3.1)");
 }
 

@@ -22,8 +22,10 @@ class CoreChecker {
   CoreChecker(const model::Model& m, const impl::VmmCore& v, const impl::RadixCodec& decoder, const impl::Mmu& mmu,
               const impl::ReferenceTlb& ref, unsigned cpus, DiffStats& stats, Add add,
               const std::vector<std::unique_ptr<conformance::KernelChecker>>& views);
-  /// Whether model frame `f` and PFN `pfn` correspond (binding them on first sight).
-  bool same_frame(model::FrameId f, std::uint64_t pfn, const std::string& where);
+  /// Whether model frame `f` and PFN `pfn` correspond (binding them on first sight);
+  /// `where` names the place for a finding, and is called only when there is one.
+  using Where = std::function<std::string()>;
+  bool same_frame(model::FrameId f, std::uint64_t pfn, const Where& where);
   /// The comparisons after an event: the whole state, or what the model's delta touched.
   void step(bool whole);
   void check_all();
@@ -34,7 +36,7 @@ class CoreChecker {
   /// comparison covered (the rest of a huge leaf both sides have).
   std::uint64_t compare_page(vocab::Asid as, vocab::Vpn vpn);
   /// same_frame for page `page` of model frame `f` against the PFN `pfn` (of a folio).
-  bool same_page(model::FrameId f, std::uint64_t page, std::uint64_t pfn, const std::string& where);
+  bool same_page(model::FrameId f, std::uint64_t page, std::uint64_t pfn, const Where& where);
   void compare_space_ptes(vocab::Asid as);
   void compare_vsl(vocab::Asid as);
   void compare_frame(model::FrameId f);

@@ -68,7 +68,8 @@ void Differential::compare_outcome(const vocab::Outcome& m, const vocab::Outcome
                         hex(i.ret));
   bool framed = (flags & vocab::kReturnsFrame) && m.err == vocab::Err::ok && m.access == vocab::AccessResult::ok;
   if (framed && core_)
-    core_->same_frame(static_cast<model::FrameId>(m.frame), i.frame, std::string("the frame ") + current_->op_name() + " used");
+    core_->same_frame(static_cast<model::FrameId>(m.frame), i.frame,
+                      [&] { return std::string("the frame ") + current_->op_name() + " used"; });
 }
 
 void Differential::compare(const vocab::Event& e, bool whole) {
