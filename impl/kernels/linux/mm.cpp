@@ -307,7 +307,8 @@ void LinuxVmm::reprotect(Space& s, const Vma& v) {
   s.table.protect(v.vm_start, v.vm_end - v.vm_start, [&](std::uint64_t va, std::uint64_t pa, LeafAttrs& a) {
     std::uint64_t pfn = pa >> kPageShift;
     const PageInfo& p = core_.page(core_.head_of(pfn));
-    std::uint64_t size = s.table.lookup(va)->size;
+    // Only a folio's leaves can be larger than a page: look the size up for those alone.
+    std::uint64_t size = p.order ? s.table.lookup(va)->size : kPage;
     // A page other mappings or the page cache also reach stays COW.
     bool cow = is_cow(a) || (!v.has(VM_SHARED) && (core_.is_zero(pfn) || p.cached || core_.page_shared(pfn, size)));
     LeafAttrs n = attrs_for(v, pfn, cow);
