@@ -51,6 +51,16 @@ std::optional<FrameId> FrameTable::alloc(Content c, unsigned order) {
   return id;
 }
 
+std::vector<FrameId> FrameTable::free_order() const {
+  std::vector<FrameId> fresh, reused(free_.rbegin(), free_.rend());  // LIFO: the last freed first
+  for (FrameId id = static_cast<FrameId>(frames_.size()); id <= capacity_; ++id) fresh.push_back(id);
+  if (fifo_) reused.assign(free_.begin(), free_.end());
+  std::vector<FrameId>& first = fifo_ ? fresh : reused;  // alloc() prefers fresh frames only in FIFO mode
+  std::vector<FrameId>& then = fifo_ ? reused : fresh;
+  first.insert(first.end(), then.begin(), then.end());
+  return first;
+}
+
 void FrameTable::release(FrameId id) {
   Frame& f = frames_[id];
   if (!f.allocated || f.zero_page) return;

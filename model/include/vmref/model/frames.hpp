@@ -94,6 +94,9 @@ class FrameTable {
   /// Lets alloc() note frames that some CPU may still reach (Core::held_index), so that
   /// INV-TLB-1 looks for stale translations only where one can exist.
   void watch_held(const std::vector<std::uint64_t>* held_index) { held_index_ = held_index; }
+  /// The free frames in the order alloc() hands them out (order-0 frames only; for
+  /// `vmref prove`, which encodes Zephyr's free list).
+  std::vector<FrameId> free_order() const;
 
  private:
   std::vector<Frame> frames_;

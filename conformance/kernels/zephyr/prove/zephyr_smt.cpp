@@ -1,0 +1,389 @@
+// Zephyr demand paging as a transition relation over Z3 terms (spec/kernels/zephyr.md §12).
+#include "zephyr_smt.hpp"
+
+#include <stdexcept>
+
+namespace vmref::zephyr::smt {
+
+using z3::expr;
+
+const char* op_name(Op op) {
+  switch (op) {
+    case Op::access: return "access";
+    case Op::page_out: return "k_mem_page_out";
+    case Op::page_in: return "k_mem_page_in";
+    case Op::pin: return "k_mem_pin";
+    case Op::unpin: return "k_mem_unpin";
+    case Op::nru_tick: return "nru_tick";
+  }
+  return "?";
+}
+
+namespace {
+/// Every term of a state in one fixed order, so that mux, equality and naming cannot
+/// miss a field.
+template <class S, class F> void each_term(S& s, F f) {
+  for (auto& p : s.pages)
+    for (auto* e : {&p.loaded, &p.frame, &p.a, &p.d, &p.in_slot, &p.slot, &p.pinned}) f(*e);
+  for (auto& fr : s.frames)
+    for (auto* e : {&fr.alloc, &fr.stamp, &fr.mapped, &fr.pinned, &fr.va}) f(*e);
+  for (auto& u : s.slot_used) f(u);
+  for (auto& row : s.tlb)
+    for (auto& h : row)
+      for (auto* e : {&h.held, &h.dead}) f(*e);
+  f(s.nru_last);
+  f(s.clock);
+}
+
+expr any_of(z3::context& c, const std::vector<expr>& v) {
+  expr r = c.bool_val(false);
+  for (const expr& e : v) r = r || e;
+  return r;
+}
+}  // namespace
+
+Encoding::Encoding(z3::context& c, const ZephyrParams& p, Bounds b) : c_(c), p_(p), b_(b) {
+  if (b.pages < 1 || b.pages > 8) throw std::invalid_argument("--bound pages=" + std::to_string(b.pages) + ": 1..8");
+  if (b.frames < 1 || b.frames > 6) throw std::invalid_argument("--bound frames=" + std::to_string(b.frames) + ": 1..6");
+  if (p.backing_pages > 64) throw std::invalid_argument("the SMT form keeps at most 64 backing-store slots");
+}
+
+State Encoding::fresh(const std::string& tag) const {
+  Plain shape;
+  shape.pages.resize(b_.pages);
+  shape.frames.resize(b_.frames);
+  shape.slot_used.resize(slots());
+  shape.tlb.assign(b_.pages, std::vector<Plain::Hd>(b_.frames));
+  State s = lift(shape);
+  unsigned k = 0;
+  each_term(s, [&](expr& e) {
+    std::string n = tag + "_" + std::to_string(k++);
+    e = e.is_bool() ? c_.bool_const(n.c_str()) : c_.bv_const(n.c_str(), e.get_sort().bv_size());
+  });
+  return s;
+}
+
+State Encoding::lift(const Plain& in) const {
+  auto b = [&](bool v) { return c_.bool_val(v); };
+  State s{{}, {}, {}, {}, b8(in.nru_last), b16(in.clock)};
+  for (const Plain::Pg& p : in.pages)
+    s.pages.push_back({b(p.loaded), b8(p.frame), b(p.a), b(p.d), b(p.in_slot), b8(p.slot), b(p.pinned)});
+  for (const Plain::Fr& f : in.frames) s.frames.push_back({b(f.alloc), b16(f.stamp), b(f.mapped), b(f.pinned), b8(f.va)});
+  for (bool u : in.slot_used) s.slot_used.push_back(b(u));
+  for (const auto& row : in.tlb) {
+    s.tlb.emplace_back();
+    for (const Plain::Hd& h : row) s.tlb.back().push_back({b(h.held), b(h.dead)});
+  }
+  return s;
+}
+
+OpArgs Encoding::args(const std::string& tag, unsigned page) const {
+  return {page, c_.bool_const((tag + "_write").c_str())};
+}
+
+State Encoding::mux(const expr& c, const State& a, const State& b) const {
+  State t = a;
+  std::vector<const expr*> bs;
+  each_term(b, [&](const expr& e) { bs.push_back(&e); });
+  std::size_t k = 0;
+  each_term(t, [&](expr& e) {
+    e = z3::ite(c, e, *bs[k]);
+    ++k;
+  });
+  return t;
+}
+
+Note Encoding::mux(const expr& c, const Note& a, const Note& b) const {
+  return {z3::ite(c, a.fault_no_slot, b.fault_no_slot)};
+}
+
+Note Encoding::no_call() const { return {c_.bool_val(false)}; }
+
+expr Encoding::equal(const State& a, const State& b) const {
+  std::vector<const expr*> bs;
+  each_term(b, [&](const expr& e) { bs.push_back(&e); });
+  expr eq = c_.bool_val(true);
+  std::size_t k = 0;
+  each_term(a, [&](const expr& e) { eq = eq && e == *bs[k++]; });
+  return eq;
+}
+
+expr Encoding::frame_field(const State& s, const expr& fno, expr Frame::*field, const expr& none) const {
+  expr r = none;
+  for (unsigned i = 0; i < b_.frames; ++i) r = z3::ite(fno == b8(i + 1), s.frames[i].*field, r);
+  return r;
+}
+
+expr Encoding::page_field(const State& s, const expr& idx, expr Page::*field) const {
+  expr r = (s.pages[0].*field).is_bool() ? c_.bool_val(false) : b8(0);
+  for (unsigned p = 0; p < b_.pages; ++p) r = z3::ite(idx == b8(p), s.pages[p].*field, r);
+  return r;
+}
+
+// The page-out of the page `sel` picks (page_frame_prepare_locked and the write-out): a
+// slot from location_get, the PTE becomes "paged out at slot", the frame's record is
+// cleared (the frame stays allocated: the caller frees or reuses it), and the translation
+// is flushed on every CPU unless the variant forgets to. One selector instead of a copy
+// per page keeps the terms small.
+std::pair<State, expr> Encoding::evict(const State& s, const std::vector<expr>& sel, const expr& page_fault) const {
+  const unsigned n = slots();
+  std::vector<expr> lowest;  // one-hot: the lowest free slot
+  // Whether none, or exactly one, is free: all the refusal reads (cheaper than a count).
+  expr all_used = c_.bool_val(true), one_free = c_.bool_val(false);
+  for (unsigned i = 0; i < n; ++i) {
+    lowest.push_back(all_used && !s.slot_used[i]);
+    one_free = z3::ite(s.slot_used[i], one_free, all_used);
+    all_used = all_used && s.slot_used[i];
+  }
+  expr refused = all_used || (c_.bool_val(p_.keep_fault_slot) && !page_fault && one_free);
+  State t = s;
+  expr slot = b8(0), f = b8(0);
+  for (unsigned i = 0; i < n; ++i) {
+    t.slot_used[i] = s.slot_used[i] || lowest[i];
+    slot = z3::ite(lowest[i], b8(i), slot);
+  }
+  for (unsigned p = 0; p < b_.pages; ++p) {
+    const Page& pg = s.pages[p];
+    f = z3::ite(sel[p], pg.frame, f);
+    t.pages[p] = {pg.loaded && !sel[p], z3::ite(sel[p], b8(0), pg.frame), pg.a && !sel[p], pg.d && !sel[p],
+                  pg.in_slot || sel[p], z3::ite(sel[p], slot, pg.slot), pg.pinned};
+  }
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    const expr here = f == b8(i + 1);
+    Frame& fr = t.frames[i];
+    fr.mapped = fr.mapped && !here;
+    fr.pinned = fr.pinned && !here;
+    fr.va = z3::ite(here, b8(0), fr.va);
+    for (unsigned p = 0; p < b_.pages; ++p) {
+      Held& h = t.tlb[p][i];
+      if (p_.flush_on_evict)  // the shootdown drops every entry of the page
+        h = {h.held && !sel[p], h.dead && !sel[p]};
+      else h.held = h.held || (sel[p] && here);  // every CPU may keep page -> f
+    }
+  }
+  return {mux(refused, s, t), !refused};
+}
+
+// eviction_select of NRU: from the frame after the last victim, round-robin over frame
+// numbers 0..frames (0 never qualifies), the first frame of the lowest class
+// (accessed * 2 + dirty) among the mapped, unpinned ones; then its page-out.
+Encoding::Evict Encoding::evict_any(const State& s, const expr& page_fault) const {
+  const unsigned n = b_.frames + 1;
+  const expr start = z3::ite(s.nru_last + b8(1) == b8(n), b8(0), s.nru_last + b8(1));
+  std::vector<expr> elig, key;
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    const Frame& fr = s.frames[i];
+    const expr fno = b8(i + 1);
+    elig.push_back(fr.mapped && (!fr.pinned || c_.bool_val(!p_.respect_pins)));
+    expr prec = z3::ite(page_field(s, fr.va, &Page::d), b8(1), b8(0)) + z3::ite(page_field(s, fr.va, &Page::a), b8(2), b8(0));
+    expr pos = z3::ite(z3::uge(fno, start), fno - start, fno + b8(n) - start);
+    key.push_back(prec * b8(n) + pos);
+  }
+  Evict out{s, {}, c_.bool_val(false)};
+  expr victim = s.nru_last;
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    expr w = elig[i];
+    for (unsigned j = 0; j < b_.frames; ++j)
+      if (j != i) w = w && (!elig[j] || z3::ult(key[i], key[j]));
+    out.won.push_back(w);
+    victim = z3::ite(w, b8(i + 1), victim);
+  }
+  std::vector<expr> sel;  // the victim frame's page
+  for (unsigned p = 0; p < b_.pages; ++p) {
+    expr here = c_.bool_val(false);
+    for (unsigned i = 0; i < b_.frames; ++i) here = here || (out.won[i] && s.frames[i].va == b8(p));
+    sel.push_back(here);
+  }
+  State chosen = s;
+  chosen.nru_last = victim;  // set before the page-out, which may still fail for want of a slot
+  auto [t, ok] = evict(chosen, sel, page_fault);
+  const expr any = any_of(c_, elig);
+  out.s = mux(any, t, s);
+  out.ok = any && ok;
+  return out;
+}
+
+// do_page_fault(page, pin): a loaded page is only pinned; otherwise the head of the free
+// list, or an evicted frame, receives the page from its token or slot (the slot is freed).
+Encoding::Fault Encoding::fault(const State& s, unsigned page, bool pin) const {
+  const Page& pg = s.pages[page];
+  State in = s;  // already PAGED_IN
+  if (pin) {
+    for (unsigned i = 0; i < b_.frames; ++i) in.frames[i].pinned = in.frames[i].pinned || pg.frame == b8(i + 1);
+    in.pages[page].pinned = c_.bool_val(true);
+  }
+  std::vector<expr> head, is_free;
+  for (unsigned i = 0; i < b_.frames; ++i) is_free.push_back(!s.frames[i].alloc);
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    expr h = is_free[i];
+    for (unsigned j = 0; j < b_.frames; ++j)
+      if (j != i) h = h && (!is_free[j] || z3::ult(s.frames[i].stamp, s.frames[j].stamp));
+    head.push_back(h);
+  }
+  const expr any_free = any_of(c_, is_free);
+  // A first touch of a token may not take the slot kept for faults (spec §5).
+  Evict ev = evict_any(s, pg.in_slot || c_.bool_val(!p_.token_fault_keeps_slot));
+  State got = mux(any_free, s, ev.s);
+  expr fno = b8(0);
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    const expr take = z3::ite(any_free, head[i], ev.won[i]);
+    got.frames[i].alloc = got.frames[i].alloc || take;
+    fno = z3::ite(take, b8(i + 1), fno);
+  }
+  for (unsigned i = 0; i < slots(); ++i) got.slot_used[i] = got.slot_used[i] && !(pg.in_slot && pg.slot == b8(i));
+  got.pages[page] = {c_.bool_val(true), fno, c_.bool_val(false), c_.bool_val(false), c_.bool_val(false), b8(0),
+                     pg.pinned || c_.bool_val(pin)};
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    const expr here = fno == b8(i + 1);
+    Frame& fr = got.frames[i];
+    fr.mapped = fr.mapped || here;
+    fr.pinned = z3::ite(here, c_.bool_val(pin), fr.pinned);
+    fr.va = z3::ite(here, b8(page), fr.va);
+  }
+  const expr ok = any_free || ev.ok;
+  std::vector<expr> evictable;  // Zephyr's "no page to evict" test reads PINNED whatever the variant
+  for (const Frame& fr : s.frames) evictable.push_back(fr.mapped && !fr.pinned);
+  const expr no_slot = !ok && pg.in_slot && any_of(c_, evictable);
+  State after = mux(ok, got, ev.s);
+  return {mux(pg.loaded, in, after), pg.loaded || ok, {!pg.loaded && no_slot}};
+}
+
+// k_mem_page_out of one page: nothing for a page not loaded, EBUSY for a pinned frame,
+// ENOMEM when the store grants no slot; else the frame goes to the back of the free list.
+std::pair<State, Note> Encoding::page_out(const State& s, unsigned v) const {
+  const Page& pg = s.pages[v];
+  std::vector<expr> sel;
+  for (unsigned p = 0; p < b_.pages; ++p) sel.push_back(c_.bool_val(p == v));
+  auto [t, ok] = evict(s, sel, c_.bool_val(false));
+  for (unsigned i = 0; i < b_.frames; ++i) {
+    const expr here = pg.frame == b8(i + 1);
+    Frame& fr = t.frames[i];
+    fr.alloc = fr.alloc && !here;
+    fr.stamp = z3::ite(here, s.clock, fr.stamp);
+    for (unsigned p = 0; p < b_.pages; ++p) t.tlb[p][i].dead = t.tlb[p][i].dead || (here && t.tlb[p][i].held);
+  }
+  t.clock = s.clock + b16(1);
+  const expr acts = pg.loaded && !frame_field(s, pg.frame, &Frame::pinned, c_.bool_val(false)) && ok;
+  return {mux(acts, t, s), no_call()};
+}
+
+expr Encoding::pre(Op op, const State& s, const OpArgs&) const {
+  if (op == Op::page_out) return z3::ult(s.clock, b16(0xffff));
+  return c_.bool_val(true);
+}
+
+std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) const {
+  switch (op) {
+    case Op::access: {
+      Fault f = fault(s, a.page, false);
+      State t = f.s;
+      t.pages[a.page].a = c_.bool_val(true);
+      t.pages[a.page].d = t.pages[a.page].d || a.write;
+      return {mux(f.ok, t, f.s), f.note};
+    }
+    case Op::page_in:
+    case Op::pin: {
+      Fault f = fault(s, a.page, op == Op::pin);
+      return {f.s, f.note};
+    }
+    case Op::unpin: {
+      State t = s;
+      for (unsigned i = 0; i < b_.frames; ++i)
+        t.frames[i].pinned = t.frames[i].pinned && !(s.pages[a.page].loaded && s.pages[a.page].frame == b8(i + 1));
+      t.pages[a.page].pinned = c_.bool_val(false);
+      return {t, no_call()};
+    }
+    case Op::page_out: return page_out(s, a.page);
+    case Op::nru_tick: {
+      State t = s;
+      for (unsigned p = 0; p < b_.pages; ++p) {
+        expr cleared = c_.bool_val(false);
+        for (const Frame& fr : s.frames) cleared = cleared || (fr.mapped && !fr.pinned && fr.va == b8(p));
+        t.pages[p].a = s.pages[p].a && !cleared;
+      }
+      return {t, no_call()};
+    }
+  }
+  throw std::logic_error("unknown op");
+}
+
+expr Encoding::holds(const std::string& id, const State& s, const Note& n) const {
+  expr r = c_.bool_val(true);
+  const expr F = b8(b_.frames), P = b8(b_.pages), S = b8(slots());
+  if (id == "INV-ZEPHYR-1") {  // a frame is in use iff MAPPED, at the one page whose PTE maps it
+    for (unsigned i = 0; i < b_.frames; ++i) {
+      const Frame& fr = s.frames[i];
+      r = r && fr.alloc == fr.mapped &&
+          z3::implies(fr.mapped, z3::ult(fr.va, P) && page_field(s, fr.va, &Page::loaded) &&
+                                     page_field(s, fr.va, &Page::frame) == b8(i + 1));
+    }
+    for (unsigned p = 0; p < b_.pages; ++p) {
+      const Page& pg = s.pages[p];
+      r = r && z3::implies(pg.loaded, z3::uge(pg.frame, b8(1)) && z3::ule(pg.frame, F) &&
+                                          frame_field(s, pg.frame, &Frame::mapped, c_.bool_val(false)) &&
+                                          frame_field(s, pg.frame, &Frame::va, b8(0)) == b8(p));
+    }
+  } else if (id == "INV-ZEPHYR-4") {  // a pinned page stays loaded in a frame flagged PINNED
+    for (const Page& pg : s.pages)
+      r = r && z3::implies(pg.pinned, pg.loaded && frame_field(s, pg.frame, &Frame::pinned, c_.bool_val(false)));
+  } else if (id == "INV-ZEPHYR-7") {  // each used slot belongs to exactly one paged-out page
+    for (unsigned p = 0; p < b_.pages; ++p) {
+      const Page& pg = s.pages[p];
+      expr used = c_.bool_val(false);
+      for (unsigned i = 0; i < slots(); ++i) used = used || (pg.slot == b8(i) && s.slot_used[i]);
+      r = r && z3::implies(pg.in_slot, z3::ult(pg.slot, S) && used);
+      for (unsigned q = p + 1; q < b_.pages; ++q)
+        r = r && !(pg.in_slot && s.pages[q].in_slot && pg.slot == s.pages[q].slot);
+    }
+    for (unsigned i = 0; i < slots(); ++i) {
+      expr owned = c_.bool_val(false);
+      for (const Page& pg : s.pages) owned = owned || (pg.in_slot && pg.slot == b8(i));
+      r = r && z3::implies(s.slot_used[i], owned);
+    }
+    r = r && !n.fault_no_slot;
+  } else if (id == "INV-TLB-1") {  // no translation reaches a frame freed since it was made
+    for (const auto& row : s.tlb)
+      for (const Held& h : row) r = r && !(h.held && h.dead);
+  } else if (id == "INV-TLB-2") {  // none of a page whose PTE now maps another frame
+    for (unsigned p = 0; p < b_.pages; ++p)
+      for (unsigned i = 0; i < b_.frames; ++i)
+        r = r && z3::implies(s.tlb[p][i].held && s.pages[p].loaded, s.pages[p].frame == b8(i + 1));
+  } else if (id == "LEM-ZEPHYR-S1") {  // one form per state
+    for (const Page& pg : s.pages)
+      r = r && z3::implies(pg.loaded, !pg.in_slot && z3::uge(pg.frame, b8(1)) && z3::ule(pg.frame, F)) &&
+          z3::implies(!pg.loaded, pg.frame == b8(0) && !pg.a && !pg.d) && z3::implies(!pg.in_slot, pg.slot == b8(0)) &&
+          z3::implies(pg.in_slot, z3::ult(pg.slot, S));
+    for (const Frame& fr : s.frames) r = r && z3::implies(!fr.mapped, !fr.pinned && fr.va == b8(0));
+    for (const auto& row : s.tlb)
+      for (const Held& h : row) r = r && z3::implies(h.dead, h.held);
+    r = r && z3::ule(s.nru_last, F);
+  } else if (id == "LEM-ZEPHYR-S2") {  // the free list's order: distinct stamps below the clock
+    for (unsigned i = 0; i < b_.frames; ++i) {
+      const Frame& fr = s.frames[i];
+      r = r && z3::implies(!fr.alloc, z3::ult(fr.stamp, s.clock));
+      for (unsigned j = i + 1; j < b_.frames; ++j)
+        r = r && !(!fr.alloc && !s.frames[j].alloc && fr.stamp == s.frames[j].stamp);
+    }
+  } else if (id == "LEM-ZEPHYR-T") {  // no translation outlives its PTE
+    for (const auto& row : s.tlb)
+      for (const Held& h : row) r = r && !h.held;
+  } else {
+    throw std::invalid_argument("the zephyr SMT form has no " + id);
+  }
+  return r;
+}
+
+std::vector<std::string> Encoding::lemmas() const {
+  std::vector<std::string> out = {"LEM-ZEPHYR-S1", "LEM-ZEPHYR-S2"};
+  if (p_.flush_on_evict) out.push_back("LEM-ZEPHYR-T");
+  return out;
+}
+
+expr Encoding::hypothesis(const State& s) const {
+  expr h = c_.bool_val(true);
+  for (const std::string& id : kInvariants) h = h && holds(id, s, no_call());
+  for (const std::string& id : lemmas()) h = h && holds(id, s, no_call());
+  return h;
+}
+
+}  // namespace vmref::zephyr::smt

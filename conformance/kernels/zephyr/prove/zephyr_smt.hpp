@@ -1,0 +1,168 @@
+// The SMT form of Zephyr's demand paging (spec/kernels/zephyr.md §12): one on-demand
+// k_mem_map region of `pages` pages over `frames` page frames and the RAM backing store,
+// with NRU eviction, the FIFO free list, pins, and the translations CPUs may still hold
+// after a page-out; the transition relation of an access, k_mem_page_out, k_mem_page_in,
+// k_mem_pin, k_mem_unpin and the NRU tick; INV-ZEPHYR-1/4/7, INV-TLB-1/2 and the
+// strengthening lemmas LEM-ZEPHYR-S1, S2 and T.
+//
+// Written from the spec beside the C++ model (ZephyrModel) it must agree with; the
+// faithfulness test (tests/test_zephyr_prove.cpp) evaluates it on the model's own states.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <z3++.h>
+
+#include "zephyr_events.hpp"
+
+namespace vmref::zephyr {
+class ZephyrModel;
+}
+namespace vmref::model {
+class Model;
+}
+
+namespace vmref::zephyr::smt {
+
+/// One page of the region: `loaded` (a PTE maps `frame`, a frame number 1..frames, 8
+/// bits) with the PTE's accessed and dirty bits; else paged out `in_slot` (at backing-
+/// store slot `slot`, 8 bits) or still holding its ANON token. `pinned`: in the pinned
+/// set (k_mem_pin or LOCK). Unused fields are 0 / false (one form per state).
+struct Page {
+  z3::expr loaded, frame, a, d, in_slot, slot, pinned;
+};
+/// One page frame's k_mem_page_frame record and its place in the allocator: `alloc`
+/// (in use), `stamp` (16 bits: when it was freed; the free list hands out the lowest
+/// first), and the MAPPED and PINNED flags with the page index it is mapped at (`va`).
+struct Frame {
+  z3::expr alloc, stamp, mapped, pinned, va;
+};
+/// A translation of page p to frame f that a CPU may still hold although no PTE makes it
+/// (`held`), and whether f was freed since (`dead`: INV-TLB-1 then fails).
+struct Held {
+  z3::expr held, dead;
+};
+struct State {
+  std::vector<Page> pages;
+  std::vector<Frame> frames;          ///< index i is frame number i + 1
+  std::vector<z3::expr> slot_used;    ///< the RAM store's slots
+  std::vector<std::vector<Held>> tlb;  ///< [page][frame index]
+  z3::expr nru_last;                  ///< 8 bits: NRU's round-robin position (a frame number or 0)
+  z3::expr clock;                     ///< 16 bits: the next free-list stamp
+};
+/// What a call did, for INV-ZEPHYR-7's call part: a fault found no slot to evict into.
+struct Note {
+  z3::expr fault_no_slot;
+};
+/// The arguments of one operation: the page is concrete (the relation is a disjunction
+/// over pages), the access kind symbolic.
+struct OpArgs {
+  unsigned page = 0;
+  z3::expr write;
+};
+
+enum class Op { access, page_out, page_in, pin, unpin, nru_tick };
+const char* op_name(Op op);
+inline constexpr Op kOps[] = {Op::access, Op::page_out, Op::page_in, Op::pin, Op::unpin, Op::nru_tick};
+
+/// Pages of the region and page frames (frames = the trace header's phys_mem / 4 KiB).
+struct Bounds {
+  unsigned pages = 4, frames = 2;
+};
+
+inline const std::vector<std::string> kInvariants = {"INV-ZEPHYR-1", "INV-ZEPHYR-4", "INV-ZEPHYR-7", "INV-TLB-1",
+                                                     "INV-TLB-2"};
+inline const std::vector<std::string> kLemmas = {"LEM-ZEPHYR-S1", "LEM-ZEPHYR-S2", "LEM-ZEPHYR-T"};
+
+/// A concrete state in plain numbers (from the model: `plain_of`).
+struct Plain {
+  struct Pg {
+    bool loaded = false, a = false, d = false, in_slot = false, pinned = false;
+    std::uint64_t frame = 0, slot = 0;
+  };
+  struct Fr {
+    bool alloc = false, mapped = false, pinned = false;
+    std::uint64_t stamp = 0, va = 0;
+  };
+  struct Hd {
+    bool held = false, dead = false;
+  };
+  std::vector<Pg> pages;
+  std::vector<Fr> frames;
+  std::vector<bool> slot_used;
+  std::vector<std::vector<Hd>> tlb;
+  std::uint64_t nru_last = 0, clock = 0;
+};
+
+/// The first page of the region the encoding covers: k_mem_map of `pages` pages on a
+/// freshly booted kernel (the first region, top-down below the reserved page and a guard).
+std::uint64_t region_start(const ZephyrParams& p, unsigned pages);
+/// The model's state as a Plain one over `b` (the free list's order as stamps 0, 1, ...;
+/// each translation a CPU may hold beyond the PTEs as `held`, and `dead` when its frame
+/// was freed or allocated again since). Throws std::invalid_argument when the model
+/// holds something the encoding has no form for (another region, a page outside it).
+Plain plain_of(const model::Model& m, const Bounds& b);
+
+class Encoding {
+ public:
+  /// Throws std::invalid_argument for bounds out of range (pages 1..8, frames 1..6).
+  Encoding(z3::context& c, const ZephyrParams& p, Bounds b);
+  z3::context& ctx() const { return c_; }
+  const Bounds& bounds() const { return b_; }
+  const ZephyrParams& params() const { return p_; }
+  unsigned slots() const { return static_cast<unsigned>(p_.backing_pages); }
+
+  /// A fully symbolic state; names are prefixed by `tag`.
+  State fresh(const std::string& tag) const;
+  State lift(const Plain& s) const;
+  OpArgs args(const std::string& tag, unsigned page) const;
+
+  /// The operation's precondition: a page-out may stamp the frame it frees (the clock
+  /// does not wrap).
+  z3::expr pre(Op op, const State& s, const OpArgs& a) const;
+  std::pair<State, Note> apply(Op op, const State& s, const OpArgs& a) const;
+  State mux(const z3::expr& c, const State& a, const State& b) const;
+  Note mux(const z3::expr& c, const Note& a, const Note& b) const;
+  Note no_call() const;
+  z3::expr equal(const State& a, const State& b) const;
+
+  /// Whether `id` holds in `post` (INV-ZEPHYR-7 also reads the note).
+  z3::expr holds(const std::string& id, const State& post, const Note& n) const;
+  /// Every invariant and the lemmas this profile claims (the inductive hypothesis).
+  z3::expr hypothesis(const State& s) const;
+  /// LEM-ZEPHYR-T (no translation outlives its PTE) needs flush_on_evict.
+  std::vector<std::string> lemmas() const;
+
+ private:
+  z3::expr b8(std::uint64_t v) const { return c_.bv_val(v, 8); }
+  z3::expr b16(std::uint64_t v) const { return c_.bv_val(v, 16); }
+  /// `field` of the frame numbered `fno` (an 8-bit term), false / 0 beyond the frames.
+  z3::expr frame_field(const State& s, const z3::expr& fno, z3::expr Frame::*field, const z3::expr& none) const;
+  z3::expr page_field(const State& s, const z3::expr& idx, z3::expr Page::*field) const;
+  /// do_page_fault(page, pin): the state after and whether the page is loaded.
+  struct Fault {
+    State s;
+    z3::expr ok;
+    Note note;
+  };
+  Fault fault(const State& s, unsigned page, bool pin) const;
+  /// eviction_select + page-out for a fault: the state after and the frame index freed
+  /// for reuse (one-hot `won`; none when no frame qualifies or no slot was granted).
+  struct Evict {
+    State s;
+    std::vector<z3::expr> won;
+    z3::expr ok;
+  };
+  Evict evict_any(const State& s, const z3::expr& page_fault) const;
+  /// The page-out of the page `sel` picks (one-hot over pages): its PTE, its frame record,
+  /// a new slot, the translation kept unless flushed. `ok` false when no slot is granted.
+  std::pair<State, z3::expr> evict(const State& s, const std::vector<z3::expr>& sel, const z3::expr& page_fault) const;
+  std::pair<State, Note> page_out(const State& s, unsigned v) const;
+  z3::context& c_;
+  ZephyrParams p_;
+  Bounds b_;
+};
+
+}  // namespace vmref::zephyr::smt
