@@ -130,14 +130,15 @@ json.dump(r, open(sys.argv[2], "w"))
 PY
 check report-negative-count 2 "$V" report "$T/neg.json"
 contains report-negative-count-text "field 'events': expected a non-negative integer" "$T/out"
-# vmref prove: a kernel without an SMT form is refused by name (exit 2), never "proved".
+# vmref prove: every kernel has an SMT form; an unknown profile or bound is refused by
+# name (exit 2), never "proved".
 "$V" prove --list > "$T/provers"
 for k in $("$V" fuzz --list-profiles | grep -o '^[a-z0-9_-]*' | sort -u); do
-  grep -q "^kernel $k\$" "$T/provers" && continue
-  check "prove-no-smt-form:$k" 2 "$V" prove --profile "$k"
-  contains "prove-no-smt-form-text:$k" "has no SMT form yet" "$T/out"
-  break
+  grep -q "^kernel $k\$" "$T/provers" || { echo "FAIL prove-smt-form:$k: --list has no kernel $k"; fails=$((fails + 1)); }
 done
+check prove-unknown-profile 2 "$V" prove --profile nosuchkernel
+check prove-unknown-bound 2 "$V" prove --profile "$(sed -n 's/^kernel //p' "$T/provers" | head -1)" --bound depth_of_nothing=3
+contains prove-unknown-bound-text "depth_of_nothing" "$T/out"
 check prove-formats 0 "$V" prove -q $(sed -n 's/^format /--format /p' "$T/provers")
 contains prove-formats-summary "0 counterexample(s)" "$T/out"
 finish
