@@ -120,12 +120,17 @@ int run_prove(const ProveArgs& a) {
   std::vector<Job> jobs = select(a, req);
   // A report or JUnit file on standard output keeps it clean: the progress goes to stderr.
   std::ostream& log = a.report == "-" || a.junit == "-" ? std::cerr : std::cout;
+  // Bounded model checks are the longest obligations: started first, they no longer leave
+  // one worker busy alone at the end (longest first; the report keeps the registry order).
+  std::vector<std::size_t> order(jobs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(), [&](std::size_t i) { return jobs[i].ob.kind == prove::Kind::bmc; });
   std::atomic<std::size_t> next{0};
   std::mutex out_mu;
   std::size_t done = 0;
   auto worker = [&] {
-    for (std::size_t i; (i = next++) < jobs.size();) {
-      Job& j = jobs[i];
+    for (std::size_t k; (k = next++) < jobs.size();) {
+      Job& j = jobs[order[k]];
       try {
         j.result = j.ob.run(req);
       } catch (const z3::exception& e) {

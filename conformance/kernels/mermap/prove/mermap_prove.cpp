@@ -4,6 +4,7 @@
 // and replayed through the C++ model.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -193,6 +194,7 @@ Result bmc(Run& run, const std::string& id) {
   std::vector<smt::State> states{e.initial()};
   std::vector<expr> choice;
   std::vector<smt::OpArgs> args;
+  std::optional<expr> held;  // `id` after the previous step
   auto unroll = [&](unsigned k) {
     std::string tag = "k" + std::to_string(k);
     expr ch = c.bv_const((tag + "_choice").c_str(), 16);
@@ -216,9 +218,12 @@ Result bmc(Run& run, const std::string& id) {
     // The post-state as fresh constants equal to the relation's terms keeps each step's
     // terms flat instead of nesting every earlier step.
     smt::State named = e.fresh(tag + "_post");
+    expr holds = e.holds(id, states.back(), named, note);
     BmcDepth d{{valid, z3::ule(a.len, word_val(c, region + 4096)), z3::ule(a.fail_after, word_val(c, run.params.region_pages)),
                 e.equal(named, next)},
-               !e.holds(id, states.back(), named, note)};
+               !holds};
+    if (held) d.path.push_back(*held);  // the depths before found no violation: the solver may use it
+    held = holds;
     states.push_back(named);
     choice.push_back(ch);
     args.push_back(a);
