@@ -16,36 +16,7 @@ using simdjson::dom::element;
 
 namespace {
 
-/// Whether any object in `v` repeats a key (simdjson keeps both; parse_json refuses it).
-bool has_duplicate_key(element v) {
-  if (v.is_array()) {
-    simdjson::dom::array a = v.get_array().value_unsafe();  // a copy: the result is a temporary
-    for (element x : a)
-      if (has_duplicate_key(x)) return true;
-    return false;
-  }
-  if (!v.is_object()) return false;
-  simdjson::dom::object o = v.get_object().value_unsafe();
-  if (o.size() <= 32) {  // trace lines: a dozen keys, compared pairwise
-    std::string_view keys[32];
-    std::size_t n = 0;
-    for (simdjson::dom::key_value_pair kv : o) {
-      if (std::find(keys, keys + n, kv.key) != keys + n) return true;
-      keys[n++] = kv.key;
-    }
-  } else {
-    std::vector<std::string_view> keys;
-    for (simdjson::dom::key_value_pair kv : o) keys.push_back(kv.key);
-    std::sort(keys.begin(), keys.end());
-    if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) return true;
-  }
-  for (simdjson::dom::key_value_pair kv : o)
-    if ((kv.value.is_object() || kv.value.is_array()) && has_duplicate_key(kv.value)) return true;
-  return false;
-}
-
-Header header_from(element j, const std::string& file, std::uint64_t line) {
-  Fields f(j, file, line);
+Header header_from(Fields& f) {
   Header h;
   if (!f.has("vmref_trace")) f.fail("vmref_trace", "missing: the first line must be the trace header");
   h.version = static_cast<int>(f.small("vmref_trace", 1000));
@@ -77,12 +48,24 @@ Header header_from(element j, const std::string& file, std::uint64_t line) {
   return h;
 }
 
-vocab::Event event_from(element j, const std::string& file, std::uint64_t line) {
-  Fields f(j, file, line);
+/// vocab::find_op with a small direct-mapped cache in front of the registry's hash map:
+/// a trace has a handful of distinct operations, and hashing each line's name shows.
+const vocab::OpInfo* lookup_op(std::string_view name) {
+  thread_local const vocab::OpInfo* cache[64] = {};
+  if (name.empty()) return vocab::find_op(name);
+  const vocab::OpInfo*& slot = cache[(name.size() * 31 + static_cast<unsigned char>(name[0]) * 7 +
+                                      static_cast<unsigned char>(name.back())) % 64];
+  if (slot && name == slot->name) return slot;
+  const vocab::OpInfo* op = vocab::find_op(name);
+  if (op) slot = op;
+  return op;
+}
+
+vocab::Event event_from(Fields& f) {
   vocab::Event e;
-  e.line = line;
+  e.line = f.line();
   std::string name = f.str("op");
-  e.op = vocab::find_op(name);
+  e.op = lookup_op(name);
   if (!e.op) f.fail("op", "unknown operation \"" + name + "\"");
   e.op->decode(f, e);
   e.cont = f.flag("cont");
@@ -104,22 +87,37 @@ LineDecoder::LineDecoder() {
     throw std::bad_alloc();
 }
 
-element LineDecoder::parse(std::string_view text, const std::string& file, std::uint64_t line) {
+template <class Decode>
+auto LineDecoder::decode(const char* text, std::size_t size, bool padded, const std::string& file, std::uint64_t line,
+                         Decode&& decode) {
   element root;
-  if (parser_.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS && !has_duplicate_key(root)) return root;
+  if (parser_.parse(text, size, !padded).get(root) == simdjson::SUCCESS) {
+    if (root.is_object()) {
+      Fields f(root, file, line);
+      if (!f.repeats_key()) return decode(f);
+    } else if (!repeats_key(root)) {
+      Fields f(root, file, line);  // throws: not an object
+    }
+  }
   // Cold: parse_json throws the error it always threw, or accepts what simdjson does not.
-  reencoded_ = parse_json(text, file, line).dump();
+  reencoded_ = parse_json(std::string_view(text, size), file, line).dump();
   auto err = parser_.parse(reencoded_).get(root);
   if (err != simdjson::SUCCESS) throw TraceError(file, line, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-  return root;
+  Fields f(root, file, line);
+  return decode(f);
 }
 
 Header LineDecoder::header(std::string_view text, const std::string& file, std::uint64_t line) {
-  return header_from(parse(text, file, line), file, line);
+  return decode(text.data(), text.size(), false, file, line, header_from);
 }
 
 vocab::Event LineDecoder::event(std::string_view text, const std::string& file, std::uint64_t line) {
-  return event_from(parse(text, file, line), file, line);
+  return decode(text.data(), text.size(), false, file, line, event_from);
+}
+
+vocab::Event LineDecoder::event(std::string& text, const std::string& file, std::uint64_t line) {
+  if (text.capacity() - text.size() < simdjson::SIMDJSON_PADDING) text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  return decode(text.data(), text.size(), true, file, line, event_from);
 }
 
 Header header_from_json(const json& j, const std::string& file, std::uint64_t line) {

@@ -1,6 +1,9 @@
 #include "vmref/trace/fields.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 namespace vmref::trace {
 
@@ -42,6 +45,12 @@ std::optional<std::uint64_t> natural(element v) {
     }
     default: return std::nullopt;
   }
+}
+
+/// a == b, with the length and first byte compared before calling memcmp: most keys of a
+/// line differ there ("as", "va", "op" have one length).
+bool same_key(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
 }
 
 }  // namespace
@@ -87,6 +96,24 @@ json to_nlohmann(element v) {
   return json();
 }
 
+bool repeats_key(element v) {
+  if (v.is_array()) {
+    simdjson::dom::array a = v.get_array().value_unsafe();  // a copy: the result is a temporary
+    for (element x : a)
+      if (repeats_key(x)) return true;
+    return false;
+  }
+  if (!v.is_object()) return false;
+  simdjson::dom::object o = v.get_object().value_unsafe();
+  std::vector<std::string_view> keys;
+  for (simdjson::dom::key_value_pair kv : o) keys.push_back(kv.key);
+  std::sort(keys.begin(), keys.end());
+  if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) return true;
+  for (simdjson::dom::key_value_pair kv : o)
+    if ((kv.value.is_object() || kv.value.is_array()) && repeats_key(kv.value)) return true;
+  return false;
+}
+
 Fields::Fields(element j, const std::string& file, std::uint64_t line) : file_(file), line_(line) {
   simdjson::dom::object o;
   if (j.get_object().get(o) != simdjson::SUCCESS) throw TraceError(file, line, "", "each line must be a JSON object");
@@ -94,37 +121,44 @@ Fields::Fields(element j, const std::string& file, std::uint64_t line) : file_(f
   if (size_ > kInline) more_ = std::make_unique<Entry[]>(size_);
   entries_ = more_ ? more_.get() : inline_.data();
   std::size_t i = 0;
-  for (simdjson::dom::key_value_pair kv : o) entries_[i++] = Entry{kv.key, kv.value, false};
+  for (simdjson::dom::key_value_pair kv : o) {
+    // A repeated key, compared pairwise while the line has few (a dozen at most in traces).
+    if (i < kInline)
+      for (std::size_t k = 0; k < i && !repeats_key_; ++k) repeats_key_ = same_key(entries_[k].key, kv.key);
+    if ((kv.value.is_object() || kv.value.is_array()) && !repeats_key_) repeats_key_ = trace::repeats_key(kv.value);
+    entries_[i++] = Entry{kv.key, kv.value, false};
+  }
+  if (size_ > kInline && !repeats_key_) repeats_key_ = trace::repeats_key(j);
 }
 
 Fields::Entry* Fields::find(std::string_view k) const {
   for (std::size_t i = 0; i < size_; ++i)
-    if (entries_[i].key == k) return &entries_[i];
+    if (same_key(entries_[i].key, k)) return &entries_[i];
   return nullptr;
 }
 
-bool Fields::has(const char* k) {
+bool Fields::has(std::string_view k) {
   Entry* e = find(k);
   return e && (e->used = true);
 }
 
-std::optional<element> Fields::peek(const char* k) const {
+std::optional<element> Fields::peek(std::string_view k) const {
   if (const Entry* e = find(k)) return e->value;
   return std::nullopt;
 }
 
-element Fields::need(const char* k) {
+element Fields::need(std::string_view k) {
   Entry* e = find(k);
   if (!e) fail(k, "missing");
   e->used = true;
   return e->value;
 }
 
-json Fields::raw(const char* k) { return to_nlohmann(need(k)); }
+json Fields::raw(std::string_view k) { return to_nlohmann(need(k)); }
 
-void Fields::fail(const std::string& field, const std::string& msg) const { throw TraceError(file_, line_, field, msg); }
+void Fields::fail(std::string_view field, const std::string& msg) const { throw TraceError(file_, line_, std::string(field), msg); }
 
-std::uint64_t Fields::u64(const char* k) { return parse_u64(need(k), file_, line_, k); }
+std::uint64_t Fields::u64(std::string_view k) { return parse_u64(need(k), file_, line_, std::string(k)); }
 
 std::uint64_t Fields::u64_in(const json& v, const std::string& field) const { return parse_u64(v, file_, line_, field); }
 
@@ -137,44 +171,44 @@ std::optional<std::uint64_t> Fields::recorded_ret() const {
   return parse_u64(ret, file_, line_, "expect.ret");
 }
 
-std::string_view Fields::str_view(const char* k) {
+std::string_view Fields::str_view(std::string_view k) {
   std::string_view s;
   if (need(k).get_string().get(s) != simdjson::SUCCESS) fail(k, "expected a string");
   return s;
 }
 
-std::string Fields::str(const char* k) { return std::string(str_view(k)); }
+std::string Fields::str(std::string_view k) { return std::string(str_view(k)); }
 
-bool Fields::flag(const char* k) {
+bool Fields::flag(std::string_view k) {
   if (!has(k)) return false;
   bool b = false;
   if (find(k)->value.get_bool().get(b) != simdjson::SUCCESS) fail(k, "expected true or false");
   return b;
 }
 
-std::uint64_t Fields::small(const char* k, std::uint64_t max) {
+std::uint64_t Fields::small(std::string_view k, std::uint64_t max) {
   auto n = natural(need(k));
   if (!n) fail(k, "expected a non-negative integer");
   if (*n > max) fail(k, "must be at most " + std::to_string(max));
   return *n;
 }
 
-vocab::Prot Fields::prot(const char* k) {
+vocab::Prot Fields::prot(std::string_view k) {
   auto p = vocab::Prot::parse(str(k));
   if (!p) fail(k, "expected three characters like \"rw-\"");
   return *p;
 }
 
-vocab::AccessKind Fields::access_kind(const char* k, const char* dflt) {
-  auto a = vocab::parse_access_kind(str_or(k, dflt));
+vocab::AccessKind Fields::access_kind(std::string_view k, const char* dflt) {
+  auto a = vocab::parse_access_kind(has(k) ? str(k) : std::string(dflt));
   if (!a) fail(k, "expected \"read\", \"write\" or \"exec\"");
   return *a;
 }
 
-vocab::FileRef Fields::file(const char* k) {
+vocab::FileRef Fields::file(std::string_view k) {
   simdjson::dom::object j;
   if (need(k).get_object().get(j) != simdjson::SUCCESS) fail(k, "expected an object {\"id\", \"path\", \"writable\"}");
-  std::string K = k;
+  std::string K(k);
   vocab::FileRef r;
   std::string_view s;
   element v;

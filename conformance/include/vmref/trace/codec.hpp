@@ -65,10 +65,14 @@ class LineDecoder {
   Header header(std::string_view text, const std::string& file, std::uint64_t line);
   /// Parses an event line; throws TraceError(file, line, field) on any defect.
   vocab::Event event(std::string_view text, const std::string& file, std::uint64_t line);
+  /// The same, parsing `text` in place: its capacity is grown to simdjson's padding.
+  vocab::Event event(std::string& text, const std::string& file, std::uint64_t line);
 
  private:
-  /// The line's root value: valid until the next call.
-  simdjson::dom::element parse(std::string_view text, const std::string& file, std::uint64_t line);
+  /// Parses the line and calls decode(Fields&) on its object.
+  template <class Decode>
+  auto decode(const char* text, std::size_t size, bool padded, const std::string& file, std::uint64_t line,
+              Decode&& decode);
   simdjson::dom::parser parser_;
   std::string reencoded_;  // a line parse_json accepted where simdjson did not
 };

@@ -60,44 +60,48 @@ class JsonValue {
 class Fields {
  public:
   /// Throws TraceError when `j` is not an object. `j` (the parser's document) must
-  /// outlive this reader.
+  /// outlive this reader. Keys are taken as string_view: a literal's length is known
+  /// where it is written.
   Fields(simdjson::dom::element j, const std::string& file, std::uint64_t line);
   Fields(const Fields&) = delete;
   Fields& operator=(const Fields&) = delete;
   /// Whether key `k` is present (and marks it read).
-  bool has(const char* k);
+  bool has(std::string_view k);
   /// The value of `k` without marking it read (another reader owns it).
-  std::optional<simdjson::dom::element> peek(const char* k) const;
+  std::optional<simdjson::dom::element> peek(std::string_view k) const;
   /// `expect.ret` of this line when it has one: what the recorded kernel returned
   /// (spec/trace-format.md §3.2). Throws naming "expect.ret" when malformed.
   std::optional<std::uint64_t> recorded_ret() const;
   /// The value of `k` as nlohmann::json (marks it read); `k` must be present. A copy:
   /// for cold paths (provenance, expect).
-  nlohmann::json raw(const char* k);
+  nlohmann::json raw(std::string_view k);
   /// Calls `each(JsonValue)` for every element of the array `k` (marks it read); fails
   /// naming `k` with `not_array` when it is missing or not an array.
   template <class F>
-  void each(const char* k, const std::string& not_array, F&& each);
-  [[noreturn]] void fail(const std::string& field, const std::string& msg) const;
-  std::uint64_t u64(const char* k);
-  std::uint64_t u64_or(const char* k, std::uint64_t d) { return has(k) ? u64(k) : d; }
+  void each(std::string_view k, const std::string& not_array, F&& each);
+  [[noreturn]] void fail(std::string_view field, const std::string& msg) const;
+  std::uint64_t u64(std::string_view k);
+  std::uint64_t u64_or(std::string_view k, std::uint64_t d) { return has(k) ? u64(k) : d; }
   /// A u64 nested below this line's fields, named `field` in errors.
   std::uint64_t u64_in(const nlohmann::json& v, const std::string& field) const;
   std::uint64_t u64_in(simdjson::dom::element v, const std::string& field) const;
-  std::string str(const char* k);
-  std::string str_or(const char* k, const std::string& d) { return has(k) ? str(k) : d; }
+  std::string str(std::string_view k);
+  std::string str_or(std::string_view k, const std::string& d) { return has(k) ? str(k) : d; }
   /// A boolean; false when absent.
-  bool flag(const char* k);
+  bool flag(std::string_view k);
   /// A JSON integer in [0, max].
-  std::uint64_t small(const char* k, std::uint64_t max);
+  std::uint64_t small(std::string_view k, std::uint64_t max);
   /// A CPU number (0..4095).
-  int cpu(const char* k = "cpu") { return static_cast<int>(small(k, 4095)); }
-  vocab::Prot prot(const char* k);
-  vocab::AccessKind access_kind(const char* k, const char* dflt);
-  vocab::FileRef file(const char* k);
+  int cpu(std::string_view k = "cpu") { return static_cast<int>(small(k, 4095)); }
+  vocab::Prot prot(std::string_view k);
+  vocab::AccessKind access_kind(std::string_view k, const char* dflt);
+  vocab::FileRef file(std::string_view k);
   /// Throws naming the first key nobody read, in byte order of the keys ("unknown field
   /// for this op").
   void done() const;
+  /// Whether some object of the line repeats a key (simdjson keeps both; the caller
+  /// hands such a line to parse_json, which names it).
+  bool repeats_key() const { return repeats_key_; }
   const std::string& file_name() const { return file_; }
   std::uint64_t line() const { return line_; }
 
@@ -110,8 +114,8 @@ class Fields {
   static constexpr std::size_t kInline = 16;  // trace lines have about a dozen keys at most
   Entry* find(std::string_view k) const;
   /// The value of `k`, marked read; fails "missing" when absent.
-  simdjson::dom::element need(const char* k);
-  std::string_view str_view(const char* k);
+  simdjson::dom::element need(std::string_view k);
+  std::string_view str_view(std::string_view k);
 
   const std::string& file_;
   std::uint64_t line_;
@@ -119,10 +123,14 @@ class Fields {
   std::unique_ptr<Entry[]> more_;  // objects with more keys than kInline
   Entry* entries_ = nullptr;
   std::size_t size_ = 0;
+  bool repeats_key_ = false;
 };
 
+/// Whether any object in `v` repeats a key.
+bool repeats_key(simdjson::dom::element v);
+
 template <class F>
-void Fields::each(const char* k, const std::string& not_array, F&& each) {
+void Fields::each(std::string_view k, const std::string& not_array, F&& each) {
   simdjson::dom::array a;
   if (need(k).get_array().get(a) != simdjson::SUCCESS) fail(k, not_array);
   for (simdjson::dom::element x : a) each(JsonValue(x));
