@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <vector>
 
 namespace vmref::trace {
@@ -47,10 +46,13 @@ std::optional<std::uint64_t> natural(element v) {
   }
 }
 
-/// a == b, with the length and first byte compared before calling memcmp: most keys of a
-/// line differ there ("as", "va", "op" have one length).
+/// a == b, byte by byte without a call to memcmp: keys are a few bytes long, and most keys
+/// of a line differ in length or first byte ("as", "va", "op" have one length).
 bool same_key(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 }  // namespace
