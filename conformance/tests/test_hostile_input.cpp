@@ -161,6 +161,37 @@ TEST(TraceFormat_1_Limits, JsonDepthDuplicatesAndRange) {
             std::string::npos);
 }
 
+// §1: trace lines are parsed with simdjson (trace::LineDecoder); what it refuses, or a
+// repeated key it would keep, is named by parse_json exactly as before, and what only
+// parse_json accepts (an integer beyond 64 bits, a byte-order mark) decodes as its value.
+TEST(TraceFormat_1_Limits, LineDecoderRefusesWhatParseJsonRefuses) {
+  trace::LineDecoder d;
+  std::string deep = std::string(1000, '[') + std::string(1000, ']');
+  for (std::string line : {std::string("{not json"), std::string(R"({"op":"observe","as":1,"as":2})"),
+                           std::string(R"({"op":"observe","as":{"a":1,"a":2}})"), std::string(R"({"as":1e400})"),
+                           "{\"op\":\"observe\",\"as\":" + deep + "}", std::string("{\"op\":\"observe\",\"as\":1} x"),
+                           std::string("{\"op\":\"obs\x01erve\",\"as\":1}"), std::string("{\"op\":\"\xff\",\"as\":1}")}) {
+    std::string want = error_of([&] { trace::parse_json(line, "f", 9); });
+    EXPECT_NE(want, "") << line;
+    EXPECT_EQ(error_of([&] { d.event(line, "f", 9); }), want) << line;
+  }
+  auto field_of = [&](const std::string& line) -> std::string {
+    try {
+      d.event(line, "f", 9);
+    } catch (const trace::TraceError& e) {
+      return e.field;
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(field_of(R"({"op":"observe","as":18446744073709551616})"), "as");
+  EXPECT_EQ(field_of(R"({"op":"observe","as":-1})"), "as");
+  EXPECT_EQ(field_of(R"({"op":"observe","as":1.0})"), "as");
+  EXPECT_EQ(field_of("\xef\xbb\xbf{\"op\":\"observe\",\"as\":1}"), "(accepted)");
+  EXPECT_EQ(field_of(R"({"op":"observe","zz":1,"as":1,"ab":2})"), "ab");  // the first unknown key in byte order
+  EXPECT_EQ(field_of("[1]"), "");
+  EXPECT_EQ(error_of([&] { d.event("[1]", "f", 9); }), "f:9: each line must be a JSON object");
+}
+
 // §2: header sizes are checked before anything is allocated.
 TEST(TraceFormat_2_Header, SizesAreBoundedBeforeAllocation) {
   auto err = [&](const std::string& extra) {

@@ -1,5 +1,6 @@
 // vmref bench : throughput of the model itself (no trace I/O) on a kernel's random
 // operations: apply only, apply + incremental invariant checks, apply + full checks.
+// --decode TRACE: decoding speed of a trace file without the model (spec/trace-format.md).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -9,13 +10,15 @@
 #include "commands.hpp"
 #include "vmref/conformance/registry.hpp"
 #include "vmref/model/invariants.hpp"
+#include "vmref/trace/error.hpp"
+#include "vmref/trace/trace_reader.hpp"
 
 namespace vmref::cli {
 
 namespace {
 struct BenchArgs {
   std::uint64_t events = 1000000, seed = 1, full_events = 20000;
-  std::string impl, profile;
+  std::string impl, profile, decode;
   ImplBenchArgs ib;
 };
 
@@ -44,6 +47,28 @@ double run(const std::string& profile, std::uint64_t n, std::uint64_t seed, int 
   violations += v.size();
   return n / s;
 }
+/// Reads `path` twice: its lines only (LineReader), then decoded into events
+/// (TraceReader: the line reader, simdjson and every operation's strict decoder).
+int bench_decode(const std::string& path) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  trace::LineReader lines(path);
+  std::string text;
+  std::uint64_t n_lines = 0, bytes = 0;
+  while (lines.next(text)) ++n_lines, bytes += text.size() + 1;
+  double split = std::chrono::duration<double>(clock::now() - t0).count();
+  t0 = clock::now();
+  trace::TraceReader in(path);
+  vocab::Event e;
+  std::uint64_t events = 0;
+  while (in.next(e)) ++events;
+  double decode = std::chrono::duration<double>(clock::now() - t0).count();
+  std::cout << fmt::format("lines only (read, split):    {:>10.0f} lines/s ({} lines, {:.0f} MB/s)\n", n_lines / split, n_lines,
+                           bytes / split / 1e6);
+  std::cout << fmt::format("decode (lines + events):     {:>10.0f} events/s ({} events, {:.3f} s)\n", events / decode, events,
+                           decode);
+  return kExitClean;
+}
 }  // namespace
 
 Runner add_bench(CLI::App& app) {
@@ -57,11 +82,21 @@ Runner add_bench(CLI::App& app) {
       ->check(CLI::IsMember(profile_choices()));
   auto* impl = c->add_option("--impl", a->impl, "Instead: benchmark the page tables of this format and the fuzz throughput")
                    ->check(CLI::IsMember(format_choices()));
+  c->add_option("--decode", a->decode, "Instead: decode this trace (.jsonl or .zst) without the model and print events/s")
+      ->check(CLI::ExistingFile)->excludes(impl);
   add_format_options(c, a->ib.params);
   c->add_option("--pages", a->ib.pages, "--impl: 4 KiB pages per map/protect/unmap run")->needs(impl)->capture_default_str();
   c->add_option("--runs", a->ib.runs, "--impl: runs pooled into the percentiles")->needs(impl)->capture_default_str();
   c->add_option("--fuzz-events", a->ib.events, "--impl: events for the fuzz-throughput runs")->needs(impl)->capture_default_str();
   return [a] {
+    if (!a->decode.empty()) {
+      try {
+        return bench_decode(a->decode);
+      } catch (const trace::TraceError& e) {
+        std::cerr << "vmref bench: " << e.what() << "\n";
+        return kExitBadInput;
+      }
+    }
     if (!a->impl.empty()) {
       a->ib.seed = a->seed;
       a->ib.format = a->impl;

@@ -2,17 +2,21 @@
 
 #include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include "vmref/trace/error.hpp"
+#include "vmref/trace/json_text.hpp"
 #include "expect_shape.hpp"
 #include "vmref/vocab/registry.hpp"
 
 namespace vmref::trace {
 
 using nlohmann::json;
+using simdjson::dom::element;
 
-Header header_from_json(const json& j, const std::string& file, std::uint64_t line) {
-  Fields f(j, file, line);
+namespace {
+
+Header header_from(Fields& f) {
   Header h;
   if (!f.has("vmref_trace")) f.fail("vmref_trace", "missing: the first line must be the trace header");
   h.version = static_cast<int>(f.small("vmref_trace", 1000));
@@ -34,14 +38,96 @@ Header header_from_json(const json& j, const std::string& file, std::uint64_t li
     f.fail("profile", e.what());
   }
   if (f.has("provenance")) {
-    const json& p = f.raw("provenance");
+    json p = f.raw("provenance");
     if (!p.is_object()) f.fail("provenance", "expected an object");
     if (p.contains("expected")) check_declared_shape(p["expected"], f);
     if (p.contains("replay")) check_replay_shape(p["replay"], f);
-    h.provenance = p;
+    h.provenance = std::move(p);
   }
   f.done();
   return h;
+}
+
+/// vocab::find_op with a small direct-mapped cache in front of the registry's hash map:
+/// a trace has a handful of distinct operations, and hashing each line's name shows.
+const vocab::OpInfo* lookup_op(std::string_view name) {
+  thread_local const vocab::OpInfo* cache[64] = {};
+  if (name.empty()) return vocab::find_op(name);
+  const vocab::OpInfo*& slot = cache[(name.size() * 31 + static_cast<unsigned char>(name[0]) * 7 +
+                                      static_cast<unsigned char>(name.back())) % 64];
+  if (slot && name == slot->name) return slot;
+  const vocab::OpInfo* op = vocab::find_op(name);
+  if (op) slot = op;
+  return op;
+}
+
+vocab::Event event_from(Fields& f) {
+  vocab::Event e;
+  e.line = f.line();
+  std::string name = f.str("op");
+  e.op = lookup_op(name);
+  if (!e.op) f.fail("op", "unknown operation \"" + name + "\"");
+  e.op->decode(f, e);
+  e.cont = f.flag("cont");
+  if (f.has("expect")) {  // rare in large traces: kept as nlohmann::json
+    json x = f.raw("expect");
+    check_expect_shape(x, f);
+    e.expect = std::move(x);
+  }
+  f.done();
+  return e;
+}
+
+}  // namespace
+
+LineDecoder::LineDecoder() {
+  // The depth limit of parse_json: deeper lines are refused by simdjson and then named by
+  // parse_json ("JSON nested deeper than ..."), before anything recurses into them.
+  if (parser_.allocate(simdjson::dom::MINIMAL_DOCUMENT_CAPACITY, kMaxJsonDepth) != simdjson::SUCCESS)
+    throw std::bad_alloc();
+}
+
+template <class Decode>
+auto LineDecoder::decode(const char* text, std::size_t size, bool padded, const std::string& file, std::uint64_t line,
+                         Decode&& decode) {
+  element root;
+  if (parser_.parse(text, size, !padded).get(root) == simdjson::SUCCESS) {
+    if (root.is_object()) {
+      Fields f(root, file, line);
+      if (!f.repeats_key()) return decode(f);
+    } else if (!repeats_key(root)) {
+      Fields f(root, file, line);  // throws: not an object
+    }
+  }
+  // Cold: parse_json throws the error it always threw, or accepts what simdjson does not.
+  reencoded_ = parse_json(std::string_view(text, size), file, line).dump();
+  auto err = parser_.parse(reencoded_).get(root);
+  if (err != simdjson::SUCCESS) throw TraceError(file, line, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+  Fields f(root, file, line);
+  return decode(f);
+}
+
+Header LineDecoder::header(std::string_view text, const std::string& file, std::uint64_t line) {
+  return decode(text.data(), text.size(), false, file, line, header_from);
+}
+
+vocab::Event LineDecoder::event(std::string_view text, const std::string& file, std::uint64_t line) {
+  return decode(text.data(), text.size(), false, file, line, event_from);
+}
+
+vocab::Event LineDecoder::event(std::string& text, const std::string& file, std::uint64_t line) {
+  if (text.capacity() - text.size() < simdjson::SIMDJSON_PADDING) text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  return decode(text.data(), text.size(), true, file, line, event_from);
+}
+
+Header header_from_json(const json& j, const std::string& file, std::uint64_t line) {
+  thread_local LineDecoder d;
+  return d.header(j.dump(), file, line);
+}
+
+vocab::Event event_from_json(const json& j, const std::string& file, std::uint64_t line) {
+  thread_local LineDecoder d;
+  return d.event(j.dump(), file, line);
 }
 
 nlohmann::ordered_json header_to_json(const Header& h) {
@@ -49,23 +135,6 @@ nlohmann::ordered_json header_to_json(const Header& h) {
   return nlohmann::ordered_json{{"vmref_trace", h.version}, {"profile", profile}, {"arch", h.arch},
                                 {"page_size", hex(h.page_size)}, {"cpus", h.cpus}, {"phys_mem", hex(h.phys_mem)},
                                 {"provenance", h.provenance}};
-}
-
-vocab::Event event_from_json(const json& j, const std::string& file, std::uint64_t line) {
-  Fields f(j, file, line);
-  vocab::Event e;
-  e.line = line;
-  std::string name = f.str("op");
-  e.op = vocab::find_op(name);
-  if (!e.op) f.fail("op", "unknown operation \"" + name + "\"");
-  e.op->decode(f, e);
-  e.cont = f.flag("cont");
-  if (f.has("expect")) {
-    check_expect_shape(f.raw("expect"), f);
-    e.expect = f.raw("expect");
-  }
-  f.done();
-  return e;
 }
 
 nlohmann::ordered_json event_to_json(const vocab::Event& e) {

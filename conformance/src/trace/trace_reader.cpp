@@ -1,7 +1,6 @@
 #include "vmref/trace/trace_reader.hpp"
 
 #include "vmref/trace/error.hpp"
-#include "vmref/trace/json_text.hpp"
 
 namespace vmref::trace {
 
@@ -13,13 +12,13 @@ void TraceReader::read_header() {
   bool got;
   while ((got = in_.next(text_)) && text_.empty()) {}
   if (!got) throw TraceError(in_.path(), in_.line() + 1, "", "empty trace: no header line");
-  header_ = header_from_json(parse_json(text_, in_.path(), in_.line()), in_.path(), in_.line());
+  header_ = decoder_.header(text_, in_.path(), in_.line());
 }
 
 bool TraceReader::next(vocab::Event& e) {
   while (in_.next(text_))
     if (!text_.empty()) {
-      e = event_from_json(parse_json(text_, in_.path(), in_.line()), in_.path(), in_.line());
+      e = decoder_.event(text_, in_.path(), in_.line());
       return true;
     }
   return false;

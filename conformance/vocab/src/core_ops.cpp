@@ -113,15 +113,12 @@ void dec_vseg_insert(Fields& f, Event& e) {
   if (f.has("file")) a.file = f.file("file");
   a.offset = f.u64_or("offset", 0);
   a.name = f.str_or("name", "");
-  if (f.has("flags")) {
-    const nlohmann::json& fl = f.raw("flags");
-    if (!fl.is_array()) f.fail("flags", "expected an array of vseg flag names");
-    for (const nlohmann::json& x : fl) {
-      auto vf = x.is_string() ? parse_vm_flag(x.get<std::string>()) : std::nullopt;
+  if (f.has("flags"))
+    f.each("flags", "expected an array of vseg flag names", [&](const trace::JsonValue& x) {
+      auto vf = x.is_string() ? parse_vm_flag(std::string(x.str())) : std::nullopt;
       if (!vf) f.fail("flags", "unknown vseg flag " + x.dump());
       a.flags.set(*vf);
-    }
-  }
+    });
   if (f.has("anon_vma")) a.anon_vma = f.flag("anon_vma");
 }
 Json file_json(const FileRef& r) {

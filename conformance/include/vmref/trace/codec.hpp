@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,7 @@ struct Header {
 };
 
 /// Parses the header line; throws TraceError(file, line, field) on any defect.
+/// (Re-encodes `j` and decodes it with a LineDecoder: for tests and cold paths.)
 Header header_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
 /// Key order as in spec/trace-format.md (op first), for readable traces.
 nlohmann::ordered_json header_to_json(const Header& h);
@@ -44,8 +46,36 @@ inline model::Model model_for(const Header& h) {
 }
 
 /// Parses one event line with the operation registry (vocab/registry.hpp); throws
-/// TraceError(file, line, field) on any defect.
+/// TraceError(file, line, field) on any defect. (Re-encodes `j` and decodes it with a
+/// LineDecoder: for tests and cold paths.)
 vocab::Event event_from_json(const nlohmann::json& j, const std::string& file, std::uint64_t line);
+
+/// Decodes trace lines (their text) with simdjson's DOM parser, allocated once and
+/// reused line after line; the Fields of trace/fields.hpp read the parsed object.
+/// Strictness is that of trace::parse_json (json_text.hpp) plus Fields: a line that
+/// simdjson refuses, or that repeats a key in one object, is handed to parse_json, whose
+/// error (malformed JSON, nesting deeper than kMaxJsonDepth, duplicate key, number out
+/// of range) is thrown as before; what parse_json accepts there (an integer beyond 64
+/// bits, which it reads as floating point; a byte-order mark) is re-encoded and decoded
+/// as its value, so both decoders accept and refuse the same lines with the same errors.
+class LineDecoder {
+ public:
+  LineDecoder();
+  /// Parses a header line; throws TraceError(file, line, field) on any defect.
+  Header header(std::string_view text, const std::string& file, std::uint64_t line);
+  /// Parses an event line; throws TraceError(file, line, field) on any defect.
+  vocab::Event event(std::string_view text, const std::string& file, std::uint64_t line);
+  /// The same, parsing `text` in place: its capacity is grown to simdjson's padding.
+  vocab::Event event(std::string& text, const std::string& file, std::uint64_t line);
+
+ private:
+  /// Parses the line and calls decode(Fields&) on its object.
+  template <class Decode>
+  auto decode(const char* text, std::size_t size, bool padded, const std::string& file, std::uint64_t line,
+              Decode&& decode);
+  simdjson::dom::parser parser_;
+  std::string reencoded_;  // a line parse_json accepted where simdjson did not
+};
 /// Canonical JSON of an event (op first, hex strings for 64-bit values, defaults omitted).
 nlohmann::ordered_json event_to_json(const vocab::Event& e);
 

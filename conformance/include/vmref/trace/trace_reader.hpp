@@ -28,6 +28,7 @@ class TraceReader {
  private:
   void read_header();
   LineReader in_;
+  LineDecoder decoder_;
   Header header_;
   std::string text_;
 };

@@ -50,13 +50,11 @@ void enc_exec(const Event& e, Json& j) {
 
 void mmap_flags(Fields& f, MmapArgs& a) {
   if (!f.has("flags")) return;
-  const nlohmann::json& fl = f.raw("flags");
-  if (!fl.is_array()) f.fail("flags", "expected an array of strings");
   a.anonymous = false;
   bool priv = false;
-  for (const nlohmann::json& x : fl) {
+  f.each("flags", "expected an array of strings", [&](const trace::JsonValue& x) {
     if (!x.is_string()) f.fail("flags", "expected strings");
-    std::string s = x;
+    std::string_view s = x.str();
     if (s == "shared") a.shared = true;
     else if (s == "private") priv = true;
     else if (s == "anonymous") a.anonymous = true;
@@ -69,8 +67,8 @@ void mmap_flags(Fields& f, MmapArgs& a) {
     else if (s == "global") a.flags.set(VmFlag::global);
     else if (s == "stack") a.map_stack = true;
     else if (s == "denywrite" || s == "executable") {}  // ignored by Linux since 5.x
-    else f.fail("flags", "unknown mmap flag \"" + s + "\"");
-  }
+    else f.fail("flags", "unknown mmap flag \"" + std::string(s) + "\"");
+  });
   if (a.shared == priv) f.fail("flags", "exactly one of \"shared\" and \"private\" is required");
 }
 
@@ -186,17 +184,14 @@ void dec_mremap(Fields& f, Event& e) {
   auto& a = fresh<MremapArgs>(e);
   range(f, a);
   a.new_len = f.u64("new_len");
-  if (f.has("flags")) {
-    const nlohmann::json& fl = f.raw("flags");
-    if (!fl.is_array()) f.fail("flags", "expected an array of strings");
-    for (const nlohmann::json& x : fl) {
-      std::string s = x.is_string() ? x.get<std::string>() : "";
+  if (f.has("flags"))
+    f.each("flags", "expected an array of strings", [&](const trace::JsonValue& x) {
+      std::string_view s = x.is_string() ? x.str() : "";
       if (s == "maymove") a.maymove = true;
       else if (s == "fixed") a.fixed = true;
       else if (s == "dontunmap") a.dontunmap = true;
       else f.fail("flags", "unknown mremap flag " + x.dump());
-    }
-  }
+    });
   if (a.fixed) a.new_addr = f.u64("new_addr");
   else a.chosen = f.recorded_ret();
 }
