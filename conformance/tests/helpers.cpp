@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -75,6 +76,21 @@ std::vector<std::pair<prove::Obligation, prove::Result>> run_obligations(
   for (prove::Obligation& ob : p->obligations(profile, req))
     if (keep(ob)) out.emplace_back(ob, ob.run(req));
   return out;
+}
+
+void expect_bmc_found(const std::string& owner, const std::string& profile, const std::set<std::string>& ids) {
+  std::string name = profile;
+  std::replace(name.begin(), name.end(), ':', '-');
+  std::size_t n = 0;
+  for (auto& [ob, r] : run_obligations(owner, profile, prove_request(name), [&](const prove::Obligation& o) {
+         return o.kind == prove::Kind::bmc && ids.count(o.id);
+       })) {
+    ++n;
+    EXPECT_EQ(r.status, prove::Status::counterexample) << profile << " " << ob.id << ": " << r.detail;
+    EXPECT_TRUE(r.confirmed) << profile << " " << ob.id << ": " << r.replay;
+    EXPECT_TRUE(std::filesystem::exists(r.trace)) << r.trace;
+  }
+  EXPECT_EQ(n, ids.size()) << profile;
 }
 
 }  // namespace vmref::test

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,9 @@ inline bool names_field(const std::string& error, const std::string& field) {
 /// Runs every proof obligation `owner` (a kernel profile or a format) registers with the
 /// default request: there must be `count` of them, each proved (spec/prove.md).
 void expect_every_obligation_proved(const std::string& owner, std::size_t count);
+/// Every BMC obligation of `ids` on `owner`'s `profile` finds a counterexample that the
+/// model confirms by replay, with its trace written (spec/prove.md §5).
+void expect_bmc_found(const std::string& owner, const std::string& profile, const std::set<std::string>& ids);
 
 /// A prove request for a test: depth 5, 120 s per solver call, counterexample traces in
 /// the temporary directory's `vmref-test-prove-NAME`.

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "vmref/prove/terms.hpp"
+
 namespace vmref::linux_mm::smt {
 
 using z3::expr;
@@ -31,6 +33,7 @@ template <class S, class F> void each_term(S& s, F f) {
         for (auto* e : {&h.held, &h.dead}) f(*e);
   f(s.clock);
 }
+constexpr auto kEachTerm = [](auto& s, auto f) { each_term(s, f); };
 }  // namespace
 
 Encoding::Encoding(z3::context& c, const LinuxParams& p, Bounds b) : c_(c), p_(p), b_(b) {
@@ -45,11 +48,7 @@ State Encoding::fresh(const std::string& tag) const {
   shape.frames.resize(b_.frames);
   shape.tlb.assign(kSpaces, std::vector<std::vector<Plain::Hd>>(b_.pages, std::vector<Plain::Hd>(b_.frames)));
   State s = lift(shape);
-  unsigned k = 0;
-  each_term(s, [&](expr& e) {
-    std::string n = tag + "_" + std::to_string(k++);
-    e = e.is_bool() ? c_.bool_const(n.c_str()) : c_.bv_const(n.c_str(), e.get_sort().bv_size());
-  });
+  prove::name_terms(c_, s, tag, kEachTerm);
   return s;
 }
 
@@ -76,26 +75,9 @@ OpArgs Encoding::args(const std::string& tag, unsigned space, unsigned page) con
   return {space, page, c_.bool_const((tag + "_write").c_str())};
 }
 
-State Encoding::mux(const expr& c, const State& a, const State& b) const {
-  State t = a;
-  std::vector<const expr*> bs;
-  each_term(b, [&](const expr& e) { bs.push_back(&e); });
-  std::size_t k = 0;
-  each_term(t, [&](expr& e) {
-    e = z3::ite(c, e, *bs[k]);
-    ++k;
-  });
-  return t;
-}
+State Encoding::mux(const expr& c, const State& a, const State& b) const { return prove::mux_terms(c, a, b, kEachTerm); }
 
-expr Encoding::equal(const State& a, const State& b) const {
-  std::vector<const expr*> bs;
-  each_term(b, [&](const expr& e) { bs.push_back(&e); });
-  expr eq = c_.bool_val(true);
-  std::size_t k = 0;
-  each_term(a, [&](const expr& e) { eq = eq && e == *bs[k++]; });
-  return eq;
-}
+expr Encoding::equal(const State& a, const State& b) const { return prove::equal_terms(c_, a, b, kEachTerm); }
 
 expr Encoding::mappers(const State& s, unsigned i) const {
   expr n = b8(0);

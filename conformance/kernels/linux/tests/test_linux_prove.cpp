@@ -27,20 +27,6 @@ std::vector<std::pair<prove::Obligation, prove::Result>> run(const std::string& 
   return test::run_obligations("linux", profile, req, keep);
 }
 
-/// Every BMC obligation of `ids` finds a counterexample that the model confirms.
-void expect_found(const std::string& variant, const std::set<std::string>& ids) {
-  std::size_t n = 0;
-  for (auto& [ob, r] : run("linux:" + variant, test::prove_request("linux-" + variant), [&](const prove::Obligation& o) {
-         return o.kind == prove::Kind::bmc && ids.count(o.id);
-       })) {
-    ++n;
-    EXPECT_EQ(r.status, prove::Status::counterexample) << variant << " " << ob.id << ": " << r.detail;
-    EXPECT_TRUE(r.confirmed) << variant << " " << ob.id << ": " << r.replay;
-    EXPECT_TRUE(std::filesystem::exists(r.trace)) << r.trace;
-  }
-  EXPECT_EQ(n, ids.size());
-}
-
 std::uint64_t num(const z3::expr& x) { return x.simplify().get_numeral_uint64(); }
 bool truth(const z3::expr& x) { return x.simplify().is_true(); }
 
@@ -128,9 +114,9 @@ TEST(Linux_8_Prove, DefaultHasNoCounterexampleWithinFiveOperations) {
   EXPECT_EQ(n, smt::kInvariants.size());
 }
 
-TEST(Linux_8_Prove, FreesBeforeFlushBreaksTlb1) { expect_found("frees-before-flush", {"INV-TLB-1"}); }
+TEST(Linux_8_Prove, FreesBeforeFlushBreaksTlb1) { test::expect_bmc_found("linux", "linux:frees-before-flush", {"INV-TLB-1"}); }
 
-TEST(Linux_8_Prove, ForgetsCowCountBreaksFrame1) { expect_found("forgets-cow-count", {"INV-FRAME-1"}); }
+TEST(Linux_8_Prove, ForgetsCowCountBreaksFrame1) { test::expect_bmc_found("linux", "linux:forgets-cow-count", {"INV-FRAME-1"}); }
 
 // The other correct configurations prove clean too (no-zero-page and no-cow-reuse break
 // observable rules, not invariants; thp's huge leaves need more than 4 pages).

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "vmref/prove/terms.hpp"
+
 namespace vmref::zephyr::smt {
 
 using z3::expr;
@@ -34,6 +36,7 @@ template <class S, class F> void each_term(S& s, F f) {
   f(s.nru_last);
   f(s.clock);
 }
+constexpr auto kEachTerm = [](auto& s, auto f) { each_term(s, f); };
 
 expr any_of(z3::context& c, const std::vector<expr>& v) {
   expr r = c.bool_val(false);
@@ -55,11 +58,7 @@ State Encoding::fresh(const std::string& tag) const {
   shape.slot_used.resize(slots());
   shape.tlb.assign(b_.pages, std::vector<Plain::Hd>(b_.frames));
   State s = lift(shape);
-  unsigned k = 0;
-  each_term(s, [&](expr& e) {
-    std::string n = tag + "_" + std::to_string(k++);
-    e = e.is_bool() ? c_.bool_const(n.c_str()) : c_.bv_const(n.c_str(), e.get_sort().bv_size());
-  });
+  prove::name_terms(c_, s, tag, kEachTerm);
   return s;
 }
 
@@ -81,17 +80,7 @@ OpArgs Encoding::args(const std::string& tag, unsigned page) const {
   return {page, c_.bool_const((tag + "_write").c_str())};
 }
 
-State Encoding::mux(const expr& c, const State& a, const State& b) const {
-  State t = a;
-  std::vector<const expr*> bs;
-  each_term(b, [&](const expr& e) { bs.push_back(&e); });
-  std::size_t k = 0;
-  each_term(t, [&](expr& e) {
-    e = z3::ite(c, e, *bs[k]);
-    ++k;
-  });
-  return t;
-}
+State Encoding::mux(const expr& c, const State& a, const State& b) const { return prove::mux_terms(c, a, b, kEachTerm); }
 
 Note Encoding::mux(const expr& c, const Note& a, const Note& b) const {
   return {z3::ite(c, a.fault_no_slot, b.fault_no_slot)};
@@ -99,14 +88,7 @@ Note Encoding::mux(const expr& c, const Note& a, const Note& b) const {
 
 Note Encoding::no_call() const { return {c_.bool_val(false)}; }
 
-expr Encoding::equal(const State& a, const State& b) const {
-  std::vector<const expr*> bs;
-  each_term(b, [&](const expr& e) { bs.push_back(&e); });
-  expr eq = c_.bool_val(true);
-  std::size_t k = 0;
-  each_term(a, [&](const expr& e) { eq = eq && e == *bs[k++]; });
-  return eq;
-}
+expr Encoding::equal(const State& a, const State& b) const { return prove::equal_terms(c_, a, b, kEachTerm); }
 
 expr Encoding::frame_field(const State& s, const expr& fno, expr Frame::*field, const expr& none) const {
   expr r = none;

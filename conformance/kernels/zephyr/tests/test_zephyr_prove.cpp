@@ -23,20 +23,6 @@ std::vector<std::pair<prove::Obligation, prove::Result>> run(const std::string& 
   return test::run_obligations("zephyr", profile, req, keep);
 }
 
-/// Every BMC obligation of `ids` finds a counterexample that the model confirms.
-void expect_found(const std::string& variant, const std::set<std::string>& ids) {
-  std::size_t n = 0;
-  for (auto& [ob, r] : run("zephyr:" + variant, test::prove_request("zephyr-" + variant), [&](const prove::Obligation& o) {
-         return o.kind == prove::Kind::bmc && ids.count(o.id);
-       })) {
-    ++n;
-    EXPECT_EQ(r.status, prove::Status::counterexample) << variant << " " << ob.id << ": " << r.detail;
-    EXPECT_TRUE(r.confirmed) << variant << " " << ob.id << ": " << r.replay;
-    EXPECT_TRUE(std::filesystem::exists(r.trace)) << r.trace;
-  }
-  EXPECT_EQ(n, ids.size());
-}
-
 std::uint64_t num(const z3::expr& x) { return x.simplify().get_numeral_uint64(); }
 bool truth(const z3::expr& x) { return x.simplify().is_true(); }
 
@@ -156,9 +142,9 @@ TEST(Zephyr_12_Prove, FixedHasNoCounterexampleWithinFourOperations) {
   EXPECT_EQ(n, smt::kInvariants.size());
 }
 
-TEST(Zephyr_12_Prove, EvictPinnedBreaksInvariant4) { expect_found("evict-pinned", {"INV-ZEPHYR-4"}); }
+TEST(Zephyr_12_Prove, EvictPinnedBreaksInvariant4) { test::expect_bmc_found("zephyr", "zephyr:evict-pinned", {"INV-ZEPHYR-4"}); }
 
-TEST(Zephyr_12_Prove, NoEvictFlushBreaksTlb1And2) { expect_found("no-evict-flush", {"INV-TLB-1", "INV-TLB-2"}); }
+TEST(Zephyr_12_Prove, NoEvictFlushBreaksTlb1And2) { test::expect_bmc_found("zephyr", "zephyr:no-evict-flush", {"INV-TLB-1", "INV-TLB-2"}); }
 
 // A broken variant's inductive step fails from a pre-state the solver picks; the report
 // borrows the BMC trace, which shows such a state reachable.
