@@ -93,4 +93,20 @@ void expect_bmc_found(const std::string& owner, const std::string& profile, cons
   EXPECT_EQ(n, ids.size()) << profile;
 }
 
+void expect_bounds_refused(const std::string& owner, const std::string& profile,
+                           const std::vector<std::pair<std::string, unsigned>>& bounds) {
+  const prove::ProverInfo* p = prove::find_prover(owner);
+  ASSERT_NE(p, nullptr) << owner;
+  for (const auto& [name, value] : bounds) {
+    prove::Request req;
+    req.bounds[name] = value;
+    try {
+      p->obligations(profile, req);
+      ADD_FAILURE() << name << "=" << value << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace vmref::test

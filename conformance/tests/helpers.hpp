@@ -56,6 +56,10 @@ void expect_every_obligation_proved(const std::string& owner, std::size_t count)
 /// Every BMC obligation of `ids` on `owner`'s `profile` finds a counterexample that the
 /// model confirms by replay, with its trace written (spec/prove.md §5).
 void expect_bmc_found(const std::string& owner, const std::string& profile, const std::set<std::string>& ids);
+/// Each bound (name, value) alone is refused by `owner`'s obligations on `profile` with
+/// std::invalid_argument naming the bound (spec/prove.md §6).
+void expect_bounds_refused(const std::string& owner, const std::string& profile,
+                           const std::vector<std::pair<std::string, unsigned>>& bounds);
 
 /// A prove request for a test: depth 5, 120 s per solver call, counterexample traces in
 /// the temporary directory's `vmref-test-prove-NAME`.

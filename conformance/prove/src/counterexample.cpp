@@ -41,4 +41,14 @@ void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Re
   }
 }
 
+void finish_inductive(Result& r, const std::string& id, const std::string& op, unsigned depth,
+                      const std::string& lemma_section, const std::function<Result()>& bmc) {
+  if (r.status == Status::counterexample) {
+    if (id.rfind("INV-", 0) == 0) borrow_bmc_trace(bmc(), id, depth, r);
+    else r.replay = "NOT confirmed: " + id + " is a strengthening lemma (" + lemma_section +
+                    "), which no model check names; it should hold on this profile, so the lemma or the encoding is wrong";
+  }
+  if (r.status == Status::proved) r.detail = "holds after every " + op + " from the hypothesis";
+}
+
 }  // namespace vmref::prove

@@ -182,12 +182,7 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
       break;
     }
   }
-  if (r.status == Status::counterexample) {
-    if (id.rfind("INV-", 0) == 0) borrow_bmc_trace(bmc_once(run, id), id, run.req.depth, r);
-    else r.replay = "NOT confirmed: " + id + " is a strengthening lemma (spec §8), which no model check names; "
-                    "it should hold on this profile, so the lemma or the encoding is wrong";
-  }
-  if (r.status == Status::proved) r.detail = "holds after every " + std::string(smt::op_name(op)) + " from the hypothesis";
+  finish_inductive(r, id, smt::op_name(op), run.req.depth, "spec §8", [&] { return bmc_once(run, id); });
   r.seconds = seconds_since(t0);
   return r;
 }

@@ -4,6 +4,7 @@
 // borrow its trace. Lives in `vmref_prove_replay`, which links the replay.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,5 +50,13 @@ class OnceCache {
 /// Gives a counterexample with no trace of its own the BMC trace `b` of the same ID: its
 /// pre-state is then shown reachable, or the report says BMC did not reach one.
 void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Result& r);
+
+/// How an inductive step of `id` after `op` ends (spec/prove.md §5), for kernels whose
+/// counterexamples borrow BMC traces: a counterexample of an invariant borrows the trace of
+/// `bmc()` (its ID's BMC, computed once per run); one of a strengthening lemma, which no
+/// model check names, is reported as a defect of the lemma (defined in `lemma_section`) or
+/// of the encoding; a proof says what was shown.
+void finish_inductive(Result& r, const std::string& id, const std::string& op, unsigned depth,
+                      const std::string& lemma_section, const std::function<Result()>& bmc);
 
 }  // namespace vmref::prove
