@@ -51,4 +51,23 @@ void finish_inductive(Result& r, const std::string& id, const std::string& op, u
   if (r.status == Status::proved) r.detail = "holds after every " + op + " from the hypothesis";
 }
 
+Result inductive_step(OnceCache& cache, const std::string& op, std::size_t ids, const std::function<Result()>& all,
+                      const std::function<Result()>& one) {
+  bool ran = false;
+  const Result a = cache.get(op, [&] {
+    ran = true;
+    return all();
+  });
+  if (a.status == Status::proved) {
+    Result r = a;
+    r.detail = "holds after every " + op + " from the hypothesis (one solver call proved all " + std::to_string(ids) +
+               " IDs after " + op + (ran ? ")" : "; its time is on another obligation)");
+    r.seconds = ran ? a.seconds : 0.0;
+    return r;
+  }
+  Result r = one();  // the conjunction failed or timed out: which ID, and why
+  if (ran) r.seconds += a.seconds;
+  return r;
+}
+
 }  // namespace vmref::prove

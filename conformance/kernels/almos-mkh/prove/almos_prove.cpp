@@ -64,7 +64,8 @@ struct Run {
   smt::Bounds bounds;
   unsigned classes = 3;  ///< BMC: request classes 0..classes-1 besides the zone's and 52
   Request req;
-  OnceCache bmc;  ///< one BMC result per invariant
+  std::vector<std::string> ids;  ///< invariants and claimed lemmas: the inductive steps' IDs
+  OnceCache bmc, steps;  ///< one BMC result per invariant, one conjunction result per operation
 };
 
 /// One concrete operation of a BMC run; `base`/`order` are the unmapped block's, read
@@ -248,10 +249,11 @@ std::string state_text(const smt::State& s, const z3::model& m) {
   return t;
 }
 
-/// From every pre-state where the hypothesis holds, `op` keeps `id` (spec/prove.md §2).
+/// From every pre-state where the hypothesis holds, `op` keeps every ID of `ids` (spec/prove.md
+/// §2).
 /// The model has no mechanism events that build an almos-mkh state, so a counterexample
-/// borrows the BMC trace of the same ID (a reachable one) or says BMC found none.
-Result inductive(Run& run, smt::Op op, const std::string& id) {
+/// of one ID borrows the BMC trace of that ID (a reachable one) or says BMC found none.
+Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
   auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   smt::Encoding e(c, run.params, run.bounds);
@@ -262,7 +264,9 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
     if (st.op != op) continue;
     smt::OpArgs a = args_of(e, "arg", st);
     auto [post, note] = e.apply(op, pre, a);
-    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, post, note), run.req,
+    expr goal = c.bool_val(true);
+    for (const std::string& id : ids) goal = goal && e.holds(id, post, note);
+    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), goal, run.req,
                                [&](const z3::model& m, Result& out) {
                                  out.detail = "pre-state " + state_text(pre, m) + "then " + step_text(with_args(st, m, a, pre));
                                });
@@ -271,9 +275,14 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
       break;
     }
   }
-  finish_inductive(r, id, smt::op_name(op), run.req.depth, "spec §12", [&] { return bmc_once(run, id); });
+  if (ids.size() == 1) finish_inductive(r, ids[0], smt::op_name(op), run.req.depth, "spec §12", [&] { return bmc_once(run, ids[0]); });
   r.seconds = seconds_since(t0);
   return r;
+}
+
+Result inductive(Run& run, smt::Op op, const std::string& id) {
+  return inductive_step(
+      run.steps, smt::op_name(op), run.ids.size(), [&] { return step(run, op, run.ids); }, [&] { return step(run, op, {id}); });
 }
 
 /// The base case: pid 1 with its DATA vseg satisfies `id`.
@@ -307,13 +316,13 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   std::vector<Obligation> out = {
       {Kind::lemma, kKernel, "LEM-ALMOS-A1", "", kCite, lemma_order},
       {Kind::lemma, kKernel, "LEM-ALMOS-A2", "", kCite, [params](const Request& r) { return lemma_zone(params, r); }}};
-  std::vector<std::string> ids = smt::kInvariants;
-  ids.insert(ids.end(), smt::kLemmas.begin(), smt::kLemmas.end());
-  for (const std::string& id : ids)
+  run->ids = smt::kInvariants;
+  run->ids.insert(run->ids.end(), smt::kLemmas.begin(), smt::kLemmas.end());
+  for (const std::string& id : run->ids)
     if (smt::Encoding::is_state_invariant(id))
       out.push_back({Kind::inductive, kKernel, id, "initial", kStateCite, [run, id](const Request&) { return initiation(*run, id); }});
-  for (smt::Op op : smt::kOps)
-    for (const std::string& id : ids)
+  for (const std::string& id : run->ids)  // operations inner: parallel workers start different operations' steps
+    for (smt::Op op : smt::kOps)
       out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kStateCite,
                      [run, op, id](const Request&) { return inductive(*run, op, id); }});
   for (const std::string& id : smt::kInvariants)

@@ -84,6 +84,7 @@ Plain plain_of(const model::Model& m, const Bounds& b) {
         Plain::Hd& d = out.tlb[as - 1][vpn - first][h.frame - 1];
         const model::Frame& fr = m.frames()[h.frame];
         d.held = true;
+        d.w = d.w || h.prot.w;
         d.dead = d.dead || !fr.allocated || fr.generation != h.generation;
       }
   return out;

@@ -41,7 +41,8 @@ struct Run {
   smt::Bounds bounds;
   smt::Plain initial;
   Request req;
-  OnceCache bmc;
+  std::vector<std::string> ids;  ///< invariants and claimed lemmas: the inductive steps' IDs
+  OnceCache bmc, steps;
 };
 
 std::vector<Step> combos(const smt::Bounds& b) {
@@ -150,7 +151,8 @@ std::string state_text(const smt::State& s, const z3::model& m) {
       if (bool_of(m, pg.anon)) t += " (anon owner)";
       for (unsigned i = 0; i < s.frames.size(); ++i)
         if (bool_of(m, s.tlb[k][p][i].held))
-          t += ", held -> frame " + std::to_string(i + 1) + (bool_of(m, s.tlb[k][p][i].dead) ? " (freed since)" : "");
+          t += ", held -> frame " + std::to_string(i + 1) + (bool_of(m, s.tlb[k][p][i].w) ? " W" : "") +
+               (bool_of(m, s.tlb[k][p][i].dead) ? " (freed since)" : "");
     }
     t += "; ";
   }
@@ -159,9 +161,9 @@ std::string state_text(const smt::State& s, const z3::model& m) {
   return t;
 }
 
-/// From every pre-state where the hypothesis holds, `op` keeps `id` (spec/prove.md §2). A
-/// counterexample borrows the BMC trace of the same ID, or says BMC found none.
-Result inductive(Run& run, smt::Op op, const std::string& id) {
+/// From every pre-state where the hypothesis holds, `op` keeps every ID of `ids` (spec/prove.md
+/// §2). A counterexample of one ID borrows the BMC trace of that ID, or says BMC found none.
+Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
   auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   smt::Encoding e(c, run.params, run.bounds);
@@ -171,7 +173,10 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
   for (const Step& st : combos(run.bounds)) {
     if (st.op != op) continue;
     smt::OpArgs a = e.args("arg", st.space, st.page);
-    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, e.apply(op, pre, a)), run.req,
+    const smt::State post = e.apply(op, pre, a);
+    expr goal = c.bool_val(true);
+    for (const std::string& id : ids) goal = goal && e.holds(id, post);
+    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), goal, run.req,
                                [&](const z3::model& m, Result& out) {
                                  Step s = st;
                                  s.write = op == smt::Op::access && bool_of(m, a.write);
@@ -182,9 +187,14 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
       break;
     }
   }
-  finish_inductive(r, id, smt::op_name(op), run.req.depth, "spec §8", [&] { return bmc_once(run, id); });
+  if (ids.size() == 1) finish_inductive(r, ids[0], smt::op_name(op), run.req.depth, "spec §8", [&] { return bmc_once(run, ids[0]); });
   r.seconds = seconds_since(t0);
   return r;
+}
+
+Result inductive(Run& run, smt::Op op, const std::string& id) {
+  return inductive_step(
+      run.steps, smt::op_name(op), run.ids.size(), [&] { return step(run, op, run.ids); }, [&] { return step(run, op, {id}); });
 }
 
 /// The base case: the state right after the set-up satisfies `id`.
@@ -211,13 +221,13 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   z3::context c;
   smt::Encoding check(c, run->params, run->bounds);  // rejects bounds out of range
   run->initial = smt::plain_of(initial_model(run->profile, run->bounds), run->bounds);
-  std::vector<std::string> ids = smt::kInvariants;
-  for (const std::string& l : check.lemmas()) ids.push_back(l);
+  run->ids = smt::kInvariants;
+  for (const std::string& l : check.lemmas()) run->ids.push_back(l);
   std::vector<Obligation> out;
-  for (const std::string& id : ids)
+  for (const std::string& id : run->ids)
     out.push_back({Kind::inductive, kKernel, id, "initial", kCite, [run, id](const Request&) { return initiation(*run, id); }});
-  for (smt::Op op : smt::kOps)
-    for (const std::string& id : ids)
+  for (const std::string& id : run->ids)  // operations inner: parallel workers start different operations' steps
+    for (smt::Op op : smt::kOps)
       out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kCite,
                      [run, op, id](const Request&) { return inductive(*run, op, id); }});
   for (const std::string& id : smt::kInvariants)
@@ -232,8 +242,9 @@ void register_prove() {
               false,
               {{"pages", "2: pages of the private anonymous vseg (1..4)"}, {"frames", "2: page frames (1..6)"}},
               obligations,
-              "private anonymous memory of a parent and its fork child, 3 operations: INV-FRAME-1/2, INV-TLB-1 and 5 "
-              "lemmas (inductive steps, BMC); file mappings, mprotect, mremap, madvise, pins and THP not encoded"});
+              "private anonymous memory of a parent and its fork child, 3 operations: INV-FRAME-1/2, INV-COW-1/2, "
+              "INV-GPT-1/3, INV-TLB-1/3 and 4 lemmas (inductive steps, BMC); file mappings, mprotect, mremap, madvise, "
+              "pins and THP not encoded"});
 }
 
 }  // namespace vmref::linux_mm

@@ -30,7 +30,7 @@ template <class S, class F> void each_term(S& s, F f) {
   for (auto& space : s.tlb)
     for (auto& row : space)
       for (auto& h : row)
-        for (auto* e : {&h.held, &h.dead}) f(*e);
+        for (auto* e : {&h.held, &h.dead, &h.w}) f(*e);
   f(s.clock);
 }
 constexpr auto kEachTerm = [](auto& s, auto f) { each_term(s, f); };
@@ -65,7 +65,7 @@ State Encoding::lift(const Plain& in) const {
     s.tlb.emplace_back();
     for (const auto& row : space) {
       s.tlb.back().emplace_back();
-      for (const Plain::Hd& h : row) s.tlb.back().back().push_back({b(h.held), b(h.dead)});
+      for (const Plain::Hd& h : row) s.tlb.back().back().push_back({b(h.held), b(h.dead), b(h.w)});
     }
   }
   return s;
@@ -123,7 +123,7 @@ void Encoding::prepare_anon(State& s, unsigned space, unsigned page) const {
 }
 
 void Encoding::shootdown(State& s, unsigned space, unsigned page) const {
-  for (Held& h : s.tlb[space][page]) h = {c_.bool_val(false), c_.bool_val(false)};
+  for (Held& h : s.tlb[space][page]) h = {c_.bool_val(false), c_.bool_val(false), c_.bool_val(false)};
 }
 
 // An access (spec §2.7): outside the vseg a SIGSEGV that changes nothing; a missing PTE a
@@ -214,7 +214,9 @@ State Encoding::munmap(const State& s, const OpArgs& a) const {
   if (p_.frees_before_flush)
     for (unsigned i = 0; i < b_.frames; ++i) {
       Held& h = t.tlb[a.space][a.page][i];
-      h.held = h.held || (pg.valid && pg.frame == b8(i + 1));
+      const expr was = pg.valid && pg.frame == b8(i + 1);
+      h.held = h.held || was;
+      h.w = h.w || (was && pg.w);
     }
   else shootdown(t, a.space, a.page);
   State put_done = t;
@@ -250,20 +252,44 @@ expr Encoding::holds(const std::string& id, const State& s) const {
     for (const auto& space : s.tlb)
       for (const auto& row : space)
         for (const Held& h : row) r = r && !(h.held && h.dead);
+  } else if (id == "INV-COW-1") {  // a COW PTE is never writable
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (const Page& p : s.pages[k]) r = r && z3::implies(s.alive[k] && p.valid && p.cow, !p.w);
+  } else if (id == "INV-COW-2") {  // a writable PTE maps a frame (not the zero page) no other PTE maps
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (const Page& p : s.pages[k]) {
+        const expr writable = s.alive[k] && p.valid && p.w;
+        r = r && z3::implies(writable, p.frame != b8(0));
+        for (unsigned i = 0; i < b_.frames; ++i) r = r && z3::implies(writable && p.frame == b8(i + 1), mappers(s, i) == b8(1));
+      }
+  } else if (id == "INV-GPT-1") {  // a valid PTE lies in the vseg
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (const Page& p : s.pages[k]) r = r && z3::implies(s.alive[k] && p.valid, p.inseg);
+  } else if (id == "INV-GPT-3") {  // a valid PTE maps an allocated frame (the zero page is never freed)
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (const Page& p : s.pages[k])
+        for (unsigned i = 0; i < b_.frames; ++i)
+          r = r && z3::implies(s.alive[k] && p.valid && p.frame == b8(i + 1), s.frames[i].alloc);
+  } else if (id == "INV-TLB-3") {  // no held translation carries a right the PTE mapping its frame lacks
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (unsigned p = 0; p < b_.pages; ++p)
+        for (unsigned i = 0; i < b_.frames; ++i) {
+          const Held& h = s.tlb[k][p][i];
+          const Page& pg = s.pages[k][p];
+          r = r && !(h.held && h.w && pg.valid && pg.frame == b8(i + 1) && !pg.w);
+        }
   } else if (id == "LEM-LINUX-S1") {  // one form per state; a dead space holds nothing
     for (unsigned k = 0; k < kSpaces; ++k)
       for (const Page& p : s.pages[k]) {
-        r = r && z3::implies(!p.valid, p.frame == b8(0) && !p.w && !p.cow) && z3::implies(p.valid, p.inseg) &&
-            z3::implies(!p.inseg, !p.anon) && z3::ule(p.frame, F) && (p.w == (p.valid && !p.cow)) &&
+        r = r && z3::implies(!p.valid, p.frame == b8(0) && !p.w && !p.cow) && z3::implies(!p.inseg, !p.anon) && z3::ule(p.frame, F) && (p.w == (p.valid && !p.cow)) &&
             z3::implies(p.valid && p.frame == b8(0), p.cow) && z3::implies(p.valid && p.frame != b8(0), p.anon);
         if (k > 0) r = r && z3::implies(!s.alive[k], !p.inseg && !p.valid);
       }
     for (unsigned k = 0; k < kSpaces; ++k)
       for (const auto& row : s.tlb[k])
-        for (const Held& h : row) r = r && z3::implies(h.dead, h.held) && z3::implies(!s.alive[k], !h.held);
+        for (const Held& h : row)
+          r = r && z3::implies(h.dead || h.w, h.held) && z3::implies(!s.alive[k], !h.held);
     r = r && s.alive[0];
-  } else if (id == "LEM-LINUX-S4") {  // no PTE maps a free frame (the fork's reference keeps it)
-    for (unsigned i = 0; i < b_.frames; ++i) r = r && z3::implies(!s.frames[i].alloc, mappers(s, i) == b8(0));
   } else if (id == "LEM-LINUX-S2") {  // an owner belongs to a whole vseg part
     for (const auto& space : s.pages)
       for (unsigned p = 0; p + 1 < b_.pages; ++p)
@@ -290,7 +316,6 @@ expr Encoding::holds(const std::string& id, const State& s) const {
 
 std::vector<std::string> Encoding::lemmas() const {
   std::vector<std::string> out = {"LEM-LINUX-S1", "LEM-LINUX-S2", "LEM-LINUX-S3"};
-  if (!p_.forgets_cow_count) out.push_back("LEM-LINUX-S4");
   if (!p_.frees_before_flush && !p_.forgets_cow_count) out.push_back("LEM-LINUX-T");
   return out;
 }

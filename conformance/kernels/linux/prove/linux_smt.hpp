@@ -3,8 +3,8 @@
 // gives it, their PTEs (the zero page, COW, writable), a pool of `frames` page frames with
 // reference counts and Linux's last-freed-first reuse, and the translations a CPU may still
 // hold after their PTE went; the transition relation of an access (demand fault, zero
-// page, COW break with reuse), fork and munmap of one page; INV-FRAME-1/2, INV-TLB-1 and
-// the strengthening lemmas LEM-LINUX-S1..S4 and T.
+// page, COW break with reuse), fork and munmap of one page; INV-FRAME-1/2, INV-COW-1/2,
+// INV-GPT-1/3, INV-TLB-1/3 and the strengthening lemmas LEM-LINUX-S1..S3 and T.
 //
 // Written from the spec beside the C++ model (LinuxModel) it must agree with; the
 // faithfulness test (tests/test_linux_prove.cpp) evaluates it on the model's own states.
@@ -36,10 +36,11 @@ struct Page {
 struct Frame {
   z3::expr alloc, refs, stamp;
 };
-/// A translation of (space, page) to frame f a CPU may still hold although no PTE makes it,
-/// and whether f was freed since (INV-TLB-1 then fails).
+/// A translation of (space, page) to frame f a CPU may still hold although no PTE makes it
+/// as it is, whether f was freed since (INV-TLB-1 then fails), and whether it carries the
+/// write right (INV-TLB-3 fails when the PTE maps f without it).
 struct Held {
-  z3::expr held, dead;
+  z3::expr held, dead, w;
 };
 struct State {
   std::vector<z3::expr> alive;                       ///< per space (space 0 always)
@@ -65,9 +66,9 @@ struct Bounds {
 };
 inline constexpr unsigned kSpaces = 2;
 
-inline const std::vector<std::string> kInvariants = {"INV-FRAME-1", "INV-FRAME-2", "INV-TLB-1"};
-inline const std::vector<std::string> kLemmas = {"LEM-LINUX-S1", "LEM-LINUX-S2", "LEM-LINUX-S3", "LEM-LINUX-S4",
-                                                 "LEM-LINUX-T"};
+inline const std::vector<std::string> kInvariants = {"INV-FRAME-1", "INV-FRAME-2", "INV-COW-1", "INV-COW-2",
+                                                     "INV-GPT-1",   "INV-GPT-3",   "INV-TLB-1", "INV-TLB-3"};
+inline const std::vector<std::string> kLemmas = {"LEM-LINUX-S1", "LEM-LINUX-S2", "LEM-LINUX-S3", "LEM-LINUX-T"};
 
 /// A concrete state in plain numbers (from the model: `plain_of`).
 struct Plain {
@@ -80,7 +81,7 @@ struct Plain {
     std::uint64_t refs = 0, stamp = 0;
   };
   struct Hd {
-    bool held = false, dead = false;
+    bool held = false, dead = false, w = false;
   };
   std::vector<bool> alive;
   std::vector<std::vector<Pg>> pages;
@@ -123,9 +124,9 @@ class Encoding {
   z3::expr holds(const std::string& id, const State& s) const;
   /// Every invariant and the lemmas this profile claims (the inductive hypothesis).
   z3::expr hypothesis(const State& s) const;
-  /// LEM-LINUX-S4 (no PTE maps a free frame) needs fork's reference; LEM-LINUX-T (a
-  /// translation is held only of the frame its PTE still maps) the flush before the free
-  /// as well (a frame freed under a PTE marks the translations held to it).
+  /// LEM-LINUX-T (a translation is held only of the frame its PTE still maps) needs fork's
+  /// reference and the flush before the free (a frame freed under a PTE marks the
+  /// translations held to it).
   std::vector<std::string> lemmas() const;
 
  private:

@@ -40,7 +40,9 @@ struct Run {
   MermapParams params;
   Request req;
   unsigned cpus = 2;
-  OnceCache bmc;  ///< one BMC result per invariant, computed by the first obligation that asks
+  std::vector<std::string> ids;  ///< invariants and claimed lemmas: the inductive steps' IDs
+  OnceCache bmc;    ///< one BMC result per invariant, computed by the first obligation that asks
+  OnceCache steps;  ///< one conjunction result per operation (prove::inductive_step)
 };
 
 /// The operation/CPU/slot combinations one step chooses among.
@@ -270,8 +272,9 @@ std::string state_text(const smt::Encoding& e, const smt::State& s, const z3::mo
   return t + "migrate depth " + std::to_string(u64_of(m, s.migrate));
 }
 
-/// From every pre-state where the hypothesis holds, `op` keeps `id` (spec/prove.md §2).
-Result inductive(Run& run, smt::Op op, const std::string& id) {
+/// From every pre-state where the hypothesis holds, `op` keeps every ID of `ids` (spec/prove.md
+/// §2). A counterexample of one ID is written as a pre-state trace and replayed.
+Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
   auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   smt::Encoding e(c, run.params, run.cpus);
@@ -282,11 +285,14 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
     if (st.op != op) continue;
     smt::OpArgs a = e.args("arg", st.cpu, st.slot);
     auto [post, note] = e.apply(op, pre, a);
-    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, pre, post, note), run.req,
+    expr goal = c.bool_val(true);
+    for (const std::string& id : ids) goal = goal && e.holds(id, pre, post, note);
+    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), goal, run.req,
                                [&](const z3::model& m, Result& out) {
                                  Step s = with_args(st, m, a);
                                  out.detail = "pre-state " + state_text(e, pre, m) + "; then " + step_text(s);
-                                 if (id.rfind("INV-", 0) == 0)
+                                 const std::string& id = ids[0];
+                                 if (ids.size() == 1 && id.rfind("INV-", 0) == 0)
                                    confirm_by_replay(write_prestate_trace(run, id, smt::op_name(op), e, pre, m, s), id, out, true);
                                });
     if (one.status != Status::proved) {
@@ -294,7 +300,8 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
       break;
     }
   }
-  if (r.status == Status::counterexample) {
+  const std::string& id = ids[0];
+  if (r.status == Status::counterexample && ids.size() == 1) {
     if (id.rfind("INV-", 0) == 0) {  // the built pre-state's verdict, then whether BMC reaches one
       Result b = bmc_once(run, id);
       r.replay = "pre-state built by the allocator's steps: " + r.replay + "; " +
@@ -306,6 +313,11 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
   if (r.status == Status::proved) r.detail = "holds after every " + std::string(smt::op_name(op)) + " from the hypothesis";
   r.seconds = seconds_since(t0);
   return r;
+}
+
+Result inductive(Run& run, smt::Op op, const std::string& id) {
+  return inductive_step(
+      run.steps, smt::op_name(op), run.ids.size(), [&] { return step(run, op, run.ids); }, [&] { return step(run, op, {id}); });
 }
 
 /// The base case: the state right after mermap_prepare satisfies `id` (spec/prove.md §2).
@@ -370,13 +382,13 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   out.push_back({Kind::lemma, kKernel, "LEM-MERMAP-A1", "", kCite, [run](const Request&) { return lemma_align(*run); }});
   out.push_back({Kind::lemma, kKernel, "LEM-MERMAP-A2", "", kCite, [run](const Request&) { return lemma_grant(*run); }});
   z3::context c;
-  std::vector<std::string> ids = smt::kInvariants;
-  for (const std::string& l : smt::Encoding(c, run->params, run->cpus).lemmas()) ids.push_back(l);
-  for (const std::string& id : ids)
+  run->ids = smt::kInvariants;
+  for (const std::string& l : smt::Encoding(c, run->params, run->cpus).lemmas()) run->ids.push_back(l);
+  for (const std::string& id : run->ids)
     if (smt::Encoding::is_state_invariant(id))
       out.push_back({Kind::inductive, kKernel, id, "initial", kCite, [run, id](const Request&) { return initiation(*run, id); }});
-  for (smt::Op op : smt::kOps)
-    for (const std::string& id : ids)
+  for (const std::string& id : run->ids)  // operations inner: parallel workers start different operations' steps
+    for (smt::Op op : smt::kOps)
       out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kCite,
                      [run, op, id](const Request&) { return inductive(*run, op, id); }});
   for (const std::string& id : smt::kInvariants)

@@ -91,7 +91,8 @@ struct Run {
   smt::Bounds bounds;
   smt::Plain initial;
   Request req;
-  OnceCache bmc;
+  std::vector<std::string> ids;  ///< invariants and claimed lemmas: the inductive steps' IDs
+  OnceCache bmc, steps;
 };
 
 std::vector<Step> combos(const smt::Bounds& b) {
@@ -220,10 +221,11 @@ std::string state_text(const smt::State& s, const z3::model& m) {
   return t + "NRU last " + n8(s.nru_last);
 }
 
-/// From every pre-state where the hypothesis holds, `op` keeps `id` (spec/prove.md §2).
-/// A counterexample borrows the BMC trace of the same ID (a reachable one) or says BMC
-/// found none within the depth.
-Result inductive(Run& run, smt::Op op, const std::string& id) {
+/// From every pre-state where the hypothesis holds, `op` keeps every ID of `ids` (spec/prove.md
+/// §2).
+/// A counterexample of one ID borrows the BMC trace of that ID (a reachable one) or says
+/// BMC found none within the depth.
+Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
   auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   smt::Encoding e(c, run.params, run.bounds);
@@ -234,7 +236,9 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
     if (st.op != op) continue;
     smt::OpArgs a = e.args("arg", st.page);
     auto [post, note] = e.apply(op, pre, a);
-    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), e.holds(id, post, note), run.req,
+    expr goal = c.bool_val(true);
+    for (const std::string& id : ids) goal = goal && e.holds(id, post, note);
+    Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), goal, run.req,
                                [&](const z3::model& m, Result& out) {
                                  Step s = st;
                                  s.write = op == smt::Op::access && bool_of(m, a.write);
@@ -245,9 +249,14 @@ Result inductive(Run& run, smt::Op op, const std::string& id) {
       break;
     }
   }
-  finish_inductive(r, id, smt::op_name(op), run.req.depth, "spec §12", [&] { return bmc_once(run, id); });
+  if (ids.size() == 1) finish_inductive(r, ids[0], smt::op_name(op), run.req.depth, "spec §12", [&] { return bmc_once(run, ids[0]); });
   r.seconds = seconds_since(t0);
   return r;
+}
+
+Result inductive(Run& run, smt::Op op, const std::string& id) {
+  return inductive_step(
+      run.steps, smt::op_name(op), run.ids.size(), [&] { return step(run, op, run.ids); }, [&] { return step(run, op, {id}); });
 }
 
 /// The base case: the state right after the region's k_mem_map satisfies `id`.
@@ -279,12 +288,12 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   if (params.guards)
     out.push_back({Kind::lemma, kKernel, "LEM-ZEPHYR-A2", "", kCite, [params](const Request& r) { return lemma_guards(params, r); }});
   z3::context c;
-  std::vector<std::string> ids = smt::kInvariants;
-  for (const std::string& l : smt::Encoding(c, run->params, run->bounds).lemmas()) ids.push_back(l);
-  for (const std::string& id : ids)
+  run->ids = smt::kInvariants;
+  for (const std::string& l : smt::Encoding(c, run->params, run->bounds).lemmas()) run->ids.push_back(l);
+  for (const std::string& id : run->ids)
     out.push_back({Kind::inductive, kKernel, id, "initial", kStateCite, [run, id](const Request&) { return initiation(*run, id); }});
-  for (smt::Op op : smt::kOps)
-    for (const std::string& id : ids)
+  for (const std::string& id : run->ids)  // operations inner: parallel workers start different operations' steps
+    for (smt::Op op : smt::kOps)
       out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kStateCite,
                      [run, op, id](const Request&) { return inductive(*run, op, id); }});
   for (const std::string& id : smt::kInvariants)

@@ -47,6 +47,14 @@ class OnceCache {
   std::map<std::string, std::unique_ptr<Entry>> entries_;
 };
 
+/// The inductive step of one ID after `op`, tried first as one solver call for every ID of
+/// the profile at once (spec/prove.md §2): `all` checks their conjunction, once per
+/// operation through `cache`; when it holds, so does each ID, and the obligation that ran
+/// it carries its time (the others 0 s). Otherwise `one` checks this ID alone, so that a
+/// counterexample names the ID it breaks. `ids` is how many IDs `all` covers.
+Result inductive_step(OnceCache& cache, const std::string& op, std::size_t ids, const std::function<Result()>& all,
+                      const std::function<Result()>& one);
+
 /// Gives a counterexample with no trace of its own the BMC trace `b` of the same ID: its
 /// pre-state is then shown reachable, or the report says BMC did not reach one.
 void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Result& r);
