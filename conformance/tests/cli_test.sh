@@ -141,4 +141,20 @@ check prove-unknown-bound 2 "$V" prove --profile "$(sed -n 's/^kernel //p' "$T/p
 contains prove-unknown-bound-text "depth_of_nothing" "$T/out"
 check prove-formats 0 "$V" prove -q $(sed -n 's/^format /--format /p' "$T/provers")
 contains prove-formats-summary "0 counterexample(s)" "$T/out"
+# --shard K/N splits the obligations: three shards hold exactly the unsharded run's, and
+# `vmref report` merges their results into as many proof rows.
+FORMATS=$(sed -n 's/^format /--format /p' "$T/provers")
+"$V" prove -q $FORMATS --report "$T/p-all.json" > /dev/null
+for k in 1 2 3; do check prove-shard-$k 0 "$V" prove -q $FORMATS --shard $k/3 --report "$T/p-$k.json"; done
+python3 - "$T" <<'PY' && echo "ok   prove-shards-partition" || { echo "FAIL prove-shards-partition"; fails=$((fails+1)); }
+import json, sys
+rows = lambda f: sorted((o["kind"], o["profile"], o["id"], o["op"]) for o in json.load(open(f))["obligations"])
+parts = [r for k in (1, 2, 3) for r in rows(f"{sys.argv[1]}/p-{k}.json")]
+sys.exit(0 if sorted(parts) == rows(f"{sys.argv[1]}/p-all.json") and len(set(parts)) == len(parts) else 1)
+PY
+"$V" report "$T/p-1.json" "$T/p-2.json" "$T/p-3.json" > "$T/p-merged.md"
+[ "$(grep -c '| proved |' "$T/p-merged.md")" -eq "$("$V" report "$T/p-all.json" | grep -c '| proved |')" ] \
+  && echo "ok   prove-shards-merge" || { echo "FAIL prove-shards-merge"; fails=$((fails+1)); }
+check prove-shard-bad 2 "$V" prove $FORMATS --shard 4/3
+contains prove-shard-bad-text "--shard '4/3'" "$T/out"
 finish

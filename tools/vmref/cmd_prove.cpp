@@ -2,9 +2,11 @@
 // obligations each kernel and format registers (vmref/prove/obligation.hpp), one line per
 // obligation, counterexamples written as traces and replayed through the model.
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -26,7 +28,7 @@ struct ProveArgs {
   std::vector<std::string> profiles, formats, invs, ops, bounds;
   unsigned depth = 5, jobs = 2;
   double timeout = 60;
-  std::string out, report, junit;
+  std::string out, report, junit, shard;
   bool quiet = false, list = false;
 };
 
@@ -85,6 +87,33 @@ std::vector<Job> select(const ProveArgs& a, const prove::Request& req) {
   return jobs;
 }
 
+/// `--shard K/N` as (K, N), 1 <= K <= N <= 1024; (1, 1) when not given.
+std::pair<unsigned, unsigned> shard_of(const std::string& s) {
+  if (s.empty()) return {1, 1};
+  unsigned k = 0, n = 0;
+  char slash = 0, extra = 0;
+  if (std::sscanf(s.c_str(), "%u%c%u%c", &k, &slash, &n, &extra) != 3 || slash != '/' || k < 1 || n > 1024 || k > n)
+    throw std::invalid_argument("--shard '" + s + "': expected K/N with 1 <= K <= N <= 1024");
+  return {k, n};
+}
+
+/// The jobs of shard K of N (spec/prove.md §6): the obligations fall into groups that share
+/// solver work (a profile's inductive steps of one operation, which share one conjunction
+/// call; each other obligation alone), and the groups, in registry order, go round-robin to
+/// the shards. Every obligation is in exactly one shard, whatever the machine.
+std::vector<Job> shard(std::vector<Job> jobs, std::pair<unsigned, unsigned> kn) {
+  if (kn.second == 1) return jobs;
+  std::map<std::string, std::size_t> group;  // key -> group number in order of first appearance
+  std::vector<Job> out;
+  for (Job& j : jobs) {
+    const bool step = j.ob.kind == prove::Kind::inductive && j.ob.op != "initial";
+    const std::string key = j.profile + "\n" + prove::to_string(j.ob.kind) + "\n" + (step ? j.ob.op : j.ob.id + "\n" + j.ob.op);
+    const std::size_t g = group.emplace(key, group.size()).first->second;
+    if (g % kn.second == kn.first - 1) out.push_back(std::move(j));
+  }
+  return out;
+}
+
 std::string line_of(const Job& j) {
   std::string l = fmt::format("{:<14} {:>7.2f}s  {} {} {}{}", prove::to_string(j.result.status), j.result.seconds,
                               prove::to_string(j.ob.kind), j.profile, j.ob.id, j.ob.op.empty() ? "" : " " + j.ob.op);
@@ -117,7 +146,9 @@ int run_prove(const ProveArgs& a) {
     return kExitClean;
   }
   prove::Request req = request_of(a);
-  std::vector<Job> jobs = select(a, req);
+  const std::pair<unsigned, unsigned> kn = shard_of(a.shard);
+  std::vector<Job> jobs = shard(select(a, req), kn);
+  const std::string in_shard = kn.second == 1 ? "" : fmt::format(" in shard {}/{}", kn.first, kn.second);
   // A report or JUnit file on standard output keeps it clean: the progress goes to stderr.
   std::ostream& log = a.report == "-" || a.junit == "-" ? std::cerr : std::cout;
   // Bounded model checks are the longest obligations: started first, they no longer leave
@@ -150,7 +181,7 @@ int run_prove(const ProveArgs& a) {
   for (std::thread& t : pool) t.join();
   std::size_t proved = 0, cex = 0, confirmed = 0, unknown = 0;
   double total = 0;
-  const Job* slowest = &jobs[0];
+  const Job* slowest = jobs.empty() ? nullptr : &jobs[0];
   for (const Job& j : jobs) {
     proved += j.result.status == prove::Status::proved;
     cex += j.result.status == prove::Status::counterexample;
@@ -161,16 +192,22 @@ int run_prove(const ProveArgs& a) {
   }
   std::string bounds;
   for (const auto& [k, v] : req.bounds) bounds += " " + k + "=" + std::to_string(v);
-  log << fmt::format("{} obligations: {} proved, {} counterexample(s) ({} confirmed by replay), {} unknown; depth {}, "
-                           "bounds{}; solver time {:.2f}s, slowest {:.2f}s ({} {} {}{})\n",
-                           jobs.size(), proved, cex, confirmed, unknown, req.depth, bounds.empty() ? " default" : bounds,
-                           total, slowest->result.seconds, prove::to_string(slowest->ob.kind), slowest->profile,
-                           slowest->ob.id, slowest->ob.op.empty() ? "" : " " + slowest->ob.op);
+  log << fmt::format("{} obligations{}: {} proved, {} counterexample(s) ({} confirmed by replay), {} unknown; depth {}, "
+                     "bounds{}; solver time {:.2f}s",
+                     jobs.size(), in_shard, proved, cex, confirmed, unknown, req.depth, bounds.empty() ? " default" : bounds,
+                     total);
+  if (slowest)
+    log << fmt::format(", slowest {:.2f}s ({} {} {}{})", slowest->result.seconds, prove::to_string(slowest->ob.kind),
+                       slowest->profile, slowest->ob.id, slowest->ob.op.empty() ? "" : " " + slowest->ob.op);
+  log << "\n";
   if (cex) log << "counterexample traces in " << req.out_dir << "\n";
   const std::vector<conformance::ProofRow> rows = rows_of(jobs);
   if (!a.report.empty())
-    write_text(a.report, conformance::proofs_to_json(rows, {{"bounds", req.bounds}, {"depth", req.depth},
-                                                            {"timeout_ms", req.timeout_ms}}).dump(2) + "\n");
+    write_text(a.report, conformance::proofs_to_json(rows, {{"bounds", req.bounds},
+                                                            {"depth", req.depth},
+                                                            {"timeout_ms", req.timeout_ms},
+                                                            {"shard", fmt::format("{}/{}", kn.first, kn.second)}})
+                                  .dump(2) + "\n");
   if (!a.junit.empty()) write_text(a.junit, conformance::report_junit({}, rows));
   return proved == jobs.size() ? kExitClean : kExitFindings;
 }
@@ -193,6 +230,9 @@ Runner add_prove(CLI::App& app) {
   c->add_option("--out", a->out, "Directory for counterexample traces (default: a fresh temporary directory)");
   c->add_option("--report,--json", a->report, "Write every obligation's result as JSON (- for standard output)");
   c->add_option("--junit", a->junit, "Write JUnit XML: a counterexample is a failure, an unknown an error (- for standard output)");
+  c->add_option("--shard", a->shard,
+                 "Run only shard K of N (K/N): the obligations split deterministically, for several machines; "
+                 "`vmref report` merges the shards' --report files");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary");
   c->add_flag("--list", a->list, "List the kernels and formats that have an SMT form, with their bounds");
   return [a] { return run_prove(*a); };

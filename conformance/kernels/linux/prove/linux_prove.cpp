@@ -243,7 +243,7 @@ void register_prove() {
               {{"pages", "2: pages of the private anonymous vseg (1..4)"}, {"frames", "2: page frames (1..6)"}},
               obligations,
               "private anonymous memory of a parent and its fork child, 3 operations: INV-FRAME-1/2, INV-COW-1/2, "
-              "INV-GPT-1/3, INV-TLB-1/3 and 4 lemmas (inductive steps, BMC); file mappings, mprotect, mremap, madvise, "
+              "INV-GPT-1/3, INV-TLB-1/2/3 and 4 lemmas (inductive steps, BMC); file mappings, mprotect, mremap, madvise, "
               "pins and THP not encoded"});
 }
 

@@ -270,6 +270,13 @@ expr Encoding::holds(const std::string& id, const State& s) const {
       for (const Page& p : s.pages[k])
         for (unsigned i = 0; i < b_.frames; ++i)
           r = r && z3::implies(s.alive[k] && p.valid && p.frame == b8(i + 1), s.frames[i].alloc);
+  } else if (id == "INV-TLB-2") {  // no translation is held of a page whose PTE now maps another frame
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (unsigned p = 0; p < b_.pages; ++p)
+        for (unsigned i = 0; i < b_.frames; ++i) {
+          const Page& pg = s.pages[k][p];
+          r = r && !(s.tlb[k][p][i].held && pg.valid && pg.frame != b8(i + 1));
+        }
   } else if (id == "INV-TLB-3") {  // no held translation carries a right the PTE mapping its frame lacks
     for (unsigned k = 0; k < kSpaces; ++k)
       for (unsigned p = 0; p < b_.pages; ++p)
@@ -286,9 +293,10 @@ expr Encoding::holds(const std::string& id, const State& s) const {
         if (k > 0) r = r && z3::implies(!s.alive[k], !p.inseg && !p.valid);
       }
     for (unsigned k = 0; k < kSpaces; ++k)
-      for (const auto& row : s.tlb[k])
-        for (const Held& h : row)
-          r = r && z3::implies(h.dead || h.w, h.held) && z3::implies(!s.alive[k], !h.held);
+      for (unsigned p = 0; p < b_.pages; ++p)
+        for (const Held& h : s.tlb[k][p])  // held only of a page with a PTE or one the vseg left
+          r = r && z3::implies(h.dead || h.w, h.held) && z3::implies(!s.alive[k], !h.held) &&
+              z3::implies(h.held, s.pages[k][p].valid || !s.pages[k][p].inseg);
     r = r && s.alive[0];
   } else if (id == "LEM-LINUX-S2") {  // an owner belongs to a whole vseg part
     for (const auto& space : s.pages)

@@ -4,7 +4,7 @@
 // reference counts and Linux's last-freed-first reuse, and the translations a CPU may still
 // hold after their PTE went; the transition relation of an access (demand fault, zero
 // page, COW break with reuse), fork and munmap of one page; INV-FRAME-1/2, INV-COW-1/2,
-// INV-GPT-1/3, INV-TLB-1/3 and the strengthening lemmas LEM-LINUX-S1..S3 and T.
+// INV-GPT-1/3, INV-TLB-1/2/3 and the strengthening lemmas LEM-LINUX-S1..S3 and T.
 //
 // Written from the spec beside the C++ model (LinuxModel) it must agree with; the
 // faithfulness test (tests/test_linux_prove.cpp) evaluates it on the model's own states.
@@ -67,7 +67,8 @@ struct Bounds {
 inline constexpr unsigned kSpaces = 2;
 
 inline const std::vector<std::string> kInvariants = {"INV-FRAME-1", "INV-FRAME-2", "INV-COW-1", "INV-COW-2",
-                                                     "INV-GPT-1",   "INV-GPT-3",   "INV-TLB-1", "INV-TLB-3"};
+                                                     "INV-GPT-1",   "INV-GPT-3",   "INV-TLB-1", "INV-TLB-2",
+                                                     "INV-TLB-3"};
 inline const std::vector<std::string> kLemmas = {"LEM-LINUX-S1", "LEM-LINUX-S2", "LEM-LINUX-S3", "LEM-LINUX-T"};
 
 /// A concrete state in plain numbers (from the model: `plain_of`).

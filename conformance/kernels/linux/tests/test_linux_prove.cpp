@@ -125,6 +125,18 @@ TEST(Linux_8_Prove, ForgetsCowCountBreaksFrame1Cow2AndGpt3) {
   test::expect_bmc_found("linux", "linux:forgets-cow-count", {"INV-FRAME-1", "INV-COW-2", "INV-GPT-3"});
 }
 
+// On a broken variant, every counterexample (BMC, or an inductive step that borrows a BMC
+// trace) is confirmed by replay: none comes from a pre-state the variant cannot reach.
+TEST(Linux_8_Prove, BrokenVariantsHaveOnlyConfirmedCounterexamples) {
+  for (const char* variant : {"frees-before-flush", "forgets-cow-count"})
+    for (auto& [ob, r] : run(std::string("linux:") + variant, test::prove_request(std::string("linux-all-") + variant),
+                             [](const prove::Obligation&) { return true; }))
+      if (r.status != prove::Status::proved) {
+        EXPECT_EQ(r.status, prove::Status::counterexample) << variant << " " << ob.name() << ": " << r.detail;
+        EXPECT_TRUE(r.confirmed) << variant << " " << ob.name() << ": " << r.replay;
+      }
+}
+
 // The other correct configurations prove clean too (no-zero-page and no-cow-reuse break
 // observable rules, not invariants; thp's huge leaves need more than 4 pages).
 TEST(Linux_8_Prove, CorrectConfigurationsProveClean) {
