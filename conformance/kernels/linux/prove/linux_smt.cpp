@@ -34,6 +34,14 @@ template <class S, class F> void each_term(S& s, F f) {
   f(s.clock);
 }
 constexpr auto kEachTerm = [](auto& s, auto f) { each_term(s, f); };
+
+/// `r` and `f(translation, its page, frame index)` over every translation a CPU may hold.
+template <class F> expr every_held(const State& s, expr r, F f) {
+  for (std::size_t k = 0; k < s.tlb.size(); ++k)
+    for (std::size_t p = 0; p < s.tlb[k].size(); ++p)
+      for (std::size_t i = 0; i < s.tlb[k][p].size(); ++i) r = r && f(s.tlb[k][p][i], s.pages[k][p], static_cast<unsigned>(i));
+  return r;
+}
 }  // namespace
 
 Encoding::Encoding(z3::context& c, const LinuxParams& p, Bounds b) : c_(c), p_(p), b_(b) {
@@ -271,33 +279,25 @@ expr Encoding::holds(const std::string& id, const State& s) const {
         for (unsigned i = 0; i < b_.frames; ++i)
           r = r && z3::implies(s.alive[k] && p.valid && p.frame == b8(i + 1), s.frames[i].alloc);
   } else if (id == "INV-TLB-2") {  // no translation is held of a page whose PTE now maps another frame
-    for (unsigned k = 0; k < kSpaces; ++k)
-      for (unsigned p = 0; p < b_.pages; ++p)
-        for (unsigned i = 0; i < b_.frames; ++i) {
-          const Page& pg = s.pages[k][p];
-          r = r && !(s.tlb[k][p][i].held && pg.valid && pg.frame != b8(i + 1));
-        }
+    r = every_held(s, r, [&](const Held& h, const Page& pg, unsigned i) { return !(h.held && pg.valid && pg.frame != b8(i + 1)); });
   } else if (id == "INV-TLB-3") {  // no held translation carries a right the PTE mapping its frame lacks
-    for (unsigned k = 0; k < kSpaces; ++k)
-      for (unsigned p = 0; p < b_.pages; ++p)
-        for (unsigned i = 0; i < b_.frames; ++i) {
-          const Held& h = s.tlb[k][p][i];
-          const Page& pg = s.pages[k][p];
-          r = r && !(h.held && h.w && pg.valid && pg.frame == b8(i + 1) && !pg.w);
-        }
+    r = every_held(s, r, [&](const Held& h, const Page& pg, unsigned i) {
+      return !(h.held && h.w && pg.valid && pg.frame == b8(i + 1) && !pg.w);
+    });
   } else if (id == "LEM-LINUX-S1") {  // one form per state; a dead space holds nothing
     for (unsigned k = 0; k < kSpaces; ++k)
       for (const Page& p : s.pages[k]) {
-        r = r && z3::implies(!p.valid, p.frame == b8(0) && !p.w && !p.cow) && z3::implies(!p.inseg, !p.anon) && z3::ule(p.frame, F) && (p.w == (p.valid && !p.cow)) &&
-            z3::implies(p.valid && p.frame == b8(0), p.cow) && z3::implies(p.valid && p.frame != b8(0), p.anon);
+        r = r && z3::implies(!p.valid, p.frame == b8(0) && !p.w && !p.cow) && z3::implies(!p.inseg, !p.anon) &&
+            z3::ule(p.frame, F) && (p.w == (p.valid && !p.cow)) && z3::implies(p.valid && p.frame == b8(0), p.cow) &&
+            z3::implies(p.valid && p.frame != b8(0), p.anon);
         if (k > 0) r = r && z3::implies(!s.alive[k], !p.inseg && !p.valid);
       }
     for (unsigned k = 0; k < kSpaces; ++k)
-      for (unsigned p = 0; p < b_.pages; ++p)
-        for (const Held& h : s.tlb[k][p])  // held only of a page with a PTE or one the vseg left
-          r = r && z3::implies(h.dead || h.w, h.held) && z3::implies(!s.alive[k], !h.held) &&
-              z3::implies(h.held, s.pages[k][p].valid || !s.pages[k][p].inseg);
-    r = r && s.alive[0];
+      for (const auto& row : s.tlb[k])
+        for (const Held& h : row) r = r && z3::implies(!s.alive[k], !h.held);
+    r = every_held(s, r && s.alive[0], [&](const Held& h, const Page& pg, unsigned) {  // held only of a page with
+      return z3::implies(h.dead || h.w, h.held) && z3::implies(h.held, pg.valid || !pg.inseg);  // a PTE or one the vseg left
+    });
   } else if (id == "LEM-LINUX-S2") {  // an owner belongs to a whole vseg part
     for (const auto& space : s.pages)
       for (unsigned p = 0; p + 1 < b_.pages; ++p)
@@ -309,13 +309,9 @@ expr Encoding::holds(const std::string& id, const State& s) const {
       for (unsigned j = i + 1; j < b_.frames; ++j) r = r && !(!fr.alloc && !s.frames[j].alloc && fr.stamp == s.frames[j].stamp);
     }
   } else if (id == "LEM-LINUX-T") {  // a translation is held only of the frame its PTE still maps
-    for (unsigned k = 0; k < kSpaces; ++k)
-      for (unsigned p = 0; p < b_.pages; ++p)
-        for (unsigned i = 0; i < b_.frames; ++i) {
-          const Held& h = s.tlb[k][p][i];
-          const Page& pg = s.pages[k][p];
-          r = r && z3::implies(h.held, pg.valid && pg.frame == b8(i + 1)) && !h.dead;
-        }
+    r = every_held(s, r, [&](const Held& h, const Page& pg, unsigned i) {
+      return z3::implies(h.held, pg.valid && pg.frame == b8(i + 1)) && !h.dead;
+    });
   } else {
     throw std::invalid_argument("the linux SMT form has no " + id);
   }
