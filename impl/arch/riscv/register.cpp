@@ -3,6 +3,7 @@
 // root register, and the format's mutants.
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_walk.hpp"
+#include "vmref/vocab/registry.hpp"
 #include "riscv_format.hpp"
 #include "riscv_mutants.hpp"
 #include "riscv_reference_tlb.hpp"
@@ -10,9 +11,8 @@
 
 namespace vmref::impl::riscv {
 
-const MutantInfo kFenceVaKeepsSuperpages{"sfence-va-keeps-superpages", "riscv",
-                                         "SFENCE.VMA rs1=va drops 4 KiB entries only, keeping a superpage that covers va",
-                                         "linux:thp"};
+MutantInfo kFenceVaKeepsSuperpages{"sfence-va-keeps-superpages", "riscv",
+                                   "SFENCE.VMA rs1=va drops 4 KiB entries only, keeping a superpage that covers va", ""};
 const MutantInfo kAsidFenceDropsGlobals{"asid-fence-drops-globals", "riscv",
                                         "SFENCE.VMA x0, asid also drops global entries", ""};
 const MutantInfo kWriteWithoutRead{"w-without-r", "riscv",
@@ -24,6 +24,17 @@ const MutantInfo kMisalignedSuperpage{"misaligned-superpage", "riscv",
                                       ""};
 
 namespace {
+/// A profile whose events put superpages in the TLB: the first correct kernel variant named
+/// "thp" (transparent huge pages); "" when no kernel has one. Looked up in the kernel
+/// registry (filled before the formats) so this folder names no kernel.
+const char* superpage_profile() {
+  static std::string profile;
+  for (const vocab::KernelInfo* k : vocab::kernels())
+    for (const vocab::VariantInfo& v : k->variants)
+      if (profile.empty() && v.name == "thp" && !v.broken) profile = k->name + ":" + v.name;
+  return profile.c_str();
+}
+
 Config config(const FormatConfig& c, bool architectural) {
   return Config{c.get("sv", 48), c.get("ad-fault", 0) != 0, architectural ? nullptr : c.mutant};
 }
@@ -60,8 +71,9 @@ void register_format() {
   f.root_address = [](std::uint64_t satp, const FormatConfig& c) { return root_from_satp(satp, c.get("sv", 48)); };
   f.leaf_flags = leaf_flags;
   add_format(std::move(f));
-  for (const MutantInfo* m : {&kFenceVaKeepsSuperpages, &kAsidFenceDropsGlobals, &kWriteWithoutRead, &kUserAlwaysSet,
-                              &kDirtyNotSet, &kMisalignedSuperpage})
+  kFenceVaKeepsSuperpages.profile = superpage_profile();
+  for (Mutant m : std::initializer_list<Mutant>{&kFenceVaKeepsSuperpages, &kAsidFenceDropsGlobals, &kWriteWithoutRead,
+                                               &kUserAlwaysSet, &kDirtyNotSet, &kMisalignedSuperpage})
     add_mutant(*m);
 }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "riscv_arith.hpp"
 #include "riscv_mutants.hpp"
 
 namespace vmref::impl::riscv {
@@ -20,10 +21,9 @@ Format::Format(Config c) : cfg_(c), levels_((c.sv - 12) / 9) {
 }
 
 std::uint64_t Format::address(std::uint64_t raw, unsigned level) const {
-  std::uint64_t ppn = (raw >> kPpnShift) & kPpnMask;
   // The mutant counts a superpage's PPN in pages of its own size.
-  if (is(&kMisalignedSuperpage) && is_leaf(raw, level)) return ppn << shift(level);
-  return ppn << 12;
+  if (is(&kMisalignedSuperpage) && is_leaf(raw, level)) return ((raw >> kPpnShift) & kPpnMask) << shift(level);
+  return arith::pte_address(raw);
 }
 
 std::uint64_t Format::reserved_bits(std::uint64_t raw, unsigned level) const {
@@ -33,7 +33,7 @@ std::uint64_t Format::reserved_bits(std::uint64_t raw, unsigned level) const {
     r |= raw & (kA | kD | kU);                       // reserved in a pointer (§4.3.1)
     if (level + 1 == levels_) r |= kV;               // no level below: step 5 faults
   } else if (!is(&kMisalignedSuperpage)) {
-    r |= raw & low_ppn(level);                        // misaligned superpage (step 6)
+    r |= arith::misaligned_bits(raw, shift(level));   // misaligned superpage (step 6)
   }
   return r;
 }
@@ -60,12 +60,10 @@ Rights Format::combine(Rights parent, std::uint64_t raw) const {
 }
 
 std::uint64_t Format::canonical(std::uint64_t va) const {
-  unsigned top = cfg_.sv - 1;
-  std::uint64_t low = va & ((1ull << cfg_.sv) - 1);
-  return (va >> top) & 1 ? low | (~0ull << cfg_.sv) : low;
+  return arith::canonical(va, cfg_.sv);
 }
 
-std::uint64_t Format::encode_table(std::uint64_t table_pa) const { return ((table_pa >> 12) << kPpnShift) | kV; }
+std::uint64_t Format::encode_table(std::uint64_t table_pa) const { return arith::make_pte(table_pa, kV); }
 
 std::uint64_t Format::encode_leaf(std::uint64_t pa, unsigned level, const LeafAttrs& a) const {
   std::uint64_t w = kV | kR;
@@ -77,9 +75,8 @@ std::uint64_t Format::encode_leaf(std::uint64_t pa, unsigned level, const LeafAt
   if (a.accessed) w |= kA;
   if (a.dirty) w |= kD;
   w |= static_cast<std::uint64_t>(a.soft & 3) << kRswShift;
-  bool super = level + 1 < levels_;
-  std::uint64_t ppn = is(&kMisalignedSuperpage) && super ? pa >> shift(level) : pa >> 12;
-  return w | (ppn & kPpnMask) << kPpnShift;
+  if (is(&kMisalignedSuperpage) && level + 1 < levels_) return w | ((pa >> shift(level)) & kPpnMask) << kPpnShift;
+  return arith::make_pte(pa, w);
 }
 
 LeafAttrs Format::leaf_attrs(std::uint64_t raw, unsigned) const {

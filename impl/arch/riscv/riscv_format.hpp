@@ -73,8 +73,6 @@ class Format : public RadixCodec {
   unsigned satp_mode() const { return cfg_.sv == 39 ? 8 : cfg_.sv == 48 ? 9 : 10; }
 
  private:
-  /// PPN bits below the page size of a leaf at `level` (0 for a 4 KiB leaf), in the PTE.
-  std::uint64_t low_ppn(unsigned level) const { return ((1ull << (9 * (levels_ - 1 - level))) - 1) << kPpnShift; }
   bool is(Mutant m) const { return cfg_.mutant == m; }
   Config cfg_;
   unsigned levels_;

@@ -7,7 +7,9 @@
 
 namespace vmref::impl::riscv {
 
-extern const MutantInfo kFenceVaKeepsSuperpages; ///< SFENCE.VMA rs1=va drops 4 KiB entries only, not a superpage covering va
+/// SFENCE.VMA rs1=va drops 4 KiB entries only, not a superpage covering va. Not const:
+/// its profile (one with superpage leaves) is looked up when the format registers.
+extern MutantInfo kFenceVaKeepsSuperpages;
 extern const MutantInfo kAsidFenceDropsGlobals;  ///< SFENCE.VMA x0, asid also drops global entries
 extern const MutantInfo kWriteWithoutRead;       ///< writable leaves written R=0 W=1 (reserved), and the walk accepts them
 extern const MutantInfo kUserAlwaysSet;          ///< every leaf written with U=1, kernel pages included

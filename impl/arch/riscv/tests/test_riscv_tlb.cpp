@@ -156,7 +156,7 @@ TEST(Riscv_Mmu, MapsRequestsToSfenceFormsAndTheReferenceAgrees) {
 }
 
 TEST(Riscv_ReferenceTlb, CatchesTheFenceMutants) {
-  for (Mutant m : {&kFenceVaKeepsSuperpages, &kAsidFenceDropsGlobals}) {
+  for (Mutant m : std::initializer_list<Mutant>{&kFenceVaKeepsSuperpages, &kAsidFenceDropsGlobals}) {
     Mmu mmu(1, 48, m);
     ReferenceTlb ref(mmu, 48);
     mmu.load(0, 1, 0x1000, 1);
