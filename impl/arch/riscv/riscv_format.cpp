@@ -50,7 +50,7 @@ Entry Format::decode(std::uint64_t raw, unsigned level) const {
   else if ((r & kW) && e.leaf) e.reserved = "W=1 with R=0 (reserved encoding)";
   else if (!e.leaf && (r & kV)) e.reserved = "pointer (R=W=X=0) at the last level";
   else if (!e.leaf) e.reserved = "A/D/U set in a pointer " + hex(r);
-  else e.reserved = "misaligned superpage: PPN bits " + hex(r) + " set below its size";
+  else e.reserved = "misaligned superpage: PPN bits below its size set (PTE bits " + hex(r) + ")";
   return e;
 }
 
