@@ -14,7 +14,8 @@ import sys
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-         "twenty-one", "twenty-two", "twenty-three", "twenty-four", "twenty-five"]
+         "twenty-one", "twenty-two", "twenty-three", "twenty-four", "twenty-five",
+         "twenty-six", "twenty-seven", "twenty-eight", "twenty-nine", "thirty"]
 
 
 def untimed(text):

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The riscv format from the command line: `vmref walk --arch riscv` on a small Sv39 image
+# built here (leaves at every level, neighbours merged, a misaligned superpage and a
+# reserved encoding reported), satp as --root with its MODE checked, the format listed,
+# differential fuzzing clean in Sv48 and Sv57 and catching a format mutant, and the
+# format's Z3 lemmas.
+# Usage: cli_test.sh VMREF SOURCE_DIR
+. "$2/conformance/tests/cli_lib.sh"
+
+# An Sv39 image: root 0x1000; [0] -> 0x2000 -> 0x3000 (4 KiB leaves at VA 0x5000 and
+# 0x6000, contiguous), 0x2000[1] a 2 MiB leaf at VA 0x200000, root[1] a 1 GiB leaf at VA
+# 0x40000000, root[511] a 1 GiB leaf in the high half. BAD adds root[2]: a misaligned
+# 1 GiB leaf, and 0x3000[7]: W without R.
+python3 - "$T/img" "$T/bad" <<'PY'
+import struct, sys
+V, R, W, X, U, G, A, D = 1, 2, 4, 8, 16, 32, 64, 128
+img = bytearray(0x4000)
+def put(pa, e): struct.pack_into("<Q", img, pa, e)
+def pte(pa, bits): return (pa >> 12) << 10 | V | bits
+put(0x1000, pte(0x2000, 0)); put(0x2000, pte(0x3000, 0))
+put(0x3000 + 5 * 8, pte(0x9000, R | W | U | A | D)); put(0x3000 + 6 * 8, pte(0xa000, R | W | U | A | D))
+put(0x2008, pte(0x600000, R | X | G | A))
+put(0x1008, pte(0x80000000, R | W | A | D))
+put(0x1000 + 511 * 8, pte(0xc0000000, R | X | G))
+open(sys.argv[1], "wb").write(img)
+put(0x1010, pte(0x80200000, R)); put(0x3000 + 7 * 8, pte(0xb000, W))
+open(sys.argv[2], "wb").write(img)
+PY
+SATP=$(printf '0x%x' $(( (8 << 60) | 1 )))
+check walk-sv39 0 "$V" walk --arch riscv --sv 39 --mem "$T/img" --root "satp=$SATP"
+contains walk-4k-merged '{"va":"0x5000","pa":"0x9000","size":"0x2000","flags":"rw- user accessed dirty"}' "$T/out"
+contains walk-2m '{"va":"0x200000","pa":"0x600000","size":"0x200000","flags":"r-x supervisor global accessed"}' "$T/out"
+contains walk-1g '{"va":"0x40000000","pa":"0x80000000","size":"0x40000000","flags":"rw- supervisor accessed dirty"}' "$T/out"
+contains walk-high-half '{"va":"0xffffffffc0000000","pa":"0xc0000000","size":"0x40000000","flags":"r-x supervisor global"}' "$T/out"
+contains walk-summary ": 5 leaves, 4 regions" "$T/out"
+check walk-bad 1 "$V" walk --arch riscv --sv 39 --mem "$T/bad" --root "$SATP"
+contains walk-misaligned "misaligned superpage" "$T/out"
+contains walk-w-without-r "W=1 with R=0 (reserved encoding)" "$T/out"
+check walk-satp-bare 2 "$V" walk --arch riscv --sv 39 --mem "$T/img" --root 0x1
+contains walk-satp-bare-message "MODE 0 is Bare" "$T/out"
+check walk-satp-other-mode 2 "$V" walk --arch riscv --mem "$T/img" --root "$SATP"
+contains walk-satp-other-mode-message "MODE 8 is not Sv48's 9" "$T/out"
+check walk-root-other-register 2 "$V" walk --arch riscv --sv 39 --mem "$T/img" --root "cr3=$SATP"
+contains walk-root-other-register-message "not riscv's root register (satp)" "$T/out"
+check walk-sv-bad 2 "$V" walk --arch riscv --sv 40 --mem "$T/img" --root "$SATP"
+check list-archs 0 "$V" fuzz --list-archs
+contains list-archs-riscv "riscv: RISC-V Sv39/Sv48/Sv57" "$T/out"
+# Differential fuzzing in lock step with the model, in each mode, and with superpages.
+check fuzz-clean 0 "$V" fuzz --impl riscv --ops 5000 --seed 2 --jobs 2
+contains fuzz-summary "5000 ops in" "$T/out"
+check fuzz-sv57 0 "$V" fuzz --impl riscv --sv 57 --ops 3000 --seed 2
+check fuzz-svade 0 "$V" fuzz --impl riscv --ad-fault --ops 2000 --seed 2
+# Superpages in the TLB: a kernel variant with transparent huge pages, from the registry.
+THP=$("$V" fuzz --list-profiles | sed -n 's/^ *\([a-z0-9_-]*:thp\) .*/\1/p' | head -1)
+if [ -n "$THP" ]; then
+  check fuzz-thp 0 "$V" fuzz --impl riscv --profile "$THP" --ops 3000 --seed 2
+  check fuzz-mutant-superpage 1 "$V" fuzz --impl riscv --profile "$THP" --ops 50000 --seed 1 \
+    --mutant sfence-va-keeps-superpages --out "$T/fx"
+fi
+check fuzz-mutant-dirty 1 "$V" fuzz --impl riscv --ops 50000 --seed 1 --mutant d-not-set --out "$T/fd"
+contains fuzz-mutant-dirty-id "DIFF-AD" "$T/out"
+check fuzz-list-mutants 0 "$V" fuzz --list-mutants
+contains fuzz-mutant-listed "misaligned-superpage" "$T/out"
+check bench-impl 0 "$V" bench --impl riscv --pages 2048 --runs 1 --fuzz-events 2000
+contains bench-impl-map "map        P50" "$T/out"
+# The format's arithmetic lemmas (Z3).
+check prove-riscv 0 "$V" prove --format riscv
+contains prove-riscv-align "LEM-RV-ALIGN-1" "$T/out"
+finish
