@@ -48,6 +48,21 @@ DiffConfig config_for(const CampaignOptions& o) {
   return c;
 }
 
+/// Refuses a format mode whose lower half cannot hold the profile's user space (Sv39 on a
+/// kernel whose generator maps up to a 47-bit task size): the implementation would fault
+/// on addresses the model maps, a harness error rather than a finding.
+void check_reach(const CampaignOptions& o) {
+  const std::unique_ptr<impl::RadixCodec> codec = format_of(o).codec(o.format);
+  const unsigned bits = codec->shift(0) + codec->index_bits(0);  // level 0: the root table's entries
+  const std::uint64_t reach = std::uint64_t{1} << (bits - 1);    // the lower, user half
+  const model::Model m(o.profile, o.cpus, frames_for(o), 4096);
+  const std::uint64_t top = m.core().config.task_size;
+  if (top > reach)
+    throw std::invalid_argument(o.impl + " as configured translates user addresses below " + trace::hex(reach) + " (" +
+                                std::to_string(bits) + "-bit VAs), but profile " + o.profile +
+                                " maps up to its top of user space " + trace::hex(top) + ": choose a wider mode");
+}
+
 /// Whether the implementation runs in lock step; with --layer model the campaign checks
 /// the model's invariants alone (the profile's variant is then the system under test).
 bool impl_runs(const CampaignOptions& o) {
@@ -309,6 +324,7 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   if (!o.vmm_layer && !o.table_layer && !o.model_only) throw std::invalid_argument("no layer selected");
   if (o.model_only && o.format.mutant)
     throw std::invalid_argument("the model layer runs no implementation: mutants of the implementation do not apply");
+  if (!o.model_only) check_reach(o);
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> done{0}, findings{0};
   std::atomic<bool> stop{false};

@@ -63,6 +63,9 @@ check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "misaligned-superpage" "$T/out"
 check bench-impl 0 "$V" bench --impl riscv --pages 2048 --runs 1 --fuzz-events 2000
 contains bench-impl-map "map        P50" "$T/out"
+# A mode whose user half cannot hold the profile's user space is refused up front, by name.
+check fuzz-sv39-refused 2 "$V" fuzz --impl riscv --sv 39 --ops 1000
+contains fuzz-sv39-refused-text "translates user addresses below 0x4000000000" "$T/out"
 # The format's arithmetic lemmas (Z3).
 check prove-riscv 0 "$V" prove --format riscv
 contains prove-riscv-align "LEM-RV-ALIGN-1" "$T/out"
