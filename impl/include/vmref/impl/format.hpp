@@ -55,7 +55,8 @@ struct FormatInfo {
   std::function<std::unique_ptr<Mmu>(unsigned cpus, const FormatConfig&)> mmu;
   /// A reference TLB that follows every instruction `mmu` (made by `mmu` above) issues.
   std::function<std::unique_ptr<ReferenceTlb>(Mmu& mmu)> reference;
-  /// The root table's physical address from the root register's value (`--root`).
+  /// The root table's physical address from the root register's value (`--root`). Throws
+  /// std::invalid_argument for a value the format refuses (riscv: satp's MODE not the mode's).
   std::function<std::uint64_t(std::uint64_t root_register, const FormatConfig&)> root_address;
   /// A leaf's effective rights and attributes as one comparable string (`vmref walk`).
   std::string (*leaf_flags)(const Leaf& l) = nullptr;
