@@ -55,9 +55,9 @@ THP=$("$V" fuzz --list-profiles | sed -n 's/^ *\([a-z0-9_-]*:thp\) .*/\1/p' | he
 if [ -n "$THP" ]; then
   check fuzz-thp 0 "$V" fuzz --impl riscv --profile "$THP" --ops 3000 --seed 2
   check fuzz-mutant-superpage 1 "$V" fuzz --impl riscv --profile "$THP" --ops 50000 --seed 1 \
-    --mutant sfence-va-keeps-superpages --out "$T/fx"
+    --mutant sfence-va-keeps-superpages --stop-at-first --out "$T/fx"
 fi
-check fuzz-mutant-dirty 1 "$V" fuzz --impl riscv --ops 50000 --seed 1 --mutant d-not-set --out "$T/fd"
+check fuzz-mutant-dirty 1 "$V" fuzz --impl riscv --ops 50000 --seed 1 --mutant d-not-set --stop-at-first --out "$T/fd"
 contains fuzz-mutant-dirty-id "DIFF-AD" "$T/out"
 check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "misaligned-superpage" "$T/out"
