@@ -87,4 +87,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+Result finish_lemma(Result r, std::chrono::steady_clock::time_point t0) {
+  if (r.status == Status::counterexample) r.replay = "a format lemma: its counterexample is the values above (no trace)";
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
 }  // namespace vmref::prove

@@ -14,12 +14,6 @@ namespace {
 constexpr const char* kOwner = "riscv";
 constexpr const char* kCite = "spec/formats/riscv.md, Lemmas";
 
-Result finish(Result r, std::chrono::steady_clock::time_point t0) {
-  if (r.status == Status::counterexample) r.replay = "a format lemma: its counterexample is the values above (no trace)";
-  r.seconds = seconds_since(t0);
-  return r;
-}
-
 /// LEM-RV-CANON-1: for Sv39/48/57, canonical() is idempotent and fixes exactly the VAs
 /// whose bits 63..sv-1 are all equal (Priv ISA §4.4-§4.6).
 Result lemma_canonical(const Request& req) {
@@ -36,7 +30,7 @@ Result lemma_canonical(const Request& req) {
     });
     if (r.status != Status::proved) break;
   }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 /// LEM-RV-LEAF-1: for every page size (4 KiB to 256 TiB), a PTE make_pte writes for a PA
@@ -57,7 +51,7 @@ Result lemma_round_trip(const Request& req) {
     });
     if (r.status != Status::proved) break;
   }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 /// LEM-RV-ALIGN-1: for every superpage size, a leaf has no misaligned PPN bit exactly when
@@ -75,7 +69,7 @@ Result lemma_alignment(const Request& req) {
     });
     if (r.status != Status::proved) break;
   }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 std::vector<Obligation> obligations(const std::string&, const Request& req) {

@@ -16,13 +16,6 @@ namespace {
 constexpr const char* kOwner = "x86_64";
 constexpr const char* kCite = "spec/formats/x86_64.md, Lemmas";
 
-/// A format lemma's result once its checks ran: timing, and what a counterexample means.
-Result finish(Result r, std::chrono::steady_clock::time_point t0) {
-  if (r.status == Status::counterexample) r.replay = "a format lemma: its counterexample is the values above (no trace)";
-  r.seconds = seconds_since(t0);
-  return r;
-}
-
 /// LEM-X86-CANON-1: for 4- and 5-level paging, canonical() is idempotent and fixes exactly
 /// the VAs whose bits above `top` all equal bit `top` (SDM Vol 3A §4.5).
 Result lemma_canonical(const Request& req) {
@@ -40,7 +33,7 @@ Result lemma_canonical(const Request& req) {
     });
     if (r.status != Status::proved) break;
   }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 /// LEM-X86-ADDR-1: the attribute bits a leaf may carry (bits 11:0, PAT at bit 12 in a large
@@ -61,7 +54,7 @@ Result lemma_leaf_address(const Request& req) {
       });
       if (r.status != Status::proved) break;
     }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 
@@ -88,9 +81,9 @@ Result lemma_leaf_round_trip(const Request& req) {
         out.detail = "MAXPHYADDR " + std::to_string(m) + ", page shift " + std::to_string(shift) + ": pa " +
                      hex(u64_of(mm, pa)) + ", attributes " + hex(u64_of(mm, attrs)) + " -> " + hex(u64_of(mm, leaf));
       });
-      if (r.status != Status::proved) return finish(r, t0);
+      if (r.status != Status::proved) return finish_lemma(r, t0);
     }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 }  // namespace
@@ -125,9 +118,9 @@ Result check_rights_lemma(const Request& req, std::uint64_t xd_mask) {
         for (unsigned l = 0; l < levels; ++l) out.detail += " " + hex(u64_of(m, e[l]));
         out.detail += " -> rights " + hex(u64_of(m, acc)) + ", want " + hex(u64_of(m, want));
       });
-      if (r.status != Status::proved) return finish(r, t0);
+      if (r.status != Status::proved) return finish_lemma(r, t0);
     }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 Result check_split_lemma(const Request& req, const SplitChild& child_of) {
@@ -152,9 +145,9 @@ Result check_split_lemma(const Request& req, const SplitChild& child_of) {
         out.detail = "MAXPHYADDR " + std::to_string(m) + ", " + std::to_string(shift) + "-bit leaf " + hex(u64_of(mm, leaf)) +
                      " entry " + hex(u64_of(mm, i)) + " -> " + hex(u64_of(mm, child));
       });
-      if (r.status != Status::proved) return finish(r, t0);
+      if (r.status != Status::proved) return finish_lemma(r, t0);
     }
-  return finish(r, t0);
+  return finish_lemma(r, t0);
 }
 
 z3::expr split_child(const z3::expr& leaf, const z3::expr& child_pa, bool child_large) {

@@ -52,6 +52,10 @@ std::string hex(std::uint64_t v);
 /// Seconds since `t0`.
 double seconds_since(std::chrono::steady_clock::time_point t0);
 
+/// How an arithmetic lemma started at `t0` ends (spec/prove.md §4): its time, and a
+/// counterexample marked as the values in its detail (a lemma has no trace to replay).
+Result finish_lemma(Result r, std::chrono::steady_clock::time_point t0);
+
 }  // namespace vmref::prove
 
 // For z3::expr words, the names vmref/vocab/word.hpp gives std::uint64_t: z3++ defines
