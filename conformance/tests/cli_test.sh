@@ -94,7 +94,7 @@ contains fuzz-progress-line " ops/s, 0 findings" "$T/out"
 if grep -q $'\r' "$T/out"; then echo "FAIL fuzz-progress-no-cr: a carriage return in piped output"; fails=$((fails+1)); else echo "ok   fuzz-progress-no-cr"; fi
 check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "split-loses-last" "$T/out"
-check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --out "$T/fzt"
+check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --stop-at-first --out "$T/fzt"
 check fuzz-tables-replay 1 "$V" fuzz --replay "$(first "$T"/fzt/*.tables.jsonl)" --mutant split-loses-last
 check fuzz-unknown-profile 2 "$V" fuzz --profile nova --ops 10
 check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/violations/core/INV-COW-1.jsonl"

@@ -81,7 +81,7 @@ check oracle-broken-fault-around 1 "$V" oracle linux --ops 3000 --seed 1 --profi
 # replays; traces outside the implementation's operations are refused, not misjudged.
 for F in "${FORMATS[@]}"; do
   check "fuzz-clean:$F" 0 "$V" fuzz --profile linux --impl "$F" --ops 5000 --seed 2
-  check "fuzz-mutant-caught:$F" 1 "$V" fuzz --impl "$F" --ops 50000 --seed 1 --mutant no-invlpg-after-unmap --layer vmm --out "$T/fz-$F"
+  check "fuzz-mutant-caught:$F" 1 "$V" fuzz --impl "$F" --ops 50000 --seed 1 --mutant no-invlpg-after-unmap --layer vmm --stop-at-first --out "$T/fz-$F"
   contains "fuzz-mutant-id:$F" "DIFF-TLB-1" "$T/out"
   CE=$(first "$T/fz-$F"/*.jsonl)
   check "fuzz-counterexample-fails:$F" 1 "$V" replay --impl "$F" --mutant no-invlpg-after-unmap "$CE"

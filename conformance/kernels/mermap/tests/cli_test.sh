@@ -10,7 +10,7 @@ for F in "${FORMATS[@]}"; do
 done
 check fuzz-mermap-model-layer 0 "$V" fuzz --profile mermap --layer model --ops 20000 --seed 4
 contains fuzz-mermap-note "the model's invariants alone" "$T/out"
-check fuzz-mermap-rfc 1 "$V" fuzz --profile mermap:rfc --ops 20000 --seed 4 --out "$T/mz"
+check fuzz-mermap-rfc 1 "$V" fuzz --profile mermap:rfc --ops 20000 --seed 4 --stop-at-first --out "$T/mz"
 contains fuzz-mermap-rfc-finds "INV-MERMAP-" "$T/out"
 check fuzz-mermap-replay 1 "$V" replay "$(first "$T"/mz/*.jsonl)"
 check prove-mermap-rfc-r3 1 "$V" prove --profile mermap:rfc --inv INV-MERMAP-6 --out "$T/pv" --report "$T/pv.json"
