@@ -29,10 +29,13 @@ Plain plain_of(const model::Model& m, const Bounds& b) {
   const ZephyrState& z = layer.state();
   const ZephyrParams& p = layer.params();
   const std::uint64_t start = region_start(p, b.pages), first = start >> 12;
-  if (m.page_size() != 4096 || m.frames().capacity() != b.frames || z.regions.size() != 1 ||
-      z.regions.begin()->first != start || z.regions.begin()->second.pages != b.pages)
+  if (m.page_size() != 4096 || m.frames().capacity() != b.frames || z.regions.size() > 1 ||
+      (z.regions.size() == 1 && (z.regions.begin()->first != start || z.regions.begin()->second.pages != b.pages)))
     throw std::invalid_argument("zephyr state beyond the SMT bounds: not one region of the bounded pages and frames");
   Plain out;
+  out.mapped = z.regions.size() == 1;
+  for (unsigned k = 0; k < b.pages + 2; ++k)  // the lower guard, the pages, the upper guard
+    out.bits.push_back(z.bitmap.at(arith::bit_of<std::uint64_t>(p.vm_start, p.vm_pages, start + (k - 1ull) * 4096, 12)));
   out.pages.resize(b.pages);
   out.frames.resize(b.frames);
   out.tlb.assign(b.pages, std::vector<Plain::Hd>(b.frames));
@@ -50,6 +53,7 @@ Plain plain_of(const model::Model& m, const Bounds& b) {
       pg.slot = loc.slot_index;
     }
   for (vocab::Vpn vpn : z.pinned) out.pages[page_index(first, b, vpn, "a pinned page")].pinned = true;
+  for (vocab::Vpn vpn : z.touched) out.pages[page_index(first, b, vpn, "a touched page")].touched = true;
   for (unsigned i = 0; i < b.frames; ++i) {
     const FrameId f = i + 1;
     const PageFrame& zf = z.frames[f];

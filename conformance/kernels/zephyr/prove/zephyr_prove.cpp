@@ -95,25 +95,31 @@ struct Run {
   OnceCache bmc, steps;
 };
 
-std::vector<Step> combos(const smt::Bounds& b) {
+std::vector<Step> combos(const smt::Encoding& e) {
   std::vector<Step> out;
-  for (smt::Op op : smt::kOps)
-    for (unsigned p = 0; p < (op == smt::Op::nru_tick ? 1u : b.pages); ++p) out.push_back({op, p});
+  for (smt::Op op : e.ops())
+    for (unsigned p = 0; p < (smt::per_page(op) ? e.bounds().pages : 1u); ++p) out.push_back({op, p});
   return out;
 }
 
 std::string step_text(const Run& run, const Step& s) {
   std::string t = smt::op_name(s.op);
-  if (s.op == smt::Op::nru_tick) return t;
+  if (!smt::per_page(s.op)) return t;
   t += " page " + std::to_string(s.page) + " (" + hex(smt::region_start(run.params, run.bounds.pages) + s.page * 4096) + ")";
   return s.op == smt::Op::access ? t + (s.write ? " write" : " read") : t;
 }
 
+json map_event(const Run& run) { return {{"op", "k_mem_map"}, {"len", hex(std::uint64_t{run.bounds.pages} << 12)}}; }
+
 json op_event(const Run& run, const Step& s) {
-  const std::string va = hex(smt::region_start(run.params, run.bounds.pages) + s.page * 4096);
+  const std::uint64_t start = smt::region_start(run.params, run.bounds.pages);
+  const std::string va = hex(start + s.page * 4096);
   switch (s.op) {
     case smt::Op::access: return {{"op", "access"}, {"cpu", 0}, {"va", va}, {"kind", s.write ? "write" : "read"}};
     case smt::Op::nru_tick: return {{"op", "nru_tick"}};
+    case smt::Op::map: return map_event(run);
+    case smt::Op::unmap:
+      return {{"op", "k_mem_unmap"}, {"addr", hex(start)}, {"len", hex(std::uint64_t{run.bounds.pages} << 12)}};
     default: return {{"op", smt::op_name(s.op)}, {"addr", va}, {"len", "0x1000"}};
   }
 }
@@ -139,7 +145,7 @@ std::string write_trace(const Run& run, const std::string& id, const std::vector
             {"provenance",
              {{"source", "vmref prove: shortest bounded-model-checking counterexample of " + id},
               {"expected", {{"verdict", "findings"}, {"ids", {id}}}}}}};
-  out << h.dump() << "\n" << json{{"op", "k_mem_map"}, {"len", hex(std::uint64_t{run.bounds.pages} << 12)}}.dump() << "\n";
+  out << h.dump() << "\n" << map_event(run).dump() << "\n";
   for (const Step& s : steps) out << op_event(run, s).dump() << "\n";
   if (!out) throw std::runtime_error(path + ": cannot write the counterexample trace");
   return path;
@@ -150,7 +156,7 @@ std::string write_trace(const Run& run, const std::string& id, const std::vector
 Result bmc(Run& run, const std::string& id) {
   z3::context c;
   smt::Encoding e(c, run.params, run.bounds);
-  const std::vector<Step> all = combos(run.bounds);
+  const std::vector<Step> all = combos(e);
   std::vector<smt::State> states{e.lift(run.initial)};
   std::vector<expr> choice, write;
   std::optional<expr> held;  // `id` after the previous step: the depths before found no violation
@@ -198,14 +204,17 @@ Result bmc_once(Run& run, const std::string& id) { return run.bmc.get(id, [&] { 
 
 std::string state_text(const smt::State& s, const z3::model& m) {
   auto n8 = [&](const expr& x) { return std::to_string(u64_of(m, z3::zext(x, 64 - x.get_sort().bv_size()))); };
-  std::string t;
+  std::string t = bool_of(m, s.mapped) ? "region mapped; " : "region unmapped; ";
+  t += "bitmap bits (lower guard, pages, upper guard) ";
+  for (const expr& b : s.bits) t += bool_of(m, b) ? "1" : "0";
+  t += "; ";
   for (unsigned p = 0; p < s.pages.size(); ++p) {
     const smt::Page& pg = s.pages[p];
     t += "page " + std::to_string(p) + ": ";
     if (bool_of(m, pg.loaded))
       t += "frame " + n8(pg.frame) + (bool_of(m, pg.a) ? " A" : "") + (bool_of(m, pg.d) ? " D" : "");
     else t += bool_of(m, pg.in_slot) ? "slot " + n8(pg.slot) : "token";
-    t += std::string(bool_of(m, pg.pinned) ? " pinned" : "") + "; ";
+    t += std::string(bool_of(m, pg.pinned) ? " pinned" : "") + (bool_of(m, pg.touched) ? " touched" : "") + "; ";
   }
   for (unsigned i = 0; i < s.frames.size(); ++i) {
     const smt::Frame& fr = s.frames[i];
@@ -232,7 +241,7 @@ Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
   smt::State pre = e.fresh("pre");
   Result r;
   r.status = Status::proved;
-  for (const Step& st : combos(run.bounds)) {
+  for (const Step& st : combos(e)) {
     if (st.op != op) continue;
     smt::OpArgs a = e.args("arg", st.page);
     auto [post, note] = e.apply(op, pre, a);
@@ -288,12 +297,13 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   if (params.guards)
     out.push_back({Kind::lemma, kKernel, "LEM-ZEPHYR-A2", "", kCite, [params](const Request& r) { return lemma_guards(params, r); }});
   z3::context c;
+  const smt::Encoding enc(c, run->params, run->bounds);
   run->ids = smt::kInvariants;
-  for (const std::string& l : smt::Encoding(c, run->params, run->bounds).lemmas()) run->ids.push_back(l);
+  for (const std::string& l : enc.lemmas()) run->ids.push_back(l);
   for (const std::string& id : run->ids)
     out.push_back({Kind::inductive, kKernel, id, "initial", kStateCite, [run, id](const Request&) { return initiation(*run, id); }});
   for (const std::string& id : run->ids)  // operations inner: parallel workers start different operations' steps
-    for (smt::Op op : smt::kOps)
+    for (smt::Op op : enc.ops())
       out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kStateCite,
                      [run, op, id](const Request&) { return inductive(*run, op, id); }});
   for (const std::string& id : smt::kInvariants)
@@ -308,8 +318,9 @@ void register_prove() {
               false,
               {{"pages", "4: pages of the one on-demand region (1..8)"}, {"frames", "2: page frames (1..6)"}},
               obligations,
-              "demand paging of one region and 6 operations: INV-ZEPHYR-1/4/7, INV-TLB-1/2 and 3 lemmas (inductive "
-              "steps, BMC), 2 arithmetic lemmas; maps, unmaps, contents (INV-ZEPHYR-5) and the bitmap not encoded"});
+              "demand paging, unmap and map of one region, 8 operations: INV-ZEPHYR-1/2/4/7/8, INV-TLB-1/2 and 3 "
+              "lemmas (inductive steps, BMC), 2 arithmetic lemmas; a second region (INV-ZEPHYR-3), contents "
+              "(INV-ZEPHYR-5) and eager maps' failures (INV-ZEPHYR-6) not encoded"});
 }
 
 }  // namespace vmref::zephyr

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "vmref/prove/terms.hpp"
+#include "zephyr_arith.hpp"
 
 namespace vmref::zephyr::smt {
 
@@ -17,16 +18,22 @@ const char* op_name(Op op) {
     case Op::pin: return "k_mem_pin";
     case Op::unpin: return "k_mem_unpin";
     case Op::nru_tick: return "nru_tick";
+    case Op::unmap: return "k_mem_unmap";
+    case Op::map: return "k_mem_map";
   }
   return "?";
 }
+
+bool per_page(Op op) { return op != Op::nru_tick && op != Op::unmap && op != Op::map; }
 
 namespace {
 /// Every term of a state in one fixed order, so that mux, equality and naming cannot
 /// miss a field.
 template <class S, class F> void each_term(S& s, F f) {
+  f(s.mapped);
+  for (auto& b : s.bits) f(b);
   for (auto& p : s.pages)
-    for (auto* e : {&p.loaded, &p.frame, &p.a, &p.d, &p.in_slot, &p.slot, &p.pinned}) f(*e);
+    for (auto* e : {&p.loaded, &p.frame, &p.a, &p.d, &p.in_slot, &p.slot, &p.pinned, &p.touched}) f(*e);
   for (auto& fr : s.frames)
     for (auto* e : {&fr.alloc, &fr.stamp, &fr.mapped, &fr.pinned, &fr.va}) f(*e);
   for (auto& u : s.slot_used) f(u);
@@ -49,10 +56,16 @@ Encoding::Encoding(z3::context& c, const ZephyrParams& p, Bounds b) : c_(c), p_(
   if (b.pages < 1 || b.pages > 8) throw std::invalid_argument("--bound pages=" + std::to_string(b.pages) + ": 1..8");
   if (b.frames < 1 || b.frames > 6) throw std::invalid_argument("--bound frames=" + std::to_string(b.frames) + ": 1..6");
   if (p.backing_pages > 64) throw std::invalid_argument("the SMT form keeps at most 64 backing-store slots");
+  const std::uint64_t below = region_start(p, b.pages) - 4096;
+  for (unsigned k = 0; k < b.pages + 2; ++k) {  // the bitmap's own reading of each page (INV-ZEPHYR-8)
+    const std::uint64_t bit = arith::bit_of<std::uint64_t>(p.vm_start, p.vm_pages, below + k * 4096ull, 12);
+    fixed_.push_back(bit < p.vm_reserved || bit >= p.vm_pages - p.image_pages);
+  }
 }
 
 State Encoding::fresh(const std::string& tag) const {
   Plain shape;
+  shape.bits.resize(b_.pages + 2);
   shape.pages.resize(b_.pages);
   shape.frames.resize(b_.frames);
   shape.slot_used.resize(slots());
@@ -64,9 +77,10 @@ State Encoding::fresh(const std::string& tag) const {
 
 State Encoding::lift(const Plain& in) const {
   auto b = [&](bool v) { return c_.bool_val(v); };
-  State s{{}, {}, {}, {}, b8(in.nru_last), b16(in.clock)};
+  State s{b(in.mapped), {}, {}, {}, {}, {}, b8(in.nru_last), b16(in.clock)};
+  for (bool bit : in.bits) s.bits.push_back(b(bit));
   for (const Plain::Pg& p : in.pages)
-    s.pages.push_back({b(p.loaded), b8(p.frame), b(p.a), b(p.d), b(p.in_slot), b8(p.slot), b(p.pinned)});
+    s.pages.push_back({b(p.loaded), b8(p.frame), b(p.a), b(p.d), b(p.in_slot), b8(p.slot), b(p.pinned), b(p.touched)});
   for (const Plain::Fr& f : in.frames) s.frames.push_back({b(f.alloc), b16(f.stamp), b(f.mapped), b(f.pinned), b8(f.va)});
   for (bool u : in.slot_used) s.slot_used.push_back(b(u));
   for (const auto& row : in.tlb) {
@@ -83,10 +97,10 @@ OpArgs Encoding::args(const std::string& tag, unsigned page) const {
 State Encoding::mux(const expr& c, const State& a, const State& b) const { return prove::mux_terms(c, a, b, kEachTerm); }
 
 Note Encoding::mux(const expr& c, const Note& a, const Note& b) const {
-  return {z3::ite(c, a.fault_no_slot, b.fault_no_slot)};
+  return {z3::ite(c, a.fault_no_slot, b.fault_no_slot), z3::ite(c, a.map_took_frame, b.map_took_frame)};
 }
 
-Note Encoding::no_call() const { return {c_.bool_val(false)}; }
+Note Encoding::no_call() const { return {c_.bool_val(false), c_.bool_val(false)}; }
 
 expr Encoding::equal(const State& a, const State& b) const { return prove::equal_terms(c_, a, b, kEachTerm); }
 
@@ -128,7 +142,7 @@ std::pair<State, expr> Encoding::evict(const State& s, const std::vector<expr>& 
     const Page& pg = s.pages[p];
     f = z3::ite(sel[p], pg.frame, f);
     t.pages[p] = {pg.loaded && !sel[p], z3::ite(sel[p], b8(0), pg.frame), pg.a && !sel[p], pg.d && !sel[p],
-                  pg.in_slot || sel[p], z3::ite(sel[p], slot, pg.slot), pg.pinned};
+                  pg.in_slot || sel[p], z3::ite(sel[p], slot, pg.slot), pg.pinned, pg.touched};
   }
   for (unsigned i = 0; i < b_.frames; ++i) {
     const expr here = f == b8(i + 1);
@@ -213,8 +227,8 @@ Encoding::Fault Encoding::fault(const State& s, unsigned page, bool pin) const {
     fno = z3::ite(take, b8(i + 1), fno);
   }
   for (unsigned i = 0; i < slots(); ++i) got.slot_used[i] = got.slot_used[i] && !(pg.in_slot && pg.slot == b8(i));
-  got.pages[page] = {c_.bool_val(true), fno, c_.bool_val(false), c_.bool_val(false), c_.bool_val(false), b8(0),
-                     pg.pinned || c_.bool_val(pin)};
+  got.pages[page] = {c_.bool_val(true), fno,    c_.bool_val(false), c_.bool_val(false), c_.bool_val(false), b8(0),
+                     pg.pinned || c_.bool_val(pin), pg.touched};
   for (unsigned i = 0; i < b_.frames; ++i) {
     const expr here = fno == b8(i + 1);
     Frame& fr = got.frames[i];
@@ -227,7 +241,7 @@ Encoding::Fault Encoding::fault(const State& s, unsigned page, bool pin) const {
   for (const Frame& fr : s.frames) evictable.push_back(fr.mapped && !fr.pinned);
   const expr no_slot = !ok && pg.in_slot && any_of(c_, evictable);
   State after = mux(ok, got, ev.s);
-  return {mux(pg.loaded, in, after), pg.loaded || ok, {!pg.loaded && no_slot}};
+  return {mux(pg.loaded, in, after), pg.loaded || ok, {!pg.loaded && no_slot, c_.bool_val(false)}};
 }
 
 // k_mem_page_out of one page: nothing for a page not loaded, EBUSY for a pinned frame,
@@ -249,23 +263,109 @@ std::pair<State, Note> Encoding::page_out(const State& s, unsigned v) const {
   return {mux(acts, t, s), no_call()};
 }
 
+// k_mem_unmap (spec §3): per page, a loaded one loses its PTE with a shootdown of that
+// page and its frame goes to the back of the free list; a paged-out one frees its slot.
+// Translations of pages that were not loaded are not shot down: freeing their frame makes
+// them dead. Then the run's bits are freed (the guards' only when the variant does).
+State Encoding::unmap(const State& s) const {
+  State t = s;
+  expr clk = s.clock;
+  std::vector<expr> freed(b_.frames, c_.bool_val(false));
+  for (unsigned p = 0; p < b_.pages; ++p) {
+    const Page& pg = s.pages[p];
+    for (unsigned i = 0; i < b_.frames; ++i) {
+      const expr here = pg.loaded && pg.frame == b8(i + 1);
+      Frame& fr = t.frames[i];
+      fr = {fr.alloc && !(here && c_.bool_val(p_.unmap_frees_frames)), fr.stamp, fr.mapped && !here, fr.pinned && !here,
+            z3::ite(here, b8(0), fr.va)};
+      if (p_.unmap_frees_frames) {
+        fr.stamp = z3::ite(here, clk, fr.stamp);
+        freed[i] = freed[i] || here;
+      }
+      t.tlb[p][i] = {t.tlb[p][i].held && !pg.loaded, t.tlb[p][i].dead && !pg.loaded};
+    }
+    if (p_.unmap_frees_frames) clk = z3::ite(pg.loaded, clk + b16(1), clk);
+    for (unsigned i = 0; i < slots(); ++i) t.slot_used[i] = t.slot_used[i] && !(pg.in_slot && pg.slot == b8(i));
+    t.pages[p] = {c_.bool_val(false), b8(0), c_.bool_val(false), c_.bool_val(false), c_.bool_val(false), b8(0),
+                  c_.bool_val(false), c_.bool_val(false)};
+  }
+  for (auto& row : t.tlb)
+    for (unsigned i = 0; i < b_.frames; ++i) row[i].dead = row[i].dead || (row[i].held && freed[i]);
+  for (unsigned k = 0; k < b_.pages + 2; ++k)
+    if ((k >= 1 && k <= b_.pages) || (p_.guards && p_.unmap_frees_guards)) t.bits[k] = c_.bool_val(false);
+  t.mapped = c_.bool_val(false);
+  t.clock = clk;
+  return t;
+}
+
+// k_mem_map of the region again (spec §2, on demand): every page on its token, the run of
+// bits taken; map-allocates then faults page 0 in without touching it.
+std::pair<State, Note> Encoding::map(const State& s) const {
+  State t = s;
+  t.mapped = c_.bool_val(true);
+  for (unsigned k = 0; k < b_.pages + 2; ++k)
+    if (in_run(k)) t.bits[k] = c_.bool_val(true);
+  for (Page& pg : t.pages)
+    pg = {c_.bool_val(false), b8(0), c_.bool_val(false), c_.bool_val(false), c_.bool_val(false), b8(0),
+          c_.bool_val(false), c_.bool_val(false)};
+  if (!p_.lazy_map) t = fault(t, 0, false).s;
+  expr took = c_.bool_val(false);
+  for (unsigned i = 0; i < b_.frames; ++i) took = took || (!s.frames[i].alloc && t.frames[i].alloc);
+  return {t, {c_.bool_val(false), took}};
+}
+
+std::vector<Op> Encoding::ops() const {
+  std::vector<Op> out = {Op::access, Op::page_out, Op::page_in, Op::pin, Op::unpin, Op::nru_tick, Op::unmap};
+  if (p_.demand_mapping) out.push_back(Op::map);
+  return out;
+}
+
 expr Encoding::pre(Op op, const State& s, const OpArgs&) const {
   if (op == Op::page_out) return z3::ult(s.clock, b16(0xffff));
+  if (op == Op::unmap) return z3::ule(s.clock, b16(0xffff - b_.pages));
+  if (op == Op::map) {
+    expr free = !s.mapped;
+    for (unsigned k = 0; k < b_.pages + 2; ++k)
+      if (in_run(k)) free = free && !s.bits[k];
+    return free;
+  }
   return c_.bool_val(true);
 }
 
 std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) const {
   switch (op) {
-    case Op::access: {
+    case Op::unmap: return {mux(s.mapped, unmap(s), s), no_call()};
+    case Op::map: return map(s);
+    case Op::nru_tick: break;
+    default: {  // a page of no live region: EINVAL, or a fatal fault for an access
+      auto [t, n] = page_op(op, s, a);
+      return {mux(s.mapped, t, s), mux(s.mapped, n, no_call())};
+    }
+  }
+  State t = s;  // nru_tick
+  for (unsigned p = 0; p < b_.pages; ++p) {
+    expr cleared = c_.bool_val(false);
+    for (const Frame& fr : s.frames) cleared = cleared || (fr.mapped && !fr.pinned && fr.va == b8(p));
+    t.pages[p].a = s.pages[p].a && !cleared;
+  }
+  return {t, no_call()};
+}
+
+std::pair<State, Note> Encoding::page_op(Op op, const State& s, const OpArgs& a) const {
+  switch (op) {
+    case Op::access: {  // touched even when the fault then fails
       Fault f = fault(s, a.page, false);
       State t = f.s;
       t.pages[a.page].a = c_.bool_val(true);
       t.pages[a.page].d = t.pages[a.page].d || a.write;
-      return {mux(f.ok, t, f.s), f.note};
+      State out = mux(f.ok, t, f.s);
+      out.pages[a.page].touched = c_.bool_val(true);
+      return {out, f.note};
     }
     case Op::page_in:
     case Op::pin: {
       Fault f = fault(s, a.page, op == Op::pin);
+      f.s.pages[a.page].touched = c_.bool_val(true);
       return {f.s, f.note};
     }
     case Op::unpin: {
@@ -276,17 +376,8 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
       return {t, no_call()};
     }
     case Op::page_out: return page_out(s, a.page);
-    case Op::nru_tick: {
-      State t = s;
-      for (unsigned p = 0; p < b_.pages; ++p) {
-        expr cleared = c_.bool_val(false);
-        for (const Frame& fr : s.frames) cleared = cleared || (fr.mapped && !fr.pinned && fr.va == b8(p));
-        t.pages[p].a = s.pages[p].a && !cleared;
-      }
-      return {t, no_call()};
-    }
+    default: throw std::logic_error("not a per-page operation");
   }
-  throw std::logic_error("unknown op");
 }
 
 expr Encoding::holds(const std::string& id, const State& s, const Note& n) const {
@@ -305,6 +396,11 @@ expr Encoding::holds(const std::string& id, const State& s, const Note& n) const
                                           frame_field(s, pg.frame, &Frame::mapped, c_.bool_val(false)) &&
                                           frame_field(s, pg.frame, &Frame::va, b8(0)) == b8(p));
     }
+  } else if (id == "INV-ZEPHYR-2") {  // no frame for an untouched page; an on-demand map takes none
+    for (const Page& pg : s.pages) r = r && z3::implies(pg.loaded, pg.touched);
+    r = r && !n.map_took_frame;
+  } else if (id == "INV-ZEPHYR-8") {  // the bitmap marks the live region with both guards, and no more
+    for (unsigned k = 0; k < b_.pages + 2; ++k) r = r && s.bits[k] == (s.mapped || c_.bool_val(fixed_[k]));
   } else if (id == "INV-ZEPHYR-4") {  // a pinned page stays loaded in a frame flagged PINNED
     for (const Page& pg : s.pages)
       r = r && z3::implies(pg.pinned, pg.loaded && frame_field(s, pg.frame, &Frame::pinned, c_.bool_val(false)));
@@ -336,6 +432,8 @@ expr Encoding::holds(const std::string& id, const State& s, const Note& n) const
           z3::implies(!pg.loaded, pg.frame == b8(0) && !pg.a && !pg.d) && z3::implies(!pg.in_slot, pg.slot == b8(0)) &&
           z3::implies(pg.in_slot, z3::ult(pg.slot, S));
     for (const Frame& fr : s.frames) r = r && z3::implies(!fr.mapped, !fr.pinned && fr.va == b8(0));
+    for (const Page& pg : s.pages)  // no region: no page state at all
+      r = r && z3::implies(!s.mapped, !pg.loaded && !pg.in_slot && !pg.pinned && !pg.touched);
     for (const auto& row : s.tlb)
       for (const Held& h : row) r = r && z3::implies(h.dead, h.held);
     r = r && z3::ule(s.nru_last, F);

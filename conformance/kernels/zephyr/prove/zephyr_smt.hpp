@@ -1,8 +1,9 @@
-// The SMT form of Zephyr's demand paging (spec/kernels/zephyr.md §12): one on-demand
-// k_mem_map region of `pages` pages over `frames` page frames and the RAM backing store,
-// with NRU eviction, the FIFO free list, pins, and the translations CPUs may still hold
-// after a page-out; the transition relation of an access, k_mem_page_out, k_mem_page_in,
-// k_mem_pin, k_mem_unpin and the NRU tick; INV-ZEPHYR-1/4/7, INV-TLB-1/2 and the
+// The SMT form of Zephyr's demand paging (spec/kernels/zephyr.md §12): one k_mem_map
+// region of `pages` pages over `frames` page frames and the RAM backing store, with NRU
+// eviction, the FIFO free list, pins, the VA bitmap's bits of the region and its guards,
+// and the translations CPUs may still hold after a page-out; the transition relation of an
+// access, k_mem_page_out, k_mem_page_in, k_mem_pin, k_mem_unpin, the NRU tick, and the
+// region's k_mem_unmap and its k_mem_map again; INV-ZEPHYR-1/2/4/7/8, INV-TLB-1/2 and the
 // strengthening lemmas LEM-ZEPHYR-S1, S2 and T.
 //
 // Written from the spec beside the C++ model (ZephyrModel) it must agree with; the
@@ -29,9 +30,11 @@ namespace vmref::zephyr::smt {
 /// One page of the region: `loaded` (a PTE maps `frame`, a frame number 1..frames, 8
 /// bits) with the PTE's accessed and dirty bits; else paged out `in_slot` (at backing-
 /// store slot `slot`, 8 bits) or still holding its ANON token. `pinned`: in the pinned
-/// set (k_mem_pin or LOCK). Unused fields are 0 / false (one form per state).
+/// set (k_mem_pin or LOCK). `touched`: accessed, paged in or pinned since the region's map
+/// (INV-ZEPHYR-2). Unused fields are 0 / false (one form per state; all of them while the
+/// region is unmapped).
 struct Page {
-  z3::expr loaded, frame, a, d, in_slot, slot, pinned;
+  z3::expr loaded, frame, a, d, in_slot, slot, pinned, touched;
 };
 /// One page frame's k_mem_page_frame record and its place in the allocator: `alloc`
 /// (in use), `stamp` (16 bits: when it was freed; the free list hands out the lowest
@@ -45,6 +48,10 @@ struct Held {
   z3::expr held, dead;
 };
 struct State {
+  z3::expr mapped;                    ///< the region is live (k_mem_map'ed, not yet unmapped)
+  /// The VA bitmap's bits of the region's pages and of the page below and above it:
+  /// [0] the lower guard, [1 + i] page i, [pages + 1] the upper guard.
+  std::vector<z3::expr> bits;
   std::vector<Page> pages;
   std::vector<Frame> frames;          ///< index i is frame number i + 1
   std::vector<z3::expr> slot_used;    ///< the RAM store's slots
@@ -52,9 +59,10 @@ struct State {
   z3::expr nru_last;                  ///< 8 bits: NRU's round-robin position (a frame number or 0)
   z3::expr clock;                     ///< 16 bits: the next free-list stamp
 };
-/// What a call did, for INV-ZEPHYR-7's call part: a fault found no slot to evict into.
+/// What a call did: a fault found no slot to evict into (INV-ZEPHYR-7's call part); an
+/// on-demand k_mem_map took a page frame (INV-ZEPHYR-2's call part).
 struct Note {
-  z3::expr fault_no_slot;
+  z3::expr fault_no_slot, map_took_frame;
 };
 /// The arguments of one operation: the page is concrete (the relation is a disjunction
 /// over pages), the access kind symbolic.
@@ -63,23 +71,26 @@ struct OpArgs {
   z3::expr write;
 };
 
-enum class Op { access, page_out, page_in, pin, unpin, nru_tick };
+/// `unmap` is k_mem_unmap of the whole region; `map` is k_mem_map of it again (encoded for
+/// on-demand profiles only: Encoding::ops()).
+enum class Op { access, page_out, page_in, pin, unpin, nru_tick, unmap, map };
 const char* op_name(Op op);
-inline constexpr Op kOps[] = {Op::access, Op::page_out, Op::page_in, Op::pin, Op::unpin, Op::nru_tick};
+/// Whether the operation names one page of the region (the rest act on the whole region).
+bool per_page(Op op);
 
 /// Pages of the region and page frames (frames = the trace header's phys_mem / 4 KiB).
 struct Bounds {
   unsigned pages = 4, frames = 2;
 };
 
-inline const std::vector<std::string> kInvariants = {"INV-ZEPHYR-1", "INV-ZEPHYR-4", "INV-ZEPHYR-7", "INV-TLB-1",
-                                                     "INV-TLB-2"};
+inline const std::vector<std::string> kInvariants = {"INV-ZEPHYR-1", "INV-ZEPHYR-2", "INV-ZEPHYR-4", "INV-ZEPHYR-7",
+                                                     "INV-ZEPHYR-8", "INV-TLB-1",    "INV-TLB-2"};
 inline const std::vector<std::string> kLemmas = {"LEM-ZEPHYR-S1", "LEM-ZEPHYR-S2", "LEM-ZEPHYR-T"};
 
 /// A concrete state in plain numbers (from the model: `plain_of`).
 struct Plain {
   struct Pg {
-    bool loaded = false, a = false, d = false, in_slot = false, pinned = false;
+    bool loaded = false, a = false, d = false, in_slot = false, pinned = false, touched = false;
     std::uint64_t frame = 0, slot = 0;
   };
   struct Fr {
@@ -89,6 +100,8 @@ struct Plain {
   struct Hd {
     bool held = false, dead = false;
   };
+  bool mapped = false;
+  std::vector<bool> bits;  ///< as State::bits
   std::vector<Pg> pages;
   std::vector<Fr> frames;
   std::vector<bool> slot_used;
@@ -101,8 +114,9 @@ struct Plain {
 std::uint64_t region_start(const ZephyrParams& p, unsigned pages);
 /// The model's state as a Plain one over `b` (the free list's order as stamps 0, 1, ...;
 /// each translation a CPU may hold beyond the PTEs as `held`, and `dead` when its frame
-/// was freed or allocated again since). Throws std::invalid_argument when the model
-/// holds something the encoding has no form for (another region, a page outside it).
+/// was freed or allocated again since; no region: `mapped` false). Throws
+/// std::invalid_argument when the model holds something the encoding has no form for
+/// (another region, a page outside it).
 Plain plain_of(const model::Model& m, const Bounds& b);
 
 class Encoding {
@@ -119,8 +133,12 @@ class Encoding {
   State lift(const Plain& s) const;
   OpArgs args(const std::string& tag, unsigned page) const;
 
-  /// The operation's precondition: a page-out may stamp the frame it frees (the clock
-  /// does not wrap).
+  /// The operations this profile's relation covers: all but `map` when maps are eager
+  /// (an eager map allocates, and may fail, beyond this form: INV-ZEPHYR-6).
+  std::vector<Op> ops() const;
+  /// The operation's precondition: a page-out or an unmap may stamp the frames it frees
+  /// (the clock does not wrap); the map needs the region unmapped and its run of bits
+  /// free (else k_mem_map would place it elsewhere, beyond this form).
   z3::expr pre(Op op, const State& s, const OpArgs& a) const;
   std::pair<State, Note> apply(Op op, const State& s, const OpArgs& a) const;
   State mux(const z3::expr& c, const State& a, const State& b) const;
@@ -160,9 +178,21 @@ class Encoding {
   /// a new slot, the translation kept unless flushed. `ok` false when no slot is granted.
   std::pair<State, z3::expr> evict(const State& s, const std::vector<z3::expr>& sel, const z3::expr& page_fault) const;
   std::pair<State, Note> page_out(const State& s, unsigned v) const;
+  /// The per-page operation `op` on a live region (the caller keeps the state otherwise).
+  std::pair<State, Note> page_op(Op op, const State& s, const OpArgs& a) const;
+  /// k_mem_unmap of the live region: PTEs, frames (to the back of the free list, in page
+  /// order), slots and pins released, the bitmap's run freed.
+  State unmap(const State& s) const;
+  /// k_mem_map of the region again: tokens, the run of bits (map-allocates: then a fault
+  /// on page 0).
+  std::pair<State, Note> map(const State& s) const;
+  /// Whether the bitmap's bit k (State::bits) lies in the run k_mem_map takes.
+  bool in_run(unsigned k) const { return p_.guards || (k >= 1 && k <= b_.pages); }
   z3::context& c_;
   ZephyrParams p_;
   Bounds b_;
+  /// State::bits that the reserved pages or the kernel image keep set whatever the region.
+  std::vector<bool> fixed_;
 };
 
 }  // namespace vmref::zephyr::smt
