@@ -157,4 +157,18 @@ PY
   && echo "ok   prove-shards-merge" || { echo "FAIL prove-shards-merge"; fails=$((fails+1)); }
 check prove-shard-bad 2 "$V" prove $FORMATS --shard 4/3
 contains prove-shard-bad-text "--shard '4/3'" "$T/out"
+# A fuzz campaign split into 4 shards (each with its own --jobs) and merged by `vmref report`
+# has the unsharded campaign's operations and findings; a missing or repeated shard is refused.
+FZ=(fuzz --ops 24000 --episode 500 --seed 9 --mutant split-loses-last --layer tables)
+check fuzz-unsharded 1 "$V" "${FZ[@]}" --json "$T/f-all.json"
+for k in 1 2 3 4; do "$V" "${FZ[@]}" --shard $k/4 --jobs $((k % 2 + 1)) --json "$T/f-$k.json" > /dev/null 2>&1; done
+check fuzz-shards-merge 1 "$V" report "$T/f-1.json" "$T/f-2.json" "$T/f-3.json" "$T/f-4.json" --json "$T/f-merged.json"
+contains fuzz-shards-merge-text "(4 shards)" "$T/out"
+check fuzz-shards-same 0 python3 -c "import json,sys; a,m=(json.load(open(f)) for f in sys.argv[1:]); \
+assert a['findings'] > 0 and all(a[k] == m[k] for k in ('ops','table_ops','findings','by_id','op_kinds')), (a, m)" "$T/f-all.json" "$T/f-merged.json"
+check fuzz-shard-missing 2 "$V" report "$T/f-1.json" "$T/f-2.json" "$T/f-3.json"
+contains fuzz-shard-missing-text "shard 4/4 of vmref fuzz" "$T/out"
+check fuzz-shard-twice 2 "$V" report "$T/f-1.json" "$T/f-1.json" "$T/f-2.json" "$T/f-3.json" "$T/f-4.json"
+check fuzz-shard-mixed 2 "$V" report "$T/f-1.json" "$T/p-1.json"
+check fuzz-shard-bad 2 "$V" fuzz --ops 10 --shard 0/4
 finish

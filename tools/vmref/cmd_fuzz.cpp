@@ -35,7 +35,7 @@ struct InterruptGuard {
 
 struct FuzzArgs {
   diff::CampaignOptions o;
-  std::string mutant, layer = "both", replay, json;
+  std::string mutant, layer = "both", replay, json, shard;
   bool list = false, list_profiles = false, list_archs = false;
 };
 
@@ -105,6 +105,9 @@ Runner add_fuzz(CLI::App& app) {
   c->add_flag("--list-archs", a->list_archs, "List the page-table formats");
   c->add_flag("--stop-at-first", a->o.stop_at_first, "Stop at the first finding (default: go on and shrink one counterexample per ID)");
   c->add_option("--json", a->json, "Also write the summary as JSON (- for standard output, then the text goes to standard error)");
+  c->add_option("--shard", a->shard,
+                "Run only shard K of N (K/N): every N-th episode from the K-th, for several machines; `vmref report` "
+                "merges the shards' --json summaries into the whole campaign's");
   return [a] {
     if (a->list || a->list_profiles || a->list_archs) {
       if (a->list) list_mutants();
@@ -114,6 +117,9 @@ Runner add_fuzz(CLI::App& app) {
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
     need_writable(a->json);  // a campaign may run for hours: refuse a bad path first
+    const auto [k, n] = shard_of(a->shard);
+    a->o.shard = k - 1;
+    a->o.shards = n;
     g_interrupt = false;
     a->o.format.mutant = impl::find_mutant(a->mutant);
     a->o.model_only = a->layer == "model";

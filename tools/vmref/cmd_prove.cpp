@@ -87,16 +87,6 @@ std::vector<Job> select(const ProveArgs& a, const prove::Request& req) {
   return jobs;
 }
 
-/// `--shard K/N` as (K, N), 1 <= K <= N <= 1024; (1, 1) when not given.
-std::pair<unsigned, unsigned> shard_of(const std::string& s) {
-  if (s.empty()) return {1, 1};
-  unsigned k = 0, n = 0;
-  char slash = 0, extra = 0;
-  if (std::sscanf(s.c_str(), "%u%c%u%c", &k, &slash, &n, &extra) != 3 || slash != '/' || k < 1 || n > 1024 || k > n)
-    throw std::invalid_argument("--shard '" + s + "': expected K/N with 1 <= K <= N <= 1024");
-  return {k, n};
-}
-
 /// The jobs of shard K of N (spec/prove.md §6): the obligations fall into groups that share
 /// solver work (a profile's inductive steps of one operation, which share one conjunction
 /// call; each other obligation alone), and the groups, in registry order, go round-robin to

@@ -1,5 +1,6 @@
 // vmref report RESULT.json... : merge replay (and prove) results into one conformance report.
 #include <chrono>
+#include <fstream>
 #include <iostream>
 
 #include <fmt/chrono.h>
@@ -7,6 +8,8 @@
 
 #include "commands.hpp"
 #include "vmref/conformance/report.hpp"
+#include "vmref/diff/campaign.hpp"
+#include "vmref/trace/json_text.hpp"
 #include "vmref/trace/output_file.hpp"
 
 namespace vmref::cli {
@@ -19,23 +22,61 @@ std::string generator_line() {
 }
 struct ReportArgs {
   std::vector<std::string> inputs;
-  std::string html, junit, md, sarif, ktap;
+  std::string html, junit, md, sarif, ktap, json;
 };
+
+/// The inputs that are `vmref fuzz --json` summaries, parsed; empty when none is.
+std::vector<std::pair<std::string, nlohmann::ordered_json>> campaign_summaries(const std::vector<std::string>& paths) {
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> out;
+  for (const std::string& p : paths) {
+    std::ifstream f(p, std::ios::binary);
+    if (!f) throw std::runtime_error(p + ": cannot open");
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(f, nullptr, false);
+    if (!j.is_discarded() && diff::is_campaign_summary(j)) out.emplace_back(p, std::move(j));
+  }
+  if (!out.empty() && out.size() != paths.size())
+    throw std::runtime_error("fuzz campaign summaries and replay or prove results cannot be merged into one report");
+  return out;
+}
+
+/// The shards' merged summary: a few lines of text, --json for all of it.
+int report_campaign(const ReportArgs& a, const std::vector<std::pair<std::string, nlohmann::ordered_json>>& shards) {
+  const nlohmann::ordered_json m = diff::merge_campaign_summaries(shards);
+  std::ostream& text = a.json == "-" ? std::cerr : std::cout;  // standard output then carries the JSON
+  text << fmt::format("{} ({} shards): {} ops, {} findings, verdict {}\n", m["command"].get<std::string>(),
+                           m["shards"].get<unsigned>(), m["ops"].get<std::uint64_t>(), m["findings"].get<std::uint64_t>(),
+                           m["verdict"].get<std::string>());
+  for (const auto& [id, n] : m["by_id"].items()) text << fmt::format("  {:<16} {}\n", id, n.get<std::uint64_t>());
+  for (const auto& e : m["examples"])
+    if (!e.value("replay", std::string()).empty()) text << "  reproduce: " << e["replay"].get<std::string>() << "\n";
+  if (!a.json.empty()) write_text(a.json, m.dump(1) + "\n");
+  const std::string v = m["verdict"].get<std::string>();
+  return v == "findings" ? kExitFindings : v == "bad-input" ? kExitBadInput : kExitClean;
+}
 
 }  // namespace
 
 Runner add_report(CLI::App& app) {
   auto a = std::make_shared<ReportArgs>();
-  auto* c = app.add_subcommand("report", "Merge replay and prove results (`vmref replay --report`, `vmref prove --report`) into a conformance report");
-  c->add_option("results", a->inputs, "Result JSON files of vmref replay or vmref prove")->required()->check(CLI::ExistingFile);
+  auto* c = app.add_subcommand("report", "Merge replay and prove results (`vmref replay --report`, `vmref prove --report`) into a conformance report, "
+                                "or the shards of a fuzz campaign (`vmref fuzz --shard K/N --json`) into its summary");
+  c->add_option("results", a->inputs, "Result JSON files of vmref replay or vmref prove, or fuzz summaries")->required()->check(CLI::ExistingFile);
   c->add_option("--html", a->html, "Write an HTML report");
   c->add_option("--junit", a->junit, "Write a JUnit XML report");
   c->add_option("--md", a->md, "Write a Markdown report (default: Markdown on standard output)");
   c->add_option("--sarif", a->sarif, "Write SARIF 2.1.0 (code scanning: GitHub, GitLab)");
   c->add_option("--ktap", a->ktap, "Write KTAP version 1 (kunit.py, kselftest)");
+  c->add_option("--json", a->json,
+                "Shards of a fuzz campaign (`vmref fuzz --shard K/N --json`): write the merged summary (- for standard output)");
   return [a] {
-    for (const std::string* out : {&a->html, &a->junit, &a->md, &a->sarif, &a->ktap})
+    for (const std::string* out : {&a->html, &a->junit, &a->md, &a->sarif, &a->ktap, &a->json})
       if (!out->empty()) trace::refuse_same_file(*out, a->inputs);
+    if (auto shards = campaign_summaries(a->inputs); !shards.empty()) {
+      if (!a->html.empty() || !a->junit.empty() || !a->md.empty() || !a->sarif.empty() || !a->ktap.empty())
+        throw std::invalid_argument("fuzz campaign summaries merge into --json; --html, --junit, --md, --sarif and --ktap report replay and prove results");
+      return report_campaign(*a, shards);
+    }
+    if (!a->json.empty()) throw std::invalid_argument("--json merges fuzz campaign summaries; these inputs are replay or prove results");
     std::vector<conformance::ReplayResult> rs;
     std::vector<conformance::ProofRow> proofs;
     for (const auto& p : a->inputs) conformance::load_report_input(p, rs, proofs);

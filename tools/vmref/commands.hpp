@@ -26,6 +26,9 @@ void write_text(const std::string& path, const std::string& text);
 /// Throws std::invalid_argument naming `path` when a file cannot be written there (its
 /// directory is missing or not writable): checked before a long run, not after it.
 void need_writable(const std::string& path);
+/// `--shard K/N` as (K, N), 1 <= K <= N <= 1024; (1, 1) for "". Throws
+/// std::invalid_argument naming the option otherwise.
+std::pair<unsigned, unsigned> shard_of(const std::string& s);
 
 using Runner = std::function<int()>;
 /// A subcommand: adds itself to `app` and returns what runs it.

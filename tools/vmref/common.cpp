@@ -1,6 +1,7 @@
 // Shared CLI plumbing: the subcommand table, exit codes, choice lists from the registries.
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -128,6 +129,16 @@ int run(int argc, char** argv) {
       }
     }
   return kExitBadInput;
+}
+
+/// `--shard K/N` as (K, N), 1 <= K <= N <= 1024; (1, 1) when not given.
+std::pair<unsigned, unsigned> shard_of(const std::string& s) {
+  if (s.empty()) return {1, 1};
+  unsigned k = 0, n = 0;
+  char slash = 0, extra = 0;
+  if (std::sscanf(s.c_str(), "%u%c%u%c", &k, &slash, &n, &extra) != 3 || slash != '/' || k < 1 || n > 1024 || k > n)
+    throw std::invalid_argument("--shard '" + s + "': expected K/N with 1 <= K <= N <= 1024");
+  return {k, n};
 }
 
 }  // namespace vmref::cli

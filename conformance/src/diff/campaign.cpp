@@ -187,8 +187,8 @@ struct Job {
   std::atomic<std::uint64_t>& done;
   std::atomic<std::uint64_t>& findings;
   std::atomic<bool>& stop;
-  std::function<bool()> claim;  ///< takes one operation from the budget; false when spent
-  std::function<bool()> more;   ///< whether any budget is left (takes nothing)
+  std::function<bool()> claim;  ///< counts one operation; false when the time is up
+  std::function<bool()> more;   ///< whether time is left (always true in --ops mode)
   CampaignResult r;
 
   void vmm_finding(std::vector<Event> evs, const Finding& f, std::uint64_t ep_seed) {
@@ -224,8 +224,9 @@ struct Job {
     findings += fs.size();
   }
 
-  /// One episode; returns false when the campaign should stop.
-  bool episode(std::uint64_t ep_seed) {
+  /// One episode of at most `length` events; returns false when it ended in a finding or
+  /// an error.
+  bool episode(std::uint64_t ep_seed, std::uint64_t length) {
     auto gen = source_for(o, ep_seed);
     std::optional<SystemUnderTest> d;
     if (o.vmm_layer || o.model_only) d.emplace(o);
@@ -234,7 +235,7 @@ struct Job {
     std::mt19937_64 rng(ep_seed ^ 0x9e3779b97f4a7c15ull);
     std::vector<Event> evs;
     std::vector<TableOp> tops;
-    for (std::uint64_t i = 0; i < o.episode && !stop && claim(); ++i) {
+    for (std::uint64_t i = 0; i < length && !stop && claim(); ++i) {
       bool table_turn = t && (!d || rng() % 4 == 0);
       ++r.ops;
       if (table_turn) {
@@ -287,13 +288,20 @@ struct Job {
     return true;
   }
 
+  /// This job's episodes: of the shard's (numbers shard, shard + shards, ...), every
+  /// jobs-th from the job-th; in --ops mode up to the plan's last episode.
   void run(unsigned job, unsigned jobs) {
-    for (std::uint64_t ep = job; more() && !stop; ep += jobs)
-      if (!episode(seed * 1000003ull + ep)) {
+    const std::uint64_t planned = o.seconds > 0 ? ~0ull : (o.ops + o.episode - 1) / o.episode;
+    for (std::uint64_t k = job; more() && !stop; k += jobs) {
+      const std::uint64_t ep = o.shard + k * o.shards;
+      if (ep >= planned) break;
+      const std::uint64_t length = o.seconds > 0 ? o.episode : std::min(o.episode, o.ops - ep * o.episode);
+      if (!episode(seed * 1000003ull + ep, length)) {
         // A finding ends its episode; the campaign goes on to collect other IDs unless
         // asked to stop at the first one. A harness error always stops it.
         if (!r.first_error.empty() || (o.stop_at_first && !r.examples.empty())) stop = true;
       }
+    }
   }
 };
 
@@ -322,6 +330,8 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   format_of(o);                    // throws for an unknown implementation
   vocab::resolve_profile(o.profile);  // throws for an unknown profile
   if (!o.vmm_layer && !o.table_layer && !o.model_only) throw std::invalid_argument("no layer selected");
+  if (o.shards < 1 || o.shard >= o.shards) throw std::invalid_argument("--shard: K must be 1..N");
+  if (o.episode < 1) throw std::invalid_argument("--episode: at least 1 event");
   if (o.model_only && o.format.mutant)
     throw std::invalid_argument("the model layer runs no implementation: mutants of the implementation do not apply");
   if (!o.model_only) check_reach(o);
@@ -329,11 +339,8 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   std::atomic<std::uint64_t> done{0}, findings{0};
   std::atomic<bool> stop{false};
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  auto more = [&] { return o.seconds > 0 ? elapsed() < o.seconds : done.load() < o.ops; };
-  auto claim = [&] {
-    if (o.seconds > 0) return elapsed() < o.seconds && (++done, true);
-    return done.fetch_add(1) < o.ops;
-  };
+  auto more = [&] { return o.seconds <= 0 || elapsed() < o.seconds; };
+  auto claim = [&] { return more() && (++done, true); };
   unsigned jobs = std::max(1u, o.jobs);
   std::vector<std::unique_ptr<Job>> js;
   for (unsigned j = 0; j < jobs; ++j) js.push_back(std::make_unique<Job>(Job{o, o.seed, done, findings, stop, claim, more, {}}));
@@ -348,7 +355,7 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
       if (o.interrupt && o.interrupt->load() && !stop) interrupted = stop = true;
       if (o.progress && elapsed() - last >= 1.0) {
         last = elapsed();
-        std::uint64_t n = o.seconds > 0 ? done.load() : std::min(done.load(), o.ops);
+        std::uint64_t n = done.load();
         o.progress(n, static_cast<double>(n) / std::max(1e-9, last), findings.load());
       }
     }
@@ -373,6 +380,7 @@ std::string campaign_command(const CampaignOptions& o) {
   for (const auto& [name, v] : o.format.params) c += " --" + name + " " + std::to_string(v);
   if (o.format.mutant) c += std::string(" --mutant ") + impl::to_string(o.format.mutant);
   if (o.stop_at_first) c += " --stop-at-first";
+  if (o.shards > 1) c += " --shard " + std::to_string(o.shard + 1) + "/" + std::to_string(o.shards);
   return c;
 }
 

@@ -15,6 +15,7 @@ std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, con
   j["mutant"] = o.format.mutant ? o.format.mutant->name : "";
   j["seed"] = o.seed;
   j["jobs"] = o.jobs;
+  j["shard"] = std::to_string(o.shard + 1) + "/" + std::to_string(o.shards);
   j["verdict"] = r.findings ? "findings" : !r.first_error.empty() ? "bad-input" : "clean";
   j["ops"] = r.ops;
   j["vmm_ops"] = r.vmm_ops;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
@@ -18,9 +20,16 @@ struct CampaignOptions {
   std::string impl;                 ///< a page-table format; "" for the first registered
   std::string profile;              ///< "" for the first registered kernel
   std::uint64_t seed = 1;
-  std::uint64_t ops = 100000;       ///< total operations over both layers and all jobs
+  /// Total operations over both layers and all jobs, as ceil(ops / episode) episodes: the
+  /// last one shorter, every one numbered and seeded from `seed` and its number, so the
+  /// same episodes run whatever `jobs` (a finding ends its episode early: fewer ops).
+  std::uint64_t ops = 100000;
   double seconds = 0;               ///< when > 0: run this long instead of `ops`
   unsigned jobs = 1;
+  /// `--shard K/N` (shard = K - 1, shards = N): only the episodes whose number is K - 1
+  /// modulo N, so N machines split one campaign and `vmref report` merges their summaries
+  /// into the unsharded campaign's findings.
+  unsigned shard = 0, shards = 1;
   unsigned cpus = 2;
   /// The format's parameters (levels...) and the deliberately broken variant, if any.
   impl::FormatConfig format;
@@ -71,6 +80,18 @@ std::string campaign_command(const CampaignOptions& o);
 /// rate (ops per second), findings per ID, coverage, and each counterexample with the
 /// command that replays it. Text ends with a newline.
 std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, const std::string& version);
+
+/// Whether `j` is a `vmref fuzz --json` summary (its command is a fuzz command).
+bool is_campaign_summary(const nlohmann::ordered_json& j);
+
+/// The summaries (path, JSON) of the N shards of one campaign (`vmref fuzz --shard K/N
+/// --json`), merged into the summary of the whole campaign: counts summed (shapes named
+/// *max* take the maximum), one counterexample per ID, `seconds` the slowest shard's,
+/// `shard` "1/1" and `shards` N. Throws std::runtime_error naming the file for a summary
+/// that is not one, a shard of another campaign (its command other than --shard and
+/// --jobs), a shard given twice, and names the shard that is missing (a partial merge
+/// would read as the whole campaign).
+nlohmann::ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, nlohmann::ordered_json>>& shards);
 
 /// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.
 CampaignResult run_campaign(const CampaignOptions& opt);

@@ -1,0 +1,112 @@
+// `vmref report` over the --json summaries of one campaign's shards (`vmref fuzz --shard
+// K/N`): the summary the unsharded campaign would have written. Every shard runs a fixed
+// set of numbered episodes, so sums over the shards are the whole campaign's counts.
+#include <set>
+#include <stdexcept>
+
+#include "vmref/diff/campaign.hpp"
+
+namespace vmref::diff {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+/// The campaign a summary belongs to: its command without --shard and --jobs (machines
+/// may run their shard with different jobs; the episodes are the same).
+std::string campaign_of(const std::string& command) {
+  std::string out, word;
+  bool skip = false;
+  for (std::size_t i = 0; i <= command.size(); ++i) {
+    if (i < command.size() && command[i] != ' ') {
+      word += command[i];
+      continue;
+    }
+    if (skip) skip = false;
+    else if (word == "--shard" || word == "--jobs") skip = true;
+    else if (!word.empty()) out += (out.empty() ? "" : " ") + word;
+    word.clear();
+  }
+  return out;
+}
+
+/// (K, N) of a summary's "shard" field "K/N".
+std::pair<unsigned, unsigned> shard_field(const ordered_json& j, const std::string& path) {
+  unsigned k = 0, n = 0;
+  char slash = 0;
+  const std::string s = j.contains("shard") && j["shard"].is_string() ? j["shard"].get<std::string>() : "";
+  if (std::sscanf(s.c_str(), "%u%c%u", &k, &slash, &n) != 3 || slash != '/' || k < 1 || k > n)
+    throw std::runtime_error(path + ": field 'shard': expected \"K/N\" (a summary of `vmref fuzz --json`)");
+  return {k, n};
+}
+
+const ordered_json& need(const ordered_json& j, const char* field, const std::string& path) {
+  if (!j.contains(field)) throw std::runtime_error(path + ": field '" + field + "' is missing");
+  return j[field];
+}
+
+void add_counts(ordered_json& into, const ordered_json& from, bool max_keys, const std::string& path, const char* field) {
+  if (!from.is_object()) throw std::runtime_error(path + ": field '" + field + "': expected an object of counts");
+  for (const auto& [k, v] : from.items()) {
+    if (!v.is_number_unsigned()) throw std::runtime_error(path + ": field '" + field + "." + k + "': expected a count");
+    const std::uint64_t x = v.get<std::uint64_t>(), y = into.value(k, std::uint64_t{0});
+    into[k] = max_keys && k.find("max") != std::string::npos ? std::max(x, y) : x + y;
+  }
+}
+
+}  // namespace
+
+bool is_campaign_summary(const nlohmann::ordered_json& j) {
+  return j.is_object() && j.contains("command") && j["command"].is_string() &&
+         j["command"].get<std::string>().rfind("vmref fuzz ", 0) == 0;
+}
+
+ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, ordered_json>>& shards) {
+  if (shards.empty()) throw std::runtime_error("no campaign summary to merge");
+  const auto& [first_path, first] = shards.front();
+  const std::string campaign = campaign_of(need(first, "command", first_path).get<std::string>());
+  const unsigned n = shard_field(first, first_path).second;
+  std::set<unsigned> seen;
+  ordered_json out = first;
+  for (const char* f : {"ops", "vmm_ops", "table_ops", "findings"}) out[f] = 0;
+  for (const char* f : {"by_id", "op_kinds", "shapes"}) out[f] = ordered_json::object();
+  out["examples"] = ordered_json::array();
+  out["seconds"] = 0.0;
+  out["harness_error"] = "";
+  out["interrupted"] = false;
+  std::set<std::string> example_ids;
+  for (const auto& [path, j] : shards) {
+    if (!is_campaign_summary(j)) throw std::runtime_error(path + ": not a `vmref fuzz --json` summary");
+    const auto [k, m] = shard_field(j, path);
+    if (m != n || campaign_of(j["command"].get<std::string>()) != campaign)
+      throw std::runtime_error(path + ": shard " + std::to_string(k) + "/" + std::to_string(m) + " of another campaign than " +
+                               first_path + " (" + campaign + ")");
+    if (!seen.insert(k).second) throw std::runtime_error(path + ": shard " + std::to_string(k) + "/" + std::to_string(n) + " given twice");
+    for (const char* f : {"ops", "vmm_ops", "table_ops", "findings"}) {
+      const ordered_json& v = need(j, f, path);
+      if (!v.is_number_unsigned()) throw std::runtime_error(path + ": field '" + f + "': expected a count");
+      out[f] = out[f].get<std::uint64_t>() + v.get<std::uint64_t>();
+    }
+    add_counts(out["by_id"], need(j, "by_id", path), false, path, "by_id");
+    add_counts(out["op_kinds"], need(j, "op_kinds", path), false, path, "op_kinds");
+    add_counts(out["shapes"], need(j, "shapes", path), true, path, "shapes");
+    for (const ordered_json& e : need(j, "examples", path))  // one counterexample per ID, as one campaign keeps
+      if (e.is_object() && e.contains("id") && example_ids.insert(e["id"].dump()).second) out["examples"].push_back(e);
+    out["seconds"] = std::max(out["seconds"].get<double>(), j.value("seconds", 0.0));  // the shards run side by side
+    if (out["harness_error"].get<std::string>().empty()) out["harness_error"] = j.value("harness_error", std::string());
+    out["interrupted"] = out["interrupted"].get<bool>() || j.value("interrupted", false);
+  }
+  for (unsigned k = 1; k <= n; ++k)
+    if (!seen.count(k))  // a partial merge would read as the whole campaign
+      throw std::runtime_error("shard " + std::to_string(k) + "/" + std::to_string(n) + " of " + campaign + " is missing");
+  const std::uint64_t findings = out["findings"].get<std::uint64_t>();
+  out["command"] = campaign;
+  out["shard"] = "1/1";
+  out["shards"] = n;
+  out["verdict"] = findings ? "findings" : !out["harness_error"].get<std::string>().empty() ? "bad-input" : "clean";
+  const double secs = out["seconds"].get<double>();
+  out["ops_per_second"] = secs > 0 ? static_cast<double>(out["ops"].get<std::uint64_t>()) / secs : 0.0;
+  return out;
+}
+
+}  // namespace vmref::diff
