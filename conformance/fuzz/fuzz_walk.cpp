@@ -100,12 +100,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.params[p.name] = p.allowed.empty() ? p.min + b % (p.max - p.min + 1) : p.allowed[b % p.allowed.size()];
   }
   std::uint64_t root_register = in.u64();
-  std::unique_ptr<impl::RadixCodec> fmt = format.decoder(cfg);
+  std::unique_ptr<impl::RadixCodec> fmt;
   std::uint64_t root = 0;
   try {
+    fmt = format.decoder(cfg);
     root = format.root_address(root_register, cfg);
   } catch (const std::invalid_argument&) {
-    return 0;  // a root register the format refuses (satp's MODE): `vmref walk` reports it, exit 2
+    // A parameter combination (aarch64's granule and width) or a root register (satp's
+    // MODE) the format refuses: `vmref walk` reports it, exit 2.
+    return 0;
   }
 
   std::unique_ptr<impl::PhysReader> mem;

@@ -50,7 +50,19 @@ std::uint64_t RadixTable::new_table() {
   if (pfn >= live_.size()) live_.resize(std::max<std::size_t>(pfn + 1, live_.size() * 2), 0);
   live_[pfn] = 0;
   ++tables_;
+  if (observer_) observer_->table_created(pfn);
   return pfn;
+}
+
+void RadixTable::set_observer(EntryObserver* o) {
+  observer_ = o;
+  if (o) o->table_created(root_);
+}
+
+void RadixTable::write(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va, std::uint64_t now) {
+  std::uint64_t old = e;
+  e = now;
+  if (observer_) observer_->written((pfn << 12) + index(va, level) * 8, level, codec_.canonical(va), old, now);
 }
 
 void RadixTable::free_table(std::uint64_t pfn) {
@@ -66,7 +78,7 @@ void RadixTable::free_subtree(std::uint64_t pfn, unsigned level) {
   free_table(pfn);
 }
 
-void RadixTable::split(std::uint64_t& e, unsigned level) {
+void RadixTable::split(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va) {
   // A large leaf becomes a table of next-level leaves covering the same PAs with the
   // same attributes (SDM Vol 3A §4.10.2.3: the caller must invalidate the old entry).
   LeafAttrs a = codec_.leaf_attrs(e, level);
@@ -77,17 +89,18 @@ void RadixTable::split(std::uint64_t& e, unsigned level) {
   if (mutant_ == &kSplitLosesLast) --n;
   for (std::uint64_t i = 0; i < n; ++i) c[i] = codec_.encode_leaf(pa + i * span(level + 1), level + 1, a);
   live(t) = static_cast<std::uint16_t>(n);
-  e = codec_.encode_table(t << 12);
+  write(e, pfn, level, va, codec_.encode_table(t << 12));
 }
 
-std::uint64_t RadixTable::child(std::uint64_t& e, unsigned level, std::uint64_t& parent_live) {
+std::uint64_t RadixTable::child(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va,
+                                std::uint64_t& parent_live) {
   if (!codec_.is_present(e)) {
     std::uint64_t t = new_table();
-    e = codec_.encode_table(t << 12);
+    write(e, pfn, level, va, codec_.encode_table(t << 12));
     ++parent_live;
     return t;
   }
-  if (codec_.is_leaf(e, level)) split(e, level);
+  if (codec_.is_leaf(e, level)) split(e, pfn, level, va);
   return codec_.address(e, level) >> 12;
 }
 
@@ -109,11 +122,11 @@ void RadixTable::map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, s
     if (hi - lo == sz && sz <= max_leaf && codec_.leaf_allowed(level) && ((lo + pa) & (sz - 1)) == 0) {
       if (!codec_.is_present(e)) ++live(pfn);
       else if (!codec_.is_leaf(e, level)) free_subtree(codec_.address(e, level) >> 12, level + 1);
-      e = codec_.encode_leaf(lo + pa, level, a);
+      write(e, pfn, level, ebase, codec_.encode_leaf(lo + pa, level, a));
       return;
     }
     std::uint64_t parent_live = live(pfn);
-    std::uint64_t c = child(e, level, parent_live);
+    std::uint64_t c = child(e, pfn, level, ebase, parent_live);
     live(pfn) = static_cast<std::uint16_t>(parent_live);
     map_in(c, level + 1, ebase, lo, hi, pa, a, max_leaf);
   });
@@ -136,10 +149,10 @@ void RadixTable::protect_in(std::uint64_t pfn, unsigned level, std::uint64_t bas
     if (d.leaf && hi - lo == sz) {
       LeafAttrs a = codec_.leaf_attrs(e, level);
       change(codec_.canonical(ebase), d.addr, a);
-      e = codec_.encode_leaf(d.addr, level, a);
+      write(e, pfn, level, ebase, codec_.encode_leaf(d.addr, level, a));
       return;
     }
-    if (d.leaf) split(e, level);
+    if (d.leaf) split(e, pfn, level, ebase);
     protect_in(codec_.address(e, level) >> 12, level + 1, ebase, lo, hi, change);
   });
 }
@@ -164,11 +177,11 @@ void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base,
     if (!d.present) return;
     if (d.leaf && hi - lo == sz) {
       if (removed) removed({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
-      e = 0;
+      write(e, pfn, level, ebase, 0);
       --live(pfn);
       return;
     }
-    if (d.leaf) split(e, level);
+    if (d.leaf) split(e, pfn, level, ebase);
     std::uint64_t c = codec_.address(e, level) >> 12;
     unmap_in(c, level + 1, ebase, lo, hi, removed);
     // Reclaim the table page once its last entry is gone.
@@ -176,7 +189,7 @@ void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base,
                    : live(c) == 0 || (mutant_ == &kReclaimLiveTable && live(c) == 1);
     if (reclaim) {
       free_table(c);
-      e = 0;
+      write(e, pfn, level, ebase, 0);
       --live(pfn);
     }
   });
@@ -245,7 +258,7 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
     Fast d(codec_, e, level);
     if (!d.present || codec_.reserved_bits(e, level)) return {WalkFault::not_present};
     used[level] = &e;
-    r = codec_.combine(r, e);
+    r = codec_.combine_at(r, e, level);
     if (!d.leaf) {
       next[level] = d.addr;
       pfn = d.addr >> 12;

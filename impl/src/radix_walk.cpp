@@ -55,7 +55,7 @@ struct Walk {
         report(at, WalkIssueKind::reserved_bits, "entry " + hex(raw, 16) + ": " + e.reserved);
         continue;
       }
-      Rights r = fmt.combine(rights, raw);
+      Rights r = fmt.combine_at(rights, raw, level);
       if (e.leaf) leaf({at.va, e.addr, 1ull << fmt.shift(level), raw, level, r});
       else if (may_enter(e.addr, level + 1)) table(e.addr, level + 1, va | (i << fmt.shift(level)), r);
       else aliased(at, e.addr);
@@ -107,7 +107,7 @@ std::optional<Leaf> walk_one(const PhysReader& mem, const RadixFormat& fmt, std:
     if (!mem.read_u64(table + idx * fmt.entry_bytes(), raw)) return std::nullopt;
     Entry e = fmt.decode(raw, level);
     if (!e.present || !e.reserved.empty()) return std::nullopt;
-    r = fmt.combine(r, raw);
+    r = fmt.combine_at(r, raw, level);
     std::uint64_t size = 1ull << fmt.shift(level);
     if (e.leaf) return Leaf{fmt.canonical(va & ~(size - 1)), e.addr, size, raw, level, r};
     table = e.addr;

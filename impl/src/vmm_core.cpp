@@ -226,6 +226,7 @@ VmmCore::Space& VmmCore::create_space(Asid as) {
     throw Unsupported("as", "more live address spaces than hardware contexts (" + std::to_string(mmu_.max_contexts()) + ")");
   }
   auto s = std::make_unique<Space>(as, ctx, pool_, codec_, mutant_);
+  s->table.set_observer(mmu_.entry_observer());
   ctx_owner_[ctx] = as;
   return *(spaces_[as] = std::move(s));
 }

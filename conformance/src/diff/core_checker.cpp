@@ -293,6 +293,7 @@ void CoreChecker::compare_tables(Asid as) {
 }
 
 void CoreChecker::check_all() {
+  mmu_.take_findings(add_);  // the format's own ordering rules (DIFF-BBM)
   compare_spaces();
   for (const auto& [as, s] : m_.spaces()) {
     compare_vsl(as);
@@ -310,6 +311,7 @@ void CoreChecker::step(bool whole) {
     check_all();
     return;
   }
+  mmu_.take_findings(add_);  // the format's own ordering rules (DIFF-BBM)
   const Delta& d = m_.delta();
   compare_spaces();
   for (const Delta::Range& r : d.ranges) {

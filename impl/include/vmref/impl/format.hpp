@@ -51,6 +51,9 @@ struct FormatInfo {
   std::function<std::unique_ptr<RadixCodec>(const FormatConfig&)> codec;
   /// The architectural decoder: never mutated; the differential and `vmref walk` read
   /// tables with it, so an encoding bug cannot hide behind a matching decoding bug.
+  /// `codec` and `decoder` throw std::invalid_argument for a combination of parameters
+  /// the format refuses (aarch64: a width whose level-0 tables do not fit; the codec, a
+  /// granule the engine cannot build).
   std::function<std::unique_ptr<RadixCodec>(const FormatConfig&)> decoder;
   std::function<std::unique_ptr<Mmu>(unsigned cpus, const FormatConfig&)> mmu;
   /// A reference TLB that follows every instruction `mmu` (made by `mmu` above) issues.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "vmref/impl/radix_table.hpp"
@@ -67,6 +68,13 @@ class Mmu {
   virtual std::size_t size(unsigned cpu) const = 0;
   /// Every paging-structure cache entry `cpu` holds (filled by `fill` from the walk).
   virtual void held_walks(unsigned cpu, const std::function<void(const WalkCached&)>& fn) const = 0;
+  /// What the VMM core tells of every table entry it writes, for an architecture that
+  /// checks their order against its TLB maintenance (AArch64 break-before-make); nullptr
+  /// (the default) for none.
+  virtual EntryObserver* entry_observer() { return nullptr; }
+  /// Reports, and forgets, the violations of such ordering rules found since the last
+  /// call, as (finding ID, message) (spec/differential.md: DIFF-BBM).
+  virtual void take_findings(const std::function<void(const char* id, const std::string& msg)>&) const {}
 };
 
 /// A second, deliberately plain TLB per CPU that follows every instruction an Mmu issues

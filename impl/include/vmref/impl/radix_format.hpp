@@ -9,8 +9,14 @@
 namespace vmref::impl {
 
 /// Effective rights of a translation, combined over every level of its walk.
+/// `x` is the execute right at the page's own privilege. `px` carries a restriction of
+/// privileged execution from a table to the leaf during a walk, for a format whose tables
+/// restrict the two privileges' execution separately (AArch64 PXNTable/UXNTable); the
+/// format folds it into `x` at the leaf and leaves it true there, so a walk's result has
+/// px = true and compares on w/u/x alone.
 struct Rights {
   bool w = true, u = true, x = true;
+  bool px = true;
   friend bool operator==(const Rights&, const Rights&) = default;
 };
 
@@ -42,6 +48,10 @@ class RadixFormat {
   virtual std::uint64_t reserved_bits(std::uint64_t raw, unsigned level) const = 0;
   /// Rights after passing through `raw` at some level (parent rights combined).
   virtual Rights combine(Rights parent, std::uint64_t raw) const = 0;
+  /// The same, told the entry's level: for a format whose table and page descriptors
+  /// share an encoding (AArch64: 0b11 is a table above the last level, a page at it).
+  /// The walkers call this one; by default it is `combine`.
+  virtual Rights combine_at(Rights parent, std::uint64_t raw, unsigned /*level*/) const { return combine(parent, raw); }
   /// The canonical form of a VA built from indices (sign extension on x86-64).
   virtual std::uint64_t canonical(std::uint64_t va) const = 0;
 };

@@ -41,6 +41,18 @@ struct Translation {
   std::array<std::uint64_t, 8> next_table{};
 };
 
+/// Told of every entry software writes into a tree (not the hardware's A/D updates), for
+/// a format's checks of the order of table writes and TLB maintenance (AArch64's
+/// break-before-make, spec/formats/aarch64.md). `entry_pa`: where the entry is; `va`: the
+/// first (canonical) VA it covers at `level`; `old`/`now`: the entry before and after.
+class EntryObserver {
+ public:
+  virtual ~EntryObserver() = default;
+  virtual void written(std::uint64_t entry_pa, unsigned level, std::uint64_t va, std::uint64_t old, std::uint64_t now) = 0;
+  /// The 4 KiB frame `pfn` became a new, empty table page (its old entries are gone).
+  virtual void table_created(std::uint64_t pfn) = 0;
+};
+
 /// Called with (leaf VA, leaf PA, attributes to edit in place).
 using ProtectFn = std::function<void(std::uint64_t, std::uint64_t, LeafAttrs&)>;
 
@@ -86,6 +98,8 @@ class RadixTable {
   std::uint64_t table_pages() const { return tables_; }
   /// Whether nothing is mapped: the root holds no present entry (then no other table exists).
   bool empty() const { return live_[root_] == 0; }
+  /// Tells `o` (nullptr: nobody) of every later entry write; the root is reported created.
+  void set_observer(EntryObserver* o);
 
  private:
   std::uint64_t* entries(std::uint64_t pfn) { return pool_.mem().page(pfn); }
@@ -99,8 +113,11 @@ class RadixTable {
   void free_subtree(std::uint64_t pfn, unsigned level);
   std::uint16_t& live(std::uint64_t pfn) { return live_[pfn]; }
   /// The table below entry `e` (at `level`): allocated if absent, split from a leaf.
-  std::uint64_t child(std::uint64_t& e, unsigned level, std::uint64_t& parent_live);
-  void split(std::uint64_t& e, unsigned level);
+  std::uint64_t child(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va, std::uint64_t& parent_live);
+  /// Entry `e` of table `pfn` at `level` (covering VAs from `va`) now holds `now`.
+  void write(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va, std::uint64_t now);
+  /// Splits leaf `e`, the entry of table `pfn` at `level` for VAs from `va`.
+  void split(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va);
   void map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start, std::uint64_t end,
               std::uint64_t pa, const LeafAttrs& a, std::uint64_t max_leaf);
   void protect_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start, std::uint64_t end,
@@ -115,6 +132,7 @@ class RadixTable {
   unsigned shift_[8] = {};       ///< the format's geometry, cached: no virtual call per level
   std::uint64_t mask_[8] = {};
   Mutant mutant_;
+  EntryObserver* observer_ = nullptr;
   std::uint64_t root_;
   std::uint64_t tables_ = 0;
   std::vector<std::uint16_t> live_;  ///< present entries per table page, by PFN
