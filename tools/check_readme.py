@@ -15,7 +15,9 @@ import sys
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
          "twenty-one", "twenty-two", "twenty-three", "twenty-four", "twenty-five",
-         "twenty-six", "twenty-seven", "twenty-eight", "twenty-nine", "thirty"]
+         "twenty-six", "twenty-seven", "twenty-eight", "twenty-nine", "thirty",
+         "thirty-one", "thirty-two", "thirty-three", "thirty-four", "thirty-five", "thirty-six", "thirty-seven",
+         "thirty-eight", "thirty-nine", "forty"]
 
 
 def untimed(text):
