@@ -94,8 +94,14 @@ class Format : public RadixCodec {
   /// A PDE grants everything; a PTE grants W unless READ_ONLY, user access unless
   /// PRIVILEGE, X as its harness bit says (V2-C1).
   Rights combine(Rights parent, std::uint64_t raw) const override;
-  /// GPU VAs are 49-bit, zero-extended: bits 63:49 clear.
-  std::uint64_t canonical(std::uint64_t va) const override { return va & ((1ull << 49) - 1); }
+  /// The GMMU indexes VA bits 48:0 only. The harness's CPU kernels put kernel mappings
+  /// in the top half of a 64-bit VA, so the engine's VAs copy bit 48 into bits 63:49
+  /// (spec choice V2-C9): GPU VA 1 << 48 is shown as the high half. The format's own
+  /// walk (`vmref walk`) reports the GPU's 49-bit VAs.
+  std::uint64_t canonical(std::uint64_t va) const override {
+    constexpr std::uint64_t low = (1ull << 49) - 1;
+    return (va >> 48) & 1 ? va | ~low : va & low;
+  }
   /// PT and PD0 (2 MiB) always, PD1 (512 MiB) from Ampere (gpu >= 86).
   bool leaf_allowed(unsigned level) const override;
   /// A VIDEO-aperture PDE pointing at `table_pa` (4 KiB aligned, below 2^37).

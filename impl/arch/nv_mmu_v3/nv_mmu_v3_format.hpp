@@ -81,8 +81,14 @@ class Format : public RadixCodec {
   std::uint64_t reserved_bits(std::uint64_t raw, unsigned level) const override;
   /// A PTE grants W unless PCF RO, user access unless PCF PRIVILEGE, X by its harness bit.
   Rights combine(Rights parent, std::uint64_t raw) const override;
-  /// GPU VAs are 57-bit, zero-extended.
-  std::uint64_t canonical(std::uint64_t va) const override { return va & ((1ull << 57) - 1); }
+  /// The GMMU indexes VA bits 56:0 only. The harness's CPU kernels put kernel mappings
+  /// in the top half of a 64-bit VA, so the engine's VAs copy bit 56 into bits 63:57
+  /// (spec choice V3-C9): GPU VA 1 << 56 is shown as the high half. The format's own
+  /// walk (`vmref walk`) reports the GPU's 57-bit VAs.
+  std::uint64_t canonical(std::uint64_t va) const override {
+    constexpr std::uint64_t low = (1ull << 57) - 1;
+    return (va >> 56) & 1 ? va | ~low : va & low;
+  }
   /// PT, PD0 (2 MiB) and PD1 (512 MiB) always; PD2 (256 GiB) on Blackwell [NV-FMT gb10x].
   bool leaf_allowed(unsigned level) const override;
   /// A VIDEO PDE, PCF 0 (cached, ATS allowed, as nova-core writes for VRAM).

@@ -39,18 +39,19 @@ Result lemma_pte_round_trip(const Request& req) {
 /// LEM-NV2-DUAL-1: the dual PDE's two halves use different shifts: a big half make_big
 /// writes for a 256-byte aligned PA below 2^37 reads back as that PA through big_address
 /// (shift 8), a small half make_vid writes for a 4 KiB aligned PA through vid_address
-/// (shift 12), and reading a small half with the big half's shift gives PA / 16 (the
-/// small-half-shift-8 mutant's error) unless PA is 0.
+/// (shift 12), and a small half whose field holds PA >> 8 (the big half's shift: the
+/// nv2-small-half-shift-8 mutant) reads back as 16 × PA when PA < 2^33.
 Result lemma_dual_shifts(const Request& req) {
   auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   expr pa = word_var(c, "pa"), low = word_var(c, "low");
   expr big = arith::make_big(pa, low), small = arith::make_vid(pa, low);
   expr below = z3::ult(pa, word_val(c, 1ull << 37));
+  expr wrong = z3::shl(z3::lshr(pa, word_val(c, 8)), word_val(c, 8)) & word_val(c, arith::kVidField);
   expr goal = z3::implies((pa & word_val(c, 0xff)) == 0, arith::big_address(big) == pa) &&
-              z3::implies((pa & word_val(c, 0xfff)) == 0,
-                          arith::vid_address(small) == pa &&
-                              arith::big_address(small & word_val(c, arith::kBigVidField)) == z3::lshr(pa, word_val(c, 4)));
+              z3::implies((pa & word_val(c, 0xfff)) == 0, arith::vid_address(small) == pa) &&
+              z3::implies((pa & word_val(c, 0xfff)) == 0 && z3::ult(pa, word_val(c, 1ull << 33)),
+                          arith::vid_address(wrong) == z3::shl(pa, word_val(c, 4)));
   Result r = check_implies(c, below, goal, req, [&](const z3::model& m, Result& out) {
     out.detail = "pa " + hex(u64_of(m, pa));
   });

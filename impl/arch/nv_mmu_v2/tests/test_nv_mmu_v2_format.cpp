@@ -48,7 +48,9 @@ TEST(NvMmuV2_5_1_Levels, GeometryIsPd3ToPd0ThenPt) {
     EXPECT_EQ(f.entry_words(l), l == kPd0 ? 2u : 1u) << "16-byte dual PDE at PD0 only";
     EXPECT_EQ((1u << bits[l]) * f.entry_words(l) * 8 <= 4096, true);
   }
-  EXPECT_EQ(f.canonical(0xffff'0000'0000'1000ull), 0x1'0000'0000'1000ull & ((1ull << 49) - 1));
+  EXPECT_EQ(f.canonical(0x1'0000'0000'1000ull), 0xffff'0000'0000'1000ull) << "choice V2-C9: bit 48 copied up";
+  EXPECT_EQ(f.canonical(0xffff'ffff'f000ull), 0xffff'ffff'f000ull);
+  EXPECT_EQ(f.canonical(0xffff'ffff'ffff'f000ull), 0xffff'ffff'ffff'f000ull);
 }
 
 TEST(NvMmuV2_5_1_Levels, LeafSizesDependOnTheGeneration) {

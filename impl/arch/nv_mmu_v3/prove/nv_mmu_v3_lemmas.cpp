@@ -39,18 +39,20 @@ Result lemma_pte_round_trip(const Request& req) {
 /// LEM-NV3-DUAL-1: a big half make_big writes for a 256-byte aligned PA below 2^52 reads
 /// back through big_address (ADDRESS_BIG 51:8, shift 8) with APERTURE_BIG and PCF_BIG
 /// kept; a small half make_entry writes for a 4 KiB aligned PA reads back through address
-/// (shift 12); and a small half's field read with the big half's shift gives PA / 16.
+/// (shift 12); and a small half whose field holds PA >> 8 (the big half's shift: the
+/// nv3-small-half-shift-8 mutant) reads back as 16 × PA when PA < 2^48.
 Result lemma_dual_shifts(const Request& req) {
   auto t0 = std::chrono::steady_clock::now();
   z3::context c;
   expr pa = word_var(c, "pa"), low = word_var(c, "low");
   expr big = arith::make_big(pa, low), small = arith::make_entry(pa, low);
   expr below = z3::ult(pa, word_val(c, 1ull << 52));
-  expr as_big = z3::shl(z3::lshr(small & word_val(c, arith::kAddrField), word_val(c, 12)), word_val(c, 8));
+  expr wrong = z3::shl(z3::lshr(pa, word_val(c, 8)), word_val(c, 12)) & word_val(c, arith::kAddrField);
   expr goal = z3::implies((pa & word_val(c, 0xff)) == 0,
                           arith::big_address(big) == pa && (big & word_val(c, 0x3f)) == (low & word_val(c, 0x3f))) &&
-              z3::implies((pa & word_val(c, 0xfff)) == 0,
-                          arith::address(small) == pa && as_big == z3::lshr(pa, word_val(c, 4)));
+              z3::implies((pa & word_val(c, 0xfff)) == 0, arith::address(small) == pa) &&
+              z3::implies((pa & word_val(c, 0xfff)) == 0 && z3::ult(pa, word_val(c, 1ull << 48)),
+                          arith::address(wrong) == z3::shl(pa, word_val(c, 4)));
   Result r = check_implies(c, below, goal, req, [&](const z3::model& m, Result& out) {
     out.detail = "pa " + hex(u64_of(m, pa));
   });

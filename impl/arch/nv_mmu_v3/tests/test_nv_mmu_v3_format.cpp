@@ -49,7 +49,9 @@ TEST(NvMmuV3_5_1_Levels, GeometryIsPd4ToPd0ThenPt) {
     EXPECT_EQ(f.index_bits(l), bits[l]);
     EXPECT_EQ(f.entry_words(l), l == kPd0 ? 2u : 1u);
   }
-  EXPECT_EQ(f.canonical(~0ull), (1ull << 57) - 1);
+  EXPECT_EQ(f.canonical(~0ull), ~0ull);
+  EXPECT_EQ(f.canonical(1ull << 56), 0xff00'0000'0000'0000ull) << "choice V3-C9: bit 56 copied up";
+  EXPECT_EQ(f.canonical((1ull << 56) - 1), (1ull << 56) - 1);
 }
 
 TEST(NvMmuV3_5_1_Levels, BlackwellAdds256GiBAtPd2) {
