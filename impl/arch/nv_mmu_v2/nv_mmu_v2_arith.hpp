@@ -51,4 +51,12 @@ template <class W> W misaligned_bits(const W& raw, unsigned page_shift) {
   return raw & lit(raw, ((1ull << (page_shift - 12)) - 1) << 8);
 }
 
+/// Big-page PTE states [NV-PASCAL]: V (VALID), I (VALID 0, PRIVILEGE), S (VALID 0, VOL, no
+/// PRIVILEGE), and U, the only one under which the small PTEs are read (VALID, VOL and
+/// PRIVILEGE all 0). Each is a predicate on the word (bool, or a Z3 boolean).
+template <class W> auto big_valid(const W& raw) { return (raw & lit(raw, 1)) != lit(raw, 0); }
+template <class W> auto big_invalid(const W& raw) { return (raw & lit(raw, 0x21)) == lit(raw, 0x20); }
+template <class W> auto big_sparse(const W& raw) { return (raw & lit(raw, 0x29)) == lit(raw, 0x08); }
+template <class W> auto big_unmapped(const W& raw) { return (raw & lit(raw, 0x29)) == lit(raw, 0); }
+
 }  // namespace vmref::impl::nv_mmu_v2::arith

@@ -44,4 +44,14 @@ template <class W> W misaligned_bits(const W& raw, unsigned page_shift) {
   return raw & lit(raw, ((1ull << (page_shift - 12)) - 1) << 12);
 }
 
+/// Big-page PTE states by PCF 7:3 [NV-MMU3]: V (VALID), S (VALID 0, PCF 1 SPARSE), U (VALID
+/// 0, PCF 0 INVALID), the only one under which the small PTEs are read, and I for every
+/// other invalid PCF (3 NO_VALID_4KB_PAGE; 2 and 4..31 by choice V3-C4).
+template <class W> auto big_valid(const W& raw) { return (raw & lit(raw, 1)) != lit(raw, 0); }
+template <class W> auto big_sparse(const W& raw) { return (raw & lit(raw, 0xf9)) == lit(raw, 0x08); }
+template <class W> auto big_unmapped(const W& raw) { return (raw & lit(raw, 0xf9)) == lit(raw, 0); }
+template <class W> auto big_invalid(const W& raw) {
+  return (raw & lit(raw, 1)) == lit(raw, 0) && (raw & lit(raw, 0xf8)) != lit(raw, 0) && (raw & lit(raw, 0xf8)) != lit(raw, 0x08);
+}
+
 }  // namespace vmref::impl::nv_mmu_v3::arith

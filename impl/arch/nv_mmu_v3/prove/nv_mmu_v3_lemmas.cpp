@@ -81,11 +81,45 @@ Result lemma_va_split(const Request& req) {
   return finish_lemma(r, t0);
 }
 
+/// LEM-NV3-ALIGN-1: for every large page size (64 KiB, 2 MiB, 512 MiB and 256 GiB), a PTE has no
+/// address bit below its size exactly when the PA its ADDRESS gives is aligned to the size:
+/// the decoder's misaligned-page rule (choice V3-C3) and page alignment are one rule.
+Result lemma_alignment(const Request& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  Result r;
+  for (unsigned shift : {16u, 21u, 29u, 38u}) {
+    z3::context c;
+    expr raw = word_var(c, "raw");
+    expr goal = (arith::misaligned_bits(raw, shift) == 0) == ((arith::address(raw) & word_val(c, (1ull << shift) - 1)) == 0);
+    r = check_implies(c, c.bool_val(true), goal, req, [&](const z3::model& m, Result& out) {
+      out.detail = "page shift " + std::to_string(shift) + ": pte " + hex(u64_of(m, raw));
+    });
+    if (r.status != Status::proved) break;
+  }
+  return finish_lemma(r, t0);
+}
+
+/// LEM-NV3-BIG-1: every 64-bit big PTE is in exactly one of the states V, I, S, U, so the
+/// walk's choice of reading the small PTEs (U only) is defined for every word.
+Result lemma_big_states(const Request& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  z3::context c;
+  expr raw = word_var(c, "raw");
+  expr v = arith::big_valid(raw), i = arith::big_invalid(raw), s = arith::big_sparse(raw), u = arith::big_unmapped(raw);
+  expr one = (v || i || s || u) && !(v && i) && !(v && s) && !(v && u) && !(i && s) && !(i && u) && !(s && u);
+  Result r = check_implies(c, c.bool_val(true), one, req, [&](const z3::model& m, Result& out) {
+    out.detail = "big PTE " + hex(u64_of(m, raw));
+  });
+  return finish_lemma(r, t0);
+}
+
 std::vector<Obligation> obligations(const std::string&, const Request& req) {
   if (!req.bounds.empty()) throw std::invalid_argument("--bound: the nv_mmu_v3 lemmas take no bounds");
   return {{Kind::lemma, kOwner, "LEM-NV3-PTE-1", "", kCite, lemma_pte_round_trip},
           {Kind::lemma, kOwner, "LEM-NV3-DUAL-1", "", kCite, lemma_dual_shifts},
-          {Kind::lemma, kOwner, "LEM-NV3-VA-1", "", kCite, lemma_va_split}};
+          {Kind::lemma, kOwner, "LEM-NV3-VA-1", "", kCite, lemma_va_split},
+          {Kind::lemma, kOwner, "LEM-NV3-ALIGN-1", "", kCite, lemma_alignment},
+          {Kind::lemma, kOwner, "LEM-NV3-BIG-1", "", kCite, lemma_big_states}};
 }
 }  // namespace
 
