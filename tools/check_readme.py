@@ -17,7 +17,8 @@ WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
          "twenty-one", "twenty-two", "twenty-three", "twenty-four", "twenty-five",
          "twenty-six", "twenty-seven", "twenty-eight", "twenty-nine", "thirty",
          "thirty-one", "thirty-two", "thirty-three", "thirty-four", "thirty-five", "thirty-six", "thirty-seven",
-         "thirty-eight", "thirty-nine", "forty"]
+         "thirty-eight", "thirty-nine", "forty", "forty-one", "forty-two", "forty-three", "forty-four",
+         "forty-five", "forty-six", "forty-seven", "forty-eight", "forty-nine", "fifty"]
 
 
 def untimed(text):

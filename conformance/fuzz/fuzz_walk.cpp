@@ -157,5 +157,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fuzz::broken("walk_one disagrees with walk_all on the leaf " + describe(l));
   }
   (void)impl::walk_one(*mem, *fmt, root, root_register);  // an arbitrary VA, for coverage
+  if (format.walk) {  // the format's own walk: leaves in VA order, every issue explained
+    std::uint64_t own_end = 0;
+    bool own_have = false;
+    format.walk(
+        *mem, root, cfg,
+        [&](const impl::Leaf& l) {
+          if (own_have && l.va < own_end) fuzz::broken("the format's walk: leaves out of VA order: " + describe(l));
+          own_have = true;
+          own_end = l.va + l.size;
+        },
+        [&](const impl::WalkIssue& i) {
+          if (i.what.empty()) fuzz::broken("the format's walk: an issue without a reason");
+        });
+  }
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 namespace vmref::impl {
 
@@ -15,22 +16,29 @@ struct Fast {
   Fast(const RadixCodec& c, std::uint64_t raw, unsigned level)
       : present(c.is_present(raw)), leaf(present && c.is_leaf(raw, level)), addr(present ? c.address(raw, level) : 0) {}
 };
-/// Visits the entries of one table (entry span `sz` bytes, `n` entries, the table covering
-/// VAs from `base`) that overlap [start, end): fn(entry, entry_base, lo, hi) with [lo, hi)
-/// the part of the entry's span inside the range (the whole span when hi - lo == sz).
+/// Visits the entries of one table (entry span `sz` bytes, `n` entries of `words` 8-byte
+/// words each, the table covering VAs from `base`) that overlap [start, end): fn(entry,
+/// entry_base, lo, hi) with [lo, hi) the part of the entry's span inside the range (the
+/// whole span when hi - lo == sz). A wide entry (words > 1) is handed to `fn` as the
+/// codec's 64-bit view and stored back only if `fn` changed it.
 template <class T, class Fn>
-void each_entry(T* t, std::uint64_t sz, std::uint64_t n, std::uint64_t base, std::uint64_t start,
-                std::uint64_t end, Fn&& fn) {
+void each_entry(const RadixCodec& c, unsigned level, unsigned words, T* t, std::uint64_t sz, std::uint64_t n,
+                std::uint64_t base, std::uint64_t start, std::uint64_t end, Fn&& fn) {
   std::uint64_t lo = std::max(start, base), hi = std::min(end, base + sz * n);
   for (std::uint64_t cur = lo; cur < hi;) {
     std::uint64_t ebase = cur & ~(sz - 1), eend = ebase + sz;
-    fn(t[(cur / sz) & (n - 1)], ebase, cur, std::min(hi, eend));
+    T* w = t + ((cur / sz) & (n - 1)) * words;
+    if (words == 1) {
+      fn(*w, ebase, cur, std::min(hi, eend));
+    } else {
+      std::uint64_t view = c.load(w, level), before = view;
+      fn(view, ebase, cur, std::min(hi, eend));
+      if constexpr (!std::is_const_v<T>)
+        if (view != before) c.store(w, level, view);
+    }
     cur = eend;
   }
 }
-}  // namespace
-
-namespace {
 }  // namespace
 
 RadixTable::RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant)
@@ -39,6 +47,7 @@ RadixTable::RadixTable(FramePool& pool, const RadixCodec& codec, Mutant mutant)
   for (unsigned l = 0; l < codec.levels(); ++l) {
     shift_[l] = codec.shift(l);
     mask_[l] = (1ull << codec.index_bits(l)) - 1;
+    words_[l] = codec.entry_words(l);
   }
   root_ = new_table();
 }
@@ -62,7 +71,7 @@ void RadixTable::set_observer(EntryObserver* o) {
 void RadixTable::write(std::uint64_t& e, std::uint64_t pfn, unsigned level, std::uint64_t va, std::uint64_t now) {
   std::uint64_t old = e;
   e = now;
-  if (observer_) observer_->written((pfn << 12) + index(va, level) * 8, level, codec_.canonical(va), old, now);
+  if (observer_) observer_->written((pfn << 12) + index(va, level) * 8 * words_[level], level, codec_.canonical(va), old, now);
 }
 
 void RadixTable::free_table(std::uint64_t pfn) {
@@ -73,8 +82,10 @@ void RadixTable::free_table(std::uint64_t pfn) {
 void RadixTable::free_subtree(std::uint64_t pfn, unsigned level) {
   const std::uint64_t* t = entries(pfn);
   std::uint64_t n = mask_[level] + 1;
-  for (std::uint64_t i = 0; t && level + 1 < codec_.levels() && i < n; ++i)
-    if (codec_.is_present(t[i]) && !codec_.is_leaf(t[i], level)) free_subtree(codec_.address(t[i], level) >> 12, level + 1);
+  for (std::uint64_t i = 0; t && level + 1 < codec_.levels() && i < n; ++i) {
+    std::uint64_t e = load(t, i, level);
+    if (codec_.is_present(e) && !codec_.is_leaf(e, level)) free_subtree(codec_.address(e, level) >> 12, level + 1);
+  }
   free_table(pfn);
 }
 
@@ -87,7 +98,11 @@ void RadixTable::split(std::uint64_t& e, std::uint64_t pfn, unsigned level, std:
   std::uint64_t* c = entries(t);
   std::uint64_t n = mask_[level + 1] + 1;
   if (mutant_ == &kSplitLosesLast) --n;
-  for (std::uint64_t i = 0; i < n; ++i) c[i] = codec_.encode_leaf(pa + i * span(level + 1), level + 1, a);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t leaf = codec_.encode_leaf(pa + i * span(level + 1), level + 1, a);
+    if (words_[level + 1] == 1) c[i] = leaf;
+    else codec_.store(c + i * words_[level + 1], level + 1, leaf);
+  }
   live(t) = static_cast<std::uint16_t>(n);
   write(e, pfn, level, va, codec_.encode_table(t << 12));
 }
@@ -117,7 +132,7 @@ void RadixTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t len, cons
 void RadixTable::map_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                         std::uint64_t end, std::uint64_t pa, const LeafAttrs& a, std::uint64_t max_leaf) {
   std::uint64_t sz = span(level);
-  each_entry(entries(pfn), sz, mask_[level] + 1, base, start, end,
+  each_entry(codec_, level, words_[level], entries(pfn), sz, mask_[level] + 1, base, start, end,
              [&](std::uint64_t& e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     if (hi - lo == sz && sz <= max_leaf && codec_.leaf_allowed(level) && ((lo + pa) & (sz - 1)) == 0) {
       if (!codec_.is_present(e)) ++live(pfn);
@@ -142,7 +157,7 @@ void RadixTable::protect(std::uint64_t va, std::uint64_t len, const ProtectFn& c
 void RadixTable::protect_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                             std::uint64_t end, const ProtectFn& change) {
   std::uint64_t sz = span(level);
-  each_entry(entries(pfn), sz, mask_[level] + 1, base, start, end,
+  each_entry(codec_, level, words_[level], entries(pfn), sz, mask_[level] + 1, base, start, end,
              [&](std::uint64_t& e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     Fast d(codec_, e, level);
     if (!d.present) return;
@@ -171,7 +186,7 @@ void RadixTable::clear(const std::function<void(const Mapping&)>& removed) {
 void RadixTable::unmap_in(std::uint64_t pfn, unsigned level, std::uint64_t base, std::uint64_t start,
                           std::uint64_t end, const std::function<void(const Mapping&)>& removed) {
   std::uint64_t sz = span(level);
-  each_entry(entries(pfn), sz, mask_[level] + 1, base, start, end,
+  each_entry(codec_, level, words_[level], entries(pfn), sz, mask_[level] + 1, base, start, end,
              [&](std::uint64_t& e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     Fast d(codec_, e, level);
     if (!d.present) return;
@@ -201,7 +216,7 @@ std::optional<Mapping> RadixTable::lookup(std::uint64_t va) const {
   for (unsigned level = 0; level < codec_.levels(); ++level) {
     const std::uint64_t* t = entries(pfn);
     if (!t) return std::nullopt;
-    std::uint64_t e = t[index(raw_va, level)];
+    std::uint64_t e = load(t, index(raw_va, level), level);
     Fast d(codec_, e, level);
     if (!d.present) return std::nullopt;
     if (d.leaf) {
@@ -219,7 +234,7 @@ std::uint64_t RadixTable::table_below(std::uint64_t va, unsigned level) const {
   for (unsigned l = 0; l <= level && l < codec_.levels(); ++l) {
     const std::uint64_t* t = entries(pfn);
     if (!t) return 0;
-    Fast d(codec_, t[index(raw_va, l)], l);
+    Fast d(codec_, load(t, index(raw_va, l), l), l);
     if (!d.present || d.leaf) return 0;
     pfn = d.addr >> 12;
   }
@@ -238,7 +253,7 @@ void RadixTable::each_in(std::uint64_t pfn, unsigned level, std::uint64_t base, 
   const std::uint64_t* t = entries(pfn);
   if (!t) return;
   std::uint64_t sz = span(level);
-  each_entry(t, sz, mask_[level] + 1, base, start, end,
+  each_entry(codec_, level, words_[level], t, sz, mask_[level] + 1, base, start, end,
              [&](std::uint64_t e, std::uint64_t ebase, std::uint64_t lo, std::uint64_t hi) {
     Fast d(codec_, e, level);
     if (d.present && d.leaf) fn({codec_.canonical(ebase), d.addr, sz, level, codec_.leaf_attrs(e, level)});
@@ -254,10 +269,11 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
   Rights r;
   std::uint64_t pfn = root_;
   for (unsigned level = 0; level < codec_.levels(); ++level) {
-    std::uint64_t& e = entries(pfn)[index(raw_va, level)];
+    std::uint64_t* w = entries(pfn) + std::uint64_t{index(raw_va, level)} * words_[level];
+    std::uint64_t e = words_[level] == 1 ? *w : codec_.load(w, level);
     Fast d(codec_, e, level);
     if (!d.present || codec_.reserved_bits(e, level)) return {WalkFault::not_present};
-    used[level] = &e;
+    used[level] = w;
     r = codec_.combine_at(r, e, level);
     if (!d.leaf) {
       next[level] = d.addr;
@@ -266,7 +282,10 @@ Translation RadixTable::translate(std::uint64_t va, bool write, bool exec, bool 
     }
     if ((user && !r.u) || (write && !r.w) || (exec && !r.x)) return {WalkFault::protection};
     if (mutant_ != &kNoAccessedBit)
-      for (unsigned l = 0; l <= level; ++l) *used[l] = codec_.mark_used(*used[l], l == level, write);
+      for (unsigned l = 0; l <= level; ++l) {
+        if (words_[l] == 1) *used[l] = codec_.mark_used(*used[l], l == level, write);
+        else codec_.store(used[l], l, codec_.mark_used(codec_.load(used[l], l), l == level, write));
+      }
     std::uint64_t sz = span(level);
     Translation t{WalkFault::none, d.addr + (raw_va & (sz - 1)), d.addr, sz, r, codec_.leaf_attrs(e, level).global};
     t.leaf_level = level;

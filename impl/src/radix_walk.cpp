@@ -11,6 +11,19 @@ namespace {
 
 constexpr std::uint64_t kPageMask = ~0xfffull;
 
+/// Reads the level-`level` entry at `entry_pa` (entry_words(level) words) as the format's
+/// view; false when a word lies outside the memory.
+bool read_entry(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t entry_pa, unsigned level,
+                std::uint64_t& raw) {
+  unsigned n = fmt.entry_words(level);
+  if (n == 1) return mem.read_u64(entry_pa, raw);
+  std::uint64_t w[4] = {};
+  for (unsigned k = 0; k < n && k < 4; ++k)
+    if (!mem.read_u64(entry_pa + 8 * k, w[k])) return false;
+  raw = fmt.load(w, level);
+  return true;
+}
+
 /// `v` in hex with at least `digits` digits.
 std::string hex(std::uint64_t v, int digits = 1) {
   char buf[24];
@@ -42,10 +55,10 @@ struct Walk {
   void entries(std::uint64_t table_pa, unsigned level, std::uint64_t va, Rights rights) {
     std::uint64_t n = 1ull << fmt.index_bits(level);
     for (std::uint64_t i = 0; i < n; ++i) {
-      std::uint64_t entry_pa = table_pa + i * fmt.entry_bytes();
+      std::uint64_t entry_pa = table_pa + i * fmt.entry_bytes() * fmt.entry_words(level);
       WalkIssue at{fmt.canonical(va | (i << fmt.shift(level))), entry_pa, level};
       std::uint64_t raw;
-      if (!mem.read_u64(entry_pa, raw)) {
+      if (!read_entry(mem, fmt, entry_pa, level, raw)) {
         report(at, WalkIssueKind::outside_image, "table entry lies outside the memory image (truncated?)");
         return;
       }
@@ -104,7 +117,7 @@ std::optional<Leaf> walk_one(const PhysReader& mem, const RadixFormat& fmt, std:
   for (unsigned level = 0; level < fmt.levels(); ++level) {
     std::uint64_t idx = (va >> fmt.shift(level)) & ((1ull << fmt.index_bits(level)) - 1);
     std::uint64_t raw;
-    if (!mem.read_u64(table + idx * fmt.entry_bytes(), raw)) return std::nullopt;
+    if (!read_entry(mem, fmt, table + idx * fmt.entry_bytes() * fmt.entry_words(level), level, raw)) return std::nullopt;
     Entry e = fmt.decode(raw, level);
     if (!e.present || !e.reserved.empty()) return std::nullopt;
     r = fmt.combine_at(r, raw, level);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <functional>
 #include <set>
 
 #include "commands.hpp"
@@ -176,8 +177,7 @@ Runner add_walk(CLI::App& app) {
       have = false;
     };
     std::set<std::uint64_t> tables;
-    impl::walk_all(
-        img, *fmt, root,
+    const std::function<void(const impl::Leaf&)> on_leaf =
         [&](const impl::Leaf& l) {
           ++leaves;
           if (listing) {
@@ -192,7 +192,8 @@ Runner add_walk(CLI::App& app) {
           flush();
           have = true;
           cur_va = l.va, cur_pa = l.pa, cur_size = l.size, cur_flags = f;
-        },
+        };
+    const std::function<void(const impl::WalkIssue&)> on_issue =
         [&](const impl::WalkIssue& i) {
           switch (i.kind) {
             case impl::WalkIssueKind::outside_image: ++truncated; break;
@@ -200,12 +201,16 @@ Runner add_walk(CLI::App& app) {
             case impl::WalkIssueKind::reserved_bits: ++reserved; break;
           }
           std::cerr << fmt::format("{}: level {} entry at PA 0x{:x} (va 0x{:x}): {}\n", a->mem, i.level, i.entry_pa, i.va, i.what);
-        },
-        a->tables_out.empty() ? nullptr : &tables,
-        // Shared tables (Linux's ESPFIX area) are listed under every entry, as QEMU `info tlb`
-        // lists them, for up to as many re-read entries as the image holds: a hostile image
-        // costs at most twice its size in entries, not 512^levels.
-        img.size() / 8);
+        };
+    if (format.walk) {
+      format.walk(img, root, cfg, on_leaf, on_issue);  // the format's own walk (e.g. a GPU dual PDE)
+    } else {
+      impl::walk_all(img, *fmt, root, on_leaf, on_issue, a->tables_out.empty() ? nullptr : &tables,
+                     // Shared tables (Linux's ESPFIX area) are listed under every entry, as QEMU `info tlb`
+                     // lists them, for up to as many re-read entries as the image holds: a hostile image
+                     // costs at most twice its size in entries, not 512^levels.
+                     img.size() / 8);
+    }
     flush();
     if (!a->tables_out.empty()) write_tables(a->tables_out, img, tables);
     std::cerr << fmt::format("{}: {} leaves, {} regions, {} table pages, {} entries with reserved bits, "

@@ -1,4 +1,5 @@
 // Shared CLI plumbing: the subcommand table, exit codes, choice lists from the registries.
+#include <algorithm>
 #include <unistd.h>
 
 #include <cstdio>
@@ -62,21 +63,36 @@ std::string default_profile() { return vocab::kernels().empty() ? "" : vocab::ke
 std::string default_format() { return impl::all_formats().empty() ? "" : impl::all_formats().front()->name; }
 
 void add_format_options(CLI::App* c, std::map<std::string, unsigned>& params) {
-  std::map<std::string, bool> seen;
+  // A parameter several formats share (e.g. a GPU generation) is one option whose allowed
+  // values are the union of theirs; the chosen format's codec refuses a value it lacks.
+  std::map<std::string, impl::FormatParam> merged;
+  std::vector<std::string> order;
   for (const impl::FormatInfo* f : impl::all_formats())
     for (const impl::FormatParam& p : f->params) {
-      if (seen[p.name]) continue;
-      seen[p.name] = true;
-      std::string help = p.help + " (" + f->name + ")";
-      if (p.allowed == std::vector<unsigned>{0, 1} && p.dflt == 0) {  // a switch
-        c->add_flag_callback("--" + p.name, [&params, name = p.name] { params[name] = 1; }, help);
+      std::string help = p.help + " (" + f->name + ", default " + std::to_string(p.dflt) + ")";
+      auto [it, fresh] = merged.try_emplace(p.name, p);
+      if (fresh) {
+        order.push_back(p.name);
+        it->second.help = help;
         continue;
       }
-      auto* o = c->add_option_function<unsigned>("--" + p.name, [&params, name = p.name](unsigned v) { params[name] = v; },
-                                                 help + ", default " + std::to_string(p.dflt));
-      if (!p.allowed.empty()) o->check(CLI::IsMember(p.allowed));
-      else o->check(CLI::Range(p.min, p.max));
+      impl::FormatParam& m = it->second;
+      m.help += "; " + help;
+      for (unsigned v : p.allowed)
+        if (std::find(m.allowed.begin(), m.allowed.end(), v) == m.allowed.end()) m.allowed.push_back(v);
+      m.min = std::min(m.min, p.min);
+      m.max = std::max(m.max, p.max);
     }
+  for (const std::string& name : order) {
+    const impl::FormatParam& p = merged[name];
+    if (p.allowed == std::vector<unsigned>{0, 1} && p.dflt == 0) {  // a switch
+      c->add_flag_callback("--" + p.name, [&params, name = p.name] { params[name] = 1; }, p.help);
+      continue;
+    }
+    auto* o = c->add_option_function<unsigned>("--" + p.name, [&params, name = p.name](unsigned v) { params[name] = v; }, p.help);
+    if (!p.allowed.empty()) o->check(CLI::IsMember(p.allowed));
+    else o->check(CLI::Range(p.min, p.max));
+  }
 }
 
 void list_profiles() {

@@ -130,6 +130,7 @@ TEST(Mermap_6_Implementation, FuzzCampaignsFindTheRfcBugsAndNothingOnFixed) {
     EXPECT_EQ(fixed.findings, 0u) << (fixed.examples.empty() ? "" : fixed.examples[0].id + ": " + fixed.examples[0].message);
     EXPECT_GT(fixed.op_kinds["mermap_get"], 7000u);
     o.profile = "mermap:rfc";
+    o.episode = 300;  // each finding ends its episode: more, shorter episodes reach every bug
     diff::CampaignResult rfc = diff::run_campaign(o);
     for (const char* id : {"INV-MERMAP-1", "INV-MERMAP-4", "INV-MERMAP-5", "INV-MERMAP-6", "INV-MERMAP-7"})
       EXPECT_TRUE(rfc.by_id.count(id)) << id << " not found on rfc";

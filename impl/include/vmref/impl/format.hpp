@@ -64,6 +64,13 @@ struct FormatInfo {
   /// A leaf's effective rights and attributes as one comparable string (`vmref walk`).
   std::string (*leaf_flags)(const Leaf& l) = nullptr;
   std::map<std::string, ListingLine> listings;
+  /// The format's own architectural walk, for tables the generic walker cannot follow
+  /// alone (an entry leading to two tables, as a GPU dual PDE): every leaf under `root`
+  /// in VA order and every entry not followed, bounded as walk_all is. Empty: `vmref
+  /// walk` runs walk_all with `decoder`.
+  std::function<void(const PhysReader& mem, std::uint64_t root, const FormatConfig&,
+                     const std::function<void(const Leaf&)>& leaf, const std::function<void(const WalkIssue&)>& issue)>
+      walk;
 };
 
 void add_format(FormatInfo f);

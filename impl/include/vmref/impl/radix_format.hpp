@@ -36,6 +36,14 @@ class RadixFormat {
   virtual unsigned shift(unsigned level) const = 0;
   virtual unsigned index_bits(unsigned level) const = 0;
   virtual unsigned entry_bytes() const = 0;
+  /// 8-byte words per entry at `level`: 1, or 2 for a 16-byte entry (a GPU dual PDE).
+  /// A table page still holds 4096 bytes: 2^index_bits(level) x entry_words(level) x 8.
+  virtual unsigned entry_words(unsigned) const { return 1; }
+  /// The 64-bit view of the entry whose words start at `words` (entry_words(level) of
+  /// them) that every other function here reads as `raw`. One word: the word itself.
+  virtual std::uint64_t load(const std::uint64_t* words, unsigned) const { return words[0]; }
+  /// Writes the view `view` back into the entry's words; storing 0 clears every word.
+  virtual void store(std::uint64_t* words, unsigned, std::uint64_t view) const { words[0] = view; }
   /// Full decode, with a description of any reserved bits (for reports).
   virtual Entry decode(std::uint64_t raw, unsigned level) const = 0;
   // The same facts without building strings, for the engine's hot paths.

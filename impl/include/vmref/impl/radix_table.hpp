@@ -104,6 +104,10 @@ class RadixTable {
  private:
   std::uint64_t* entries(std::uint64_t pfn) { return pool_.mem().page(pfn); }
   const std::uint64_t* entries(std::uint64_t pfn) const { return pool_.mem().find(pfn); }
+  /// Entry `i` of the table at `t` (a level-`level` table), as the codec's view.
+  std::uint64_t load(const std::uint64_t* t, std::uint64_t i, unsigned level) const {
+    return words_[level] == 1 ? t[i] : codec_.load(t + i * words_[level], level);
+  }
   std::uint64_t span(unsigned level) const { return 1ull << shift_[level]; }
   unsigned index(std::uint64_t va, unsigned level) const {
     return static_cast<unsigned>((va >> shift_[level]) & mask_[level]);
@@ -131,6 +135,7 @@ class RadixTable {
   const RadixCodec& codec_;
   unsigned shift_[8] = {};       ///< the format's geometry, cached: no virtual call per level
   std::uint64_t mask_[8] = {};
+  unsigned words_[8] = {};       ///< 8-byte words per entry (RadixFormat::entry_words)
   Mutant mutant_;
   EntryObserver* observer_ = nullptr;
   std::uint64_t root_;

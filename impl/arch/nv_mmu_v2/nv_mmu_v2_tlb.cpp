@@ -1,0 +1,126 @@
+#include "nv_mmu_v2_tlb.hpp"
+
+#include "nv_mmu_v2_mutants.hpp"
+
+namespace vmref::impl::nv_mmu_v2 {
+
+namespace {
+constexpr unsigned kSizeClasses = 4;
+constexpr std::uint64_t kSizes[kSizeClasses] = {1ull << 12, 1ull << 16, 1ull << 21, 1ull << 29};
+unsigned class_of(std::uint64_t size) {
+  unsigned c = 0;
+  while (c + 1 < kSizeClasses && kSizes[c] < size) ++c;
+  return c;
+}
+constexpr std::uint64_t kMaxPagesPerClass = 64;  // beyond this a targeted drop scans every bucket
+}  // namespace
+
+bool guarantees_removal(Ack ack) { return ack == Ack::globally || ack == Ack::intranode; }
+
+bool names(const Invalidate& inv, std::uint64_t pdb, std::uint64_t va, std::uint64_t size) {
+  if (!inv.all_pdb && inv.pdb != pdb) return false;
+  if (inv.all_va) return true;
+  return va < inv.va + inv.size && inv.va < va + size;  // the ranges overlap
+}
+
+std::uint64_t Tlb::key(std::uint64_t va, std::uint64_t size) {
+  return ((va & ~(size - 1)) >> 12) | static_cast<std::uint64_t>(class_of(size)) << 52;
+}
+
+void Tlb::fill(std::uint64_t pdb, std::uint16_t ctx, std::uint64_t va, const Translation& t, std::uint32_t owner) {
+  auto& b = buckets_[key(va, t.page_size)];
+  count_ -= std::erase_if(b, [&](const Held& o) { return o.pdb == pdb; });
+  b.push_back({TlbHeld{ctx, va & ~(t.page_size - 1), t.page_pa, t.page_size, t.rights, t.global, owner}, pdb});
+  ++count_;
+}
+
+void Tlb::invalidate(const Invalidate& inv) {
+  if (!guarantees_removal(inv.ack) && mutant_ != &kAckNoneComplete) return;  // may still hold
+  if (!inv.all_va && inv.size / 4096 <= kMaxPagesPerClass) {
+    drop_range(inv);
+    return;
+  }
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    count_ -= std::erase_if(it->second, [&](const Held& o) { return names(inv, o.pdb, o.h.va, o.h.size); });
+    it = it->second.empty() ? buckets_.erase(it) : std::next(it);
+  }
+}
+
+void Tlb::drop_range(const Invalidate& inv) {
+  unsigned classes = mutant_ == &kTargetedKeeps2M ? 2 : kSizeClasses;  // the mutant stops below 2 MiB
+  for (unsigned c = 0; c < classes; ++c) {
+    std::uint64_t sz = kSizes[c];
+    for (std::uint64_t page = inv.va & ~(sz - 1); page < inv.va + inv.size; page += sz) {
+      auto it = buckets_.find(key(page, sz));
+      if (it == buckets_.end()) continue;
+      count_ -= std::erase_if(it->second, [&](const Held& o) { return o.h.size == sz && names(inv, o.pdb, o.h.va, sz); });
+      if (it->second.empty()) buckets_.erase(it);
+    }
+  }
+}
+
+const TlbHeld* Tlb::find(std::uint16_t ctx, std::uint64_t va, std::uint64_t size) const {
+  auto it = buckets_.find(key(va, size));
+  if (it == buckets_.end()) return nullptr;
+  for (const Held& o : it->second)
+    if (o.h.ctx == ctx && o.h.size == size) return &o.h;
+  return nullptr;
+}
+
+void Tlb::each(const std::function<void(const TlbHeld&)>& fn) const {
+  for (const auto& kv : buckets_)
+    for (const Held& o : kv.second) fn(o.h);
+}
+
+Mmu::Mmu(unsigned cpus, Mutant m)
+    : mutant_(m), tlbs_(cpus, Tlb(m)), current_(cpus, 0), pdb_(cpus, 0), owner_(cpus, 0), bound_(cpus) {}
+
+void Mmu::issue(unsigned cpu, Invalidate inv) {
+  inv.ack = mutant_ == &kAckNoneComplete ? Ack::none : Ack::globally;
+  tlbs_[cpu].invalidate(inv);
+  if (listener_) listener_({Insn::invalidate, cpu, 0, 0, 0, {}, 0, inv});
+}
+
+void Mmu::each_pdb(unsigned cpu, std::uint16_t ctx, Invalidate base) {
+  auto it = bound_[cpu].find(ctx);
+  if (it == bound_[cpu].end()) return;
+  for (std::uint64_t p : it->second) {
+    base.pdb = p;
+    issue(cpu, base);
+  }
+}
+
+void Mmu::load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush) {
+  current_[cpu] = ctx;
+  pdb_[cpu] = root;
+  owner_[cpu] = owner;
+  if (flush) invalidate_context(cpu, ctx, false);
+  bound_[cpu][ctx].insert(root);
+}
+
+void Mmu::fill(unsigned cpu, std::uint64_t va, const Translation& t) {
+  tlbs_[cpu].fill(pdb_[cpu], current_[cpu], va, t, owner_[cpu]);
+  if (listener_) listener_({Insn::fill, cpu, current_[cpu], pdb_[cpu], va, t, owner_[cpu], {}});
+}
+
+void Mmu::invalidate_page(unsigned cpu, std::uint16_t ctx, std::uint64_t va, bool with_global) {
+  Invalidate inv{with_global, 0, false, va & ~0xfffull, 4096};
+  if (with_global) issue(cpu, inv);
+  else each_pdb(cpu, ctx, inv);
+}
+
+void Mmu::invalidate_context(unsigned cpu, std::uint16_t ctx, bool with_global) {
+  if (with_global) issue(cpu, Invalidate{true, 0, true});
+  else each_pdb(cpu, ctx, Invalidate{false, 0, true});
+  auto& pdbs = bound_[cpu][ctx];
+  pdbs.clear();
+  if (current_[cpu] == ctx) pdbs.insert(pdb_[cpu]);
+}
+
+void Mmu::invalidate_all(unsigned cpu) {
+  issue(cpu, Invalidate{true, 0, true});
+  bound_[cpu].clear();
+  bound_[cpu][current_[cpu]].insert(pdb_[cpu]);
+}
+
+}  // namespace vmref::impl::nv_mmu_v2

@@ -1,0 +1,15 @@
+// The VER3 format's deliberately broken variants (spec/formats/nv_mmu_v3.md "Mutants").
+// Each is caught by the differential (spec/differential.md §3).
+#pragma once
+
+#include "vmref/impl/mutant.hpp"
+
+namespace vmref::impl::nv_mmu_v3 {
+
+extern const MutantInfo kSmallHalfShift8;   ///< dual PDE small half written with the big half's shift (8)
+extern const MutantInfo kPdeValidBit;       ///< PDEs written with bit 0 set, as if presence were a VALID bit
+extern const MutantInfo kPcfSwapped;        ///< PCF PRIVILEGE and RO bits swapped
+extern const MutantInfo kAckNoneComplete;   ///< invalidates issued with ACK NONE, treated as complete
+extern MutantInfo kTargetedKeeps2M;         ///< a targeted invalidate keeps a 2 MiB entry (profile set at registration)
+
+}  // namespace vmref::impl::nv_mmu_v3

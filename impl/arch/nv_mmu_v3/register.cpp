@@ -1,0 +1,83 @@
+// The NVIDIA VER3 format's rows: the codec and the architectural decoder (PD4..PD0 and
+// the dual PDE, PCF, the GPU generation), the PDB-tagged GPU TLB and its Mmu, the reference
+// TLB, the PDB as the root register, and the format's mutants.
+#include "vmref/impl/format.hpp"
+#include "vmref/impl/radix_walk.hpp"
+#include "vmref/vocab/registry.hpp"
+#include "nv_mmu_v3_format.hpp"
+#include "nv_mmu_v3_mutants.hpp"
+#include "nv_mmu_v3_reference_tlb.hpp"
+#include "nv_mmu_v3_tlb.hpp"
+#include "nv_mmu_v3_walk.hpp"
+
+namespace vmref::impl::nv_mmu_v3 {
+
+const MutantInfo kSmallHalfShift8{"nv3-small-half-shift-8", "nv_mmu_v3",
+                                  "the dual PDE's small-page-table address written with the big half's shift (8, not 12)", ""};
+const MutantInfo kPdeValidBit{"nv3-pde-valid-bit", "nv_mmu_v3",
+                              "PDEs written with bit 0 set, as if a PDE were present by a VALID bit (bit 0 is IS_PTE)", ""};
+const MutantInfo kPcfSwapped{"nv3-pcf-priv-ro-swapped", "nv_mmu_v3",
+                             "PTE PCF PRIVILEGE (bit 1) and RO (bit 2) written swapped, as nova-core's ver3.rs swaps bits 1 and 4", ""};
+const MutantInfo kAckNoneComplete{"nv3-ack-none-complete", "nv_mmu_v3",
+                                  "invalidates issued with ACK NONE_REQUIRED and their entries counted as gone", ""};
+MutantInfo kTargetedKeeps2M{"nv3-targeted-keeps-2m", "nv_mmu_v3",
+                            "a targeted (VADDR, SIZE) invalidate drops 4 KiB and 64 KiB entries only, keeping a 2 MiB one", ""};
+
+namespace {
+/// A profile whose events put 2 MiB pages in the TLB: the first correct kernel variant
+/// named "thp"; "" when no kernel has one (looked up so this folder names no kernel).
+const char* large_page_profile() {
+  static std::string profile;
+  for (const vocab::KernelInfo* k : vocab::kernels())
+    for (const vocab::VariantInfo& v : k->variants)
+      if (profile.empty() && v.name == "thp" && !v.broken) profile = k->name + ":" + v.name;
+  return profile.c_str();
+}
+
+Config config(const FormatConfig& c, bool architectural) { return Config{c.get("gpu", kHopper), architectural ? nullptr : c.mutant}; }
+
+/// Aperture, then r/w/x as the PTE grants them, privilege and the harness bits (`vmref walk`).
+std::string leaf_flags(const Leaf& l) {
+  static const char* const kAperture[] = {"vid", "peer", "sys-coh", "sys-noncoh"};
+  std::string f = kAperture[aperture(l.raw)];
+  f += ' ';
+  f += {'r', l.rights.w ? 'w' : '-', l.rights.x ? 'x' : '-'};
+  f += l.rights.u ? " user" : " privileged";
+  if (l.raw & kUncached) f += " uncached";
+  if (l.raw & kNoAtomic) f += " no-atomic";
+  if (std::uint64_t kind = (l.raw >> kKindShift) & 0xf) f += " kind=" + std::to_string(kind);
+  if (l.raw & kHarnessG) f += " global";
+  if (l.raw & kHarnessA) f += " accessed";
+  if (l.raw & kHarnessD) f += " dirty";
+  return f;
+}
+}  // namespace
+
+void register_format() {
+  FormatInfo f;
+  f.name = "nv_mmu_v3";
+  f.title = "NVIDIA GMMU VER3 (Hopper, Blackwell): PD4..PD0, dual PDE, PCF, 57-bit GPU VA, PDB-tagged TLB ([NV-MMU3])";
+  f.spec = "spec/formats/nv_mmu_v3.md";
+  f.root_name = "PDB";
+  f.params = {{"gpu", "NVIDIA GPU generation as compute capability x10: 90 Hopper, 100 Blackwell (256 GiB pages at PD2)",
+               kHopper, {kHopper, kBlackwell}}};
+  f.codec = [](const FormatConfig& c) -> std::unique_ptr<RadixCodec> { return std::make_unique<Format>(config(c, false)); };
+  f.decoder = [](const FormatConfig& c) -> std::unique_ptr<RadixCodec> { return std::make_unique<Format>(config(c, true)); };
+  f.mmu = [](unsigned cpus, const FormatConfig& c) -> std::unique_ptr<vmref::impl::Mmu> {
+    return std::make_unique<Mmu>(cpus, c.mutant);
+  };
+  f.reference = [](vmref::impl::Mmu& m) -> std::unique_ptr<vmref::impl::ReferenceTlb> {
+    return std::make_unique<ReferenceTlb>(static_cast<Mmu&>(m));
+  };
+  f.root_address = [](std::uint64_t pdb, const FormatConfig&) { return pdb_address(pdb); };
+  f.leaf_flags = leaf_flags;
+  f.walk = [](const PhysReader& mem, std::uint64_t root, const FormatConfig& c, const std::function<void(const Leaf&)>& leaf,
+              const std::function<void(const WalkIssue&)>& issue) { walk(mem, Format(config(c, true)), root, leaf, issue); };
+  add_format(std::move(f));
+  kTargetedKeeps2M.profile = large_page_profile();
+  for (Mutant m : std::initializer_list<Mutant>{&kSmallHalfShift8, &kPdeValidBit, &kPcfSwapped, &kAckNoneComplete,
+                                               &kTargetedKeeps2M})
+    add_mutant(*m);
+}
+
+}  // namespace vmref::impl::nv_mmu_v3
