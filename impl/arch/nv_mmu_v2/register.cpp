@@ -2,12 +2,12 @@
 // the dual PDE, the GPU generation), the PDB-tagged GPU TLB and its Mmu, the reference
 // TLB, the PDB as the root register, and the format's mutants.
 #include "vmref/impl/format.hpp"
+#include "vmref/impl/gmmu_reference_tlb.hpp"
+#include "vmref/impl/gmmu_tlb.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/vocab/registry.hpp"
 #include "nv_mmu_v2_format.hpp"
 #include "nv_mmu_v2_mutants.hpp"
-#include "nv_mmu_v2_reference_tlb.hpp"
-#include "nv_mmu_v2_tlb.hpp"
 #include "nv_mmu_v2_walk.hpp"
 
 namespace vmref::impl::nv_mmu_v2 {
@@ -53,6 +53,15 @@ std::string leaf_flags(const Leaf& l) {
 }
 }  // namespace
 
+/// This format's GPU TLB (vmref/impl/gmmu_tlb.hpp): the leaf sizes a walk can fill
+/// (4 KiB, 64 KiB big pages, 2 MiB at PD0, 512 MiB at PD1 (Ampere on)) and what the TLB mutants change.
+gmmu::TlbConfig tlb_config(Mutant m) {
+  gmmu::TlbConfig c{{1ull << 12, 1ull << 16, 1ull << 21, 1ull << 29}};
+  c.ack_none_complete = m == &kAckNoneComplete;
+  c.targeted_small_only = m == &kTargetedKeeps2M;
+  return c;
+}
+
 void register_format() {
   FormatInfo f;
   f.name = "nv_mmu_v2";
@@ -64,10 +73,10 @@ void register_format() {
   f.codec = [](const FormatConfig& c) -> std::unique_ptr<RadixCodec> { return std::make_unique<Format>(config(c, false)); };
   f.decoder = [](const FormatConfig& c) -> std::unique_ptr<RadixCodec> { return std::make_unique<Format>(config(c, true)); };
   f.mmu = [](unsigned cpus, const FormatConfig& c) -> std::unique_ptr<vmref::impl::Mmu> {
-    return std::make_unique<Mmu>(cpus, c.mutant);
+    return std::make_unique<gmmu::Mmu>(cpus, tlb_config(c.mutant));
   };
   f.reference = [](vmref::impl::Mmu& m) -> std::unique_ptr<vmref::impl::ReferenceTlb> {
-    return std::make_unique<ReferenceTlb>(static_cast<Mmu&>(m));
+    return std::make_unique<gmmu::ReferenceTlb>(static_cast<gmmu::Mmu&>(m));
   };
   f.root_address = [](std::uint64_t pdb, const FormatConfig&) { return pdb_address(pdb); };
   f.leaf_flags = leaf_flags;

@@ -1,7 +1,9 @@
-// The GPU TLB of the VER3 GMMU (Hopper's hub registers keep the Turing layout), tagged by PDB, and the Mmu that drives it through the
+// The GPU TLB of NVIDIA's GMMU, tagged by PDB, and the Mmu that drives it through the
 // MMU_INVALIDATE registers ([NV-HUB] tu104 pri_mmu_hub.ref.txt and dev_vm.ref.txt:
 // INVALIDATE_PDB, _VADDR, _SIZE and INVALIDATE's ALL_VA, ALL_PDB, ACK 8:7, TRIGGER;
-// [NV-INV] tu102 dev_vm.h; nova-core tlb.rs). spec/formats/nv_mmu_v3.md "TLB".
+// [NV-INV] tu102 dev_vm.h; nova-core tlb.rs). One block for both page-table formats
+// (VER2 and VER3: Hopper's hub keeps Turing's invalidate registers); each format gives
+// its page sizes and its mutants' flags. spec/formats/nv_mmu_v2.md and nv_mmu_v3.md "TLB".
 #pragma once
 
 #include <cstdint>
@@ -12,9 +14,8 @@
 #include <vector>
 
 #include "vmref/impl/mmu.hpp"
-#include "vmref/impl/mutant.hpp"
 
-namespace vmref::impl::nv_mmu_v3 {
+namespace vmref::impl::gmmu {
 
 /// INVALIDATE.ACK (bits 8:7) [NV-HUB]: 0 NONE_REQUIRED, 1 GLOBALLY, 2 INTRANODE.
 enum class Ack : unsigned { none = 0, globally = 1, intranode = 2 };
@@ -30,8 +31,16 @@ struct Invalidate {
 
 /// Whether an invalidate with `ack` guarantees, once its TRIGGER bit reads 0, that the
 /// TLBs the harness models (one GPU: every TLB is in the node) dropped what it names:
-/// GLOBALLY and INTRANODE do; NONE_REQUIRED guarantees nothing (spec choice V3-T2).
+/// GLOBALLY and INTRANODE do; NONE_REQUIRED guarantees nothing (spec choices V2-T2, V3-T2).
 bool guarantees_removal(Ack ack);
+
+/// What differs between the formats: the leaf sizes a walk can fill, in bytes, ascending
+/// (4 KiB first), and the behaviour of their broken variants.
+struct TlbConfig {
+  std::vector<std::uint64_t> sizes;
+  bool ack_none_complete = false;  ///< mutant: invalidates issued with ACK NONE and counted as complete
+  bool targeted_small_only = false;  ///< mutant: a targeted invalidate drops entries below 2 MiB only
+};
 
 /// Whether invalidate `inv` names an entry of `pdb` covering [va, va + size).
 bool names(const Invalidate& inv, std::uint64_t pdb, std::uint64_t va, std::uint64_t size);
@@ -42,7 +51,8 @@ bool names(const Invalidate& inv, std::uint64_t pdb, std::uint64_t va, std::uint
 /// guarantees removal: the TLB holds the most the rules let it keep (the may-hold set).
 class Tlb {
  public:
-  explicit Tlb(Mutant m = nullptr) : mutant_(m) {}
+  /// `config` outlives the TLB (its Mmu's copy).
+  explicit Tlb(const TlbConfig& config) : config_(&config) {}
   void fill(std::uint64_t pdb, std::uint16_t ctx, std::uint64_t va, const Translation& t, std::uint32_t owner);
   void invalidate(const Invalidate& inv);
   std::size_t size() const { return count_; }
@@ -55,10 +65,11 @@ class Tlb {
     TlbHeld h;
     std::uint64_t pdb;
   };
-  /// VFN of the page | size class << 52 (0: 4 KiB, 1: 64 KiB, 2: 2 MiB, 3: 512 MiB, 4: 256 GiB).
-  static std::uint64_t key(std::uint64_t va, std::uint64_t size);
+  /// VFN of the page | size class (its index in TlbConfig::sizes) << 52.
+  std::uint64_t key(std::uint64_t va, std::uint64_t size) const;
+  unsigned class_of(std::uint64_t size) const;
   void drop_range(const Invalidate& inv);
-  Mutant mutant_;
+  const TlbConfig* config_;
   std::size_t count_ = 0;
   std::unordered_map<std::uint64_t, std::vector<Held>> buckets_;
 };
@@ -71,7 +82,9 @@ class Tlb {
 /// context (a channel's instance block naming the PDB) invalidates nothing.
 class Mmu : public vmref::impl::Mmu {
  public:
-  explicit Mmu(unsigned cpus, Mutant m = nullptr);
+  Mmu(unsigned cpus, TlbConfig config);
+  Mmu(const Mmu&) = delete;  // its TLBs point at config_
+  Mmu& operator=(const Mmu&) = delete;
   unsigned cpus() const override { return static_cast<unsigned>(tlbs_.size()); }
   std::uint16_t max_contexts() const override { return 65535; }
   void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush = false) override;
@@ -105,7 +118,7 @@ class Mmu : public vmref::impl::Mmu {
   void issue(unsigned cpu, Invalidate inv);
   /// Invalidates `base` for each PDB `ctx` was bound to on `cpu`, then forgets them.
   void each_pdb(unsigned cpu, std::uint16_t ctx, Invalidate base);
-  Mutant mutant_;
+  TlbConfig config_;
   std::vector<Tlb> tlbs_;
   std::vector<std::uint16_t> current_;
   std::vector<std::uint64_t> pdb_;
@@ -114,4 +127,4 @@ class Mmu : public vmref::impl::Mmu {
   std::function<void(const Insn&)> listener_;
 };
 
-}  // namespace vmref::impl::nv_mmu_v3
+}  // namespace vmref::impl::gmmu

@@ -1,19 +1,19 @@
-// The VER3 GPU TLB: entries tagged by PDB, invalidates of one PDB or all (ALL_PDB), of
-// every VA (ALL_VA) or a targeted range (VADDR, SIZE) reaching every page size, and the
-// ACK modes ([NV-HUB] INVALIDATE ACK 8:7: only GLOBALLY and INTRANODE guarantee removal
-// under spec/formats/nv_mmu_v3.md choice V3-T2); the reference TLB agrees with the Mmu.
+// The GMMU's GPU TLB (vmref/impl/gmmu_tlb.hpp, shared by the VER2 and VER3 formats):
+// entries tagged by PDB, invalidates of one PDB or all (ALL_PDB), of every VA (ALL_VA) or
+// a targeted range (VADDR, SIZE) reaching every page size, and the ACK modes ([NV-HUB]
+// INVALIDATE ACK 8:7: only GLOBALLY and INTRANODE guarantee removal under the formats'
+// spec choices V2-T2 and V3-T2); the reference TLB agrees with the Mmu.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "nv_mmu_v3_mutants.hpp"
-#include "nv_mmu_v3_reference_tlb.hpp"
-#include "nv_mmu_v3_tlb.hpp"
+#include "vmref/impl/gmmu_reference_tlb.hpp"
+#include "vmref/impl/gmmu_tlb.hpp"
 
 using vmref::impl::TlbHeld;
 using vmref::impl::Translation;
-using namespace vmref::impl::nv_mmu_v3;
-namespace nv_mmu_v3 = vmref::impl::nv_mmu_v3;
+using namespace vmref::impl::gmmu;
+namespace gmmu = vmref::impl::gmmu;
 
 namespace {
 Translation page(std::uint64_t pa, std::uint64_t size = 4096) {
@@ -24,6 +24,14 @@ Translation page(std::uint64_t pa, std::uint64_t size = 4096) {
   return t;
 }
 constexpr std::uint64_t kPdbA = 0x10000, kPdbB = 0x20000;
+/// The page sizes of the VER3 format on Blackwell (VER2 has the first four).
+const TlbConfig kSizes{{1ull << 12, 1ull << 16, 1ull << 21, 1ull << 29, 1ull << 38}};
+TlbConfig with(bool ack_none, bool small_only) {
+  TlbConfig c = kSizes;
+  c.ack_none_complete = ack_none;
+  c.targeted_small_only = small_only;
+  return c;
+}
 
 std::size_t count(const Tlb& t) {
   std::size_t n = 0;
@@ -32,7 +40,7 @@ std::size_t count(const Tlb& t) {
 }
 
 /// The Mmu's TLBs hold what the reference holds, entry for entry.
-void expect_same(const nv_mmu_v3::Mmu& m, const nv_mmu_v3::ReferenceTlb& r) {
+void expect_same(const gmmu::Mmu& m, const gmmu::ReferenceTlb& r) {
   for (unsigned cpu = 0; cpu < m.cpus(); ++cpu) {
     std::size_t n = 0;
     m.held(cpu, [&](const TlbHeld& h) {
@@ -47,8 +55,8 @@ void expect_same(const nv_mmu_v3::Mmu& m, const nv_mmu_v3::ReferenceTlb& r) {
 }
 }  // namespace
 
-TEST(NvMmuV3_5_4_Tlb, EntriesAreTaggedByPdb) {
-  Tlb t;
+TEST(Gmmu_Tlb, EntriesAreTaggedByPdb) {
+  Tlb t(kSizes);
   t.fill(kPdbA, 1, 0x5000, page(0x9000), 0);
   t.fill(kPdbB, 2, 0x5000, page(0xa000), 0);
   t.fill(kPdbA, 1, 0x5123, page(0xb000), 0);  // the same page and PDB: replaced
@@ -61,8 +69,8 @@ TEST(NvMmuV3_5_4_Tlb, EntriesAreTaggedByPdb) {
   EXPECT_EQ(count(t), 0u);
 }
 
-TEST(NvMmuV3_5_4_Tlb, TargetedInvalidateReachesEveryPageSizeOverlapping) {
-  Tlb t;
+TEST(Gmmu_Tlb, TargetedInvalidateReachesEveryPageSizeOverlapping) {
+  Tlb t(kSizes);
   t.fill(kPdbA, 1, 0x20'0000, page(0x40'0000, 0x20'0000), 0);
   t.fill(kPdbA, 1, 0x60'0000, page(0x80'0000), 0);
   t.fill(kPdbA, 1, 0x61'0000, page(0x90'0000, 0x10000), 0);
@@ -71,20 +79,24 @@ TEST(NvMmuV3_5_4_Tlb, TargetedInvalidateReachesEveryPageSizeOverlapping) {
   EXPECT_NE(t.find(1, 0x60'0000, 4096), nullptr);
   t.invalidate({false, kPdbA, false, 0x60'0000, 0x20000});
   EXPECT_EQ(count(t), 0u) << "SIZE 128 KiB reaches both";
+  t.fill(kPdbA, 1, 0x40'0000'0000, page(0x80'0000'0000, 1ull << 38), 0);  // a 256 GiB leaf
+  t.invalidate({false, kPdbA, false, 0x40'1234'5000, 4096});
+  EXPECT_EQ(count(t), 0u) << "the largest size class is reached too";
 }
 
-TEST(NvMmuV3_5_4_Tlb, TheMutantKeepsTheLargePage) {
-  Tlb t(&kTargetedKeeps2M);
+TEST(Gmmu_Tlb, TheMutantKeepsTheLargePage) {
+  const TlbConfig c = with(false, true);
+  Tlb t(c);
   t.fill(kPdbA, 1, 0x20'0000, page(0x40'0000, 0x20'0000), 0);
   t.invalidate({false, kPdbA, false, 0x21'3000, 4096});
   EXPECT_NE(t.find(1, 0x20'0000, 0x20'0000), nullptr);
 }
 
-TEST(NvMmuV3_5_4_Ack, OnlyAnAcknowledgedInvalidateRemoves) {
+TEST(Gmmu_Ack, OnlyAnAcknowledgedInvalidateRemoves) {
   EXPECT_FALSE(guarantees_removal(Ack::none));
   EXPECT_TRUE(guarantees_removal(Ack::globally));
   EXPECT_TRUE(guarantees_removal(Ack::intranode));
-  Tlb t;
+  Tlb t(kSizes);
   t.fill(kPdbA, 1, 0x5000, page(0x9000), 0);
   t.invalidate({true, 0, true, 0, 0, Ack::none});
   EXPECT_EQ(t.size(), 1u) << "ACK NONE_REQUIRED: the TLB may still hold it";
@@ -92,8 +104,8 @@ TEST(NvMmuV3_5_4_Ack, OnlyAnAcknowledgedInvalidateRemoves) {
   EXPECT_EQ(t.size(), 0u);
 }
 
-TEST(NvMmuV3_5_4_Mmu, HarnessRequestsBecomePdbInvalidatesTheReferenceFollows) {
-  Mmu m(2);
+TEST(Gmmu_Mmu, HarnessRequestsBecomePdbInvalidatesTheReferenceFollows) {
+  Mmu m(2, kSizes);
   ReferenceTlb r(m);
   m.load(0, 1, kPdbA, 1);
   m.load(1, 2, kPdbB, 2);
@@ -117,8 +129,8 @@ TEST(NvMmuV3_5_4_Mmu, HarnessRequestsBecomePdbInvalidatesTheReferenceFollows) {
   expect_same(m, r);
 }
 
-TEST(NvMmuV3_5_4_Mmu, AckNoneMutantDropsWhatTheReferenceKeeps) {
-  Mmu m(1, &kAckNoneComplete);
+TEST(Gmmu_Mmu, AckNoneMutantDropsWhatTheReferenceKeeps) {
+  Mmu m(1, with(true, false));
   ReferenceTlb r(m);
   m.load(0, 1, kPdbA, 1);
   m.fill(0, 0x5000, page(0x9000));

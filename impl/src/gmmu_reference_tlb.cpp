@@ -1,6 +1,6 @@
-#include "nv_mmu_v3_reference_tlb.hpp"
+#include "vmref/impl/gmmu_reference_tlb.hpp"
 
-namespace vmref::impl::nv_mmu_v3 {
+namespace vmref::impl::gmmu {
 
 using Insn = Mmu::Insn;
 
@@ -40,4 +40,4 @@ void ReferenceTlb::apply(const Insn& i) {
   drop([&](const TlbHeld& h, std::uint64_t p) { return names(i.inv, p, h.va, h.size); });
 }
 
-}  // namespace vmref::impl::nv_mmu_v3
+}  // namespace vmref::impl::gmmu

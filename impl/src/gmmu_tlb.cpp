@@ -1,19 +1,21 @@
-#include "nv_mmu_v2_tlb.hpp"
+// The GMMU TLB (vmref/impl/gmmu_tlb.hpp): buckets by page and size class, so a targeted
+// invalidate looks up the few pages it covers in each class instead of scanning.
+#include "vmref/impl/gmmu_tlb.hpp"
 
-#include "nv_mmu_v2_mutants.hpp"
+#include <stdexcept>
 
-namespace vmref::impl::nv_mmu_v2 {
+namespace vmref::impl::gmmu {
 
 namespace {
-constexpr unsigned kSizeClasses = 4;
-constexpr std::uint64_t kSizes[kSizeClasses] = {1ull << 12, 1ull << 16, 1ull << 21, 1ull << 29};
-unsigned class_of(std::uint64_t size) {
-  unsigned c = 0;
-  while (c + 1 < kSizeClasses && kSizes[c] < size) ++c;
-  return c;
-}
 constexpr std::uint64_t kMaxPagesPerClass = 64;  // beyond this a targeted drop scans every bucket
 }  // namespace
+
+unsigned Tlb::class_of(std::uint64_t size) const {
+  const auto& s = config_->sizes;
+  unsigned c = 0;
+  while (c + 1 < s.size() && s[c] < size) ++c;
+  return c;
+}
 
 bool guarantees_removal(Ack ack) { return ack == Ack::globally || ack == Ack::intranode; }
 
@@ -23,7 +25,7 @@ bool names(const Invalidate& inv, std::uint64_t pdb, std::uint64_t va, std::uint
   return va < inv.va + inv.size && inv.va < va + size;  // the ranges overlap
 }
 
-std::uint64_t Tlb::key(std::uint64_t va, std::uint64_t size) {
+std::uint64_t Tlb::key(std::uint64_t va, std::uint64_t size) const {
   return ((va & ~(size - 1)) >> 12) | static_cast<std::uint64_t>(class_of(size)) << 52;
 }
 
@@ -35,7 +37,7 @@ void Tlb::fill(std::uint64_t pdb, std::uint16_t ctx, std::uint64_t va, const Tra
 }
 
 void Tlb::invalidate(const Invalidate& inv) {
-  if (!guarantees_removal(inv.ack) && mutant_ != &kAckNoneComplete) return;  // may still hold
+  if (!guarantees_removal(inv.ack) && !config_->ack_none_complete) return;  // may still hold
   if (!inv.all_va && inv.size / 4096 <= kMaxPagesPerClass) {
     drop_range(inv);
     return;
@@ -47,9 +49,8 @@ void Tlb::invalidate(const Invalidate& inv) {
 }
 
 void Tlb::drop_range(const Invalidate& inv) {
-  unsigned classes = mutant_ == &kTargetedKeeps2M ? 2 : kSizeClasses;  // the mutant stops below 2 MiB
-  for (unsigned c = 0; c < classes; ++c) {
-    std::uint64_t sz = kSizes[c];
+  for (std::uint64_t sz : config_->sizes) {
+    if (config_->targeted_small_only && sz >= (2ull << 20)) break;  // the mutant stops below 2 MiB
     for (std::uint64_t page = inv.va & ~(sz - 1); page < inv.va + inv.size; page += sz) {
       auto it = buckets_.find(key(page, sz));
       if (it == buckets_.end()) continue;
@@ -72,11 +73,13 @@ void Tlb::each(const std::function<void(const TlbHeld&)>& fn) const {
     for (const Held& o : kv.second) fn(o.h);
 }
 
-Mmu::Mmu(unsigned cpus, Mutant m)
-    : mutant_(m), tlbs_(cpus, Tlb(m)), current_(cpus, 0), pdb_(cpus, 0), owner_(cpus, 0), bound_(cpus) {}
+Mmu::Mmu(unsigned cpus, TlbConfig config)
+    : config_(std::move(config)), tlbs_(cpus, Tlb(config_)), current_(cpus, 0), pdb_(cpus, 0), owner_(cpus, 0), bound_(cpus) {
+  if (config_.sizes.empty() || config_.sizes.size() > 8) throw std::invalid_argument("GMMU TLB: 1 to 8 page sizes");
+}
 
 void Mmu::issue(unsigned cpu, Invalidate inv) {
-  inv.ack = mutant_ == &kAckNoneComplete ? Ack::none : Ack::globally;
+  inv.ack = config_.ack_none_complete ? Ack::none : Ack::globally;
   tlbs_[cpu].invalidate(inv);
   if (listener_) listener_({Insn::invalidate, cpu, 0, 0, 0, {}, 0, inv});
 }
@@ -123,4 +126,4 @@ void Mmu::invalidate_all(unsigned cpu) {
   bound_[cpu][current_[cpu]].insert(pdb_[cpu]);
 }
 
-}  // namespace vmref::impl::nv_mmu_v2
+}  // namespace vmref::impl::gmmu

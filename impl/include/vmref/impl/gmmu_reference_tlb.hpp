@@ -1,15 +1,15 @@
-// A second, deliberately plain GPU TLB for the VER2 format: one list per TLB and one
+// A second, deliberately plain GPU TLB for the GMMU formats: one list per TLB and one
 // predicate per invalidate, transcribed from the register manuals' INVALIDATE fields
 // ([NV-HUB] tu104 pri_mmu_hub.ref.txt: ALL_VA, ALL_PDB, VADDR, SIZE, ACK) under the
-// conservative reading of spec/formats/nv_mmu_v2.md "TLB". The optimized TLB
-// (nv_mmu_v2_tlb.hpp) must hold exactly what this one holds (DIFF-TLB-2).
+// conservative reading of spec/formats/nv_mmu_v2.md and nv_mmu_v3.md "TLB". The optimized
+// TLB (gmmu_tlb.hpp) must hold exactly what this one holds (DIFF-TLB-2).
 #pragma once
 
 #include <vector>
 
-#include "nv_mmu_v2_tlb.hpp"
+#include "vmref/impl/gmmu_tlb.hpp"
 
-namespace vmref::impl::nv_mmu_v2 {
+namespace vmref::impl::gmmu {
 
 class ReferenceTlb : public vmref::impl::ReferenceTlb {
  public:
@@ -26,4 +26,4 @@ class ReferenceTlb : public vmref::impl::ReferenceTlb {
   std::vector<WalkCached> no_walks_;
 };
 
-}  // namespace vmref::impl::nv_mmu_v2
+}  // namespace vmref::impl::gmmu
