@@ -7,7 +7,7 @@ namespace vmref::linux_mm {
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](std::uint64_t seed, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
+       [](conformance::Random rng, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
          GeneratorParams p;
          p.cpus = cpus;
          if (profile.ends_with(":thp")) {  // huge leaves need room and alignment (§1.13)
@@ -17,7 +17,7 @@ void register_conformance() {
          }
          p.global_maps = true;
          p.tagged_switches = true;
-         return std::make_unique<LinuxGenerator>(seed, p);
+         return std::make_unique<LinuxGenerator>(std::move(rng), p);
        },
        make_checker});
 }

@@ -8,8 +8,8 @@ std::unique_ptr<conformance::KernelChecker> make_checker(conformance::CheckerCon
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](std::uint64_t seed, const std::string& profile, unsigned) -> std::unique_ptr<conformance::Generator> {
-         return std::make_unique<ZephyrGenerator>(seed, profile);
+       [](conformance::Random rng, const std::string& profile, unsigned) -> std::unique_ptr<conformance::Generator> {
+         return std::make_unique<ZephyrGenerator>(std::move(rng), profile);
        },
        make_checker});
 }

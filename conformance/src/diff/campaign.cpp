@@ -106,10 +106,10 @@ class SystemUnderTest {
 };
 
 /// The event generator of the profile's kernel (conformance/registry.hpp).
-std::unique_ptr<conformance::Generator> source_for(const CampaignOptions& o, std::uint64_t seed) {
+std::unique_ptr<conformance::Generator> source_for(const CampaignOptions& o, conformance::Random rng) {
   const conformance::ConformanceKernelInfo* k = conformance::find_conformance_kernel(kernel_of(o).name);
   if (!k || !k->generator) throw std::invalid_argument("kernel '" + kernel_of(o).name + "' has no event generator");
-  return k->generator(seed, o.profile, o.cpus);
+  return k->generator(std::move(rng), o.profile, o.cpus);
 }
 
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
@@ -322,6 +322,19 @@ void merge(CampaignResult& into, const CampaignResult& r) {
 }
 
 }  // namespace
+
+std::vector<Finding> run_episode(const CampaignOptions& o, conformance::Random rng, std::uint64_t max_events) {
+  static_cast<void>(format_of(o));  // throws for an unknown implementation
+  SystemUnderTest d(o);
+  auto gen = source_for(o, rng);
+  for (std::uint64_t i = 0; i < max_events && !rng.exhausted(); ++i) {
+    Event e = gen->next();
+    std::vector<Finding> fs = d.step(e);
+    if (!fs.empty()) return fs;
+    gen->feedback(e, d.last_outcome());
+  }
+  return {};
+}
 
 CampaignResult run_campaign(const CampaignOptions& opt) {
   CampaignOptions o = opt;

@@ -14,7 +14,7 @@ using vocab::Event;
 
 class ToyGenerator : public conformance::Generator {
  public:
-  explicit ToyGenerator(std::uint64_t seed) : rng_(seed) {}
+  explicit ToyGenerator(conformance::Random rng) : rng_(std::move(rng)) {}
 
   Event next() override {
     if (!created_) {
@@ -57,7 +57,7 @@ class ToyGenerator : public conformance::Generator {
 
  private:
   std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
-  std::mt19937_64 rng_;
+  conformance::Random rng_;
   Asid as_ = 1;
   bool created_ = false;
   std::vector<Va> live_;
@@ -66,8 +66,8 @@ class ToyGenerator : public conformance::Generator {
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](std::uint64_t seed, const std::string&, unsigned) -> std::unique_ptr<conformance::Generator> {
-         return std::make_unique<ToyGenerator>(seed);
+       [](conformance::Random rng, const std::string&, unsigned) -> std::unique_ptr<conformance::Generator> {
+         return std::make_unique<ToyGenerator>(std::move(rng));
        },
        nullptr});
 }

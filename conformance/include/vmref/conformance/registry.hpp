@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vmref/conformance/draw.hpp"
 #include "vmref/conformance/finding.hpp"
 #include "vmref/vocab/event.hpp"
 #include "vmref/vocab/vseg_attrs.hpp"
@@ -69,7 +70,8 @@ class KernelChecker {
 struct ConformanceKernelInfo {
   std::string kernel;
   /// A generator of the kernel's events for `profile` (one of its variants) on `cpus` CPUs.
-  std::function<std::unique_ptr<Generator>(std::uint64_t seed, const std::string& profile, unsigned cpus)> generator;
+  /// Its draws come from `rng`: a seed (converts implicitly) or a fuzzer's bytes.
+  std::function<std::unique_ptr<Generator>(Random rng, const std::string& profile, unsigned cpus)> generator;
   /// The kernel's checker, or null when the shared comparisons say everything.
   std::function<std::unique_ptr<KernelChecker>(CheckerContext& ctx)> checker;
   /// Whether the shared comparisons (spaces, PTEs, frames, TLBs, tables) apply: false for

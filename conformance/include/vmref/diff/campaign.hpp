@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vmref/conformance/draw.hpp"
+#include "vmref/conformance/finding.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
@@ -92,6 +94,14 @@ bool is_campaign_summary(const nlohmann::ordered_json& j);
 /// --jobs), a shard given twice, and names the shard that is missing (a partial merge
 /// would read as the whole campaign).
 nlohmann::ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, nlohmann::ordered_json>>& shards);
+
+/// One episode of `o`'s profile and implementation (its mutant too) whose generator draws
+/// from `rng`, typically a fuzzer's bytes (conformance/fuzz/fuzz_differential.cpp): model
+/// and implementation in lock step until `max_events` events or until a byte stream is
+/// used up. Returns the first event's findings that has any (empty: they agreed
+/// throughout). Throws std::invalid_argument for an unknown implementation or profile, and
+/// what the differential throws for an event it cannot apply (a generator's bug).
+std::vector<conformance::Finding> run_episode(const CampaignOptions& o, conformance::Random rng, std::uint64_t max_events);
 
 /// Runs the campaign. Throws std::invalid_argument for an unknown implementation or profile.
 CampaignResult run_campaign(const CampaignOptions& opt);

@@ -11,8 +11,8 @@ constexpr std::uint64_t kPage = 4096;
 constexpr Va kElf = 0x400 * kPage;
 }  // namespace
 
-AlmosGenerator::AlmosGenerator(std::uint64_t seed, std::string profile, unsigned clusters)
-    : rng_(seed), profile_(std::move(profile)), clusters_(clusters) {}
+AlmosGenerator::AlmosGenerator(conformance::Random rng, std::string profile, unsigned clusters)
+    : rng_(std::move(rng)), profile_(std::move(profile)), clusters_(clusters) {}
 
 trace::Header AlmosGenerator::header() const {
   trace::Header h;

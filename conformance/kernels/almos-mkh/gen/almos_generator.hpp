@@ -18,7 +18,7 @@ namespace vmref::almos {
 
 class AlmosGenerator : public conformance::Generator {
  public:
-  AlmosGenerator(std::uint64_t seed, std::string profile, unsigned clusters);
+  AlmosGenerator(conformance::Random rng, std::string profile, unsigned clusters);
   trace::Header header() const;
   vocab::Event next() override;
   /// Tells the generator how `e` ended (a vseg's base, a process that now exists).
@@ -32,7 +32,7 @@ class AlmosGenerator : public conformance::Generator {
     std::advance(it, static_cast<long>(pick(procs_.size())));
     return it->first;
   }
-  std::mt19937_64 rng_;
+  conformance::Random rng_;
   std::string profile_;
   unsigned clusters_;
   std::map<std::uint64_t, std::vector<Range>> procs_;  ///< pid -> vsegs it was given

@@ -6,8 +6,8 @@ namespace vmref::linux_mm {
 
 using namespace vmref::vocab;
 
-LinuxGenerator::LinuxGenerator(std::uint64_t seed, GeneratorParams p)
-    : rng_(seed), p_(p), cpu_as_(p.cpus, 0), cpu_tags_(p.cpus) {}
+LinuxGenerator::LinuxGenerator(conformance::Random rng, GeneratorParams p)
+    : rng_(std::move(rng)), p_(p), cpu_as_(p.cpus, 0), cpu_tags_(p.cpus) {}
 
 trace::Header LinuxGenerator::header() const {
   trace::Header h;

@@ -42,7 +42,7 @@ struct GeneratorParams {
 class LinuxGenerator : public conformance::Generator {
  public:
   static constexpr Va kWindow = 0x10000000;
-  explicit LinuxGenerator(std::uint64_t seed, GeneratorParams p = {});
+  explicit LinuxGenerator(conformance::Random rng, GeneratorParams p = {});
   trace::Header header() const;
   /// The next event; the first ones create address space 1 and put CPUs on it.
   vocab::Event next() override;
@@ -69,7 +69,7 @@ class LinuxGenerator : public conformance::Generator {
   vocab::Event flush();
   vocab::Event pin_or_unpin();
 
-  std::mt19937_64 rng_;
+  conformance::Random rng_;
   GeneratorParams p_;
   std::vector<Asid> spaces_;
   std::vector<Asid> cpu_as_;

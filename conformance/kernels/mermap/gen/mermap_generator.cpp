@@ -4,8 +4,8 @@ namespace vmref::mermap {
 
 using namespace vmref::vocab;
 
-MermapGenerator::MermapGenerator(std::uint64_t seed, std::string profile, unsigned cpus, std::uint64_t region_pages)
-    : rng_(seed), profile_(std::move(profile)), cpus_(cpus), region_pages_(region_pages) {
+MermapGenerator::MermapGenerator(conformance::Random rng, std::string profile, unsigned cpus, std::uint64_t region_pages)
+    : rng_(std::move(rng)), profile_(std::move(profile)), cpus_(cpus), region_pages_(region_pages) {
   start_mm();
 }
 

@@ -18,7 +18,7 @@ namespace vmref::mermap {
 
 class MermapGenerator : public conformance::Generator {
  public:
-  MermapGenerator(std::uint64_t seed, std::string profile, unsigned cpus, std::uint64_t region_pages);
+  MermapGenerator(conformance::Random rng, std::string profile, unsigned cpus, std::uint64_t region_pages);
   trace::Header header() const;
   vocab::Event next() override;
   /// Tells the generator how `e` ended (a failed get leaves no handle to put).
@@ -27,7 +27,7 @@ class MermapGenerator : public conformance::Generator {
  private:
   std::uint64_t pick(std::uint64_t n) { return conformance::draw(rng_, n); }
   void start_mm();
-  std::mt19937_64 rng_;
+  conformance::Random rng_;
   std::string profile_;
   unsigned cpus_;
   std::uint64_t region_pages_;

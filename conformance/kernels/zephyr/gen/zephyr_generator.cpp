@@ -8,7 +8,7 @@ namespace {
 constexpr std::uint64_t kPage = 4096;
 }
 
-ZephyrGenerator::ZephyrGenerator(std::uint64_t seed, std::string profile) : rng_(seed), profile_(std::move(profile)) {}
+ZephyrGenerator::ZephyrGenerator(conformance::Random rng, std::string profile) : rng_(std::move(rng)), profile_(std::move(profile)) {}
 
 trace::Header ZephyrGenerator::header() const {
   trace::Header h;

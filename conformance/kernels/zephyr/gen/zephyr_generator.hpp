@@ -18,7 +18,7 @@ namespace vmref::zephyr {
 
 class ZephyrGenerator : public conformance::Generator {
  public:
-  ZephyrGenerator(std::uint64_t seed, std::string profile);
+  ZephyrGenerator(conformance::Random rng, std::string profile);
   /// The header of a campaign trace: kCampaignFrames page frames, so eviction is frequent.
   trace::Header header() const;
   vocab::Event next() override;
@@ -30,7 +30,7 @@ class ZephyrGenerator : public conformance::Generator {
   struct Region { Va start; std::uint64_t pages; };
   /// A sub-range [addr, addr + len) of a live region, in whole pages.
   RangeArgs sub_range();
-  std::mt19937_64 rng_;
+  conformance::Random rng_;
   std::string profile_;
   std::vector<Region> live_;
 };
