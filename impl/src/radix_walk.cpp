@@ -113,7 +113,7 @@ void walk_all(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t root,
 
 std::optional<Leaf> walk_one(const PhysReader& mem, const RadixFormat& fmt, std::uint64_t root, std::uint64_t va) {
   Rights r;
-  std::uint64_t table = root & ~0xfffull;
+  std::uint64_t table = root;  // as walk_all: a root table smaller than a page (AArch64) sits at its own alignment
   for (unsigned level = 0; level < fmt.levels(); ++level) {
     std::uint64_t idx = (va >> fmt.shift(level)) & ((1ull << fmt.index_bits(level)) - 1);
     std::uint64_t raw;
