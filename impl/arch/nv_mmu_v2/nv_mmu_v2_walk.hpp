@@ -8,20 +8,16 @@
 #include <cstdint>
 #include <functional>
 
+#include "vmref/impl/gmmu_walk.hpp"
 #include "vmref/impl/phys_mem.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "nv_mmu_v2_format.hpp"
 
 namespace vmref::impl::nv_mmu_v2 {
 
-/// The state of a big (64 KiB) PTE and what it means for the 16 small PTEs beneath.
-enum class BigState {
-  unmapped,  ///< U: VALID = 0, neither PRIVILEGE nor VOL: the small PTEs are read
-  invalid,   ///< I: VALID = 0, PRIVILEGE = 1: no small PTE is valid, none is read
-  sparse,    ///< S: VALID = 0, VOL = 1: sparse, the small PTEs are not read
-  valid,     ///< V: a 64 KiB page
-};
-/// [NV-PASCAL]: with VALID = 0 only PRIVILEGE and VOL keep a meaning; I wins over S when
+using gmmu::BigState;
+/// A big PTE's state [NV-PASCAL]: VALID = 1 is V; with VALID = 0 only PRIVILEGE (I) and
+/// VOL (S) keep a meaning, neither is U; I wins over S when
 /// both are set (spec choice V2-C4).
 BigState big_state(std::uint64_t big_pte);
 

@@ -8,21 +8,16 @@
 #include <cstdint>
 #include <functional>
 
+#include "vmref/impl/gmmu_walk.hpp"
 #include "vmref/impl/phys_mem.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "nv_mmu_v3_format.hpp"
 
 namespace vmref::impl::nv_mmu_v3 {
 
-/// The state of a big (64 KiB) PTE and what it means for the 16 small PTEs beneath.
-enum class BigState {
-  unmapped,  ///< U: VALID = 0, PCF 0 (INVALID): the small PTEs are read
-  invalid,   ///< I: VALID = 0, PCF 3 (NO_VALID_4KB_PAGE), or 2 and 4..31: none is read
-  sparse,    ///< S: VALID = 0, PCF 1 (SPARSE): sparse, the small PTEs are not read
-  valid,     ///< V: a 64 KiB page
-};
-/// [NV-PASCAL]: with VALID = 0 only PRIVILEGE and VOL keep a meaning; I wins over S when
-/// both are set (spec choice V2-C4).
+using gmmu::BigState;
+/// A big PTE's state from its VALID bit and, when VALID = 0, its PCF [NV-MMU3]: PCF 0
+/// (INVALID) is U, 1 (SPARSE) is S, 3 (NO_VALID_4KB_PAGE), 2 and 4..31 are I.
 BigState big_state(std::uint64_t big_pte);
 
 /// Whether a PD0 dual PDE (`low`, `high`: its two words) makes its 2 MiB range sparse:
