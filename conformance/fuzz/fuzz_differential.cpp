@@ -33,8 +33,8 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-/// The campaign options every input runs under, checked once by a zero-operation
-/// campaign (unknown names, a format too narrow for the profile).
+/// The campaign options every input runs under, resolved and checked once (unknown
+/// names, a format too narrow for the profile).
 const diff::CampaignOptions& options() {
   static const diff::CampaignOptions o = [] {
     diff::CampaignOptions c;
@@ -51,10 +51,7 @@ const diff::CampaignOptions& options() {
         for (const vocab::KernelInfo* k : vocab::kernels())
           if (c.profile.empty() && k->name == owner) c.profile = owner;
       }
-      c.ops = 0;
-      diff::run_campaign(c);  // validates; fills no defaults into c, so set them as it does
-      if (c.impl.empty()) c.impl = impl::all_formats().front()->name;
-      if (c.profile.empty()) c.profile = vocab::kernels().front()->name;
+      diff::resolve_defaults(c);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "fuzz_differential: %s\n", e.what());
       std::exit(2);

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "vmref/diff/shard.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 #include "vmref/trace/output_file.hpp"
@@ -147,14 +148,14 @@ int run(int argc, char** argv) {
   return kExitBadInput;
 }
 
-/// `--shard K/N` as (K, N), 1 <= K <= N <= 1024; (1, 1) when not given.
+/// `--shard K/N` as (K, N); (1, 1) when not given.
 std::pair<unsigned, unsigned> shard_of(const std::string& s) {
-  if (s.empty()) return {1, 1};
-  unsigned k = 0, n = 0;
-  char slash = 0, extra = 0;
-  if (std::sscanf(s.c_str(), "%u%c%u%c", &k, &slash, &n, &extra) != 3 || slash != '/' || k < 1 || n > 1024 || k > n)
-    throw std::invalid_argument("--shard '" + s + "': expected K/N with 1 <= K <= N <= 1024");
-  return {k, n};
+  try {
+    const diff::Shard sh = diff::parse_shard(s);
+    return {sh.k, sh.n};
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--shard ") + e.what());
+  }
 }
 
 }  // namespace vmref::cli

@@ -336,8 +336,7 @@ std::vector<Finding> run_episode(const CampaignOptions& o, conformance::Random r
   return {};
 }
 
-CampaignResult run_campaign(const CampaignOptions& opt) {
-  CampaignOptions o = opt;
+void resolve_defaults(CampaignOptions& o) {
   if (o.impl.empty() && !impl::all_formats().empty()) o.impl = impl::all_formats().front()->name;
   if (o.profile.empty() && !vocab::kernels().empty()) o.profile = vocab::kernels().front()->name;
   format_of(o);                    // throws for an unknown implementation
@@ -348,6 +347,11 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   if (o.model_only && o.format.mutant)
     throw std::invalid_argument("the model layer runs no implementation: mutants of the implementation do not apply");
   if (!o.model_only) check_reach(o);
+}
+
+CampaignResult run_campaign(const CampaignOptions& opt) {
+  CampaignOptions o = opt;
+  resolve_defaults(o);
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> done{0}, findings{0};
   std::atomic<bool> stop{false};

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "vmref/diff/campaign.hpp"
+#include "vmref/diff/shard.hpp"
 
 namespace vmref::diff {
 
@@ -32,12 +33,15 @@ std::string campaign_of(const std::string& command) {
 
 /// (K, N) of a summary's "shard" field "K/N".
 std::pair<unsigned, unsigned> shard_field(const ordered_json& j, const std::string& path) {
-  unsigned k = 0, n = 0;
-  char slash = 0;
   const std::string s = j.contains("shard") && j["shard"].is_string() ? j["shard"].get<std::string>() : "";
-  if (std::sscanf(s.c_str(), "%u%c%u", &k, &slash, &n) != 3 || slash != '/' || k < 1 || k > n)
-    throw std::runtime_error(path + ": field 'shard': expected \"K/N\" (a summary of `vmref fuzz --json`)");
-  return {k, n};
+  const std::string bad = path + ": field 'shard': expected \"K/N\" (a summary of `vmref fuzz --json`)";
+  if (s.empty()) throw std::runtime_error(bad);  // parse_shard reads "" as the whole job
+  try {
+    const Shard sh = parse_shard(s);
+    return {sh.k, sh.n};
+  } catch (const std::invalid_argument&) {
+    throw std::runtime_error(bad);
+  }
 }
 
 const ordered_json& need(const ordered_json& j, const char* field, const std::string& path) {

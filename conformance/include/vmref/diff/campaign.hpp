@@ -73,6 +73,12 @@ struct CampaignResult {
   bool interrupted = false;                        ///< stopped early by `interrupt`
 };
 
+/// Fills what `o` leaves empty as run_campaign does (the first registered format and
+/// kernel) and checks the rest: throws std::invalid_argument for an unknown format or
+/// profile, no layer, a bad shard or episode, a mutant on the model layer, or a format
+/// too narrow for the profile's addresses.
+void resolve_defaults(CampaignOptions& o);
+
 /// The `vmref fuzz` command line that runs this campaign again (recorded in every
 /// counterexample's header as provenance.command).
 std::string campaign_command(const CampaignOptions& o);
