@@ -74,6 +74,8 @@ void run(ReplayResult& r, const ReplayOptions& given) {
   ReplayOptions opt = with_header_defaults(given, r.header);
   r.impl = opt.impl;
   r.mutant = opt.mutant;
+  r.format_params = opt.format_params;
+  r.model_only = given.model_only;
   if (!opt.profile.empty()) r.header.profile = opt.profile;
   std::optional<model::Model> built;
   std::unique_ptr<diff::Differential> both;

@@ -117,7 +117,7 @@ void add_trace_suite(pugi::xml_node root, const ReplayResult& r, const JunitOpti
     for (const auto& [id, k] : r.by_id)
       if (which(id)) n += k;
     if (n == 0) return;
-    std::string text = findings_text(r.findings, which);
+    std::string text = "reproduce: " + reproduce_command(r) + "\n" + findings_text(r.findings, which);
     std::uint64_t kept = std::count_if(r.findings.begin(), r.findings.end(), [&](const Finding& f) { return which(f.id); });
     if (n > kept) text += fmt::format("({} finding(s) in all; {} kept: a replay keeps the first ones of the trace)\n", n, kept);
     std::string msg = fmt::format("{} finding(s){}", n, rule.empty() ? "" : ": " + rule);

@@ -41,6 +41,7 @@ void trace_test(std::ostringstream& o, std::size_t n, const ReplayResult& r) {
     o << fmt::format("    ok {} undetermined # SKIP the model could not decide {} of its cases\n", ++k, r.undetermined_total);
   else
     o << fmt::format("    ok {} undetermined\n", ++k);
+  if (r.verdict() == Verdict::findings) o << "    # reproduce: " << one_line(reproduce_command(r)) << "\n";
   o << fmt::format("{} {} {}\n", r.verdict() == Verdict::clean ? "ok" : "not ok", n, name);
 }
 

@@ -78,11 +78,11 @@ std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vect
     o += fmt::format("| {} | {} | {} | {} |\n", id, md_escape(rule_of(id)), n, t);
   }
   o += "\n## Findings by title\n\nOne row per bug: findings whose messages differ only in numbers and addresses.\n\n"
-       "| title | findings | first |\n|---|---|---|\n";
+       "| title | findings | first | reproduce |\n|---|---|---|---|\n";
   for (const auto& r : rs)
     for (const FindingGroup& g : group_findings(r.findings))
-      o += fmt::format("| {} | {} | {} event {} (line {}) |\n", md_escape(g.title), g.count, md_escape(r.file), g.first.event,
-                       g.first.line);
+      o += fmt::format("| {} | {} | {} event {} (line {}) | `{}` |\n", md_escape(g.title), g.count, md_escape(r.file),
+                       g.first.event, g.first.line, md_escape(reproduce_command(r)));
   o += "\n## Findings\n\n";
   auto item = [&](const ReplayResult& r, const Finding& f) {
     o += fmt::format("- **{}** {} event {} (line {}, {}): {}\n", f.id, md_escape(r.file), f.event, f.line, f.op,
@@ -94,6 +94,7 @@ std::string report_markdown(const std::vector<ReplayResult>& rs, const std::vect
   };
   for (const auto& r : rs) {
     if (!r.error.empty()) o += fmt::format("- **{}**: bad input: {}\n", md_escape(r.file), md_escape(r.error));
+    if (!r.findings.empty()) o += fmt::format("- {}: reproduce with `{}`\n", md_escape(r.file), md_escape(reproduce_command(r)));
     for (const auto& f : r.findings) item(r, f);
     if (r.findings.size() < r.findings_total)
       o += fmt::format("- {} more findings in {} not listed\n", r.findings_total - r.findings.size(), md_escape(r.file));
@@ -120,7 +121,7 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>vmref conformance report</title>"
       "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;"
       "vertical-align:top}.clean{background:#cfc}.findings{background:#fcc}.bad-input{background:#fc9}"
-      ".undetermined{background:#eef}td.msg{min-width:30em}pre{margin:0;white-space:pre-wrap}</style></head><body>"
+      ".undetermined{background:#eef}td.msg{min-width:30em}code.cmd{white-space:pre-wrap;word-break:break-all}pre{margin:0;white-space:pre-wrap}</style></head><body>"
       "<h1>vmref conformance report</h1><p>" + xml_escape(totals(rs)) + "</p>";
   if (!generator.empty()) o += "<p><small>" + xml_escape(generator) + "</small></p>";
   o += "<table><tr><th>trace</th><th>profile</th><th>verdict</th><th>events</th><th>checks</th><th>expectations</th>"
@@ -140,12 +141,13 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
     o += fmt::format("<tr id=\"id-{0}\" class=\"{1}\"><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>", xml_escape(id),
                      n ? "findings" : "clean", xml_escape(rule_of(id)), n, t);
   }
-  o += "</table><h2>Findings by title</h2><table><tr><th>title</th><th>findings</th><th>first</th></tr>";
+  o += "</table><h2>Findings by title</h2><table><tr><th>title</th><th>findings</th><th>first</th><th>reproduce</th></tr>";
   for (std::size_t i = 0; i < rs.size(); ++i)
     for (const FindingGroup& g : group_findings(rs[i].findings))
       o += fmt::format("<tr class=\"findings\"><td class=\"msg\">{}</td><td>{}</td><td><a href=\"#trace-{}\">{}</a> event {} "
-                       "(line {})</td></tr>",
-                       xml_escape(g.title), g.count, i, xml_escape(rs[i].file), g.first.event, g.first.line);
+                       "(line {})</td><td><code class=\"cmd\">{}</code></td></tr>",
+                       xml_escape(g.title), g.count, i, xml_escape(rs[i].file), g.first.event, g.first.line,
+                       xml_escape(reproduce_command(rs[i])));
   o += "</table><h2>Findings and undetermined cases, by trace</h2>";
   for (std::size_t i = 0; i < rs.size(); ++i) {
     const ReplayResult& r = rs[i];
@@ -153,6 +155,7 @@ std::string report_html(const std::vector<ReplayResult>& rs, const std::vector<P
                      to_string(r.verdict()));
     if (!r.error.empty()) o += "<p class=\"bad-input\">bad input: " + xml_escape(r.error) + "</p>";
     if (r.findings.empty() && r.undetermined.empty()) continue;
+    o += "<p>reproduce: <code class=\"cmd\">" + xml_escape(reproduce_command(r)) + "</code></p>";
     o += "<table><tr><th>ID</th><th>event</th><th>line</th><th>op</th><th>message</th><th>diff</th></tr>";
     auto row = [&](const Finding& f, const char* cls) {
       o += fmt::format("<tr class=\"{}\"><td><a href=\"#id-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"msg\">{}</td>"

@@ -82,6 +82,9 @@ json result_to_json(const ReplayResult& r) {
           {"rules", json(rule_coverage_json(r.rules))},
           {"impl", r.impl},
           {"mutant", r.mutant},
+          {"format_params", r.format_params},
+          {"model_only", r.model_only},
+          {"reproduce", reproduce_command(r)},
           {"error", r.error}};
 }
 
@@ -115,6 +118,19 @@ ReplayResult result_from_json(const json& j, const std::string& origin) {
   }
   if (j.contains("impl")) r.impl = in.text("impl");
   if (j.contains("mutant")) r.mutant = in.text("mutant");
+  if (j.contains("format_params")) {
+    const json& fp = in.need("format_params");
+    if (!fp.is_object()) in.fail("format_params", "expected an object {name: value}");
+    for (auto it = fp.begin(); it != fp.end(); ++it) {
+      const std::uint64_t v = in.count(*it, "format_params." + it.key());
+      if (v > UINT32_MAX) in.fail("format_params." + it.key(), "value out of range");
+      r.format_params[it.key()] = static_cast<unsigned>(v);
+    }
+  }
+  if (j.contains("model_only")) {
+    if (!j["model_only"].is_boolean()) in.fail("model_only", "expected true or false");
+    r.model_only = j["model_only"].get<bool>();
+  }
   r.error = in.text("error");
   return r;
 }

@@ -64,6 +64,7 @@ std::string report_sarif(const std::vector<ReplayResult>& rs, const std::vector<
                                r.file, f.line));
       // Code scanning merges results with equal fingerprints: one alert per bug and trace.
       results.back()["partialFingerprints"] = {{"vmrefTitle/v1", finding_title(f)}};
+      results.back()["properties"] = {{"reproduce", reproduce_command(r)}};
     }
     // Undetermined cases are neither a pass nor a failure: a human (or the kernel's
     // next view) decides them, which SARIF calls "review".

@@ -51,8 +51,15 @@ struct ReplayResult {
   std::vector<model::RuleCount> rules;
   std::string error;                ///< bad input: "file:line: field 'x': ..."
   std::string impl, mutant;         ///< the implementation run in lock step and its mutant ("" = none)
+  std::map<std::string, unsigned> format_params;  ///< the implementation's format parameters as given
+  bool model_only = false;          ///< the header's implementation was ignored (`--model-only`)
   Verdict verdict() const;
 };
+
+/// The `vmref replay` command line that gives `r` again: its trace, profile (always
+/// spelled out, so a variant is visible), implementation, mutant and format parameters;
+/// the file shell-quoted when it needs it.
+std::string reproduce_command(const ReplayResult& r);
 
 /// Replays `path` (JSON Lines or zstd) event by event: apply, check every invariant,
 /// compare expectations. Never throws for bad input: it is reported in `error`.
