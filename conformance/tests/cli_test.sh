@@ -171,4 +171,26 @@ contains fuzz-shard-missing-text "shard 4/4 of vmref fuzz" "$T/out"
 check fuzz-shard-twice 2 "$V" report "$T/f-1.json" "$T/f-1.json" "$T/f-2.json" "$T/f-3.json" "$T/f-4.json"
 check fuzz-shard-mixed 2 "$V" report "$T/f-1.json" "$T/p-1.json"
 check fuzz-shard-bad 2 "$V" fuzz --ops 10 --shard 0/4
+# --corpus DIR: a campaign writes its counterexamples and finished episodes there; a rerun
+# replays the counterexamples (still failing under the mutant, clean once it is gone) and
+# skips the episodes; a longer rerun runs only the new ones, and with the first run it
+# covers what one fresh campaign covers. A damaged progress file is bad input, named.
+CP=(fuzz --episode 500 --seed 9 --mutant split-loses-last --layer tables --corpus "$T/corpus")
+check corpus-first 1 "$V" "${CP[@]}" --ops 6000
+check corpus-written 0 test -n "$(first "$T"/corpus/*.tables.jsonl)"
+check corpus-rerun 1 "$V" "${CP[@]}" --ops 6000
+contains corpus-rerun-skips "1 still failing, 0 unusable; 12 episodes skipped" "$T/out"
+check corpus-fixed 0 "$V" fuzz --episode 500 --seed 9 --layer tables --corpus "$T/corpus" --ops 1000
+contains corpus-fixed-clean "1 counterexamples replayed, 0 still failing" "$T/out"
+CL=(fuzz --episode 500 --seed 9 --layer tables --corpus "$T/grow")
+"$V" "${CL[@]}" --ops 3000 --json "$T/g1.json" > /dev/null 2>&1
+check corpus-extend 0 "$V" "${CL[@]}" --ops 6000 --jobs 2 --json "$T/g2.json"
+check corpus-fresh 0 "$V" fuzz --episode 500 --seed 9 --layer tables --ops 6000 --json "$T/g.json"
+check corpus-extend-same 0 python3 -c "import json,sys; a,b,f=(json.load(open(x)) for x in sys.argv[1:]); \
+assert b['resumed'] == 6 and a['ops'] + b['ops'] == f['ops'] and \
+{k: a['op_kinds'].get(k, 0) + b['op_kinds'].get(k, 0) for k in f['op_kinds']} == f['op_kinds'], (a, b, f)" \
+  "$T/g1.json" "$T/g2.json" "$T/g.json"
+echo '{"vmref_corpus": 1, "campaigns": {"x": [[5, 2]]}}' > "$T/grow/progress.json"
+check corpus-bad-progress 2 "$V" "${CL[@]}" --ops 1000
+contains corpus-bad-progress-text "progress.json: field 'campaigns.x'" "$T/out"
 finish

@@ -63,6 +63,13 @@ void print(const FuzzArgs& a, const diff::CampaignResult& r, std::ostream& out) 
   for (const auto& [id, n] : r.by_id) out << fmt::format("  {:<12} {}\n", id, n);
   if (!r.first_error.empty()) out << "  harness error: " << r.first_error << "\n";
   if (r.interrupted) out << "  interrupted: the summary covers the operations run so far\n";
+  if (!o.corpus_dir.empty()) {
+    out << fmt::format("  corpus {}: {} counterexamples replayed, {} still failing, {} unusable; {} episodes skipped "
+                       "(finished by an earlier run)\n",
+                       o.corpus_dir, r.corpus.traces, r.corpus.still_failing, r.corpus.unusable, r.resumed);
+    for (const std::string& f : r.corpus.failing) out << "    still failing: " << f << "\n";
+    for (const std::string& e : r.corpus.errors) out << "    unusable: " << e << "\n";
+  }
   for (const auto& c : r.examples) {
     out << fmt::format("  {}: {}\n    minimized {} -> {} operations{}\n", c.id, c.message, c.original, c.minimized,
                              c.reproduces ? "" : " (did not reproduce after shrinking)");
@@ -88,7 +95,11 @@ Runner add_fuzz(CLI::App& app) {
   auto* ops = c->add_option("--ops", a->o.ops, "Operations to run (VMM events plus table operations)")->capture_default_str();
   c->add_option("--time", a->o.seconds, "Run for this many seconds instead of --ops")->excludes(ops);
   c->add_option("--jobs", a->o.jobs, "Parallel jobs")->capture_default_str()->check(CLI::Range(1, 64));
-  c->add_option("--out", a->o.out_dir, "Directory for minimized counterexamples")->capture_default_str();
+  auto* out = c->add_option("--out", a->o.out_dir, "Directory for minimized counterexamples")->capture_default_str();
+  c->add_option("--corpus", a->o.corpus_dir,
+                "Corpus directory to resume from and add to: its counterexamples are replayed first, episodes an earlier "
+                "run of this campaign finished are skipped, new counterexamples go there (unless --out) and this run's "
+                "finished episodes are recorded in DIR/progress.json");
   c->add_option("--cpus", a->o.cpus, "Simulated CPUs")->capture_default_str()->check(CLI::Range(1, 16));
   c->add_option("--episode", a->o.episode, "Events per episode (each starts from a fresh state; longer ones reach older states, "
                                            "shorter ones shrink faster)")
@@ -108,7 +119,7 @@ Runner add_fuzz(CLI::App& app) {
   c->add_option("--shard", a->shard,
                 "Run only shard K of N (K/N): every N-th episode from the K-th, for several machines; `vmref report` "
                 "merges the shards' --json summaries into the whole campaign's");
-  return [a] {
+  return [a, out] {
     if (a->list || a->list_profiles || a->list_archs) {
       if (a->list) list_mutants();
       if (a->list_profiles) list_profiles();
@@ -117,6 +128,7 @@ Runner add_fuzz(CLI::App& app) {
     }
     if (!a->replay.empty()) return replay_table_ops(*a);
     need_writable(a->json);  // a campaign may run for hours: refuse a bad path first
+    if (!a->o.corpus_dir.empty() && out->count() == 0) a->o.out_dir.clear();  // counterexamples join the corpus
     const auto [k, n] = shard_of(a->shard);
     a->o.shard = k - 1;
     a->o.shards = n;
@@ -147,7 +159,7 @@ Runner add_fuzz(CLI::App& app) {
     print(*a, r, a->json == "-" ? std::cerr : std::cout);
     if (!a->json.empty()) write_text(a->json, diff::campaign_json(a->o, r, kVersion));
     if (!r.first_error.empty() && r.findings == 0) return kExitBadInput;
-    return r.findings ? kExitFindings : kExitClean;
+    return r.findings || r.corpus.still_failing ? kExitFindings : kExitClean;
   };
 }
 

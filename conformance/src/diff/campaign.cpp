@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -189,6 +190,7 @@ struct Job {
   std::atomic<bool>& stop;
   std::function<bool()> claim;  ///< counts one operation; false when the time is up
   std::function<bool()> more;   ///< whether time is left (always true in --ops mode)
+  CorpusProgress* progress;     ///< finished episodes (--corpus), or nullptr
   CampaignResult r;
 
   void vmm_finding(std::vector<Event> evs, const Finding& f, std::uint64_t ep_seed) {
@@ -296,7 +298,17 @@ struct Job {
       const std::uint64_t ep = o.shard + k * o.shards;
       if (ep >= planned) break;
       const std::uint64_t length = o.seconds > 0 ? o.episode : std::min(o.episode, o.ops - ep * o.episode);
-      if (!episode(seed * 1000003ull + ep, length)) {
+      if (progress && progress->done(ep)) {
+        ++r.resumed;
+        continue;
+      }
+      const std::uint64_t before = r.ops;
+      const bool clean = episode(seed * 1000003ull + ep, length);
+      // Finished: ran its whole length, or ended in a finding (its counterexample is
+      // kept). A cut episode (time up, interrupt) or a shortened last one is not.
+      const bool finished = clean ? r.ops - before == o.episode : r.first_error.empty();
+      if (progress && finished && length == o.episode) progress->add(ep);
+      if (!clean) {
         // A finding ends its episode; the campaign goes on to collect other IDs unless
         // asked to stop at the first one. A harness error always stops it.
         if (!r.first_error.empty() || (o.stop_at_first && !r.examples.empty())) stop = true;
@@ -310,6 +322,7 @@ void merge(CampaignResult& into, const CampaignResult& r) {
   into.vmm_ops += r.vmm_ops;
   into.table_ops += r.table_ops;
   into.findings += r.findings;
+  into.resumed += r.resumed;
   for (auto& [k, v] : r.op_kinds) into.op_kinds[k] += v;
   for (auto& [k, v] : r.by_id) into.by_id[k] += v;
   for (auto& [k, v] : r.shapes) into.shapes[k] = k.find("max") != std::string::npos ? std::max(into.shapes[k], v) : into.shapes[k] + v;
@@ -352,6 +365,13 @@ void resolve_defaults(CampaignOptions& o) {
 CampaignResult run_campaign(const CampaignOptions& opt) {
   CampaignOptions o = opt;
   resolve_defaults(o);
+  std::optional<CorpusProgress> progress;
+  CorpusReplay corpus;
+  if (!o.corpus_dir.empty()) {
+    progress.emplace(o.corpus_dir, campaign_identity(o));  // creates the directory
+    corpus = replay_corpus(o);
+    if (o.out_dir.empty()) o.out_dir = o.corpus_dir;
+  }
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> done{0}, findings{0};
   std::atomic<bool> stop{false};
@@ -360,7 +380,7 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   auto claim = [&] { return more() && (++done, true); };
   unsigned jobs = std::max(1u, o.jobs);
   std::vector<std::unique_ptr<Job>> js;
-  for (unsigned j = 0; j < jobs; ++j) js.push_back(std::make_unique<Job>(Job{o, o.seed, done, findings, stop, claim, more, {}}));
+  for (unsigned j = 0; j < jobs; ++j) js.push_back(std::make_unique<Job>(Job{o, o.seed, done, findings, stop, claim, more, progress ? &*progress : nullptr, {}}));
   std::vector<std::thread> threads;
   for (unsigned j = 0; j < jobs; ++j) threads.emplace_back([&, j] { js[j]->run(j, jobs); });
   std::atomic<bool> finished{false};
@@ -384,6 +404,8 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   r.model_only = !impl_runs(o);
   r.interrupted = interrupted;
   for (auto& j : js) merge(r, j->r);
+  r.corpus = std::move(corpus);
+  if (progress) progress->save();
   r.seconds = elapsed();
   return r;
 }
@@ -398,6 +420,7 @@ std::string campaign_command(const CampaignOptions& o) {
   if (o.format.mutant) c += std::string(" --mutant ") + impl::to_string(o.format.mutant);
   if (o.stop_at_first) c += " --stop-at-first";
   if (o.shards > 1) c += " --shard " + std::to_string(o.shard + 1) + "/" + std::to_string(o.shards);
+  if (!o.corpus_dir.empty()) c += " --corpus " + o.corpus_dir;
   return c;
 }
 

@@ -16,7 +16,7 @@ std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, con
   j["seed"] = o.seed;
   j["jobs"] = o.jobs;
   j["shard"] = std::to_string(o.shard + 1) + "/" + std::to_string(o.shards);
-  j["verdict"] = r.findings ? "findings" : !r.first_error.empty() ? "bad-input" : "clean";
+  j["verdict"] = r.findings || r.corpus.still_failing ? "findings" : !r.first_error.empty() ? "bad-input" : "clean";
   j["ops"] = r.ops;
   j["vmm_ops"] = r.vmm_ops;
   j["table_ops"] = r.table_ops;
@@ -44,6 +44,16 @@ std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, con
   j["harness_error"] = r.first_error;
   j["model_only"] = r.model_only;
   j["interrupted"] = r.interrupted;
+  if (!o.corpus_dir.empty()) {
+    j["resumed"] = r.resumed;
+    j["corpus"] = {{"dir", o.corpus_dir},
+                   {"traces", r.corpus.traces},
+                   {"still_failing", r.corpus.still_failing},
+                   {"unusable", r.corpus.unusable},
+                   {"by_id", r.corpus.by_id},
+                   {"failing", r.corpus.failing},
+                   {"errors", r.corpus.errors}};
+  }
   return j.dump(1) + "\n";
 }
 

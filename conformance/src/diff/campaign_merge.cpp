@@ -13,8 +13,8 @@ using nlohmann::ordered_json;
 
 namespace {
 
-/// The campaign a summary belongs to: its command without --shard and --jobs (machines
-/// may run their shard with different jobs; the episodes are the same).
+/// The campaign a summary belongs to: its command without --shard, --jobs and --corpus
+/// (machines may run their shard with different jobs and corpora; the episodes are the same).
 std::string campaign_of(const std::string& command) {
   std::string out, word;
   bool skip = false;
@@ -24,7 +24,7 @@ std::string campaign_of(const std::string& command) {
       continue;
     }
     if (skip) skip = false;
-    else if (word == "--shard" || word == "--jobs") skip = true;
+    else if (word == "--shard" || word == "--jobs" || word == "--corpus") skip = true;
     else if (!word.empty()) out += (out.empty() ? "" : " ") + word;
     word.clear();
   }
@@ -99,6 +99,8 @@ ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, o
     out["seconds"] = std::max(out["seconds"].get<double>(), j.value("seconds", 0.0));  // the shards run side by side
     if (out["harness_error"].get<std::string>().empty()) out["harness_error"] = j.value("harness_error", std::string());
     out["interrupted"] = out["interrupted"].get<bool>() || j.value("interrupted", false);
+    if (j.contains("resumed") && j["resumed"].is_number_unsigned())
+      out["resumed"] = (k == 1 ? 0 : out.value("resumed", std::uint64_t{0})) + j["resumed"].get<std::uint64_t>();
   }
   for (unsigned k = 1; k <= n; ++k)
     if (!seen.count(k))  // a partial merge would read as the whole campaign

@@ -13,6 +13,7 @@
 
 #include "vmref/conformance/draw.hpp"
 #include "vmref/conformance/finding.hpp"
+#include "vmref/diff/corpus.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
@@ -36,6 +37,10 @@ struct CampaignOptions {
   /// The format's parameters (levels...) and the deliberately broken variant, if any.
   impl::FormatConfig format;
   std::string out_dir;              ///< counterexamples go here (none written if empty)
+  /// `--corpus DIR` (diff/corpus.hpp): replay its counterexamples first, skip the episodes
+  /// an earlier run of this campaign finished, write new counterexamples there (unless
+  /// `out_dir` says otherwise) and record the episodes this run finishes.
+  std::string corpus_dir;
   bool vmm_layer = true, table_layer = true;
   /// The model alone, its invariants checked after every event (`--layer model`).
   bool model_only = false;
@@ -71,6 +76,8 @@ struct CampaignResult {
   /// `--layer model`: the model's invariants alone, with the profile's variant under test.
   bool model_only = false;
   bool interrupted = false;                        ///< stopped early by `interrupt`
+  std::uint64_t resumed = 0;                       ///< episodes skipped: finished by an earlier run (--corpus)
+  CorpusReplay corpus;                             ///< the corpus's counterexamples replayed (--corpus)
 };
 
 /// Fills what `o` leaves empty as run_campaign does (the first registered format and
