@@ -34,8 +34,11 @@ C_KEYWORDS = {
     "volatile", "while", "_Bool", "_Complex", "_Imaginary", "errno", "class", "new", "delete",
     "template", "this", "operator", "private", "public", "protected", "virtual", "bool", "true", "false",
 }
-# Names the hand-written part of emit.h already uses for its own types.
-RESERVED_TYPES = {"emitter", "header", "expect", "file", "emit_write_fn"}
+# Names the hand-written part of emit.h already uses (vmref_<name> types, vmref_emit_<name>
+# calls): an operation of one of these names would collide with it.
+RESERVED = {"emitter", "header", "expect", "file", "emit_write_fn", "init", "error", "reset_error", "flush",
+            "begin", "begin_line", "end", "str", "strn", "u64", "int", "bool", "object_begin", "object_end",
+            "array_begin", "array_end", "str_array"}
 
 
 def load_ops(vmref):
@@ -178,8 +181,8 @@ def header_text(owner, ops, defs):
     ]
     for op in ops:
         name = op["name"]
-        if name in RESERVED_TYPES or name in C_KEYWORDS and False:
-            sys.exit(f"gen_emit.py: operation '{name}' collides with a type of vmref/emit.h")
+        if name in RESERVED:
+            sys.exit(f"gen_emit.py: operation '{name}' collides with a name of vmref/emit.h")
         fields = op_fields(op, defs)
         out += ["", f"/** `{name}`: {op['section']}. */", f"typedef struct vmref_{name} {{"]
         for f in fields:
