@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(g++ cmake make libgtest-dev libgmock-dev librapidcheck-dev nlohmann-json3-dev libsimdjson-dev
       libcli11-dev libfmt-dev libzstd-dev zstd libz3-dev libpugixml-dev libxml2-utils python3 python3-jsonschema python3-yaml
+      pkgconf  # pkg-config: the installed vmref-emit.pc (ctest emit:install)
       clang libclang-rt-14-dev  # clang + libFuzzer: tools/fuzz.sh
       chromium fonts-liberation)  # renders the HTML report in ctest report:html-in-chromium
 missing=()

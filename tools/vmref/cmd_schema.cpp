@@ -104,9 +104,22 @@ ordered_json event_schema(const vocab::OpInfo& op) {
 
 Runner add_schema(CLI::App& app) {
   auto out = std::make_shared<std::string>();
+  auto ops = std::make_shared<bool>(false);
   auto* c = app.add_subcommand("schema", "Print the JSON Schema of a trace line (spec/trace.schema.json) from the operation registry");
   c->add_option("-o,--out", *out, "Write it to this file instead of standard output");
-  return [out] {
+  c->add_flag("--ops", *ops,
+              "Print the operation registry instead: {\"defs\": {...}, \"ops\": [{\"name\", \"kernel\", \"section\", "
+              "\"schema\"}]} (tools/gen_emit.py writes the C emitter's headers from it)");
+  return [out, ops] {
+    if (*ops) {
+      ordered_json rows = ordered_json::array();
+      for (const vocab::OpInfo* op : vocab::all_ops())
+        rows.push_back({{"name", op->name}, {"kernel", op->kernel}, {"section", op->section}, {"schema", ordered_json::parse(op->schema)}});
+      std::string text = ordered_json{{"defs", defs()}, {"ops", rows}}.dump(1) + "\n";
+      if (out->empty()) std::cout << text;
+      else write_text(*out, text);
+      return kExitClean;
+    }
     ordered_json events = ordered_json::array();
     for (const vocab::OpInfo* op : vocab::all_ops()) events.push_back(event_schema(*op));
     ordered_json d = defs();
