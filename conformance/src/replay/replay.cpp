@@ -41,6 +41,7 @@ diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
   if (h.page_size != 4096) throw std::invalid_argument("the " + opt.impl + " implementation needs page_size 4096");
   diff::DiffConfig c;
   c.profile = h.profile;
+  c.params = h.params;
   c.impl = opt.impl;
   c.cpus = h.cpus;
   c.frames = h.phys_mem / h.page_size;
@@ -75,11 +76,13 @@ void run(ReplayResult& r, const ReplayOptions& given) {
   r.impl = opt.impl;
   r.mutant = opt.mutant;
   if (!opt.profile.empty()) r.header.profile = opt.profile;
+  for (auto it = opt.params.begin(); it != opt.params.end(); ++it) r.header.params[it.key()] = *it;
   std::optional<model::Model> built;
   std::unique_ptr<diff::Differential> both;
   try {
-    if (opt.impl.empty()) {
-      built.emplace(trace::model_for(r.header));
+    vocab::Profile profile = trace::profile_of(r.header, r.file, line);  // the header's params, checked again
+    if (opt.impl.empty()) {                                               // (--profile may name another kernel)
+      built.emplace(profile, r.header.cpus, r.header.phys_mem / r.header.page_size, r.header.page_size);
     } else {
       both = std::make_unique<diff::Differential>(diff_config(r.header, opt));
     }
@@ -141,6 +144,9 @@ ReplayResult replay_file(const std::string& path, const ReplayOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
   try {
     run(r, opt);
+  } catch (const trace::HeaderError& e) {  // bad params: the header's provenance still counts
+    r.header = e.header;
+    r.error = e.what();
   } catch (const trace::TraceError& e) {
     r.error = e.what();
   } catch (const std::exception& e) {  // e.g. allocation failure: still a clear message
