@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <unordered_map>
 
 #include "vmref/conformance/expect.hpp"
 #include "vmref/diff/differential.hpp"
@@ -68,6 +69,27 @@ ReplayOptions with_header_defaults(const ReplayOptions& opt, const trace::Header
   return o;
 }
 
+/// Rewrites the model's frame numbers in `fs` as the trace's labels (name_frames): the
+/// labels of mechanism events (the model's) and of observes (`seen`), for the allocation
+/// each names now. DIFF-* messages, which may name the implementation's frames, are left.
+void name_frames_in(std::vector<Finding>& fs, const model::Model& m, const FrameLabels& seen) {
+  bool any = false;
+  for (const Finding& f : fs) any = any || (f.id.rfind("DIFF-", 0) != 0 && f.message.find("frame ") != std::string::npos);
+  if (!any) return;
+  std::unordered_map<std::uint64_t, const std::string*> by_frame;
+  auto add = [&](const std::string& label, const std::pair<model::FrameId, std::uint64_t>& fg) {
+    if (m.frames().valid(fg.first) && m.frames()[fg.first].generation == fg.second) by_frame.emplace(fg.first, &label);
+  };
+  for (const auto& [label, fg] : m.core().labels) add(label, fg);
+  for (const auto& [label, fg] : seen.labels) add(label, fg);
+  auto label_of = [&](std::uint64_t f) -> const std::string* {
+    auto it = by_frame.find(f);
+    return it == by_frame.end() ? nullptr : it->second;
+  };
+  for (Finding& f : fs)
+    if (f.id.rfind("DIFF-", 0) != 0) f.message = name_frames(f.message, label_of);
+}
+
 void run(ReplayResult& r, const ReplayOptions& given) {
   trace::TraceReader in(r.file);
   r.header = in.header();
@@ -126,6 +148,8 @@ void run(ReplayResult& r, const ReplayOptions& given) {
     }
     undetermined.clear();
     r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined, labels);
+    name_frames_in(found, m, labels);
+    name_frames_in(undetermined, m, labels);
     for (auto& f : found) record(r, opt, std::move(f));
     for (auto& u : undetermined) {
       ++r.undetermined_total;
