@@ -41,4 +41,10 @@ for F in "${FORMATS[@]}"; do
   check "replay-zephyr-params-caught-impl:$F" 1 "$V" replay --impl "$F" "$ON_OTHER"
   check "replay-zephyr-params-default-clean-impl:$F" 0 "$V" replay --impl "$F" "$T/zdefault.jsonl"
 done
+# --param sets the same from the command line, over the header (here: none).
+check replay-zephyr-param-option 1 "$V" replay --param vm_start=0x40000000 --param vm_pages=256 --param image_pages=16 \
+  --param vm_reserved=2 --param backing_pages=8 "$T/zdefault.jsonl"
+contains replay-zephyr-param-option-caught "EXPECT-RET" "$T/out"
+check replay-zephyr-param-option-bad 2 "$V" replay --param vm_pages=0 "$T/zdefault.jsonl"
+contains replay-zephyr-param-option-bad-names-field "field 'params.vm_pages'" "$T/out"
 finish
