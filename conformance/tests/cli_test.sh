@@ -27,6 +27,9 @@ mkdir -p "$T/empty"
 check replay-empty-dir 2 "$V" replay "$T/empty"
 check bad-input-exit 2 "$V" replay "$SRC/conformance/tests/data/bad-hex-line3.jsonl"
 contains bad-input-names-line-field "bad-hex-line3.jsonl:3: field 'va'" "$T/out"
+# Findings name frames by the trace's labels (spec/trace-format.md §5): frame_alloc named it F.
+check finding-names-label 1 "$V" replay "$SRC/traces/violations/core/INV-FRAME-2.jsonl"
+contains finding-names-label-text "('F') was freed" "$T/out"
 check stop-at-first 1 "$V" replay --stop-at-first "$SRC/traces/violations/core/INV-TLB-2.jsonl"
 check replay-report 1 "$V" replay --report "$T/r.json" --junit "$T/r.xml" \
   "$SRC/traces/violations/core/INV-COW-1.jsonl" "$T/g.jsonl.zst"

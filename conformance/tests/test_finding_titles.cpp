@@ -51,3 +51,22 @@ TEST(Report_Titles, GroupsKeepTheFirstOccurrenceAndCount) {
   EXPECT_EQ(res[0]["partialFingerprints"], res[2]["partialFingerprints"]);  // one alert for one bug
   EXPECT_NE(res[0]["partialFingerprints"], res[3]["partialFingerprints"]);
 }
+
+// Findings name frames by the trace's labels (spec/trace-format.md §5): "frame N" gains
+// the label of a frame the trace labelled; unlabelled frames, other words ending in
+// "frame" and numbers that are not frame numbers are left; the title drops the label.
+TEST(Report_Titles, FramesNamedByTheTracesLabels) {
+  const std::string f3 = "f3", pt = "root-table";
+  auto label_of = [&](std::uint64_t f) -> const std::string* { return f == 12 ? &f3 : f == 7 ? &pt : nullptr; };
+  EXPECT_EQ(conformance::name_frames("frame 12 was freed with reference count 1", label_of),
+            "frame 12 ('f3') was freed with reference count 1");
+  EXPECT_EQ(conformance::name_frames("as 1 va 0x1000: PTE maps frame 12, but the PTE now maps frame 5", label_of),
+            "as 1 va 0x1000: PTE maps frame 12 ('f3'), but the PTE now maps frame 5");
+  EXPECT_EQ(conformance::name_frames("frame 7 links frame 120; subframe 12; frame 12x; frame x", label_of),
+            "frame 7 ('root-table') links frame 120; subframe 12; frame 12x; frame x");
+  EXPECT_EQ(conformance::name_frames("frame 99999999999999999999999 is odd", label_of), "frame 99999999999999999999999 is odd");
+  Finding a = finding("INV-FRAME-2", "frame_free", "frame 12 ('f3') was freed with reference count 1", 4);
+  Finding b = finding("INV-FRAME-2", "frame_free", "frame 40 ('g') was freed with reference count 1", 9);
+  EXPECT_EQ(conformance::finding_title(a), "INV-FRAME-2 in frame_free: frame N ('L') was freed with reference count N");
+  EXPECT_EQ(conformance::finding_title(a), conformance::finding_title(b));
+}

@@ -24,6 +24,7 @@ struct ReplayArgs {
   bool stop_at_first = false, full = false, declared = false, quiet = false, rules = false, model_only = false;
   std::string profile, impl, mutant;
   std::map<std::string, unsigned> format_params;
+  std::vector<std::string> params;  // --param NAME=VALUE
   std::size_t show = 20;
 };
 
@@ -117,6 +118,9 @@ Runner add_replay(CLI::App& app) {
       ->needs(impl)->check(CLI::IsMember(impl::mutant_names()));
   c->add_flag("--model-only", a->model_only, "Run the model alone even when the trace header names an implementation "
                                            "(provenance.replay, written by `vmref fuzz`)")->excludes(impl);
+  c->add_option("--param", a->params,
+                 "Set a profile parameter over the trace header's params, NAME=VALUE (decimal, 0x... hex, true/false; "
+                 "see the kernel's spec page, \"Parameters\"); repeatable");
   add_format_options(c, a->format_params);
   return [a] {
     for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap})
@@ -129,6 +133,14 @@ Runner add_replay(CLI::App& app) {
     opt.mutant = a->mutant;
     opt.format_params = a->format_params;
     opt.model_only = a->model_only;
+    for (const std::string& nv : a->params) {
+      std::size_t eq = nv.find('=');
+      if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--param: expected NAME=VALUE, got '" + nv + "'");
+      std::string v = nv.substr(eq + 1);
+      bool digits = !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos;
+      opt.params[nv.substr(0, eq)] = digits ? nlohmann::json(std::stoull(v))
+                                     : v == "true" || v == "false" ? nlohmann::json(v == "true") : nlohmann::json(v);
+    }
     a->traces = expand_dirs(a->traces);
     int to_stdout = 0;
     for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap}) to_stdout += *out == "-";

@@ -68,6 +68,9 @@ ordered_json defs() {
                    {"pages", {{"type", "array"}, {"items", page}}}}}};
   ordered_json profiles = ordered_json::array();
   for (const std::string& p : profile_choices()) profiles.push_back(p);
+  ordered_json settable = ordered_json::object();  // every kernel's settable parameters (KernelInfo::settable)
+  for (const vocab::KernelInfo* k : vocab::kernels())
+    for (const vocab::ParamSpec& ps : k->settable) settable[ps.name] = {{"$ref", "#/$defs/u64"}};
   d["header"] = {
       {"type", "object"},
       {"required", {"vmref_trace", "profile"}},
@@ -79,6 +82,7 @@ ordered_json defs() {
         {"page_size", {{"$ref", "#/$defs/u64"}}},
         {"cpus", {{"type", "integer"}, {"minimum", 1}}},
         {"phys_mem", {{"$ref", "#/$defs/u64"}}},
+        {"params", {{"type", "object"}, {"additionalProperties", false}, {"properties", settable}}},
         {"provenance",
          {{"type", "object"},
           {"properties",

@@ -19,7 +19,8 @@ const impl::FormatInfo& format_for(const std::string& name) {
 }  // namespace
 
 Differential::Differential(DiffConfig cfg) : cfg_(std::move(cfg)), format_(format_for(cfg_.impl)) {
-  vocab::Profile profile = vocab::resolve_profile(cfg_.profile);
+  vocab::Profile profile = vocab::with_params(vocab::resolve_profile(cfg_.profile), cfg_.params,
+                                             vocab::ParamContext{"", 1, 4096, cfg_.frames});
   impl::FormatConfig arch = cfg_.format;
   arch.mutant = nullptr;
   decoder_ = format_.decoder(arch);

@@ -20,6 +20,13 @@ std::string normalize(const std::string& msg) {
       o += "ADDR";
       continue;
     }
+    if (msg.compare(i, 2, "('") == 0) {  // a frame's trace label (name_frames)
+      if (std::size_t j = msg.find("')", i + 2); j != std::string::npos && msg.find('\n', i) > j) {
+        o += "('L')";
+        i = j + 2;
+        continue;
+      }
+    }
     if (starts_word && std::isdigit(static_cast<unsigned char>(msg[i]))) {
       std::size_t j = i;
       while (j < msg.size() && std::isdigit(static_cast<unsigned char>(msg[j]))) ++j;
@@ -35,6 +42,25 @@ std::string normalize(const std::string& msg) {
   return o;
 }
 }  // namespace
+
+std::string name_frames(const std::string& msg, const std::function<const std::string*(std::uint64_t)>& label_of) {
+  static constexpr std::string_view kWord = "frame ";
+  std::string o;
+  std::size_t i = 0;
+  while (i < msg.size()) {
+    std::size_t at = msg.find(kWord, i);
+    if (at == std::string::npos) break;
+    std::size_t j = at + kWord.size(), k = j;
+    while (k < msg.size() && std::isdigit(static_cast<unsigned char>(msg[k]))) ++k;
+    bool word = at == 0 || !word_char(msg[at - 1]);
+    o.append(msg, i, k - i);
+    i = k;
+    if (!word || k == j || k - j > 19 || (k < msg.size() && word_char(msg[k]))) continue;
+    if (const std::string* label = label_of(std::stoull(msg.substr(j, k - j)))) o += " ('" + *label + "')";
+  }
+  o.append(msg, i, std::string::npos);
+  return o;
+}
 
 std::string finding_title(const Finding& f) {
   std::string cause = normalize(f.message);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <unordered_map>
 
 #include "vmref/conformance/expect.hpp"
 #include "vmref/diff/differential.hpp"
@@ -41,6 +42,7 @@ diff::DiffConfig diff_config(const trace::Header& h, const ReplayOptions& opt) {
   if (h.page_size != 4096) throw std::invalid_argument("the " + opt.impl + " implementation needs page_size 4096");
   diff::DiffConfig c;
   c.profile = h.profile;
+  c.params = h.params;
   c.impl = opt.impl;
   c.cpus = h.cpus;
   c.frames = h.phys_mem / h.page_size;
@@ -67,6 +69,27 @@ ReplayOptions with_header_defaults(const ReplayOptions& opt, const trace::Header
   return o;
 }
 
+/// Rewrites the model's frame numbers in `fs` as the trace's labels (name_frames): the
+/// labels of mechanism events (the model's) and of observes (`seen`), for the allocation
+/// each names now. DIFF-* messages, which may name the implementation's frames, are left.
+void name_frames_in(std::vector<Finding>& fs, const model::Model& m, const FrameLabels& seen) {
+  bool any = false;
+  for (const Finding& f : fs) any = any || (f.id.rfind("DIFF-", 0) != 0 && f.message.find("frame ") != std::string::npos);
+  if (!any) return;
+  std::unordered_map<std::uint64_t, const std::string*> by_frame;
+  auto add = [&](const std::string& label, const std::pair<model::FrameId, std::uint64_t>& fg) {
+    if (m.frames().valid(fg.first) && m.frames()[fg.first].generation == fg.second) by_frame.emplace(fg.first, &label);
+  };
+  for (const auto& [label, fg] : m.core().labels) add(label, fg);
+  for (const auto& [label, fg] : seen.labels) add(label, fg);
+  auto label_of = [&](std::uint64_t f) -> const std::string* {
+    auto it = by_frame.find(f);
+    return it == by_frame.end() ? nullptr : it->second;
+  };
+  for (Finding& f : fs)
+    if (f.id.rfind("DIFF-", 0) != 0) f.message = name_frames(f.message, label_of);
+}
+
 void run(ReplayResult& r, const ReplayOptions& given) {
   trace::TraceReader in(r.file);
   r.header = in.header();
@@ -77,11 +100,13 @@ void run(ReplayResult& r, const ReplayOptions& given) {
   r.format_params = opt.format_params;
   r.model_only = given.model_only;
   if (!opt.profile.empty()) r.header.profile = opt.profile;
+  for (auto it = opt.params.begin(); it != opt.params.end(); ++it) r.header.params[it.key()] = *it;
   std::optional<model::Model> built;
   std::unique_ptr<diff::Differential> both;
   try {
-    if (opt.impl.empty()) {
-      built.emplace(trace::model_for(r.header));
+    vocab::Profile profile = trace::profile_of(r.header, r.file, line);  // the header's params, checked again
+    if (opt.impl.empty()) {                                               // (--profile may name another kernel)
+      built.emplace(profile, r.header.cpus, r.header.phys_mem / r.header.page_size, r.header.page_size);
     } else {
       both = std::make_unique<diff::Differential>(diff_config(r.header, opt));
     }
@@ -125,6 +150,8 @@ void run(ReplayResult& r, const ReplayOptions& given) {
     }
     undetermined.clear();
     r.expectations += compare_expect(m, e, o, r.file, index, found, undetermined, labels);
+    name_frames_in(found, m, labels);
+    name_frames_in(undetermined, m, labels);
     for (auto& f : found) record(r, opt, std::move(f));
     for (auto& u : undetermined) {
       ++r.undetermined_total;
@@ -143,6 +170,9 @@ ReplayResult replay_file(const std::string& path, const ReplayOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
   try {
     run(r, opt);
+  } catch (const trace::HeaderError& e) {  // bad params: the header's provenance still counts
+    r.header = e.header;
+    r.error = e.what();
   } catch (const trace::TraceError& e) {
     r.error = e.what();
   } catch (const std::exception& e) {  // e.g. allocation failure: still a clear message

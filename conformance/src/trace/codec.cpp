@@ -37,6 +37,7 @@ Header header_from(Fields& f) {
   } catch (const std::invalid_argument& e) {
     f.fail("profile", e.what());
   }
+  if (f.has("params")) h.params = f.raw("params");
   if (f.has("provenance")) {
     json p = f.raw("provenance");
     if (!p.is_object()) f.fail("provenance", "expected an object");
@@ -45,6 +46,13 @@ Header header_from(Fields& f) {
     h.provenance = std::move(p);
   }
   f.done();
+  // Last, so that a trace declaring its own bad parameters (provenance.expected) is read.
+  try {
+    if (!h.params.is_object()) f.fail("params", "expected an object");
+    profile_of(h, f.file_name(), f.line());  // throws naming params.<name>
+  } catch (const TraceError& e) {
+    throw HeaderError(e, std::move(h));
+  }
   return h;
 }
 
@@ -132,9 +140,16 @@ vocab::Event event_from_json(const json& j, const std::string& file, std::uint64
 
 nlohmann::ordered_json header_to_json(const Header& h) {
   std::string profile = h.profile.empty() ? vocab::resolve_profile("").name : h.profile;
-  return nlohmann::ordered_json{{"vmref_trace", h.version}, {"profile", profile}, {"arch", h.arch},
-                                {"page_size", hex(h.page_size)}, {"cpus", h.cpus}, {"phys_mem", hex(h.phys_mem)},
-                                {"provenance", h.provenance}};
+  nlohmann::ordered_json j{{"vmref_trace", h.version}, {"profile", profile}, {"arch", h.arch},
+                           {"page_size", hex(h.page_size)}, {"cpus", h.cpus}, {"phys_mem", hex(h.phys_mem)}};
+  if (h.params.is_object() && !h.params.empty()) j["params"] = nlohmann::ordered_json(h.params);
+  j["provenance"] = h.provenance;
+  return j;
+}
+
+vocab::Profile profile_of(const Header& h, const std::string& file, std::uint64_t line) {
+  vocab::ParamContext ctx{file, line, h.page_size, h.phys_mem / h.page_size};
+  return vocab::with_params(vocab::resolve_profile(h.profile), h.params, ctx);
 }
 
 nlohmann::ordered_json event_to_json(const vocab::Event& e) {

@@ -1,4 +1,5 @@
 #include "vmref/vocab/registry.hpp"
+#include "vmref/trace/error.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -98,6 +99,18 @@ Profile resolve_profile(const std::string& full) {
     const KernelInfo* layer = *it;
     p.layers.push_back({layer, layer->params(layer == k ? p.variant : layer->variants.front().name)});
   }
+  return p;
+}
+
+Profile with_params(Profile p, const nlohmann::json& values, const ParamContext& ctx) {
+  if (values.is_object() && values.empty()) return p;
+  Layer& top = p.layers.back();
+  if (!top.kernel->with_params) {
+    if (!values.is_object()) throw trace::TraceError(ctx.file, ctx.line, "params", "expected an object");
+    throw trace::TraceError(ctx.file, ctx.line, "params." + values.begin().key(),
+                            "profile " + p.full_name() + " has no parameters a trace may set");
+  }
+  top.params = top.kernel->with_params(*top.params, values, ctx);
   return p;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,14 @@ struct Finding {
   std::string diff;          ///< short state diff ("- expected" / "+ model" lines), may be empty
 };
 
+/// `msg` with every "frame N" whose frame `label_of(N)` names (non-null) written
+/// "frame N ('LABEL')": findings name frames by the trace's own labels (spec/trace-format.md
+/// §5); frames the trace never labelled keep their number alone.
+std::string name_frames(const std::string& msg, const std::function<const std::string*(std::uint64_t)>& label_of);
+
 /// A stable title for `f`, as syzkaller titles a crash: "ID in op: cause", the cause being
-/// the message with its numbers and addresses replaced by N and ADDR (identifiers such as
-/// INV-TLB-3 kept) and cut at 100 characters. Findings of one bug share a title whatever
+/// the message with its numbers and addresses replaced by N and ADDR and its frame labels
+/// ("('f3')") by ('L') (identifiers such as INV-TLB-3 kept) and cut at 100 characters. Findings of one bug share a title whatever
 /// event, frame or address they name.
 std::string finding_title(const Finding& f);
 

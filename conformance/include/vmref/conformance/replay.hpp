@@ -25,6 +25,9 @@ struct ReplayOptions {
   /// Ignore the header's provenance.replay (the implementation a fuzz counterexample
   /// names) and run the model alone. When false and `impl` is empty, the header decides.
   bool model_only = false;
+  /// Profile parameters set over the header's `params` (`vmref replay --param`), checked
+  /// as the header's are (errors name the trace, line 1 and params.<name>).
+  nlohmann::json params = nlohmann::json::object();
   /// The format's parameters (e.g. levels = 5), defaults for the rest.
   std::map<std::string, unsigned> format_params;
 };

@@ -21,6 +21,8 @@ namespace vmref::diff {
 
 struct DiffConfig {
   std::string profile;              ///< "kernel" or "kernel:variant"; "" = the default profile
+  /// The profile's parameters a trace header sets (vocab::with_params); empty: the variant's.
+  nlohmann::json params = nlohmann::json::object();
   std::string impl;                 ///< a format name (impl/format.hpp); "" for the first registered
   unsigned cpus = 2;
   std::uint64_t frames = 4096;      ///< data frames for both sides

@@ -30,7 +30,17 @@ struct Header {
   std::uint64_t page_size = 4096;   ///< bytes
   unsigned cpus = 1;
   std::uint64_t phys_mem = 1ull << 30;  ///< bytes of simulated physical memory
+  /// The profile's parameters this trace sets (spec/trace-format.md §2 `params`): an
+  /// object, empty for the variant's own; checked by header decoding.
+  nlohmann::json params = nlohmann::json::object();
   nlohmann::json provenance = nlohmann::json::object();
+};
+
+/// A header whose fields all decoded but whose `params` the profile refuses: `header`
+/// keeps the rest (its provenance), so a trace may declare its own bad parameters.
+struct HeaderError : TraceError {
+  HeaderError(const TraceError& e, Header h) : TraceError(e), header(std::move(h)) {}
+  Header header;
 };
 
 /// Parses the header line; throws TraceError(file, line, field) on any defect.
@@ -39,10 +49,15 @@ Header header_from_json(const nlohmann::json& j, const std::string& file, std::u
 /// Key order as in spec/trace-format.md (op first), for readable traces.
 nlohmann::ordered_json header_to_json(const Header& h);
 
-/// The model a trace runs on: its profile, CPUs, and phys_mem / page_size frames.
-/// Throws std::invalid_argument for an unknown profile.
+/// The header's profile with its `params` applied (vocab::with_params). Throws
+/// std::invalid_argument for an unknown profile, TraceError (naming `file`, `line` and
+/// "params.<name>") for parameters a decoded header would not have passed.
+vocab::Profile profile_of(const Header& h, const std::string& file = "", std::uint64_t line = 1);
+
+/// The model a trace runs on: its profile and parameters, CPUs, and phys_mem / page_size
+/// frames. Throws std::invalid_argument for an unknown profile.
 inline model::Model model_for(const Header& h) {
-  return model::Model(h.profile, h.cpus, h.phys_mem / h.page_size, h.page_size);
+  return model::Model(profile_of(h), h.cpus, h.phys_mem / h.page_size, h.page_size);
 }
 
 /// Parses one event line with the operation registry (vocab/registry.hpp); throws

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "vmref/trace/fields.hpp"
+#include "vmref/vocab/param_reader.hpp"
 
 namespace vmref::almos {
 
@@ -116,6 +117,59 @@ std::shared_ptr<const vocab::KernelParams> params_of(const std::string& v) {
   return p;
 }
 
+/// What a trace header may set (spec/kernels/almos-mkh.md "Parameters"): the user zones
+/// of a configuration (kernel_config.h), in pages as ALMOS-MKH gives them.
+const std::vector<vocab::ParamSpec>& settable() {
+  static const std::vector<vocab::ParamSpec> s{
+      {"elf_base", "pages (VPN)", "1 to 2^35; zone inside the user space", "CONFIG_USER_ELF_BASE"},
+      {"elf_pages", "pages", "1 to 2^35", "CONFIG_USER_ELF_SIZE"},
+      {"mmap_base", "pages (VPN)", "1 to 2^35; zone inside the user space", "CONFIG_USER_MMAP_BASE"},
+      {"mmap_pages", "pages", "1 to 2^35", "CONFIG_USER_MMAP_SIZE"},
+      {"stack_base", "pages (VPN)", "1 to 2^35; zone inside the user space", "CONFIG_VMM_STACK_BASE"},
+      {"stack_slot_pages", "pages", "2 to 2^20", "CONFIG_VMM_STACK_SIZE"},
+      {"stack_slots", "slots", "1 to 4096", "CONFIG_THREADS_MAX_PER_CLUSTER"},
+  };
+  return s;
+}
+
+std::shared_ptr<const vocab::KernelParams> with_params(const vocab::KernelParams& defaults, const nlohmann::json& values,
+                                                       const vocab::ParamContext& ctx) {
+  vocab::ParamReader in(values, ctx, settable(), kKernel);
+  auto p = std::make_shared<AlmosParams>(static_cast<const AlmosParams&>(defaults));
+  unsigned shift = 0;
+  while ((std::uint64_t{1} << shift) < ctx.page_size) ++shift;
+  const std::uint64_t top = shift >= 47 ? 1 : (std::uint64_t{1} << (47 - shift));  // user space: 2^47 bytes, in pages
+  p->elf_base = in.u64("elf_base", p->elf_base, 1, top);
+  p->elf_pages = in.u64("elf_pages", p->elf_pages, 1, top);
+  p->mmap_base = in.u64("mmap_base", p->mmap_base, 1, top);
+  p->mmap_pages = in.u64("mmap_pages", p->mmap_pages, 1, top);
+  p->stack_base = in.u64("stack_base", p->stack_base, 1, top);
+  p->stack_slot_pages = in.u64("stack_slot_pages", p->stack_slot_pages, 2, std::uint64_t{1} << 20);
+  p->stack_slots = in.u64("stack_slots", p->stack_slots, 1, 4096);
+  struct Zone {
+    const char* name;   // the parameter a bad zone is blamed on: its base
+    const char* size;
+    std::uint64_t lo, pages;
+  };
+  const Zone zones[] = {{"elf_base", "elf_pages", p->elf_base, p->elf_pages},
+                        {"mmap_base", "mmap_pages", p->mmap_base, p->mmap_pages},
+                        {"stack_base", "stack_slots", p->stack_base, p->stack_slot_pages * p->stack_slots}};
+  auto blame = [&](const Zone& z) { return in.has(z.name) || !in.has(z.size) ? z.name : z.size; };
+  for (const Zone& z : zones)
+    if (z.pages > top - z.lo)
+      in.fail(blame(z), std::string("the zone at page ") + hex(z.lo) + " of " + hex(z.pages) +
+                            " pages ends above the user space (page " + hex(top) + ")");
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t j = i + 1; j < 3; ++j) {
+      const Zone &a = zones[i], &b = zones[j];
+      if (a.lo < b.lo + b.pages && b.lo < a.lo + a.pages)
+        in.fail(in.has(b.name) || in.has(b.size) ? blame(b) : blame(a),
+                std::string("the ") + a.name + " zone [" + hex(a.lo) + ", " + hex(a.lo + a.pages) + ") overlaps the " +
+                    b.name + " zone [" + hex(b.lo) + ", " + hex(b.lo + b.pages) + ")");
+    }
+  return p;
+}
+
 #define VMREF_PID R"("pid":{"$ref":"#/$defs/small"})"
 #define VMREF_CLUSTER R"("cluster":{"$ref":"#/$defs/small"})"
 }  // namespace
@@ -162,7 +216,7 @@ void register_vocab() {
                       {"cow-ignores-forks", "a COW write reuses the page while forks > 0", true},
                       {"no-forks-dec", "the copy path leaves the old page's forks count", true},
                       {"reset-keeps-zombies", "vmm_user_reset keeps the zombie lists", true}},
-                     params_of});
+                     params_of, 0, settable(), with_params});
   for (OpInfo* op : {&ops::process, &ops::vseg, &ops::munmap, &ops::access, &ops::fork, &ops::exec, &ops::exit})
     vocab::add_op(*op);
 }

@@ -2,6 +2,7 @@
 #include "mermap_events.hpp"
 
 #include "vmref/trace/fields.hpp"
+#include "vmref/vocab/param_reader.hpp"
 
 namespace vmref::mermap {
 
@@ -121,6 +122,32 @@ std::shared_ptr<const vocab::KernelParams> params_of(const std::string& variant)
   else if (variant == "overlap") p->reset_after_live = false;
   return p;
 }
+
+/// What a trace header may set (spec/kernels/mermap.md "Parameters"): where the per-CPU
+/// regions lie, their size and the tracking slots per CPU.
+const std::vector<vocab::ParamSpec>& settable() {
+  static const std::vector<vocab::ParamSpec> s{
+      {"base", "bytes", "page-aligned, 0xffff800000000000 to 0xfffffff000000000", "MERMAP_BASE_ADDR"},
+      {"region_pages", "pages", "2 to 4096", "MERMAP_CPU_REGION_SIZE"},
+      {"slots", "slots", "2 to 64", "tracking slots per CPU (mermap_cpu.allocs)"},
+  };
+  return s;
+}
+
+std::shared_ptr<const vocab::KernelParams> with_params(const vocab::KernelParams& defaults, const nlohmann::json& values,
+                                                       const vocab::ParamContext& ctx) {
+  vocab::ParamReader in(values, ctx, settable(), kKernel);
+  auto p = std::make_shared<MermapParams>(static_cast<const MermapParams&>(defaults));
+  // In the kernel half of a 48-bit space, with room below 2^64 for 4096 CPUs' regions of
+  // at most 16 MiB each (2^36 bytes): base + cpus * region never wraps.
+  p->base = in.u64("base", p->base, 0xffff800000000000ull, 0xfffffff000000000ull);
+  if (p->base % ctx.page_size) in.fail("base", hex(p->base) + " is not aligned to the page size " + hex(ctx.page_size));
+  p->region_pages = in.u64("region_pages", p->region_pages, 2, 4096);
+  if (p->region_pages * ctx.page_size > (std::uint64_t{1} << 24))
+    in.fail("region_pages", "a CPU's region of " + std::to_string(p->region_pages) + " pages exceeds 16 MiB");
+  p->slots = static_cast<unsigned>(in.u64("slots", p->slots, 2, 64));
+  return p;
+}
 }  // namespace
 
 namespace ops {
@@ -160,7 +187,7 @@ void register_vocab() {
                       {"no-reserve-page", "normal requests may take the reserved last page", true},
                       {"no-flush", "freed space is reused without a local TLB flush", true},
                       {"overlap", "reuse restarts below a live allocation", true}},
-                     params_of});
+                     params_of, 0, settable(), with_params});
   for (OpInfo* op : {&ops::prepare, &ops::get, &ops::put, &ops::teardown, &ops::alloc_step, &ops::free_step,
                      &ops::reset_step, &ops::migrate_step})
     vocab::add_op(*op);

@@ -24,4 +24,27 @@ for F in "${FORMATS[@]}"; do
   check "replay-zephyr-destroy-kernel-space:$F" 2 "$V" replay --impl "$F" "$T/zdestroy.jsonl"
   contains "replay-zephyr-destroy-names-field:$F" "zdestroy.jsonl:2: field 'as'" "$T/out"
 done
+# Header params (spec/kernels/zephyr.md "Parameters"): a bad one is exit 2 naming file,
+# line 1 and params.<name>; a recording clean under the default layout is caught only
+# under another board's params (the same events without them replay clean).
+check replay-zephyr-bad-param 2 "$V" replay "$SRC/conformance/kernels/zephyr/tests/data/params-bad-misaligned-base.jsonl"
+contains replay-zephyr-bad-param-names-field "params-bad-misaligned-base.jsonl:1: field 'params.vm_start'" "$T/out"
+check replay-zephyr-bad-param-size 2 "$V" replay "$SRC/conformance/kernels/zephyr/tests/data/params-bad-hostile-size.jsonl"
+contains replay-zephyr-bad-param-size-names-field "params-bad-hostile-size.jsonl:1: field 'params.vm_pages'" "$T/out"
+ON_OTHER="$SRC/traces/scenarios/zephyr/params-default-recording-on-other-board.jsonl"
+check replay-zephyr-params-caught 1 "$V" replay "$ON_OTHER"
+contains replay-zephyr-params-caught-ret "EXPECT-RET" "$T/out"
+python3 -c 'import json,sys; l=open(sys.argv[1]).read().splitlines(); h=json.loads(l[0]); del h["params"]; del h["provenance"]["expected"]; print("\n".join([json.dumps(h)]+l[1:]))' \
+  "$ON_OTHER" >"$T/zdefault.jsonl"
+check replay-zephyr-params-default-clean 0 "$V" replay "$T/zdefault.jsonl"
+for F in "${FORMATS[@]}"; do
+  check "replay-zephyr-params-caught-impl:$F" 1 "$V" replay --impl "$F" "$ON_OTHER"
+  check "replay-zephyr-params-default-clean-impl:$F" 0 "$V" replay --impl "$F" "$T/zdefault.jsonl"
+done
+# --param sets the same from the command line, over the header (here: none).
+check replay-zephyr-param-option 1 "$V" replay --param vm_start=0x40000000 --param vm_pages=256 --param image_pages=16 \
+  --param vm_reserved=2 --param backing_pages=8 "$T/zdefault.jsonl"
+contains replay-zephyr-param-option-caught "EXPECT-RET" "$T/out"
+check replay-zephyr-param-option-bad 2 "$V" replay --param vm_pages=0 "$T/zdefault.jsonl"
+contains replay-zephyr-param-option-bad-names-field "field 'params.vm_pages'" "$T/out"
 finish

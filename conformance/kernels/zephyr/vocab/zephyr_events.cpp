@@ -4,6 +4,7 @@
 #include <array>
 
 #include "vmref/trace/fields.hpp"
+#include "vmref/vocab/param_reader.hpp"
 
 namespace vmref::zephyr {
 
@@ -162,6 +163,42 @@ std::shared_ptr<const vocab::KernelParams> params_of(const std::string& v) {
   return p;
 }
 
+/// What a trace header may set (spec/kernels/zephyr.md "Parameters"): a board's kernel
+/// VM region, its image and reserved pages, the RAM backing store and the frame reserve.
+const std::vector<vocab::ParamSpec>& settable() {
+  static const std::vector<vocab::ParamSpec> s{
+      {"vm_start", "bytes", "page-aligned, >= one page; vm_start + vm_pages pages <= 2^47", "K_MEM_VIRT_RAM_START"},
+      {"vm_pages", "pages", "1 to 2^20", "CONFIG_KERNEL_VM_SIZE"},
+      {"image_pages", "pages", "0 to vm_pages - vm_reserved", "kernel image at the top of the region"},
+      {"vm_reserved", "pages", "0 to vm_pages - image_pages", "K_MEM_VM_RESERVED at the bottom"},
+      {"backing_pages", "slots", "1 to 4096", "CONFIG_BACKING_STORE_RAM_PAGES"},
+      {"frames_reserve", "frames", "0 to the trace's frames", "CONFIG_DEMAND_PAGING_PAGE_FRAMES_RESERVE"},
+  };
+  return s;
+}
+
+std::shared_ptr<const vocab::KernelParams> with_params(const vocab::KernelParams& defaults, const nlohmann::json& values,
+                                                       const vocab::ParamContext& ctx) {
+  vocab::ParamReader in(values, ctx, settable(), kKernel);
+  auto p = std::make_shared<ZephyrParams>(static_cast<const ZephyrParams&>(defaults));
+  const std::uint64_t page = ctx.page_size, top = std::uint64_t{1} << 47;
+  p->vm_pages = in.u64("vm_pages", p->vm_pages, 1, std::uint64_t{1} << 20);
+  p->vm_start = in.u64("vm_start", p->vm_start, page, top - page);
+  if (p->vm_start % page) in.fail("vm_start", hex(p->vm_start) + " is not aligned to the page size " + hex(page));
+  if (p->vm_pages > (top - p->vm_start) / page)
+    in.fail(in.has("vm_start") ? "vm_start" : "vm_pages", "the region [" + hex(p->vm_start) + ", +" +
+                                                              std::to_string(p->vm_pages) + " pages) ends above 2^47");
+  p->image_pages = in.u64("image_pages", p->image_pages, 0, p->vm_pages);
+  p->vm_reserved = in.u64("vm_reserved", p->vm_reserved, 0, p->vm_pages);
+  if (p->image_pages + p->vm_reserved > p->vm_pages)
+    in.fail(in.has("image_pages") ? "image_pages" : "vm_reserved",
+            "image_pages + vm_reserved (" + std::to_string(p->image_pages + p->vm_reserved) + ") exceed vm_pages (" +
+                std::to_string(p->vm_pages) + ")");
+  p->backing_pages = in.u64("backing_pages", p->backing_pages, 1, 4096);
+  p->frames_reserve = in.u64("frames_reserve", p->frames_reserve, 0, ctx.frames);
+  return p;
+}
+
 #define VMREF_ZRANGE R"({"required":["addr","len"],"properties":{"addr":{"$ref":"#/$defs/u64"},"len":{"$ref":"#/$defs/u64"}}})"
 }  // namespace
 
@@ -220,7 +257,7 @@ void register_vocab() {
                       {"unmap-keeps-guards", "k_mem_unmap keeps the guard pages' VA", true},
                       {"map-allocates", "an on-demand map prefaults its first page", true},
                       {"unmap-leaks-frame", "k_mem_unmap does not free the region's frames", true}},
-                     params_of, kCampaignFrames});
+                     params_of, kCampaignFrames, settable(), with_params});
   for (OpInfo* op : {&ops::k_mem_map, &ops::k_mem_unmap, &ops::k_mem_page_out, &ops::k_mem_page_in, &ops::k_mem_pin,
                      &ops::k_mem_unpin, &ops::k_mem_stat, &ops::nru_tick, &ops::zephyr_frame, &ops::zephyr_slot,
                      &ops::zephyr_page_out, &ops::zephyr_page_in, &ops::zephyr_location})

@@ -65,6 +65,24 @@ struct VariantInfo {
   bool broken = false;   ///< deliberately broken: campaigns on it are expected to find
 };
 
+/// One parameter a trace header may set (`"params"`, spec/trace-format.md §2): listed by
+/// the kernel's row, tabled in spec/kernels/<k>.md "Parameters".
+struct ParamSpec {
+  std::string name;   ///< as the header writes it: "stack_base"
+  std::string unit;   ///< "bytes", "pages", "slots"...
+  std::string range;  ///< the valid values, one line
+  std::string doc;    ///< what it sets, one line
+};
+
+/// What a kernel's parameter hook may check a value against: where the header is (for
+/// errors) and the machine it describes.
+struct ParamContext {
+  std::string file;
+  std::uint64_t line = 1;
+  std::uint64_t page_size = 4096;  ///< bytes
+  std::uint64_t frames = 0;        ///< phys_mem / page_size
+};
+
 struct KernelInfo {
   std::string name;                   ///< "zephyr"; profiles are "name" or "name:variant"
   std::string base;                   ///< kernel whose operations it builds on, "" for core only
@@ -75,6 +93,15 @@ struct KernelInfo {
   std::function<std::shared_ptr<const KernelParams>(const std::string& variant)> params;
   /// Frames a fuzz campaign gives this kernel's model and implementation (0: default).
   std::uint64_t campaign_frames = 0;
+  /// The parameters a trace header may set (empty: none).
+  std::vector<ParamSpec> settable;
+  /// `defaults` (the variant's parameters) with the members of `values` (a JSON object,
+  /// the header's "params") applied. Throws trace::TraceError naming ctx.file, ctx.line
+  /// and the field "params.<name>" for an unknown name, a wrong type, a value out of
+  /// range or one inconsistent with the others. Unset: the kernel has none settable.
+  std::function<std::shared_ptr<const KernelParams>(const KernelParams& defaults, const nlohmann::json& values,
+                                                    const ParamContext& ctx)>
+      with_params;
 };
 
 /// Registers a kernel; throws std::logic_error for a duplicate name.
@@ -118,5 +145,10 @@ struct Profile {
 /// registered, in its default variant). Throws std::invalid_argument naming the known
 /// profiles or the kernel's variants.
 Profile resolve_profile(const std::string& full);
+
+/// `p` with `values` (a trace header's "params" object) applied to its named kernel's
+/// parameters through KernelInfo::with_params; an empty object leaves `p` as it is.
+/// Throws trace::TraceError naming ctx.file, ctx.line and "params.<name>".
+Profile with_params(Profile p, const nlohmann::json& values, const ParamContext& ctx);
 
 }  // namespace vmref::vocab
