@@ -41,6 +41,10 @@ TEST(Reproduce, CarriesImplementationMutantAndFormatParameters) {
   EXPECT_EQ(conformance::reproduce_command(r),
             "vmref replay t.jsonl --profile no-such-kernel --impl " + r.impl + " --mutant some-mutant --levels 5");
   r.impl.clear(), r.mutant.clear(), r.format_params.clear(), r.model_only = true;
+  r.params = {{"vm_pages", 64}, {"vm_start", "0x40000000"}};
+  EXPECT_EQ(conformance::reproduce_command(r),
+            "vmref replay t.jsonl --profile no-such-kernel --model-only --param vm_pages=64 --param vm_start=0x40000000");
+  r.params = nlohmann::json::object();
   EXPECT_EQ(conformance::reproduce_command(r), "vmref replay t.jsonl --profile no-such-kernel --model-only");
 }
 
@@ -48,6 +52,7 @@ TEST(Reproduce, SurvivesTheResultFileAndReachesEveryReport) {
   conformance::ReplayResult r = with_finding();
   r.impl = impl::all_formats().front()->name;
   r.format_params = {{"levels", 4}};
+  r.params = {{"slots", 3}};
   const nlohmann::json j = conformance::result_to_json(r);
   EXPECT_EQ(j["reproduce"], conformance::reproduce_command(r));
   conformance::ReplayResult back = conformance::result_from_json(j, "r.json");

@@ -99,6 +99,7 @@ void run(ReplayResult& r, const ReplayOptions& given) {
   r.mutant = opt.mutant;
   r.format_params = opt.format_params;
   r.model_only = given.model_only;
+  r.params = given.params;
   if (!opt.profile.empty()) r.header.profile = opt.profile;
   for (auto it = opt.params.begin(); it != opt.params.end(); ++it) r.header.params[it.key()] = *it;
   std::optional<model::Model> built;

@@ -38,6 +38,9 @@ std::string reproduce_command(const ReplayResult& r) {
   if (!r.impl.empty()) c += " --impl " + shell_word(r.impl);
   if (!r.mutant.empty()) c += " --mutant " + shell_word(r.mutant);
   for (const auto& [name, value] : r.format_params) c += " --" + name + " " + std::to_string(value);
+  if (r.params.is_object())
+    for (const auto& [name, value] : r.params.items())
+      c += " --param " + shell_word(name + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
   return c;
 }
 

@@ -84,6 +84,7 @@ json result_to_json(const ReplayResult& r) {
           {"mutant", r.mutant},
           {"format_params", r.format_params},
           {"model_only", r.model_only},
+          {"params", r.params},
           {"reproduce", reproduce_command(r)},
           {"error", r.error}};
 }
@@ -126,6 +127,13 @@ ReplayResult result_from_json(const json& j, const std::string& origin) {
       if (v > UINT32_MAX) in.fail("format_params." + it.key(), "value out of range");
       r.format_params[it.key()] = static_cast<unsigned>(v);
     }
+  }
+  if (j.contains("params")) {
+    const json& pr = in.need("params");
+    if (!pr.is_object()) in.fail("params", "expected an object {name: value}");
+    for (auto it = pr.begin(); it != pr.end(); ++it)
+      if (!it->is_primitive() || it->is_null()) in.fail("params." + it.key(), "expected a number, string or boolean");
+    r.params = pr;
   }
   if (j.contains("model_only")) {
     if (!j["model_only"].is_boolean()) in.fail("model_only", "expected true or false");

@@ -55,12 +55,14 @@ struct ReplayResult {
   std::string error;                ///< bad input: "file:line: field 'x': ..."
   std::string impl, mutant;         ///< the implementation run in lock step and its mutant ("" = none)
   std::map<std::string, unsigned> format_params;  ///< the implementation's format parameters as given
+  nlohmann::json params = nlohmann::json::object();  ///< profile parameters given over the header's (`--param`)
   bool model_only = false;          ///< the header's implementation was ignored (`--model-only`)
   Verdict verdict() const;
 };
 
 /// The `vmref replay` command line that gives `r` again: its trace, profile (always
-/// spelled out, so a variant is visible), implementation, mutant and format parameters;
+/// spelled out, so a variant is visible), implementation, mutant, format parameters and
+/// `--param` overrides;
 /// the file shell-quoted when it needs it.
 std::string reproduce_command(const ReplayResult& r);
 
