@@ -25,22 +25,33 @@ struct ReportArgs {
   std::string html, junit, md, sarif, ktap, json;
 };
 
-/// The inputs that are `vmref fuzz --json` summaries, parsed; empty when none is.
-std::vector<std::pair<std::string, nlohmann::ordered_json>> campaign_summaries(const std::vector<std::string>& paths) {
-  std::vector<std::pair<std::string, nlohmann::ordered_json>> out;
+using Shards = std::vector<std::pair<std::string, nlohmann::ordered_json>>;
+
+/// The inputs that are summaries `is` accepts, parsed; empty when none is.
+Shards summaries(const std::vector<std::string>& paths, bool (*is)(const nlohmann::ordered_json&), const char* what) {
+  Shards out;
   for (const std::string& p : paths) {
     std::ifstream f(p, std::ios::binary);
     if (!f) throw std::runtime_error(p + ": cannot open");
     nlohmann::ordered_json j = nlohmann::ordered_json::parse(f, nullptr, false);
-    if (!j.is_discarded() && diff::is_campaign_summary(j)) out.emplace_back(p, std::move(j));
+    if (!j.is_discarded() && is(j)) out.emplace_back(p, std::move(j));
   }
   if (!out.empty() && out.size() != paths.size())
-    throw std::runtime_error("fuzz campaign summaries and replay or prove results cannot be merged into one report");
+    throw std::runtime_error(std::string(what) + " and other inputs cannot be merged into one report");
   return out;
 }
 
+/// A registered kind of shard summary (SummaryMerger), merged: its text, --json for all.
+int report_merged(const ReportArgs& a, const SummaryMerger& m, const Shards& shards) {
+  const nlohmann::ordered_json all = m.merge(shards);
+  (a.json == "-" ? std::cerr : std::cout) << m.text(all);
+  if (!a.json.empty()) write_text(a.json, all.dump(1) + "\n");
+  const std::string v = all["verdict"].get<std::string>();
+  return v == "findings" ? kExitFindings : v == "bad-input" ? kExitBadInput : kExitClean;
+}
+
 /// The shards' merged summary: a few lines of text, --json for all of it.
-int report_campaign(const ReportArgs& a, const std::vector<std::pair<std::string, nlohmann::ordered_json>>& shards) {
+int report_campaign(const ReportArgs& a, const Shards& shards) {
   const nlohmann::ordered_json m = diff::merge_campaign_summaries(shards);
   std::ostream& text = a.json == "-" ? std::cerr : std::cout;  // standard output then carries the JSON
   text << fmt::format("{} ({} shards): {} ops, {} findings, verdict {}\n", m["command"].get<std::string>(),
@@ -71,12 +82,18 @@ Runner add_report(CLI::App& app) {
   return [a] {
     for (const std::string* out : {&a->html, &a->junit, &a->md, &a->sarif, &a->ktap, &a->json})
       if (!out->empty()) trace::refuse_same_file(*out, a->inputs);
-    if (auto shards = campaign_summaries(a->inputs); !shards.empty()) {
-      if (!a->html.empty() || !a->junit.empty() || !a->md.empty() || !a->sarif.empty() || !a->ktap.empty())
+    const bool reports = !a->html.empty() || !a->junit.empty() || !a->md.empty() || !a->sarif.empty() || !a->ktap.empty();
+    if (auto shards = summaries(a->inputs, diff::is_campaign_summary, "fuzz campaign summaries"); !shards.empty()) {
+      if (reports)
         throw std::invalid_argument("fuzz campaign summaries merge into --json; --html, --junit, --md, --sarif and --ktap report replay and prove results");
       return report_campaign(*a, shards);
     }
-    if (!a->json.empty()) throw std::invalid_argument("--json merges fuzz campaign summaries; these inputs are replay or prove results");
+    for (const SummaryMerger& m : summary_mergers())
+      if (auto shards = summaries(a->inputs, m.is, m.what); !shards.empty()) {
+        if (reports) throw std::invalid_argument(std::string(m.what) + " merge into --json only");
+        return report_merged(*a, m, shards);
+      }
+    if (!a->json.empty()) throw std::invalid_argument("--json merges campaign shard summaries; these inputs are replay or prove results");
     std::vector<conformance::ReplayResult> rs;
     std::vector<conformance::ProofRow> proofs;
     for (const auto& p : a->inputs) conformance::load_report_input(p, rs, proofs);

@@ -38,6 +38,22 @@ struct CommandInfo {
 };
 void add_command(CommandInfo c);
 
+/// A kind of shard summary `vmref report` merges besides fuzz campaigns (a kernel's
+/// live-kernel oracle, say), registered by the folder that writes it.
+struct SummaryMerger {
+  const char* what;  ///< "oracle campaign summaries", for messages
+  /// Whether `j` is one of its summaries.
+  bool (*is)(const nlohmann::ordered_json& j);
+  /// The N shards (path, JSON) merged into the whole campaign's summary, with "verdict"
+  /// "clean", "findings" or "bad-input"; throws std::runtime_error naming the file for a
+  /// missing, repeated or foreign shard.
+  nlohmann::ordered_json (*merge)(const std::vector<std::pair<std::string, nlohmann::ordered_json>>& shards);
+  /// A few lines of text about a merged summary.
+  std::string (*text)(const nlohmann::ordered_json& merged);
+};
+void add_summary_merger(SummaryMerger m);
+const std::vector<SummaryMerger>& summary_mergers();
+
 /// Parses the command line and runs the chosen subcommand; returns the exit code.
 int run(int argc, char** argv);
 

@@ -25,6 +25,13 @@ std::vector<CommandInfo>& rows() {
 
 void add_command(CommandInfo c) { rows().push_back(c); }
 
+std::vector<SummaryMerger>& merger_rows() {
+  static std::vector<SummaryMerger> r;
+  return r;
+}
+void add_summary_merger(SummaryMerger m) { merger_rows().push_back(m); }
+const std::vector<SummaryMerger>& summary_mergers() { return merger_rows(); }
+
 int exit_code(conformance::Verdict v) {
   switch (v) {
     case conformance::Verdict::clean: return kExitClean;

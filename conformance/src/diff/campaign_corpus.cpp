@@ -10,6 +10,7 @@
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/corpus.hpp"
 #include "vmref/trace/json_text.hpp"
+#include "command_words.hpp"
 
 namespace vmref::diff {
 
@@ -17,23 +18,6 @@ namespace fs = std::filesystem;
 using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
 namespace {
-
-/// `command` without the options in `drop` and their values.
-std::string without(const std::string& command, const std::set<std::string>& drop) {
-  std::string out, word;
-  bool skip = false;
-  for (std::size_t i = 0; i <= command.size(); ++i) {
-    if (i < command.size() && command[i] != ' ') {
-      word += command[i];
-      continue;
-    }
-    if (skip) skip = false;
-    else if (drop.count(word)) skip = true;
-    else if (!word.empty()) out += (out.empty() ? "" : " ") + word;
-    word.clear();
-  }
-  return out;
-}
 
 /// An array of [first, last] pairs; throws naming `where` for anything else.
 Ranges read_ranges(const nlohmann::json& j, const std::string& where) {
@@ -51,7 +35,7 @@ Ranges read_ranges(const nlohmann::json& j, const std::string& where) {
 }  // namespace
 
 std::string campaign_identity(const CampaignOptions& o) {
-  return without(campaign_command(o), {"--jobs", "--shard", "--ops", "--time", "--corpus"});
+  return without_options(campaign_command(o), {"--jobs", "--shard", "--ops", "--time", "--corpus"});
 }
 
 CorpusProgress::CorpusProgress(std::string dir, std::string identity)

@@ -6,6 +6,7 @@
 
 #include "vmref/diff/campaign.hpp"
 #include "vmref/diff/shard.hpp"
+#include "command_words.hpp"
 
 namespace vmref::diff {
 
@@ -16,19 +17,7 @@ namespace {
 /// The campaign a summary belongs to: its command without --shard, --jobs and --corpus
 /// (machines may run their shard with different jobs and corpora; the episodes are the same).
 std::string campaign_of(const std::string& command) {
-  std::string out, word;
-  bool skip = false;
-  for (std::size_t i = 0; i <= command.size(); ++i) {
-    if (i < command.size() && command[i] != ' ') {
-      word += command[i];
-      continue;
-    }
-    if (skip) skip = false;
-    else if (word == "--shard" || word == "--jobs" || word == "--corpus") skip = true;
-    else if (!word.empty()) out += (out.empty() ? "" : " ") + word;
-    word.clear();
-  }
-  return out;
+  return without_options(command, {"--shard", "--jobs", "--corpus"});
 }
 
 /// (K, N) of a summary's "shard" field "K/N".

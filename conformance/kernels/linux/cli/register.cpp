@@ -5,6 +5,7 @@
 namespace vmref::cli {
 Runner add_record(CLI::App& app);
 Runner add_oracle(CLI::App& app);
+void register_oracle_merge();
 }  // namespace vmref::cli
 
 namespace vmref::linux_mm {
@@ -12,6 +13,7 @@ namespace vmref::linux_mm {
 void register_cli() {
   cli::add_command({"record", cli::add_record});
   cli::add_command({"oracle", cli::add_oracle});
+  cli::register_oracle_merge();
 }
 
 }  // namespace vmref::linux_mm

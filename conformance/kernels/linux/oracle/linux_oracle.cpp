@@ -12,6 +12,7 @@
 #include <thread>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <type_traits>
@@ -24,6 +25,7 @@
 #include "vmref/conformance/expect.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/conformance/snapshot.hpp"
+#include "vmref/diff/corpus.hpp"
 #include "vmref/model/invariants.hpp"
 #include "linux_maps.hpp"
 #include "linux_pagemap.hpp"
@@ -523,18 +525,62 @@ const std::set<std::string>& rules_not_generated() {
   return rules;
 }
 
-OracleResult run_linux_oracle(const OracleOptions& opt) {
-  if (opt.processes == 0 || opt.window_pages < 16 || opt.window % kPage)
+namespace {
+
+/// Adds `from`'s hits to `into`'s, rule by rule (one table per kernel: the same order).
+void add_rules(std::vector<model::RuleCount>& into, const std::vector<model::RuleCount>& from) {
+  if (into.empty()) {
+    into = from;
+    return;
+  }
+  for (std::size_t i = 0; i < into.size() && i < from.size(); ++i) into[i].hits += from[i].hits;
+}
+
+/// The seed of episode `ep`: the campaign's own seed when it is one episode, so a plain
+/// `--seed S --ops N` runs what it always ran.
+std::uint64_t episode_seed(const OracleOptions& opt, std::uint64_t ep) {
+  return opt.episode == 0 ? opt.seed : opt.seed * 1000003ull + ep;
+}
+
+}  // namespace
+
+OracleResult run_linux_oracle(const OracleOptions& given) {
+  if (given.processes == 0 || given.window_pages < 16 || given.window % kPage)
     throw std::invalid_argument("need at least 1 process and a page-aligned window of at least 16 pages");
+  if (given.shards < 1 || given.shard >= given.shards) throw std::invalid_argument("--shard: K must be 1..N");
+  if (given.shards > 1 && given.episode == 0)
+    throw std::invalid_argument("--shard splits a campaign's episodes: give --episode OPS as well");
+  OracleOptions opt = given;
+  std::optional<diff::CorpusProgress> progress;
+  if (!opt.corpus_dir.empty()) {
+    progress.emplace(opt.corpus_dir, opt.identity);
+    opt.out_dir = opt.corpus_dir;
+  }
   OracleResult res;
   auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  Generator gen(opt);
+  auto time_left = [&] { return opt.seconds <= 0 || elapsed() < opt.seconds; };
+  const bool timed = opt.seconds > 0;
+  const std::uint64_t per = opt.episode ? opt.episode : timed ? UINT64_MAX : std::max<std::uint64_t>(opt.ops, 1);
+  const std::uint64_t planned = timed ? UINT64_MAX : (opt.ops + per - 1) / per;
+  double next_report = opt.progress_every;
   std::vector<OracleOp> done;
-  {
-    Run run(opt, false);
-    double next_report = opt.progress_every;
-    while (opt.seconds > 0 ? elapsed() < opt.seconds : res.ops < opt.ops) {
+  OracleOptions diverged_in = opt;
+  for (std::uint64_t k = 0; time_left(); ++k) {
+    const std::uint64_t ep = opt.shard + k * opt.shards;
+    if (ep >= planned) break;
+    const std::uint64_t length = timed ? per : std::min(per, opt.ops - ep * per);
+    if (progress && progress->done(ep)) {
+      ++res.resumed;
+      continue;
+    }
+    OracleOptions eo = opt;
+    eo.seed = episode_seed(opt, ep);
+    Generator gen(eo);
+    Run run(eo, false);
+    done.clear();
+    std::uint64_t i = 0;
+    for (; i < length && time_left(); ++i) {
       if (opt.progress && elapsed() >= next_report) {  // long campaigns say they are alive
         next_report += opt.progress_every;
         opt.progress(fmt::format("  {} ops, {:.0f} ops/s", res.ops, res.ops / std::max(elapsed(), 1e-9)));
@@ -547,15 +593,23 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
       if (!found.empty()) {
         res.diverged = true;
         res.divergent_op = res.ops - 1;
+        res.divergent_seed = eo.seed;
         res.findings = std::move(found);
+        diverged_in = eo;
         break;
       }
     }
-    res.rules = run.model().rule_coverage();
-    res.comparisons = run.comparisons;
-    res.undetermined = run.undetermined;
-    res.transients = run.transients;
+    ++res.episodes;
+    std::vector<model::RuleCount> rules = run.model().rule_coverage();
+    add_rules(res.rules, rules);
+    res.comparisons += run.comparisons;
+    res.undetermined += run.undetermined;
+    res.transients += run.transients;
+    // Finished: its whole planned length, or its divergence (the trace goes to the corpus).
+    if (progress && length == per && per != UINT64_MAX && (res.diverged || i == length)) progress->add(ep);
+    if (res.diverged) break;
   }
+  if (progress) progress->save();
   res.seconds = elapsed();
   if (res.diverged) {
     // Shrinking re-runs the sequence hundreds of times: first check once that it diverges
@@ -563,10 +617,10 @@ OracleResult run_linux_oracle(const OracleOptions& opt) {
     if (opt.progress)
       opt.progress(fmt::format("  diverged at op {}; {}", res.divergent_op,
                                opt.shrink ? fmt::format("shrinking (at most {} re-runs)", opt.shrink_runs) : "writing the trace"));
-    bool again = !opt.shrink || first_divergence(opt, done) >= 0;
-    std::vector<OracleOp> minimal = opt.shrink && again ? shrink(opt, done) : done;
+    bool again = !opt.shrink || first_divergence(diverged_in, done) >= 0;
+    std::vector<OracleOp> minimal = opt.shrink && again ? shrink(diverged_in, done) : done;
     res.shrunk_ops = minimal.size();
-    res.trace = write_trace(opt, minimal);
+    res.trace = write_trace(diverged_in, minimal);
     // The trace holds what the kernel did on its last run; say whether that run still
     // diverged, so a transient kernel state is not mistaken for a model bug.
     res.reproduced = conformance::replay_file(res.trace, {}).verdict() == conformance::Verdict::findings;

@@ -77,6 +77,23 @@ contains oracle-progress-before-shrinking "diverged at op" "$T/out"
 check oracle-trace-replays 1 "$V" replay "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
 check oracle-trace-declared 0 "$V" replay --expect-declared "$T/oracle/oracle-linux_no-zero-page-seed1.jsonl"
 check oracle-broken-fault-around 1 "$V" oracle linux --ops 3000 --seed 1 --profile linux:no-fault-around --out "$T/oracle"
+# Oracle campaigns across machines: four shards of a campaign of numbered episodes, merged
+# by `vmref report`, ran what the unsharded campaign ran; a missing shard is refused; a
+# corpus makes a longer rerun run only the new episodes.
+OC=(oracle linux --ops 1200 --episode 150 --seed 7 --processes 3 --out "$T/oc")
+check oracle-unsharded 0 "$V" "${OC[@]}" --json "$T/o-all.json"
+contains oracle-episodes "8 episodes run (shard 1/1)" "$T/out"
+for k in 1 2 3 4; do "$V" "${OC[@]}" --shard $k/4 --json "$T/o-$k.json" > /dev/null 2>&1; done
+check oracle-shards-merge 0 "$V" report "$T/o-1.json" "$T/o-2.json" "$T/o-3.json" "$T/o-4.json" --json "$T/o-merged.json"
+contains oracle-shards-merge-text "(4 shards): 8 episodes, 1200 ops" "$T/out"
+check oracle-shards-same 0 python3 -c "import json,sys; a,m=(json.load(open(f)) for f in sys.argv[1:]); \
+assert all(a[k] == m[k] for k in ('ops','episodes','op_counts','diverged')), (a, m)" "$T/o-all.json" "$T/o-merged.json"
+check oracle-shard-missing 2 "$V" report "$T/o-1.json" "$T/o-2.json" "$T/o-4.json"
+contains oracle-shard-missing-text "shard 3/4 of vmref oracle linux" "$T/out"
+check oracle-shard-needs-episodes 2 "$V" oracle linux --ops 100 --shard 1/2
+"$V" oracle linux --ops 600 --episode 150 --seed 7 --processes 3 --corpus "$T/oc-corpus" > /dev/null 2>&1
+check oracle-corpus-extend 0 "$V" oracle linux --ops 1200 --episode 150 --seed 7 --processes 3 --corpus "$T/oc-corpus" --json "$T/o-ext.json"
+contains oracle-corpus-skips "4 episodes run (shard 1/1), 4 skipped" "$T/out"
 # The linux implementation on each format: a mutant is caught and its counterexample
 # replays; traces outside the implementation's operations are refused, not misjudged.
 for F in "${FORMATS[@]}"; do
