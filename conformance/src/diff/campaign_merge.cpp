@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "vmref/diff/campaign.hpp"
-#include "vmref/diff/shard.hpp"
+#include "vmref/diff/summary_fields.hpp"
 #include "command_words.hpp"
 
 namespace vmref::diff {
@@ -22,29 +22,8 @@ std::string campaign_of(const std::string& command) {
 
 /// (K, N) of a summary's "shard" field "K/N".
 std::pair<unsigned, unsigned> shard_field(const ordered_json& j, const std::string& path) {
-  const std::string s = j.contains("shard") && j["shard"].is_string() ? j["shard"].get<std::string>() : "";
-  const std::string bad = path + ": field 'shard': expected \"K/N\" (a summary of `vmref fuzz --json`)";
-  if (s.empty()) throw std::runtime_error(bad);  // parse_shard reads "" as the whole job
-  try {
-    const Shard sh = parse_shard(s);
-    return {sh.k, sh.n};
-  } catch (const std::invalid_argument&) {
-    throw std::runtime_error(bad);
-  }
-}
-
-const ordered_json& need(const ordered_json& j, const char* field, const std::string& path) {
-  if (!j.contains(field)) throw std::runtime_error(path + ": field '" + field + "' is missing");
-  return j[field];
-}
-
-void add_counts(ordered_json& into, const ordered_json& from, bool max_keys, const std::string& path, const char* field) {
-  if (!from.is_object()) throw std::runtime_error(path + ": field '" + field + "': expected an object of counts");
-  for (const auto& [k, v] : from.items()) {
-    if (!v.is_number_unsigned()) throw std::runtime_error(path + ": field '" + field + "." + k + "': expected a count");
-    const std::uint64_t x = v.get<std::uint64_t>(), y = into.value(k, std::uint64_t{0});
-    into[k] = max_keys && k.find("max") != std::string::npos ? std::max(x, y) : x + y;
-  }
+  const Shard sh = summary_shard(j, path, "fuzz");
+  return {sh.k, sh.n};
 }
 
 }  // namespace
@@ -57,7 +36,7 @@ bool is_campaign_summary(const nlohmann::ordered_json& j) {
 ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, ordered_json>>& shards) {
   if (shards.empty()) throw std::runtime_error("no campaign summary to merge");
   const auto& [first_path, first] = shards.front();
-  const std::string campaign = campaign_of(need(first, "command", first_path).get<std::string>());
+  const std::string campaign = campaign_of(need_field(first, "command", first_path).get<std::string>());
   const unsigned n = shard_field(first, first_path).second;
   std::set<unsigned> seen;
   ordered_json out = first;
@@ -76,14 +55,14 @@ ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, o
                                first_path + " (" + campaign + ")");
     if (!seen.insert(k).second) throw std::runtime_error(path + ": shard " + std::to_string(k) + "/" + std::to_string(n) + " given twice");
     for (const char* f : {"ops", "vmm_ops", "table_ops", "findings"}) {
-      const ordered_json& v = need(j, f, path);
+      const ordered_json& v = need_field(j, f, path);
       if (!v.is_number_unsigned()) throw std::runtime_error(path + ": field '" + f + "': expected a count");
       out[f] = out[f].get<std::uint64_t>() + v.get<std::uint64_t>();
     }
-    add_counts(out["by_id"], need(j, "by_id", path), false, path, "by_id");
-    add_counts(out["op_kinds"], need(j, "op_kinds", path), false, path, "op_kinds");
-    add_counts(out["shapes"], need(j, "shapes", path), true, path, "shapes");
-    for (const ordered_json& e : need(j, "examples", path))  // one counterexample per ID, as one campaign keeps
+    add_count_fields(out["by_id"], need_field(j, "by_id", path), false, path, "by_id");
+    add_count_fields(out["op_kinds"], need_field(j, "op_kinds", path), false, path, "op_kinds");
+    add_count_fields(out["shapes"], need_field(j, "shapes", path), true, path, "shapes");
+    for (const ordered_json& e : need_field(j, "examples", path))  // one counterexample per ID, as one campaign keeps
       if (e.is_object() && e.contains("id") && example_ids.insert(e["id"].dump()).second) out["examples"].push_back(e);
     out["seconds"] = std::max(out["seconds"].get<double>(), j.value("seconds", 0.0));  // the shards run side by side
     if (out["harness_error"].get<std::string>().empty()) out["harness_error"] = j.value("harness_error", std::string());

@@ -7,22 +7,18 @@
 #include <stdexcept>
 
 #include "commands.hpp"
-#include "vmref/diff/shard.hpp"
+#include "vmref/diff/summary_fields.hpp"
 
 namespace vmref::cli {
 
 namespace {
 
 using nlohmann::ordered_json;
+using diff::need_field;
 using Shards = std::vector<std::pair<std::string, ordered_json>>;
 
 bool is_oracle_summary(const ordered_json& j) {
   return j.is_object() && j.contains("vmref_oracle") && j.contains("shard") && j.contains("campaign");
-}
-
-const ordered_json& need(const ordered_json& j, const char* field, const std::string& path) {
-  if (!j.contains(field)) throw std::runtime_error(path + ": field '" + field + "' is missing");
-  return j[field];
 }
 
 std::uint64_t count(const ordered_json& j, const std::string& field, const std::string& path) {
@@ -30,25 +26,11 @@ std::uint64_t count(const ordered_json& j, const std::string& field, const std::
   return j.get<std::uint64_t>();
 }
 
-/// Adds an object of counts {name: n} into `into`.
-void add_counts(ordered_json& into, const ordered_json& from, const std::string& path, const char* field) {
-  if (!from.is_object()) throw std::runtime_error(path + ": field '" + field + "': expected an object of counts");
-  for (const auto& [k, v] : from.items()) into[k] = into.value(k, std::uint64_t{0}) + count(v, std::string(field) + "." + k, path);
-}
-
-diff::Shard shard_field(const ordered_json& j, const std::string& path) {
-  const ordered_json& s = need(j, "shard", path);
-  try {
-    if (!s.is_string() || s.get<std::string>().empty()) throw std::invalid_argument("");
-    return diff::parse_shard(s.get<std::string>());
-  } catch (const std::invalid_argument&) {
-    throw std::runtime_error(path + ": field 'shard': expected \"K/N\" (a summary of `vmref oracle --json`)");
-  }
-}
+diff::Shard shard_field(const ordered_json& j, const std::string& path) { return diff::summary_shard(j, path, "oracle"); }
 
 ordered_json merge(const Shards& shards) {
   const auto& [first_path, first] = shards.front();
-  const std::string campaign = need(first, "campaign", first_path).dump() + " " + need(first, "planned", first_path).dump();
+  const std::string campaign = need_field(first, "campaign", first_path).dump() + " " + need_field(first, "planned", first_path).dump();
   const unsigned n = shard_field(first, first_path).n;
   ordered_json out = first;
   for (const char* f : {"ops", "episodes", "resumed", "comparisons", "undetermined", "transients"}) out[f] = 0;
@@ -63,23 +45,23 @@ ordered_json merge(const Shards& shards) {
   unsigned diverged_k = 0;
   for (const auto& [path, j] : shards) {
     const diff::Shard s = shard_field(j, path);
-    if (s.n != n || j["campaign"].dump() + " " + need(j, "planned", path).dump() != campaign)
+    if (s.n != n || j["campaign"].dump() + " " + need_field(j, "planned", path).dump() != campaign)
       throw std::runtime_error(fmt::format("{}: shard {}/{} of another campaign than {} ({})", path, s.k, s.n, first_path,
                                            first["campaign"].dump()));
     if (!seen.insert(s.k).second) throw std::runtime_error(fmt::format("{}: shard {}/{} given twice", path, s.k, n));
     for (const char* f : {"ops", "episodes", "resumed", "comparisons", "undetermined", "transients"})
-      out[f] = out[f].get<std::uint64_t>() + count(need(j, f, path), f, path);
-    add_counts(out["op_counts"], need(j, "op_counts", path), path, "op_counts");
-    add_counts(out["rules"], need(j, "rules", path), path, "rules");
+      out[f] = out[f].get<std::uint64_t>() + count(need_field(j, f, path), f, path);
+    diff::add_count_fields(out["op_counts"], need_field(j, "op_counts", path), false, path, "op_counts");
+    diff::add_count_fields(out["rules"], need_field(j, "rules", path), false, path, "rules");
     out["seconds"] = std::max(out["seconds"].get<double>(), j.value("seconds", 0.0));  // side by side
     // A rule no shard hit is one the whole campaign never hit.
     std::set<std::string> mine;
-    for (const auto& r : need(j, "rules_never_hit", path))
+    for (const auto& r : need_field(j, "rules_never_hit", path))
       if (r.is_string()) mine.insert(r.get<std::string>());
     if (first_never) never_hit = mine, first_never = false;
     else
       for (auto it = never_hit.begin(); it != never_hit.end();) it = mine.count(*it) ? std::next(it) : never_hit.erase(it);
-    if (need(j, "diverged", path) == true && (!diverged || s.k < diverged_k)) diverged = &j, diverged_k = s.k;
+    if (need_field(j, "diverged", path) == true && (!diverged || s.k < diverged_k)) diverged = &j, diverged_k = s.k;
   }
   for (unsigned k = 1; k <= n; ++k)
     if (!seen.count(k))  // a partial merge would read as the whole campaign
