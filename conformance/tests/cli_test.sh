@@ -160,6 +160,23 @@ PY
   && echo "ok   prove-shards-merge" || { echo "FAIL prove-shards-merge"; fails=$((fails+1)); }
 check prove-shard-bad 2 "$V" prove $FORMATS --shard 4/3
 contains prove-shard-bad-text "--shard '4/3'" "$T/out"
+# --corpus DIR: decided obligations are recorded in DIR/proofs.json and not solved again.
+# The first format's lemmas first, then every format: only the new ones are solved, and
+# the rows equal the fresh run's; a rerun solves nothing. A damaged file is bad input.
+F1=$(sed -n 's/^format /--format /p' "$T/provers" | head -1)
+check prove-corpus-first 0 "$V" prove -q $F1 --corpus "$T/pc" --report "$T/pc1.json"
+check prove-corpus-grow 0 "$V" prove -q $FORMATS --corpus "$T/pc" --report "$T/pc2.json"
+"$V" prove -q $FORMATS --corpus "$T/pc" --report "$T/pc3.json" > /dev/null 2>&1
+check prove-corpus-resumes 0 python3 -c "import json,sys; a,b,c,f=(json.load(open(x)) for x in sys.argv[1:]); \
+rows=lambda d: sorted((o['kind'],o['profile'],o['id'],o['op'],o['status']) for o in d['obligations']); \
+assert a['resumed'] == 0 and b['resumed'] == len(a['obligations']) > 0 and c['resumed'] == len(f['obligations']), \
+(a['resumed'], b['resumed'], c['resumed']); assert rows(b) == rows(f) == rows(c)" \
+  "$T/pc1.json" "$T/pc2.json" "$T/pc3.json" "$T/p-all.json"
+"$V" prove $F1 --corpus "$T/pc" > "$T/pc.out" 2>&1
+contains prove-corpus-marks-lines "(from the corpus)" "$T/pc.out"
+echo '{"vmref_proofs": 1, "campaigns": {"x": 3}}' > "$T/pc/proofs.json"
+check prove-corpus-bad-file 2 "$V" prove -q $F1 --corpus "$T/pc"
+contains prove-corpus-bad-file-text "proofs.json: field 'campaigns.x'" "$T/out"
 # A fuzz campaign split into 4 shards (each with its own --jobs) and merged by `vmref report`
 # has the unsharded campaign's operations and findings; a missing or repeated shard is refused.
 FZ=(fuzz --ops 24000 --episode 500 --seed 9 --mutant split-loses-last --layer tables)

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include "commands.hpp"
 #include "vmref/conformance/proof_result.hpp"
 #include "vmref/conformance/report.hpp"
+#include "vmref/prove/corpus.hpp"
 #include "vmref/prove/obligation.hpp"
 #include "vmref/vocab/registry.hpp"
 
@@ -28,7 +30,7 @@ struct ProveArgs {
   std::vector<std::string> profiles, formats, invs, ops, bounds;
   unsigned depth = 5, jobs = 2;
   double timeout = 60;
-  std::string out, report, junit, shard;
+  std::string out, report, junit, shard, corpus;
   bool quiet = false, list = false;
 };
 
@@ -37,6 +39,7 @@ struct Job {
   std::string profile;
   prove::Obligation ob;
   prove::Result result;
+  bool resumed = false;  ///< result taken from the --corpus
 };
 
 prove::Request request_of(const ProveArgs& a) {
@@ -56,7 +59,10 @@ prove::Request request_of(const ProveArgs& a) {
   }
   r.depth = a.depth;
   r.timeout_ms = static_cast<unsigned>(a.timeout * 1000);
-  r.out_dir = a.out.empty() ? (std::filesystem::temp_directory_path() / ("vmref-prove-" + std::to_string(getpid()))).string() : a.out;
+  // Counterexamples of a corpus campaign stay in the corpus, beside the results citing them.
+  r.out_dir = !a.out.empty()      ? a.out
+              : !a.corpus.empty() ? a.corpus
+                                  : (std::filesystem::temp_directory_path() / ("vmref-prove-" + std::to_string(getpid()))).string();
   return r;
 }
 
@@ -105,8 +111,9 @@ std::vector<Job> shard(std::vector<Job> jobs, std::pair<unsigned, unsigned> kn) 
 }
 
 std::string line_of(const Job& j) {
-  std::string l = fmt::format("{:<14} {:>7.2f}s  {} {} {}{}", prove::to_string(j.result.status), j.result.seconds,
-                              prove::to_string(j.ob.kind), j.profile, j.ob.id, j.ob.op.empty() ? "" : " " + j.ob.op);
+  std::string l = fmt::format("{:<14} {:>7.2f}s  {} {} {}{}{}", prove::to_string(j.result.status), j.result.seconds,
+                              prove::to_string(j.ob.kind), j.profile, j.ob.id, j.ob.op.empty() ? "" : " " + j.ob.op,
+                              j.resumed ? "  (from the corpus)" : "");
   if (j.result.status != prove::Status::proved) l += "\n    " + j.result.detail;
   if (!j.result.trace.empty()) l += "\n    trace: " + j.result.trace;
   if (!j.result.replay.empty()) l += "\n    " + j.result.replay;
@@ -130,6 +137,14 @@ void list_provers() {
   }
 }
 
+/// What every result of a campaign depends on besides the obligation: a corpus keeps
+/// results under it, so a rerun with other bounds or another build solves again.
+std::string campaign_identity(const prove::Request& req) {
+  std::string id = fmt::format("vmref {} depth={} timeout_ms={}", kVersion, req.depth, req.timeout_ms);
+  for (const auto& [k, v] : req.bounds) id += fmt::format(" {}={}", k, v);
+  return id;
+}
+
 int run_prove(const ProveArgs& a) {
   if (a.list) {
     list_provers();
@@ -138,6 +153,9 @@ int run_prove(const ProveArgs& a) {
   prove::Request req = request_of(a);
   const std::pair<unsigned, unsigned> kn = shard_of(a.shard);
   std::vector<Job> jobs = shard(select(a, req), kn);
+  std::optional<prove::ProofCorpus> corpus;
+  if (!a.corpus.empty()) corpus.emplace(a.corpus, campaign_identity(req));
+  std::string corpus_error;  // the first failure to record a result (the file is then stale)
   const std::string in_shard = kn.second == 1 ? "" : fmt::format(" in shard {}/{}", kn.first, kn.second);
   // A report or JUnit file on standard output keeps it clean: the progress goes to stderr.
   std::ostream& log = a.report == "-" || a.junit == "-" ? std::cerr : std::cout;
@@ -152,6 +170,16 @@ int run_prove(const ProveArgs& a) {
   auto worker = [&] {
     for (std::size_t k; (k = next++) < jobs.size();) {
       Job& j = jobs[order[k]];
+      const std::string key = corpus ? prove::ProofCorpus::key(j.profile, j.ob) : "";
+      if (corpus) {
+        if (auto r = corpus->find(key)) {
+          j.result = *r, j.resumed = true;
+          std::lock_guard<std::mutex> g(out_mu);
+          ++done;
+          if (!a.quiet) log << line_of(j) << std::endl;
+          continue;
+        }
+      }
       try {
         j.result = j.ob.run(req);
       } catch (const z3::exception& e) {
@@ -161,6 +189,12 @@ int run_prove(const ProveArgs& a) {
         j.result.status = prove::Status::unknown;
         j.result.detail = std::string("obligation failed to run: ") + e.what();
       }
+      if (corpus) try {
+          corpus->add(key, j.result);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> g(out_mu);
+          if (corpus_error.empty()) corpus_error = e.what();
+        }
       std::lock_guard<std::mutex> g(out_mu);
       ++done;
       if (!a.quiet) log << line_of(j) << std::endl;
@@ -169,16 +203,19 @@ int run_prove(const ProveArgs& a) {
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < std::max(1u, a.jobs); ++t) pool.emplace_back(worker);
   for (std::thread& t : pool) t.join();
-  std::size_t proved = 0, cex = 0, confirmed = 0, unknown = 0;
+  if (!corpus_error.empty()) throw std::runtime_error(corpus_error);
+  std::size_t proved = 0, cex = 0, confirmed = 0, unknown = 0, resumed = 0;
   double total = 0;
-  const Job* slowest = jobs.empty() ? nullptr : &jobs[0];
+  const Job* slowest = nullptr;
   for (const Job& j : jobs) {
     proved += j.result.status == prove::Status::proved;
     cex += j.result.status == prove::Status::counterexample;
     confirmed += j.result.status == prove::Status::counterexample && j.result.confirmed;
     unknown += j.result.status == prove::Status::unknown;
+    resumed += j.resumed;
+    if (j.resumed) continue;  // solved in an earlier run: not this run's solver time
     total += j.result.seconds;
-    if (j.result.seconds > slowest->result.seconds) slowest = &j;
+    if (!slowest || j.result.seconds > slowest->result.seconds) slowest = &j;
   }
   std::string bounds;
   for (const auto& [k, v] : req.bounds) bounds += " " + k + "=" + std::to_string(v);
@@ -189,6 +226,7 @@ int run_prove(const ProveArgs& a) {
   if (slowest)
     log << fmt::format(", slowest {:.2f}s ({} {} {}{})", slowest->result.seconds, prove::to_string(slowest->ob.kind),
                        slowest->profile, slowest->ob.id, slowest->ob.op.empty() ? "" : " " + slowest->ob.op);
+  if (corpus) log << fmt::format("; {} resumed from the corpus {}", resumed, a.corpus);
   log << "\n";
   if (cex) log << "counterexample traces in " << req.out_dir << "\n";
   const std::vector<conformance::ProofRow> rows = rows_of(jobs);
@@ -196,7 +234,8 @@ int run_prove(const ProveArgs& a) {
     write_text(a.report, conformance::proofs_to_json(rows, {{"bounds", req.bounds},
                                                             {"depth", req.depth},
                                                             {"timeout_ms", req.timeout_ms},
-                                                            {"shard", fmt::format("{}/{}", kn.first, kn.second)}})
+                                                            {"shard", fmt::format("{}/{}", kn.first, kn.second)},
+                                                            {"resumed", resumed}})
                                   .dump(2) + "\n");
   if (!a.junit.empty()) write_text(a.junit, conformance::report_junit({}, rows));
   return proved == jobs.size() ? kExitClean : kExitFindings;
@@ -223,6 +262,9 @@ Runner add_prove(CLI::App& app) {
   c->add_option("--shard", a->shard,
                  "Run only shard K of N (K/N): the obligations split deterministically, for several machines; "
                  "`vmref report` merges the shards' --report files");
+  c->add_option("--corpus", a->corpus,
+                 "Resume from and add to DIR: decided obligations recorded there (DIR/proofs.json) are not "
+                 "solved again; counterexample traces are written there (unless --out)");
   c->add_flag("-q,--quiet", a->quiet, "Print only the summary");
   c->add_flag("--list", a->list, "List the kernels and formats that have an SMT form, with their bounds");
   return [a] { return run_prove(*a); };

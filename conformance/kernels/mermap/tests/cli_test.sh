@@ -23,6 +23,16 @@ contains prove-mermap-report-md "confirmed by replay, INV-MERMAP-6" "$T/pv.md"
 contains prove-mermap-report-junit '<testsuite name="vmref prove"' "$T/pvr.xml"
 check prove-mermap-junit 1 sh -c '"$1" prove --profile mermap:rfc --inv INV-MERMAP-6 -q --out "$2/pj" --junit - > "$2/pj.xml"' _ "$V" "$T"
 check prove-mermap-junit-valid 0 python3 -c 'import sys, xml.etree.ElementTree as E; s=E.parse(sys.argv[1]).find("testsuite"); assert s.get("failures")=="2" and s.get("errors")=="0", s.attrib' "$T/pj.xml"
+# prove --corpus: the counterexample and its trace stay in the corpus; a rerun takes the
+# recorded result without solving, and solves the BMC again once its trace is deleted.
+check prove-mermap-corpus 1 "$V" prove --profile mermap:rfc --inv INV-MERMAP-6 -q --corpus "$T/pcx"
+check prove-mermap-corpus-trace 0 test -f "$T/pcx/mermap-rfc.INV-MERMAP-6.jsonl"
+check prove-mermap-corpus-rerun 1 "$V" prove --profile mermap:rfc --inv INV-MERMAP-6 --corpus "$T/pcx"
+contains prove-mermap-corpus-resumed "5 resumed from the corpus" "$T/out"
+rm "$T/pcx/mermap-rfc.INV-MERMAP-6.jsonl"
+check prove-mermap-corpus-lost-trace 1 "$V" prove --profile mermap:rfc --inv INV-MERMAP-6 -q --corpus "$T/pcx"
+contains prove-mermap-corpus-solved-again "4 resumed from the corpus" "$T/out"
+check prove-mermap-corpus-trace-back 0 test -f "$T/pcx/mermap-rfc.INV-MERMAP-6.jsonl"
 check prove-mermap-fixed-inductive 0 "$V" prove --profile mermap --op mermap_teardown -q
 contains prove-mermap-fixed-summary "0 counterexample(s)" "$T/out"
 check prove-bad-bound 2 "$V" prove --profile mermap --bound cpus=x
