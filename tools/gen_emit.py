@@ -7,7 +7,7 @@ the JSON Schema of its fields. From it this script writes one header per owner:
   conformance/kernels/<k>/emit/include/vmref/emit/<k>.h     each kernel's own operations
 Each operation gets a struct of its fields and two calls: vmref_emit_<op>() writes the
 whole line, vmref_emit_<op>_fields() only its fields (between vmref_emit_begin() and
-vmref_emit_end(), to add `expect.vsl`/`expect.pages` by hand). Run it after adding or
+vmref_emit_end(), to add fields of one's own by hand). Run it after adding or
 changing an operation and commit the headers; ctest emit:current fails while a committed
 header differs from what the registry gives.
 

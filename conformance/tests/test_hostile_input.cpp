@@ -315,6 +315,41 @@ TEST(TraceFormat_3_5_Observe, FreedFrameLabelsAreReleased) {
   EXPECT_LT(m.core().labels.size(), 10000u);
 }
 
+// §3.5: a label whose frame was freed may name the next allocation at once (a kernel
+// that labels frames by PFN reuses the PFN), before any sweep of forgotten labels; one
+// still live must keep naming its frame.
+TEST(TraceFormat_3_5_Observe, LabelOfAFreedFrameNamesTheNextAllocation) {
+  model::Model m(vocab::kernel_names().front(), 1, 64, 4096);
+  test::apply_clean(m, R"({"op":"as_create","as":1})");
+  test::apply_clean(m, R"({"op":"vseg_insert","as":1,"start":"0x10000000","end":"0x10002000","prot":"rw-","kind":"anon"})");
+  conformance::ObserveState st;
+  std::vector<conformance::Finding> found, undetermined;
+  auto observe = [&](std::uint64_t index, const char* label) {
+    vocab::Event obs = test::ev(std::string(R"({"op":"observe","as":1,"expect":{"pages":[{"va":"0x10000000","frame":")") +
+                                label + R"("}]}})");
+    conformance::compare_expect(m, obs, m.apply(obs), "t", index, found, undetermined, st);
+  };
+  for (const char* f : {"A", "B"}) {
+    test::apply_clean(m, std::string(R"({"op":"frame_alloc","frame":")") + f + R"(","cont":true})");
+    test::apply_clean(m, std::string(R"({"op":"pte_set","as":1,"va":"0x10000000","frame":")") + f + R"(","prot":"rw-"})");
+    observe(f[0] == 'A' ? 1 : 3, "p5");  // the kernel's label: the PFN, reused
+    m.apply(test::ev(R"({"op":"pte_clear","as":1,"va":"0x10000000","cont":true})"));  // one group up to frame_put
+    m.apply(test::ev(R"({"op":"tlb_flush","scope":"asid","as":1,"cont":true})"));
+    test::apply_clean(m, std::string(R"({"op":"frame_put","frame":")") + f + R"("})");
+  }
+  EXPECT_TRUE(found.empty()) << found.front().message;
+  // A live frame's label may not name another frame.
+  test::apply_clean(m, R"({"op":"frame_alloc","frame":"C","cont":true})");
+  test::apply_clean(m, R"({"op":"pte_set","as":1,"va":"0x10000000","frame":"C","prot":"rw-"})");
+  test::apply_clean(m, R"({"op":"frame_alloc","frame":"D","cont":true})");
+  test::apply_clean(m, R"({"op":"pte_set","as":1,"va":"0x10001000","frame":"D","prot":"rw-"})");
+  observe(5, "q");
+  vocab::Event obs = test::ev(R"({"op":"observe","as":1,"expect":{"pages":[{"va":"0x10001000","frame":"q"}]}})");
+  conformance::compare_expect(m, obs, m.apply(obs), "t", 6, found, undetermined, st);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].message.find("the frame that label named before"), std::string::npos) << found[0].message;
+}
+
 // spec/vmm.md §2.6, spec/trace-format.md §3.6: a step naming a CPU that does not exist, a
 // holder that holds nothing and an unknown or reused pin handle are bad input naming the
 // field; a holder's matching unref is not.

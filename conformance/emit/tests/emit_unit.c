@@ -212,6 +212,37 @@ int main(int argc, char **argv) {
                 "\"cont\":true,\"expect\":{\"errno\":\"ok\"}}\n");
   }
 
+  /* Typed observations: every member of a vseg and a page, an empty VSL. */
+  {
+    vmref_observe o = {0};
+    vmref_expect x = {0};
+    vmref_vseg_expect v[2] = {{0}};
+    vmref_page_expect pg[2] = {{0}};
+    reset(&e);
+    v[0].start = 0x1000, v[0].end = 0x3000, v[0].prot = "r-x", v[0].kind = "file", v[0].file = "8:1:42";
+    v[0].name = "libc", v[0].has_shared = 1, v[0].shared = 0, v[0].has_offset = 1, v[0].offset = 0x2000;
+    v[0].anon_pages = 1;
+    v[1].start = 0x5000, v[1].end = 0x6000;
+    pg[0].va = 0x1000, pg[0].has_present = 1, pg[0].present = 1, pg[0].prot = "r--", pg[0].has_cow = 1, pg[0].cow = 1;
+    pg[0].has_zero = 1, pg[0].zero = 0, pg[0].has_refcount = 1, pg[0].refcount = 2, pg[0].has_mapcount = 1;
+    pg[0].mapcount = 2, pg[0].has_exclusive = 1, pg[0].exclusive = 0, pg[0].has_kept = 1, pg[0].kept = 1;
+    pg[0].size = 0x200000, pg[0].frame = "A";
+    pg[1].va = 0x5000;
+    x.has_vsl = 1, x.vsl = v, x.n_vsl = 2, x.pages = pg, x.n_pages = 2;
+    o.as = 4;
+    o.expect = &x;
+    expect_int("observe", vmref_emit_observe(&e, &o), VMREF_EMIT_OK);
+    x.n_vsl = 0, x.pages = NULL;
+    vmref_emit_observe(&e, &o);
+    expect_text("observe",
+                "{\"op\":\"observe\",\"as\":4,\"expect\":{\"vsl\":[{\"start\":\"0x1000\",\"end\":\"0x3000\",\"prot\":\"r-x\","
+                "\"kind\":\"file\",\"file\":\"8:1:42\",\"name\":\"libc\",\"shared\":false,\"offset\":\"0x2000\","
+                "\"anon_pages\":true},{\"start\":\"0x5000\",\"end\":\"0x6000\"}],\"pages\":[{\"va\":\"0x1000\","
+                "\"present\":true,\"prot\":\"r--\",\"cow\":true,\"zero\":false,\"refcount\":\"0x2\",\"mapcount\":\"0x2\","
+                "\"exclusive\":false,\"kept\":true,\"size\":\"0x200000\",\"frame\":\"A\"},{\"va\":\"0x5000\"}]}}\n"
+                "{\"op\":\"observe\",\"as\":4,\"expect\":{\"vsl\":[]}}\n");
+  }
+
   /* Errors. */
   {
     vmref_pte_set p = {0};

@@ -164,6 +164,12 @@ void compare_vsl(Ctx& c, const json& want_json) {
   }
 }
 
+/// Whether the frame allocation `fg` (frame, generation) has ended: freed, or the frame
+/// allocated again since.
+bool allocation_ended(const Model& m, const std::pair<FrameId, std::uint64_t>& fg) {
+  return !m.frames().valid(fg.first) || !m.frames()[fg.first].allocated || m.frames()[fg.first].generation != fg.second;
+}
+
 void compare_pages(Ctx& c, const json& want, ObserveState& state) {
   auto& labels = state.labels;
   if (!want.is_array()) c.bad("pages", "expected an array of pages");
@@ -223,7 +229,9 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
         auto [fi, fresh] = by_frame.emplace(now, label);
         std::string other = fi->second != label ? fi->second : "";
         auto it = labels.find(label);
-        if (it != labels.end() && it->second != now)
+        // A label whose allocation has ended is forgotten (§3.5), whether or not the lazy
+        // sweep (forget_freed) has dropped it yet: the kernel may give it a new frame.
+        if (it != labels.end() && !allocation_ended(c.m, it->second) && it->second != now)
           mismatch("frame", "'" + label + "' (the frame that label named before)", "a different frame");
         else if (!other.empty())
           mismatch("frame", "'" + label + "'", "the frame labelled '" + other + "'");
@@ -268,9 +276,7 @@ void compare_pages(Ctx& c, const json& want, ObserveState& state) {
 // Drops labels and last-seen frames whose frame allocation has ended: nothing the
 // kernel shows later can be that allocation (spec/trace-format.md §3.5).
 void forget_freed(ObserveState& st, const Model& m) {
-  auto gone = [&](const std::pair<FrameId, std::uint64_t>& fg) {
-    return !m.frames().valid(fg.first) || !m.frames()[fg.first].allocated || m.frames()[fg.first].generation != fg.second;
-  };
+  auto gone = [&](const std::pair<FrameId, std::uint64_t>& fg) { return allocation_ended(m, fg); };
   std::erase_if(st.labels, [&](const auto& kv) { return gone(kv.second); });
   std::erase_if(st.last, [&](const auto& kv) { return gone(kv.second); });
   st.sweep_at = std::max<std::size_t>(4096, 2 * (st.labels.size() + st.last.size()));

@@ -68,6 +68,7 @@ int main(int argc, char **argv) {
   CHECK(pt_map(&a, base + 4 * page, PT_R | PT_X) == PT_EINVAL); /* more than the region allows */
   for (i = 0; i < 4; ++i) user_read(&a, 0, base + i * page + 8);
   CHECK(pt_protect(&a, base + page, PT_R) == 0);
+  CHECK(pt_observe(&a, base, 6 * page) == 0); /* the module's own view, compared by vmref */
   CHECK(pt_switch(&a, 1) == 0);
   user_read(&a, 1, base + page);
   CHECK(pt_unmap(&a, base + 2 * page) == 0);
@@ -75,6 +76,7 @@ int main(int argc, char **argv) {
   CHECK(pt_unmap(&a, base + 2 * page) == PT_ENOENT);
   CHECK(pt_map(&a, base + 2 * page, PT_R | PT_W) == 0);       /* the frame is reused */
   CHECK(pt_unmap(&a, base) == 0);
+  CHECK(pt_observe(&a, base, 4 * page) == 0);
 
   CHECK(pt_space_create(&b, 2) == 0);
   CHECK(pt_region(&b, 0x200000, 4 * page, PT_R | PT_W | PT_X) == 0);

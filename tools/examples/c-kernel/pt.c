@@ -377,3 +377,46 @@ int pt_space_destroy(struct pt_space *s) {
   }
   return err;
 }
+
+int pt_observe(const struct pt_space *s, uint64_t va, uint64_t len) {
+  vmref_vseg_expect vsl[MAX_REGIONS] = {{0}};
+  vmref_page_expect pages[PT_OBSERVE_PAGES] = {{0}};
+  struct label labels[PT_OBSERVE_PAGES];
+  vmref_observe o = {0};
+  vmref_expect x = {0};
+  uint64_t last = 0;
+  unsigned i, n = 0, k;
+  if (va % PT_PAGE_SIZE || len % PT_PAGE_SIZE || len / PT_PAGE_SIZE > PT_OBSERVE_PAGES) return PT_EINVAL;
+  if (!pt_trace) return 0;
+  /* The VSL in address order: repeatedly the lowest region above the previous one. */
+  for (;;) {
+    const struct region *next = NULL;
+    for (i = 0; i < MAX_REGIONS; ++i)
+      if (regions[i].used && regions[i].space == s->id && (n == 0 || regions[i].start > last) &&
+          (!next || regions[i].start < next->start))
+        next = &regions[i];
+    if (!next) break;
+    vsl[n].start = next->start;
+    vsl[n].end = next->end;
+    vsl[n].prot = prot_string(next->prot);
+    vsl[n].kind = "anon";
+    last = next->start;
+    ++n;
+  }
+  for (k = 0; k < len / PT_PAGE_SIZE; ++k) {
+    const uint64_t *slot = leaf_slot(s, va + (uint64_t)k * PT_PAGE_SIZE);
+    pages[k].va = va + (uint64_t)k * PT_PAGE_SIZE;
+    pages[k].has_present = 1;
+    pages[k].present = slot && (*slot & PTE_P);
+    if (pages[k].present) {
+      labels[k] = label_of(pfn_of(*slot));
+      pages[k].prot = prot_string(rights_of(*slot));
+      pages[k].frame = labels[k].s;
+    }
+  }
+  x.has_vsl = 1, x.vsl = vsl, x.n_vsl = n;
+  x.pages = pages, x.n_pages = len / PT_PAGE_SIZE;
+  o.as = s->id;
+  o.expect = &x;
+  return traced(vmref_emit_observe(pt_trace, &o));
+}

@@ -66,6 +66,12 @@ int pt_unmap(struct pt_space *s, uint64_t va);
 int pt_switch(struct pt_space *s, unsigned cpu);
 /** Walks the tables: the physical address va maps to, or 0 when unmapped. */
 uint64_t pt_translate(const struct pt_space *s, uint64_t va);
+/** Traces what the module holds for the space (an `observe` event): its regions as the
+ *  whole VSL, and each page of [va, va+len) with whether it is mapped, its rights and its
+ *  frame's label. At most PT_OBSERVE_PAGES pages (else PT_EINVAL). vmref compares it with
+ *  the model's state (EXPECT-VSL, EXPECT-PAGES). */
+#define PT_OBSERVE_PAGES 16u
+int pt_observe(const struct pt_space *s, uint64_t va, uint64_t len);
 /** Frames in use (tables and data), for the driver's checks. */
 unsigned pt_frames_used(void);
 

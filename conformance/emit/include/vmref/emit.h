@@ -376,9 +376,42 @@ static inline int vmref_emit_header(vmref_emitter *e, const vmref_header *h) {
   return vmref_emit_end(e);
 }
 
+/** One vseg of `expect.vsl` (spec/trace-format.md §3.5), as the kernel's VSL holds it.
+ *  Zero-initialize, then set what the kernel knows: a NULL string or a has_* of 0 leaves
+ *  the field out (not compared). */
+typedef struct vmref_vseg_expect {
+  uint64_t start, end;  /**< required: bytes, [start, end) */
+  const char *prot;     /**< "rw-" style; NULL: absent */
+  const char *kind;     /**< anon, file, stack, heap, code, data, kernel, special; NULL: absent */
+  const char *file;     /**< the file's identity ("dev:inode"); NULL: absent */
+  const char *name;     /**< a name the kernel gives the vseg; NULL: absent */
+  int has_shared;       /**< non-zero: write `shared` */
+  int shared;           /**< MAP_SHARED */
+  int has_offset;       /**< non-zero: write `offset` */
+  uint64_t offset;      /**< bytes into the file */
+  int anon_pages;       /**< non-zero: "anon_pages": true (the kernel holds anonymous pages there) */
+} vmref_vseg_expect;
+
+/** One page of `expect.pages` (spec/trace-format.md §3.5). Zero-initialize, then set
+ *  what the kernel knows; a NULL string, a has_* of 0 or a zero `size` leaves it out. */
+typedef struct vmref_page_expect {
+  uint64_t va;            /**< required: the page's VA, bytes */
+  int has_present, present;
+  const char *prot;       /**< the PTE's rights, "rw-" style; NULL: absent */
+  int has_cow, cow;       /**< write-protected for copy-on-write */
+  int has_zero, zero;     /**< maps the zero page */
+  int has_refcount;
+  uint64_t refcount;      /**< the frame's reference count */
+  int has_mapcount;
+  uint64_t mapcount;      /**< PTEs mapping the frame */
+  int has_exclusive, exclusive; /**< mapped by exactly one PTE */
+  int has_kept, kept;     /**< the same frame as at the previous observe */
+  uint64_t size;          /**< bytes of the leaf mapping the page; 0: absent */
+  const char *frame;      /**< the frame's label (same label, same frame); NULL: absent */
+} vmref_page_expect;
+
 /** What the kernel observed for one event (spec/trace-format.md §3.3); every member is
- *  optional. `expect.vsl` and `expect.pages` are written with the low-level API
- *  (vmref_emit_<op>_fields() between vmref_emit_begin() and vmref_emit_end()). */
+ *  optional. */
 typedef struct vmref_expect {
   const char *err;      /**< "errno": "ok", "EINVAL", "ENOMEM"...; NULL: absent */
   int has_ret;          /**< non-zero: write `ret` */
@@ -386,7 +419,42 @@ typedef struct vmref_expect {
   const char *result;   /**< access: "ok", "segv_maperr", "segv_accerr", "sigbus"; NULL: absent */
   int has_zero_page;    /**< non-zero: write `zero_page` */
   int zero_page;        /**< access ended on the zero page */
+  int has_vsl;          /**< observe: non-zero writes `vsl`, the whole VSL (n_vsl may be 0) */
+  const vmref_vseg_expect *vsl; /**< n_vsl vsegs in address order */
+  size_t n_vsl;
+  const vmref_page_expect *pages; /**< observe: n_pages listed pages; NULL: absent */
+  size_t n_pages;
 } vmref_expect;
+
+static inline void vmref_emit_vseg_expect_(vmref_emitter *e, const vmref_vseg_expect *v) {
+  vmref_emit_object_begin(e, NULL);
+  vmref_emit_u64(e, "start", v->start);
+  vmref_emit_u64(e, "end", v->end);
+  if (v->prot) vmref_emit_str(e, "prot", v->prot);
+  if (v->kind) vmref_emit_str(e, "kind", v->kind);
+  if (v->file) vmref_emit_str(e, "file", v->file);
+  if (v->name) vmref_emit_str(e, "name", v->name);
+  if (v->has_shared) vmref_emit_bool(e, "shared", v->shared);
+  if (v->has_offset) vmref_emit_u64(e, "offset", v->offset);
+  if (v->anon_pages) vmref_emit_bool(e, "anon_pages", 1);
+  vmref_emit_object_end(e);
+}
+
+static inline void vmref_emit_page_expect_(vmref_emitter *e, const vmref_page_expect *p) {
+  vmref_emit_object_begin(e, NULL);
+  vmref_emit_u64(e, "va", p->va);
+  if (p->has_present) vmref_emit_bool(e, "present", p->present);
+  if (p->prot) vmref_emit_str(e, "prot", p->prot);
+  if (p->has_cow) vmref_emit_bool(e, "cow", p->cow);
+  if (p->has_zero) vmref_emit_bool(e, "zero", p->zero);
+  if (p->has_refcount) vmref_emit_u64(e, "refcount", p->refcount);
+  if (p->has_mapcount) vmref_emit_u64(e, "mapcount", p->mapcount);
+  if (p->has_exclusive) vmref_emit_bool(e, "exclusive", p->exclusive);
+  if (p->has_kept) vmref_emit_bool(e, "kept", p->kept);
+  if (p->size) vmref_emit_u64(e, "size", p->size);
+  if (p->frame) vmref_emit_str(e, "frame", p->frame);
+  vmref_emit_object_end(e);
+}
 
 /** Writes `"expect":{...}` into the open event. */
 static inline void vmref_emit_expect(vmref_emitter *e, const vmref_expect *x) {
@@ -395,6 +463,18 @@ static inline void vmref_emit_expect(vmref_emitter *e, const vmref_expect *x) {
   if (x->has_ret) vmref_emit_u64(e, "ret", x->ret);
   if (x->result) vmref_emit_str(e, "result", x->result);
   if (x->has_zero_page) vmref_emit_bool(e, "zero_page", x->zero_page);
+  if (x->has_vsl) {
+    size_t i;
+    vmref_emit_array_begin(e, "vsl");
+    for (i = 0; i < x->n_vsl && x->vsl; ++i) vmref_emit_vseg_expect_(e, &x->vsl[i]);
+    vmref_emit_array_end(e);
+  }
+  if (x->pages) {
+    size_t i;
+    vmref_emit_array_begin(e, "pages");
+    for (i = 0; i < x->n_pages; ++i) vmref_emit_page_expect_(e, &x->pages[i]);
+    vmref_emit_array_end(e);
+  }
   vmref_emit_object_end(e);
 }
 
