@@ -7,8 +7,9 @@
 # (default). SECONDS: how long each target runs (default 60). JOBS: how many targets run
 # at the same time (default 1; each is one process).
 #
-# Configures build-fuzz/ on first use (clang, VMREF_FUZZ=ON: ASan + UBSan + coverage in
-# every library, RelWithDebInfo) and builds only the fuzz targets there. Each target
+# Builds only the fuzz targets in build-fuzz/ (clang, VMREF_FUZZ=ON: ASan + UBSan +
+# coverage in every library, RelWithDebInfo) through .clusterfuzzlite/build.sh, the
+# script ClusterFuzzLite and OSS-Fuzz run, given the flags they would give. Each target
 # starts from build-fuzz/corpus/<target>/: the committed seeds and regressions, what
 # earlier runs found, and inputs taken from the bundled traces/. A crash, leak,
 # sanitizer report, broken property or timeout (-timeout=10 s per input) is written to
@@ -36,16 +37,15 @@ fi
 
 # --- build -------------------------------------------------------------------------
 t0=$(date +%s)
-if ! grep -q '^VMREF_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
-  echo "== configuring $build (clang, VMREF_FUZZ=ON)"
-  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DVMREF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-fi
 build_targets=""
 for t in $targets; do build_targets+=" fuzz_$t"; done
 [[ " $targets " == *" result_json "* ]] && build_targets+=" vmref"  # writes the report seeds
 echo "== building$build_targets"
-nice cmake --build "$build" -j"${VMREF_BUILD_JOBS:-2}" --target $build_targets >"$build/build.log" 2>&1 || {
+mkdir -p "$build"
+flags="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+CC=clang CXX=clang++ CFLAGS=$flags CXXFLAGS=$flags LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=$build/out WORK=$build \
+  VMREF_FUZZ_BUILD=$build VMREF_BUILD_JOBS=${VMREF_BUILD_JOBS:-2} \
+  nice bash "$root/.clusterfuzzlite/build.sh" $build_targets >"$build/build.log" 2>&1 || {
   tail -40 "$build/build.log"; echo "fuzz.sh: build failed (see $build/build.log)" >&2; exit 2; }
 echo "== built in $(( $(date +%s) - t0 )) s"
 
@@ -87,7 +87,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run() {  # run TARGET: fuzz it for $seconds; its exit status is the target's
   local t=$1
   mkdir -p "$build/artifacts/$t"
-  nice "$build/conformance/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+  nice "$build/out/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$t/" "$build/corpus/$t" >"$build/logs/$t.log" 2>&1
 }
 echo "== seeding build-fuzz/corpus/"
@@ -122,6 +122,6 @@ if [ "$failed" != 0 ]; then
       "$build/logs/$t.log" | head -8 | sed 's/^/   /' || true
     for a in "$build/artifacts/$t"/*; do [ -f "$a" ] && echo "   artifact: ${a#"$root"/}"; done
   done
-  echo "fuzz.sh: a target failed; reproduce with build-fuzz/conformance/fuzz/fuzz_TARGET ARTIFACT" >&2
+  echo "fuzz.sh: a target failed; reproduce with build-fuzz/out/fuzz_TARGET ARTIFACT" >&2
   exit 1
 fi
