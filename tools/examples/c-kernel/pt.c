@@ -15,6 +15,7 @@ vmref_emitter *pt_trace;
 
 static uint64_t frames[PT_NFRAMES][PT_ENTRIES]; /* "physical memory": frame n at PA n*4096 */
 static unsigned char frame_used[PT_NFRAMES];
+static unsigned frame_allocs[PT_NFRAMES]; /* times each frame was allocated: its allocation's number */
 
 static struct region {
   unsigned space, prot, used;
@@ -23,21 +24,36 @@ static struct region {
 
 /* ---- tracing ---------------------------------------------------------------------- */
 
-/* A frame's label in the trace: "f" and its number. A label may be reused once its frame
- * was freed (spec/trace-format.md §3.5). */
+/* A frame's label in the trace's events: "f" and its number, reused once the frame was
+ * freed. An observation names the allocation, "f5.2" for frame 5's second allocation, so
+ * that a reader of the trace tells a reallocated frame from the old one (§3.5). */
 struct label {
-  char s[8];
+  char s[24];
 };
+static int put_decimal(char *s, int i, unsigned v) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) s[i++] = digits[--n];
+  return i;
+}
 static struct label label_of(unsigned frame) {
   struct label l;
-  char digits[4];
-  int n = 0, i = 0;
-  do {
-    digits[n++] = (char)('0' + frame % 10);
-    frame /= 10;
-  } while (frame);
+  int i = 0;
   l.s[i++] = 'f';
-  while (n) l.s[i++] = digits[--n];
+  i = put_decimal(l.s, i, frame);
+  l.s[i] = 0;
+  return l;
+}
+static struct label allocation_label(unsigned frame) {
+  struct label l = label_of(frame);
+  int i = 0;
+  while (l.s[i]) ++i;
+  l.s[i++] = '.';
+  i = put_decimal(l.s, i, frame_allocs[frame]);
   l.s[i] = 0;
   return l;
 }
@@ -94,6 +110,7 @@ static int frame_alloc(void) {
   for (i = 1; i < PT_NFRAMES; ++i) {
     if (!frame_used[i]) {
       frame_used[i] = 1;
+      ++frame_allocs[i];
       for (j = 0; j < PT_ENTRIES; ++j) frames[i][j] = 0;
       return (int)i;
     }
@@ -409,7 +426,7 @@ int pt_observe(const struct pt_space *s, uint64_t va, uint64_t len) {
     pages[k].has_present = 1;
     pages[k].present = slot && (*slot & PTE_P);
     if (pages[k].present) {
-      labels[k] = label_of(pfn_of(*slot));
+      labels[k] = allocation_label(pfn_of(*slot));
       pages[k].prot = prot_string(rights_of(*slot));
       pages[k].frame = labels[k].s;
     }
