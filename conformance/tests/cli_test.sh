@@ -99,7 +99,7 @@ check fuzz-list-mutants 0 "$V" fuzz --list-mutants
 contains fuzz-mutant-listed "split-loses-last" "$T/out"
 check fuzz-tables-caught 1 "$V" fuzz --layer tables --ops 20000 --mutant split-loses-last --stop-at-first --out "$T/fzt"
 check fuzz-tables-replay 1 "$V" fuzz --replay "$(first "$T"/fzt/*.tables.jsonl)" --mutant split-loses-last
-check fuzz-unknown-profile 2 "$V" fuzz --profile nova --ops 10
+check fuzz-unknown-profile 2 "$V" fuzz --profile no-such-kernel --ops 10
 check fuzz-bad-replay 2 "$V" fuzz --replay "$SRC/traces/violations/core/INV-COW-1.jsonl"
 contains fuzz-bad-replay-text "not a table-op file" "$T/out"
 check fuzz-model-layer-mutant 2 "$V" fuzz --layer model --mutant split-loses-last --ops 10

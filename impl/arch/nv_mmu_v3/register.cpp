@@ -17,7 +17,7 @@ const MutantInfo kSmallHalfShift8{"nv3-small-half-shift-8", "nv_mmu_v3",
 const MutantInfo kPdeValidBit{"nv3-pde-valid-bit", "nv_mmu_v3",
                               "PDEs written with bit 0 set, as if a PDE were present by a VALID bit (bit 0 is IS_PTE)", ""};
 const MutantInfo kPcfSwapped{"nv3-pcf-priv-ro-swapped", "nv_mmu_v3",
-                             "PTE PCF PRIVILEGE (bit 1) and RO (bit 2) written swapped, as nova-core's ver3.rs swaps bits 1 and 4", ""};
+                             "PTE PCF PRIVILEGE (bit 1) and RO (bit 2) written swapped, as the Rust GPU driver's ver3.rs swaps bits 1 and 4", ""};
 const MutantInfo kAckNoneComplete{"nv3-ack-none-complete", "nv_mmu_v3",
                                   "invalidates issued with ACK NONE_REQUIRED and their entries counted as gone", ""};
 MutantInfo kTargetedKeeps2M{"nv3-targeted-keeps-2m", "nv_mmu_v3",

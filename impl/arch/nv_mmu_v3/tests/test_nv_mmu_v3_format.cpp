@@ -99,7 +99,7 @@ TEST(NvMmuV3_5_3_Pde, PresentIffApertureAndIsPteMakesALeaf) {
   Format f({});
   std::uint64_t raw = f.encode_table(0x8020'3000);
   EXPECT_EQ(raw, pde_vid(0x8020'3000));
-  EXPECT_EQ(pcf(raw), 0u) << "PCF 0, as nova-core writes for VRAM";
+  EXPECT_EQ(pcf(raw), 0u) << "PCF 0, as the Rust GPU driver writes for VRAM";
   EXPECT_FALSE(f.decode(invalid_pcf(1), kPd2).present) << "aperture 0, PCF sparse";
   EXPECT_NE(f.decode(pte_vid(0x80'0000'0000ull), kPd3).reserved, "") << "no page size at PD3";
   EXPECT_NE(f.decode(pte_vid(0x40'0000'0000ull), kPd2).reserved, "") << "256 GiB on Blackwell only";
