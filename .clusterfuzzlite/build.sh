@@ -7,6 +7,9 @@
 # tools/fuzz.sh builds through this script too, so .ci/run exercises it.
 #
 #   .clusterfuzzlite/build.sh [CMAKE_TARGET...]   (default: every fuzz target)
+# The shebang's -eu is lost when the script is run as `bash build.sh` (fuzz.sh, OSS-Fuzz):
+# a failed build must stop it.
+set -euo pipefail
 root=$PWD
 [ -f "$root/conformance/fuzz/CMakeLists.txt" ] || { echo "build.sh: run it from the vmref source root" >&2; exit 2; }
 : "${CC:?} ${CXX:?} ${LIB_FUZZING_ENGINE:?} ${OUT:?} ${WORK:?}"

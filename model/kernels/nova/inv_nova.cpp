@@ -60,7 +60,9 @@ void check_nova_2(const CheckScope& sc, std::vector<Violation>& out) {
 void check_nova_3(const CheckScope& sc, std::vector<Violation>& out) {
   const NovaModel& m = layer(sc);
   const Geometry& g = m.geometry();
-  for (const auto& [as, v] : m.vmms())
+  for (const auto& vmm : m.vmms()) {  // no structured binding: lambdas capture these (clang 14)
+    const auto& as = vmm.first;
+    const auto& v = vmm.second;
     each_table(m, v, [&](unsigned level, Pfn, const Table& t, Vfn prefix) {
       if (level != g.pt_level() || t.is_big) return;
       for (const auto& [i, pte] : t.pte)
@@ -68,6 +70,7 @@ void check_nova_3(const CheckScope& sc, std::vector<Violation>& out) {
           out.push_back({"INV-NOVA-3", vmm_name(as) + ": valid PTE at VA " + hex((prefix | i) << 12) + " -> PFN " +
                                            hex(pte.pfn) + " outside every live VA range"});
     });
+  }
 }
 
 // INV-NOVA-4 (N5, N6): every valid PDE points at a live, zeroed table page of the level
@@ -75,7 +78,9 @@ void check_nova_3(const CheckScope& sc, std::vector<Violation>& out) {
 void check_nova_4(const CheckScope& sc, std::vector<Violation>& out) {
   const NovaModel& m = layer(sc);
   const Geometry& g = m.geometry();
-  for (const auto& [as, v] : m.vmms()) {
+  for (const auto& vmm : m.vmms()) {  // no structured binding: the lambda captures these (clang 14)
+    const auto& as = vmm.first;
+    const auto& v = vmm.second;
     std::map<Pfn, unsigned> parents;
     auto judge = [&](Pfn child, unsigned want_level, bool big, const std::string& where) {
       auto it = m.vram().find(child);
@@ -144,7 +149,9 @@ void check_nova_8(const CheckScope& sc, std::vector<Violation>& out) {
     if (n.big_halves_erased)
       out.push_back({"INV-NOVA-8", vmm_name(n.as) + ": " + n.call + " cleared " + std::to_string(n.big_halves_erased) +
                                        " valid big halves while installing small page tables"});
-  for (const auto& [as, v] : m.vmms())
+  for (const auto& vmm : m.vmms()) {  // no structured binding: lambdas capture these (clang 14)
+    const auto& as = vmm.first;
+    const auto& v = vmm.second;
     each_table(m, v, [&](unsigned level, Pfn, const Table& t, Vfn prefix) {
       if (level != g.dual_level()) return;
       for (const auto& [i, bp] : t.big) {
@@ -161,6 +168,7 @@ void check_nova_8(const CheckScope& sc, std::vector<Violation>& out) {
                                                " hidden by a big PTE in state " + to_string(state)});
       }
     });
+  }
 }
 
 // INV-NOVA-9 (P8): what map_pages' own range check accepts, its prepare accepts.
