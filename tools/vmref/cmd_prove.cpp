@@ -171,25 +171,20 @@ int run_prove(const ProveArgs& a) {
     for (std::size_t k; (k = next++) < jobs.size();) {
       Job& j = jobs[order[k]];
       const std::string key = corpus ? prove::ProofCorpus::key(j.profile, j.ob) : "";
-      if (corpus) {
-        if (auto r = corpus->find(key)) {
-          j.result = *r, j.resumed = true;
-          std::lock_guard<std::mutex> g(out_mu);
-          ++done;
-          if (!a.quiet) log << line_of(j) << std::endl;
-          continue;
+      if (auto r = corpus ? corpus->find(key) : std::nullopt) {
+        j.result = *r, j.resumed = true;
+      } else {
+        try {
+          j.result = j.ob.run(req);
+        } catch (const z3::exception& e) {
+          j.result.status = prove::Status::unknown;
+          j.result.detail = std::string("Z3: ") + e.msg();
+        } catch (const std::exception& e) {  // an encoding that cannot be built is never "proved"
+          j.result.status = prove::Status::unknown;
+          j.result.detail = std::string("obligation failed to run: ") + e.what();
         }
       }
-      try {
-        j.result = j.ob.run(req);
-      } catch (const z3::exception& e) {
-        j.result.status = prove::Status::unknown;
-        j.result.detail = std::string("Z3: ") + e.msg();
-      } catch (const std::exception& e) {  // an encoding that cannot be built is never "proved"
-        j.result.status = prove::Status::unknown;
-        j.result.detail = std::string("obligation failed to run: ") + e.what();
-      }
-      if (corpus) try {
+      if (corpus && !j.resumed) try {
           corpus->add(key, j.result);
         } catch (const std::exception& e) {
           std::lock_guard<std::mutex> g(out_mu);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "vmref/trace/json_text.hpp"
+#include "vmref/trace/output_file.hpp"
 
 namespace vmref::prove {
 
@@ -91,13 +92,7 @@ void ProofCorpus::save() const {
   nlohmann::json j{{"vmref_proofs", 1}, {"campaigns", others_}};
   nlohmann::json& mine = j["campaigns"][identity_] = nlohmann::json::object();
   for (const auto& [k, r] : mine_) mine[k] = write_result(r);
-  const std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << j.dump(1) << "\n";
-    if (!f.flush()) throw std::runtime_error(tmp + ": cannot write");
-  }
-  fs::rename(tmp, path_);
+  trace::write_file(path_, j.dump(1) + "\n");  // complete or absent: a killed run keeps the last file
 }
 
 }  // namespace vmref::prove

@@ -36,7 +36,7 @@ class ProofCorpus {
   /// Records a decided result (unknown results are ignored) and rewrites the file through
   /// a temporary one renamed over it, so an interrupted campaign keeps every obligation
   /// finished before the interruption. Safe from several workers. Throws
-  /// std::runtime_error when the file cannot be written.
+  /// trace::OutputError (a std::runtime_error) when the file cannot be written.
   void add(const std::string& key, const Result& r);
 
   std::size_t size() const;  ///< results recorded for this identity
