@@ -11,6 +11,7 @@
 #include "vmref/conformance/snapshot.hpp"
 #include "vmref/trace/codec.hpp"
 #include "vmref/trace/error.hpp"
+#include "vmref/trace/fields.hpp"
 
 namespace vmref::conformance {
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "vmref/trace/error.hpp"
+#include "vmref/trace/fields.hpp"
 #include "vmref/trace/json_text.hpp"
 #include "expect_shape.hpp"
 #include "vmref/vocab/registry.hpp"
@@ -88,18 +89,22 @@ vocab::Event event_from(Fields& f) {
 
 }  // namespace
 
-LineDecoder::LineDecoder() {
+LineDecoder::LineDecoder() : parser_(std::make_unique<simdjson::dom::parser>()) {
   // The depth limit of parse_json: deeper lines are refused by simdjson and then named by
   // parse_json ("JSON nested deeper than ..."), before anything recurses into them.
-  if (parser_.allocate(simdjson::dom::MINIMAL_DOCUMENT_CAPACITY, kMaxJsonDepth) != simdjson::SUCCESS)
+  if (parser_->allocate(simdjson::dom::MINIMAL_DOCUMENT_CAPACITY, kMaxJsonDepth) != simdjson::SUCCESS)
     throw std::bad_alloc();
 }
+
+LineDecoder::~LineDecoder() = default;
+LineDecoder::LineDecoder(LineDecoder&&) noexcept = default;
+LineDecoder& LineDecoder::operator=(LineDecoder&&) noexcept = default;
 
 template <class Decode>
 auto LineDecoder::decode(const char* text, std::size_t size, bool padded, const std::string& file, std::uint64_t line,
                          Decode&& decode) {
   element root;
-  if (parser_.parse(text, size, !padded).get(root) == simdjson::SUCCESS) {
+  if (parser_->parse(text, size, !padded).get(root) == simdjson::SUCCESS) {
     if (root.is_object()) {
       Fields f(root, file, line);
       if (!f.repeats_key()) return decode(f);
@@ -109,7 +114,7 @@ auto LineDecoder::decode(const char* text, std::size_t size, bool padded, const 
   }
   // Cold: parse_json throws the error it always threw, or accepts what simdjson does not.
   reencoded_ = parse_json(std::string_view(text, size), file, line).dump();
-  auto err = parser_.parse(reencoded_).get(root);
+  auto err = parser_->parse(reencoded_).get(root);
   if (err != simdjson::SUCCESS) throw TraceError(file, line, "", std::string("invalid JSON: ") + simdjson::error_message(err));
   Fields f(root, file, line);
   return decode(f);

@@ -4,14 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "vmref/model/model.hpp"
-#include "vmref/trace/fields.hpp"
+#include "vmref/trace/error.hpp"
+#include "vmref/trace/hex.hpp"
 #include "vmref/vocab/event.hpp"
+
+namespace simdjson::dom {
+class parser;  // held by pointer: simdjson.h stays out of every file that includes this
+}
 
 namespace vmref::trace {
 
@@ -76,6 +82,9 @@ vocab::Event event_from_json(const nlohmann::json& j, const std::string& file, s
 class LineDecoder {
  public:
   LineDecoder();
+  ~LineDecoder();
+  LineDecoder(LineDecoder&&) noexcept;
+  LineDecoder& operator=(LineDecoder&&) noexcept;
   /// Parses a header line; throws TraceError(file, line, field) on any defect.
   Header header(std::string_view text, const std::string& file, std::uint64_t line);
   /// Parses an event line; throws TraceError(file, line, field) on any defect.
@@ -88,7 +97,7 @@ class LineDecoder {
   template <class Decode>
   auto decode(const char* text, std::size_t size, bool padded, const std::string& file, std::uint64_t line,
               Decode&& decode);
-  simdjson::dom::parser parser_;
+  std::unique_ptr<simdjson::dom::parser> parser_;
   std::string reencoded_;  // a line parse_json accepted where simdjson did not
 };
 /// Canonical JSON of an event (op first, hex strings for 64-bit values, defaults omitted).

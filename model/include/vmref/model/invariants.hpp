@@ -7,7 +7,7 @@
 
 #include "vmref/model/model.hpp"
 #include "vmref/model/registry.hpp"
-#include "vmref/trace/fields.hpp"
+#include "vmref/trace/hex.hpp"
 
 namespace vmref::model {
 

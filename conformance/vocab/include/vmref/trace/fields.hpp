@@ -22,13 +22,11 @@
 #include <simdjson.h>
 
 #include "vmref/trace/error.hpp"
+#include "vmref/trace/hex.hpp"
 #include "vmref/vocab/types.hpp"
 #include "vmref/vocab/vseg_attrs.hpp"
 
 namespace vmref::trace {
-
-/// "0x1234": the form every 64-bit value takes in traces and reports.
-std::string hex(std::uint64_t v);
 
 /// Parses "0x..." (or a non-negative JSON integer) as uint64; throws TraceError.
 std::uint64_t parse_u64(const nlohmann::json& v, const std::string& file, std::uint64_t line,
