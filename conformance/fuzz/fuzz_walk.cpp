@@ -148,14 +148,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (calls > tables.size() * (std::uint64_t{1} << max_bits) + budget)
     fuzz::broken("more leaf and issue calls (" + std::to_string(calls) + ") than entries the walk may read");
 
+  std::vector<std::unique_ptr<impl::Listing>> listings;
+  for (const auto& [name, make] : format.listings) listings.push_back(make(cfg));
   for (const impl::Leaf& l : first) {
     if (format.leaf_flags) (void)format.leaf_flags(l);
-    for (const auto& [name, listing] : format.listings) (void)listing(l.va, l.raw, l.size);
+    for (auto& listing : listings) (void)listing->leaf(l);
     std::optional<impl::Leaf> again = impl::walk_one(*mem, *fmt, root, l.va);
     if (!again || again->va != l.va || again->pa != l.pa || again->size != l.size || again->raw != l.raw ||
         again->level != l.level || !(again->rights == l.rights))
       fuzz::broken("walk_one disagrees with walk_all on the leaf " + describe(l));
   }
+  for (auto& listing : listings) (void)listing->end();
   (void)impl::walk_one(*mem, *fmt, root, root_register);  // an arbitrary VA, for coverage
   if (format.walk) {  // the format's own walk: leaves in VA order, every issue explained
     std::uint64_t own_end = 0;

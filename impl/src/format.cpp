@@ -15,6 +15,15 @@ std::vector<const FormatInfo*>& view() {
 }
 }  // namespace
 
+ListingMaker per_leaf_listing(std::string (*line)(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size)) {
+  struct PerLeaf : Listing {
+    explicit PerLeaf(decltype(line) f) : fn(f) {}
+    std::string leaf(const Leaf& l) override { return fn(l.va, l.raw, l.size) + "\n"; }
+    decltype(line) fn;
+  };
+  return [line](const FormatConfig&) -> std::unique_ptr<Listing> { return std::make_unique<PerLeaf>(line); };
+}
+
 void add_format(FormatInfo f) {
   if (find_format(f.name)) throw std::logic_error("format '" + f.name + "' registered twice");
   rows().push_back(std::make_unique<FormatInfo>(std::move(f)));

@@ -69,7 +69,7 @@ struct Walk {
         continue;
       }
       Rights r = fmt.combine_at(rights, raw, level);
-      if (e.leaf) leaf({at.va, e.addr, 1ull << fmt.shift(level), raw, level, r});
+      if (e.leaf) leaf({at.va, e.addr, 1ull << fmt.shift(level), raw, level, r, entry_pa});
       else if (may_enter(e.addr, level + 1)) table(e.addr, level + 1, va | (i << fmt.shift(level)), r);
       else aliased(at, e.addr);
     }

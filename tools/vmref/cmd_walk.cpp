@@ -142,19 +142,19 @@ Runner add_walk(CLI::App& app) {
                                    "(bits that are not the root's address are ignored)")->required();
   c->add_option("--base", a->base, "Physical address of the image's first byte")->capture_default_str();
   add_format_options(c, a->params);
-  c->add_option("--format", a->format, "json: merged regions {va,pa,size,flags}; or a format's own listing, e.g. qemu-tlb: "
-                                       "one line per leaf as QEMU `info tlb`")
+  c->add_option("--format", a->format, "json: merged regions {va,pa,size,flags}; or a format's own listing in an emulator's "
+                                       "style, e.g. qemu-tlb as QEMU `info tlb` (spec/formats/<arch>.md)")
       ->check(CLI::IsMember(listing_choices()))->capture_default_str();
   c->add_option("--tables-out", a->tables_out, "Also write a sparse image holding only the page-table pages visited");
   return [a] {
     const impl::FormatInfo& format = impl::format_or_throw(a->arch);
     impl::FormatConfig cfg;
     cfg.params = a->params;
-    impl::ListingLine listing = nullptr;
+    std::unique_ptr<impl::Listing> listing;
     if (a->format != "json") {
       auto it = format.listings.find(a->format);
       if (it == format.listings.end()) throw std::invalid_argument("format " + format.name + " has no " + a->format + " listing");
-      listing = it->second;
+      listing = it->second(cfg);
     }
     if (!a->tables_out.empty()) trace::refuse_same_file(a->tables_out, {a->mem});
     std::uint64_t root = format.root_address(parse_root(a->root, format), cfg);
@@ -181,7 +181,7 @@ Runner add_walk(CLI::App& app) {
         [&](const impl::Leaf& l) {
           ++leaves;
           if (listing) {
-            std::cout << listing(l.va, l.raw, l.size) << "\n";
+            std::cout << listing->leaf(l);
             return;
           }
           std::string f = format.leaf_flags(l);
@@ -212,6 +212,7 @@ Runner add_walk(CLI::App& app) {
                      img.size() / 8);
     }
     flush();
+    if (listing) std::cout << listing->end();
     if (!a->tables_out.empty()) write_tables(a->tables_out, img, tables);
     std::cerr << fmt::format("{}: {} leaves, {} regions, {} table pages, {} entries with reserved bits, "
                              "{} aliased table entries not followed, {} unreadable\n",

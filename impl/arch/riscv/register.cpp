@@ -5,6 +5,7 @@
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/vocab/registry.hpp"
 #include "riscv_format.hpp"
+#include "riscv_listing.hpp"
 #include "riscv_mutants.hpp"
 #include "riscv_reference_tlb.hpp"
 #include "riscv_tlb.hpp"
@@ -19,6 +20,12 @@ const MutantInfo kWriteWithoutRead{"w-without-r", "riscv",
                                    "writable leaves written R=0 W=1 (a reserved encoding) and walked as valid", ""};
 const MutantInfo kUserAlwaysSet{"u-always-set", "riscv", "every leaf written with U=1, supervisor pages included", ""};
 const MutantInfo kDirtyNotSet{"d-not-set", "riscv", "the hardware walk sets A but never D on a store", ""};
+const MutantInfo kSinvalWithoutInvalIr{
+    "sinval-without-inval-ir", "riscv",
+    "Svinval: SINVAL.VMA with no SFENCE.INVAL.IR after it, and the TLB counts the invalidation as complete", ""};
+const MutantInfo kSinvalBeforeWInval{
+    "sinval-before-w-inval", "riscv",
+    "Svinval: SINVAL.VMA issued before SFENCE.W.INVAL (not ordered after the PTE stores), and the TLB counts it", ""};
 const MutantInfo kMisalignedSuperpage{"misaligned-superpage", "riscv",
                                       "a superpage's PPN written in units of its size (misaligned) and decoded instead of faulting",
                                       ""};
@@ -58,11 +65,13 @@ void register_format() {
   f.root_name = "satp";
   f.params = {{"sv", "RISC-V paging mode: Sv39, Sv48 or Sv57 (satp.MODE 8, 9, 10)", 48, {39, 48, 57}},
               {"ad-fault", "RISC-V Svade: a leaf with A=0, or D=0 on a store, faults (1) instead of hardware A/D updates",
+               0, {0, 1}},
+              {"svinval", "RISC-V Svinval: fence with SFENCE.W.INVAL; SINVAL.VMA; SFENCE.INVAL.IR (1) instead of SFENCE.VMA",
                0, {0, 1}}};
   f.codec = [](const FormatConfig& c) -> std::unique_ptr<RadixCodec> { return std::make_unique<Format>(config(c, false)); };
   f.decoder = [](const FormatConfig& c) -> std::unique_ptr<RadixCodec> { return std::make_unique<Format>(config(c, true)); };
   f.mmu = [](unsigned cpus, const FormatConfig& c) -> std::unique_ptr<vmref::impl::Mmu> {
-    return std::make_unique<Mmu>(cpus, c.get("sv", 48), c.mutant);
+    return std::make_unique<Mmu>(cpus, c.get("sv", 48), c.mutant, c.get("svinval", 0) != 0);
   };
   f.reference = [](vmref::impl::Mmu& m) -> std::unique_ptr<vmref::impl::ReferenceTlb> {
     auto& mmu = static_cast<Mmu&>(m);
@@ -70,10 +79,12 @@ void register_format() {
   };
   f.root_address = [](std::uint64_t satp, const FormatConfig& c) { return root_from_satp(satp, c.get("sv", 48)); };
   f.leaf_flags = leaf_flags;
+  f.listings = {{"qemu-mem", qemu_info_mem}};
   add_format(std::move(f));
   kFenceVaKeepsSuperpages.profile = superpage_profile();
   for (Mutant m : std::initializer_list<Mutant>{&kFenceVaKeepsSuperpages, &kAsidFenceDropsGlobals, &kWriteWithoutRead,
-                                               &kUserAlwaysSet, &kDirtyNotSet, &kMisalignedSuperpage})
+                                               &kUserAlwaysSet, &kDirtyNotSet, &kMisalignedSuperpage, &kSinvalWithoutInvalIr,
+                                               &kSinvalBeforeWInval})
     add_mutant(*m);
 }
 

@@ -69,13 +69,34 @@ void Tlb::each(const std::function<void(const TlbHeld&)>& fn) const {
     for (const TlbHeld& h : kv.second) fn(h);
 }
 
-Mmu::Mmu(unsigned cpus, unsigned sv, Mutant m) : sv_(sv), current_(cpus, 0), owner_(cpus, 0), satp_(cpus, 0) {
+Mmu::Mmu(unsigned cpus, unsigned sv, Mutant m, bool svinval)
+    : sv_(sv),
+      mutant_(m),
+      svinval_(svinval || m == &kSinvalWithoutInvalIr || m == &kSinvalBeforeWInval),
+      current_(cpus, 0),
+      owner_(cpus, 0),
+      satp_(cpus, 0) {
   for (unsigned i = 0; i < cpus; ++i) tlbs_.emplace_back(sv, m);
 }
 
 void Mmu::fence(unsigned cpu, std::optional<std::uint64_t> va, std::optional<std::uint16_t> asid) {
+  Insn op{Insn::sfence_vma, cpu, asid.value_or(0), va.value_or(0), va.has_value(), asid.has_value(), {}};
   tlbs_[cpu].sfence_vma(va, asid);
-  note({Insn::sfence_vma, cpu, asid.value_or(0), va.value_or(0), va.has_value(), asid.has_value(), {}});
+  if (!svinval_) return note(op);
+  // Svinval: SFENCE.W.INVAL orders the PTE stores before the SINVAL.VMA; SFENCE.INVAL.IR
+  // orders the SINVAL.VMA before this hart's later walks. The TLB above drops the entries
+  // at once, as if the bracket had completed, which it has once SFENCE.INVAL.IR is issued.
+  op.kind = Insn::sinval_vma;
+  Insn w_inval{Insn::sfence_w_inval, cpu, 0, 0, false, false, {}};
+  Insn inval_ir{Insn::sfence_inval_ir, cpu, 0, 0, false, false, {}};
+  if (mutant_ == &kSinvalBeforeWInval) {
+    note(op);
+    note(w_inval);
+  } else {
+    note(w_inval);
+    note(op);
+  }
+  if (mutant_ != &kSinvalWithoutInvalIr) note(inval_ir);
 }
 
 void Mmu::load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush) {

@@ -1,6 +1,7 @@
 // The address-translation cache of one RISC-V hart, ASID-tagged with global entries, and
 // the Mmu that drives it with satp writes and SFENCE.VMA (RISC-V Privileged ISA 20211203
-// §4.2.1 and §4.1.11; §12.2.1 and §12.1.11 in the 20240411 edition).
+// §4.2.1 and §4.1.11; §12.2.1 and §12.1.11 in the 20240411 edition), or with Svinval's
+// SFENCE.W.INVAL, SINVAL.VMA, SFENCE.INVAL.IR (ISA manual src/priv/svinval.adoc).
 #pragma once
 
 #include <cstdint>
@@ -52,9 +53,13 @@ class Tlb {
 /// x0, asid when the ASID's old entries must go; a page of one ASID is fenced with
 /// rs1 = va, rs2 = asid, or rs2 = x0 when global entries must go too; a whole ASID with
 /// rs1 = x0, rs2 = asid, or x0, x0 when globals must go (no ASID form drops them).
+/// With Svinval, each such fence is issued as SFENCE.W.INVAL; SINVAL.VMA rs1, rs2;
+/// SFENCE.INVAL.IR with the same operands (one bracket per request of the VMM core).
 class Mmu : public vmref::impl::Mmu {
  public:
-  Mmu(unsigned cpus, unsigned sv = 48, Mutant m = nullptr);
+  /// `svinval`: fence with the Svinval bracket instead of SFENCE.VMA (the mutants
+  /// kSinvalWithoutInvalIr and kSinvalBeforeWInval imply it: they break the bracket).
+  Mmu(unsigned cpus, unsigned sv = 48, Mutant m = nullptr, bool svinval = false);
   unsigned cpus() const override { return static_cast<unsigned>(tlbs_.size()); }
   std::uint16_t max_contexts() const override { return 65535; }  ///< ASIDLEN 16 (§4.1.11)
   void load(unsigned cpu, std::uint16_t ctx, std::uint64_t root, std::uint32_t owner, bool flush = false) override;
@@ -71,14 +76,15 @@ class Mmu : public vmref::impl::Mmu {
   void held_walks(unsigned, const std::function<void(const WalkCached&)>&) const override {}
   const Tlb& tlb(unsigned cpu) const { return tlbs_[cpu]; }
   unsigned sv() const { return sv_; }
+  bool svinval() const { return svinval_; }
   /// The satp value `cpu` was last given (MODE | ASID << 44 | PPN), 0 before any.
   std::uint64_t satp(unsigned cpu) const { return satp_[cpu]; }
   /// Every instruction issued, for a reference TLB to follow (conformance/diff).
   struct Insn {
-    enum Kind { fill, sfence_vma, write_satp } kind;
+    enum Kind { fill, sfence_vma, write_satp, sfence_w_inval, sinval_vma, sfence_inval_ir } kind;
     unsigned cpu;
-    std::uint16_t asid;  ///< fill: the ASID in satp; sfence_vma: rs2 when has_asid
-    std::uint64_t va;    ///< fill: the accessed VA; sfence_vma: rs1 when has_va
+    std::uint16_t asid;  ///< fill: the ASID in satp; sfence_vma, sinval_vma: rs2 when has_asid
+    std::uint64_t va;    ///< fill: the accessed VA; sfence_vma, sinval_vma: rs1 when has_va
     bool has_va, has_asid;
     Translation t;
     std::uint32_t owner = 0;
@@ -89,6 +95,8 @@ class Mmu : public vmref::impl::Mmu {
   void fence(unsigned cpu, std::optional<std::uint64_t> va, std::optional<std::uint16_t> asid);
   void note(const Insn& i) { if (listener_) listener_(i); }
   unsigned sv_;
+  Mutant mutant_;
+  bool svinval_;
   std::vector<Tlb> tlbs_;
   std::vector<std::uint16_t> current_;
   std::vector<std::uint32_t> owner_;

@@ -62,7 +62,7 @@ void register_format() {
     return cr3 & 0x000ffffffffff000ull & ((1ull << c.get("maxphyaddr", 52)) - 1);
   };
   f.leaf_flags = leaf_flags;
-  f.listings = {{"qemu-tlb", qemu_tlb_line}};
+  f.listings = {{"qemu-tlb", per_leaf_listing(qemu_tlb_line)}};
   add_format(std::move(f));
   for (const MutantInfo* m : {&kInvlpgIgnoresPcid, &kCr3DropsGlobals, &kInvpcid2KeepsGlobals, &kInvpcid0KeepsWalks, &kXdWrongBit})
     add_mutant(*m);

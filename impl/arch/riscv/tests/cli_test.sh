@@ -3,7 +3,9 @@
 # built here (leaves at every level, neighbours merged, a misaligned superpage and a
 # reserved encoding reported), satp as --root with its MODE checked, the format listed,
 # differential fuzzing clean in Sv48 and Sv57 and catching a format mutant, and the
-# format's Z3 lemmas.
+# format's Z3 lemmas. On a real dump (Debian's riscv64 kernel under QEMU,
+# impl/arch/riscv/tools/qemu_dump.py), `--format qemu-mem` prints what QEMU's `info mem`
+# printed, line for line, and the regions translate QEMU's `gva2gpa` samples alike.
 # Usage: cli_test.sh VMREF SOURCE_DIR
 . "$2/conformance/tests/cli_lib.sh"
 
@@ -45,11 +47,36 @@ contains walk-root-other-register-message "not riscv's root register (satp)" "$T
 check walk-sv-bad 2 "$V" walk --arch riscv --sv 40 --mem "$T/img" --root "$SATP"
 check list-archs 0 "$V" fuzz --list-archs
 contains list-archs-riscv "riscv: RISC-V Sv39/Sv48/Sv57" "$T/out"
+# The real dump: Sv57 chosen by Linux on QEMU's virt board, RAM from 0x80000000.
+D="$SRC/traces/dumps/riscv/debian13-kernel-6.12"
+read -r RSATP RBASE RSV < <(sed -n 's/^satp=\(0x[0-9a-f]*\) base=\(0x[0-9a-f]*\) sv=\([0-9]*\)$/\1 \2 \3/p' "$D/satp.txt")
+zstd -q -d -f "$D/pmem.zst" -o "$T/rv-pmem"
+zstd -q -d -c "$D/info-mem.txt.zst" | tr -d '\r' > "$T/qemu-mem"
+check walk-real-qemu-mem 0 "$V" walk --arch riscv --sv "$RSV" --mem "$T/rv-pmem" --base "$RBASE" --root "$RSATP" --format qemu-mem
+grep -v ' leaves, ' "$T/out" > "$T/ours-mem"
+if [ -s "$T/qemu-mem" ] && cmp -s "$T/ours-mem" "$T/qemu-mem"; then echo "ok   walk-real-matches-qemu-info-mem ($(wc -l < "$T/qemu-mem") lines)"
+else echo "FAIL walk-real-matches-qemu-info-mem"; diff "$T/qemu-mem" "$T/ours-mem" | head; fails=$((fails+1)); fi
+"$V" walk --arch riscv --sv "$RSV" --mem "$D/pmem.zst" --base "$RBASE" --root "$RSATP" > "$T/rv-regions" 2>/dev/null
+check walk-real-gva2gpa 0 python3 "$SRC/tools/check_gva2gpa.py" "$T/rv-regions" "$D/gva2gpa.txt"
+contains walk-real-gva2gpa-count "338 sampled translations, 0 disagree" "$T/out"
+# The comparison can fail: one sample's PA changed, one mapped VA called unmapped.
+sed -e '1s/ 0x\([0-9a-f]*\)$/ 0x1\1/' -e '2s/ 0x[0-9a-f]*$/ unmapped/' "$D/gva2gpa.txt" > "$T/gva2gpa-bad"
+check walk-real-gva2gpa-catches 1 python3 "$SRC/tools/check_gva2gpa.py" "$T/rv-regions" "$T/gva2gpa-bad"
+contains walk-real-gva2gpa-catches-count "2 disagree" "$T/out"
+check walk-listing-of-another-format 2 "$V" walk --arch riscv --sv "$RSV" --mem "$T/rv-pmem" --base "$RBASE" --root "$RSATP" --format qemu-tlb
+contains walk-listing-of-another-format-message "format riscv has no qemu-tlb listing" "$T/out"
+
 # Differential fuzzing in lock step with the model, in each mode, and with superpages.
 check fuzz-clean 0 "$V" fuzz --impl riscv --ops 5000 --seed 2 --jobs 2
 contains fuzz-summary "5000 ops in" "$T/out"
 check fuzz-sv57 0 "$V" fuzz --impl riscv --sv 57 --ops 3000 --seed 2
 check fuzz-svade 0 "$V" fuzz --impl riscv --ad-fault --ops 2000 --seed 2
+# Svinval brackets instead of SFENCE.VMA: clean, and each broken bracket caught (DIFF-TLB-2).
+check fuzz-svinval 0 "$V" fuzz --impl riscv --svinval --ops 5000 --seed 2
+for m in sinval-without-inval-ir sinval-before-w-inval; do
+  check "fuzz-mutant-$m" 1 "$V" fuzz --impl riscv --ops 50000 --seed 3 --mutant $m --stop-at-first --out "$T/fs-$m"
+  contains "fuzz-mutant-$m-id" "DIFF-TLB-2" "$T/out"
+done
 # Superpages in the TLB: a kernel variant with transparent huge pages, from the registry.
 THP=$("$V" fuzz --list-profiles | sed -n 's/^ *\([a-z0-9_-]*:thp\) .*/\1/p' | head -1)
 if [ -n "$THP" ]; then

@@ -169,3 +169,57 @@ TEST(Riscv_ReferenceTlb, CatchesTheFenceMutants) {
     EXPECT_TRUE(differ) << m->name;
   }
 }
+
+// Svinval (src/priv/svinval.adoc): each request is one bracket SFENCE.W.INVAL;
+// SINVAL.VMA rs1, rs2; SFENCE.INVAL.IR, with SFENCE.VMA's operands and effect.
+TEST(Riscv_Svinval, EachRequestIsOneBracketWithTheFenceOperands) {
+  Mmu mmu(1, 39, nullptr, true);
+  std::vector<Mmu::Insn> issued;
+  mmu.set_listener([&](const Mmu::Insn& i) { issued.push_back(i); });
+  mmu.load(0, 1, 0x8000'0000, 10);
+  issued.clear();
+  mmu.invalidate_page(0, 1, 0x20'0000, false);
+  ASSERT_EQ(issued.size(), 3u);
+  EXPECT_EQ(issued[0].kind, Mmu::Insn::sfence_w_inval);
+  EXPECT_EQ(issued[1].kind, Mmu::Insn::sinval_vma);
+  EXPECT_TRUE(issued[1].has_va && issued[1].has_asid);
+  EXPECT_EQ(issued[1].va, 0x20'0000u);
+  EXPECT_EQ(issued[1].asid, 1u);
+  EXPECT_EQ(issued[2].kind, Mmu::Insn::sfence_inval_ir);
+  issued.clear();
+  mmu.invalidate_context(0, 1, true);  // x0, x0: no ASID form reaches globals
+  ASSERT_EQ(issued.size(), 3u);
+  EXPECT_FALSE(issued[1].has_va || issued[1].has_asid);
+}
+
+TEST(Riscv_Svinval, TheBracketHasSfenceVmasEffectAndTheReferenceAgrees) {
+  Mmu mmu(1, 39, nullptr, true);
+  ReferenceTlb ref(mmu, 39);
+  mmu.load(0, 1, 0x8000'0000, 10);
+  mmu.fill(0, 0x1000, tr(0x9000, k4K));
+  mmu.fill(0, 0x20'0000, tr(0x60'0000, k2M));
+  mmu.fill(0, 0x4000'0000, tr(0x8000'0000, k1G, true));
+  mmu.invalidate_page(0, 1, 0x20'1000, false);  // the 2 MiB leaf covering the VA goes
+  EXPECT_EQ(mmu.find(0, 1, 0x20'0000, k2M), nullptr);
+  EXPECT_EQ(ref.entries(0).size(), 2u);
+  EXPECT_EQ(ref.pending(0), 0u);
+  mmu.invalidate_context(0, 1, false);  // the global stays
+  EXPECT_EQ(mmu.size(0), 1u);
+  EXPECT_EQ(ref.entries(0).size(), 1u);
+}
+
+// Without SFENCE.INVAL.IR the invalidation is never ordered before later walks; without
+// SFENCE.W.INVAL first it may act before the PTE store is seen: in both the reference
+// keeps the entries the broken TLB dropped (DIFF-TLB-2).
+TEST(Riscv_Svinval, TheReferenceCatchesABrokenBracket) {
+  for (Mutant m : std::initializer_list<Mutant>{&kSinvalWithoutInvalIr, &kSinvalBeforeWInval}) {
+    Mmu mmu(1, 48, m);
+    EXPECT_TRUE(mmu.svinval()) << m->name << " implies Svinval";
+    ReferenceTlb ref(mmu, 48);
+    mmu.load(0, 1, 0x1000, 1);
+    mmu.fill(0, 0x20'0000, tr(0x60'0000, k2M));
+    mmu.invalidate_page(0, 1, 0x20'0000, false);
+    EXPECT_EQ(mmu.size(0), 0u) << m->name;
+    EXPECT_EQ(ref.entries(0).size(), 1u) << m->name << ": the reference still holds the entry";
+  }
+}

@@ -38,8 +38,20 @@ struct FormatConfig {
   }
 };
 
-/// One line per leaf in a listing style of an emulator or debugger (`--format NAME`).
-using ListingLine = std::string (*)(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size);
+/// A walk listed in the style of an emulator or debugger (`vmref walk --format NAME`), so
+/// the two can be compared line for line. It is given every leaf in VA order, then end();
+/// each call returns the text to print: whole lines, each ending in '\n', or "". A
+/// listing that merges neighbours (QEMU's RISC-V `info mem`) keeps its run between calls.
+class Listing {
+ public:
+  virtual ~Listing() = default;
+  virtual std::string leaf(const Leaf& l) = 0;
+  virtual std::string end() { return ""; }
+};
+/// Makes a fresh Listing for one walk with the format's parameters.
+using ListingMaker = std::function<std::unique_ptr<Listing>(const FormatConfig&)>;
+/// A ListingMaker for a listing of one line per leaf: `line` formats a leaf (no '\n').
+ListingMaker per_leaf_listing(std::string (*line)(std::uint64_t va, std::uint64_t raw, std::uint64_t page_size));
 
 struct FormatInfo {
   std::string name;                  ///< "x86_64"
@@ -63,7 +75,7 @@ struct FormatInfo {
   std::function<std::uint64_t(std::uint64_t root_register, const FormatConfig&)> root_address;
   /// A leaf's effective rights and attributes as one comparable string (`vmref walk`).
   std::string (*leaf_flags)(const Leaf& l) = nullptr;
-  std::map<std::string, ListingLine> listings;
+  std::map<std::string, ListingMaker> listings;
   /// The format's own architectural walk, for tables the generic walker cannot follow
   /// alone (an entry leading to two tables, as a GPU dual PDE): every leaf under `root`
   /// in VA order and every entry not followed, bounded as walk_all is. Empty: `vmref

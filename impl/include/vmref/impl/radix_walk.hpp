@@ -17,6 +17,7 @@ struct Leaf {
   std::uint64_t raw = 0;                   ///< the leaf entry itself
   unsigned level = 0;
   Rights rights;                           ///< combined over the walk
+  std::uint64_t entry_pa = 0;              ///< where the leaf entry lies (its table page: entry_pa & ~0xfff)
 };
 
 /// Why the walker did not follow an entry.
