@@ -19,8 +19,11 @@ build=${VMREF_FUZZ_BUILD:-$WORK/vmref-build}
 # instrumented C++ library, are not supported; ASan and UBSan are).
 cxxflags=${CXXFLAGS:-}
 cxxflags=${cxxflags//-stdlib=libc++/}
+# The optimisation and debug flags are the environment's (OSS-Fuzz: -O1 -gline-tables-only):
+# the build type adds none of its own, nor NDEBUG, so assertions stay on while fuzzing.
 cmake -S "$root" -B "$build" -DVMREF_FUZZ=ON -DVMREF_FUZZ_SANITIZE=OFF -DVMREF_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO= -DCMAKE_CXX_FLAGS_RELWITHDEBINFO= \
+  -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="${CFLAGS:-}" -DCMAKE_CXX_FLAGS="$cxxflags"
 names=$(sed -n 's/^set(VMREF_FUZZ_TARGETS \(.*\))$/\1/p' "$root/conformance/fuzz/CMakeLists.txt")
 targets=("$@")

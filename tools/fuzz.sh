@@ -8,7 +8,7 @@
 # at the same time (default 1; each is one process).
 #
 # Builds only the fuzz targets in build-fuzz/ (clang, VMREF_FUZZ=ON: ASan + UBSan +
-# coverage in every library, RelWithDebInfo) through .clusterfuzzlite/build.sh, the
+# coverage in every library, -O1 with line tables) through .clusterfuzzlite/build.sh, the
 # script ClusterFuzzLite and OSS-Fuzz run, given the flags they would give. Each target
 # starts from build-fuzz/corpus/<target>/: the committed seeds and regressions, what
 # earlier runs found, and inputs taken from the bundled traces/. A crash, leak,
@@ -42,7 +42,8 @@ for t in $targets; do build_targets+=" fuzz_$t"; done
 [[ " $targets " == *" result_json "* ]] && build_targets+=" vmref"  # writes the report seeds
 echo "== building$build_targets"
 mkdir -p "$build"
-flags="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+# OSS-Fuzz's own defaults for an ASan build: -O1 -gline-tables-only.
+flags="-O1 -gline-tables-only -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 CC=clang CXX=clang++ CFLAGS=$flags CXXFLAGS=$flags LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=$build/out WORK=$build \
   VMREF_FUZZ_BUILD=$build VMREF_BUILD_JOBS=${VMREF_BUILD_JOBS:-2} \
   nice bash "$root/.clusterfuzzlite/build.sh" $build_targets >"$build/build.log" 2>&1 || {
