@@ -62,3 +62,12 @@ def boot_to_panic(argv, console, sock_path, timeout_s=300):
     qemu.kill()
     qemu.wait()
     raise RuntimeError("the kernel did not reach its panic; see " + console)
+
+
+def save_dump(out, listing_name, listing, walk_cmd, pmem):
+    """Writes OUT/LISTING_NAME (QEMU's listing, zstd) and OUT/pmem.zst: the RAM image `pmem`
+    cut by `walk_cmd` (a `vmref walk` command line reading it) to the page-table pages."""
+    subprocess.run(["zstd", "-q", "-19", "-f", "-o", os.path.join(out, listing_name)], input=listing.encode(), check=True)
+    sparse = pmem + ".tables"
+    subprocess.run(walk_cmd + ["--tables-out", sparse], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["zstd", "-q", "-19", "-f", sparse, "-o", os.path.join(out, "pmem.zst")], check=True)

@@ -16,12 +16,11 @@ Writes OUTDIR/{pmem.zst, satp.txt, info-mem.txt.zst, gva2gpa.txt, console.log}.
 """
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../tools"))
-from qemu_qmp import boot_to_panic  # noqa: E402
+from qemu_qmp import boot_to_panic, save_dump  # noqa: E402
 
 MEM_MB = 128
 RAM_BASE = 0x80000000  # the virt board's DRAM
@@ -69,13 +68,9 @@ def main():
         mon.cmd("pmemsave", val=RAM_BASE, size=MEM_MB << 20, filename=pmem)
         with open(os.path.join(out, "satp.txt"), "w") as f:
             f.write(f"satp=0x{satp:x} base=0x{RAM_BASE:x} sv={sv}\n")
-        subprocess.run(["zstd", "-q", "-19", "-f", "-o", os.path.join(out, "info-mem.txt.zst")],
-                       input=info_mem.encode(), check=True)
-        sparse = os.path.join(tmp, "tables")
-        subprocess.run([vmref, "walk", "--arch", "riscv", "--sv", str(sv), "--mem", pmem, "--base", str(RAM_BASE),
-                        "--root", str(satp), "--format", "qemu-mem", "--tables-out", sparse],
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["zstd", "-q", "-19", "-f", sparse, "-o", os.path.join(out, "pmem.zst")], check=True)
+        save_dump(out, "info-mem.txt.zst", info_mem,
+                  [vmref, "walk", "--arch", "riscv", "--sv", str(sv), "--mem", pmem, "--base", str(RAM_BASE),
+                   "--root", str(satp), "--format", "qemu-mem"], pmem)
         print(f"satp=0x{satp:x} (Sv{sv}); {len(listed)} QEMU runs, {len(samples)} gva2gpa samples; dump in {out}")
     finally:
         qemu.kill()

@@ -12,12 +12,11 @@ Writes OUTDIR/{pmem.zst, cr3.txt, info-tlb.txt.zst, console.log}.
 """
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../tools"))
-from qemu_qmp import boot_to_panic  # noqa: E402
+from qemu_qmp import boot_to_panic, save_dump  # noqa: E402
 
 MEM_MB = 128
 
@@ -42,12 +41,8 @@ def main():
         levels = 5 if cr4 & (1 << 12) else 4
         with open(os.path.join(out, "cr3.txt"), "w") as f:
             f.write(f"cr3=0x{cr3:x} cr4=0x{cr4:x} levels={levels}\n")
-        subprocess.run(["zstd", "-q", "-19", "-f", "-o", os.path.join(out, "info-tlb.txt.zst")],
-                       input=tlb.encode(), check=True)
-        sparse = os.path.join(tmp, "tables")
-        subprocess.run([vmref, "walk", "--mem", pmem, "--root", str(cr3), "--levels", str(levels),
-                        "--format", "qemu-tlb", "--tables-out", sparse], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["zstd", "-q", "-19", "-f", sparse, "-o", os.path.join(out, "pmem.zst")], check=True)
+        save_dump(out, "info-tlb.txt.zst", tlb,
+                  [vmref, "walk", "--mem", pmem, "--root", str(cr3), "--levels", str(levels), "--format", "qemu-tlb"], pmem)
         print(f"cr3=0x{cr3:x} levels={levels}; {len(tlb.splitlines())} QEMU tlb lines; dump in {out}")
     finally:
         qemu.kill()
