@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import time
 
 
@@ -46,9 +47,16 @@ class Monitor:
         return self.cmd("human-monitor-command", **{"command-line": line})
 
 
-def boot_to_panic(argv, console, sock_path, timeout_s=300):
-    """Starts QEMU (`argv` without the serial and QMP options), waits until the console
-    shows the kernel's panic and returns (process, Monitor). Raises on a timeout."""
+def boot_to_panic(argv, out, timeout_s=300):
+    """Starts QEMU (`argv` without the serial and QMP options) with its console in
+    OUT/console.log, waits until the console shows the kernel's panic and returns
+    (process, Monitor, a fresh scratch directory). Raises on a timeout."""
+    os.makedirs(out, exist_ok=True)
+    tmp = tempfile.mkdtemp()
+    console = os.path.join(out, "console.log")
+    if os.path.exists(console):
+        os.remove(console)  # the panic seen must be this boot's
+    sock_path = os.path.join(tmp, "qmp.sock")
     qemu = subprocess.Popen(argv + ["-display", "none", "-serial", f"file:{console}", "-no-reboot",
                                     "-qmp", f"unix:{sock_path},server=on,wait=off"])
     deadline = time.time() + timeout_s
@@ -56,7 +64,7 @@ def boot_to_panic(argv, console, sock_path, timeout_s=300):
         time.sleep(0.5)
         if os.path.exists(console) and b"Kernel panic" in open(console, "rb").read():
             time.sleep(1)  # let the panic finish printing
-            return qemu, Monitor(sock_path)
+            return qemu, Monitor(sock_path), tmp
         if qemu.poll() is not None:
             break
     qemu.kill()

@@ -17,7 +17,6 @@ Writes OUTDIR/{pmem.zst, satp.txt, info-mem.txt.zst, gva2gpa.txt, console.log}.
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../tools"))
 from qemu_qmp import boot_to_panic, save_dump  # noqa: E402
@@ -39,13 +38,8 @@ def runs(info_mem):
 
 def main():
     vmref, kernel, out = sys.argv[1], sys.argv[2], sys.argv[3]
-    os.makedirs(out, exist_ok=True)
-    tmp = tempfile.mkdtemp()
-    console = os.path.join(out, "console.log")
-    if os.path.exists(console):
-        os.remove(console)
-    qemu, mon = boot_to_panic(["qemu-system-riscv64", "-M", "virt", "-m", str(MEM_MB), "-smp", "1", "-kernel", kernel,
-                               "-append", "console=ttyS0 panic=0 loglevel=4"], console, os.path.join(tmp, "qmp.sock"))
+    qemu, mon, tmp = boot_to_panic(["qemu-system-riscv64", "-M", "virt", "-m", str(MEM_MB), "-smp", "1", "-kernel", kernel,
+                                   "-append", "console=ttyS0 panic=0 loglevel=4"], out)
     try:
         mon.cmd("stop")
         satp = int(re.search(r"\bsatp\s+([0-9a-f]+)", mon.hmp("info registers")).group(1), 16)

@@ -13,7 +13,6 @@ Writes OUTDIR/{pmem.zst, cr3.txt, info-tlb.txt.zst, console.log}.
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../tools"))
 from qemu_qmp import boot_to_panic, save_dump  # noqa: E402
@@ -23,13 +22,8 @@ MEM_MB = 128
 
 def main():
     vmref, kernel, out = sys.argv[1], sys.argv[2], sys.argv[3]
-    os.makedirs(out, exist_ok=True)
-    tmp = tempfile.mkdtemp()
-    console = os.path.join(out, "console.log")
-    if os.path.exists(console):
-        os.remove(console)
-    qemu, mon = boot_to_panic(["qemu-system-x86_64", "-m", str(MEM_MB), "-kernel", kernel,
-                               "-append", "console=ttyS0 panic=0 loglevel=4"], console, os.path.join(tmp, "qmp.sock"))
+    qemu, mon, tmp = boot_to_panic(["qemu-system-x86_64", "-m", str(MEM_MB), "-kernel", kernel,
+                                   "-append", "console=ttyS0 panic=0 loglevel=4"], out)
     try:
         mon.cmd("stop")
         regs = mon.hmp("info registers")
