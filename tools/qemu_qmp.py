@@ -25,13 +25,16 @@ class Monitor:
         self.cmd("qmp_capabilities")
 
     def _message(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise RuntimeError("QMP connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line) if line.strip() else self._message()
+        """The next non-empty JSON line from QEMU."""
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.sock.recv(1 << 20)
+                if not chunk:
+                    raise RuntimeError("QMP connection closed")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            if line.strip():
+                return json.loads(line)
 
     def cmd(self, name, **args):
         request = {"execute": name, "arguments": args} if args else {"execute": name}

@@ -36,6 +36,17 @@ def runs(info_mem):
     return out
 
 
+def translation(mon, va):
+    """QEMU's `gva2gpa` for `va`: the PA in hex, or "unmapped"; anything else is an error."""
+    reply = mon.hmp(f"gva2gpa 0x{va:x}").strip()
+    if reply == "Unmapped":
+        return "unmapped"
+    m = re.match(r"gpa: (0x[0-9a-f]+)$", reply)
+    if not m:
+        raise RuntimeError(f"gva2gpa 0x{va:x}: unexpected reply {reply!r}")
+    return m.group(1)
+
+
 def main():
     vmref, kernel, out = sys.argv[1], sys.argv[2], sys.argv[3]
     qemu, mon, tmp = boot_to_panic(["qemu-system-riscv64", "-M", "virt", "-m", str(MEM_MB), "-smp", "1", "-kernel", kernel,
@@ -55,9 +66,7 @@ def main():
         with open(os.path.join(out, "gva2gpa.txt"), "w") as f:
             for va in samples:
                 va &= (1 << 64) - 1
-                reply = mon.hmp(f"gva2gpa 0x{va:x}").strip()
-                m = re.match(r"gpa: (0x[0-9a-f]+)$", reply)
-                f.write(f"0x{va:x} {m.group(1) if m else 'unmapped' if reply == 'Unmapped' else '?' + reply}\n")
+                f.write(f"0x{va:x} {translation(mon, va)}\n")
         pmem = os.path.join(tmp, "pmem")
         mon.cmd("pmemsave", val=RAM_BASE, size=MEM_MB << 20, filename=pmem)
         with open(os.path.join(out, "satp.txt"), "w") as f:
