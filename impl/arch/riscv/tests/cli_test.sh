@@ -63,6 +63,10 @@ contains walk-real-gva2gpa-count "338 sampled translations, 0 disagree" "$T/out"
 sed -e '1s/ 0x\([0-9a-f]*\)$/ 0x1\1/' -e '2s/ 0x[0-9a-f]*$/ unmapped/' "$D/gva2gpa.txt" > "$T/gva2gpa-bad"
 check walk-real-gva2gpa-catches 1 python3 "$SRC/tools/check_gva2gpa.py" "$T/rv-regions" "$T/gva2gpa-bad"
 contains walk-real-gva2gpa-catches-count "2 disagree" "$T/out"
+# A malformed samples file is named, not taken for a disagreement.
+sed -e '3s/.*/0x10/' "$D/gva2gpa.txt" > "$T/gva2gpa-malformed"
+check walk-real-gva2gpa-malformed 2 python3 "$SRC/tools/check_gva2gpa.py" "$T/rv-regions" "$T/gva2gpa-malformed"
+contains walk-real-gva2gpa-malformed-line "gva2gpa-malformed:3: expected 'VA PA' or 'VA unmapped'" "$T/out"
 check walk-listing-of-another-format 2 "$V" walk --arch riscv --sv "$RSV" --mem "$T/rv-pmem" --base "$RBASE" --root "$RSATP" --format qemu-tlb
 contains walk-listing-of-another-format-message "format riscv has no qemu-tlb listing" "$T/out"
 
