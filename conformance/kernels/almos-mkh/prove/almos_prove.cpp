@@ -72,7 +72,7 @@ struct Run {
 /// from the pre-state (a trace names the range, not the record).
 struct Step {
   smt::Op op;
-  unsigned pid = 0, child = 0, block = 0, page = 0;
+  unsigned pid = 0, child = 0, block = 0, page = 0, cluster = 0, slot = 0;
   std::uint64_t len = 0, base = 0, order = 0;
   bool write = false;
 };
@@ -84,8 +84,14 @@ std::vector<Step> combos(const smt::Bounds& b) {
     for (unsigned p = 0; p < b.procs; ++p) {
       if (op == smt::Op::unmap_block)
         for (unsigned i = 0; i < b.blocks; ++i) out.push_back({op, p, 0, i});
-      else if (op == smt::Op::unmap_page || op == smt::Op::fault)
+      else if (op == smt::Op::unmap_page || op == smt::Op::fault)  // a fault's cluster is symbolic
         for (unsigned v = 0; v < b.pages; ++v) out.push_back({op, p, 0, 0, v});
+      else if (op == smt::Op::stack || op == smt::Op::unmap_stack || op == smt::Op::stack_fault)
+        for (unsigned i = 0; i < b.slots; ++i) {
+          Step st{op, p};
+          st.slot = i;
+          out.push_back(st);
+        }
       else if (op == smt::Op::fork)
         for (unsigned c = 0; c < b.procs; ++c) {
           if (c != p) out.push_back({op, p, c});
@@ -96,12 +102,13 @@ std::vector<Step> combos(const smt::Bounds& b) {
 }
 
 smt::OpArgs args_of(const smt::Encoding& e, const std::string& tag, const Step& st) {
-  return e.args(tag, st.pid, st.child, st.block, st.page);
+  return e.args(tag, st.pid, st.child, st.block, st.page, st.slot);
 }
 
 Step with_args(Step s, const z3::model& m, const smt::OpArgs& a, const smt::State& pre) {
   s.len = u64_of(m, a.len);
   s.write = bool_of(m, a.write);
+  s.cluster = static_cast<unsigned>(u64_of(m, z3::zext(a.cluster, 56)));
   s.base = u64_of(m, pre.procs[s.pid].blocks[s.block].base);
   s.order = u64_of(m, pre.procs[s.pid].blocks[s.block].order);
   return s;
@@ -113,13 +120,20 @@ std::string step_text(const Step& s) {
     case smt::Op::mmap: return t + " len " + hex(s.len);
     case smt::Op::unmap_block: return t + " block " + hex(s.base) + " order " + std::to_string(s.order);
     case smt::Op::unmap_page: return t + " data page " + std::to_string(s.page);
-    case smt::Op::fault: return t + " data page " + std::to_string(s.page) + (s.write ? " write" : " read");
+    case smt::Op::fault:
+      return t + " cluster " + std::to_string(s.cluster) + " data page " + std::to_string(s.page) + (s.write ? " write" : " read");
     case smt::Op::fork: return t + " child " + std::to_string(s.child + 1);
+    case smt::Op::stack:
+    case smt::Op::unmap_stack: return t + " slot " + std::to_string(s.slot);
+    case smt::Op::stack_fault:
+      return t + " cluster " + std::to_string(s.cluster) + " slot " + std::to_string(s.slot) + " first page" +
+             (s.write ? " write" : " read");
     default: return t;
   }
 }
 
-/// The trace event of one step (spec §1-§7 calls; pid i is pid i + 1, one cluster).
+/// The trace event of one step (spec §1-§7 calls; pid i is pid i + 1, every process's
+/// reference cluster is 0).
 json op_event(const smt::Encoding& e, const Step& s) {
   const std::uint64_t pid = s.pid + 1;
   const std::uint64_t data = e.data_vpn(s.page) << 12;
@@ -129,8 +143,14 @@ json op_event(const smt::Encoding& e, const Step& s) {
       return {{"op", "almos_munmap"}, {"pid", pid}, {"addr", hex(s.base << 12)}, {"len", hex((std::uint64_t{1} << s.order) << 12)}};
     case smt::Op::unmap_page: return {{"op", "almos_munmap"}, {"pid", pid}, {"addr", hex(data)}, {"len", "0x1000"}};
     case smt::Op::fault:
-      return {{"op", "almos_access"}, {"pid", pid}, {"cluster", 0}, {"va", hex(data)}, {"kind", s.write ? "write" : "read"}};
+      return {{"op", "almos_access"}, {"pid", pid}, {"cluster", s.cluster}, {"va", hex(data)}, {"kind", s.write ? "write" : "read"}};
     case smt::Op::fork: return {{"op", "almos_fork"}, {"pid", pid}, {"child", s.child + 1}, {"cluster", 0}};
+    case smt::Op::stack: return {{"op", "almos_vseg"}, {"pid", pid}, {"type", "stack"}, {"ltid", s.slot}};
+    case smt::Op::unmap_stack:
+      return {{"op", "almos_munmap"}, {"pid", pid}, {"addr", hex(e.stack_base(s.slot) << 12)}, {"len", hex(e.stack_pages() << 12)}};
+    case smt::Op::stack_fault:
+      return {{"op", "almos_access"}, {"pid", pid}, {"cluster", s.cluster}, {"va", hex(e.slot_vpn(s.slot) << 12)},
+              {"kind", s.write ? "write" : "read"}};
     case smt::Op::exec: return {{"op", "almos_exec"}, {"pid", pid}};
     case smt::Op::exit: return {{"op", "almos_exit"}, {"pid", pid}};
   }
@@ -144,7 +164,7 @@ std::string write_trace(const Run& run, const smt::Encoding& e, const std::strin
   std::ofstream out(path);
   json h = {{"vmref_trace", 1},
             {"profile", run.profile},
-            {"cpus", 1},
+            {"cpus", run.bounds.clusters},
             {"phys_mem", "0x10000000"},
             {"provenance",
              {{"source", "vmref prove: shortest bounded-model-checking counterexample of " + id},
@@ -240,6 +260,19 @@ std::string state_text(const smt::State& s, const z3::model& m) {
       if (bool_of(m, p.pte[v].valid))
         t += ", page " + std::to_string(v) + " -> " + std::to_string(u64_of(m, z3::zext(p.pte[v].frame, 56))) +
              (bool_of(m, p.pte[v].w) ? " W" : "") + (bool_of(m, p.pte[v].cow) ? " COW" : "");
+    for (unsigned i = 0; i < p.slots.size(); ++i) {
+      if (bool_of(m, p.slots[i].live) || bool_of(m, p.slots[i].bit))
+        t += ", stack slot " + std::to_string(i) + (bool_of(m, p.slots[i].live) ? " live" : "") +
+             (bool_of(m, p.slots[i].bit) ? " bit" : "");
+      for (unsigned k = 0; k < p.slots[i].guard.size(); ++k)
+        if (bool_of(m, p.slots[i].guard[k])) t += ", cluster " + std::to_string(k) + " maps slot " + std::to_string(i) + "'s first page";
+    }
+    for (unsigned k = 0; k < p.copy.size(); ++k)
+      for (unsigned v = 0; v < p.copy[k].size(); ++v)
+        if (bool_of(m, p.copy[k][v].valid))
+          t += ", cluster " + std::to_string(k + 1) + " page " + std::to_string(v) + " -> " +
+               std::to_string(u64_of(m, z3::zext(p.copy[k][v].frame, 56))) + (bool_of(m, p.copy[k][v].w) ? " W" : "") +
+               (bool_of(m, p.copy[k][v].cow) ? " COW" : "");
     t += "; ";
   }
   for (unsigned f = 0; f < s.frames.size(); ++f)
@@ -305,19 +338,22 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   run->params = *p;
   run->req = req;
   for (const auto& [name, v] : req.bounds)
-    if (name != "procs" && name != "blocks" && name != "pages" && name != "classes")
-      throw std::invalid_argument("bound '" + name + "': almos-mkh knows procs, blocks, pages and classes");
+    if (name != "procs" && name != "blocks" && name != "pages" && name != "clusters" && name != "slots" && name != "classes")
+      throw std::invalid_argument("bound '" + name + "': almos-mkh knows procs, blocks, pages, clusters, slots and classes");
   run->classes = req.bound("classes", 3);
   if (run->classes < 1 || run->classes > 52)
     throw std::invalid_argument("--bound classes=" + std::to_string(run->classes) + ": 1..52");
-  run->bounds = {req.bound("procs", 2), req.bound("blocks", 2), req.bound("pages", 2)};
-  { z3::context c; smt::Encoding check(c, run->params, run->bounds); }  // rejects bounds out of range
+  run->bounds = {req.bound("procs", 2), req.bound("blocks", 2), req.bound("pages", 2), req.bound("clusters", 2),
+                 req.bound("slots", 1)};
+  z3::context zc;
+  const smt::Encoding check(zc, run->params, run->bounds);  // rejects bounds out of range
   const AlmosParams params = *p;
   std::vector<Obligation> out = {
       {Kind::lemma, kKernel, "LEM-ALMOS-A1", "", kCite, lemma_order},
       {Kind::lemma, kKernel, "LEM-ALMOS-A2", "", kCite, [params](const Request& r) { return lemma_zone(params, r); }}};
   run->ids = smt::kInvariants;
-  run->ids.insert(run->ids.end(), smt::kLemmas.begin(), smt::kLemmas.end());
+  for (const std::string& id : smt::kLemmas)
+    if (check.claims(id)) run->ids.push_back(id);
   for (const std::string& id : run->ids)
     if (smt::Encoding::is_state_invariant(id))
       out.push_back({Kind::inductive, kKernel, id, "initial", kStateCite, [run, id](const Request&) { return initiation(*run, id); }});
@@ -337,10 +373,13 @@ void register_prove() {
               false,
               {{"procs", "2: processes (1..4)"}, {"blocks", "2: MMAP block records per process (1..6)"},
                {"pages", "2: DATA pages per process (1..4); the page pool holds procs x pages"},
+               {"clusters", "2: clusters, each with a GPT copy per process; every process's reference is cluster 0 (1..3)"},
+               {"slots", "1: STACK slots per process (LTIDs 0..slots-1; 1..4)"},
                {"classes", "3: BMC requests of 2^0..2^(classes-1) pages, the zone's size and 2^52 (1..52)"}},
               obligations,
-              "state and 7 operations: INV-ALMOS-1 (MMAP part), 3, 6, 7 and 3 lemmas (inductive steps, BMC), "
-              "2 arithmetic lemmas; INV-ALMOS-2/4/5 not encoded (one cluster, no stacks)"});
+              "state and 10 operations: INV-ALMOS-1..7 and 4 lemmas (inductive steps, BMC), 2 arithmetic lemmas; "
+              "not encoded: CODE, FILE and REMOTE vsegs, partial munmaps of MMAP and STACK vsegs, the clusters' VSL "
+              "registrations"});
 }
 
 }  // namespace vmref::almos

@@ -16,6 +16,9 @@ const char* op_name(Op op) {
     case Op::unmap_block: return "unmap_block";
     case Op::unmap_page: return "unmap_page";
     case Op::fault: return "fault";
+    case Op::stack: return "stack";
+    case Op::unmap_stack: return "unmap_stack";
+    case Op::stack_fault: return "stack_fault";
     case Op::fork: return "fork";
     case Op::exec: return "exec";
     case Op::exit: return "exit";
@@ -27,6 +30,10 @@ Encoding::Encoding(z3::context& c, const AlmosParams& p, Bounds b) : c_(c), p_(p
   if (b.procs < 1 || b.procs > 4) throw std::invalid_argument("--bound procs=" + std::to_string(b.procs) + ": 1..4");
   if (b.blocks < 1 || b.blocks > 6) throw std::invalid_argument("--bound blocks=" + std::to_string(b.blocks) + ": 1..6");
   if (b.pages < 1 || b.pages > 4) throw std::invalid_argument("--bound pages=" + std::to_string(b.pages) + ": 1..4");
+  if (b.clusters < 1 || b.clusters > 3)
+    throw std::invalid_argument("--bound clusters=" + std::to_string(b.clusters) + ": 1..3");
+  if (b.slots < 1 || b.slots > 4 || b.slots > p.stack_slots)
+    throw std::invalid_argument("--bound slots=" + std::to_string(b.slots) + ": 1..4");
 }
 
 State Encoding::fresh(const std::string& tag) const {
@@ -34,7 +41,11 @@ State Encoding::fresh(const std::string& tag) const {
   State s{{}, {}, c_.bv_const(name("clock").c_str(), 16)};
   for (unsigned i = 0; i < b_.procs; ++i) {
     std::string p = "p" + std::to_string(i) + "_";
-    Proc pr{c_.bool_const(name(p + "alive").c_str()), c_.bv_const(name(p + "ff").c_str(), 64), {}, {}, {}};
+    Proc pr{c_.bool_const(name(p + "alive").c_str()), c_.bv_const(name(p + "ff").c_str(), 64), {}, {}, {}, {}};
+    auto entry = [&](const std::string& q) {
+      return Entry{c_.bool_const(name(q + "valid").c_str()), c_.bv_const(name(q + "frame").c_str(), 8),
+                   c_.bool_const(name(q + "w").c_str()), c_.bool_const(name(q + "cow").c_str())};
+    };
     for (unsigned k = 0; k < b_.blocks; ++k) {
       std::string q = p + "b" + std::to_string(k) + "_";
       pr.blocks.push_back({c_.bool_const(name(q + "used").c_str()), c_.bool_const(name(q + "zombie").c_str()),
@@ -44,8 +55,17 @@ State Encoding::fresh(const std::string& tag) const {
     for (unsigned v = 0; v < b_.pages; ++v) {
       std::string q = p + "v" + std::to_string(v) + "_";
       pr.inseg.push_back(c_.bool_const(name(q + "inseg").c_str()));
-      pr.pte.push_back({c_.bool_const(name(q + "valid").c_str()), c_.bv_const(name(q + "frame").c_str(), 8),
-                        c_.bool_const(name(q + "w").c_str()), c_.bool_const(name(q + "cow").c_str())});
+      pr.pte.push_back(entry(q));
+    }
+    for (unsigned k = 1; k < b_.clusters; ++k) {
+      pr.copy.emplace_back();
+      for (unsigned v = 0; v < b_.pages; ++v) pr.copy.back().push_back(entry(p + "c" + std::to_string(k) + "v" + std::to_string(v) + "_"));
+    }
+    for (unsigned i = 0; i < b_.slots; ++i) {
+      std::string q = p + "s" + std::to_string(i) + "_";
+      Slot sl{c_.bool_const(name(q + "bit").c_str()), c_.bool_const(name(q + "live").c_str()), {}};
+      for (unsigned k = 0; k < b_.clusters; ++k) sl.guard.push_back(c_.bool_const(name(q + "guard" + std::to_string(k)).c_str()));
+      pr.slots.push_back(sl);
     }
     s.procs.push_back(pr);
   }
@@ -60,12 +80,21 @@ State Encoding::fresh(const std::string& tag) const {
 State Encoding::lift(const Plain& in) const {
   State s{{}, {}, c_.bv_val(in.clock, 16)};
   for (const Plain::Pr& p : in.procs) {
-    Proc pr{c_.bool_val(p.alive), w(p.ff), {}, {}, {}};
+    Proc pr{c_.bool_val(p.alive), w(p.ff), {}, {}, {}, {}};
+    auto entry = [&](const Plain::Ent& e) { return Entry{c_.bool_val(e.valid), b8(e.frame), c_.bool_val(e.w), c_.bool_val(e.cow)}; };
     for (const Plain::Blk& k : p.blocks)
       pr.blocks.push_back({c_.bool_val(k.used), c_.bool_val(k.zombie), w(k.base), w(k.order), c_.bv_val(k.stamp, 16)});
     for (bool i : p.inseg) pr.inseg.push_back(c_.bool_val(i));
-    for (const Plain::Ent& e : p.pte)
-      pr.pte.push_back({c_.bool_val(e.valid), b8(e.frame), c_.bool_val(e.w), c_.bool_val(e.cow)});
+    for (const Plain::Ent& e : p.pte) pr.pte.push_back(entry(e));
+    for (const std::vector<Plain::Ent>& g : p.copy) {
+      pr.copy.emplace_back();
+      for (const Plain::Ent& e : g) pr.copy.back().push_back(entry(e));
+    }
+    for (const Plain::Sl& sl : p.slots) {
+      Slot x{c_.bool_val(sl.bit), c_.bool_val(sl.live), {}};
+      for (bool g : sl.guard) x.guard.push_back(c_.bool_val(g));
+      pr.slots.push_back(x);
+    }
     s.procs.push_back(pr);
   }
   for (const Plain::Fr& f : in.frames) s.frames.push_back({c_.bool_val(f.alloc), b8(f.refs), b8(f.forks)});
@@ -81,14 +110,25 @@ State Encoding::initial() const {
     p.procs[i].blocks.resize(b_.blocks);
     p.procs[i].inseg.assign(b_.pages, i == 0);
     p.procs[i].pte.resize(b_.pages);
+    p.procs[i].copy.assign(b_.clusters - 1, std::vector<Plain::Ent>(b_.pages));
+    p.procs[i].slots.assign(b_.slots, {false, false, std::vector<bool>(b_.clusters, false)});
   }
   p.frames.resize(frames());
   return lift(p);
 }
 
-OpArgs Encoding::args(const std::string& tag, unsigned pid, unsigned child, unsigned block, unsigned page) const {
-  return {pid, child, block, page, c_.bv_const((tag + "_len").c_str(), 64), c_.bv_const((tag + "_order").c_str(), 64),
-          c_.bool_const((tag + "_write").c_str()), c_.bv_const((tag + "_fresh").c_str(), 8)};
+OpArgs Encoding::args(const std::string& tag, unsigned pid, unsigned child, unsigned block, unsigned page,
+                      unsigned slot) const {
+  return {pid,
+          child,
+          block,
+          page,
+          slot,
+          c_.bv_const((tag + "_len").c_str(), 64),
+          c_.bv_const((tag + "_order").c_str(), 64),
+          c_.bool_const((tag + "_write").c_str()),
+          c_.bv_const((tag + "_fresh").c_str(), 8),
+          c_.bv_const((tag + "_cluster").c_str(), 8)};
 }
 
 expr Encoding::block_pages(const expr& order) const { return z3::shl(w(1), order); }
@@ -184,6 +224,10 @@ Encoding::MmapPlan Encoding::plan_mmap(const Proc& p, const OpArgs& a) const {
     expr vpn = w(data_vpn(v));
     conflict = conflict || (p.inseg[v] && z3::ule(nb, vpn) && z3::ult(vpn, nb + size));
   }
+  for (unsigned i = 0; i < b_.slots; ++i) {
+    const expr lo = w(stack_base(i)), hi = w(stack_base(i) + stack_pages());
+    conflict = conflict || (p.slots[i].live && z3::ult(nb, hi) && z3::ult(lo, nb + size));
+  }
   return {pick, bump, conflict, size};
 }
 
@@ -204,43 +248,122 @@ std::pair<State, Note> Encoding::mmap(const State& s, const OpArgs& a) const {
           z3::ite(into, k, bi.order), bi.stamp};
   }
   q.ff = z3::ite(bump, p.ff + size, p.ff);
-  return {t, {c_.bool_val(true), c_.bool_val(false), b8(a.pid), p.ff, q.ff}};
+  return {t, call_note(false, a.pid, p.ff, q.ff)};
 }
 
-// A page fault on DATA page `page` (spec §5): a true fault allocates and sets the
-// reference entry; a write to a COW entry copies while forks > 0, else becomes WRITABLE
-// in place. No vseg: segv, nothing changes.
+Entry Encoding::mux(const expr& c, const Entry& a, const Entry& b) const {
+  return {z3::ite(c, a.valid, b.valid), z3::ite(c, a.frame, b.frame), z3::ite(c, a.w, b.w), z3::ite(c, a.cow, b.cow)};
+}
+
+// vmm_global_update_pte (spec §6): the reference entry, then every copy holding the page.
+void Encoding::update_pte(Proc& p, unsigned page, const Entry& e, const expr& when) const {
+  p.pte[page] = mux(when, e, p.pte[page]);
+  if (!p_.propagate_updates) return;
+  for (std::vector<Entry>& g : p.copy) g[page] = mux(when && g[page].valid, e, g[page]);
+}
+
+// A page fault of cluster `cluster` on DATA page `page` (spec §5). No local entry: a
+// false fault copies the reference entry, a true fault allocates and sets the reference
+// entry, then the local one. Then a write to a read-only entry goes to vmm_handle_cow on
+// the reference entry: a COW entry is copied while forks > 0, else made WRITABLE in
+// place, and the result goes to every copy. No vseg: segv, nothing changes.
 Encoding::FaultPlan Encoding::plan_fault(const State& s, const OpArgs& a) const {
   const Proc& p = s.procs[a.pid];
-  const Entry& e = p.pte[a.page];
+  const Entry& ref = p.pte[a.page];
+  Entry local = ref;
+  for (unsigned k = 1; k < b_.clusters; ++k) local = mux(a.cluster == b8(k), p.copy[k - 1][a.page], local);
   expr in = p.inseg[a.page];
-  expr true_fault = in && !e.valid;
-  Entry cur{e.valid || true_fault, z3::ite(true_fault, a.fresh, e.frame), e.w || true_fault, e.cow && !true_fault};
-  expr cow_write = in && a.write && !cur.w && cur.cow;
-  expr forks = b8(0);  // the pending forks of the entry's page (a true fault's page has none to read)
-  for (unsigned f = 0; f < frames(); ++f) forks = z3::ite(cur.frame == b8(f), s.frames[f].forks, forks);
+  expr missing = in && !local.valid;
+  expr false_fault = a.cluster != b8(0) && missing && ref.valid;
+  expr true_fault = missing && !ref.valid;
+  const Entry fresh{c_.bool_val(true), a.fresh, c_.bool_val(true), c_.bool_val(false)};
+  Entry ref1 = mux(true_fault, fresh, ref);
+  Entry local1 = mux(true_fault || (false_fault && c_.bool_val(!p_.false_fault_copies)), fresh,
+                     mux(false_fault, ref, local));
+  expr cow_write = in && a.write && !local1.w && ref1.cow;
+  expr forks = b8(0);  // the pending forks of the reference entry's page
+  for (unsigned f = 0; f < frames(); ++f) forks = z3::ite(ref1.frame == b8(f), s.frames[f].forks, forks);
   expr copy = cow_write && c_.bool_val(p_.cow_checks_forks) && forks != b8(0);
-  return {true_fault, cow_write, copy, cur};
+  return {true_fault, false_fault, cow_write, copy, ref1, local1};
 }
 
 std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
   State t = s;
-  auto [true_fault, cow_write, copy, cur] = plan_fault(s, a);
-  new_page(t, a.fresh, true_fault);
+  auto [true_fault, false_fault, cow_write, copy, ref, local] = plan_fault(s, a);
+  expr allocated = true_fault || (false_fault && c_.bool_val(!p_.false_fault_copies));
+  new_page(t, a.fresh, allocated);
+  Note n = no_call();
+  n.false_fault = false_fault;
+  n.allocated = false_fault && allocated;
+  n.ref_same = ref.valid == s.procs[a.pid].pte[a.page].valid && ref.frame == s.procs[a.pid].pte[a.page].frame &&
+               ref.w == s.procs[a.pid].pte[a.page].w && ref.cow == s.procs[a.pid].pte[a.page].cow;
   for (unsigned f = 0; f < frames(); ++f) {  // the old page: one sharer fewer (no free: others map it)
-    expr at = copy && cur.frame == b8(f);
+    expr at = copy && ref.frame == b8(f);
     Frame& fr = t.frames[f];
     fr.forks = z3::ite(at && c_.bool_val(p_.copy_decrements_forks), fr.forks - b8(1), fr.forks);
     fr.refs = z3::ite(at, fr.refs - b8(1), fr.refs);
   }
   new_page(t, a.fresh, copy);
-  t.procs[a.pid].pte[a.page] = {cur.valid, z3::ite(copy, a.fresh, cur.frame), cur.w || cow_write, cur.cow && !cow_write};
-  return {t, no_call()};
+  Proc& q = t.procs[a.pid];
+  q.pte[a.page] = ref;
+  for (unsigned k = 1; k < b_.clusters; ++k) q.copy[k - 1][a.page] = mux(a.cluster == b8(k), local, q.copy[k - 1][a.page]);
+  // vmm_handle_cow's result, written by vmm_global_update_pte, then into the local copy
+  // (also when a stale read-only copy met a writable reference: the reference as it is)
+  const Entry handled{c_.bool_val(true), z3::ite(copy, a.fresh, ref.frame), c_.bool_val(true), c_.bool_val(false)};
+  const Entry after = mux(cow_write, handled, ref);
+  expr fix = s.procs[a.pid].inseg[a.page] && a.write && !local.w;
+  update_pte(q, a.page, after, fix);
+  for (unsigned k = 1; k < b_.clusters; ++k)
+    q.copy[k - 1][a.page] = mux(fix && a.cluster == b8(k), after, q.copy[k - 1][a.page]);
+  return {t, n};
 }
 
-// process_make_fork (spec §6): the child takes the parent's VSL and allocator state;
-// every DATA entry becomes COW, read-only, in both, and its page gains a mapping and a
-// pending fork.
+// vmm_create_vseg of a STACK vseg in slot `slot` (spec §2): EEXIST when the bit is set;
+// vmm_check_conflict against the live blocks, the DATA pages and the other stacks.
+State Encoding::stack(const State& s, const OpArgs& a) const {
+  State t = s;
+  const Proc& p = s.procs[a.pid];
+  const std::uint64_t lo = stack_base(a.slot), hi = lo + stack_pages();
+  expr conflict = c_.bool_val(false);
+  for (const Block& b : p.blocks)
+    conflict = conflict || (b.used && !b.zombie && z3::ult(b.base, w(hi)) && z3::ult(w(lo), b.base + block_pages(b.order)));
+  for (unsigned v = 0; v < b_.pages; ++v)
+    if (lo <= data_vpn(v) && data_vpn(v) < hi) conflict = conflict || p.inseg[v];
+  for (unsigned i = 0; i < b_.slots; ++i)
+    if (i != a.slot && stack_base(i) < hi && lo < stack_base(i) + stack_pages()) conflict = conflict || p.slots[i].live;
+  expr made = !p.slots[a.slot].bit && !conflict;
+  Slot& q = t.procs[a.pid].slots[a.slot];
+  q.bit = p.slots[a.slot].bit || made;
+  q.live = p.slots[a.slot].live || made;
+  return t;
+}
+
+// vmm_remove_vseg of a slot's STACK vseg (spec §2, §4 case b): its entries go from every
+// cluster (a stack's pages are private: each copy owns its page) and the bit is cleared.
+State Encoding::unmap_stack(const State& s, const OpArgs& a) const {
+  State t = s;
+  Slot& q = t.procs[a.pid].slots[a.slot];
+  q.bit = c_.bool_val(false);
+  q.live = c_.bool_val(false);
+  for (expr& g : q.guard) g = c_.bool_val(false);
+  return t;
+}
+
+// A fault on a slot's first page (spec §5): inside the STACK vseg only without the guard;
+// then a fresh private page in the faulting cluster alone. Outside: segv.
+State Encoding::stack_fault(const State& s, const OpArgs& a) const {
+  State t = s;
+  const Slot& p = s.procs[a.pid].slots[a.slot];
+  expr in = p.live && c_.bool_val(stack_base(a.slot) <= slot_vpn(a.slot));
+  Slot& q = t.procs[a.pid].slots[a.slot];
+  for (unsigned k = 0; k < b_.clusters; ++k) q.guard[k] = p.guard[k] || (in && a.cluster == b8(k));
+  return t;
+}
+
+// process_make_fork (spec §6): the child takes the parent's VSL and allocator state and
+// a reference GPT, its other clusters' copies empty; every DATA entry becomes COW,
+// read-only, in both (the parent's through vmm_global_update_pte), and its page gains a
+// mapping and a pending fork.
 std::pair<State, Note> Encoding::fork(const State& s, const OpArgs& a) const {
   State t = s;
   const Proc& p = s.procs[a.pid];
@@ -249,11 +372,16 @@ std::pair<State, Note> Encoding::fork(const State& s, const OpArgs& a) const {
   c.ff = p.ff;
   c.blocks = p.blocks;
   c.inseg = p.inseg;
+  for (Slot& sl : c.slots) {  // the forking thread's stack is not copied (spec §6)
+    sl.bit = sl.live = c_.bool_val(false);
+    for (expr& g : sl.guard) g = c_.bool_val(false);
+  }
   for (unsigned v = 0; v < b_.pages; ++v) {
     const Entry& e = p.pte[v];
     Entry shared{e.valid, e.frame, c_.bool_val(false), e.valid};
     c.pte[v] = shared;
-    t.procs[a.pid].pte[v] = {e.valid, e.frame, e.w && !e.valid, e.cow || e.valid};
+    for (std::vector<Entry>& g : c.copy) g[v].valid = c_.bool_val(false);
+    update_pte(t.procs[a.pid], v, {c_.bool_val(true), e.frame, c_.bool_val(false), c_.bool_val(true)}, e.valid);
   }
   for (unsigned f = 0; f < frames(); ++f) {
     std::vector<expr> bits;
@@ -272,7 +400,13 @@ State Encoding::remove_all(const State& s, unsigned pid) const {
   for (unsigned v = 0; v < b_.pages; ++v) {
     put_page(t, p.pte[v].frame, p.pte[v].cow, p.pte[v].valid);
     q.pte[v].valid = c_.bool_val(false);
+    for (std::vector<Entry>& g : q.copy) g[v].valid = c_.bool_val(false);
     q.inseg[v] = c_.bool_val(false);
+  }
+  for (Slot& sl : q.slots) {  // STACK vsegs: entries gone, bits cleared
+    sl.bit = sl.bit && !sl.live;
+    sl.live = c_.bool_val(false);
+    for (expr& g : sl.guard) g = c_.bool_val(false);
   }
   std::vector<expr> live;
   for (const Block& b : p.blocks) live.push_back(b.used && !b.zombie);
@@ -294,6 +428,9 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
     case Op::mmap: return mmap(s, a);
     case Op::fault: return fault(s, a);
     case Op::fork: return fork(s, a);
+    case Op::stack: return {stack(s, a), no_call()};
+    case Op::unmap_stack: return {unmap_stack(s, a), no_call()};
+    case Op::stack_fault: return {stack_fault(s, a), no_call()};
     case Op::unmap_block: {  // vmm_remove_vseg of the block's whole vseg: onto zombie list `order`
       State t = s;
       Block& b = t.procs[a.pid].blocks[a.block];
@@ -308,6 +445,7 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
       expr in = p.inseg[a.page];
       put_page(t, p.pte[a.page].frame, p.pte[a.page].cow, in && p.pte[a.page].valid);
       t.procs[a.pid].pte[a.page].valid = p.pte[a.page].valid && !in;
+      for (std::vector<Entry>& g : t.procs[a.pid].copy) g[a.page].valid = g[a.page].valid && !in;  // copies own no page
       t.procs[a.pid].inseg[a.page] = c_.bool_val(false);
       return {t, no_call()};
     }
@@ -315,9 +453,10 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
       State t = remove_all(s, a.pid);
       Proc& q = t.procs[a.pid];
       q.ff = w(p_.mmap_base);
+      for (Slot& sl : q.slots) sl.bit = c_.bool_val(false);  // the STACK bitmap starts again
       if (p_.reset_clears_zombies)
         for (Block& b : q.blocks) b.used = c_.bool_val(false);
-      return {t, {c_.bool_val(true), c_.bool_val(true), b8(a.pid), s.procs[a.pid].ff, q.ff}};
+      return {t, call_note(true, a.pid, s.procs[a.pid].ff, q.ff)};
     }
     case Op::exit: {  // vmm_destroy: the process and its records go
       State t = remove_all(s, a.pid);
@@ -341,13 +480,16 @@ expr Encoding::pre(Op op, const State& s, const OpArgs& a) const {
       return ok && (free || !plan.bump || plan.conflict) && (mmap_refused(a) || mmap_class(a));
     }
     case Op::unmap_block: return ok && p.blocks[a.block].used && !p.blocks[a.block].zombie;
-    case Op::fault: {  // a true fault or a COW copy takes a free pool page
+    case Op::fault: {  // a true fault, a COW copy or an allocating false fault takes a free pool page
       FaultPlan plan = plan_fault(s, a);
+      expr allocates = plan.true_fault || plan.copy || (plan.false_fault && c_.bool_val(!p_.false_fault_copies));
       expr unused = z3::ult(a.fresh, b8(frames()));
       for (unsigned f = 0; f < frames(); ++f) unused = unused && z3::implies(a.fresh == b8(f), !s.frames[f].alloc);
-      return ok && z3::implies(plan.true_fault || plan.copy, unused);
+      return ok && z3::ult(a.cluster, b8(b_.clusters)) && z3::implies(allocates, unused);
     }
     case Op::fork: return ok && !s.procs[a.child].alive && c_.bool_val(a.child != a.pid);
+    case Op::unmap_stack: return ok && p.slots[a.slot].live;
+    case Op::stack_fault: return ok && z3::ult(a.cluster, b8(b_.clusters));
     default: return ok;
   }
 }
@@ -365,10 +507,16 @@ State Encoding::mux(const expr& c, const State& a, const State& b) const {
       p.blocks[k] = {z3::ite(c, u.used, v.used), z3::ite(c, u.zombie, v.zombie), z3::ite(c, u.base, v.base),
                      z3::ite(c, u.order, v.order), z3::ite(c, u.stamp, v.stamp)};
     }
+    for (unsigned i = 0; i < b_.slots; ++i) {
+      const Slot &u = x.slots[i], &v = y.slots[i];
+      p.slots[i].bit = z3::ite(c, u.bit, v.bit);
+      p.slots[i].live = z3::ite(c, u.live, v.live);
+      for (unsigned k = 0; k < b_.clusters; ++k) p.slots[i].guard[k] = z3::ite(c, u.guard[k], v.guard[k]);
+    }
     for (unsigned v = 0; v < b_.pages; ++v) {
       p.inseg[v] = z3::ite(c, x.inseg[v], y.inseg[v]);
-      const Entry &u = x.pte[v], &e = y.pte[v];
-      p.pte[v] = {z3::ite(c, u.valid, e.valid), z3::ite(c, u.frame, e.frame), z3::ite(c, u.w, e.w), z3::ite(c, u.cow, e.cow)};
+      p.pte[v] = mux(c, x.pte[v], y.pte[v]);
+      for (unsigned k = 0; k < p.copy.size(); ++k) p.copy[k][v] = mux(c, x.copy[k][v], y.copy[k][v]);
     }
   }
   for (unsigned f = 0; f < frames(); ++f) {
@@ -379,11 +527,25 @@ State Encoding::mux(const expr& c, const State& a, const State& b) const {
 }
 
 Note Encoding::mux(const expr& c, const Note& a, const Note& b) const {
-  return {z3::ite(c, a.call, b.call), z3::ite(c, a.reset, b.reset), z3::ite(c, a.pid, b.pid),
-          z3::ite(c, a.ff_before, b.ff_before), z3::ite(c, a.ff_after, b.ff_after)};
+  return {z3::ite(c, a.call, b.call),           z3::ite(c, a.reset, b.reset),
+          z3::ite(c, a.pid, b.pid),             z3::ite(c, a.ff_before, b.ff_before),
+          z3::ite(c, a.ff_after, b.ff_after),   z3::ite(c, a.false_fault, b.false_fault),
+          z3::ite(c, a.allocated, b.allocated), z3::ite(c, a.ref_same, b.ref_same)};
 }
 
-Note Encoding::no_call() const { return {c_.bool_val(false), c_.bool_val(false), b8(0), w(0), w(0)}; }
+Note Encoding::call_note(bool reset, unsigned pid, const expr& ff_before, const expr& ff_after) const {
+  Note n = no_call();
+  n.call = c_.bool_val(true);
+  n.reset = c_.bool_val(reset);
+  n.pid = b8(pid);
+  n.ff_before = ff_before;
+  n.ff_after = ff_after;
+  return n;
+}
+
+Note Encoding::no_call() const {
+  return {c_.bool_val(false), c_.bool_val(false), b8(0), w(0), w(0), c_.bool_val(false), c_.bool_val(false), c_.bool_val(true)};
+}
 
 expr Encoding::equal(const State& a, const State& b) const {
   expr eq = a.clock == b.clock;
@@ -394,9 +556,15 @@ expr Encoding::equal(const State& a, const State& b) const {
       const Block &u = x.blocks[k], &v = y.blocks[k];
       eq = eq && u.used == v.used && u.zombie == v.zombie && u.base == v.base && u.order == v.order && u.stamp == v.stamp;
     }
+    for (unsigned i = 0; i < b_.slots; ++i) {
+      const Slot &u = x.slots[i], &v = y.slots[i];
+      eq = eq && u.bit == v.bit && u.live == v.live;
+      for (unsigned k = 0; k < b_.clusters; ++k) eq = eq && u.guard[k] == v.guard[k];
+    }
+    auto same = [](const Entry& u, const Entry& e) { return u.valid == e.valid && u.frame == e.frame && u.w == e.w && u.cow == e.cow; };
     for (unsigned v = 0; v < b_.pages; ++v) {
-      const Entry &u = x.pte[v], &e = y.pte[v];
-      eq = eq && x.inseg[v] == y.inseg[v] && u.valid == e.valid && u.frame == e.frame && u.w == e.w && u.cow == e.cow;
+      eq = eq && x.inseg[v] == y.inseg[v] && same(x.pte[v], y.pte[v]);
+      for (unsigned k = 0; k < x.copy.size(); ++k) eq = eq && same(x.copy[k][v], y.copy[k][v]);
     }
   }
   for (unsigned f = 0; f < frames(); ++f) {
@@ -406,13 +574,18 @@ expr Encoding::equal(const State& a, const State& b) const {
   return eq;
 }
 
-// The allocator's IDs read processes, block records, bump pointers and stamps (and mmap's
-// conflict check the DATA pages); INV-ALMOS-6 reads entries and pages (and faults the
-// DATA pages). A fault writes neither records nor stamps; mmap and a block's unmap write
-// no entry, page or DATA page.
+// The allocator's IDs read processes, block records, bump pointers, stamps and the STACK
+// bits and vsegs (and mmap's conflict check the DATA pages and stacks); INV-ALMOS-2 reads
+// the slots; INV-ALMOS-4/5/6 read entries, copies and pages (and faults the DATA pages),
+// INV-ALMOS-4 the guard entries too. Faults write neither records, stamps nor slots; mmap
+// and a block's unmap write no entry, copy, page, DATA page or slot; the STACK calls write
+// only slots.
 bool Encoding::affects(Op op, const std::string& id) {
-  if (id == "INV-ALMOS-6") return op != Op::mmap && op != Op::unmap_block;
-  return op != Op::fault;
+  const bool stack_op = op == Op::stack || op == Op::unmap_stack || op == Op::stack_fault;
+  if (id == "INV-ALMOS-5" || id == "INV-ALMOS-6") return op != Op::mmap && op != Op::unmap_block && !stack_op;
+  if (id == "INV-ALMOS-4") return op != Op::mmap && op != Op::unmap_block;
+  if (id == "INV-ALMOS-2") return op != Op::mmap && op != Op::unmap_block && op != Op::unmap_page && op != Op::fault;
+  return op != Op::fault && op != Op::stack_fault;
 }
 
 // ---- invariants and lemmas ---------------------------------------------------------
@@ -432,8 +605,31 @@ expr Encoding::inv1(const State& s) const {
         expr both = live && o.used && !o.zombie;
         ok = ok && z3::implies(both, z3::ule(b.base + block_pages(b.order), o.base) || z3::ule(o.base + block_pages(o.order), b.base));
       }
+      for (unsigned k = 0; k < b_.slots; ++k) {  // and apart from every STACK vseg
+        const expr slo = w(stack_base(k)), shi = w(stack_base(k) + stack_pages());
+        ok = ok && z3::implies(live && p.slots[k].live, z3::ule(shi, b.base) || z3::ule(b.base + block_pages(b.order), slo));
+      }
+    }
+    // A STACK vseg lies in its slot less the first page (constants: what the kernel's
+    // parameters make of it).
+    for (unsigned k = 0; k < b_.slots; ++k) {
+      const bool inside = stack_base(k) >= slot_vpn(k) + 1 && stack_base(k) + stack_pages() <= slot_vpn(k) + p_.stack_slot_pages;
+      ok = ok && z3::implies(p.alive && p.slots[k].live, c_.bool_val(inside));
     }
   }
+  return ok;
+}
+
+// INV-ALMOS-2: a slot's bit is set iff a STACK vseg holds it, and no cluster maps a slot's
+// first page.
+expr Encoding::inv2(const State& s) const {
+  expr ok = c_.bool_val(true);
+  for (const Proc& p : s.procs)
+    for (const Slot& sl : p.slots) {
+      expr slot_ok = sl.bit == sl.live;
+      for (const expr& g : sl.guard) slot_ok = slot_ok && !g;
+      ok = ok && z3::implies(p.alive, slot_ok);
+    }
   return ok;
 }
 
@@ -469,12 +665,35 @@ expr Encoding::inv3(const State& s) const {
   return ok;
 }
 
-// INV-ALMOS-6: no entry is COW and WRITABLE; forks = COW sharers - 1 for every allocated
-// page; a writable entry's page is mapped by no other entry.
-expr Encoding::inv6(const State& s) const {
+// INV-ALMOS-4, the GPT part (the encoding keeps no per-cluster VSL registrations): every
+// entry of a cluster's copy lies in the reference vseg and, DATA being public, equals the
+// reference entry (page, WRITABLE, COW).
+expr Encoding::inv4(const State& s) const {
   expr ok = c_.bool_val(true);
   for (const Proc& p : s.procs)
+    for (const std::vector<Entry>& g : p.copy)
+      for (unsigned v = 0; v < b_.pages; ++v) {
+        const Entry &e = g[v], &r = p.pte[v];
+        ok = ok && z3::implies(p.alive && e.valid,
+                               p.inseg[v] && r.valid && r.frame == e.frame && r.w == e.w && r.cow == e.cow);
+      }
+  for (const Proc& p : s.procs)  // a stack entry of a copy lies in its STACK vseg (private: no equality)
+    for (unsigned i = 0; i < b_.slots; ++i)
+      for (unsigned k = 1; k < b_.clusters; ++k)
+        ok = ok && z3::implies(p.alive && p.slots[i].guard[k],
+                               p.slots[i].live && c_.bool_val(stack_base(i) <= slot_vpn(i)));
+  return ok;
+}
+
+// INV-ALMOS-6: no entry of any copy is COW and WRITABLE; forks = COW sharers - 1 for every
+// allocated page; a writable entry's page is mapped by no other entry.
+expr Encoding::inv6(const State& s) const {
+  expr ok = c_.bool_val(true);
+  for (const Proc& p : s.procs) {
     for (const Entry& e : p.pte) ok = ok && z3::implies(p.alive && e.valid, !(e.cow && e.w));
+    for (const std::vector<Entry>& g : p.copy)
+      for (const Entry& e : g) ok = ok && z3::implies(p.alive && e.valid, !(e.cow && e.w));
+  }
   for (unsigned f = 0; f < frames(); ++f) {
     expr sharers = mappers(s, f, true);
     expr want = z3::ite(sharers == b8(0), b8(0), sharers - b8(1));
@@ -500,8 +719,8 @@ expr Encoding::lem1(const State& s) const {
   return ok;
 }
 
-// LEM-ALMOS-S2: a pool page is allocated iff an entry maps it, and then refs = its
-// mappings; a valid entry lies on a page its vseg covers and names a pool page.
+// LEM-ALMOS-S2: a valid reference entry lies on a page its vseg covers and names a pool
+// page, which is allocated with refs = its reference mappings.
 expr Encoding::lem2(const State& s) const {
   expr ok = c_.bool_val(true);
   for (const Proc& p : s.procs)
@@ -509,8 +728,15 @@ expr Encoding::lem2(const State& s) const {
       ok = ok && z3::implies(p.alive && p.pte[v].valid, p.inseg[v] && z3::ult(p.pte[v].frame, b8(frames())));
   for (unsigned f = 0; f < frames(); ++f) {
     expr n = mappers(s, f, false);
-    ok = ok && s.frames[f].alloc == (n != b8(0)) && z3::implies(s.frames[f].alloc, s.frames[f].refs == n);
+    ok = ok && z3::implies(n != b8(0), s.frames[f].alloc && s.frames[f].refs == n);
   }
+  return ok;
+}
+
+// LEM-ALMOS-S4: no page leaks: an allocated pool page is mapped by a reference entry.
+expr Encoding::lem4(const State& s) const {
+  expr ok = c_.bool_val(true);
+  for (unsigned f = 0; f < frames(); ++f) ok = ok && z3::implies(s.frames[f].alloc, mappers(s, f, false) != b8(0));
   return ok;
 }
 
@@ -525,7 +751,10 @@ expr Encoding::lem3(const State& s) const {
 
 expr Encoding::holds(const std::string& id, const State& post, const Note& n) const {
   if (id == "INV-ALMOS-1") return inv1(post);
+  if (id == "INV-ALMOS-2") return inv2(post);
   if (id == "INV-ALMOS-3") return inv3(post) && z3::implies(n.call && !n.reset, z3::uge(n.ff_after, n.ff_before));
+  if (id == "INV-ALMOS-4") return inv4(post);
+  if (id == "INV-ALMOS-5") return z3::implies(n.false_fault, !n.allocated && n.ref_same);
   if (id == "INV-ALMOS-6") return inv6(post);
   if (id == "INV-ALMOS-7") {
     expr ok = c_.bool_val(true);
@@ -534,6 +763,10 @@ expr Encoding::holds(const std::string& id, const State& post, const Note& n) co
       expr empty = p.ff == w(p_.mmap_base);
       for (const Block& b : p.blocks) empty = empty && !b.used;
       for (const Entry& e : p.pte) empty = empty && !e.valid;
+      for (const Slot& sl : p.slots) {
+        empty = empty && !sl.bit && !sl.live;
+        for (const expr& g : sl.guard) empty = empty && !g;
+      }
       ok = ok && z3::implies(n.reset && n.pid == b8(i), empty);
     }
     return ok;
@@ -541,11 +774,19 @@ expr Encoding::holds(const std::string& id, const State& post, const Note& n) co
   if (id == "LEM-ALMOS-S1") return lem1(post);
   if (id == "LEM-ALMOS-S2") return lem2(post);
   if (id == "LEM-ALMOS-S3") return lem3(post);
+  if (id == "LEM-ALMOS-S4") return lem4(post);
   throw std::invalid_argument("unknown almos-mkh ID " + id);
 }
 
+// LEM-ALMOS-S4 holds only where pages cannot leak: `false-fault-allocates` leaks the page
+// of a false fault, `no-forks-dec` the page its extra copies leave behind.
+bool Encoding::claims(const std::string& id) const {
+  return id != "LEM-ALMOS-S4" || (p_.false_fault_copies && p_.copy_decrements_forks);
+}
+
 expr Encoding::hypothesis(const State& s) const {
-  return inv1(s) && inv3(s) && inv6(s) && lem1(s) && lem2(s) && lem3(s);
+  expr h = inv1(s) && inv2(s) && inv3(s) && inv4(s) && inv6(s) && lem1(s) && lem2(s) && lem3(s);
+  return claims("LEM-ALMOS-S4") ? h && lem4(s) : h;
 }
 
 }  // namespace vmref::almos::smt

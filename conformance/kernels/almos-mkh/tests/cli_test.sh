@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The almos-mkh kernel from the command line: fuzzing on each format and on the model
 # alone, a broken variant caught and replayed, `vmref prove` finding and replaying
-# cow-ignores-forks and proving the fixed kernel's INV-ALMOS-6, and bad input named.
+# cow-ignores-forks, stale-copy (a cluster's GPT copy), false-fault-allocates and no-guard and
+# proving the fixed kernel's INV-ALMOS-6, and bad input named.
 # Usage: cli_test.sh VMREF SOURCE_DIR FORMAT...
 . "$2/conformance/tests/cli_lib.sh"
 
@@ -20,6 +21,16 @@ check prove-almos-trace-replays 0 "$V" replay --expect-declared -q "$T/ap/almos-
 check prove-almos-fixed-inv6 0 "$V" prove --profile almos-mkh --inv INV-ALMOS-6 --depth 3 -q
 check prove-almos-bad-bound 2 "$V" prove --profile almos-mkh --bound blocks=9
 contains prove-almos-bad-bound-names-it "blocks=9" "$T/out"
+check prove-almos-stale-copy 1 "$V" prove --profile almos-mkh:stale-copy --inv INV-ALMOS-4 --depth 3 --out "$T/as"
+contains prove-almos-stale-copy-confirmed "confirmed by replay, INV-ALMOS-4" "$T/out"
+check prove-almos-stale-copy-replays 0 "$V" replay --expect-declared -q "$T/as/almos-mkh-stale-copy.INV-ALMOS-4.jsonl"
+check prove-almos-false-fault 1 "$V" prove --profile almos-mkh:false-fault-allocates --inv INV-ALMOS-5 --depth 3 --out "$T/af"
+contains prove-almos-false-fault-confirmed "confirmed by replay, INV-ALMOS-5" "$T/out"
+check prove-almos-no-guard 1 "$V" prove --profile almos-mkh:no-guard --inv INV-ALMOS-2 --depth 2 --out "$T/ag"
+contains prove-almos-no-guard-confirmed "confirmed by replay, INV-ALMOS-2" "$T/out"
+check prove-almos-no-guard-replays 0 "$V" replay --expect-declared -q "$T/ag/almos-mkh-no-guard.INV-ALMOS-2.jsonl"
+check prove-almos-bad-clusters 2 "$V" prove --profile almos-mkh --bound clusters=4
+contains prove-almos-bad-clusters-names-it "clusters=4" "$T/out"
 printf '%s\n' '{"vmref_trace":1,"profile":"almos-mkh","cpus":2}' '{"op":"almos_process","pid":1,"cluster":0}' \
   '{"op":"almos_vseg","pid":1,"type":"heap","len":"0x1000"}' >"$T/abad.jsonl"
 check replay-almos-bad-type 2 "$V" replay "$T/abad.jsonl"
