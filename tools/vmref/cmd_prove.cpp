@@ -67,7 +67,7 @@ prove::Request request_of(const ProveArgs& a) {
 }
 
 /// The obligations the options select: the named profiles and formats, or else every
-/// kernel's default profile and every format.
+/// kernel's correct profile and every format.
 std::vector<Job> select(const ProveArgs& a, const prove::Request& req) {
   std::vector<std::pair<std::string, const prove::ProverInfo*>> owners;
   for (const std::string& p : a.profiles) {
@@ -81,7 +81,8 @@ std::vector<Job> select(const ProveArgs& a, const prove::Request& req) {
     owners.emplace_back(f, pi);
   }
   if (owners.empty())
-    for (const prove::ProverInfo& pi : prove::provers()) owners.emplace_back(pi.owner, &pi);
+    for (const prove::ProverInfo& pi : prove::provers())
+      owners.emplace_back(pi.suite_profile.empty() ? pi.owner : pi.suite_profile, &pi);
   std::vector<Job> jobs;
   for (const auto& [profile, pi] : owners)
     for (prove::Obligation& ob : pi->obligations(profile, req)) {

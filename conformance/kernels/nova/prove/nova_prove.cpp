@@ -115,7 +115,9 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
 
 void register_prove() {
   add_prover({kKernel, false, {}, obligations,
-              "arithmetic lemmas of the geometry and the reservation (no state encoding: no inductive step, no BMC)"});
+              "arithmetic lemmas of the geometry and the reservation (no state encoding: no inductive step, no BMC); "
+              "without --profile, nova:fixed (`nova` is the seed as posted, whose reservation lemmas fail)",
+              "nova:fixed"});
 }
 
 }  // namespace vmref::nova

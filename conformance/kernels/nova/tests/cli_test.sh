@@ -18,4 +18,7 @@ check prove-nova-fixed 0 "$V" prove --profile nova:fixed -q
 contains prove-nova-fixed-summary "3 proved, 0 counterexample(s)" "$T/out"
 check prove-nova-posted-bound 1 "$V" prove --profile nova --inv LEM-NOVA-BOUND-1
 contains prove-nova-posted-bound-values "pt_pages_upper_bound gives" "$T/out"
+check prove-nova-suite-takes-fixed 0 "$V" prove --inv LEM-NOVA-RESERVE-1
+contains prove-nova-suite-profile "lemma nova:fixed LEM-NOVA-RESERVE-1" "$T/out"
+check prove-nova-suite-has-no-posted-bound 2 "$V" prove --inv LEM-NOVA-BOUND-1
 finish

@@ -74,6 +74,9 @@ struct ProverInfo {
   std::function<std::vector<Obligation>(const std::string& profile, const Request& req)> obligations;
   /// What is encoded, one line for `vmref prove --list` (e.g. "arithmetic lemmas only").
   std::string coverage;
+  /// The profile `vmref prove` without options proves: the kernel's correct one, when its
+  /// default is not (nova's default is the seed as posted). Empty: the owner's name.
+  std::string suite_profile;
 };
 
 void add_prover(ProverInfo p);
