@@ -109,6 +109,7 @@ Step with_args(Step s, const z3::model& m, const smt::OpArgs& a, const smt::Stat
   s.len = u64_of(m, a.len);
   s.write = bool_of(m, a.write);
   s.cluster = static_cast<unsigned>(u64_of(m, z3::zext(a.cluster, 56)));
+  if (s.op == smt::Op::fault || s.op == smt::Op::unmap_page) s.page = static_cast<unsigned>(u64_of(m, z3::zext(a.at, 56)));
   s.base = u64_of(m, pre.procs[s.pid].blocks[s.block].base);
   s.order = u64_of(m, pre.procs[s.pid].blocks[s.block].order);
   return s;
@@ -183,12 +184,20 @@ struct Unrolled {
   smt::Note note;
   z3::expr valid;
 };
+/// A BMC step's arguments: a fault's or a page unmap's DATA page is left free, so that one
+/// disjunct serves every page (the combos keep page 0 only).
+smt::OpArgs bmc_args(const smt::Encoding& e, const std::string& tag, const Step& st) {
+  smt::OpArgs a = args_of(e, tag, st);
+  if (st.op == smt::Op::fault || st.op == smt::Op::unmap_page) a.at = e.ctx().bv_const((tag + "_at").c_str(), 8);
+  return a;
+}
+
 Unrolled unroll_step(const smt::Encoding& e, const std::vector<Step>& all, const smt::State& s, const z3::expr& choice,
                 const std::string& tag) {
   z3::context& c = e.ctx();
   Unrolled u{s, e.no_call(), c.bool_val(false)};
   for (std::size_t i = 0; i < all.size(); ++i) {
-    smt::OpArgs a = args_of(e, tag, all[i]);
+    smt::OpArgs a = bmc_args(e, tag, all[i]);
     expr pick = choice == c.bv_val(static_cast<unsigned>(i), 16);
     auto [post, n] = e.apply(all[i].op, s, a);
     u.post = e.mux(pick, post, u.post);
@@ -205,7 +214,7 @@ Result bmc(Run& run, const std::string& id) {
   smt::Encoding e(c, run.params, run.bounds);
   std::vector<Step> all;
   for (const Step& st : combos(run.bounds))
-    if (smt::Encoding::affects(st.op, id)) all.push_back(st);
+    if (smt::Encoding::affects(st.op, id) && st.page == 0) all.push_back(st);
   std::vector<smt::State> states{e.initial()};
   std::vector<expr> choice;
   std::optional<expr> held;  // `id` after the previous step: the depths before found no violation
@@ -235,7 +244,7 @@ Result bmc(Run& run, const std::string& id) {
     std::vector<std::string> text;
     for (unsigned j = 0; j <= k; ++j) {
       const Step& st = all[u64_of(m, z3::zext(choice[j], 48))];
-      steps.push_back(with_args(st, m, args_of(e, "k" + std::to_string(j), st), states[j]));
+      steps.push_back(with_args(st, m, bmc_args(e, "k" + std::to_string(j), st), states[j]));
       text.push_back(step_text(steps.back()));
     }
     confirm_by_replay(write_trace(run, e, id, steps), id, r);

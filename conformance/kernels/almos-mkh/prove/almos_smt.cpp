@@ -128,7 +128,8 @@ OpArgs Encoding::args(const std::string& tag, unsigned pid, unsigned child, unsi
           c_.bv_const((tag + "_order").c_str(), 64),
           c_.bool_const((tag + "_write").c_str()),
           c_.bv_const((tag + "_fresh").c_str(), 8),
-          c_.bv_const((tag + "_cluster").c_str(), 8)};
+          c_.bv_const((tag + "_cluster").c_str(), 8),
+          c_.bv_val(page, 8)};
 }
 
 expr Encoding::block_pages(const expr& order) const { return z3::shl(w(1), order); }
@@ -255,6 +256,12 @@ Entry Encoding::mux(const expr& c, const Entry& a, const Entry& b) const {
   return {z3::ite(c, a.valid, b.valid), z3::ite(c, a.frame, b.frame), z3::ite(c, a.w, b.w), z3::ite(c, a.cow, b.cow)};
 }
 
+Entry Encoding::entry_at(const std::vector<Entry>& row, const expr& at) const {
+  Entry e = row[0];
+  for (unsigned v = 1; v < row.size(); ++v) e = mux(at == b8(v), row[v], e);
+  return e;
+}
+
 // vmm_global_update_pte (spec §6): the reference entry, then every copy holding the page.
 void Encoding::update_pte(Proc& p, unsigned page, const Entry& e, const expr& when) const {
   p.pte[page] = mux(when, e, p.pte[page]);
@@ -269,10 +276,11 @@ void Encoding::update_pte(Proc& p, unsigned page, const Entry& e, const expr& wh
 // place, and the result goes to every copy. No vseg: segv, nothing changes.
 Encoding::FaultPlan Encoding::plan_fault(const State& s, const OpArgs& a) const {
   const Proc& p = s.procs[a.pid];
-  const Entry& ref = p.pte[a.page];
+  const Entry ref = entry_at(p.pte, a.at);
   Entry local = ref;
-  for (unsigned k = 1; k < b_.clusters; ++k) local = mux(a.cluster == b8(k), p.copy[k - 1][a.page], local);
-  expr in = p.inseg[a.page];
+  for (unsigned k = 1; k < b_.clusters; ++k) local = mux(a.cluster == b8(k), entry_at(p.copy[k - 1], a.at), local);
+  expr in = c_.bool_val(false);
+  for (unsigned v = 0; v < b_.pages; ++v) in = in || (a.at == b8(v) && p.inseg[v]);
   expr missing = in && !local.valid;
   expr false_fault = a.cluster != b8(0) && missing && ref.valid;
   expr true_fault = missing && !ref.valid;
@@ -295,8 +303,8 @@ std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
   Note n = no_call();
   n.false_fault = false_fault;
   n.allocated = false_fault && allocated;
-  n.ref_same = ref.valid == s.procs[a.pid].pte[a.page].valid && ref.frame == s.procs[a.pid].pte[a.page].frame &&
-               ref.w == s.procs[a.pid].pte[a.page].w && ref.cow == s.procs[a.pid].pte[a.page].cow;
+  const Entry before = entry_at(s.procs[a.pid].pte, a.at);
+  n.ref_same = ref.valid == before.valid && ref.frame == before.frame && ref.w == before.w && ref.cow == before.cow;
   for (unsigned f = 0; f < frames(); ++f) {  // the old page: one sharer fewer (no free: others map it)
     expr at = copy && ref.frame == b8(f);
     Frame& fr = t.frames[f];
@@ -305,16 +313,20 @@ std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
   }
   new_page(t, a.fresh, copy);
   Proc& q = t.procs[a.pid];
-  q.pte[a.page] = ref;
-  for (unsigned k = 1; k < b_.clusters; ++k) q.copy[k - 1][a.page] = mux(a.cluster == b8(k), local, q.copy[k - 1][a.page]);
+  for (unsigned v = 0; v < b_.pages; ++v) {
+    const expr here = a.at == b8(v);
+    q.pte[v] = mux(here, ref, q.pte[v]);
+    for (unsigned k = 1; k < b_.clusters; ++k) q.copy[k - 1][v] = mux(here && a.cluster == b8(k), local, q.copy[k - 1][v]);
+  }
   // vmm_handle_cow's result, written by vmm_global_update_pte, then into the local copy
   // (also when a stale read-only copy met a writable reference: the reference as it is)
   const Entry handled{c_.bool_val(true), z3::ite(copy, a.fresh, ref.frame), c_.bool_val(true), c_.bool_val(false)};
   const Entry after = mux(cow_write, handled, ref);
-  expr fix = s.procs[a.pid].inseg[a.page] && a.write && !local.w;
-  update_pte(q, a.page, after, fix);
-  for (unsigned k = 1; k < b_.clusters; ++k)
-    q.copy[k - 1][a.page] = mux(fix && a.cluster == b8(k), after, q.copy[k - 1][a.page]);
+  for (unsigned v = 0; v < b_.pages; ++v) {
+    const expr fix = a.at == b8(v) && s.procs[a.pid].inseg[v] && a.write && !local.w;
+    update_pte(q, v, after, fix);
+    for (unsigned k = 1; k < b_.clusters; ++k) q.copy[k - 1][v] = mux(fix && a.cluster == b8(k), after, q.copy[k - 1][v]);
+  }
   return {t, n};
 }
 
@@ -442,11 +454,17 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
     case Op::unmap_page: {  // one DATA page: inside a vseg, unmapped; else EINVAL
       State t = s;
       const Proc& p = s.procs[a.pid];
-      expr in = p.inseg[a.page];
-      put_page(t, p.pte[a.page].frame, p.pte[a.page].cow, in && p.pte[a.page].valid);
-      t.procs[a.pid].pte[a.page].valid = p.pte[a.page].valid && !in;
-      for (std::vector<Entry>& g : t.procs[a.pid].copy) g[a.page].valid = g[a.page].valid && !in;  // copies own no page
-      t.procs[a.pid].inseg[a.page] = c_.bool_val(false);
+      expr in = c_.bool_val(false);
+      for (unsigned v = 0; v < b_.pages; ++v) in = in || (a.at == b8(v) && p.inseg[v]);
+      const Entry e = entry_at(p.pte, a.at);
+      put_page(t, e.frame, e.cow, in && e.valid);
+      Proc& q = t.procs[a.pid];
+      for (unsigned v = 0; v < b_.pages; ++v) {
+        const expr gone = a.at == b8(v) && in;
+        q.pte[v].valid = q.pte[v].valid && !gone;
+        for (std::vector<Entry>& g : q.copy) g[v].valid = g[v].valid && !gone;  // copies own no page
+        q.inseg[v] = q.inseg[v] && !(a.at == b8(v));
+      }
       return {t, no_call()};
     }
     case Op::exec: {  // vmm_user_reset
@@ -485,9 +503,10 @@ expr Encoding::pre(Op op, const State& s, const OpArgs& a) const {
       expr allocates = plan.true_fault || plan.copy || (plan.false_fault && c_.bool_val(!p_.false_fault_copies));
       expr unused = z3::ult(a.fresh, b8(frames()));
       for (unsigned f = 0; f < frames(); ++f) unused = unused && z3::implies(a.fresh == b8(f), !s.frames[f].alloc);
-      return ok && z3::ult(a.cluster, b8(b_.clusters)) && z3::implies(allocates, unused);
+      return ok && z3::ult(a.cluster, b8(b_.clusters)) && z3::ult(a.at, b8(b_.pages)) && z3::implies(allocates, unused);
     }
     case Op::fork: return ok && !s.procs[a.child].alive && c_.bool_val(a.child != a.pid);
+    case Op::unmap_page: return ok && z3::ult(a.at, b8(b_.pages));
     case Op::unmap_stack: return ok && p.slots[a.slot].live;
     case Op::stack_fault: return ok && z3::ult(a.cluster, b8(b_.clusters));
     default: return ok;

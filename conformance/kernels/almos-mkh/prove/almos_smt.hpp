@@ -77,8 +77,11 @@ struct OpArgs {
   z3::expr write;  ///< fault: a write (else a read)
   z3::expr fresh;  ///< fault: the pool index a new page takes (8 bits)
   /// fault: the faulting cluster (8 bits; 0 is the reference). Symbolic rather than a
-  /// disjunct: one relation serves every cluster, which BMC solves about 4x faster.
+  /// disjunct: one relation serves every cluster, which BMC solves about 3x faster.
   z3::expr cluster;
+  /// fault, unmap_page: the DATA page (8 bits). `args` makes it `page`; BMC leaves it
+  /// free, so that one disjunct serves every page.
+  z3::expr at;
 };
 
 enum class Op { mmap, unmap_block, unmap_page, fault, stack, unmap_stack, stack_fault, fork, exec, exit };
@@ -218,6 +221,8 @@ class Encoding {
   /// holds the page when updates propagate.
   void update_pte(Proc& p, unsigned page, const Entry& e, const z3::expr& when) const;
   Entry mux(const z3::expr& c, const Entry& a, const Entry& b) const;
+  /// The entry of DATA page `at` in `row` (a mux over the pages).
+  Entry entry_at(const std::vector<Entry>& row, const z3::expr& at) const;
   /// put_page of pool page `frame` once (`cow`: the mapping was a COW sharer).
   void put_page(State& s, const z3::expr& frame, const z3::expr& cow, const z3::expr& when) const;
   /// The page a new allocation takes: allocated, refs 1, forks 0.

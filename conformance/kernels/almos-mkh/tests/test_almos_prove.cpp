@@ -333,6 +333,7 @@ std::optional<Pick> random_op(std::mt19937_64& rng, z3::context& zc, const smt::
     }
     case 2: {
       a.page = pick(kPages);
+      a.at = zc.bv_val(a.page, 8);
       almos::MunmapArgs u;
       u.pid = upid;
       u.addr = (p.elf_base + a.page) << 12;
@@ -341,6 +342,7 @@ std::optional<Pick> random_op(std::mt19937_64& rng, z3::context& zc, const smt::
     }
     case 3: {
       a.page = pick(kPages);
+      a.at = zc.bv_val(a.page, 8);
       bool write = pick(2);
       a.write = zc.bool_val(write);
       const unsigned cluster = pick(kClusters);

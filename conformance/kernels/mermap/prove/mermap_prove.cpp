@@ -55,11 +55,17 @@ std::vector<Step> combos(const smt::Encoding& e) {
 }
 
 /// `s` with the arguments the solver chose; a failure index that never acts is dropped.
-Step with_args(Step s, const z3::model& m, const smt::OpArgs& a) {
+Step with_args(Step s, const z3::model& m, const smt::OpArgs& a, unsigned slots) {
   s.len = u64_of(m, a.len);
   s.reserve = bool_of(m, a.reserve);
   s.fail_after = u64_of(m, a.fail_after);
   s.has_fail = bool_of(m, a.has_fail) && s.fail_after < arith::page_align<std::uint64_t>(s.len, 4096) / 4096;
+  if (s.op == smt::Op::put) {  // BMC's put names its slot symbolically
+    const std::uint64_t which = u64_of(m, z3::zext(a.which, 56));
+    s.cpu = static_cast<unsigned>(which / slots);
+    s.slot = static_cast<unsigned>(which % slots);
+  }
+  if (s.op == smt::Op::flush || s.op == smt::Op::teardown) s.cpu = static_cast<unsigned>(u64_of(m, z3::zext(a.on, 56)));
   return s;
 }
 
@@ -192,7 +198,9 @@ std::string write_trace(const Run& run, const std::string& id, const std::vector
 Result bmc(Run& run, const std::string& id) {
   z3::context c;
   smt::Encoding e(c, run.params, run.cpus);
-  const std::vector<Step> all = combos(e);
+  std::vector<Step> all;  // one put, flush and teardown for every slot and CPU: `which` and `on` are symbolic here
+  for (const Step& st : combos(e))
+    if (st.op == smt::Op::get || (st.cpu == 0 && st.slot == 0)) all.push_back(st);
   std::vector<smt::State> states{e.initial()};
   std::vector<expr> choice;
   std::vector<smt::OpArgs> args;
@@ -201,6 +209,8 @@ Result bmc(Run& run, const std::string& id) {
     std::string tag = "k" + std::to_string(k);
     expr ch = c.bv_const((tag + "_choice").c_str(), 16);
     smt::OpArgs a = e.args(tag, 0, 0);
+    a.which = c.bv_const((tag + "_which").c_str(), 8);
+    a.on = c.bv_const((tag + "_on").c_str(), 8);
     smt::State next = states.back();
     smt::Note note = e.no_call();
     expr valid = c.bool_val(false);
@@ -235,7 +245,7 @@ Result bmc(Run& run, const std::string& id) {
     std::vector<Step> steps;
     std::vector<std::string> text;
     for (unsigned j = 0; j <= k; ++j) {
-      steps.push_back(with_args(all[u64_of(m, z3::zext(choice[j], 48))], m, args[j]));
+      steps.push_back(with_args(all[u64_of(m, z3::zext(choice[j], 48))], m, args[j], run.params.slots));
       text.push_back(step_text(steps.back()));
     }
     std::vector<std::vector<std::vector<bool>>> used;  // per state, CPU and slot: in use
@@ -289,7 +299,7 @@ Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
     for (const std::string& id : ids) goal = goal && e.holds(id, pre, post, note);
     Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), goal, run.req,
                                [&](const z3::model& m, Result& out) {
-                                 Step s = with_args(st, m, a);
+                                 Step s = with_args(st, m, a, run.params.slots);
                                  out.detail = "pre-state " + state_text(e, pre, m) + "; then " + step_text(s);
                                  const std::string& id = ids[0];
                                  if (ids.size() == 1 && id.rfind("INV-", 0) == 0)

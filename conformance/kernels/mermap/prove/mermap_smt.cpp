@@ -93,8 +93,14 @@ State Encoding::concrete(const std::vector<std::uint64_t>& next, const std::vect
 }
 
 OpArgs Encoding::args(const std::string& tag, unsigned cpu, unsigned slot) const {
-  return {cpu, slot, c_.bv_const((tag + "_len").c_str(), 64), c_.bool_const((tag + "_reserve").c_str()),
-          c_.bool_const((tag + "_has_fail").c_str()), c_.bv_const((tag + "_fail_after").c_str(), 64)};
+  return {cpu,
+          slot,
+          c_.bv_const((tag + "_len").c_str(), 64),
+          c_.bool_const((tag + "_reserve").c_str()),
+          c_.bool_const((tag + "_has_fail").c_str()),
+          c_.bv_const((tag + "_fail_after").c_str(), 64),
+          c_.bv_val(cpu * p_.slots + slot, 8),
+          c_.bv_val(cpu, 8)};
 }
 
 Note Encoding::no_call() const {
@@ -140,7 +146,12 @@ Note Encoding::mux(const expr& c, const Note& a, const Note& b) const {
 
 expr Encoding::pre(Op op, const State& s, const OpArgs& a) const {
   expr alive = !s.dead;
-  return op == Op::put ? alive && s.cpus[a.cpu].slots[a.slot].in_use : alive;
+  if (op == Op::flush || op == Op::teardown) return alive && z3::ult(a.on, c_.bv_val(cpus_, 8));
+  if (op != Op::put) return alive;
+  expr live = c_.bool_val(false);  // the slot `which` names is in use
+  for (unsigned c = 0; c < cpus_; ++c)
+    for (unsigned i = 0; i < p_.slots; ++i) live = live || (a.which == c_.bv_val(c * p_.slots + i, 8) && s.cpus[c].slots[i].in_use);
+  return alive && live;
 }
 
 void Encoding::write_ptes(State& s, const expr& m, int cpu) const {
@@ -214,9 +225,15 @@ std::pair<State, Note> Encoding::get(const State& s, const OpArgs& a) const {
 // mermap_put (spec §3): sentinels back (no flush), slot free, migrate_enable().
 std::pair<State, Note> Encoding::put(const State& s, const OpArgs& a) const {
   State out = s;
-  Slot& sl = out.cpus[a.cpu].slots[a.slot];
-  write_ptes(out, sl.pages, -1);
-  sl.in_use = c_.bool_val(false);
+  expr m = pages(0);  // the page set of the slot `which` names
+  for (unsigned c = 0; c < cpus_; ++c)
+    for (unsigned i = 0; i < p_.slots; ++i) {
+      Slot& sl = out.cpus[c].slots[i];
+      const expr here = a.which == c_.bv_val(c * p_.slots + i, 8);
+      m = z3::ite(here, sl.pages, m);
+      sl.in_use = sl.in_use && !here;
+    }
+  write_ptes(out, m, -1);
   out.migrate = z3::ite(s.migrate == w(0), w(0), s.migrate - w(1));
   return {out, no_call()};
 }
@@ -228,10 +245,11 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
     case Op::teardown: {  // spec §4; as posted, every iteration reads this CPU's slots (R3)
       Note n = no_call();
       n.teardown = c_.bool_val(true);
-      n.cpu = w(a.cpu);
+      n.cpu = z3::zext(a.on, 56);
       for (unsigned c = 0; c < cpus_; ++c)
         for (unsigned i = 0; i < p_.slots; ++i) {
-          n.warned = n.warned || s.cpus[p_.teardown_fix ? c : a.cpu].slots[i].in_use;
+          const expr read = p_.teardown_fix ? c_.bool_val(true) : a.on == c_.bv_val(c, 8);  // the slots it reads
+          n.warned = n.warned || (read && s.cpus[c].slots[i].in_use);
           n.live_anywhere = n.live_anywhere || s.cpus[c].slots[i].in_use;
         }
       State out = s;
@@ -240,7 +258,7 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
     }
     case Op::flush: {  // tlb_flush scope all on the CPU (spec/vmm.md §3.2)
       State out = s;
-      out.cpus[a.cpu].stale = pages(0);
+      for (unsigned c = 0; c < cpus_; ++c) out.cpus[c].stale = z3::ite(a.on == c_.bv_val(c, 8), pages(0), out.cpus[c].stale);
       return {out, no_call()};
     }
   }

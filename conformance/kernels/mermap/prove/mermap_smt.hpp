@@ -45,10 +45,14 @@ struct Note {
   z3::expr pages;  ///< get: the tracked pages of [base, end)
 };
 /// The arguments of one operation; `cpu` and `slot` are concrete (the relation is a
-/// disjunction over them), the rest symbolic.
+/// disjunction over them), the rest symbolic. A put reads its slot from `which` instead:
+/// cpu × slots + slot as an 8-bit term, which `args` makes the concrete pair and BMC a
+/// free constant, so that one disjunct serves every slot of every CPU (a put on any CPU
+/// does the same: its slot's PTEs go stale where they were local). A flush and a teardown
+/// read their CPU from `on` (8 bits) the same way.
 struct OpArgs {
   unsigned cpu = 0, slot = 0;
-  z3::expr len, reserve, has_fail, fail_after;
+  z3::expr len, reserve, has_fail, fail_after, which, on;
 };
 
 enum class Op { get, put, teardown, flush };

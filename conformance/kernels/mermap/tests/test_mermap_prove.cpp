@@ -165,8 +165,9 @@ TEST(Mermap_10_Prove, EncodingAgreesWithTheModelOnCampaignStates) {
         if (st && st->prepared) {
           Snap pre = snap(m, as, enc);
           mermap::smt::State s = enc.concrete(pre.next, pre.slots, pre.mapped, pre.stale, pre.migrate);
-          mermap::smt::OpArgs a{static_cast<unsigned>(e.cpu), 0, zc.bv_val(std::uint64_t{0}, 64), zc.bool_val(false),
-                                zc.bool_val(false), zc.bv_val(std::uint64_t{0}, 64)};
+          mermap::smt::OpArgs a = enc.args("x", static_cast<unsigned>(e.cpu), 0);
+          a.len = a.fail_after = zc.bv_val(std::uint64_t{0}, 64);
+          a.reserve = a.has_fail = zc.bool_val(false);
           mermap::smt::Op op = mermap::smt::Op::flush;
           if (e.op == &mermap::ops::get) {
             const auto& g = e.get<mermap::GetArgs>();
@@ -177,7 +178,10 @@ TEST(Mermap_10_Prove, EncodingAgreesWithTheModelOnCampaignStates) {
             a.fail_after = zc.bv_val(std::uint64_t{g.fail_after.value_or(0)}, 64);
           } else if (e.op == &mermap::ops::put) {
             op = mermap::smt::Op::put;
-            a.slot = static_cast<unsigned>(st->handles.at(e.get<mermap::PutArgs>().handle).second);
+            const auto [owner, slot] = st->handles.at(e.get<mermap::PutArgs>().handle);
+            const mermap::smt::OpArgs named = enc.args("x", static_cast<unsigned>(owner), static_cast<unsigned>(slot));
+            a.slot = named.slot;
+            a.which = named.which;
           } else if (e.op == &mermap::ops::teardown) {
             op = mermap::smt::Op::teardown;
           }
