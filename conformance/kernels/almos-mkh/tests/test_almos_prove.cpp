@@ -302,6 +302,18 @@ std::optional<Pick> random_op(std::mt19937_64& rng, z3::context& zc, const smt::
   a.fresh = zc.bv_val(fresh, 8);
   const std::uint64_t upid = pid + 1;
   const almos::AlmosParams& p = m.params();
+  auto access = [&](std::uint64_t vpn, smt::Op op) {  // a read or write of `vpn` in a random cluster
+    const bool write = pick(2);
+    const unsigned cluster = pick(kClusters);
+    a.write = zc.bool_val(write);
+    a.cluster = zc.bv_val(cluster, 8);
+    almos::AccessArgs x;
+    x.pid = upid;
+    x.cluster = cluster;
+    x.va = vpn << 12;
+    x.kind = write ? vocab::AccessKind::write : vocab::AccessKind::read;
+    return std::optional<Pick>(Pick{vocab::make_event(almos::ops::access, x), op, a});
+  };
   // Faults weigh most and exec least: exec removes the DATA vseg for good, and the
   // states worth comparing have entries in the reference and the copies.
   static const int kind_of[24] = {0, 0, 0, 1, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 5, 6, 6, 7, 7, 8, 9};
@@ -343,16 +355,7 @@ std::optional<Pick> random_op(std::mt19937_64& rng, z3::context& zc, const smt::
     case 3: {
       a.page = pick(kPages);
       a.at = zc.bv_val(a.page, 8);
-      bool write = pick(2);
-      a.write = zc.bool_val(write);
-      const unsigned cluster = pick(kClusters);
-      a.cluster = zc.bv_val(cluster, 8);
-      almos::AccessArgs x;
-      x.pid = upid;
-      x.cluster = cluster;
-      x.va = (p.elf_base + a.page) << 12;
-      x.kind = write ? vocab::AccessKind::write : vocab::AccessKind::read;
-      return Pick{vocab::make_event(almos::ops::access, x), smt::Op::fault, a};
+      return access(p.elf_base + a.page, smt::Op::fault);
     }
     case 4: {
       if (dead.empty()) return std::nullopt;
@@ -377,16 +380,7 @@ std::optional<Pick> random_op(std::mt19937_64& rng, z3::context& zc, const smt::
     }
     case 8: {
       a.slot = pick(kSlots);
-      bool write = pick(2);
-      a.write = zc.bool_val(write);
-      const unsigned cluster = pick(kClusters);
-      a.cluster = zc.bv_val(cluster, 8);
-      almos::AccessArgs x;
-      x.pid = upid;
-      x.cluster = cluster;
-      x.va = enc.slot_vpn(a.slot) << 12;
-      x.kind = write ? vocab::AccessKind::write : vocab::AccessKind::read;
-      return Pick{vocab::make_event(almos::ops::access, x), smt::Op::stack_fault, a};
+      return access(enc.slot_vpn(a.slot), smt::Op::stack_fault);
     }
     case 9: {
       a.slot = pick(kSlots);
