@@ -262,6 +262,17 @@ Entry Encoding::entry_at(const std::vector<Entry>& row, const expr& at) const {
   return e;
 }
 
+expr Encoding::inseg_at(const Proc& p, const expr& at) const {
+  expr in = c_.bool_val(false);
+  for (unsigned v = 0; v < b_.pages; ++v) in = in || (at == b8(v) && p.inseg[v]);
+  return in;
+}
+
+void Encoding::clear(Slot& sl) const {
+  sl.bit = sl.live = c_.bool_val(false);
+  for (expr& g : sl.guard) g = c_.bool_val(false);
+}
+
 // vmm_global_update_pte (spec §6): the reference entry, then every copy holding the page.
 void Encoding::update_pte(Proc& p, unsigned page, const Entry& e, const expr& when) const {
   p.pte[page] = mux(when, e, p.pte[page]);
@@ -279,8 +290,7 @@ Encoding::FaultPlan Encoding::plan_fault(const State& s, const OpArgs& a) const 
   const Entry ref = entry_at(p.pte, a.at);
   Entry local = ref;
   for (unsigned k = 1; k < b_.clusters; ++k) local = mux(a.cluster == b8(k), entry_at(p.copy[k - 1], a.at), local);
-  expr in = c_.bool_val(false);
-  for (unsigned v = 0; v < b_.pages; ++v) in = in || (a.at == b8(v) && p.inseg[v]);
+  expr in = inseg_at(p, a.at);
   expr missing = in && !local.valid;
   expr false_fault = a.cluster != b8(0) && missing && ref.valid;
   expr true_fault = missing && !ref.valid;
@@ -304,7 +314,7 @@ std::pair<State, Note> Encoding::fault(const State& s, const OpArgs& a) const {
   n.false_fault = false_fault;
   n.allocated = false_fault && allocated;
   const Entry before = entry_at(s.procs[a.pid].pte, a.at);
-  n.ref_same = ref.valid == before.valid && ref.frame == before.frame && ref.w == before.w && ref.cow == before.cow;
+  n.ref_same = same(ref, before);
   for (unsigned f = 0; f < frames(); ++f) {  // the old page: one sharer fewer (no free: others map it)
     expr at = copy && ref.frame == b8(f);
     Frame& fr = t.frames[f];
@@ -354,10 +364,7 @@ State Encoding::stack(const State& s, const OpArgs& a) const {
 // cluster (a stack's pages are private: each copy owns its page) and the bit is cleared.
 State Encoding::unmap_stack(const State& s, const OpArgs& a) const {
   State t = s;
-  Slot& q = t.procs[a.pid].slots[a.slot];
-  q.bit = c_.bool_val(false);
-  q.live = c_.bool_val(false);
-  for (expr& g : q.guard) g = c_.bool_val(false);
+  clear(t.procs[a.pid].slots[a.slot]);
   return t;
 }
 
@@ -384,10 +391,7 @@ std::pair<State, Note> Encoding::fork(const State& s, const OpArgs& a) const {
   c.ff = p.ff;
   c.blocks = p.blocks;
   c.inseg = p.inseg;
-  for (Slot& sl : c.slots) {  // the forking thread's stack is not copied (spec §6)
-    sl.bit = sl.live = c_.bool_val(false);
-    for (expr& g : sl.guard) g = c_.bool_val(false);
-  }
+  for (Slot& sl : c.slots) clear(sl);  // the forking thread's stack is not copied (spec §6)
   for (unsigned v = 0; v < b_.pages; ++v) {
     const Entry& e = p.pte[v];
     Entry shared{e.valid, e.frame, c_.bool_val(false), e.valid};
@@ -415,10 +419,10 @@ State Encoding::remove_all(const State& s, unsigned pid) const {
     for (std::vector<Entry>& g : q.copy) g[v].valid = c_.bool_val(false);
     q.inseg[v] = c_.bool_val(false);
   }
-  for (Slot& sl : q.slots) {  // STACK vsegs: entries gone, bits cleared
-    sl.bit = sl.bit && !sl.live;
-    sl.live = c_.bool_val(false);
-    for (expr& g : sl.guard) g = c_.bool_val(false);
+  for (Slot& sl : q.slots) {  // STACK vsegs: entries gone, bits of live stacks cleared
+    const expr bit = sl.bit && !sl.live;
+    clear(sl);
+    sl.bit = bit;
   }
   std::vector<expr> live;
   for (const Block& b : p.blocks) live.push_back(b.used && !b.zombie);
@@ -454,8 +458,7 @@ std::pair<State, Note> Encoding::apply(Op op, const State& s, const OpArgs& a) c
     case Op::unmap_page: {  // one DATA page: inside a vseg, unmapped; else EINVAL
       State t = s;
       const Proc& p = s.procs[a.pid];
-      expr in = c_.bool_val(false);
-      for (unsigned v = 0; v < b_.pages; ++v) in = in || (a.at == b8(v) && p.inseg[v]);
+      const expr in = inseg_at(p, a.at);
       const Entry e = entry_at(p.pte, a.at);
       put_page(t, e.frame, e.cow, in && e.valid);
       Proc& q = t.procs[a.pid];
@@ -580,7 +583,6 @@ expr Encoding::equal(const State& a, const State& b) const {
       eq = eq && u.bit == v.bit && u.live == v.live;
       for (unsigned k = 0; k < b_.clusters; ++k) eq = eq && u.guard[k] == v.guard[k];
     }
-    auto same = [](const Entry& u, const Entry& e) { return u.valid == e.valid && u.frame == e.frame && u.w == e.w && u.cow == e.cow; };
     for (unsigned v = 0; v < b_.pages; ++v) {
       eq = eq && x.inseg[v] == y.inseg[v] && same(x.pte[v], y.pte[v]);
       for (unsigned k = 0; k < x.copy.size(); ++k) eq = eq && same(x.copy[k][v], y.copy[k][v]);
@@ -693,8 +695,7 @@ expr Encoding::inv4(const State& s) const {
     for (const std::vector<Entry>& g : p.copy)
       for (unsigned v = 0; v < b_.pages; ++v) {
         const Entry &e = g[v], &r = p.pte[v];
-        ok = ok && z3::implies(p.alive && e.valid,
-                               p.inseg[v] && r.valid && r.frame == e.frame && r.w == e.w && r.cow == e.cow);
+        ok = ok && z3::implies(p.alive && e.valid, p.inseg[v] && same(r, e));
       }
   for (const Proc& p : s.procs)  // a stack entry of a copy lies in its STACK vseg (private: no equality)
     for (unsigned i = 0; i < b_.slots; ++i)

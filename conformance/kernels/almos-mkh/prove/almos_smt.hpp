@@ -40,6 +40,10 @@ struct Slot {
   z3::expr bit, live;
   std::vector<z3::expr> guard;
 };
+/// Field-by-field equality of two entries.
+inline z3::expr same(const Entry& a, const Entry& b) {
+  return a.valid == b.valid && a.frame == b.frame && a.w == b.w && a.cow == b.cow;
+}
 /// One process: alive, first_free_vpn (word), its block records, its STACK slots, and for each DATA page
 /// whether the vseg still covers it (`inseg`: munmap removes single pages) and its entry.
 struct Proc {
@@ -223,6 +227,10 @@ class Encoding {
   Entry mux(const z3::expr& c, const Entry& a, const Entry& b) const;
   /// The entry of DATA page `at` in `row` (a mux over the pages).
   Entry entry_at(const std::vector<Entry>& row, const z3::expr& at) const;
+  /// Whether the vseg covers DATA page `at` of `p`.
+  z3::expr inseg_at(const Proc& p, const z3::expr& at) const;
+  /// A slot with no STACK vseg, no bit and nothing mapped.
+  void clear(Slot& sl) const;
   /// put_page of pool page `frame` once (`cow`: the mapping was a COW sharer).
   void put_page(State& s, const z3::expr& frame, const z3::expr& cow, const z3::expr& when) const;
   /// The page a new allocation takes: allocated, refs 1, forks 0.
