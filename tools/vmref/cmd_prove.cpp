@@ -31,7 +31,7 @@ struct ProveArgs {
   unsigned depth = 5, jobs = 2;
   double timeout = 60;
   std::string out, report, junit, shard, corpus;
-  bool quiet = false, list = false;
+  bool quiet = false, list = false, explicit_bmc = false;
 };
 
 /// One obligation with the profile it belongs to.
@@ -58,6 +58,7 @@ prove::Request request_of(const ProveArgs& a) {
     r.bounds[b.substr(0, eq)] = static_cast<unsigned>(v);
   }
   r.depth = a.depth;
+  r.explicit_bmc = a.explicit_bmc;
   r.timeout_ms = static_cast<unsigned>(a.timeout * 1000);
   // Counterexamples of a corpus campaign stay in the corpus, beside the results citing them.
   r.out_dir = !a.out.empty()      ? a.out
@@ -141,7 +142,8 @@ void list_provers() {
 /// What every result of a campaign depends on besides the obligation: a corpus keeps
 /// results under it, so a rerun with other bounds or another build solves again.
 std::string campaign_identity(const prove::Request& req) {
-  std::string id = fmt::format("vmref {} depth={} timeout_ms={}", kVersion, req.depth, req.timeout_ms);
+  std::string id = fmt::format("vmref {} depth={} timeout_ms={}{}", kVersion, req.depth, req.timeout_ms,
+                               req.explicit_bmc ? " explicit_bmc" : "");
   for (const auto& [k, v] : req.bounds) id += fmt::format(" {}={}", k, v);
   return id;
 }
@@ -229,6 +231,7 @@ int run_prove(const ProveArgs& a) {
   if (!a.report.empty())
     write_text(a.report, conformance::proofs_to_json(rows, {{"bounds", req.bounds},
                                                             {"depth", req.depth},
+                                                            {"explicit_bmc", req.explicit_bmc},
                                                             {"timeout_ms", req.timeout_ms},
                                                             {"shard", fmt::format("{}/{}", kn.first, kn.second)},
                                                             {"resumed", resumed}})
@@ -249,6 +252,8 @@ Runner add_prove(CLI::App& app) {
   c->add_option("--bound", a->bounds, "Bound of the symbolic state, NAME=N (see --list)");
   c->add_option("--depth", a->depth, "Bounded model checking: operations after the initial state")->capture_default_str()
       ->check(CLI::Range(1, 32));
+  c->add_flag("--explicit-bmc", a->explicit_bmc,
+              "Run every bounded model check, also those implied by proved inductive steps and base cases");
   c->add_option("--timeout", a->timeout, "Seconds per solver call; an obligation over it is unknown")->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
   c->add_option("-j,--jobs", a->jobs, "Obligations run in parallel")->capture_default_str()->check(CLI::Range(1, 64));

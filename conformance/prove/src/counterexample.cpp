@@ -30,6 +30,48 @@ void confirm_by_replay(const std::string& path, const std::string& id, Result& r
                                "): a defect in the encoding or the model";
 }
 
+Result implied_or_bmc(const Request& req, const std::string& id, const std::vector<std::function<Result()>>& premises,
+                      std::size_t start, const std::function<Result()>& bmc) {
+  if (req.explicit_bmc || premises.empty()) return bmc();
+  Result r;
+  for (std::size_t k = 0; k < premises.size(); ++k) {
+    const Result p = premises[(start + k) % premises.size()]();
+    if (p.status != Status::proved) return bmc();
+    r.seconds += p.seconds;  // the solving done here, not the waits for other workers
+  }
+  r.status = Status::proved;
+  r.detail = "implied by induction: the initial state satisfies every ID and every operation keeps them all, so no "
+             "sequence of any length breaks " + id + " (--explicit-bmc runs the check)";
+  return r;
+}
+
+std::vector<std::function<Result()>> induction_premises(const std::vector<std::string>& based,
+                                                        const std::function<Result(const std::string&)>& base,
+                                                        OnceCache& steps, const std::vector<std::string>& ops,
+                                                        const std::function<Result(std::size_t)>& step) {
+  std::vector<std::function<Result()>> out;
+  out.push_back([based, base] {  // cheap: not cached
+    Result all{Status::proved};
+    for (const std::string& id : based) {
+      Result r = base(id);
+      if (r.status != Status::proved) return r;
+      all.seconds += r.seconds;
+    }
+    return all;
+  });
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    out.push_back([&steps, name = ops[k], k, step] {
+      bool ran = false;
+      Result r = steps.get(name, [&] {
+        ran = true;
+        return step(k);
+      });
+      if (!ran) r.seconds = 0;  // solved by another obligation, which carries its time
+      return r;
+    });
+  return out;
+}
+
 void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Result& r) {
   if (b.status == Status::counterexample) {
     r.trace = b.trace;

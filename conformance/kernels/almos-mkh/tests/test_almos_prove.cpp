@@ -63,6 +63,7 @@ TEST(Almos_12_Prove, FixedProvesEveryLemmaAndInductiveStep) {
 TEST(Almos_12_Prove, FixedHasNoCounterexampleWithinFourOperations) {
   prove::Request req = request("fixed-bmc");
   req.depth = 4;
+  req.explicit_bmc = true;  // run them: induction implies them (spec/prove.md §3)
   for (auto& [ob, r] : run("almos-mkh", req, [](const prove::Obligation& o) { return o.kind == prove::Kind::bmc; }))
     EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
 }

@@ -133,7 +133,16 @@ Result bmc(Run& run, const std::string& id) {
   return bounded_check(c, run.req, unroll, found);
 }
 
-Result bmc_once(Run& run, const std::string& id) { return run.bmc.get(id, [&] { return bmc(run, id); }); }
+Result step(Run& run, smt::Op op, const std::vector<std::string>& ids);
+Result initiation(Run& run, const std::string& id);
+
+/// The BMC of `id`, unless the base cases and every operation's inductive step imply it.
+Result bmc_once(Run& run, const std::string& id) {
+  return bmc_unless_implied(
+      run, id, run.ids, std::vector<smt::Op>(std::begin(smt::kOps), std::end(smt::kOps)), smt::op_name,
+      [&](const std::string& i) { return initiation(run, i); }, [&](smt::Op op) { return step(run, op, run.ids); },
+      [&] { return bmc(run, id); });
+}
 
 std::string state_text(const smt::State& s, const z3::model& m) {
   auto n = [&](const expr& x) { return std::to_string(u64_of(m, z3::zext(x, 64 - x.get_sort().bv_size()))); };

@@ -265,7 +265,24 @@ Result bmc(Run& run, const std::string& id) {
 }
 
 /// The BMC result of `id`, computed once per run.
-Result bmc_once(Run& run, const std::string& id) { return run.bmc.get(id, [&] { return bmc(run, id); }); }
+/// The IDs with a base case (call-part invariants have none).
+std::vector<std::string> state_ids(const Run& run) {
+  std::vector<std::string> out;
+  for (const std::string& id : run.ids)
+    if (smt::Encoding::is_state_invariant(id)) out.push_back(id);
+  return out;
+}
+
+Result step(Run& run, smt::Op op, const std::vector<std::string>& ids);
+Result initiation(Run& run, const std::string& id);
+
+/// The BMC of `id`, unless the base cases and every operation's inductive step imply it.
+Result bmc_once(Run& run, const std::string& id) {
+  return bmc_unless_implied(
+      run, id, state_ids(run), std::vector<smt::Op>(std::begin(smt::kOps), std::end(smt::kOps)), smt::op_name,
+      [&](const std::string& i) { return initiation(run, i); }, [&](smt::Op op) { return step(run, op, run.ids); },
+      [&] { return bmc(run, id); });
+}
 
 /// A counterexample without a trace of its own borrows the BMC trace of `id`.
 void borrow_trace(Run& run, const std::string& id, Result& r) { borrow_bmc_trace(bmc_once(run, id), id, run.req.depth, r); }

@@ -47,6 +47,7 @@ TEST(Mermap_10_Prove, FixedProvesEveryLemmaAndInductiveStep) {
 TEST(Mermap_10_Prove, FixedHasNoCounterexampleWithinThreeOperations) {
   prove::Request req = request("fixed-bmc");
   req.depth = 3;
+  req.explicit_bmc = true;  // run them: induction implies them (spec/prove.md §3)
   for (auto& [ob, r] : run("mermap", req, [](const prove::Obligation& o) { return o.kind == prove::Kind::bmc; }))
     EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
 }

@@ -47,4 +47,20 @@ check replay-zephyr-param-option 1 "$V" replay --param vm_start=0x40000000 --par
 contains replay-zephyr-param-option-caught "EXPECT-RET" "$T/out"
 check replay-zephyr-param-option-bad 2 "$V" replay --param vm_pages=0 "$T/zdefault.jsonl"
 contains replay-zephyr-param-option-bad-names-field "field 'params.vm_pages'" "$T/out"
+# vmref prove (spec/kernels/zephyr.md §12): the seed's missing rollback and dirty-bit-only's
+# skipped write-out each come back as a confirmed trace that replays; the fixed kernel's
+# contents invariant proves, its BMC implied by the induction unless asked for.
+check prove-zephyr-seed-inv6 1 "$V" prove --profile zephyr:seed --inv INV-ZEPHYR-6 --out "$T/zs"
+contains prove-zephyr-seed-confirmed "confirmed by replay, INV-ZEPHYR-6" "$T/out"
+check prove-zephyr-seed-replays 0 "$V" replay --expect-declared -q "$T/zs/zephyr-seed.INV-ZEPHYR-6.jsonl"
+check prove-zephyr-dirty-bit-only-inv5 1 "$V" prove --profile zephyr:dirty-bit-only --inv INV-ZEPHYR-5 --out "$T/zd"
+contains prove-zephyr-dirty-bit-only-confirmed "confirmed by replay, INV-ZEPHYR-5" "$T/out"
+check prove-zephyr-dirty-bit-only-replays 0 "$V" replay --expect-declared -q "$T/zd/zephyr-dirty-bit-only.INV-ZEPHYR-5.jsonl"
+bmc_detail() { python3 -c 'import json,sys; r=[o for o in json.load(open(sys.argv[1]))["obligations"] if o["kind"]=="bmc"]; print(r[0]["detail"] if len(r)==1 else "no single bmc row")' "$1"; }
+check prove-zephyr-fixed-inv5 0 "$V" prove --profile zephyr --inv INV-ZEPHYR-5 --report "$T/zi.json"
+bmc_detail "$T/zi.json" >"$T/zi.txt"
+contains prove-zephyr-fixed-inv5-implied "implied by induction" "$T/zi.txt"
+check prove-zephyr-fixed-inv5-explicit 0 "$V" prove --profile zephyr --inv INV-ZEPHYR-5 --explicit-bmc --depth 3 --report "$T/ze.json"
+bmc_detail "$T/ze.json" >"$T/ze.txt"
+contains prove-zephyr-explicit-bmc-runs "no sequence of up to 3" "$T/ze.txt"
 finish

@@ -30,13 +30,15 @@ bool truth(const z3::expr& x) { return x.simplify().is_true(); }
 smt::Plain plain_of(const smt::State& s) {
   smt::Plain out;
   out.mapped = truth(s.mapped);
+  out.orphan = truth(s.orphan);
   for (const z3::expr& b : s.bits) out.bits.push_back(truth(b));
   for (const smt::Page& p : s.pages)
     out.pages.push_back({truth(p.loaded), truth(p.a), truth(p.d), truth(p.in_slot), truth(p.pinned), truth(p.touched),
-                         num(p.frame), num(p.slot)});
+                         num(p.frame), num(p.slot), num(p.ghost)});
   for (const smt::Frame& f : s.frames)
-    out.frames.push_back({truth(f.alloc), truth(f.mapped), truth(f.pinned), num(f.stamp), num(f.va)});
+    out.frames.push_back({truth(f.alloc), truth(f.mapped), truth(f.pinned), num(f.stamp), num(f.va), num(f.data)});
   for (const z3::expr& u : s.slot_used) out.slot_used.push_back(truth(u));
+  for (const z3::expr& d : s.slot_data) out.slot_data.push_back(num(d));
   for (const auto& row : s.tlb) {
     out.tlb.emplace_back();
     for (const smt::Held& h : row) out.tlb.back().push_back({truth(h.held), truth(h.dead)});
@@ -60,6 +62,7 @@ std::vector<unsigned> free_order(const smt::Plain& s) {
 /// The first field in which two states differ ("" when none); stamps compare as an order.
 std::string differ(const smt::Plain& a, const smt::Plain& b) {
   if (a.mapped != b.mapped) return "region mapped";
+  if (a.orphan != b.orphan) return "region an orphan";
   if (a.bits != b.bits) return "bitmap bits";
   for (std::size_t p = 0; p < a.pages.size(); ++p) {
     const smt::Plain::Pg &x = a.pages[p], &y = b.pages[p];
@@ -69,6 +72,7 @@ std::string differ(const smt::Plain& a, const smt::Plain& b) {
     if (x.in_slot != y.in_slot || x.slot != y.slot) return pg + "slot";
     if (x.pinned != y.pinned) return pg + "pinned";
     if (x.touched != y.touched) return pg + "touched";
+    if (x.ghost != y.ghost) return pg + "last-written stamp";
     for (std::size_t f = 0; f < a.tlb[p].size(); ++f)
       if (a.tlb[p][f].held != b.tlb[p][f].held || a.tlb[p][f].dead != b.tlb[p][f].dead)
         return pg + "translation held to frame " + std::to_string(f + 1);
@@ -78,9 +82,12 @@ std::string differ(const smt::Plain& a, const smt::Plain& b) {
     std::string fr = "frame " + std::to_string(f + 1) + " ";
     if (x.alloc != y.alloc) return fr + "in use";
     if (x.mapped != y.mapped || x.pinned != y.pinned || x.va != y.va) return fr + "record";
+    if (x.alloc && x.data != y.data) return fr + "contents";
   }
   if (free_order(a) != free_order(b)) return "free-list order";
   if (a.slot_used != b.slot_used) return "backing-store slots";
+  for (std::size_t i = 0; i < a.slot_used.size(); ++i)
+    if (a.slot_used[i] && a.slot_data[i] != b.slot_data[i]) return "slot " + std::to_string(i) + " contents";
   if (a.nru_last != b.nru_last) return "NRU position";
   return "";
 }
@@ -106,8 +113,13 @@ Pick random_op(std::mt19937_64& rng, z3::context& zc, const smt::Encoding& enc, 
     map.len = std::uint64_t{enc.bounds().pages} << 12;
     r.addr = start;
     r.len = map.len;
-    if (pick(2)) return {vocab::make_event(zephyr::ops::k_mem_unmap, r), smt::Op::unmap, a};
-    return {vocab::make_event(zephyr::ops::k_mem_map, map), smt::Op::map, a};
+    switch (pick(3)) {
+      case 0: return {vocab::make_event(zephyr::ops::k_mem_unmap, r), smt::Op::unmap, a};
+      case 1: return {vocab::make_event(zephyr::ops::k_mem_map, map), smt::Op::map, a};
+      default:
+        map.lock = map.uninit = true;
+        return {vocab::make_event(zephyr::ops::k_mem_map, map), smt::Op::map_lock, a};
+    }
   }
   switch (pick(12)) {
     case 0:
@@ -142,16 +154,31 @@ TEST(Zephyr_12_Prove, FixedProvesEveryLemmaAndInductiveStep) {
     ++n;
     EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
   }
-  EXPECT_EQ(n, 2u + 10u * 9u) << "2 arithmetic lemmas; 7 invariants and 3 lemmas, each at the start and after 8 operations";
+  EXPECT_EQ(n, 2u + 12u * 10u) << "2 arithmetic lemmas; 9 invariants and 3 lemmas, each at the start and after 9 operations";
 }
 
 TEST(Zephyr_12_Prove, FixedHasNoCounterexampleWithinFourOperations) {
   prove::Request req = test::prove_request("zephyr-fixed-bmc");
   req.depth = 4;
+  req.explicit_bmc = true;
   std::size_t n = 0;
   for (auto& [ob, r] : run("zephyr", req, [](const prove::Obligation& o) { return o.kind == prove::Kind::bmc; })) {
     ++n;
     EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
+    EXPECT_EQ(r.detail.find("implied"), std::string::npos) << ob.name() << " was not run: " << r.detail;
+  }
+  EXPECT_EQ(n, smt::kInvariants.size());
+}
+
+// spec/prove.md §3: with every base case and inductive step proved, no depth can break an
+// invariant, and the bounded model checks say so without running.
+TEST(Zephyr_12_Prove, FixedBoundedChecksAreImpliedByInduction) {
+  std::size_t n = 0;
+  for (auto& [ob, r] : run("zephyr", test::prove_request("zephyr-fixed-implied"),
+                           [](const prove::Obligation& o) { return o.kind == prove::Kind::bmc; })) {
+    ++n;
+    EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
+    EXPECT_NE(r.detail.find("implied by induction"), std::string::npos) << ob.name() << ": " << r.detail;
   }
   EXPECT_EQ(n, smt::kInvariants.size());
 }
@@ -171,7 +198,17 @@ TEST(Zephyr_12_Prove, UnmapLeaksFrameBreaksInvariant1) {
 TEST(Zephyr_12_Prove, MapAllocatesBreaksInvariant2) {
   test::expect_bmc_found("zephyr", "zephyr:map-allocates", {"INV-ZEPHYR-2"});
 }
+// A clean page evicted without its write-out leaves its slot holding nothing it wrote.
+TEST(Zephyr_12_Prove, DirtyBitOnlyBreaksInvariant5) {
+  test::expect_bmc_found("zephyr", "zephyr:dirty-bit-only", {"INV-ZEPHYR-5"});
+}
 TEST(Zephyr_12_Prove, NoGuardBreaksInvariant8) { test::expect_bmc_found("zephyr", "zephyr:no-guard", {"INV-ZEPHYR-8"}); }
+
+// A LOCK map of more pages than frames fails part-way (spec/kernels/zephyr.md §12.2): the
+// seed keeps what it took, #115581's rollback does not.
+TEST(Zephyr_12_Prove, SeedKeepsWhatAFailedLockMapTookBreaksInvariant6) {
+  test::expect_bmc_found("zephyr", "zephyr:seed", {"INV-ZEPHYR-6"});
+}
 
 // A broken variant's inductive step fails from a pre-state the solver picks; the report
 // borrows the BMC trace, which shows such a state reachable.
@@ -191,19 +228,24 @@ TEST(Zephyr_12_Prove, BoundsOutOfRangeAreRefusedByName) {
 
 // spec/prove.md §7: before each operation, the model's state as Z3 numerals; the encoded
 // operation's post-state must equal the model's, field by field.
+// Seeds 7 and 8 give the store fewer slots than pages and one more, so that it fills up
+// and the slots the state does not keep (smt::encoded_slots) enter the refusal rule.
 TEST(Zephyr_12_Prove, EncodingAgreesWithTheModelOnRandomStates) {
   std::uint64_t compared = 0;
   const std::vector<smt::Bounds> shapes = {{4, 2}, {5, 3}, {3, 3}};
-  for (const char* variant : {"fixed", "eager", "upstream", "evict-pinned", "no-evict-flush", "map-allocates", "no-guard",
-                              "unmap-keeps-guards", "unmap-leaks-frame"})
-    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+  for (const char* variant : {"fixed", "eager", "upstream", "seed", "evict-pinned", "no-evict-flush", "map-allocates",
+                              "no-guard", "unmap-keeps-guards", "unmap-leaks-frame", "dirty-bit-only", "no-fault-slot"})
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
       const smt::Bounds b = shapes[seed % shapes.size()];
       const std::string profile = std::string("zephyr:") + variant;
-      const vocab::Profile resolved = vocab::resolve_profile(profile);
+      vocab::Profile resolved = vocab::resolve_profile(profile);
+      if (seed > 6)
+        resolved = vocab::with_params(resolved, {{"backing_pages", seed == 7 ? b.pages - 1 : b.pages + 1}},
+                                      {"test", 1, 4096, b.frames});
       const auto& params = *resolved.params<zephyr::ZephyrParams>("zephyr");
       z3::context zc;
       smt::Encoding enc(zc, params, b);
-      model::Model m(profile, 1, b.frames, 4096);
+      model::Model m(resolved, 1, b.frames, 4096);
       zephyr::MapArgs map;
       map.len = std::uint64_t{b.pages} << 12;
       m.apply(vocab::make_event(zephyr::ops::k_mem_map, map));
@@ -213,8 +255,9 @@ TEST(Zephyr_12_Prove, EncodingAgreesWithTheModelOnRandomStates) {
         const smt::Plain pre = smt::plain_of(m, b);
         Pick op = random_op(rng, zc, enc, start);
         const smt::State s = enc.lift(pre);
-        const std::string where = profile + " seed " + std::to_string(seed) + " step " + std::to_string(k) + " (" +
-                                  smt::op_name(op.op) + " page " + std::to_string(op.args.page) + ")";
+        const std::string where = profile + " slots " + std::to_string(params.backing_pages) + " seed " +
+                                  std::to_string(seed) + " step " + std::to_string(k) + " (" + smt::op_name(op.op) +
+                                  " page " + std::to_string(op.args.page) + ")";
         for (const std::string& lemma : enc.lemmas())  // each lemma the profile claims holds where it runs
           ASSERT_TRUE(truth(enc.holds(lemma, s, enc.no_call()))) << where << ": " << lemma << " fails on the model's state";
         const std::vector<smt::Op> ops = enc.ops();

@@ -55,6 +55,39 @@ class OnceCache {
 Result inductive_step(OnceCache& cache, const std::string& op, std::size_t ids, const std::function<Result()>& all,
                       const std::function<Result()>& one);
 
+/// The bounded model check of `id` (spec/prove.md §3), or its verdict without running it:
+/// when every one of `premises` is proved (the base case of every ID, and each operation's
+/// inductive step of all IDs at once), no sequence of any length breaks `id`, so the check
+/// is reported proved and implied. Otherwise, or with req.explicit_bmc, `bmc` runs. The
+/// premises should be cached, as the inductive obligations compute them too; parallel
+/// obligations start them at different places (`start`, modulo their number) so that
+/// workers compute different ones.
+Result implied_or_bmc(const Request& req, const std::string& id, const std::vector<std::function<Result()>>& premises,
+                      std::size_t start, const std::function<Result()>& bmc);
+
+/// implied_or_bmc's premises for a kernel: the base case of every ID of `based` (one
+/// premise), then for each operation name of `ops` the inductive step of all IDs at once,
+/// `step(k)` for ops[k], cached in `steps` under that name as inductive_step caches it.
+std::vector<std::function<Result()>> induction_premises(const std::vector<std::string>& based,
+                                                        const std::function<Result(const std::string&)>& base,
+                                                        OnceCache& steps, const std::vector<std::string>& ops,
+                                                        const std::function<Result(std::size_t)>& step);
+
+/// A kernel's BMC of `id`, computed once per run (`run.bmc`), unless induction implies it:
+/// implied_or_bmc over induction_premises, with the base cases of `based`, the operations
+/// `ops` (named by `name`, stepped by `step(op)`, cached in `run.steps`) and `bmc()`.
+template <class Run, class Op, class Name, class Base, class Step, class Bmc>
+Result bmc_unless_implied(Run& run, const std::string& id, const std::vector<std::string>& based,
+                          const std::vector<Op>& ops, Name name, Base base, Step step, Bmc bmc) {
+  return run.bmc.get(id, [&] {
+    std::vector<std::string> names;
+    for (const Op& op : ops) names.push_back(name(op));
+    const auto premises =
+        induction_premises(based, base, run.steps, names, [&](std::size_t k) { return step(ops[k]); });
+    return implied_or_bmc(run.req, id, premises, std::hash<std::string>{}(id), bmc);
+  });
+}
+
 /// Gives a counterexample with no trace of its own the BMC trace `b` of the same ID: its
 /// pre-state is then shown reachable, or the report says BMC did not reach one.
 void borrow_bmc_trace(const Result& b, const std::string& id, unsigned depth, Result& r);

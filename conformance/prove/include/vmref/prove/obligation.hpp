@@ -30,6 +30,8 @@ struct Request {
   std::map<std::string, unsigned> bounds;  ///< e.g. cpus=2
   unsigned depth = 5;                      ///< BMC: operations after the initial state
   unsigned timeout_ms = 60000;             ///< per solver call
+  /// Run every bounded model check, also those the inductive proofs imply (§3).
+  bool explicit_bmc = false;
   std::string out_dir;                     ///< where counterexample traces go ("" = none written)
   unsigned bound(const std::string& name, unsigned dflt) const {
     auto it = bounds.find(name);
