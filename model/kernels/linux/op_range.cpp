@@ -82,12 +82,14 @@ void LinuxModel::reprotect_ptes(AddressSpace& s, const Vseg& v) {
     if (!v.shared && shared(p)) p.cow = true;
     Pte before = p;
     p.prot = effective_rights(v, p.frame, p.cow);
+    if (p_.mprotect_keeps_write && before.prot.w) p.prot.w = true;  // broken variant (§3)
     if (!before.prot.subset_of(p.prot)) {
       reduced = true;
       note_superseded(s.asid, it->first, before);
     }
   }
-  if (reduced) shootdown(s.asid, first, last - first);  // rights withdrawn: flush first
+  // Rights withdrawn: flush before returning (the broken variant of §3 leaves it out).
+  if (reduced && !p_.mprotect_skips_flush) shootdown(s.asid, first, last - first);
 }
 
 std::optional<Outcome> LinuxModel::range_arguments(const RangeArgs& e, Err overflow, Va& end) const {

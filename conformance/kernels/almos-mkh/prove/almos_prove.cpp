@@ -65,6 +65,7 @@ struct Run {
   unsigned classes = 3;  ///< BMC: request classes 0..classes-1 besides the zone's and 52
   Request req;
   std::vector<std::string> ids;  ///< invariants and claimed lemmas: the inductive steps' IDs
+  std::vector<std::string> based;  ///< the IDs with a base case (call-part invariants have none)
   OnceCache bmc, steps;  ///< one BMC result per invariant, one conjunction result per operation
 };
 
@@ -253,21 +254,13 @@ Result bmc(Run& run, const std::string& id) {
   return bounded_check(c, run.req, unroll, found);
 }
 
-/// The IDs with a base case (call-part invariants have none).
-std::vector<std::string> state_ids(const Run& run) {
-  std::vector<std::string> out;
-  for (const std::string& id : run.ids)
-    if (smt::Encoding::is_state_invariant(id)) out.push_back(id);
-  return out;
-}
-
 Result step(Run& run, smt::Op op, const std::vector<std::string>& ids);
 Result initiation(Run& run, const std::string& id);
 
 /// The BMC of `id`, unless the base cases and every operation's inductive step imply it.
 Result bmc_once(Run& run, const std::string& id) {
   return bmc_unless_implied(
-      run, id, state_ids(run), std::vector<smt::Op>(std::begin(smt::kOps), std::end(smt::kOps)), smt::op_name,
+      run, id, run.based, smt::kOps, smt::op_name,
       [&](const std::string& i) { return initiation(run, i); }, [&](smt::Op op) { return step(run, op, run.ids); },
       [&] { return bmc(run, id); });
 }
@@ -381,8 +374,10 @@ std::vector<Obligation> obligations(const std::string& profile, const Request& r
   for (const std::string& id : smt::kLemmas)
     if (check.claims(id)) run->ids.push_back(id);
   for (const std::string& id : run->ids)
-    if (smt::Encoding::is_state_invariant(id))
+    if (smt::Encoding::is_state_invariant(id)) {
+      run->based.push_back(id);
       out.push_back({Kind::inductive, kKernel, id, "initial", kStateCite, [run, id](const Request&) { return initiation(*run, id); }});
+    }
   for (const std::string& id : run->ids)  // operations inner: parallel workers start different operations' steps
     for (smt::Op op : smt::kOps)
       out.push_back({Kind::inductive, kKernel, id, smt::op_name(op), kStateCite,

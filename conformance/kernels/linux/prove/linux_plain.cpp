@@ -18,7 +18,7 @@ std::vector<std::string> setup_lines(const Bounds& b) {
               .dump()};
 }
 
-std::vector<std::string> op_lines(Op op, unsigned space, unsigned page, bool write) {
+std::vector<std::string> op_lines(Op op, unsigned space, unsigned page, bool write, unsigned pages) {
   using nlohmann::json;
   const std::string va = trace::hex(kBase + std::uint64_t{page} * 4096);
   switch (op) {
@@ -26,6 +26,10 @@ std::vector<std::string> op_lines(Op op, unsigned space, unsigned page, bool wri
     case Op::munmap: return {json{{"op", "munmap"}, {"as", space + 1}, {"addr", va}, {"len", "0x1000"}}.dump()};
     case Op::fork:
       return {json{{"op", "fork"}, {"as", 1}, {"child", 2}}.dump(), json{{"op", "switch"}, {"cpu", 1}, {"as", 2}}.dump()};
+    case Op::mprotect:
+      return {json{{"op", "mprotect"}, {"as", space + 1}, {"addr", trace::hex(kBase)},
+                   {"len", trace::hex(std::uint64_t{pages} << 12)}, {"prot", write ? "rw-" : "r--"}}
+                  .dump()};
   }
   throw std::logic_error("unknown op");
 }
@@ -57,6 +61,7 @@ Plain plain_of(const model::Model& m, const Bounds& b) {
       if (const model::Vseg* v = s.vsl.find(kBase + p * 4096)) {
         pg.inseg = true;
         pg.anon = v->anon_id != 0;
+        pg.vw = v->prot.w;
       }
       if (auto it = s.gpt.find(first + p); it != s.gpt.end()) {
         pg.valid = true;

@@ -50,12 +50,17 @@ std::vector<Step> combos(const smt::Bounds& b) {
   for (smt::Op op : {smt::Op::access, smt::Op::munmap})
     for (unsigned k = 0; k < smt::kSpaces; ++k)
       for (unsigned p = 0; p < b.pages; ++p) out.push_back({op, k, p});
+  for (unsigned k = 0; k < smt::kSpaces; ++k) out.push_back({smt::Op::mprotect, k, 0});
   return out;
 }
+
+/// Whether the step reads OpArgs::write (the access kind, or the right mprotect gives).
+bool reads_write(smt::Op op) { return op == smt::Op::access || op == smt::Op::mprotect; }
 
 std::string step_text(const Step& s) {
   if (s.op == smt::Op::fork) return "fork";
   std::string t = std::string(smt::op_name(s.op)) + " as " + std::to_string(s.space + 1) + " page " + std::to_string(s.page);
+  if (s.op == smt::Op::mprotect) return std::string("mprotect as ") + std::to_string(s.space + 1) + (s.write ? " rw-" : " r--");
   return s.op == smt::Op::access ? t + (s.write ? " write" : " read") : t;
 }
 
@@ -81,7 +86,7 @@ std::string write_trace(const Run& run, const std::string& id, const std::vector
   out << h.dump() << "\n";
   for (const std::string& l : smt::setup_lines(run.bounds)) out << l << "\n";
   for (const Step& s : steps)
-    for (const std::string& l : smt::op_lines(s.op, s.space, s.page, s.write)) out << l << "\n";
+    for (const std::string& l : smt::op_lines(s.op, s.space, s.page, s.write, run.bounds.pages)) out << l << "\n";
   if (!out) throw std::runtime_error(path + ": cannot write the counterexample trace");
   return path;
 }
@@ -123,7 +128,7 @@ Result bmc(Run& run, const std::string& id) {
     std::vector<std::string> text;
     for (unsigned j = 0; j <= k; ++j) {
       Step st = all[u64_of(m, z3::zext(choice[j], 48))];
-      st.write = st.op == smt::Op::access && bool_of(m, write[j]);
+      st.write = reads_write(st.op) && bool_of(m, write[j]);
       steps.push_back(st);
       text.push_back(step_text(st));
     }
@@ -139,7 +144,7 @@ Result initiation(Run& run, const std::string& id);
 /// The BMC of `id`, unless the base cases and every operation's inductive step imply it.
 Result bmc_once(Run& run, const std::string& id) {
   return bmc_unless_implied(
-      run, id, run.ids, std::vector<smt::Op>(std::begin(smt::kOps), std::end(smt::kOps)), smt::op_name,
+      run, id, run.ids, smt::kOps, smt::op_name,
       [&](const std::string& i) { return initiation(run, i); }, [&](smt::Op op) { return step(run, op, run.ids); },
       [&] { return bmc(run, id); });
 }
@@ -158,6 +163,7 @@ std::string state_text(const smt::State& s, const z3::model& m) {
         t += " -> frame " + n(pg.frame) + (bool_of(m, pg.w) ? " W" : "") + (bool_of(m, pg.cow) ? " COW" : "");
       else t += " no PTE";
       if (bool_of(m, pg.anon)) t += " (anon owner)";
+      if (bool_of(m, pg.inseg) && !bool_of(m, pg.vw)) t += " (vseg r--)";
       for (unsigned i = 0; i < s.frames.size(); ++i)
         if (bool_of(m, s.tlb[k][p][i].held))
           t += ", held -> frame " + std::to_string(i + 1) + (bool_of(m, s.tlb[k][p][i].w) ? " W" : "") +
@@ -188,7 +194,7 @@ Result step(Run& run, smt::Op op, const std::vector<std::string>& ids) {
     Result one = check_implies(c, e.hypothesis(pre) && e.pre(op, pre, a), goal, run.req,
                                [&](const z3::model& m, Result& out) {
                                  Step s = st;
-                                 s.write = op == smt::Op::access && bool_of(m, a.write);
+                                 s.write = reads_write(op) && bool_of(m, a.write);
                                  out.detail = "pre-state " + state_text(pre, m) + "then " + step_text(s);
                                });
     if (one.status != Status::proved) {
@@ -251,9 +257,9 @@ void register_prove() {
               false,
               {{"pages", "2: pages of the private anonymous vseg (1..4)"}, {"frames", "2: page frames (1..6)"}},
               obligations,
-              "private anonymous memory of a parent and its fork child, 3 operations: INV-FRAME-1/2, INV-COW-1/2, "
-              "INV-GPT-1/3, INV-TLB-1/2/3 and 4 lemmas (inductive steps, BMC); file mappings, mprotect, mremap, madvise, "
-              "pins and THP not encoded"});
+              "private anonymous memory of a parent and its fork child, 4 operations (access, fork, munmap of a page, "
+              "mprotect of the vseg): INV-FRAME-1/2, INV-COW-1/2, INV-GPT-1/2/3, INV-TLB-1/2/3 and 4 lemmas "
+              "(inductive steps, BMC); file mappings, partial mprotect, mremap, madvise, pins and THP not encoded"});
 }
 
 }  // namespace vmref::linux_mm

@@ -14,6 +14,7 @@ const char* op_name(Op op) {
     case Op::access: return "access";
     case Op::fork: return "fork";
     case Op::munmap: return "munmap";
+    case Op::mprotect: return "mprotect";
   }
   return "?";
 }
@@ -24,7 +25,7 @@ template <class S, class F> void each_term(S& s, F f) {
   for (auto& a : s.alive) f(a);
   for (auto& space : s.pages)
     for (auto& p : space)
-      for (auto* e : {&p.inseg, &p.anon, &p.valid, &p.frame, &p.w, &p.cow}) f(*e);
+      for (auto* e : {&p.inseg, &p.anon, &p.valid, &p.frame, &p.w, &p.cow, &p.vw}) f(*e);
   for (auto& fr : s.frames)
     for (auto* e : {&fr.alloc, &fr.refs, &fr.stamp}) f(*e);
   for (auto& space : s.tlb)
@@ -66,7 +67,8 @@ State Encoding::lift(const Plain& in) const {
   for (bool a : in.alive) s.alive.push_back(b(a));
   for (const auto& space : in.pages) {
     s.pages.emplace_back();
-    for (const Plain::Pg& p : space) s.pages.back().push_back({b(p.inseg), b(p.anon), b(p.valid), b8(p.frame), b(p.w), b(p.cow)});
+    for (const Plain::Pg& p : space)
+      s.pages.back().push_back({b(p.inseg), b(p.anon), b(p.valid), b8(p.frame), b(p.w), b(p.cow), b(p.vw)});
   }
   for (const Plain::Fr& f : in.frames) s.frames.push_back({b(f.alloc), b8(f.refs), b16(f.stamp)});
   for (const auto& space : in.tlb) {
@@ -134,7 +136,8 @@ void Encoding::shootdown(State& s, unsigned space, unsigned page) const {
   for (Held& h : s.tlb[space][page]) h = {c_.bool_val(false), c_.bool_val(false), c_.bool_val(false)};
 }
 
-// An access (spec §2.7): outside the vseg a SIGSEGV that changes nothing; a missing PTE a
+// An access (spec §2.7): outside the vseg, or a write its vseg does not grant, a SIGSEGV
+// that changes nothing; a missing PTE a
 // demand fault (a read maps the zero page COW, a write a new frame, and the vseg part gets
 // an owner); a write to a COW PTE a COW break: reuse in place when this PTE holds the
 // frame's only reference (the read-only entry it replaces may stay cached, spec/vmm.md
@@ -157,10 +160,10 @@ State Encoding::access(const State& s, const OpArgs& a) const {
   State demand = s;  // a missing PTE
   take(demand);
   prepare_anon(demand, a.space, a.page);
-  demand.pages[a.space][a.page] = {pg.inseg, demand.pages[a.space][a.page].anon, c_.bool_val(true), fno,
-                                   c_.bool_val(true), c_.bool_val(false)};
+  demand.pages[a.space][a.page] = {pg.inseg, demand.pages[a.space][a.page].anon, c_.bool_val(true), fno, pg.vw,
+                                   c_.bool_val(false), pg.vw};
   State zero = s;
-  zero.pages[a.space][a.page] = {pg.inseg, pg.anon, c_.bool_val(true), b8(0), c_.bool_val(false), c_.bool_val(true)};
+  zero.pages[a.space][a.page] = {pg.inseg, pg.anon, c_.bool_val(true), b8(0), c_.bool_val(false), c_.bool_val(true), pg.vw};
   State missing = mux(zero_read, zero, mux(any_free, demand, s));
 
   expr refs = b8(0);
@@ -179,11 +182,11 @@ State Encoding::access(const State& s, const OpArgs& a) const {
   shootdown(copied, a.space, a.page);
   put(copied, pg.frame);
   Page& cp = copied.pages[a.space][a.page];
-  cp = {cp.inseg, cp.anon, c_.bool_val(true), fno, c_.bool_val(true), c_.bool_val(false)};
+  cp = {cp.inseg, cp.anon, c_.bool_val(true), fno, c_.bool_val(true), c_.bool_val(false), cp.vw};
   State cow = mux(reuse, reused, mux(any_free, copied, s));
 
   const expr cow_break = a.write && !pg.w;
-  return mux(!pg.inseg, s, mux(!pg.valid, missing, mux(cow_break, cow, s)));
+  return mux(!pg.inseg || (a.write && !pg.vw), s, mux(!pg.valid, missing, mux(cow_break, cow, s)));
 }
 
 // fork (spec §1.5, §2.11): the child gets the vseg; PTEs are copied only from parts with an
@@ -202,7 +205,8 @@ State Encoding::fork(const State& s) const {
     Page& parent = t.pages[0][p];
     parent.w = parent.w && !wp;
     parent.cow = parent.cow || wp;
-    t.pages[1][p] = {pp.inseg, pp.anon, copy, z3::ite(copy, pp.frame, b8(0)), c_.bool_val(false), copy && (pp.cow || wp)};
+    t.pages[1][p] = {pp.inseg, pp.anon, copy, z3::ite(copy, pp.frame, b8(0)), c_.bool_val(false), copy && (pp.cow || wp),
+                     pp.vw};
     if (!p_.forgets_cow_count)
       for (unsigned i = 0; i < b_.frames; ++i)
         t.frames[i].refs = t.frames[i].refs + z3::ite(copy && pp.frame == b8(i + 1), b8(1), b8(0));
@@ -218,7 +222,7 @@ State Encoding::munmap(const State& s, const OpArgs& a) const {
   const Page& pg = s.pages[a.space][a.page];
   State t = s;
   t.pages[a.space][a.page] = {c_.bool_val(false), c_.bool_val(false), c_.bool_val(false), b8(0), c_.bool_val(false),
-                              c_.bool_val(false)};
+                              c_.bool_val(false), c_.bool_val(false)};
   if (p_.frees_before_flush)
     for (unsigned i = 0; i < b_.frames; ++i) {
       Held& h = t.tlb[a.space][a.page][i];
@@ -230,6 +234,47 @@ State Encoding::munmap(const State& s, const OpArgs& a) const {
   State put_done = t;
   put(put_done, pg.frame);
   return mux(!pg.inseg, s, mux(pg.valid, put_done, t));
+}
+
+// mprotect(vseg's range, rw- or r--) (spec §2.4): a hole at the first page stops it at once;
+// else the vseg part from the first page to the first hole takes the right, unless it has
+// it already (then nothing changes). Its present PTEs take the effective rights (§2.7.4): a
+// frame another PTE also maps, or the zero page, stays or becomes COW, and W is granted
+// only to the rest. A PTE that loses W leaves its writable translation cached until the
+// part is shot down on every CPU, which mprotect does before it returns.
+State Encoding::mprotect(const State& s, const OpArgs& a) const {
+  State t = s;
+  expr run = c_.bool_val(true), reduced = c_.bool_val(false);
+  std::vector<expr> changed;
+  for (unsigned p = 0; p < b_.pages; ++p) {
+    const Page& pg = s.pages[a.space][p];
+    run = run && pg.inseg;
+    const expr change = run && pg.vw != a.write;
+    expr shared = pg.frame == b8(0);
+    for (unsigned i = 0; i < b_.frames; ++i) shared = shared || (pg.frame == b8(i + 1) && z3::ugt(mappers(s, i), b8(1)));
+    const expr cow = pg.cow || (pg.valid && shared);
+    // mprotect-keeps-write: a PTE that had W keeps it (§3).
+    const expr w = (pg.valid && a.write && !cow) || (c_.bool_val(p_.mprotect_keeps_write) && pg.w);
+    const expr lost = change && pg.w && !w;
+    reduced = reduced || lost;
+    for (unsigned i = 0; i < b_.frames; ++i) {  // the superseded writable entry
+      Held& h = t.tlb[a.space][p][i];
+      h.held = h.held || (lost && pg.frame == b8(i + 1));
+      h.w = h.w || (lost && pg.frame == b8(i + 1));
+    }
+    Page& out = t.pages[a.space][p];
+    out = {pg.inseg, pg.anon, pg.valid, pg.frame, z3::ite(change, w, pg.w), z3::ite(change, cow, pg.cow),
+           z3::ite(change, a.write, pg.vw)};
+    changed.push_back(change);
+  }
+  State flushed = t;
+  for (unsigned p = 0; p < b_.pages; ++p) {
+    State f = flushed;
+    shootdown(f, a.space, p);
+    flushed = mux(changed[p], f, flushed);
+  }
+  if (p_.mprotect_skips_flush) return t;  // the broken variant of §3 leaves the shootdown out
+  return mux(reduced, flushed, t);
 }
 
 expr Encoding::pre(Op op, const State& s, const OpArgs& a) const {
@@ -245,6 +290,7 @@ State Encoding::apply(Op op, const State& s, const OpArgs& a) const {
     case Op::access: return access(s, a);
     case Op::fork: return fork(s);
     case Op::munmap: return munmap(s, a);
+    case Op::mprotect: return mprotect(s, a);
   }
   throw std::logic_error("unknown op");
 }
@@ -273,6 +319,9 @@ expr Encoding::holds(const std::string& id, const State& s) const {
   } else if (id == "INV-GPT-1") {  // a valid PTE lies in the vseg
     for (unsigned k = 0; k < kSpaces; ++k)
       for (const Page& p : s.pages[k]) r = r && z3::implies(s.alive[k] && p.valid, p.inseg);
+  } else if (id == "INV-GPT-2") {  // a writable PTE only where the vseg grants write
+    for (unsigned k = 0; k < kSpaces; ++k)
+      for (const Page& p : s.pages[k]) r = r && z3::implies(s.alive[k] && p.valid && p.w, p.vw);
   } else if (id == "INV-GPT-3") {  // a valid PTE maps an allocated frame (the zero page is never freed)
     for (unsigned k = 0; k < kSpaces; ++k)
       for (const Page& p : s.pages[k])
@@ -287,8 +336,9 @@ expr Encoding::holds(const std::string& id, const State& s) const {
   } else if (id == "LEM-LINUX-S1") {  // one form per state; a dead space holds nothing
     for (unsigned k = 0; k < kSpaces; ++k)
       for (const Page& p : s.pages[k]) {
-        r = r && z3::implies(!p.valid, p.frame == b8(0) && !p.w && !p.cow) && z3::implies(!p.inseg, !p.anon) &&
-            z3::ule(p.frame, F) && (p.w == (p.valid && !p.cow)) && z3::implies(p.valid && p.frame == b8(0), p.cow) &&
+        r = r && z3::implies(!p.valid, p.frame == b8(0) && !p.w && !p.cow) && z3::implies(!p.inseg, !p.anon && !p.vw) &&
+            z3::ule(p.frame, F) && z3::implies(p.w, p.valid && !p.cow) && z3::implies(p.valid && !p.cow && p.vw, p.w) &&
+            z3::implies(p.valid && p.frame == b8(0), p.cow) &&
             z3::implies(p.valid && p.frame != b8(0), p.anon);
         if (k > 0) r = r && z3::implies(!s.alive[k], !p.inseg && !p.valid);
       }
@@ -298,10 +348,11 @@ expr Encoding::holds(const std::string& id, const State& s) const {
     r = every_held(s, r && s.alive[0], [&](const Held& h, const Page& pg, unsigned) {  // held only of a page with
       return z3::implies(h.dead || h.w, h.held) && z3::implies(h.held, pg.valid || !pg.inseg);  // a PTE or one the vseg left
     });
-  } else if (id == "LEM-LINUX-S2") {  // an owner belongs to a whole vseg part
+  } else if (id == "LEM-LINUX-S2") {  // an owner and the rights belong to a whole vseg part
     for (const auto& space : s.pages)
       for (unsigned p = 0; p + 1 < b_.pages; ++p)
-        r = r && z3::implies(space[p].inseg && space[p + 1].inseg, space[p].anon == space[p + 1].anon);
+        r = r && z3::implies(space[p].inseg && space[p + 1].inseg,
+                             space[p].anon == space[p + 1].anon && space[p].vw == space[p + 1].vw);
   } else if (id == "LEM-LINUX-S3") {  // the free frames' order: distinct stamps below the clock
     for (unsigned i = 0; i < b_.frames; ++i) {
       const Frame& fr = s.frames[i];

@@ -3,8 +3,9 @@
 // gives it, their PTEs (the zero page, COW, writable), a pool of `frames` page frames with
 // reference counts and Linux's last-freed-first reuse, and the translations a CPU may still
 // hold after their PTE went; the transition relation of an access (demand fault, zero
-// page, COW break with reuse), fork and munmap of one page; INV-FRAME-1/2, INV-COW-1/2,
-// INV-GPT-1/3, INV-TLB-1/2/3 and the strengthening lemmas LEM-LINUX-S1..S3 and T.
+// page, COW break with reuse), fork, munmap of one page and mprotect of the vseg's range;
+// INV-FRAME-1/2, INV-COW-1/2, INV-GPT-1/2/3, INV-TLB-1/2/3 and the strengthening lemmas
+// LEM-LINUX-S1..S3 and T.
 //
 // Written from the spec beside the C++ model (LinuxModel) it must agree with; the
 // faithfulness test (tests/test_linux_prove.cpp) evaluates it on the model's own states.
@@ -27,9 +28,10 @@ namespace vmref::linux_mm::smt {
 /// One page of one space: whether the vseg still covers it (`inseg`: munmap removes single
 /// pages), whether its vseg part has an owner of anonymous pages (`anon`: fork copies
 /// PTEs only then, spec §1.5), and its PTE: valid, the frame (8 bits, 0 = the zero page),
-/// writable, COW. Unused fields are 0 / false (one form per state).
+/// writable, COW; and whether its vseg part grants write (`vw`: mprotect sets it). Unused
+/// fields are 0 / false (one form per state).
 struct Page {
-  z3::expr inseg, anon, valid, frame, w, cow;
+  z3::expr inseg, anon, valid, frame, w, cow, vw;
 };
 /// A frame 1..frames: allocated, its reference count (8 bits) and, when free, its place
 /// in the allocator (16-bit stamp: the highest is handed out first).
@@ -49,15 +51,17 @@ struct State {
   std::vector<std::vector<std::vector<Held>>> tlb;   ///< [space][page][frame index]
   z3::expr clock;                                    ///< 16 bits: the next free stamp
 };
-/// The arguments of one operation: space and page concrete, the access kind symbolic.
+/// The arguments of one operation: space and page concrete, the access kind (or the
+/// write right mprotect gives) symbolic.
 struct OpArgs {
   unsigned space = 0, page = 0;
   z3::expr write;
 };
 
-enum class Op { access, fork, munmap };
+/// `mprotect` covers the vseg's whole original range with `r--` or `rw-` (OpArgs::write).
+enum class Op { access, fork, munmap, mprotect };
 const char* op_name(Op op);
-inline constexpr Op kOps[] = {Op::access, Op::fork, Op::munmap};
+inline constexpr Op kOps[] = {Op::access, Op::fork, Op::munmap, Op::mprotect};
 
 /// Pages of the vseg and page frames (the trace header's phys_mem / 4 KiB). Two spaces:
 /// the parent (asid 1, run by CPU 0) and the child of its fork (asid 2, CPU 1).
@@ -67,14 +71,14 @@ struct Bounds {
 inline constexpr unsigned kSpaces = 2;
 
 inline const std::vector<std::string> kInvariants = {"INV-FRAME-1", "INV-FRAME-2", "INV-COW-1", "INV-COW-2",
-                                                     "INV-GPT-1",   "INV-GPT-3",   "INV-TLB-1", "INV-TLB-2",
-                                                     "INV-TLB-3"};
+                                                     "INV-GPT-1",   "INV-GPT-2",   "INV-GPT-3", "INV-TLB-1",
+                                                     "INV-TLB-2",   "INV-TLB-3"};
 inline const std::vector<std::string> kLemmas = {"LEM-LINUX-S1", "LEM-LINUX-S2", "LEM-LINUX-S3", "LEM-LINUX-T"};
 
 /// A concrete state in plain numbers (from the model: `plain_of`).
 struct Plain {
   struct Pg {
-    bool inseg = false, anon = false, valid = false, w = false, cow = false;
+    bool inseg = false, anon = false, valid = false, w = false, cow = false, vw = false;
     std::uint64_t frame = 0;
   };
   struct Fr {
@@ -95,9 +99,10 @@ struct Plain {
 inline constexpr std::uint64_t kBase = 0x20000000;
 /// The trace lines that set the state up: the parent space, CPU 0 running it, its vseg.
 std::vector<std::string> setup_lines(const Bounds& b);
-/// The trace lines of one operation: an access by the space's CPU, munmap of one page, or
-/// fork followed by CPU 1 switching to the child.
-std::vector<std::string> op_lines(Op op, unsigned space, unsigned page, bool write);
+/// The trace lines of one operation: an access by the space's CPU, munmap of one page,
+/// fork followed by CPU 1 switching to the child, or mprotect of the vseg's `pages` pages
+/// (`write`: rw-, else r--).
+std::vector<std::string> op_lines(Op op, unsigned space, unsigned page, bool write, unsigned pages);
 /// The model's state as a Plain one (the free frames' order as stamps, each translation a
 /// CPU may hold beyond the PTEs as `held`, `dead` when its frame was freed or allocated
 /// again since). Throws std::invalid_argument for what the encoding has no form for.
@@ -147,6 +152,9 @@ class Encoding {
   State access(const State& s, const OpArgs& a) const;
   State fork(const State& s) const;
   State munmap(const State& s, const OpArgs& a) const;
+  /// mprotect of the vseg's original range (spec §2.4): the part from its first page to
+  /// the first hole takes the right; its PTEs are reprotected and shot down if one lost W.
+  State mprotect(const State& s, const OpArgs& a) const;
   z3::context& c_;
   LinuxParams p_;
   Bounds b_;

@@ -331,7 +331,10 @@ TEST(Differential_2_Linux, TagsOutsideThePcidRangeAreUnsupportedNamingTheField) 
 // campaign under each finds it, and the shrunk counterexample replays to the same ID.
 TEST(Linux_3_Variants, FuzzCampaignCatchesEveryBrokenVariant) {
   const std::vector<std::pair<const char*, std::set<std::string>>> cases{
-      {"frees-before-flush", {"INV-TLB-1"}}, {"forgets-cow-count", {"INV-FRAME-1"}}};
+      {"frees-before-flush", {"INV-TLB-1"}},
+      {"forgets-cow-count", {"INV-FRAME-1"}},
+      {"mprotect-skips-flush", {"INV-TLB-3"}},
+      {"mprotect-keeps-write", {"INV-GPT-2"}}};
   for (const auto& [variant, ids] : cases) {
     diff::CampaignResult r = test::model_campaign(std::string("linux:") + variant, 100000, true);
     ASSERT_FALSE(r.examples.empty()) << variant << " not caught";

@@ -36,7 +36,8 @@ smt::Plain plain_of(const smt::State& s) {
   for (const auto& space : s.pages) {
     out.pages.emplace_back();
     for (const smt::Page& p : space)
-      out.pages.back().push_back({truth(p.inseg), truth(p.anon), truth(p.valid), truth(p.w), truth(p.cow), num(p.frame)});
+      out.pages.back().push_back(
+          {truth(p.inseg), truth(p.anon), truth(p.valid), truth(p.w), truth(p.cow), truth(p.vw), num(p.frame)});
   }
   for (const smt::Frame& f : s.frames) out.frames.push_back({truth(f.alloc), num(f.refs), num(f.stamp)});
   for (const auto& space : s.tlb) {
@@ -73,6 +74,7 @@ std::string differ(const smt::Plain& a, const smt::Plain& b) {
       if (x.anon != y.anon) return pg + "anon owner";
       if (x.valid != y.valid || x.frame != y.frame) return pg + "PTE frame";
       if (x.w != y.w || x.cow != y.cow) return pg + "PTE W/COW";
+      if (x.vw != y.vw) return pg + "vseg's write right";
       for (std::size_t f = 0; f < a.tlb[k][p].size(); ++f)
         if (a.tlb[k][p][f].held != b.tlb[k][p][f].held || a.tlb[k][p][f].dead != b.tlb[k][p][f].dead)
           return pg + "translation held to frame " + std::to_string(f + 1);
@@ -102,7 +104,7 @@ TEST(Linux_8_Prove, DefaultProvesEveryLemmaAndInductiveStep) {
     ++n;
     EXPECT_EQ(r.status, prove::Status::proved) << ob.name() << ": " << r.detail;
   }
-  EXPECT_EQ(n, (smt::kInvariants.size() + smt::kLemmas.size()) * 4u) << "every invariant and lemma, at the start and after 3 operations";
+  EXPECT_EQ(n, (smt::kInvariants.size() + smt::kLemmas.size()) * 5u) << "every invariant and lemma, at the start and after 4 operations";
 }
 
 TEST(Linux_8_Prove, DefaultHasNoCounterexampleWithinFiveOperations) {
@@ -120,6 +122,15 @@ TEST(Linux_8_Prove, DefaultHasNoCounterexampleWithinFiveOperations) {
 
 TEST(Linux_8_Prove, FreesBeforeFlushBreaksTlb1) { test::expect_bmc_found("linux", "linux:frees-before-flush", {"INV-TLB-1"}); }
 
+// mprotect (spec/kernels/linux.md §8.2): a right withdrawn without the shootdown leaves a
+// writable translation of a read-only PTE; PTEs left writable grant what the vseg lacks.
+TEST(Linux_8_Prove, MprotectSkipsFlushBreaksTlb3) {
+  test::expect_bmc_found("linux", "linux:mprotect-skips-flush", {"INV-TLB-3"});
+}
+TEST(Linux_8_Prove, MprotectKeepsWriteBreaksGpt2) {
+  test::expect_bmc_found("linux", "linux:mprotect-keeps-write", {"INV-GPT-2"});
+}
+
 // A fork that takes no reference for the child's PTE: the count is one short (INV-FRAME-1),
 // the parent's COW break reuses a frame the child still maps (INV-COW-2), and the child's
 // munmap frees a frame the parent still maps (INV-GPT-3).
@@ -130,7 +141,7 @@ TEST(Linux_8_Prove, ForgetsCowCountBreaksFrame1Cow2AndGpt3) {
 // On a broken variant, every counterexample (BMC, or an inductive step that borrows a BMC
 // trace) is confirmed by replay: none comes from a pre-state the variant cannot reach.
 TEST(Linux_8_Prove, BrokenVariantsHaveOnlyConfirmedCounterexamples) {
-  for (const char* variant : {"frees-before-flush", "forgets-cow-count"})
+  for (const char* variant : {"frees-before-flush", "forgets-cow-count", "mprotect-skips-flush", "mprotect-keeps-write"})
     for (auto& [ob, r] : run(std::string("linux:") + variant, test::prove_request(std::string("linux-all-") + variant),
                              [](const prove::Obligation&) { return true; }))
       if (r.status != prove::Status::proved) {
@@ -158,7 +169,8 @@ TEST(Linux_8_Prove, BoundsOutOfRangeAreRefusedByName) {
 TEST(Linux_8_Prove, EncodingAgreesWithTheModelOnRandomStates) {
   std::uint64_t compared = 0;
   const std::vector<smt::Bounds> shapes = {{2, 2}, {3, 3}, {4, 2}};
-  for (const char* variant : {"default", "no-zero-page", "no-cow-reuse", "frees-before-flush", "forgets-cow-count", "thp"})
+  for (const char* variant : {"default", "no-zero-page", "no-cow-reuse", "frees-before-flush", "forgets-cow-count", "thp",
+                              "mprotect-skips-flush", "mprotect-keeps-write"})
     for (std::uint64_t seed = 1; seed <= 8; ++seed) {
       const smt::Bounds b = shapes[seed % shapes.size()];
       const std::string profile = std::string("linux:") + variant;
@@ -173,7 +185,10 @@ TEST(Linux_8_Prove, EncodingAgreesWithTheModelOnRandomStates) {
         const unsigned space = pre.alive[1] ? static_cast<unsigned>(rng() % 2) : 0, page = static_cast<unsigned>(rng() % b.pages);
         const unsigned kind = static_cast<unsigned>(rng() % 10);
         const bool write = rng() % 2;
-        const smt::Op op = kind == 0 ? smt::Op::fork : kind < 3 ? smt::Op::munmap : smt::Op::access;
+        const smt::Op op = kind == 0  ? smt::Op::fork
+                           : kind < 3 ? smt::Op::munmap
+                           : kind < 5 ? smt::Op::mprotect
+                                      : smt::Op::access;
         smt::OpArgs a = enc.args("x", space, page);
         a.write = zc.bool_val(write);
         const smt::State s = enc.lift(pre);
@@ -184,7 +199,7 @@ TEST(Linux_8_Prove, EncodingAgreesWithTheModelOnRandomStates) {
           ASSERT_TRUE(truth(enc.holds(lemma, s))) << where << ": " << lemma << " fails on the model's state";
         if (!truth(enc.pre(op, s, a))) continue;  // a second fork
         const smt::Plain want = plain_of(enc.apply(op, s, a));
-        apply_lines(m, smt::op_lines(op, space, page, write));
+        apply_lines(m, smt::op_lines(op, space, page, write, b.pages));
         ++compared;
         const std::string d = differ(want, smt::plain_of(m, b));
         ASSERT_EQ(d, "") << where << ": the encoding and the model disagree on " << d << [&] {

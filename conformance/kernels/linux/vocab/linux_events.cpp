@@ -235,6 +235,8 @@ std::shared_ptr<const vocab::KernelParams> params_of(const std::string& variant)
   else if (variant == "no-fault-around") p->fault_around_pages = 0;
   else if (variant == "frees-before-flush") p->frees_before_flush = true;
   else if (variant == "forgets-cow-count") p->forgets_cow_count = true;
+  else if (variant == "mprotect-skips-flush") p->mprotect_skips_flush = true;
+  else if (variant == "mprotect-keeps-write") p->mprotect_keeps_write = true;
   else if (variant == "thp") p->thp = true;
   return p;
 }
@@ -300,7 +302,9 @@ void register_vocab() {
                       {"no-fault-around", "read faults map only the faulting page (breaks §1.9)", true},
                       {"thp", "transparent huge pages always on: 2 MiB anonymous leaves, split on partial change (§1.13)", false},
                       {"frees-before-flush", "an unmap frees its frames before any TLB flush (breaks INV-TLB-1)", true},
-                      {"forgets-cow-count", "fork maps a private page COW in the child without its reference (breaks INV-FRAME-1)", true}},
+                      {"forgets-cow-count", "fork maps a private page COW in the child without its reference (breaks INV-FRAME-1)", true},
+                      {"mprotect-skips-flush", "mprotect withdraws a right without the TLB shootdown (breaks INV-TLB-3)", true},
+                      {"mprotect-keeps-write", "mprotect to read-only leaves present PTEs writable (breaks INV-GPT-2)", true}},
                      params_of});
   for (OpInfo* op : {&ops::mmap, &ops::munmap, &ops::mprotect, &ops::brk, &ops::fork, &ops::exec_reset, &ops::pin,
                      &ops::unpin, &ops::stack_expand, &ops::mremap, &ops::madvise, &ops::mlock, &ops::munlock})

@@ -35,6 +35,8 @@ struct LinuxParams : vocab::KernelParams {
   // Broken variants (spec/kernels/linux.md §3): each breaks a shared invariant.
   bool frees_before_flush = false;  ///< an unmap frees its frames at once and leaves the flush to later (INV-TLB-1)
   bool forgets_cow_count = false;   ///< fork shares a private page COW without the child's reference (INV-FRAME-1)
+  bool mprotect_skips_flush = false;  ///< mprotect withdraws a right without shooting the range down (INV-TLB-3)
+  bool mprotect_keeps_write = false;  ///< mprotect r-- leaves present PTEs writable (INV-GPT-2)
 };
 
 /// madvise advice (spec/kernels/linux.md §2.11), named as the MADV_* constants in lower case.

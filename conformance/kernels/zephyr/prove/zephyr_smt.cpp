@@ -341,14 +341,21 @@ State Encoding::release(const State& s, bool guard_bits) const {
   return t;
 }
 
-// k_mem_map of the region again (spec §2, on demand): every page on its token, the run of
-// bits taken; map-allocates then faults page 0 in without touching it.
-std::pair<State, Note> Encoding::map(const State& s) const {
+// What every k_mem_map of the region does first: the region is live, its run of bits taken,
+// its pages without state.
+State Encoding::claim(const State& s) const {
   State t = s;
   t.mapped = c_.bool_val(true);
   for (unsigned k = 0; k < b_.pages + 2; ++k)
     if (in_run(k)) t.bits[k] = c_.bool_val(true);
   for (Page& pg : t.pages) pg = blank(pg);
+  return t;
+}
+
+// k_mem_map of the region again (spec §2, on demand): every page on its token, the run of
+// bits taken; map-allocates then faults page 0 in without touching it.
+std::pair<State, Note> Encoding::map(const State& s) const {
+  State t = claim(s);
   if (!p_.lazy_map) t = fault(t, 0, false).s;
   expr took = c_.bool_val(false);
   for (unsigned i = 0; i < b_.frames; ++i) took = took || (!s.frames[i].alloc && t.frames[i].alloc);
@@ -360,11 +367,7 @@ std::pair<State, Note> Encoding::map(const State& s) const {
 // frame fails the map. `fixed` then releases what it took, VA and guards included;
 // `seed` returns NULL and keeps it all as an orphan.
 std::pair<State, Note> Encoding::map_lock(const State& s) const {
-  State t = s;
-  t.mapped = c_.bool_val(true);
-  for (unsigned k = 0; k < b_.pages + 2; ++k)
-    if (in_run(k)) t.bits[k] = c_.bool_val(true);
-  for (Page& pg : t.pages) pg = blank(pg);
+  State t = claim(s);
   expr failed = c_.bool_val(false);
   for (unsigned p = 0; p < b_.pages; ++p) {
     Load ld = load(t, p, true, c_.bool_val(false), true);

@@ -233,6 +233,8 @@ class Encoding {
   /// order), slots and pins released, the bitmap's run freed (the guards' bits too when
   /// `guard_bits`).
   State release(const State& s, bool guard_bits) const;
+  /// The start of every map of the region: live, its run of bits set, its pages blank.
+  State claim(const State& s) const;
   /// k_mem_map of the region again: tokens, the run of bits (map-allocates: then a fault
   /// on page 0).
   std::pair<State, Note> map(const State& s) const;

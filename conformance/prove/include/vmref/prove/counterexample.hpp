@@ -76,12 +76,12 @@ std::vector<std::function<Result()>> induction_premises(const std::vector<std::s
 /// A kernel's BMC of `id`, computed once per run (`run.bmc`), unless induction implies it:
 /// implied_or_bmc over induction_premises, with the base cases of `based`, the operations
 /// `ops` (named by `name`, stepped by `step(op)`, cached in `run.steps`) and `bmc()`.
-template <class Run, class Op, class Name, class Base, class Step, class Bmc>
-Result bmc_unless_implied(Run& run, const std::string& id, const std::vector<std::string>& based,
-                          const std::vector<Op>& ops, Name name, Base base, Step step, Bmc bmc) {
+template <class Run, class Ops, class Name, class Base, class Step, class Bmc>
+Result bmc_unless_implied(Run& run, const std::string& id, const std::vector<std::string>& based, const Ops& ops,
+                          Name name, Base base, Step step, Bmc bmc) {
   return run.bmc.get(id, [&] {
     std::vector<std::string> names;
-    for (const Op& op : ops) names.push_back(name(op));
+    for (const auto& op : ops) names.push_back(name(op));
     const auto premises =
         induction_premises(based, base, run.steps, names, [&](std::size_t k) { return step(ops[k]); });
     return implied_or_bmc(run.req, id, premises, std::hash<std::string>{}(id), bmc);
