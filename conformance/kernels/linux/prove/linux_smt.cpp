@@ -267,14 +267,11 @@ State Encoding::mprotect(const State& s, const OpArgs& a) const {
            z3::ite(change, a.write, pg.vw)};
     changed.push_back(change);
   }
-  State flushed = t;
-  for (unsigned p = 0; p < b_.pages; ++p) {
-    State f = flushed;
-    shootdown(f, a.space, p);
-    flushed = mux(changed[p], f, flushed);
-  }
   if (p_.mprotect_skips_flush) return t;  // the broken variant of §3 leaves the shootdown out
-  return mux(reduced, flushed, t);
+  for (unsigned p = 0; p < b_.pages; ++p)  // the changed part, once one PTE lost W
+    for (Held& h : t.tlb[a.space][p]) h = {h.held && !(reduced && changed[p]), h.dead && !(reduced && changed[p]),
+                                           h.w && !(reduced && changed[p])};
+  return t;
 }
 
 expr Encoding::pre(Op op, const State& s, const OpArgs& a) const {
