@@ -38,6 +38,12 @@ const FormatInfo* find_format(std::string_view name) {
   return nullptr;
 }
 
+const FormatInfo* find_gpu_format(unsigned version) {
+  for (const FormatInfo* f : view())
+    if (f->gmmu && f->gmmu->version == version) return f;
+  return nullptr;
+}
+
 std::vector<std::string> format_names() {
   std::vector<std::string> out;
   for (const FormatInfo* f : view()) out.push_back(f->name);

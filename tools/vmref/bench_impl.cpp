@@ -72,7 +72,7 @@ std::uint64_t frames_for(const std::string& profile) {
 std::vector<vocab::Event> events(const ImplBenchArgs& a) {
   const auto* k = conformance::find_conformance_kernel(vocab::resolve_profile(a.profile).kernel().name);
   if (!k || !k->generator) throw std::invalid_argument("profile " + a.profile + " has no event generator");
-  auto gen = k->generator(a.seed, a.profile, a.cpus);
+  auto gen = k->generator(a.seed, vocab::resolve_profile(a.profile), a.cpus);
   model::Model shadow(a.profile, a.cpus, frames_for(a.profile), 4096);
   std::vector<vocab::Event> evs;
   for (std::uint64_t i = 0; i < a.events; ++i) {

@@ -26,7 +26,7 @@ struct BenchArgs {
 double run(const std::string& profile, std::uint64_t n, std::uint64_t seed, int mode, std::uint64_t& violations) {
   const auto* k = conformance::find_conformance_kernel(vocab::resolve_profile(profile).kernel().name);
   if (!k || !k->generator) throw std::invalid_argument("profile " + profile + " has no event generator");
-  auto gen = k->generator(seed, profile, 2);
+  auto gen = k->generator(seed, vocab::resolve_profile(profile), 2);
   std::uint64_t frames = vocab::resolve_profile(profile).kernel().campaign_frames;
   if (!frames) frames = (64ull << 20) / 4096;
   model::Model m(profile, 2, frames, 4096);

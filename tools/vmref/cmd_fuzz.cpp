@@ -36,6 +36,7 @@ struct InterruptGuard {
 struct FuzzArgs {
   diff::CampaignOptions o;
   std::string mutant, layer = "both", replay, json, shard;
+  std::vector<std::string> params;  // --param NAME=VALUE
   bool list = false, list_profiles = false, list_archs = false;
 };
 
@@ -104,6 +105,9 @@ Runner add_fuzz(CLI::App& app) {
   c->add_option("--episode", a->o.episode, "Events per episode (each starts from a fresh state; longer ones reach older states, "
                                            "shorter ones shrink faster)")
       ->capture_default_str()->check(CLI::Range(10, 1000000));
+  c->add_option("--param", a->params,
+                 "Set a profile parameter over its variant's, NAME=VALUE (decimal, 0x... hex, true/false; see the "
+                 "kernel's spec page, \"Parameters\"; counterexamples carry it in their header); repeatable");
   add_format_options(c, a->o.format.params);
   c->add_option("--layer", a->layer,
                 "vmm (model vs VMM core, and the model's invariants), tables (engine vs flat map), both, or model "
@@ -133,6 +137,7 @@ Runner add_fuzz(CLI::App& app) {
     a->o.shard = k - 1;
     a->o.shards = n;
     g_interrupt = false;
+    a->o.params = parse_params(a->params);
     a->o.format.mutant = impl::find_mutant(a->mutant);
     a->o.model_only = a->layer == "model";
     a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";

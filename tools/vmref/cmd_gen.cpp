@@ -53,7 +53,7 @@ Runner add_gen(CLI::App& app) {
     trace::Header h = header_for(*a);
     const auto* k = conformance::find_conformance_kernel(vocab::resolve_profile(a->profile).kernel().name);
     if (!k || !k->generator) throw std::invalid_argument("profile " + a->profile + " has no event generator");
-    auto gen = k->generator(a->seed, a->profile, a->cpus);
+    auto gen = k->generator(a->seed, vocab::resolve_profile(a->profile), a->cpus);
     model::Model m = trace::model_for(h);
     trace::LineWriter w(a->out, trace::wants_zstd(a->out));
     w.write(trace::header_to_json(h).dump());

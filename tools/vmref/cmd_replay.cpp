@@ -133,14 +133,7 @@ Runner add_replay(CLI::App& app) {
     opt.mutant = a->mutant;
     opt.format_params = a->format_params;
     opt.model_only = a->model_only;
-    for (const std::string& nv : a->params) {
-      std::size_t eq = nv.find('=');
-      if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--param: expected NAME=VALUE, got '" + nv + "'");
-      std::string v = nv.substr(eq + 1);
-      bool digits = !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos;
-      opt.params[nv.substr(0, eq)] = digits ? nlohmann::json(std::stoull(v))
-                                     : v == "true" || v == "false" ? nlohmann::json(v == "true") : nlohmann::json(v);
-    }
+    opt.params = parse_params(a->params);
     a->traces = expand_dirs(a->traces);
     int to_stdout = 0;
     for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap}) to_stdout += *out == "-";

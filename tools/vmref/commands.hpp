@@ -67,6 +67,10 @@ std::string default_profile();
 std::string default_format();
 /// Adds every format's parameters as options (`--levels 5`, `--no-nxe`) filling `params`.
 void add_format_options(CLI::App* c, std::map<std::string, unsigned>& params);
+/// `--param NAME=VALUE` values as a trace header's `params` object: decimal digits are a
+/// number, true/false a boolean, anything else a string (the kernel's with_params checks
+/// them). Throws std::invalid_argument for an item without NAME=.
+nlohmann::json parse_params(const std::vector<std::string>& items);
 /// Prints the kernels with their variants, the formats, or the mutants (--list-* flags).
 void list_profiles();
 void list_formats();

@@ -70,6 +70,19 @@ std::vector<std::string> format_choices() { return impl::format_names(); }
 std::string default_profile() { return vocab::kernels().empty() ? "" : vocab::kernels().front()->name; }
 std::string default_format() { return impl::all_formats().empty() ? "" : impl::all_formats().front()->name; }
 
+nlohmann::json parse_params(const std::vector<std::string>& items) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const std::string& nv : items) {
+    const std::size_t eq = nv.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--param: expected NAME=VALUE, got '" + nv + "'");
+    const std::string v = nv.substr(eq + 1);
+    const bool digits = !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos;
+    out[nv.substr(0, eq)] = digits ? nlohmann::json(std::stoull(v))
+                            : v == "true" || v == "false" ? nlohmann::json(v == "true") : nlohmann::json(v);
+  }
+  return out;
+}
+
 void add_format_options(CLI::App* c, std::map<std::string, unsigned>& params) {
   // A parameter several formats share (e.g. a GPU generation) is one option whose allowed
   // values are the union of theirs; the chosen format's codec refuses a value it lacks.

@@ -9,8 +9,8 @@ std::unique_ptr<conformance::KernelChecker> make_checker(conformance::CheckerCon
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](conformance::Random rng, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
-         return std::make_unique<AlmosGenerator>(std::move(rng), profile, cpus);
+       [](conformance::Random rng, const vocab::Profile& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
+         return std::make_unique<AlmosGenerator>(std::move(rng), profile.name, cpus);
        },
        make_checker, false});
 }

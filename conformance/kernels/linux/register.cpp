@@ -7,7 +7,8 @@ namespace vmref::linux_mm {
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](conformance::Random rng, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
+       [](conformance::Random rng, const vocab::Profile& resolved, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
+         const std::string& profile = resolved.name;
          GeneratorParams p;
          p.cpus = cpus;
          if (profile.ends_with(":thp")) {  // huge leaves need room and alignment (§1.13)

@@ -8,9 +8,8 @@ std::unique_ptr<conformance::KernelChecker> make_checker(conformance::CheckerCon
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](conformance::Random rng, const std::string& profile, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
-         const vocab::Profile resolved = vocab::resolve_profile(profile);  // owns the params
-         return std::make_unique<MermapGenerator>(std::move(rng), profile, cpus,
+       [](conformance::Random rng, const vocab::Profile& resolved, unsigned cpus) -> std::unique_ptr<conformance::Generator> {
+         return std::make_unique<MermapGenerator>(std::move(rng), resolved.name, cpus,
                                                   resolved.params<MermapParams>(kKernel)->region_pages);
        },
        make_checker});

@@ -8,8 +8,8 @@ std::unique_ptr<conformance::KernelChecker> make_checker(conformance::CheckerCon
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](conformance::Random rng, const std::string& profile, unsigned) -> std::unique_ptr<conformance::Generator> {
-         return std::make_unique<ZephyrGenerator>(std::move(rng), profile);
+       [](conformance::Random rng, const vocab::Profile& profile, unsigned) -> std::unique_ptr<conformance::Generator> {
+         return std::make_unique<ZephyrGenerator>(std::move(rng), profile.name);
        },
        make_checker});
 }

@@ -39,9 +39,22 @@ std::uint64_t frames_for(const CampaignOptions& o) {
 
 const impl::FormatInfo& format_of(const CampaignOptions& o) { return impl::format_or_throw(o.impl); }
 
+/// The profile with the campaign's --param values. Throws std::invalid_argument naming
+/// the parameter for a value the kernel refuses.
+vocab::Profile profile_of(const CampaignOptions& o) {
+  try {
+    return vocab::with_params(vocab::resolve_profile(o.profile), o.params,
+                              vocab::ParamContext{"--param", 0, 4096, frames_for(o)});
+  } catch (const trace::TraceError& e) {
+    std::string what = e.what();
+    throw std::invalid_argument("--param: " + what.substr(what.find(": ") + 2));
+  }
+}
+
 DiffConfig config_for(const CampaignOptions& o) {
   DiffConfig c;
   c.profile = o.profile;
+  c.params = o.params;
   c.impl = o.impl;
   c.cpus = o.cpus;
   c.frames = frames_for(o);
@@ -56,7 +69,7 @@ void check_reach(const CampaignOptions& o) {
   const std::unique_ptr<impl::RadixCodec> codec = format_of(o).codec(o.format);
   const unsigned bits = codec->shift(0) + codec->index_bits(0);  // level 0: the root table's entries
   const std::uint64_t reach = std::uint64_t{1} << (bits - 1);    // the lower, user half
-  const model::Model m(o.profile, o.cpus, frames_for(o), 4096);
+  const model::Model m(profile_of(o), o.cpus, frames_for(o), 4096);
   const std::uint64_t top = m.core().config.task_size;
   if (top > reach)
     throw std::invalid_argument(o.impl + " as configured translates user addresses below " + trace::hex(reach) + " (" +
@@ -73,7 +86,7 @@ bool impl_runs(const CampaignOptions& o) {
 /// The model alone, every invariant checked after every event.
 class ModelOnly {
  public:
-  explicit ModelOnly(const CampaignOptions& o) : m_(o.profile, o.cpus, frames_for(o), 4096) {}
+  explicit ModelOnly(const CampaignOptions& o) : m_(profile_of(o), o.cpus, frames_for(o), 4096) {}
   std::vector<Finding> step(const Event& e) {
     last_ = m_.apply(e);
     std::vector<model::Violation> v;
@@ -110,7 +123,7 @@ class SystemUnderTest {
 std::unique_ptr<conformance::Generator> source_for(const CampaignOptions& o, conformance::Random rng) {
   const conformance::ConformanceKernelInfo* k = conformance::find_conformance_kernel(kernel_of(o).name);
   if (!k || !k->generator) throw std::invalid_argument("kernel '" + kernel_of(o).name + "' has no event generator");
-  return k->generator(std::move(rng), o.profile, o.cpus);
+  return k->generator(std::move(rng), profile_of(o), o.cpus);
 }
 
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
@@ -147,6 +160,7 @@ std::string out_path(const CampaignOptions& o, const std::string& id, std::uint6
 std::string write_trace(const CampaignOptions& o, const std::vector<Event>& evs, const Finding& f, std::uint64_t seed) {
   trace::Header h;
   h.profile = o.profile;
+  h.params = o.params;
   h.arch = impl_runs(o) ? o.impl : "abstract";
   h.cpus = o.cpus;
   h.phys_mem = frames_for(o) * 4096;
@@ -353,13 +367,16 @@ void resolve_defaults(CampaignOptions& o) {
   if (o.impl.empty() && !impl::all_formats().empty()) o.impl = impl::all_formats().front()->name;
   if (o.profile.empty() && !vocab::kernels().empty()) o.profile = vocab::kernels().front()->name;
   format_of(o);                    // throws for an unknown implementation
-  vocab::resolve_profile(o.profile);  // throws for an unknown profile
+  profile_of(o);                   // throws for an unknown profile or a refused --param
   if (!o.vmm_layer && !o.table_layer && !o.model_only) throw std::invalid_argument("no layer selected");
   if (o.shards < 1 || o.shard >= o.shards) throw std::invalid_argument("--shard: K must be 1..N");
   if (o.episode < 1) throw std::invalid_argument("--episode: at least 1 event");
   if (o.model_only && o.format.mutant)
     throw std::invalid_argument("the model layer runs no implementation: mutants of the implementation do not apply");
-  if (!o.model_only) check_reach(o);
+  if (!o.model_only) {
+    check_reach(o);
+    Differential probe(config_for(o));  // a kernel may refuse the format (nova: the other MMU version)
+  }
 }
 
 CampaignResult run_campaign(const CampaignOptions& opt) {
@@ -415,6 +432,8 @@ std::string campaign_command(const CampaignOptions& o) {
                   std::to_string(o.cpus) + " --episode " + std::to_string(o.episode) + " --jobs " + std::to_string(o.jobs);
   c += o.seconds > 0 ? " --time " + std::to_string(o.seconds) : " --ops " + std::to_string(o.ops);
   c += " --layer " + std::string(o.model_only ? "model" : o.vmm_layer && o.table_layer ? "both" : o.vmm_layer ? "vmm" : "tables");
+  for (auto it = o.params.begin(); it != o.params.end(); ++it)
+    c += " --param " + it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump());
   if (!o.model_only) c += " --impl " + o.impl;
   for (const auto& [name, v] : o.format.params) c += " --" + name + " " + std::to_string(v);
   if (o.format.mutant) c += std::string(" --mutant ") + impl::to_string(o.format.mutant);

@@ -11,6 +11,7 @@ std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, con
   j["tool"] = "vmref " + version;
   j["command"] = campaign_command(o);
   j["profile"] = o.profile;
+  j["params"] = o.params;
   j["impl"] = r.model_only ? "" : o.impl;
   j["mutant"] = o.format.mutant ? o.format.mutant->name : "";
   j["seed"] = o.seed;

@@ -6,6 +6,7 @@
 #include "vmref/impl/gmmu_tlb.hpp"
 #include "vmref/impl/radix_walk.hpp"
 #include "vmref/vocab/registry.hpp"
+#include "nv_mmu_v3_arith.hpp"
 #include "nv_mmu_v3_format.hpp"
 #include "nv_mmu_v3_mutants.hpp"
 #include "nv_mmu_v3_walk.hpp"
@@ -62,6 +63,23 @@ gmmu::TlbConfig tlb_config(Mutant m) {
   return c;
 }
 
+/// What a GPU kernel writes besides the codec's entries (gmmu_words.hpp): the big half
+/// with aperture VIDEO (ADDRESS_BIG, shift 8), and the big PTE states U (PCF 0), I (PCF 3,
+/// NO_VALID_4KB_PAGE), S (PCF 1, SPARSE).
+std::shared_ptr<const gmmu::Words> words() {
+  auto w = std::make_shared<gmmu::Words>();
+  w->version = 3;
+  w->big_in_use_marker = kViewBigInUse;
+  w->big_half = [](std::uint64_t pa) { return arith::make_big<std::uint64_t>(pa, std::uint64_t{kPdeVid} << 1); };
+  w->big_pt = [](std::uint64_t low) { return aperture(low) != kPdeInvalid ? arith::big_address<std::uint64_t>(low) : 0; };
+  w->chunk_word[0] = std::uint64_t{kPcfInvalid} << kPcfShift;
+  w->chunk_word[1] = std::uint64_t{kPcfNoValid4K} << kPcfShift;
+  w->chunk_word[2] = std::uint64_t{kPcfSparse} << kPcfShift;
+  w->hides = [](std::uint64_t b) { return (b & kValid) || pcf(b) != kPcfInvalid; };
+  w->owns = [](const RadixCodec& c) { return dynamic_cast<const Format*>(&c) != nullptr; };
+  return w;
+}
+
 void register_format() {
   FormatInfo f;
   f.name = "nv_mmu_v3";
@@ -82,6 +100,7 @@ void register_format() {
   f.leaf_flags = leaf_flags;
   f.walk = [](const PhysReader& mem, std::uint64_t root, const FormatConfig& c, const std::function<void(const Leaf&)>& leaf,
               const std::function<void(const WalkIssue&)>& issue) { walk(mem, Format(config(c, true)), root, leaf, issue); };
+  f.gmmu = words();
   add_format(std::move(f));
   kTargetedKeeps2M.profile = large_page_profile();
   for (Mutant m : std::initializer_list<Mutant>{&kSmallHalfShift8, &kPdeValidBit, &kPcfSwapped, &kAckNoneComplete,

@@ -69,9 +69,10 @@ class KernelChecker {
 
 struct ConformanceKernelInfo {
   std::string kernel;
-  /// A generator of the kernel's events for `profile` (one of its variants) on `cpus` CPUs.
+  /// A generator of the kernel's events for `profile` (one of its variants, with its
+  /// parameters applied: vocab::with_params) on `cpus` CPUs.
   /// Its draws come from `rng`: a seed (converts implicitly) or a fuzzer's bytes.
-  std::function<std::unique_ptr<Generator>(Random rng, const std::string& profile, unsigned cpus)> generator;
+  std::function<std::unique_ptr<Generator>(Random rng, const vocab::Profile& profile, unsigned cpus)> generator;
   /// The kernel's checker, or null when the shared comparisons say everything.
   std::function<std::unique_ptr<KernelChecker>(CheckerContext& ctx)> checker;
   /// Whether the shared comparisons (spaces, PTEs, frames, TLBs, tables) apply: false for

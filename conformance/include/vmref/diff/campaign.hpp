@@ -22,6 +22,10 @@ namespace vmref::diff {
 struct CampaignOptions {
   std::string impl;                 ///< a page-table format; "" for the first registered
   std::string profile;              ///< "" for the first registered kernel
+  /// The profile's parameters over its variant's (`--param`), as a trace header's
+  /// `params` object (spec/trace-format.md §2): the model, the implementation and the
+  /// generator all run with them, and counterexamples carry them in their header.
+  nlohmann::json params = nlohmann::json::object();
   std::uint64_t seed = 1;
   /// Total operations over both layers and all jobs, as ceil(ops / episode) episodes: the
   /// last one shorter, every one numbered and seeded from `seed` and its number, so the

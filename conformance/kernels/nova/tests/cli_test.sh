@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The nova kernel from the command line (spec/kernels/nova.md §13): model-only fuzzing
 # finds nothing on `fixed` and the seed's defects on `posted`, whose counterexample
-# replays; the implementation does not exist yet, so replay --impl refuses nova events.
-# Usage: cli_test.sh VMREF SOURCE_DIR FORMAT...
+# replays; its implementation runs in lock step on NVIDIA MMU v2 and v3 tables (--param
+# mmu=3 for v3), a kernel mutant is caught and its counterexample carries the params.
+# Usage: cli_test.sh VMREF SOURCE_DIR GPU_FORMAT=VERSION...
 . "$2/conformance/tests/cli_lib.sh"
 
 check fuzz-nova-fixed-model 0 "$V" fuzz --profile nova:fixed --layer model --ops 20000 --seed 4
@@ -11,9 +12,29 @@ contains fuzz-nova-posted-finds "INV-NOVA-" "$T/out"
 check fuzz-nova-replay 1 "$V" replay "$(first "$T"/nz/*.jsonl)"
 check list-profiles 0 "$V" fuzz --list-profiles
 contains list-profiles-nova "nova:posted" "$T/out"
-for F in "${FORMATS[@]}"; do
-  check "replay-nova-impl-refused:$F" 2 "$V" replay --impl "$F" "$SRC/traces/scenarios/nova/unmap-then-remap.jsonl"
+# The GPU formats come as FORMAT=VERSION arguments (tests/CMakeLists.txt): one of each
+# version, and the scenario of each version's own MMU.
+for G in "${FORMATS[@]}"; do
+  F=${G%=*}; N=${G#*=}
+  if [ "$N" = 2 ]; then S=unmap-then-remap.jsonl; P=(); else S=v3-two-pending-prepares.jsonl; P=(--param "mmu=$N"); fi
+  check "replay-nova-impl:$F" 0 "$V" replay --impl "$F" "$SRC/traces/scenarios/nova/$S"
+  contains "replay-nova-impl-lock-step:$F" "in lock step with the $F implementation" "$T/out"
+  check "fuzz-nova-fixed:$F" 0 "$V" fuzz --profile nova:fixed --impl "$F" "${P[@]}" --layer vmm --ops 3000 --seed 5
+  check "fuzz-nova-mutant:$F" 1 "$V" fuzz --profile nova:fixed --impl "$F" "${P[@]}" --layer vmm --ops 20000 \
+    --seed 4 --mutant nova-flush-ack-none --stop-at-first --out "$T/nm-$F"
+  contains "fuzz-nova-mutant-finds:$F" "DIFF-TLB-1" "$T/out"
+  M=$(first "$T/nm-$F"/*.jsonl)
+  [ "$N" = 2 ] || contains "fuzz-nova-mutant-header-params:$F" "\"params\":{\"mmu\":$N}" "$M"
+  check "fuzz-nova-mutant-replays:$F" 1 "$V" replay "$M"
+  check "fuzz-nova-mutant-clean-without:$F" 0 "$V" replay --impl "$F" "$M"
+  # Another version's trace is refused, naming the parameter and the way out.
+  [ "$N" = 2 ] && O=v3-two-pending-prepares.jsonl || O=unmap-then-remap.jsonl
+  check "replay-nova-other-version:$F" 2 "$V" replay --impl "$F" "$SRC/traces/scenarios/nova/$O"
+  contains "replay-nova-other-version-names:$F" "params.mmu" "$T/out"
+  check "fuzz-nova-bad-param:$F" 2 "$V" fuzz --profile nova:fixed --impl "$F" --param mmu=4 --ops 100
+  contains "fuzz-nova-bad-param-names:$F" "params.mmu" "$T/out"
 done
+check fuzz-nova-param-no-value 2 "$V" fuzz --profile nova:fixed --param mmu --ops 100
 check prove-nova-fixed 0 "$V" prove --profile nova:fixed -q
 contains prove-nova-fixed-summary "3 proved, 0 counterexample(s)" "$T/out"
 check prove-nova-posted-bound 1 "$V" prove --profile nova --inv LEM-NOVA-BOUND-1

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vmref/impl/gmmu_words.hpp"
 #include "vmref/impl/mmu.hpp"
 #include "vmref/impl/mutant.hpp"
 #include "vmref/impl/radix_format.hpp"
@@ -83,9 +84,14 @@ struct FormatInfo {
   std::function<void(const PhysReader& mem, std::uint64_t root, const FormatConfig&,
                      const std::function<void(const Leaf&)>& leaf, const std::function<void(const WalkIssue&)>& issue)>
       walk;
+  /// An NVIDIA GPU format: its version and the words a GPU kernel writes besides the
+  /// codec's (gmmu_words.hpp); null for a CPU format.
+  std::shared_ptr<const gmmu::Words> gmmu;
 };
 
 void add_format(FormatInfo f);
+/// The NVIDIA format of GMMU page-table `version` (FormatInfo::gmmu), or nullptr.
+const FormatInfo* find_gpu_format(unsigned version);
 const std::vector<const FormatInfo*>& all_formats();
 const FormatInfo* find_format(std::string_view name);
 std::vector<std::string> format_names();

@@ -1,0 +1,108 @@
+#include "gpu_tables.hpp"
+
+#include <stdexcept>
+
+namespace vmref::nova {
+
+namespace {
+constexpr unsigned kChunkPtes = 16;  // small PTEs per 64 KiB chunk
+}  // namespace
+
+Pfn GpuTables::alloc() {
+  Pfn p;
+  if (!free_.empty()) {
+    p = free_.top();
+    free_.pop();
+  } else {
+    p = next_++;
+  }
+  vram_.page(p);
+  vram_.zero(p);
+  if (p - kFirst >= live_.size()) live_.resize(p - kFirst + 1, 0);
+  live_[p - kFirst] = 1;
+  return p;
+}
+
+void GpuTables::free(Pfn p) {
+  if (!live(p)) throw std::logic_error("impl: nova frees table page " + std::to_string(p) + " twice");
+  live_[p - kFirst] = 0;
+  free_.push(p);
+}
+
+std::vector<Pfn> GpuTables::live_pages() const {
+  std::vector<Pfn> out;
+  for (std::size_t i = 0; i < live_.size(); ++i)
+    if (live_[i]) out.push_back(kFirst + i);
+  return out;
+}
+
+const std::uint64_t* GpuTables::slot(Pfn table, unsigned level, unsigned idx) const {
+  return vram_.page(table) + idx * codec_.entry_words(level);
+}
+
+std::optional<Pfn> GpuTables::child(Pfn table, unsigned level, unsigned idx) const {
+  const std::uint64_t view = codec_.load(slot(table, level, idx), level);
+  if (!codec_.is_present(view) || codec_.is_leaf(view, level)) return std::nullopt;
+  return codec_.address(view, level) >> 12;
+}
+
+bool GpuTables::set_child(Pfn table, unsigned level, unsigned idx, Pfn child, bool keep_big) {
+  std::uint64_t* w = slot(table, level, idx);
+  std::uint64_t view = codec_.encode_table(child << 12);
+  const bool had_big = level == dual() && w[0] != 0;
+  if (had_big && keep_big) view |= words_.big_in_use_marker;
+  codec_.store(w, level, view);
+  return had_big && !keep_big;
+}
+
+std::optional<Pfn> GpuTables::big_table(Pfn dual_table, unsigned idx) const {
+  std::uint64_t pa = words_.big_pt(slot(dual_table, dual(), idx)[0]);
+  if (!pa) return std::nullopt;
+  return pa >> 12;
+}
+
+void GpuTables::set_big_table(Pfn dual_table, unsigned idx, Pfn big) {
+  slot(dual_table, dual(), idx)[0] = words_.big_half(big << 12);
+}
+
+void GpuTables::set_chunk(Pfn big, unsigned chunk, Chunk state) {
+  vram_.page(big)[chunk] = words_.chunk_word[static_cast<unsigned>(state)];
+}
+
+bool GpuTables::chunk_hides(Pfn big, unsigned chunk) const { return words_.hides(vram_.page(big)[chunk]); }
+
+std::optional<GpuPte> GpuTables::pte(Pfn pt_page, unsigned idx) const {
+  const std::uint64_t raw = *slot(pt_page, pt(), idx);
+  if (!codec_.is_present(raw)) return std::nullopt;
+  return GpuPte{codec_.address(raw, pt()) >> 12, codec_.combine(impl::Rights{}, raw).w};
+}
+
+void GpuTables::set_pte(Pfn pt_page, unsigned idx, std::optional<GpuPte> p) {
+  std::uint64_t* w = slot(pt_page, pt(), idx);
+  if (!p) {
+    codec_.store(w, pt(), 0);
+    return;
+  }
+  impl::LeafAttrs a;
+  a.rights = impl::Rights{p->writable, true, false};
+  codec_.store(w, pt(), codec_.encode_leaf(p->pfn << 12, pt(), a));
+}
+
+std::optional<Pfn> GpuTables::table_at(Pfn pdb, Vfn vfn, unsigned level) const {
+  Pfn t = pdb;
+  for (unsigned l = 0; l < level; ++l) {
+    std::optional<Pfn> c = child(t, l, index(l, vfn));
+    if (!c) return std::nullopt;
+    t = *c;
+  }
+  return t;
+}
+
+bool GpuTables::hidden(Pfn pdb, Vfn vfn) const {
+  std::optional<Pfn> d = table_at(pdb, vfn, dual());
+  if (!d) return false;
+  std::optional<Pfn> big = big_table(*d, index(dual(), vfn));
+  return big && chunk_hides(*big, index(pt(), vfn) / kChunkPtes);
+}
+
+}  // namespace vmref::nova
