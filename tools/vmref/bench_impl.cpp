@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vmref/conformance/registry.hpp"
+#include "vmref/diff/campaign.hpp"
 #include "vmref/diff/differential.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/radix_table.hpp"
@@ -69,11 +70,23 @@ std::uint64_t frames_for(const std::string& profile) {
   return f ? f : (64ull << 20) / 4096;
 }
 
-std::vector<vocab::Event> events(const ImplBenchArgs& a) {
-  const auto* k = conformance::find_conformance_kernel(vocab::resolve_profile(a.profile).kernel().name);
+/// The bench's profile: `a.profile` with the format's implied kernel parameters (a GPU
+/// format's MMU version), as a campaign on that format runs it.
+struct BenchProfile {
+  vocab::Profile profile;
+  nlohmann::json params;
+};
+BenchProfile bench_profile(const ImplBenchArgs& a, const impl::FormatInfo& format) {
+  const vocab::Profile base = vocab::resolve_profile(a.profile);
+  nlohmann::json params = diff::with_implied_params(nlohmann::json::object(), format, base.kernel());
+  return {vocab::with_params(base, params, vocab::ParamContext{"--impl", 0, 4096, frames_for(a.profile)}), params};
+}
+
+std::vector<vocab::Event> events(const ImplBenchArgs& a, const vocab::Profile& profile) {
+  const auto* k = conformance::find_conformance_kernel(profile.kernel().name);
   if (!k || !k->generator) throw std::invalid_argument("profile " + a.profile + " has no event generator");
-  auto gen = k->generator(a.seed, vocab::resolve_profile(a.profile), a.cpus);
-  model::Model shadow(a.profile, a.cpus, frames_for(a.profile), 4096);
+  auto gen = k->generator(a.seed, profile, a.cpus);
+  model::Model shadow(profile, a.cpus, frames_for(a.profile), 4096);
   std::vector<vocab::Event> evs;
   for (std::uint64_t i = 0; i < a.events; ++i) {
     evs.push_back(gen->next());
@@ -83,6 +96,44 @@ std::vector<vocab::Event> events(const ImplBenchArgs& a) {
 }
 
 double rate(std::uint64_t n, Clock::time_point t0) { return static_cast<double>(n) / (ns_since(t0) / 1e9); }
+
+double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
+
+/// The kernel's own map and unmap calls (ConformanceKernelInfo::page_bench), timed per
+/// page on the implementation and, as the baseline in the same run, on the model: `runs`
+/// fresh runs of a.pages pages each, at 1 and 512 pages per call; medians.
+void page_bench(const ImplBenchArgs& a, const impl::FormatInfo& format, const impl::FormatConfig& cfg,
+                const impl::RadixCodec& codec, const vocab::Profile& profile) {
+  const auto* k = conformance::find_conformance_kernel(profile.kernel().name);
+  if (!k || !k->page_bench) return;
+  std::cout << fmt::format("{} map and unmap calls, ns per 4 KiB page ({} pages per run, median of {} runs):\n",
+                           profile.kernel().name, a.pages, a.runs);
+  for (std::uint64_t per_call : {std::uint64_t{1}, std::uint64_t{512}}) {
+    const conformance::PageBench b = k->page_bench(profile, per_call, std::max<std::uint64_t>(1, a.pages / per_call));
+    const double pages = static_cast<double>(b.map.size() * b.pages_per_call);
+    std::vector<double> imap, iunmap, mmap, munmap;
+    for (unsigned r = 0; r < a.runs; ++r) {
+      std::unique_ptr<impl::Mmu> mmu = format.mmu(a.cpus, cfg);
+      impl::Vmm vmm(profile, impl::VmmConfig{frames_for(a.profile), &codec, mmu.get(), nullptr});
+      model::Model m(profile, a.cpus, frames_for(a.profile), 4096);
+      for (const auto& e : b.setup) vmm.apply(e), m.apply(e);
+      auto timed = [&](auto& side, const std::vector<vocab::Event>& evs, std::vector<double>& out) {
+        auto t0 = Clock::now();
+        for (const auto& e : evs)
+          if (side.apply(e).err != vocab::Err::ok) throw std::runtime_error("bench: a benchmark call failed");
+        out.push_back(ns_since(t0) / pages);
+      };
+      timed(vmm, b.map, imap);
+      timed(vmm, b.unmap, iunmap);
+      timed(m, b.map, mmap);
+      timed(m, b.unmap, munmap);
+    }
+    std::cout << fmt::format("  {:>3} pages/call  map {:7.1f}  unmap {:7.1f}   (model: map {:7.1f}  unmap {:7.1f}; ratio "
+                             "{:.2f} / {:.2f})\n",
+                             per_call, median(imap), median(iunmap), median(mmap), median(munmap),
+                             median(imap) / median(mmap), median(iunmap) / median(munmap));
+  }
+}
 
 }  // namespace
 
@@ -104,19 +155,22 @@ int bench_impl(const ImplBenchArgs& a) {
   line("protect", c.protect);
   line("unmap", c.unmap);
   line("translate", c.translate);
-  std::vector<vocab::Event> evs = events(a);
+  const BenchProfile bp = bench_profile(a, format);
+  page_bench(a, format, cfg, *codec, bp.profile);
+  std::vector<vocab::Event> evs = events(a, bp.profile);
   std::uint64_t frames = frames_for(a.profile);
   auto t0 = Clock::now();
-  model::Model m(a.profile, a.cpus, frames, 4096);
+  model::Model m(bp.profile, a.cpus, frames, 4096);
   for (const auto& e : evs) m.apply(e);
   double model_rate = rate(evs.size(), t0);
   std::unique_ptr<impl::Mmu> mmu = format.mmu(a.cpus, cfg);
   t0 = Clock::now();
-  impl::Vmm vmm(vocab::resolve_profile(a.profile), impl::VmmConfig{frames, codec.get(), mmu.get(), nullptr});
+  impl::Vmm vmm(bp.profile, impl::VmmConfig{frames, codec.get(), mmu.get(), nullptr});
   for (const auto& e : evs) vmm.apply(e);
   double impl_rate = rate(evs.size(), t0);
   diff::DiffConfig dc;
   dc.profile = a.profile;
+  dc.params = bp.params;
   dc.impl = format.name;
   dc.cpus = a.cpus;
   dc.frames = frames;

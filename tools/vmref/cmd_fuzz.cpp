@@ -49,9 +49,12 @@ int replay_table_ops(const FuzzArgs& a) {
 
 void print(const FuzzArgs& a, const diff::CampaignResult& r, std::ostream& out) {
   const auto& o = a.o;
-  out << fmt::format("fuzz {} (profile {}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
+  std::string params;
+  for (auto it = r.params.begin(); it != r.params.end(); ++it)
+    params += " --param " + it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump());
+  out << fmt::format("fuzz {} (profile {}{}, seed {}, {} jobs{}): {} ops in {:.1f} s ({:.0f} ops/s): "
                            "{} VMM events, {} table ops, {} findings\n",
-                           r.model_only ? std::string("--layer model") : "--impl " + o.impl, o.profile, o.seed, o.jobs,
+                           r.model_only ? std::string("--layer model") : "--impl " + o.impl, o.profile, params, o.seed, o.jobs,
                            o.format.mutant ? std::string(", mutant ") + o.format.mutant->name : "",
                            r.ops, r.seconds, r.ops / std::max(r.seconds, 1e-9), r.vmm_ops, r.table_ops, r.findings);
   out << "  coverage, operation kinds:";

@@ -363,10 +363,18 @@ std::vector<Finding> run_episode(const CampaignOptions& o, conformance::Random r
   return {};
 }
 
+nlohmann::json with_implied_params(nlohmann::json given, const impl::FormatInfo& format, const vocab::KernelInfo& kernel) {
+  for (const auto& [name, value] : format.implied_params)
+    for (const vocab::ParamSpec& p : kernel.settable)
+      if (p.name == name && !given.contains(name)) given[name] = value;
+  return given;
+}
+
 void resolve_defaults(CampaignOptions& o) {
   if (o.impl.empty() && !impl::all_formats().empty()) o.impl = impl::all_formats().front()->name;
   if (o.profile.empty() && !vocab::kernels().empty()) o.profile = vocab::kernels().front()->name;
   format_of(o);                    // throws for an unknown implementation
+  if (!o.model_only) o.params = with_implied_params(o.params, format_of(o), kernel_of(o));
   profile_of(o);                   // throws for an unknown profile or a refused --param
   if (!o.vmm_layer && !o.table_layer && !o.model_only) throw std::invalid_argument("no layer selected");
   if (o.shards < 1 || o.shard >= o.shards) throw std::invalid_argument("--shard: K must be 1..N");
@@ -419,6 +427,7 @@ CampaignResult run_campaign(const CampaignOptions& opt) {
   reporter.join();
   CampaignResult r;
   r.model_only = !impl_runs(o);
+  r.params = o.params;
   r.interrupted = interrupted;
   for (auto& j : js) merge(r, j->r);
   r.corpus = std::move(corpus);

@@ -9,9 +9,11 @@ namespace vmref::diff {
 std::string campaign_json(const CampaignOptions& o, const CampaignResult& r, const std::string& version) {
   nlohmann::ordered_json j;
   j["tool"] = "vmref " + version;
-  j["command"] = campaign_command(o);
+  CampaignOptions ran = o;  // with the parameters the campaign ran with (the format's implied ones)
+  ran.params = r.params;
+  j["command"] = campaign_command(ran);
   j["profile"] = o.profile;
-  j["params"] = o.params;
+  j["params"] = r.params;
   j["impl"] = r.model_only ? "" : o.impl;
   j["mutant"] = o.format.mutant ? o.format.mutant->name : "";
   j["seed"] = o.seed;

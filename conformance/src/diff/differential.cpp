@@ -30,7 +30,8 @@ Differential::Differential(DiffConfig cfg) : cfg_(std::move(cfg)), format_(forma
   model_ = std::make_unique<model::Model>(profile, cfg_.cpus, cfg_.frames, 4096);
   vmm_ = std::make_unique<impl::Vmm>(profile, impl::VmmConfig{cfg_.frames, codec_.get(), mmu_.get(), cfg_.format.mutant});
   ctx_ = std::make_unique<conformance::CheckerContext>(conformance::CheckerContext{
-      *model_, *vmm_, *decoder_, [this](const char* id, const std::string& msg) { add(id, msg); }, stats_.compared_ptes});
+      *model_, *vmm_, *decoder_, [this](const char* id, const std::string& msg) { add(id, msg); }, stats_.compared_ptes,
+      stats_.compared_tlb});
   bool core_compare = true;
   for (const vocab::Layer& l : profile.layers) {
     const conformance::ConformanceKernelInfo* k = conformance::find_conformance_kernel(l.kernel->name);

@@ -66,7 +66,7 @@ class ToyGenerator : public conformance::Generator {
 void register_conformance() {
   conformance::add_conformance_kernel(
       {kKernel,
-       [](conformance::Random rng, const std::string&, unsigned) -> std::unique_ptr<conformance::Generator> {
+       [](conformance::Random rng, const vocab::Profile&, unsigned) -> std::unique_ptr<conformance::Generator> {
          return std::make_unique<ToyGenerator>(std::move(rng));
        },
        nullptr});

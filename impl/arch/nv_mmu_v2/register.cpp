@@ -100,6 +100,7 @@ void register_format() {
   f.walk = [](const PhysReader& mem, std::uint64_t root, const FormatConfig& c, const std::function<void(const Leaf&)>& leaf,
               const std::function<void(const WalkIssue&)>& issue) { walk(mem, Format(config(c, true)), root, leaf, issue); };
   f.gmmu = words();
+  f.implied_params = {{"mmu", 2}};  // a GPU kernel's MMU version
   add_format(std::move(f));
   kTargetedKeeps2M.profile = large_page_profile();
   for (Mutant m : std::initializer_list<Mutant>{&kSmallHalfShift8, &kPdeValidBit, &kReadOnlyIgnored, &kAckNoneComplete,

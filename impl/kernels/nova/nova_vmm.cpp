@@ -103,7 +103,9 @@ Outcome NovaVmm::nova_new(const Event& e) {
   const vocab::Asid as = e.get<NewArgs>().as;
   core_.space_of(as);
   if (vmms_.count(as)) throw std::invalid_argument("as: address space " + std::to_string(as) + " already has a nova VMM");
-  vmms_[as].pdb = tables_.alloc();
+  GpuVmm& v = vmms_[as];
+  v.pdb = tables_.alloc();
+  v.va = VaSpace(p_.va_pages);
   return {};
 }
 
@@ -136,18 +138,11 @@ Err NovaVmm::alloc_va(GpuVmm& v, std::uint64_t pages, const std::optional<std::p
     const auto [lo, hi] = *range;
     if (hi < lo || hi - lo != pages * kPage || lo % kPage != 0 || hi > p_.va_pages * kPage) return Err::einval;
     out = {lo / kPage, pages};
-    auto next = v.va.lower_bound(out.start);
-    if (next != v.va.end() && next->first < out.start + pages) return Err::eexist;
-    if (next != v.va.begin() && std::prev(next)->first + std::prev(next)->second > out.start) return Err::eexist;
-    return Err::ok;
+    return v.va.is_free(out.start, pages) ? Err::ok : Err::eexist;
   }
-  Vfn gap = 0;  // the lowest gap that fits
-  for (const auto& [start, n] : v.va) {
-    if (gap + pages <= start) break;
-    gap = std::max(gap, start + n);
-  }
-  if (gap + pages > p_.va_pages) return Err::enomem;
-  out = {gap, pages};
+  std::optional<Vfn> start = v.va.lowest_fit(pages);
+  if (!start) return Err::enomem;
+  out = {*start, pages};
   return Err::ok;
 }
 
@@ -193,10 +188,10 @@ Outcome NovaVmm::prepare_map(GpuVmm& v, std::uint64_t pages, const std::string& 
   VaRange r;
   if (fail.va) return {Err::enomem};
   if (Err err = alloc_va(v, pages, range, r); err != Err::ok) return {err};
-  v.va[r.start] = r.pages;
+  v.va.take(r.start, r.pages);
   std::vector<std::uint64_t> staged;
   auto abandon = [&](Err err) -> Outcome {
-    v.va.erase(r.start);
+    v.va.release(r.start);
     if (p_.reserve_fix)  // fixed: this call's staged pages go back (§4.5)
       for (std::uint64_t key : staged) {
         tables_.free(v.pt_pages.at(key).page);
@@ -208,8 +203,12 @@ Outcome NovaVmm::prepare_map(GpuVmm& v, std::uint64_t pages, const std::string& 
     for (std::uint64_t k = 0; k < pages; ++k)
       if (tables_.hidden(v.pdb, r.start + k)) return abandon(Err::eexist);
   std::uint64_t allocs = 0;
-  for (std::uint64_t k = 0; k < pages; ++k)
+  for (std::uint64_t k = 0; k < pages; ++k) {
+    // The VFNs of one leaf table share their path: ensured for the first, the walk of the
+    // others would find it complete and allocate nothing.
+    if (k > 0 && tables_.index(tables_.pt(), r.start + k) != 0) continue;
     if (Err err = ensure_pte_path(v, r.start + k, fail, allocs, staged); err != Err::ok) return abandon(err);
+  }
   if (p_.reserve_fix && !reserve(v, v.pt_pages.size(), fail.reserve)) return abandon(Err::enomem);
   v.prepared[handle] = r;
   if (core_.mutant() == &kDrainOwnPages) v.staged_by[handle] = std::move(staged);
@@ -275,24 +274,27 @@ Outcome NovaVmm::execute_map(GpuVmm& v, const std::string& handle, Pfn pfn, std:
       if (fail.at == Step::flush) return {err};  // the flush failed: the VA is never reused
       flush(v);
     }
-    v.va.erase(r.start);
+    v.va.release(r.start);
     return {err};
   };
   if (count.value_or(r.pages) != r.pages) return fail_with(Err::einval);
   if (fail.at == Step::window) return fail_with(kEio);
   if (Err err = install_pdes(v, handle, fail); err != Err::ok) return fail_with(err);
+  std::optional<Pfn> pt;  // the leaf table of the current 512-page block
   for (std::uint64_t k = 0; k < r.pages; ++k) {
     if (fail.at == Step::pte && fail.index == k) return fail_with(kEio);
     const Vfn vfn = r.start + k;
-    if (!tables_.table_at(v.pdb, vfn, tables_.pt())) {
+    const unsigned idx = tables_.index(tables_.pt(), vfn);
+    if (k == 0 || idx == 0) pt = tables_.table_at(v.pdb, vfn, tables_.pt());
+    if (!pt) {
       std::optional<Pfn> dual = tables_.table_at(v.pdb, vfn, tables_.dual());
       if (!p_.lazy_pt || !dual) return fail_with(kEio);
-      const Pfn page = tables_.alloc();  // lazy-pt: allocates in execute (INV-NOVA-1)
-      tables_.set_child(*dual, tables_.dual(), tables_.index(tables_.dual(), vfn), page, true);
+      pt = tables_.alloc();  // lazy-pt: allocates in execute (INV-NOVA-1)
+      tables_.set_child(*dual, tables_.dual(), tables_.index(tables_.dual(), vfn), *pt, true);
       if (v.page_table_allocs.size() == v.capacity) v.capacity = std::max(2 * v.capacity, v.capacity + 1);
-      v.page_table_allocs.push_back(page);
+      v.page_table_allocs.push_back(*pt);
     }
-    write_pte(v, vfn, GpuPte{pfn + k, writable});
+    tables_.set_pte(*pt, idx, GpuPte{pfn + k, writable});
     written = k + 1;
   }
   if (!p_.skip_flush) {
@@ -333,21 +335,24 @@ Outcome NovaVmm::unmap(const Event& e) {
   const VaRange r = it->second;
   auto fail_with = [&]() -> Outcome {
     if (!p_.unmap_keep_fix) {  // posted: `?` drops the MappedRange, freeing its VA
-      v.va.erase(r.start);
+      v.va.release(r.start);
       v.mapped.erase(a.handle);
     }
     return {kEio};
   };
   if (a.fail.at == Step::window) return fail_with();
+  std::optional<Pfn> pt;  // the leaf table of the current 512-page block
   for (std::uint64_t k = 0; k < r.pages; ++k) {
     if (a.fail.at == Step::pte && a.fail.index == k) return fail_with();
-    write_pte(v, r.start + k, std::nullopt);
+    const unsigned idx = tables_.index(tables_.pt(), r.start + k);
+    if (k == 0 || idx == 0) pt = tables_.table_at(v.pdb, r.start + k, tables_.pt());
+    if (pt) tables_.set_pte(*pt, idx, std::nullopt);  // a VFN without a leaf table is skipped
   }
   if (!p_.skip_flush) {
     if (a.fail.at == Step::flush) return fail_with();
     flush(v);
   }
-  v.va.erase(r.start);
+  v.va.release(r.start);
   v.mapped.erase(a.handle);
   return {};
 }

@@ -15,6 +15,7 @@
 
 #include "gpu_tables.hpp"
 #include "nova_events.hpp"
+#include "va_space.hpp"
 #include "vmref/impl/gmmu_tlb.hpp"
 #include "vmref/impl/vmm.hpp"
 
@@ -40,7 +41,7 @@ struct PtPage {
 /// struct Vmm of one address space.
 struct GpuVmm {
   Pfn pdb = 0;
-  std::map<Vfn, std::uint64_t> va;                  ///< live VA allocations: first VFN -> pages
+  VaSpace va;                                       ///< the VA allocations
   std::map<std::uint64_t, PtPage> pt_pages;         ///< install_addr (PDE slot, VRAM bytes) -> page
   std::vector<Pfn> page_table_allocs;
   std::uint64_t capacity = 0;                       ///< page_table_allocs' KVec capacity

@@ -82,22 +82,24 @@ void check_nova_4(const CheckScope& sc, std::vector<Violation>& out) {
     const auto& as = vmm.first;
     const auto& v = vmm.second;
     std::map<Pfn, unsigned> parents;
-    auto judge = [&](Pfn child, unsigned want_level, bool big, const std::string& where) {
+    // `where` names the slot; messages are built only for a violation.
+    auto judge = [&](Pfn child, unsigned want_level, bool big, const std::function<std::string()>& where) {
+      auto what = [&](const char* why) { return vmm_name(as) + ": PDE " + where() + " -> PFN " + hex(child) + why; };
       auto it = m.vram().find(child);
-      std::string what = vmm_name(as) + ": PDE " + where + " -> PFN " + hex(child);
-      if (it == m.vram().end()) return out.push_back({"INV-NOVA-4", what + " that is no table page"});
+      if (it == m.vram().end()) return out.push_back({"INV-NOVA-4", what(" that is no table page")});
       const Table& c = it->second;
-      if (!c.live) out.push_back({"INV-NOVA-4", what + ", a freed table page"});
-      else if (!c.zeroed) out.push_back({"INV-NOVA-4", what + ", a table page never zeroed"});
+      if (!c.live) out.push_back({"INV-NOVA-4", what(", a freed table page")});
+      else if (!c.zeroed) out.push_back({"INV-NOVA-4", what(", a table page never zeroed")});
       else if (c.level != want_level || c.is_big != big || c.owner != as)
-        out.push_back({"INV-NOVA-4", what + ", a page allocated for another table"});
-      if (++parents[child] == 2) out.push_back({"INV-NOVA-4", what + ", a page another PDE points at too"});
+        out.push_back({"INV-NOVA-4", what(", a page allocated for another table")});
+      if (++parents[child] == 2) out.push_back({"INV-NOVA-4", what(", a page another PDE points at too")});
     };
     if (!m.vram().at(v.pdb).live) out.push_back({"INV-NOVA-4", vmm_name(as) + ": its PDB page is freed"});
     each_table(m, v, [&](unsigned level, Pfn p, const Table& t, Vfn) {
       if (level == g.pt_level()) return;
-      for (const auto& [i, c] : t.pde) judge(c, level + 1, false, "slot " + hex((p << 12) + i * g.entry_size(level)));
-      for (const auto& [i, c] : t.big) judge(c, g.pt_level(), true, "big half " + hex((p << 12) + i * 16));
+      for (const auto& [i, c] : t.pde)
+        judge(c, level + 1, false, [&, i = i] { return "slot " + hex((p << 12) + i * g.entry_size(level)); });
+      for (const auto& [i, c] : t.big) judge(c, g.pt_level(), true, [&, i = i] { return "big half " + hex((p << 12) + i * 16); });
     });
   }
 }
@@ -106,12 +108,16 @@ void check_nova_4(const CheckScope& sc, std::vector<Violation>& out) {
 // not contradicted by a valid PTE; a dropped VMM leaves none behind.
 void check_nova_5(const CheckScope& sc, std::vector<Violation>& out) {
   const NovaModel& m = layer(sc);
-  for (const auto& [as, v] : m.vmms())
-    for (const auto& [vfn, pfn] : v.may_hold) {
-      std::string what = vmm_name(as) + ": the GPU TLB may hold VA " + hex(vfn << 12) + " -> PFN " + hex(pfn);
-      if (!NovaModel::va_live(v, vfn)) out.push_back({"INV-NOVA-5", what + " after its VA range was freed"});
+  for (const auto& vmm : m.vmms())  // no structured binding: the lambda captures these (clang 14)
+    for (const auto& held : vmm.second.may_hold) {
+      const Asid as = vmm.first;
+      const Vmm& v = vmm.second;
+      const Vfn vfn = held.first;
+      const Pfn pfn = held.second;
+      auto what = [&] { return vmm_name(as) + ": the GPU TLB may hold VA " + hex(vfn << 12) + " -> PFN " + hex(pfn); };
+      if (!NovaModel::va_live(v, vfn)) out.push_back({"INV-NOVA-5", what() + " after its VA range was freed"});
       else if (auto cur = m.lookup(v, vfn); cur && cur->pfn != pfn)
-        out.push_back({"INV-NOVA-5", what + " while the PTE now maps PFN " + hex(cur->pfn)});
+        out.push_back({"INV-NOVA-5", what() + " while the PTE now maps PFN " + hex(cur->pfn)});
     }
   for (const CallNote& n : m.notes())
     if (n.ghost_translations)

@@ -52,8 +52,9 @@ struct CheckerContext {
   const impl::RadixCodec& decoder;  ///< the architectural decoder (never mutated)
   /// Reports a finding of `id` at the current event.
   std::function<void(const char* id, const std::string& message)> add;
-  /// Counts page-table entries compared (campaign coverage).
+  /// Count page-table entries and TLB entries compared (campaign coverage).
   std::uint64_t& compared_ptes;
+  std::uint64_t& compared_tlb;
 };
 
 /// One kernel's part of the differential (spec/differential.md §4).
@@ -67,6 +68,14 @@ class KernelChecker {
   virtual void compare(const vocab::Event&, bool /*whole*/) {}
 };
 
+/// A kernel's own page-mapping calls for `vmref bench --impl`: `setup` runs untimed, then
+/// every `map` event maps `pages_per_call` pages, then every `unmap` event unmaps what one
+/// map mapped; the bench reports nanoseconds per page of each.
+struct PageBench {
+  std::vector<vocab::Event> setup, map, unmap;
+  std::uint64_t pages_per_call = 0;
+};
+
 struct ConformanceKernelInfo {
   std::string kernel;
   /// A generator of the kernel's events for `profile` (one of its variants, with its
@@ -78,6 +87,9 @@ struct ConformanceKernelInfo {
   /// Whether the shared comparisons (spaces, PTEs, frames, TLBs, tables) apply: false for
   /// a kernel that keeps its own address spaces (its checker compares them).
   bool core_compare = true;
+  /// `calls` maps of `pages_per_call` pages each and their unmaps, on `profile` (its
+  /// parameters applied); empty for a kernel whose mapping the shared bench measures.
+  std::function<PageBench(const vocab::Profile& profile, std::uint64_t pages_per_call, std::uint64_t calls)> page_bench;
 };
 
 void add_conformance_kernel(ConformanceKernelInfo k);

@@ -16,6 +16,7 @@
 #include "vmref/diff/corpus.hpp"
 #include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
+#include "vmref/vocab/registry.hpp"
 
 namespace vmref::diff {
 
@@ -79,6 +80,8 @@ struct CampaignResult {
   std::string first_error;                         ///< a harness error (unsupported event...), if any
   /// `--layer model`: the model's invariants alone, with the profile's variant under test.
   bool model_only = false;
+  /// The kernel parameters the campaign ran with: --param and the format's implied ones.
+  nlohmann::json params = nlohmann::json::object();
   bool interrupted = false;                        ///< stopped early by `interrupt`
   std::uint64_t resumed = 0;                       ///< episodes skipped: finished by an earlier run (--corpus)
   CorpusReplay corpus;                             ///< the corpus's counterexamples replayed (--corpus)
@@ -111,6 +114,10 @@ bool is_campaign_summary(const nlohmann::ordered_json& j);
 /// --jobs), a shard given twice, and names the shard that is missing (a partial merge
 /// would read as the whole campaign).
 nlohmann::ordered_json merge_campaign_summaries(const std::vector<std::pair<std::string, nlohmann::ordered_json>>& shards);
+
+/// `given` (kernel parameters, as a header's `params`) with the format's implied ones
+/// (FormatInfo::implied_params) that `kernel` has and `given` lacks.
+nlohmann::json with_implied_params(nlohmann::json given, const impl::FormatInfo& format, const vocab::KernelInfo& kernel);
 
 /// One episode of `o`'s profile and implementation (its mutant too) whose generator draws
 /// from `rng`, typically a fuzzer's bytes (conformance/fuzz/fuzz_differential.cpp): model

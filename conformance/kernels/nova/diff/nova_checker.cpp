@@ -24,8 +24,15 @@ using trace::hex;
 namespace {
 constexpr unsigned kChunkPtes = 16;
 
-/// A translation as both sides state it: VFN -> (PFN, writable).
-using Leaves = std::map<Vfn, std::pair<Pfn, bool>>;
+/// A translation as both sides state it: VFN, PFN, writable.
+struct Translation {
+  Vfn vfn = 0;
+  Pfn pfn = 0;
+  bool writable = false;
+  friend bool operator==(const Translation&, const Translation&) = default;
+};
+/// Both sides list them in VA order (ordered maps; the walk goes in VA order).
+using Leaves = std::vector<Translation>;
 
 template <class Range>
 std::string ranges(const std::map<std::string, Range>& m) {
@@ -64,8 +71,9 @@ class NovaChecker : public conformance::KernelChecker {
     const Vmm& m = mi->second;
     const GpuVmm& i = ii->second;
     if (m.pdb != i.pdb) ctx_.add("DIFF-VSL", at + "PDB: model " + hex(m.pdb) + ", implementation " + hex(i.pdb));
-    if (m.va != i.va) ctx_.add("DIFF-VSL", at + "VA allocations differ (" + std::to_string(m.va.size()) + " against " +
-                                               std::to_string(i.va.size()) + ")");
+    if (m.va != i.va.allocations())
+      ctx_.add("DIFF-VSL", at + "VA allocations differ (" + std::to_string(m.va.size()) + " against " +
+                               std::to_string(i.va.allocations().size()) + ")");
     compare_handles(at + "prepared", m.prepared, i.prepared);
     compare_handles(at + "mapped", m.mapped, i.mapped);
     compare_pending(at, m, i);
@@ -105,7 +113,7 @@ class NovaChecker : public conformance::KernelChecker {
     if (t == m_.vram().end()) return;
     if (level == g.pt_level()) {
       for (const auto& [idx, pte] : t->second.pte)
-        if (!hiding || !hiding->count(idx / kChunkPtes)) out[base + idx] = {pte.pfn, pte.writable};
+        if (!hiding || !hiding->count(idx / kChunkPtes)) out.push_back({base + idx, pte.pfn, pte.writable});
       return;
     }
     for (const auto& [idx, child] : t->second.pde) {
@@ -127,18 +135,16 @@ class NovaChecker : public conformance::KernelChecker {
           if (l.size != 4096 || !l.rights.u)
             ctx_.add("DIFF-PTE", at + "va " + hex(l.va) + ": a leaf of " + std::to_string(l.size) +
                                      " bytes or with PRIVILEGE set; nova writes 4 KiB user PTEs");
-          got[l.va >> 12] = {l.pa >> 12, l.rights.w};
+          got.push_back({l.va >> 12, l.pa >> 12, l.rights.w});
         },
         [&](const impl::WalkIssue& w) { ctx_.add("DIFF-PTE", at + "GPU table entry at " + hex(w.entry_pa) + ": " + w.what); });
     ctx_.compared_ptes += got.size();
     if (want == got) return;
-    auto a = want.begin();
-    auto b = got.begin();
-    while (a != want.end() && b != got.end() && *a == *b) ++a, ++b;
-    Vfn vfn = a == want.end() ? b->first : b == got.end() ? a->first : std::min(a->first, b->first);
+    auto [a, b] = std::mismatch(want.begin(), want.end(), got.begin(), got.end());
+    const Vfn vfn = a == want.end() ? b->vfn : b == got.end() ? a->vfn : std::min(a->vfn, b->vfn);
     auto show = [&](const Leaves& l) {
-      auto x = l.find(vfn);
-      return x == l.end() ? std::string("no PTE") : "PFN " + hex(x->second.first) + (x->second.second ? " rw" : " ro");
+      auto x = std::find_if(l.begin(), l.end(), [&](const Translation& t) { return t.vfn == vfn; });
+      return x == l.end() ? std::string("no PTE") : "PFN " + hex(x->pfn) + (x->writable ? " rw" : " ro");
     };
     ctx_.add("DIFF-PTE", at + "GPU va " + hex(vfn << 12) + ": model " + show(want) + ", implementation " + show(got) +
                              " (" + std::to_string(want.size()) + " against " + std::to_string(got.size()) + " PTEs)");
@@ -161,6 +167,7 @@ class NovaChecker : public conformance::KernelChecker {
     std::map<Pfn, const Vmm*> by_pdb;
     for (const auto& [as, v] : m_.vmms()) by_pdb[v.pdb] = &v;
     i_.tlb().each([&](const impl::TlbHeld& h) {
+      ++ctx_.compared_tlb;
       auto v = by_pdb.find(h.owner);
       if (v == by_pdb.end()) return;
       if (!v->second->may_hold.count({h.va >> 12, h.pa >> 12}))

@@ -87,6 +87,11 @@ struct FormatInfo {
   /// An NVIDIA GPU format: its version and the words a GPU kernel writes besides the
   /// codec's (gmmu_words.hpp); null for a CPU format.
   std::shared_ptr<const gmmu::Words> gmmu;
+  /// Kernel parameters a campaign on this format sets when neither --param nor the
+  /// profile's variant gives them and the kernel has a parameter of that name: the GPU
+  /// formats' `mmu`, their GMMU version. Replay never applies them (a trace's header says
+  /// what it was recorded on).
+  std::map<std::string, std::uint64_t> implied_params;
 };
 
 void add_format(FormatInfo f);
