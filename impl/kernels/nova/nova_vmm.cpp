@@ -378,6 +378,21 @@ Outcome NovaVmm::access(const Event& e) {
   return o;
 }
 
+Outcome NovaVmm::driver_flush(const Event& e) {
+  const auto& a = e.get<FlushArgs>();
+  const GpuVmm& v = vmm_of(a.as);
+  if (a.range && (a.range->first + a.range->second - 1) >> (tables_.vfn_bits() + 12))
+    throw std::invalid_argument("va: the range reaches beyond the MMU version's VA");
+  impl::gmmu::Invalidate inv;
+  inv.pdb = v.pdb << 12;
+  inv.all_va = !a.range;
+  if (a.range) inv.va = a.range->first, inv.size = a.range->second;
+  inv.ack = a.ack == Ack::none ? impl::gmmu::Ack::none
+            : a.ack == Ack::globally ? impl::gmmu::Ack::globally : impl::gmmu::Ack::intranode;
+  tlb_.invalidate(inv);
+  return {};
+}
+
 Outcome NovaVmm::set_big(const Event& e) {
   const auto& a = e.get<SetBigArgs>();
   GpuVmm& v = vmm_of(a.as);
@@ -412,7 +427,8 @@ void register_impl() {
                           {&ops::map, &call<NovaVmm, &NovaVmm::map>},
                           {&ops::unmap, &call<NovaVmm, &NovaVmm::unmap>},
                           {&ops::access, &call<NovaVmm, &NovaVmm::access>},
-                          {&ops::set_big, &call<NovaVmm, &NovaVmm::set_big>}}});
+                          {&ops::set_big, &call<NovaVmm, &NovaVmm::set_big>},
+                          {&ops::flush, &call<NovaVmm, &NovaVmm::driver_flush>}}});
 }
 
 }  // namespace vmref::nova

@@ -62,6 +62,7 @@ class NovaVmm : public impl::KernelLayer {
   Outcome unmap(const Event& e);
   Outcome access(const Event& e);
   Outcome set_big(const Event& e);
+  Outcome driver_flush(const Event& e);
   void before_destroy(vocab::Asid as) override;
 
   const std::map<vocab::Asid, GpuVmm>& vmms() const { return vmms_; }

@@ -115,6 +115,8 @@ class NovaModel : public model::KernelLayer {
   Outcome unmap(const Event& e);
   Outcome access(const Event& e);
   Outcome set_big(const Event& e);
+  /// nova_flush (§8.1): the driver's own invalidate of the PDB.
+  Outcome driver_flush(const Event& e);
   void begin_group() override { notes_.clear(); }
   void before_destroy(Asid as) override;
 
@@ -155,6 +157,9 @@ class NovaModel : public model::KernelLayer {
   std::map<Asid, Vmm> vmms_;
   std::map<Pfn, Table> vram_;
   std::set<Pfn> free_;          ///< freed table pages, reused lowest first
+  /// Translations a dropped VMM left in the GPU TLB, by the PDB they are tagged with: a
+  /// VMM made later on the same PDB page starts with them (§3).
+  std::map<Pfn, std::set<std::pair<Vfn, Pfn>>> left_by_pdb_;
   Pfn next_pfn_ = 0x10000;      ///< the next never-used table page (our choice: VRAM from 256 MiB)
   std::vector<CallNote> notes_;
 };

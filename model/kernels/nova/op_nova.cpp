@@ -171,6 +171,10 @@ Outcome NovaModel::nova_new(const Event& e) {
   if (vmms_.count(as)) throw ModelError("as", "address space " + std::to_string(as) + " already has a nova VMM");
   Vmm v;
   v.pdb = alloc_page(as, 0);
+  if (auto left = left_by_pdb_.find(v.pdb); left != left_by_pdb_.end()) {  // the TLB tags by PDB address
+    v.may_hold = std::move(left->second);
+    left_by_pdb_.erase(left);
+  }
   vmms_[as] = v;
   notes_.push_back({as, "new", true});
   return {};
@@ -431,6 +435,7 @@ Outcome NovaModel::drop(const Event& e) {
     flush(v, n);
   }
   n.ghost_translations = v.may_hold.size();
+  if (!v.may_hold.empty()) left_by_pdb_[v.pdb].insert(v.may_hold.begin(), v.may_hold.end());
   for (Pfn p : v.allocs) free_page(p);
   for (const auto& [k, s] : v.pending) free_page(s.page);
   free_page(v.pdb);
@@ -455,6 +460,25 @@ Outcome NovaModel::access(const Event& e) {
   if (a.kind != Kind::read && !pte->writable) return {Err::eacces};
   o.ret = pte->pfn * kPage + a.va % kPage;
   return o;
+}
+
+// A driver's invalidate (§8.1): once complete with an ACK that guarantees removal, the
+// GPU TLB holds nothing in the named VAs that the tables no longer give.
+Outcome NovaModel::driver_flush(const Event& e) {
+  const auto& a = e.get<FlushArgs>();
+  Vmm& v = vmm_of(a.as);
+  if (a.range && (a.range->first + a.range->second - 1) >> (g_.vfn_bits() + 12))
+    throw ModelError("va", "the range reaches beyond the MMU version's VA");
+  if (a.ack == Ack::none) return {};  // NONE_REQUIRED guarantees nothing (V2-T2)
+  auto named = [&](Vfn vfn) {
+    return !a.range || (vfn * kPage < a.range->first + a.range->second && a.range->first < (vfn + 1) * kPage);
+  };
+  for (auto it = v.may_hold.begin(); it != v.may_hold.end();) {
+    std::optional<Pte> cur = lookup(v, it->first);
+    const bool gone = named(it->first) && !(cur && cur->pfn == it->second);
+    it = gone ? v.may_hold.erase(it) : std::next(it);
+  }
+  return {};
 }
 
 Outcome NovaModel::set_big(const Event& e) {

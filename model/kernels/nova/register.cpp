@@ -28,6 +28,7 @@ void register_model() {
                      {&ops::drop, &call<NovaModel, &NovaModel::drop>},
                      {&ops::prepare, &call<NovaModel, &NovaModel::prepare>},
                      {&ops::execute, &call<NovaModel, &NovaModel::execute>},
+                     {&ops::flush, &call<NovaModel, &NovaModel::driver_flush>},
                      {&ops::map, &call<NovaModel, &NovaModel::map>},
                      {&ops::unmap, &call<NovaModel, &NovaModel::unmap>},
                      {&ops::access, &call<NovaModel, &NovaModel::access>},

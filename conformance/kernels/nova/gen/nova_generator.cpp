@@ -90,6 +90,14 @@ Event NovaGenerator::next() {
     prepared_.erase(prepared_.begin() + static_cast<long>(i));
     return make_event(ops::execute, a);
   }
+  if (r >= 57 && r < 60 && !mapped_.empty()) {  // a driver's own invalidate, any ACK mode
+    const Live& l = mapped_[pick(mapped_.size())];
+    FlushArgs a;
+    a.as = as_;
+    if (pick(2)) a.range = std::pair<Va, std::uint64_t>{l.va + pick(l.pages) * 4096, (1 + pick(16)) * 4096};
+    a.ack = static_cast<Ack>(pick(3));
+    return make_event(ops::flush, a);
+  }
   if (r < 60 && !mapped_.empty()) {
     const Live& l = mapped_[pick(mapped_.size())];
     AccessArgs a;

@@ -130,3 +130,27 @@ TEST(Differential_4_3_Nova, TheOtherNvidiaVersionIsRefusedNamingParamsMmu) {
       EXPECT_NO_THROW(diff::Differential{c}) << f->name;
     }
 }
+
+// nova_flush (spec/kernels/nova.md §8.1): its fields are checked when decoded, and its
+// range against the version's VA by both sides.
+TEST(Differential_4_3_Nova, DriverFlushRefusesBadFieldsNamingThem) {
+  auto field_of = [](const std::string& line) {
+    try {
+      test::ev(line);
+    } catch (const trace::TraceError& e) {
+      return e.field;
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(field_of(R"({"op":"nova_flush","as":1,"va":"0x1000"})"), "size");
+  EXPECT_EQ(field_of(R"({"op":"nova_flush","as":1,"size":"0x1000"})"), "va");
+  EXPECT_EQ(field_of(R"({"op":"nova_flush","as":1,"va":"0x0","size":"0x0"})"), "size");
+  EXPECT_EQ(field_of(R"({"op":"nova_flush","as":1,"va":"0xffffffffffffffff","size":"0x2"})"), "size");
+  EXPECT_EQ(field_of(R"({"op":"nova_flush","as":1,"ack":"eventually"})"), "ack");
+  EXPECT_EQ(field_of(R"({"op":"nova_flush","as":1,"ack":"intranode","va":"0x0","size":"0x1"})"), "(accepted)");
+  const std::string beyond = R"({"vmref_trace":1,"profile":"nova:fixed"}
+{"op":"as_create","as":1}
+{"op":"nova_new","as":1}
+{"op":"nova_flush","as":1,"va":"0x1fffffffff000","size":"0x2000"})";
+  EXPECT_TRUE(test::names_field(test::replay_error("flush-beyond", beyond), "va")) << test::replay_error("flush-beyond", beyond);
+}

@@ -21,6 +21,10 @@ const char* to_string(Kind k) {
   static const char* const n[] = {"read", "write", "atomic"};
   return n[static_cast<int>(k)];
 }
+const char* to_string(Ack a) {
+  static const char* const n[] = {"none", "globally", "intranode"};
+  return n[static_cast<int>(a)];
+}
 const char* to_string(BigState s) {
   static const char* const n[] = {"U", "I", "S"};
   return n[static_cast<int>(s)];
@@ -39,6 +43,7 @@ E pick(Fields& f, std::string_view key, const char* const (&names)[N], std::size
 const char* const kSteps[] = {"none", "window", "pde", "pte", "flush"};
 const char* const kKinds[] = {"read", "write", "atomic"};
 const char* const kStates[] = {"U", "I", "S"};
+const char* const kAcks[] = {"none", "globally", "intranode"};
 
 std::optional<std::pair<Va, Va>> dec_range(Fields& f) {
   bool s = f.has("range_start"), e = f.has("range_end");
@@ -181,6 +186,29 @@ void enc_access(const Event& e, Json& j) {
   if (a.kind != Kind::read) j["kind"] = to_string(a.kind);
 }
 
+void dec_flush(Fields& f, Event& e) {
+  auto a = std::make_shared<FlushArgs>();
+  a->as = f.u64("as");
+  const bool va = f.has("va"), size = f.has("size");
+  if (va != size) f.fail(va ? "size" : "va", "a targeted flush needs both va and size (neither: ALL_VA)");
+  if (va) {
+    a->range = std::pair<Va, std::uint64_t>{f.u64("va"), f.u64("size")};
+    if (a->range->second == 0) f.fail("size", "must be at least 1 byte");
+    if (a->range->first + a->range->second < a->range->first) f.fail("size", "va + size overflows");
+  }
+  a->ack = f.has("ack") ? pick<Ack>(f, "ack", kAcks, 0) : Ack::globally;
+  e.args = a;
+}
+void enc_flush(const Event& e, Json& j) {
+  const auto& a = e.get<FlushArgs>();
+  j["as"] = a.as;
+  if (a.range) {
+    j["va"] = hex(a.range->first);
+    j["size"] = hex(a.range->second);
+  }
+  if (a.ack != Ack::globally) j["ack"] = to_string(a.ack);
+}
+
 void dec_set_big(Fields& f, Event& e) {
   auto a = std::make_shared<SetBigArgs>();
   a->as = f.u64("as");
@@ -261,6 +289,9 @@ const std::string kUnmapSchema =
     props({{"as", kAs}, {"handle", kStr}, {"fail_at", kUnmapStepEnum}, {"fail_index", kU64}}, R"(["as","handle"])");
 const std::string kAccessSchema =
     props({{"as", kAs}, {"va", kU64}, {"kind", R"({"enum":["read","write","atomic"]})"}}, R"(["as","va"])");
+const std::string kFlushSchema =
+    props({{"as", kAs}, {"va", kU64}, {"size", kU64}, {"ack", R"({"enum":["none","globally","intranode"]})"}},
+          R"(["as"])");
 const std::string kSetBigSchema =
     props({{"as", kAs}, {"va", kU64}, {"state", R"({"enum":["U","I","S"]})"}}, R"(["as","va","state"])");
 }  // namespace
@@ -281,6 +312,8 @@ OpInfo unmap{"nova_unmap", kKernel, "spec/kernels/nova.md §7", &typeid(UnmapArg
              kUnmapSchema.c_str()};
 OpInfo access{"nova_access", kKernel, "spec/kernels/nova.md §8", &typeid(AccessArgs), dec_access, enc_access,
               kAccessSchema.c_str(), kReturnsValue};
+OpInfo flush{"nova_flush", kKernel, "spec/kernels/nova.md §8.1", &typeid(FlushArgs), dec_flush, enc_flush,
+             kFlushSchema.c_str()};
 OpInfo set_big{"nova_set_big", kKernel, "spec/kernels/nova.md §8", &typeid(SetBigArgs), dec_set_big, enc_set_big,
                kSetBigSchema.c_str()};
 }  // namespace ops
@@ -295,7 +328,7 @@ void register_vocab() {
                       {"no-flush", "fixed, but execute and unmap skip their PDB flush", true}},
                      params_of, 0, settable(), with_params});
   for (OpInfo* op : {&ops::nova_new, &ops::drop, &ops::prepare, &ops::execute, &ops::map, &ops::unmap, &ops::access,
-                     &ops::set_big})
+                     &ops::set_big, &ops::flush})
     vocab::add_op(*op);
 }
 

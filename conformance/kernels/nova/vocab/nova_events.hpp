@@ -118,8 +118,21 @@ struct SetBigArgs : vocab::SpaceArgs {
   BigState state = BigState::U;
 };
 
+/// INVALIDATE.ACK of a GPU TLB invalidate (spec/formats/nv_mmu_v2.md V2-T2): NONE_REQUIRED
+/// guarantees nothing; GLOBALLY and INTRANODE guarantee that every TLB of the GPU dropped
+/// what it names once the invalidate completed.
+enum class Ack : std::uint8_t { none, globally, intranode };
+const char* to_string(Ack a);
+
+/// nova_flush (§8.1): the driver invalidates the GPU TLB for the VMM's PDB, all VA or the
+/// bytes [va, va + size), with ACK mode `ack`, and waits for completion.
+struct FlushArgs : vocab::SpaceArgs {
+  std::optional<std::pair<Va, std::uint64_t>> range;  ///< (va, size) in bytes; absent: ALL_VA
+  Ack ack = Ack::globally;
+};
+
 namespace ops {
-extern vocab::OpInfo nova_new, drop, prepare, execute, map, unmap, access, set_big;
+extern vocab::OpInfo nova_new, drop, prepare, execute, map, unmap, access, set_big, flush;
 }  // namespace ops
 
 /// Registers the kernel, its variants and its operations.

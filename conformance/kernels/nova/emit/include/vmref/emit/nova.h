@@ -256,6 +256,34 @@ static inline int vmref_emit_nova_set_big(vmref_emitter *e, const vmref_nova_set
   return vmref_emit_end(e);
 }
 
+/** `nova_flush`: spec/kernels/nova.md §8.1. */
+typedef struct vmref_nova_flush {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  int has_va;
+  uint64_t va; /**< `va`, optional: 64-bit value (address, length, bytes), written as "0x..."; written when has_va is non-zero */
+  int has_size;
+  uint64_t size; /**< `size`, optional: 64-bit value (address, length, bytes), written as "0x..."; written when has_size is non-zero */
+  const char *ack; /**< `ack`, optional: one of "none", "globally", "intranode"; NULL: absent */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_flush;
+
+/** Writes the fields of `nova_flush` into the open line. */
+static inline void vmref_emit_nova_flush_fields(vmref_emitter *e, const vmref_nova_flush *a) {
+  vmref_emit_int(e, "as", a->as);
+  if (a->has_va) vmref_emit_u64(e, "va", a->va);
+  if (a->has_size) vmref_emit_u64(e, "size", a->size);
+  if (a->ack) vmref_emit_str(e, "ack", a->ack);
+}
+
+/** Writes one `nova_flush` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_flush(vmref_emitter *e, const vmref_nova_flush *a) {
+  vmref_emit_begin(e, "nova_flush");
+  vmref_emit_nova_flush_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
 #ifdef __cplusplus
 }
 #endif
