@@ -75,7 +75,6 @@ class GpuTables {
   bool hidden(Pfn pdb, Vfn vfn) const;
 
   const impl::SimMemory& vram() const { return vram_; }
-  unsigned mmu() const { return words_.version; }
 
  private:
   static constexpr Pfn kFirst = 0x10000;  ///< table pages from 256 MiB of VRAM up (N-C7)

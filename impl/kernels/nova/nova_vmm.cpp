@@ -76,13 +76,23 @@ bool NovaVmm::reserve(GpuVmm& v, std::uint64_t additional, bool fails) {
   return true;
 }
 
-void NovaVmm::flush(const GpuVmm& v) {
+void NovaVmm::invalidate(const GpuVmm& v, const std::optional<std::pair<vocab::Va, std::uint64_t>>& range,
+                         impl::gmmu::Ack ack) {
   impl::gmmu::Invalidate inv;
   inv.pdb = v.pdb << 12;
-  inv.all_va = true;
-  const bool global = p_.ack_global_fix && core_.mutant() != &kFlushAckNone;
-  inv.ack = global ? impl::gmmu::Ack::globally : impl::gmmu::Ack::none;
+  inv.all_va = !range;
+  if (range) inv.va = range->first, inv.size = range->second;
+  inv.ack = ack;
   tlb_.invalidate(inv);
+}
+
+void NovaVmm::flush(const GpuVmm& v) {
+  const bool global = p_.ack_global_fix && core_.mutant() != &kFlushAckNone;
+  invalidate(v, std::nullopt, global ? impl::gmmu::Ack::globally : impl::gmmu::Ack::none);
+}
+
+void NovaVmm::check_va(vocab::Va last) const {
+  if (last >> (tables_.vfn_bits() + 12)) throw std::invalid_argument("va: beyond the MMU version's VA");
 }
 
 bool NovaVmm::write_pte(GpuVmm& v, Vfn vfn, std::optional<GpuPte> pte) {
@@ -360,7 +370,7 @@ Outcome NovaVmm::unmap(const Event& e) {
 Outcome NovaVmm::access(const Event& e) {
   const auto& a = e.get<AccessArgs>();
   GpuVmm& v = vmm_of(a.as);
-  if (a.va >> (tables_.vfn_bits() + 12)) throw std::invalid_argument("va: beyond the MMU version's VA");
+  check_va(a.va);
   const Vfn vfn = a.va / kPage;
   std::optional<Pfn> pt = tables_.table_at(v.pdb, vfn, tables_.pt());
   std::optional<GpuPte> pte;
@@ -381,22 +391,18 @@ Outcome NovaVmm::access(const Event& e) {
 Outcome NovaVmm::driver_flush(const Event& e) {
   const auto& a = e.get<FlushArgs>();
   const GpuVmm& v = vmm_of(a.as);
-  if (a.range && (a.range->first + a.range->second - 1) >> (tables_.vfn_bits() + 12))
-    throw std::invalid_argument("va: the range reaches beyond the MMU version's VA");
-  impl::gmmu::Invalidate inv;
-  inv.pdb = v.pdb << 12;
-  inv.all_va = !a.range;
-  if (a.range) inv.va = a.range->first, inv.size = a.range->second;
-  inv.ack = a.ack == Ack::none ? impl::gmmu::Ack::none
-            : a.ack == Ack::globally ? impl::gmmu::Ack::globally : impl::gmmu::Ack::intranode;
-  tlb_.invalidate(inv);
+  if (a.range) check_va(a.range->first + a.range->second - 1);
+  invalidate(v, a.range,
+             a.ack == Ack::none       ? impl::gmmu::Ack::none
+             : a.ack == Ack::globally ? impl::gmmu::Ack::globally
+                                      : impl::gmmu::Ack::intranode);
   return {};
 }
 
 Outcome NovaVmm::set_big(const Event& e) {
   const auto& a = e.get<SetBigArgs>();
   GpuVmm& v = vmm_of(a.as);
-  if (a.va >> (tables_.vfn_bits() + 12)) throw std::invalid_argument("va: beyond the MMU version's VA");
+  check_va(a.va);
   const Vfn vfn = a.va / kPage;
   std::optional<Pfn> dual = tables_.table_at(v.pdb, vfn, tables_.dual());
   if (!dual) throw std::invalid_argument("va: no installed page-table path down to the dual PDE covering va");

@@ -87,8 +87,13 @@ class NovaVmm : public impl::KernelLayer {
   vocab::Err install_pdes(GpuVmm& v, const std::string& handle, const StepFail& fail);
   /// Writes the PTE of `vfn`; false when no leaf table is installed for it.
   bool write_pte(GpuVmm& v, Vfn vfn, std::optional<GpuPte> pte);
+  /// One invalidate of the PDB (all VA, or the bytes of `range`), waited for.
+  void invalidate(const GpuVmm& v, const std::optional<std::pair<vocab::Va, std::uint64_t>>& range,
+                  impl::gmmu::Ack ack);
   /// Tlb::flush: ALL_VA of the PDB with the variant's ACK mode.
   void flush(const GpuVmm& v);
+  /// Throws naming `va` when byte `last` lies beyond the MMU version's VA.
+  void check_va(vocab::Va last) const;
   std::uint64_t install_addr(Pfn table, unsigned level, unsigned idx) const {
     return (table << 12) + std::uint64_t{idx} * tables_.entry_bytes(level);
   }

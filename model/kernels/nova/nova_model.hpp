@@ -5,6 +5,7 @@
 // and per event group, what each call did (for the invariants that judge calls).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -146,6 +147,9 @@ class NovaModel : public model::KernelLayer {
   std::optional<Pfn> table_at(const Vmm& v, Vfn vfn, unsigned level) const;
   void write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte);
   void flush(Vmm& v, CallNote& n);
+  /// Removes from the may-hold set every translation whose VFN `named` accepts and that
+  /// the tables no longer give: what an invalidate that guarantees removal leaves.
+  void forget_stale(Vmm& v, const std::function<bool(Vfn)>& named);
   /// Whether a big PTE hides `vfn`'s small PTE (a chunk in state I or S).
   bool hidden_by_big(const Vmm& v, Vfn vfn) const;
   std::uint64_t slot_key(Pfn table, unsigned level, unsigned idx) const {

@@ -129,10 +129,14 @@ void NovaModel::write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte) {
 // completed removes translations from the may-hold set (spec/formats/nv_mmu_v2.md V2-T2).
 void NovaModel::flush(Vmm& v, CallNote& n) {
   ++n.flushes;
-  if (!p_.ack_global_fix) return;
+  if (p_.ack_global_fix) forget_stale(v, [](Vfn) { return true; });
+}
+
+void NovaModel::forget_stale(Vmm& v, const std::function<bool(Vfn)>& named) {
   for (auto it = v.may_hold.begin(); it != v.may_hold.end();) {
     std::optional<Pte> cur = lookup(v, it->first);
-    it = cur && cur->pfn == it->second ? std::next(it) : v.may_hold.erase(it);
+    const bool stale = named(it->first) && !(cur && cur->pfn == it->second);
+    it = stale ? v.may_hold.erase(it) : std::next(it);
   }
 }
 
@@ -470,14 +474,9 @@ Outcome NovaModel::driver_flush(const Event& e) {
   if (a.range && (a.range->first + a.range->second - 1) >> (g_.vfn_bits() + 12))
     throw ModelError("va", "the range reaches beyond the MMU version's VA");
   if (a.ack == Ack::none) return {};  // NONE_REQUIRED guarantees nothing (V2-T2)
-  auto named = [&](Vfn vfn) {
+  forget_stale(v, [&](Vfn vfn) {
     return !a.range || (vfn * kPage < a.range->first + a.range->second && a.range->first < (vfn + 1) * kPage);
-  };
-  for (auto it = v.may_hold.begin(); it != v.may_hold.end();) {
-    std::optional<Pte> cur = lookup(v, it->first);
-    const bool gone = named(it->first) && !(cur && cur->pfn == it->second);
-    it = gone ? v.may_hold.erase(it) : std::next(it);
-  }
+  });
   return {};
 }
 
