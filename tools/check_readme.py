@@ -12,13 +12,11 @@ import re
 import subprocess
 import sys
 
-WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-         "twenty-one", "twenty-two", "twenty-three", "twenty-four", "twenty-five",
-         "twenty-six", "twenty-seven", "twenty-eight", "twenty-nine", "thirty",
-         "thirty-one", "thirty-two", "thirty-three", "thirty-four", "thirty-five", "thirty-six", "thirty-seven",
-         "thirty-eight", "thirty-nine", "forty", "forty-one", "forty-two", "forty-three", "forty-four",
-         "forty-five", "forty-six", "forty-seven", "forty-eight", "forty-nine", "fifty"]
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# "zero" .. "ninety-nine", as the README spells its counts
+WORDS = _UNITS + [_TENS[n // 10] + ("-" + _UNITS[n % 10] if n % 10 else "") for n in range(20, 100)]
 
 
 def untimed(text):

@@ -36,8 +36,10 @@ void Tlb::fill(std::uint64_t pdb, std::uint16_t ctx, std::uint64_t va, const Tra
   ++count_;
 }
 
-void Tlb::invalidate(const Invalidate& inv) {
-  if (!guarantees_removal(inv.ack) && !config_->ack_none_complete) return;  // may still hold
+void Tlb::invalidate(const Invalidate& given) {
+  if (!guarantees_removal(given.ack) && !config_->ack_none_complete) return;  // may still hold
+  Invalidate inv = given;
+  if (config_->targeted_one_page) inv.size = 4096;  // the mutant reads VADDR only
   if (!inv.all_va && inv.size / 4096 <= kMaxPagesPerClass) {
     drop_range(inv);
     return;

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "vmref/diff/campaign.hpp"
+#include "vmref/impl/format.hpp"
 #include "vmref/impl/mutant.hpp"
 
 namespace vmref::cli {
@@ -91,10 +92,12 @@ Runner add_fuzz(CLI::App& app) {
   auto* c = app.add_subcommand("fuzz", "Differential fuzzing: random operations on the model and an optimized implementation in lock step");
   a->o.impl = default_format();
   a->o.profile = default_profile();
-  c->add_option("--impl", a->o.impl, "Page-table format of the implementation (see --list-archs)")->capture_default_str()
-      ->check(CLI::IsMember(format_choices()));
-  c->add_option("--profile", a->o.profile, "Kernel profile, kernel or kernel:variant (see --list-profiles)")
-      ->capture_default_str()->check(CLI::IsMember(profile_choices()));
+  auto* impl_opt = c->add_option("--impl", a->o.impl, "Page-table format of the implementation (see --list-archs; "
+                                                       "with --mutant of a format: that format)")
+                       ->capture_default_str()->check(CLI::IsMember(format_choices()));
+  auto* profile_opt = c->add_option("--profile", a->o.profile, "Kernel profile, kernel or kernel:variant (see --list-profiles; "
+                                                               "with --mutant: the profile whose events reach it)")
+                          ->capture_default_str()->check(CLI::IsMember(profile_choices()));
   c->add_option("--seed", a->o.seed, "Random seed")->capture_default_str();
   auto* ops = c->add_option("--ops", a->o.ops, "Operations to run (VMM events plus table operations)")->capture_default_str();
   c->add_option("--time", a->o.seconds, "Run for this many seconds instead of --ops")->excludes(ops);
@@ -126,7 +129,7 @@ Runner add_fuzz(CLI::App& app) {
   c->add_option("--shard", a->shard,
                 "Run only shard K of N (K/N): every N-th episode from the K-th, for several machines; `vmref report` "
                 "merges the shards' --json summaries into the whole campaign's");
-  return [a, out] {
+  return [a, out, impl_opt, profile_opt] {
     if (a->list || a->list_profiles || a->list_archs) {
       if (a->list) list_mutants();
       if (a->list_profiles) list_profiles();
@@ -142,6 +145,10 @@ Runner add_fuzz(CLI::App& app) {
     g_interrupt = false;
     a->o.params = parse_params(a->params);
     a->o.format.mutant = impl::find_mutant(a->mutant);
+    if (const impl::MutantInfo* m = a->o.format.mutant) {  // where the mutant lives, unless named
+      if (impl_opt->count() == 0 && impl::find_format(m->owner)) a->o.impl = m->owner;
+      if (profile_opt->count() == 0 && *m->profile) a->o.profile = m->profile;
+    }
     a->o.model_only = a->layer == "model";
     a->o.vmm_layer = a->layer == "vmm" || a->layer == "both";
     a->o.table_layer = a->layer == "tables" || a->layer == "both";

@@ -1,6 +1,7 @@
 #include "vmref/vocab/registry.hpp"
 #include "vmref/trace/error.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <unordered_map>
@@ -43,6 +44,16 @@ void add_op(OpInfo& op) {
 
 const std::vector<const KernelInfo*>& kernels() { return tables().kernels; }
 const std::vector<const OpInfo*>& all_ops() { return tables().ops; }
+
+std::string profile_with_variant(std::string_view variant, std::string_view param) {
+  for (const KernelInfo* k : kernels()) {
+    bool has_param = param.empty() ||
+                     std::any_of(k->settable.begin(), k->settable.end(), [&](const ParamSpec& p) { return p.name == param; });
+    for (const VariantInfo& v : k->variants)
+      if (has_param && v.name == variant && !v.broken) return k->name + ":" + v.name;
+  }
+  return "";
+}
 
 const KernelInfo* find_kernel(std::string_view name) {
   for (const KernelInfo* k : tables().kernels)

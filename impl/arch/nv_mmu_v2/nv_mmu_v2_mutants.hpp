@@ -14,5 +14,17 @@ extern const MutantInfo kAckNoneComplete;   ///< invalidates issued with ACK NON
 /// A targeted invalidate drops 4 KiB entries only, keeping a 2 MiB one over the VA. Not
 /// const: its profile (one with 2 MiB leaves) is looked up when the format registers.
 extern MutantInfo kTargetedKeeps2M;
+/// PDEs written with the PTE aperture encoding: VIDEO_MEMORY is 0 there, which a PDE
+/// reads as INVALID, so the GMMU sees no table the kernel installs.
+extern const MutantInfo kPdePteAperture;
+/// The codec reads a PD0 slot as a dual PDE even when IS_PTE says it holds a 2 MiB PTE.
+/// Not const: its profile (2 MiB leaves) is looked up when the format registers.
+extern MutantInfo k2MLeafIgnored;
+/// The big PTE of state S (sparse) written as U (all zero), as if sparse were unmapped:
+/// the small PTEs beneath are read again. Its profile is a GPU kernel's.
+extern MutantInfo kSparseAsUnmapped;
+/// A targeted invalidate ignores SIZE and drops the 4 KiB at VADDR only. Its profile is a
+/// GPU kernel's (the harness's CPU kernels invalidate one page at a time).
+extern MutantInfo kTargetedIgnoresSize;
 
 }  // namespace vmref::impl::nv_mmu_v2

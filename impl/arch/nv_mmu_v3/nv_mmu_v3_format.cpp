@@ -35,7 +35,7 @@ std::uint64_t Format::ro_bit() const { return is(&kPcfSwapped) ? kPrivilege : kR
 
 std::uint64_t Format::load(const std::uint64_t* w, unsigned level) const {
   if (level != kPd0) return w[0];
-  if (w[0] & kValid) return w[0];  // IS_PTE: a 2 MiB PTE in the low word
+  if ((w[0] & kValid) && !is(&k2MLeafIgnored)) return w[0];  // IS_PTE: a 2 MiB PTE in the low word
   std::uint64_t small = w[1];
   std::uint64_t view = small & ~kSmallUnused;
   if (is(&kSmallHalfShift8) && aperture(small) != kPdeInvalid)  // the mutant's own reading of its writes
@@ -115,7 +115,7 @@ Rights Format::combine(Rights parent, std::uint64_t raw) const {
 }
 
 std::uint64_t Format::encode_table(std::uint64_t table_pa) const {
-  std::uint64_t low = std::uint64_t{kPdeVid} << 1;
+  std::uint64_t low = std::uint64_t{is(&kPdePteAperture) ? kPteVid : kPdeVid} << 1;
   if (is(&kPdeValidBit)) low |= kValid;
   return arith::make_entry(table_pa, low);
 }

@@ -11,5 +11,9 @@ extern const MutantInfo kPdeValidBit;       ///< PDEs written with bit 0 set, as
 extern const MutantInfo kPcfSwapped;        ///< PCF PRIVILEGE and RO bits swapped
 extern const MutantInfo kAckNoneComplete;   ///< invalidates issued with ACK NONE, treated as complete
 extern MutantInfo kTargetedKeeps2M;         ///< a targeted invalidate keeps a 2 MiB entry (profile set at registration)
+extern const MutantInfo kPdePteAperture;    ///< PDEs written with the PTE aperture VIDEO (0), INVALID in a PDE
+extern MutantInfo k2MLeafIgnored;           ///< a PD0 slot read as a dual PDE despite IS_PTE (profile: 2 MiB pages)
+extern MutantInfo kSparseAsUnmapped;        ///< big PTE state S written as U (profile: a GPU kernel's)
+extern MutantInfo kTargetedIgnoresSize;     ///< a targeted invalidate drops the 4 KiB at VADDR only (profile: a GPU kernel's)
 
 }  // namespace vmref::impl::nv_mmu_v3

@@ -23,16 +23,29 @@ const MutantInfo kAckNoneComplete{"nv3-ack-none-complete", "nv_mmu_v3",
                                   "invalidates issued with ACK NONE_REQUIRED and their entries counted as gone", ""};
 MutantInfo kTargetedKeeps2M{"nv3-targeted-keeps-2m", "nv_mmu_v3",
                             "a targeted (VADDR, SIZE) invalidate drops 4 KiB and 64 KiB entries only, keeping a 2 MiB one", ""};
+const MutantInfo kPdePteAperture{"nv3-pde-pte-aperture", "nv_mmu_v3",
+                                 "PDEs written with the PTE aperture encoding (VIDEO_MEMORY = 0, which a PDE reads as INVALID)",
+                                 ""};
+MutantInfo k2MLeafIgnored{"nv3-2m-leaf-ignored", "nv_mmu_v3",
+                          "a PD0 slot read as a dual PDE even when IS_PTE says it holds a 2 MiB PTE", ""};
+MutantInfo kSparseAsUnmapped{"nv3-sparse-as-unmapped", "nv_mmu_v3",
+                              "the big PTE state S (sparse) written as U, as if sparse were unmapped: the small PTEs "
+                              "beneath are read again",
+                              ""};
+MutantInfo kTargetedIgnoresSize{"nv3-targeted-ignores-size", "nv_mmu_v3",
+                                 "a targeted (VADDR, SIZE) invalidate ignores SIZE and drops the 4 KiB at VADDR only", ""};
 
 namespace {
-/// A profile whose events put 2 MiB pages in the TLB: the first correct kernel variant
-/// named "thp"; "" when no kernel has one (looked up so this folder names no kernel).
-const char* large_page_profile() {
-  static std::string profile;
-  for (const vocab::KernelInfo* k : vocab::kernels())
-    for (const vocab::VariantInfo& v : k->variants)
-      if (profile.empty() && v.name == "thp" && !v.broken) profile = k->name + ":" + v.name;
-  return profile.c_str();
+/// Looked up so this folder names no kernel: a profile whose events put 2 MiB pages in
+/// the TLB (a correct variant named "thp") and a GPU kernel's corrected variant (one
+/// with an `mmu` parameter); "" when no kernel has one.
+const std::string& large_page_profile() {
+  static const std::string p = vocab::profile_with_variant("thp");
+  return p;
+}
+const std::string& gpu_kernel_profile() {
+  static const std::string p = vocab::profile_with_variant("fixed", "mmu");
+  return p;
 }
 
 Config config(const FormatConfig& c, bool architectural) { return Config{c.get("gpu", kHopper), architectural ? nullptr : c.mutant}; }
@@ -60,6 +73,7 @@ gmmu::TlbConfig tlb_config(Mutant m) {
   gmmu::TlbConfig c{{1ull << 12, 1ull << 16, 1ull << 21, 1ull << 29, 1ull << 38}};
   c.ack_none_complete = m == &kAckNoneComplete;
   c.targeted_small_only = m == &kTargetedKeeps2M;
+  c.targeted_one_page = m == &kTargetedIgnoresSize;
   return c;
 }
 
@@ -72,10 +86,13 @@ std::shared_ptr<const gmmu::Words> words() {
   w->big_in_use_marker = kViewBigInUse;
   w->big_half = [](std::uint64_t pa) { return arith::make_big<std::uint64_t>(pa, std::uint64_t{kPdeVid} << 1); };
   w->big_pt = [](std::uint64_t low) { return aperture(low) != kPdeInvalid ? arith::big_address<std::uint64_t>(low) : 0; };
-  w->chunk_word[0] = std::uint64_t{kPcfInvalid} << kPcfShift;
-  w->chunk_word[1] = std::uint64_t{kPcfNoValid4K} << kPcfShift;
-  w->chunk_word[2] = std::uint64_t{kPcfSparse} << kPcfShift;
+  w->chunk_word = [](gmmu::Chunk state, Mutant m) -> std::uint64_t {
+    if (state == gmmu::Chunk::I) return std::uint64_t{kPcfNoValid4K} << kPcfShift;
+    return std::uint64_t{state == gmmu::Chunk::S && m != &kSparseAsUnmapped ? kPcfSparse : kPcfInvalid} << kPcfShift;
+  };
   w->hides = [](std::uint64_t b) { return (b & kValid) || pcf(b) != kPcfInvalid; };
+  w->big_state = big_state;
+  w->tlb = tlb_config;
   w->owns = [](const RadixCodec& c) { return dynamic_cast<const Format*>(&c) != nullptr; };
   return w;
 }
@@ -103,9 +120,11 @@ void register_format() {
   f.gmmu = words();
   f.implied_params = {{"mmu", 3}};  // a GPU kernel's MMU version
   add_format(std::move(f));
-  kTargetedKeeps2M.profile = large_page_profile();
+  kTargetedKeeps2M.profile = k2MLeafIgnored.profile = large_page_profile().c_str();
+  kSparseAsUnmapped.profile = kTargetedIgnoresSize.profile = gpu_kernel_profile().c_str();
   for (Mutant m : std::initializer_list<Mutant>{&kSmallHalfShift8, &kPdeValidBit, &kPcfSwapped, &kAckNoneComplete,
-                                               &kTargetedKeeps2M})
+                                               &kTargetedKeeps2M, &kPdePteAperture, &k2MLeafIgnored,
+                                               &kSparseAsUnmapped, &kTargetedIgnoresSize})
     add_mutant(*m);
 }
 

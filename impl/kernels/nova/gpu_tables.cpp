@@ -66,7 +66,7 @@ void GpuTables::set_big_table(Pfn dual_table, unsigned idx, Pfn big) {
 }
 
 void GpuTables::set_chunk(Pfn big, unsigned chunk, Chunk state) {
-  vram_.page(big)[chunk] = words_.chunk_word[static_cast<unsigned>(state)];
+  vram_.page(big)[chunk] = words_.chunk_word(state, mutant_);
 }
 
 bool GpuTables::chunk_hides(Pfn big, unsigned chunk) const { return words_.hides(vram_.page(big)[chunk]); }

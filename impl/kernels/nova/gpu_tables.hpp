@@ -33,8 +33,10 @@ using impl::gmmu::Chunk;
 /// PD0 level with 16-byte dual PDEs, pt() the small page table.
 class GpuTables {
  public:
-  /// `codec` is an NVIDIA format's codec and `words` that format's (both outlive this).
-  GpuTables(const impl::RadixCodec& codec, const impl::gmmu::Words& words) : codec_(codec), words_(words) {}
+  /// `codec` is an NVIDIA format's codec and `words` that format's (both outlive this);
+  /// `mutant` the format's mutant the big PTEs are written under (nullptr: none).
+  GpuTables(const impl::RadixCodec& codec, const impl::gmmu::Words& words, impl::Mutant mutant)
+      : codec_(codec), words_(words), mutant_(mutant) {}
 
   unsigned pt() const { return codec_.levels() - 1; }
   unsigned dual() const { return codec_.levels() - 2; }
@@ -85,6 +87,7 @@ class GpuTables {
 
   const impl::RadixCodec& codec_;
   const impl::gmmu::Words& words_;
+  impl::Mutant mutant_;
   mutable impl::SimMemory vram_;
   std::vector<std::uint8_t> live_;  ///< by PFN - kFirst
   std::priority_queue<Pfn, std::vector<Pfn>, std::greater<>> free_;

@@ -41,6 +41,12 @@ const impl::RadixCodec& gpu_codec(const impl::VmmCore& core, const impl::FormatI
   return *own;
 }
 
+/// The core's mutant when the GPU tables are written with the core's codec (a mutant of
+/// that format then reaches the big PTEs and the GPU TLB too); nullptr otherwise.
+impl::Mutant gpu_mutant(const impl::VmmCore& core, const impl::FormatInfo& gpu) {
+  return gpu.gmmu->owns(core.codec()) ? core.mutant() : nullptr;
+}
+
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
 // Deliberately broken variants (spec/differential.md §3), each a plausible misreading of the seed.
@@ -56,8 +62,9 @@ const impl::MutantInfo kDrainOwnPages{"nova-drain-own-pages", kKernel,
 NovaVmm::NovaVmm(impl::VmmCore& core, const NovaParams& params)
     : KernelLayer(core),
       p_(params),
-      tables_(gpu_codec(core, gpu_format(params.mmu), own_codec_), *gpu_format(params.mmu).gmmu),
-      tlb_config_{{4096, 64 * 1024, 2 * 1024 * 1024}},
+      tables_(gpu_codec(core, gpu_format(params.mmu), own_codec_), *gpu_format(params.mmu).gmmu,
+              gpu_mutant(core, gpu_format(params.mmu))),
+      tlb_config_(gpu_format(params.mmu).gmmu->tlb(gpu_mutant(core, gpu_format(params.mmu)))),
       tlb_(tlb_config_) {}
 
 GpuVmm& NovaVmm::vmm_of(vocab::Asid as) {

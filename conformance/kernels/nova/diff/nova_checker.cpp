@@ -48,6 +48,8 @@ class NovaChecker : public conformance::KernelChecker {
         format_(*impl::find_gpu_format(m_.params().mmu)) {}  // the implementation refused to build without one
 
   void compare(const vocab::Event& e, bool whole) override {
+    whole_ = whole;
+    big_event_ = e.op == &ops::set_big;
     if (whole) {
       std::set<Asid> spaces;
       for (const auto& [as, v] : m_.vmms()) spaces.insert(as);
@@ -84,6 +86,7 @@ class NovaChecker : public conformance::KernelChecker {
                                std::to_string(m.cap) + ", implementation " + std::to_string(i.page_table_allocs.size()) +
                                " of " + std::to_string(i.capacity));
     compare_leaves(at, m, i);
+    if (whole_ || big_event_) compare_big(at, as);
   }
 
   void compare_handles(const std::string& what, const std::map<std::string, Range>& m,
@@ -178,6 +181,53 @@ class NovaChecker : public conformance::KernelChecker {
     });
   }
 
+  /// Model chunk state against the big PTE's architectural reading.
+  static bool same_state(std::optional<BigState> model, impl::gmmu::BigState read) {
+    switch (read) {
+      case impl::gmmu::BigState::unmapped: return !model || *model == BigState::U;
+      case impl::gmmu::BigState::invalid: return model == BigState::I;
+      case impl::gmmu::BigState::sparse: return model == BigState::S;
+      case impl::gmmu::BigState::valid: return false;  // nova writes no 64 KiB page
+    }
+    return false;
+  }
+
+  /// DIFF-PTE on the dual PDEs' big halves of `as`'s VMM: each one's big page table and
+  /// the state of its 32 chunks (U, I, S: what decides whether the small PTEs beneath
+  /// are read), the implementation's words read by the format's own decoding. Run at
+  /// whole comparisons and after nova_set_big, the one event that writes them.
+  void compare_big(const std::string& at, Asid as) {
+    const Geometry& g = m_.geometry();
+    const impl::gmmu::Words& w = *format_.gmmu;
+    const impl::SimMemory& vram = i_.tables().vram();
+    for (const auto& [dual, t] : m_.vram()) {
+      if (!t.live || t.owner != as || t.level != g.dual_level() || t.is_big) continue;
+      for (unsigned idx = 0; idx < g.entries(g.dual_level()); ++idx) {
+        auto mb = t.big.find(idx);
+        std::optional<Pfn> ib = i_.tables().big_table(dual, idx);
+        const std::string where = at + "dual PDE " + std::to_string(idx) + " of table " + hex(dual) + ": ";
+        if ((mb == t.big.end()) != !ib || (ib && *ib != mb->second)) {
+          ctx_.add("DIFF-PTE", where + "big page table: model " + (mb == t.big.end() ? "none" : hex(mb->second)) +
+                                   ", implementation " + (ib ? hex(*ib) : std::string("none")));
+          continue;
+        }
+        if (!ib) continue;
+        const Table& bt = m_.vram().at(*ib);
+        const std::uint64_t* words = vram.find(*ib);
+        for (unsigned c = 0; c < 32; ++c) {
+          auto ms = bt.chunks.find(c);
+          std::optional<BigState> model = ms == bt.chunks.end() ? std::nullopt : std::optional<BigState>(ms->second);
+          const impl::gmmu::BigState read = w.big_state(words ? words[c] : 0);
+          if (!same_state(model, read))
+            ctx_.add("DIFF-PTE", where + "big PTE of chunk " + std::to_string(c) + ": model state " +
+                                     to_string(model.value_or(BigState::U)) + ", the implementation's word " +
+                                     hex(words ? words[c] : 0) + " reads otherwise");
+        }
+      }
+    }
+  }
+
+  bool whole_ = false, big_event_ = false;
   conformance::CheckerContext& ctx_;
   const NovaModel& m_;
   const NovaVmm& i_;

@@ -1,5 +1,7 @@
 #include "nova_generator.hpp"
 
+#include <algorithm>
+
 namespace vmref::nova {
 
 using namespace vmref::vocab;
@@ -13,6 +15,11 @@ void NovaGenerator::start_vmm() {
   NewArgs n;
   n.as = as_;
   setup_.push_back(make_event(ops::nova_new, n));
+}
+
+void NovaGenerator::remember(std::vector<Live>& list, const Live& l) {
+  if (list.size() == 16) list.erase(list.begin());
+  list.push_back(l);
 }
 
 std::uint64_t NovaGenerator::pages() {
@@ -62,6 +69,8 @@ Event NovaGenerator::next() {
     d.as = as_;
     prepared_.clear();
     mapped_.clear();
+    freed_.clear();
+    failed_.clear();
     SpaceArgs gone;
     gone.as = as_++;
     setup_.push_back(make_event(vocab::ops::as_destroy, gone));
@@ -74,7 +83,8 @@ Event NovaGenerator::next() {
     a.as = as_;
     a.handle = mapped_[i].handle;
     a.fail = step_fail(false);
-    mapped_.erase(mapped_.begin() + static_cast<long>(i));  // feedback puts it back if kept
+    unmapping_ = mapped_[i];
+    mapped_.erase(mapped_.begin() + static_cast<long>(i));
     return make_event(ops::unmap, a);
   }
   if (r < 50 && !prepared_.empty()) {
@@ -90,11 +100,32 @@ Event NovaGenerator::next() {
     prepared_.erase(prepared_.begin() + static_cast<long>(i));
     return make_event(ops::execute, a);
   }
-  if (r >= 57 && r < 60 && !mapped_.empty()) {  // a driver's own invalidate, any ACK mode
-    const Live& l = mapped_[pick(mapped_.size())];
+  if (r >= 55 && r < 57 && !freed_.empty()) {
+    // Another user's big page over an unmapped chunk (its path stays installed), put back
+    // to U next: a big PTE in I or S over a PTE the VMM maps later would break INV-NOVA-8.
+    const Live& l = freed_[pick(freed_.size())];
+    SetBigArgs a;
+    a.as = as_;
+    a.va = l.va + pick(l.pages) * 4096;
+    a.state = static_cast<BigState>(pick(3));
+    const Va chunk = a.va & ~Va{0xffff};
+    auto overlaps = [&](const Live& o) { return o.va < chunk + 0x10000 && chunk < o.va + o.pages * 4096; };
+    if (std::any_of(mapped_.begin(), mapped_.end(), overlaps) || std::any_of(failed_.begin(), failed_.end(), overlaps))
+      a.state = BigState::U;  // a neighbour's valid PTE shares the chunk
+    if (a.state != BigState::U) {
+      SetBigArgs back = a;
+      back.state = BigState::U;
+      setup_.push_back(make_event(ops::set_big, back));
+    }
+    return make_event(ops::set_big, a);
+  }
+  if (r >= 57 && r < 60 && (!mapped_.empty() || !failed_.empty())) {  // a driver's own invalidate, any ACK mode
+    const bool stale = !failed_.empty() && (mapped_.empty() || pick(2));
+    const Live& l = stale ? failed_[pick(failed_.size())] : mapped_[pick(mapped_.size())];
     FlushArgs a;
     a.as = as_;
-    if (pick(2)) a.range = std::pair<Va, std::uint64_t>{l.va + pick(l.pages) * 4096, (1 + pick(16)) * 4096};
+    if (stale && pick(2)) a.range = std::pair<Va, std::uint64_t>{l.va, l.pages * 4096};  // all the unmap left
+    else if (pick(2)) a.range = std::pair<Va, std::uint64_t>{l.va + pick(l.pages) * 4096, (1 + pick(16)) * 4096};
     a.ack = static_cast<Ack>(pick(3));
     return make_event(ops::flush, a);
   }
@@ -146,8 +177,9 @@ void NovaGenerator::feedback(const Event& e, const Outcome& o) {
     const auto& a = e.get<MapArgs>();
     mapped_.push_back({a.handle, a.pages, o.ret});
   }
-  // A range whose unmap failed is forgotten: `fixed` keeps it mapped until the drop,
-  // `posted` has freed it; either way the generator names it no more.
+  // A range whose unmap failed is named by flushes only: `fixed` keeps it mapped until
+  // the drop, `posted` has freed it; either way the TLB may still hold its pages.
+  if (e.op == &ops::unmap) remember(o.err == Err::ok ? freed_ : failed_, unmapping_);
 }
 
 }  // namespace vmref::nova

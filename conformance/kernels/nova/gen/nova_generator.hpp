@@ -40,7 +40,13 @@ class NovaGenerator : public conformance::Generator {
     vocab::Va va;
   };
   std::vector<Live> prepared_, mapped_;
+  /// Ranges of this VMM unmapped (their table paths stay installed) and ranges whose
+  /// unmap failed (the TLB may still hold them): the last few of each.
+  std::vector<Live> freed_, failed_;
   Live executing_;  ///< the prepared mapping the last execute named
+  Live unmapping_;  ///< the mapped range the last unmap named
+  /// Keeps the last 16 ranges of `list`.
+  static void remember(std::vector<Live>& list, const Live& l);
   std::uint64_t next_handle_ = 0;
   Asid as_ = 1;
 };

@@ -40,6 +40,7 @@ struct TlbConfig {
   std::vector<std::uint64_t> sizes;
   bool ack_none_complete = false;  ///< mutant: invalidates issued with ACK NONE and counted as complete
   bool targeted_small_only = false;  ///< mutant: a targeted invalidate drops entries below 2 MiB only
+  bool targeted_one_page = false;    ///< mutant: a targeted invalidate ignores SIZE, naming 4 KiB at VADDR
 };
 
 /// Whether invalidate `inv` names an entry of `pdb` covering [va, va + size).

@@ -6,6 +6,9 @@
 
 #include <cstdint>
 
+#include "vmref/impl/gmmu_tlb.hpp"
+#include "vmref/impl/gmmu_walk.hpp"
+#include "vmref/impl/mutant.hpp"
 #include "vmref/impl/radix_format.hpp"
 
 namespace vmref::impl::gmmu {
@@ -20,9 +23,15 @@ struct Words {
   std::uint64_t big_in_use_marker = 0;
   std::uint64_t (*big_half)(std::uint64_t pa) = nullptr;   ///< low word pointing at a big PT (VIDEO aperture)
   std::uint64_t (*big_pt)(std::uint64_t low) = nullptr;    ///< that word's big PT byte address; 0 when its aperture is 0
-  std::uint64_t chunk_word[3] = {};                         ///< the big PTE of state U, I, S
-  bool (*hides)(std::uint64_t big_pte) = nullptr;           ///< the small PTEs beneath are not read (I, S or V)
-  /// Whether `codec` is this format's (the core may run it; its mutants then apply).
+  /// The big PTE of `state` as written under `mutant` (the format's own or nullptr).
+  std::uint64_t (*chunk_word)(Chunk state, Mutant mutant) = nullptr;
+  /// The format's GPU TLB under `mutant`: its page sizes and its TLB mutants' flags.
+  TlbConfig (*tlb)(Mutant mutant) = nullptr;
+  bool (*hides)(std::uint64_t big_pte) = nullptr;
+  /// The architectural reading of a big PTE (the format's walk's, never mutated).
+  BigState (*big_state)(std::uint64_t big_pte) = nullptr;           ///< the small PTEs beneath are not read (I, S or V)
+  /// Whether `codec` is this format's (the core may run it; its mutants then apply to
+  /// the codec, chunk_word and tlb).
   bool (*owns)(const RadixCodec& codec) = nullptr;
 };
 
