@@ -73,6 +73,15 @@ Vmm::~Vmm() {
   layers_.clear();
 }
 
+std::vector<MemoryImage> Vmm::images() const {
+  std::vector<MemoryImage> out(1);
+  out[0].name = "phys";
+  out[0].mem = &core_->memory();
+  for (Asid as : core_->spaces()) out[0].roots.emplace_back("as " + std::to_string(as), core_->space(as)->table.root());
+  for (const auto& l : layers_) l->images(out);
+  return out;
+}
+
 Outcome Vmm::apply(const Event& e) {
   const Route& r = routes_.at(e.op->id);
   if (!r.fn)

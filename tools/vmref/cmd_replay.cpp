@@ -22,7 +22,7 @@ struct ReplayArgs {
   std::vector<std::string> traces;
   std::string report, junit, sarif, ktap;
   bool stop_at_first = false, full = false, declared = false, quiet = false, rules = false, model_only = false;
-  std::string profile, impl, mutant;
+  std::string profile, impl, mutant, images_out;
   std::map<std::string, unsigned> format_params;
   std::vector<std::string> params;  // --param NAME=VALUE
   std::size_t show = 20;
@@ -74,6 +74,29 @@ void print_result(std::ostream& out, const conformance::ReplayResult& r, std::si
   if (listed < r.findings_total)
     out << fmt::format("  ... {} more (see --report)\n", r.findings_total - listed);
 }
+/// Each image --images-out wrote, with the `vmref walk` command of each address space in
+/// it when the format's root register holds the root table's address as it is (CR3, a
+/// PDB); otherwise the table's address, which the register encodes (satp, a TTBR).
+void print_images(std::ostream& out, const conformance::ReplayResult& r, const std::map<std::string, unsigned>& params) {
+  for (const conformance::WrittenImage& w : r.images) {
+    const impl::FormatInfo& f = impl::format_or_throw(w.format);
+    out << "  image " << w.path << " (" << w.format << "), " << w.roots.size() << " address spaces\n";
+    impl::FormatConfig cfg;
+    cfg.params = params;
+    for (const auto& [as, root] : w.roots) {
+      bool plain = false;
+      try {
+        plain = f.root_address(root, cfg) == root;
+      } catch (const std::exception&) {
+      }
+      if (plain)
+        out << fmt::format("    {}: vmref walk --arch {} --mem {} --root {:#x}\n", as, w.format, w.path, root);
+      else
+        out << fmt::format("    {}: root table at {:#x} (give --root the {} value that points there)\n", as, root, f.root_name);
+    }
+  }
+}
+
 /// Files as given; a directory becomes every .jsonl / .jsonl.zst under it, sorted.
 std::vector<std::string> expand_dirs(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
@@ -121,6 +144,10 @@ Runner add_replay(CLI::App& app) {
   c->add_option("--param", a->params,
                  "Set a profile parameter over the trace header's params, NAME=VALUE (decimal, 0x... hex, true/false; "
                  "see the kernel's spec page, \"Parameters\"); repeatable");
+  c->add_option("--images-out", a->images_out,
+                "After the trace, write each memory the implementation keeps page tables in (phys.img, and vram.img "
+                "for a GPU kernel) to this folder as raw images for `vmref walk`, and print each space's walk command")
+      ->needs(impl);
   add_format_options(c, a->format_params);
   return [a] {
     for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap})
@@ -134,7 +161,10 @@ Runner add_replay(CLI::App& app) {
     opt.format_params = a->format_params;
     opt.model_only = a->model_only;
     opt.params = parse_params(a->params);
+    opt.images_out = a->images_out;
     a->traces = expand_dirs(a->traces);
+    if (!opt.images_out.empty() && a->traces.size() != 1)
+      throw std::invalid_argument("--images-out: one trace at a time (each would overwrite the other's images)");
     int to_stdout = 0;
     for (const std::string* out : {&a->report, &a->junit, &a->sarif, &a->ktap}) to_stdout += *out == "-";
     if (to_stdout > 1) throw std::invalid_argument("only one of --report, --junit, --sarif, --ktap can be standard output");
@@ -145,6 +175,7 @@ Runner add_replay(CLI::App& app) {
       rs.push_back(conformance::replay_file(t, opt));
       const auto& r = rs.back();
       print_result(human, r, a->show, a->quiet);
+      print_images(human, r, a->format_params);
       if (a->rules) human << conformance::format_rule_coverage(r.rules);
       if (a->declared) {
         std::string why = conformance::check_declared_verdict(r);

@@ -67,6 +67,15 @@ NovaVmm::NovaVmm(impl::VmmCore& core, const NovaParams& params)
       tlb_config_(gpu_format(params.mmu).gmmu->tlb(gpu_mutant(core, gpu_format(params.mmu)))),
       tlb_(tlb_config_) {}
 
+void NovaVmm::images(std::vector<impl::MemoryImage>& out) const {
+  impl::MemoryImage img;
+  img.name = "vram";
+  img.format = gpu_format(p_.mmu).name;
+  img.mem = &tables_.vram();
+  for (const auto& [as, v] : vmms_) img.roots.emplace_back("as " + std::to_string(as), v.pdb << 12);
+  out.push_back(std::move(img));
+}
+
 GpuVmm& NovaVmm::vmm_of(vocab::Asid as) {
   core_.space_of(as);
   auto it = vmms_.find(as);

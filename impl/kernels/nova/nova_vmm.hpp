@@ -64,6 +64,9 @@ class NovaVmm : public impl::KernelLayer {
   Outcome set_big(const Event& e);
   Outcome driver_flush(const Event& e);
   void before_destroy(vocab::Asid as) override;
+  /// "vram": the GPU's simulated VRAM, decoded by the NVIDIA format of params.mmu, with
+  /// each VMM's PDB byte address as its root (`vmref replay --images-out`).
+  void images(std::vector<impl::MemoryImage>& out) const override;
 
   const std::map<vocab::Asid, GpuVmm>& vmms() const { return vmms_; }
   const GpuTables& tables() const { return tables_; }

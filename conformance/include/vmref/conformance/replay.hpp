@@ -30,6 +30,18 @@ struct ReplayOptions {
   nlohmann::json params = nlohmann::json::object();
   /// The format's parameters (e.g. levels = 5), defaults for the rest.
   std::map<std::string, unsigned> format_params;
+  /// With `impl`: a directory where, after the last event, each memory the
+  /// implementation keeps page tables in is written as <name>.img (impl::MemoryImage:
+  /// "phys", "vram"), a sparse raw image whose byte offset is the physical address, for
+  /// `vmref walk`. "" writes none.
+  std::string images_out;
+};
+
+/// One image `images_out` wrote: its path, the format that decodes it and the root
+/// register value of each address space in it ("as 1" -> byte address).
+struct WrittenImage {
+  std::string path, format;
+  std::vector<std::pair<std::string, std::uint64_t>> roots;
 };
 
 /// Verdict of one trace: clean, findings, or bad input (then `error` says why).
@@ -54,6 +66,7 @@ struct ReplayResult {
   std::vector<model::RuleCount> rules;
   std::string error;                ///< bad input: "file:line: field 'x': ..."
   std::string impl, mutant;         ///< the implementation run in lock step and its mutant ("" = none)
+  std::vector<WrittenImage> images; ///< what ReplayOptions::images_out wrote
   std::map<std::string, unsigned> format_params;  ///< the implementation's format parameters as given
   nlohmann::json params = nlohmann::json::object();  ///< profile parameters given over the header's (`--param`)
   bool model_only = false;          ///< the header's implementation was ignored (`--model-only`)

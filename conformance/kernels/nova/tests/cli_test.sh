@@ -36,6 +36,18 @@ for G in "${FORMATS[@]}"; do
   contains "replay-nova-other-version-names:$F" "params.mmu" "$T/out"
   check "fuzz-nova-other-version:$F" 2 "$V" fuzz --profile nova:fixed --impl "$F" --param "mmu=$X" --ops 100
   contains "fuzz-nova-other-version-says:$F" "set --param mmu=$N" "$T/out"
+  # The implementation's VRAM, written by `replay --images-out`, decodes with `vmref walk`
+  # into the scenario's live mappings (merged, with their rights; the sparse chunk maps
+  # nothing), at the PDB the replay prints.
+  check "replay-nova-images:$F" 0 "$V" replay --impl "$F" --param "mmu=$N" --images-out "$T/img-$F" \
+    "$SRC/traces/scenarios/nova/live-mappings-for-walk.jsonl"
+  contains "replay-nova-images-walk-command:$F" "vmref walk --arch $F --mem $T/img-$F/vram.img --root 0x10000000" "$T/out"
+  check "walk-nova-vram:$F" 0 "$V" walk --arch "$F" --mem "$T/img-$F/vram.img" --root 0x10000000
+  contains "walk-nova-vram-rw:$F" '{"va":"0x1ff000","pa":"0x20000000","size":"0x201000","flags":"vid rw- user"}' "$T/out"
+  contains "walk-nova-vram-ro:$F" '{"va":"0x800000","pa":"0x30000000","size":"0x1000","flags":"vid r-- user"}' "$T/out"
+  contains "walk-nova-vram-only-those:$F" "514 leaves, 2 regions" "$T/out"
+  check "replay-images-one-trace:$F" 2 "$V" replay --impl "$F" --images-out "$T/img2" "$SRC/traces/scenarios/nova"
+  contains "replay-images-one-trace-says:$F" "one trace at a time" "$T/out"
   check "bench-nova:$F" 0 "$V" bench --impl "$F" --profile nova:fixed --pages 1024 --runs 1 --fuzz-events 2000
   contains "bench-nova-per-page:$F" "nova map and unmap calls, ns per 4 KiB page" "$T/out"
   contains "bench-nova-lock-step:$F" "(0 findings)" "$T/out"

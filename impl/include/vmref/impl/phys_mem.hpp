@@ -54,6 +54,8 @@ class SimMemory : public PhysReader {
   }
   void zero(std::uint64_t pfn);
   std::size_t frames() const;
+  /// One past the highest PFN ever written (0 when none): the image's size in frames.
+  std::uint64_t end_pfn() const { return pages_.size(); }
 
  private:
   std::uint64_t* create(std::uint64_t pfn);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "vmref/impl/frame_pool.hpp"
+#include "vmref/impl/memory_image.hpp"
 #include "vmref/impl/mmu.hpp"
 #include "vmref/impl/mutant.hpp"
 #include "vmref/impl/radix_table.hpp"
@@ -79,6 +80,8 @@ class KernelLayer {
   virtual void flushed(int, Asid, Va, Va) {}
   /// The address space's user mappings all went (exec): drop what lived in them.
   virtual void reset(Asid) {}
+  /// Appends the memories the layer keeps tables in besides the core's (a GPU's VRAM).
+  virtual void images(std::vector<MemoryImage>&) const {}
 
  protected:
   VmmCore& core_;
@@ -254,6 +257,8 @@ class Vmm {
   /// the implemented set, std::invalid_argument naming the field for inapplicable ones.
   Outcome apply(const Event& e);
   const VmmCore& core() const { return *core_; }
+  /// The core's physical memory ("phys", a root per live space) and each layer's images.
+  std::vector<MemoryImage> images() const;
   /// The layer of type L, or nullptr when the profile has none.
   template <class L> const L* layer() const {
     for (const auto& l : layers_)
