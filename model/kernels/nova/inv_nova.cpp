@@ -108,7 +108,8 @@ void check_nova_4(const CheckScope& sc, std::vector<Violation>& out) {
 // not contradicted by a valid PTE; a dropped VMM leaves none behind.
 void check_nova_5(const CheckScope& sc, std::vector<Violation>& out) {
   const NovaModel& m = layer(sc);
-  for (const auto& vmm : m.vmms())  // no structured binding: the lambda captures these (clang 14)
+  for (const auto& vmm : m.vmms()) {  // no structured binding: the lambda captures these (clang 14)
+    NovaModel::BlockLookup look(m, vmm.second);
     for (const auto& held : vmm.second.may_hold) {
       const Asid as = vmm.first;
       const Vmm& v = vmm.second;
@@ -116,9 +117,10 @@ void check_nova_5(const CheckScope& sc, std::vector<Violation>& out) {
       const Pfn pfn = held.second;
       auto what = [&] { return vmm_name(as) + ": the GPU TLB may hold VA " + hex(vfn << 12) + " -> PFN " + hex(pfn); };
       if (!NovaModel::va_live(v, vfn)) out.push_back({"INV-NOVA-5", what() + " after its VA range was freed"});
-      else if (auto cur = m.lookup(v, vfn); cur && cur->pfn != pfn)
+      else if (auto cur = look(vfn); cur && cur->pfn != pfn)
         out.push_back({"INV-NOVA-5", what() + " while the PTE now maps PFN " + hex(cur->pfn)});
     }
+  }
   for (const CallNote& n : m.notes())
     if (n.ghost_translations)
       out.push_back({"INV-NOVA-5", vmm_name(n.as) + ": dropped while the GPU TLB may hold " +

@@ -131,6 +131,21 @@ class NovaModel : public model::KernelLayer {
   /// Whether `vfn` lies in a live VA allocation of `v`.
   static bool va_live(const Vmm& v, Vfn vfn);
 
+  /// lookup() with the leaf table of the last 512-page block kept: walking the may-hold
+  /// set (VFN order) costs one path walk per block, not one per VFN. Valid while the
+  /// tables do not change.
+  class BlockLookup {
+   public:
+    BlockLookup(const NovaModel& m, const Vmm& v) : m_(m), v_(v) {}
+    std::optional<Pte> operator()(Vfn vfn);
+
+   private:
+    const NovaModel& m_;
+    const Vmm& v_;
+    Vfn block_ = ~Vfn{0};
+    const Table* pt_ = nullptr;  ///< block_'s leaf table; nullptr: none installed
+  };
+
  private:
   Vmm& vmm_of(Asid as);
   Pfn alloc_page(Asid owner, unsigned level);

@@ -102,6 +102,19 @@ std::optional<Pte> NovaModel::lookup(const Vmm& v, Vfn vfn) const {
   return it->second;
 }
 
+std::optional<Pte> NovaModel::BlockLookup::operator()(Vfn vfn) {
+  const Vfn block = vfn / m_.g_.entries(m_.g_.pt_level());
+  if (block != block_) {
+    block_ = block;
+    std::optional<Pfn> pt = m_.table_at(v_, vfn, m_.g_.pt_level());
+    pt_ = pt ? &m_.vram_.at(*pt) : nullptr;
+  }
+  if (!pt_) return std::nullopt;
+  auto it = pt_->pte.find(m_.g_.index(m_.g_.pt_level(), vfn));
+  if (it == pt_->pte.end()) return std::nullopt;
+  return it->second;
+}
+
 bool NovaModel::hidden_by_big(const Vmm& v, Vfn vfn) const {
   std::optional<Pfn> dual = table_at(v, vfn, g_.dual_level());
   if (!dual) return false;
@@ -133,8 +146,9 @@ void NovaModel::flush(Vmm& v, CallNote& n) {
 }
 
 void NovaModel::forget_stale(Vmm& v, const std::function<bool(Vfn)>& named) {
+  BlockLookup look(*this, v);
   for (auto it = v.may_hold.begin(); it != v.may_hold.end();) {
-    std::optional<Pte> cur = lookup(v, it->first);
+    std::optional<Pte> cur = look(it->first);
     const bool stale = named(it->first) && !(cur && cur->pfn == it->second);
     it = stale ? v.may_hold.erase(it) : std::next(it);
   }
