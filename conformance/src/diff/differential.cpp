@@ -5,6 +5,8 @@
 #include "vmref/model/invariants.hpp"
 #include "vmref/trace/fields.hpp"
 
+#include <stdexcept>
+
 namespace vmref::diff {
 
 using conformance::Finding;
@@ -96,9 +98,22 @@ std::vector<Finding> Differential::step(const vocab::Event& e) {
   ++stats_.events;
   vocab::Outcome mo = model_->apply(e);
   last_ = mo;
-  vocab::Outcome io = vmm_->apply(e);
+  vocab::Outcome io;
+  std::string stuck;  // an internal check of the implementation failed mid-event
+  try {
+    io = vmm_->apply(e);
+  } catch (const std::invalid_argument&) {  // the event is bad input for the implementation
+    throw;
+  } catch (const std::logic_error& x) {
+    stuck = x.what();
+  }
   Findings out;
   out_ = &out;
+  if (!stuck.empty()) {  // what the model completed, the implementation cannot: DIFF-OUT
+    add("DIFF-OUT", "the implementation could not complete the event: " + stuck);
+    out_ = nullptr;
+    return out;
+  }
   if (cfg_.check_invariants) {  // the model's own invariants, named as replay names them
     std::vector<model::Violation> v;
     model::check_invariants(*model_, false, v);
