@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -45,12 +46,13 @@ void add_op(OpInfo& op) {
 const std::vector<const KernelInfo*>& kernels() { return tables().kernels; }
 const std::vector<const OpInfo*>& all_ops() { return tables().ops; }
 
-std::string profile_with_variant(std::string_view variant, std::string_view param) {
+const char* profile_with_variant(std::string_view variant, std::string_view param) {
+  static std::set<std::string> interned;  // nodes never move: their c_str() stays valid
   for (const KernelInfo* k : kernels()) {
     bool has_param = param.empty() ||
                      std::any_of(k->settable.begin(), k->settable.end(), [&](const ParamSpec& p) { return p.name == param; });
     for (const VariantInfo& v : k->variants)
-      if (has_param && v.name == variant && !v.broken) return k->name + ":" + v.name;
+      if (has_param && v.name == variant && !v.broken) return interned.insert(k->name + ":" + v.name).first->c_str();
   }
   return "";
 }

@@ -36,18 +36,6 @@ MutantInfo kTargetedIgnoresSize{"nv3-targeted-ignores-size", "nv_mmu_v3",
                                  "a targeted (VADDR, SIZE) invalidate ignores SIZE and drops the 4 KiB at VADDR only", ""};
 
 namespace {
-/// Looked up so this folder names no kernel: a profile whose events put 2 MiB pages in
-/// the TLB (a correct variant named "thp") and a GPU kernel's corrected variant (one
-/// with an `mmu` parameter); "" when no kernel has one.
-const std::string& large_page_profile() {
-  static const std::string p = vocab::profile_with_variant("thp");
-  return p;
-}
-const std::string& gpu_kernel_profile() {
-  static const std::string p = vocab::profile_with_variant("fixed", "mmu");
-  return p;
-}
-
 Config config(const FormatConfig& c, bool architectural) { return Config{c.get("gpu", kHopper), architectural ? nullptr : c.mutant}; }
 
 /// Aperture, then r/w/x as the PTE grants them, privilege and the harness bits (`vmref walk`).
@@ -120,8 +108,10 @@ void register_format() {
   f.gmmu = words();
   f.implied_params = {{"mmu", 3}};  // a GPU kernel's MMU version
   add_format(std::move(f));
-  kTargetedKeeps2M.profile = k2MLeafIgnored.profile = large_page_profile().c_str();
-  kSparseAsUnmapped.profile = kTargetedIgnoresSize.profile = gpu_kernel_profile().c_str();
+  // Looked up so this folder names no kernel: a profile whose events put 2 MiB pages in
+  // the TLB (a correct variant "thp"), and a GPU kernel's corrected variant (with `mmu`).
+  kTargetedKeeps2M.profile = k2MLeafIgnored.profile = vocab::profile_with_variant("thp");
+  kSparseAsUnmapped.profile = kTargetedIgnoresSize.profile = vocab::profile_with_variant("fixed", "mmu");
   for (Mutant m : std::initializer_list<Mutant>{&kSmallHalfShift8, &kPdeValidBit, &kPcfSwapped, &kAckNoneComplete,
                                                &kTargetedKeeps2M, &kPdePteAperture, &k2MLeafIgnored,
                                                &kSparseAsUnmapped, &kTargetedIgnoresSize})

@@ -115,8 +115,9 @@ const KernelInfo* find_kernel(std::string_view name);
 const OpInfo* find_op(std::string_view name);
 /// "kernel:variant" for the first kernel with a correct (not broken) variant named
 /// `variant` and, when `param` is not empty, a settable parameter of that name; "" when
-/// none has. Lets a format's mutant name the profile that reaches it without naming a kernel.
-std::string profile_with_variant(std::string_view variant, std::string_view param = "");
+/// none has. Lets a format's mutant name the profile that reaches it without naming a
+/// kernel (MutantInfo::profile): the string lives as long as the program.
+const char* profile_with_variant(std::string_view variant, std::string_view param = "");
 /// Kernel names in registration order (the first is the default profile).
 std::vector<std::string> kernel_names();
 
