@@ -129,11 +129,20 @@ std::unique_ptr<conformance::Generator> source_for(const CampaignOptions& o, con
 /// Index of the first event of `evs` with a finding named `id`, or -1 (also when the
 /// candidate is not applicable any more: a shrunk trace must still be valid input).
 long first_failure(const CampaignOptions& o, const std::vector<Event>& evs, const std::string& id) {
+  // A DIFF-* counterexample must stay a trace the model runs without breaking its own
+  // invariants: shrinking may not drop the event that made a later one legal (an unmap
+  // before another user's big PTE over the range), or it no longer shows the mutant alone.
+  const bool diff = id.rfind("DIFF-", 0) == 0;
   try {
     SystemUnderTest d(o);
-    for (std::size_t i = 0; i < evs.size(); ++i)
-      for (const Finding& f : d.step(evs[i]))
-        if (f.id == id) return static_cast<long>(i);
+    for (std::size_t i = 0; i < evs.size(); ++i) {
+      bool hit = false;
+      for (const Finding& f : d.step(evs[i])) {
+        if (diff && f.id.rfind("INV-", 0) == 0) return -1;
+        hit = hit || f.id == id;
+      }
+      if (hit) return static_cast<long>(i);
+    }
   } catch (const std::exception&) {
   }
   return -1;

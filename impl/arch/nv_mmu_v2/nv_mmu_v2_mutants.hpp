@@ -27,4 +27,9 @@ extern MutantInfo kSparseAsUnmapped;
 /// GPU kernel's (the harness's CPU kernels invalidate one page at a time).
 extern MutantInfo kTargetedIgnoresSize;
 
+/// The dual PDE's big half written with the small half's shift (12, not 8): the GMMU
+/// reads the big page table at a sixteenth of its address. Its profile is a GPU kernel's
+/// (nova writes the big halves).
+extern MutantInfo kBigHalfShift12;
+
 }  // namespace vmref::impl::nv_mmu_v2

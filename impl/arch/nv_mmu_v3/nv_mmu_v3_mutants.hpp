@@ -16,4 +16,9 @@ extern MutantInfo k2MLeafIgnored;           ///< a PD0 slot read as a dual PDE d
 extern MutantInfo kSparseAsUnmapped;        ///< big PTE state S written as U (profile: a GPU kernel's)
 extern MutantInfo kTargetedIgnoresSize;     ///< a targeted invalidate drops the 4 KiB at VADDR only (profile: a GPU kernel's)
 
+/// The dual PDE's big half written with the small half's shift (12, not 8): the GMMU
+/// reads the big page table at a sixteenth of its address. Its profile is a GPU kernel's
+/// (nova writes the big halves).
+extern MutantInfo kBigHalfShift12;
+
 }  // namespace vmref::impl::nv_mmu_v3

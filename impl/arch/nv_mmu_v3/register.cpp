@@ -32,6 +32,8 @@ MutantInfo kSparseAsUnmapped{"nv3-sparse-as-unmapped", "nv_mmu_v3",
                               "the big PTE state S (sparse) written as U, as if sparse were unmapped: the small PTEs "
                               "beneath are read again",
                               ""};
+MutantInfo kBigHalfShift12{"nv3-big-half-shift-12", "nv_mmu_v3",
+                            "the dual PDE's big-page-table address written with the small half's shift (12, not 8)", ""};
 MutantInfo kTargetedIgnoresSize{"nv3-targeted-ignores-size", "nv_mmu_v3",
                                  "a targeted (VADDR, SIZE) invalidate ignores SIZE and drops the 4 KiB at VADDR only", ""};
 
@@ -72,7 +74,10 @@ std::shared_ptr<const gmmu::Words> words() {
   auto w = std::make_shared<gmmu::Words>();
   w->version = 3;
   w->big_in_use_marker = kViewBigInUse;
-  w->big_half = [](std::uint64_t pa) { return arith::make_big<std::uint64_t>(pa, std::uint64_t{kPdeVid} << 1); };
+  w->big_half = [](std::uint64_t pa, Mutant m) {
+    if (m == &kBigHalfShift12) pa >>= 4;  // the field holds PA >> 12 where the GMMU reads PA >> 8
+    return arith::make_big<std::uint64_t>(pa, std::uint64_t{kPdeVid} << 1);
+  };
   w->big_pt = [](std::uint64_t low) { return aperture(low) != kPdeInvalid ? arith::big_address<std::uint64_t>(low) : 0; };
   w->chunk_word = [](gmmu::Chunk state, Mutant m) -> std::uint64_t {
     if (state == gmmu::Chunk::I) return std::uint64_t{kPcfNoValid4K} << kPcfShift;
@@ -111,10 +116,11 @@ void register_format() {
   // Looked up so this folder names no kernel: a profile whose events put 2 MiB pages in
   // the TLB (a correct variant "thp"), and a GPU kernel's corrected variant (with `mmu`).
   kTargetedKeeps2M.profile = k2MLeafIgnored.profile = vocab::profile_with_variant("thp");
-  kSparseAsUnmapped.profile = kTargetedIgnoresSize.profile = vocab::profile_with_variant("fixed", "mmu");
+  kSparseAsUnmapped.profile = kTargetedIgnoresSize.profile = kBigHalfShift12.profile =
+      vocab::profile_with_variant("fixed", "mmu");
   for (Mutant m : std::initializer_list<Mutant>{&kSmallHalfShift8, &kPdeValidBit, &kPcfSwapped, &kAckNoneComplete,
                                                &kTargetedKeeps2M, &kPdePteAperture, &k2MLeafIgnored,
-                                               &kSparseAsUnmapped, &kTargetedIgnoresSize})
+                                               &kSparseAsUnmapped, &kTargetedIgnoresSize, &kBigHalfShift12})
     add_mutant(*m);
 }
 

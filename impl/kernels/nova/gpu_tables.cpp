@@ -62,7 +62,7 @@ std::optional<Pfn> GpuTables::big_table(Pfn dual_table, unsigned idx) const {
 }
 
 void GpuTables::set_big_table(Pfn dual_table, unsigned idx, Pfn big) {
-  slot(dual_table, dual(), idx)[0] = words_.big_half(big << 12);
+  slot(dual_table, dual(), idx)[0] = words_.big_half(big << 12, mutant_);
 }
 
 void GpuTables::set_chunk(Pfn big, unsigned chunk, Chunk state) {

@@ -21,7 +21,9 @@ struct Words {
   unsigned version = 0;                         ///< the GMMU page-table version: 2 (VER2) or 3 (VER3)
   /// The codec's PD0 view bit that makes `store` keep the dual PDE's big half.
   std::uint64_t big_in_use_marker = 0;
-  std::uint64_t (*big_half)(std::uint64_t pa) = nullptr;   ///< low word pointing at a big PT (VIDEO aperture)
+  /// The low word pointing at a big PT at byte address `pa` (VIDEO aperture), as written
+  /// under `mutant` (the format's own or nullptr).
+  std::uint64_t (*big_half)(std::uint64_t pa, Mutant mutant) = nullptr;
   std::uint64_t (*big_pt)(std::uint64_t low) = nullptr;    ///< that word's big PT byte address; 0 when its aperture is 0
   /// The big PTE of `state` as written under `mutant` (the format's own or nullptr).
   std::uint64_t (*chunk_word)(Chunk state, Mutant mutant) = nullptr;
