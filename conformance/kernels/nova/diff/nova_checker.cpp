@@ -23,6 +23,13 @@ using trace::hex;
 
 namespace {
 constexpr unsigned kChunkPtes = 16;
+constexpr unsigned kChunksPerBigTable = 32;  // 64 KiB chunks under one 2 MiB dual PDE
+
+/// What an event makes the checker walk besides the VMM's bookkeeping.
+struct Walks {
+  bool leaves = true;  ///< the small-pointer translations (DIFF-PTE)
+  bool big = false;    ///< the dual PDEs' big halves and chunk states (DIFF-PTE)
+};
 
 /// A translation as both sides state it: VFN, PFN, writable.
 struct Translation {
@@ -48,26 +55,26 @@ class NovaChecker : public conformance::KernelChecker {
         format_(*impl::find_gpu_format(m_.params().mmu)) {}  // the implementation refused to build without one
 
   void compare(const vocab::Event& e, bool whole) override {
-    whole_ = whole;
-    big_event_ = e.op == &ops::set_big;
     // new, prepare, access and flush write no PDE or PTE (spec/kernels/nova.md §3, §4,
     // §8): their VMM's tables are walked at the next event that writes them or at the
-    // next whole comparison, whichever comes first.
-    writes_tables_ = !(e.op == &ops::nova_new || e.op == &ops::prepare || e.op == &ops::access || e.op == &ops::flush);
+    // next whole comparison, whichever comes first. Only nova_set_big writes big halves.
+    Walks walks;
+    walks.leaves = whole || !(e.op == &ops::nova_new || e.op == &ops::prepare || e.op == &ops::access || e.op == &ops::flush);
+    walks.big = whole || e.op == &ops::set_big;
     if (whole) {
       std::set<Asid> spaces;
       for (const auto& [as, v] : m_.vmms()) spaces.insert(as);
       for (const auto& [as, v] : i_.vmms()) spaces.insert(as);
-      for (Asid as : spaces) compare_vmm(as);
+      for (Asid as : spaces) compare_vmm(as, walks);
     } else if (std::optional<Asid> own = e.space()) {
-      compare_vmm(*own);  // a space with no VMM on either side compares nothing
+      compare_vmm(*own, walks);  // a space with no VMM on either side compares nothing
     }
     compare_table_pages(whole);
     compare_tlb();
   }
 
  private:
-  void compare_vmm(Asid as) {
+  void compare_vmm(Asid as, Walks walks) {
     auto mi = m_.vmms().find(as);
     auto ii = i_.vmms().find(as);
     const std::string at = "as " + std::to_string(as) + ": ";
@@ -89,8 +96,8 @@ class NovaChecker : public conformance::KernelChecker {
       ctx_.add("DIFF-VSL", at + "page_table_allocs: model " + std::to_string(m.allocs.size()) + " of " +
                                std::to_string(m.cap) + ", implementation " + std::to_string(i.page_table_allocs.size()) +
                                " of " + std::to_string(i.capacity));
-    if (whole_ || writes_tables_) compare_leaves(at, m, i);
-    if (whole_ || big_event_) compare_big(at, as);
+    if (walks.leaves) compare_leaves(at, m, i);
+    if (walks.big) compare_big(at, as);
   }
 
   void compare_handles(const std::string& what, const std::map<std::string, Range>& m,
@@ -197,7 +204,7 @@ class NovaChecker : public conformance::KernelChecker {
   }
 
   /// DIFF-PTE on the dual PDEs' big halves of `as`'s VMM: each one's big page table and
-  /// the state of its 32 chunks (U, I, S: what decides whether the small PTEs beneath
+  /// the state of its kChunksPerBigTable chunks (U, I, S: what decides whether the small PTEs beneath
   /// are read), the implementation's words read by the format's own decoding. Run at
   /// whole comparisons and after nova_set_big, the one event that writes them.
   void compare_big(const std::string& at, Asid as) {
@@ -218,7 +225,7 @@ class NovaChecker : public conformance::KernelChecker {
         if (!ib) continue;
         const Table& bt = m_.vram().at(*ib);
         const std::uint64_t* words = vram.find(*ib);
-        for (unsigned c = 0; c < 32; ++c) {
+        for (unsigned c = 0; c < kChunksPerBigTable; ++c) {
           auto ms = bt.chunks.find(c);
           std::optional<BigState> model = ms == bt.chunks.end() ? std::nullopt : std::optional<BigState>(ms->second);
           const impl::gmmu::BigState read = w.big_state(words ? words[c] : 0);
@@ -231,7 +238,6 @@ class NovaChecker : public conformance::KernelChecker {
     }
   }
 
-  bool whole_ = false, big_event_ = false, writes_tables_ = true;
   conformance::CheckerContext& ctx_;
   const NovaModel& m_;
   const NovaVmm& i_;
