@@ -10,17 +10,27 @@ constexpr unsigned kChunkPtes = 16;  // small PTEs per 64 KiB chunk
 
 Pfn GpuTables::alloc() {
   Pfn p;
-  if (!free_.empty()) {
-    p = free_.top();
-    free_.pop();
-  } else {
-    p = next_++;
-  }
+  do {  // pages alloc_at took are skipped (a freed one stays queued until popped)
+    if (!free_.empty()) {
+      p = free_.top();
+      free_.pop();
+    } else {
+      p = next_++;
+    }
+  } while (live(p));
   vram_.page(p);
   vram_.zero(p);
   if (p - kFirst >= live_.size()) live_.resize(p - kFirst + 1, 0);
   live_[p - kFirst] = 1;
   return p;
+}
+
+void GpuTables::alloc_at(Pfn p) {
+  if (!in_range(p)) throw std::invalid_argument("pfn: table pages lie in VRAM pages [0x10000, 0x4000000)");
+  if (live(p)) throw std::invalid_argument("pfn: a live table page already");
+  vram_.page(p);
+  if (p - kFirst >= live_.size()) live_.resize(p - kFirst + 1, 0);
+  live_[p - kFirst] = 1;
 }
 
 void GpuTables::free(Pfn p) {
@@ -37,7 +47,11 @@ std::vector<Pfn> GpuTables::live_pages() const {
 }
 
 const std::uint64_t* GpuTables::slot(Pfn table, unsigned level, unsigned idx) const {
-  return vram_.page(table) + idx * codec_.entry_words(level);
+  // A page never written reads as zeros, without creating it: a recorded PDE may point
+  // anywhere in the 2^52-byte VRAM address space (spec/kernels/nova.md §15).
+  static const std::uint64_t kZeros[512] = {};
+  const std::uint64_t* page = vram_.find(table);
+  return (page ? page : kZeros) + idx * codec_.entry_words(level);
 }
 
 std::optional<Pfn> GpuTables::child(Pfn table, unsigned level, unsigned idx) const {

@@ -52,8 +52,17 @@ class GpuTables {
 
   /// A zeroed table page.
   Pfn alloc();
+  /// Takes VRAM page `p` as a table page as it is, unzeroed (a recorded driver's own
+  /// page, spec/kernels/nova.md §15); alloc() never hands it out while it is live.
+  /// Throws std::invalid_argument naming `pfn` outside [kFirst, kLimit) or already live.
+  void alloc_at(Pfn p);
+  void zero(Pfn p) { vram_.zero(p); }
+  /// Stores a raw 64-bit word at VRAM byte address `addr` (8-aligned, in a live page).
+  void store(std::uint64_t addr, std::uint64_t word) { vram_.page(addr >> 12)[(addr & 0xfff) / 8] = word; }
   void free(Pfn p);
   bool live(Pfn p) const { return p >= kFirst && p - kFirst < live_.size() && live_[p - kFirst]; }
+  /// The table pages a recorded driver may name: [0x10000, 2^26) (spec/kernels/nova.md §15).
+  static bool in_range(Pfn p) { return p >= kFirst && p < kLimit; }
   /// Every live table page, ascending.
   std::vector<Pfn> live_pages() const;
 
@@ -80,6 +89,7 @@ class GpuTables {
 
  private:
   static constexpr Pfn kFirst = 0x10000;  ///< table pages from 256 MiB of VRAM up (N-C7)
+  static constexpr Pfn kLimit = Pfn{1} << 26;  ///< and below 256 GiB (§15)
   std::uint64_t* slot(Pfn table, unsigned level, unsigned idx) {
     return vram_.page(table) + idx * codec_.entry_words(level);
   }

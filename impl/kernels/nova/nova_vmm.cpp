@@ -102,6 +102,10 @@ void NovaVmm::invalidate(const GpuVmm& v, const std::optional<std::pair<vocab::V
   tlb_.invalidate(inv);
 }
 
+impl::gmmu::Ack NovaVmm::gmmu_ack(Ack a) {
+  return a == Ack::none ? impl::gmmu::Ack::none : a == Ack::globally ? impl::gmmu::Ack::globally : impl::gmmu::Ack::intranode;
+}
+
 void NovaVmm::flush(const GpuVmm& v) {
   const bool global = p_.ack_global_fix && core_.mutant() != &kFlushAckNone;
   invalidate(v, std::nullopt, global ? impl::gmmu::Ack::globally : impl::gmmu::Ack::none);
@@ -129,8 +133,13 @@ Outcome NovaVmm::nova_new(const Event& e) {
   const vocab::Asid as = e.get<NewArgs>().as;
   core_.space_of(as);
   if (vmms_.count(as)) throw std::invalid_argument("as: address space " + std::to_string(as) + " already has a nova VMM");
+  const auto& a = e.get<NewArgs>();
+  if (a.pdb) {  // a recorded driver's PDB (§15), allocated and zeroed
+    tables_.alloc_at(*a.pdb);
+    tables_.zero(*a.pdb);
+  }
   GpuVmm& v = vmms_[as];
-  v.pdb = tables_.alloc();
+  v.pdb = a.pdb ? *a.pdb : tables_.alloc();
   v.va = VaSpace(p_.va_pages);
   return {};
 }
@@ -408,10 +417,7 @@ Outcome NovaVmm::driver_flush(const Event& e) {
   const auto& a = e.get<FlushArgs>();
   const GpuVmm& v = vmm_of(a.as);
   if (a.range) check_va(a.range->first + a.range->second - 1);
-  invalidate(v, a.range,
-             a.ack == Ack::none       ? impl::gmmu::Ack::none
-             : a.ack == Ack::globally ? impl::gmmu::Ack::globally
-                                      : impl::gmmu::Ack::intranode);
+  invalidate(v, a.range, gmmu_ack(a.ack));
   return {};
 }
 
@@ -450,7 +456,17 @@ void register_impl() {
                           {&ops::unmap, &call<NovaVmm, &NovaVmm::unmap>},
                           {&ops::access, &call<NovaVmm, &NovaVmm::access>},
                           {&ops::set_big, &call<NovaVmm, &NovaVmm::set_big>},
-                          {&ops::flush, &call<NovaVmm, &NovaVmm::driver_flush>}}});
+                          {&ops::flush, &call<NovaVmm, &NovaVmm::driver_flush>},
+                          {&ops::pt_alloc, &call<NovaVmm, &NovaVmm::pt_alloc>},
+                          {&ops::pt_zero, &call<NovaVmm, &NovaVmm::pt_zero>},
+                          {&ops::pt_free, &call<NovaVmm, &NovaVmm::pt_free>},
+                          {&ops::pde_write, &call<NovaVmm, &NovaVmm::raw_write>},
+                          {&ops::pte_write, &call<NovaVmm, &NovaVmm::raw_write>},
+                          {&ops::va_alloc, &call<NovaVmm, &NovaVmm::va_alloc>},
+                          {&ops::va_free, &call<NovaVmm, &NovaVmm::va_free>},
+                          {&ops::call, &call<NovaVmm, &NovaVmm::call_bracket>},
+                          {&ops::flush_start, &call<NovaVmm, &NovaVmm::flush_start>},
+                          {&ops::flush_done, &call<NovaVmm, &NovaVmm::flush_done>}}});
 }
 
 }  // namespace vmref::nova

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,6 +47,7 @@ struct GpuVmm {
   std::vector<Pfn> page_table_allocs;
   std::uint64_t capacity = 0;                       ///< page_table_allocs' KVec capacity
   std::unordered_map<std::string, VaRange> prepared, mapped;  ///< by the trace's handle
+  std::deque<FlushArgs> in_flight;  ///< nova_flush_start'ed invalidates, oldest first (§15)
   /// The keys each live prepare staged: read by the nova-drain-own-pages mutant only.
   std::unordered_map<std::string, std::vector<std::uint64_t>> staged_by;
 };
@@ -63,6 +65,17 @@ class NovaVmm : public impl::KernelLayer {
   Outcome access(const Event& e);
   Outcome set_big(const Event& e);
   Outcome driver_flush(const Event& e);
+  // Mechanism-level steps (spec/kernels/nova.md §15, nova_steps.cpp): raw words go
+  // to VRAM as they are; the format's walk reads them.
+  Outcome pt_alloc(const Event& e);
+  Outcome pt_zero(const Event& e);
+  Outcome pt_free(const Event& e);
+  Outcome raw_write(const Event& e);
+  Outcome va_alloc(const Event& e);
+  Outcome va_free(const Event& e);
+  Outcome call_bracket(const Event& e);
+  Outcome flush_start(const Event& e);
+  Outcome flush_done(const Event& e);
   void before_destroy(vocab::Asid as) override;
   /// "vram": the GPU's simulated VRAM, decoded by the NVIDIA format of params.mmu, with
   /// each VMM's PDB byte address as its root (`vmref replay --images-out`).
@@ -93,6 +106,9 @@ class NovaVmm : public impl::KernelLayer {
   /// One invalidate of the PDB (all VA, or the bytes of `range`), waited for.
   void invalidate(const GpuVmm& v, const std::optional<std::pair<vocab::Va, std::uint64_t>>& range,
                   impl::gmmu::Ack ack);
+  /// Throws naming `field` unless VRAM page `p` is a live table page.
+  void check_live(Pfn p, const char* field) const;
+  static impl::gmmu::Ack gmmu_ack(Ack a);
   /// Tlb::flush: ALL_VA of the PDB with the variant's ACK mode.
   void flush(const GpuVmm& v);
   /// Throws naming `va` when byte `last` lies beyond the MMU version's VA.

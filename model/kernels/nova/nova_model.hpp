@@ -5,6 +5,7 @@
 // and per event group, what each call did (for the invariants that judge calls).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -87,6 +88,7 @@ struct Vmm {
   std::map<std::string, Range> prepared;      ///< PreparedMapping by handle
   std::map<std::string, Range> mapped;        ///< MappedRange by handle
   std::set<std::pair<Vfn, Pfn>> may_hold;     ///< translations the GPU TLB may hold (PDB-tagged)
+  std::deque<FlushArgs> in_flight;            ///< nova_flush_start'ed invalidates not yet completed, oldest first
 };
 
 /// What one call did (INV-NOVA-1, 2, 5, 7, 8, 9, 10 judge calls, not states).
@@ -118,7 +120,21 @@ class NovaModel : public model::KernelLayer {
   Outcome set_big(const Event& e);
   /// nova_flush (§8.1): the driver's own invalidate of the PDB.
   Outcome driver_flush(const Event& e);
-  void begin_group() override { notes_.clear(); }
+  // Mechanism-level steps (§15, op_steps.cpp).
+  Outcome pt_alloc(const Event& e);
+  Outcome pt_zero(const Event& e);
+  Outcome pt_free(const Event& e);
+  Outcome pde_write(const Event& e);
+  Outcome pte_write(const Event& e);
+  Outcome va_alloc(const Event& e);
+  Outcome va_free(const Event& e);
+  Outcome call_bracket(const Event& e);
+  Outcome flush_start(const Event& e);
+  Outcome flush_done(const Event& e);
+  void begin_group() override {
+    notes_.clear();
+    step_notes_.clear();
+  }
   void before_destroy(Asid as) override;
 
   const NovaParams& params() const { return p_; }
@@ -158,7 +174,11 @@ class NovaModel : public model::KernelLayer {
                      const StepFail& fail, CallNote& n);
   std::optional<Range> alloc_va(Vmm& v, std::uint64_t pages, const std::optional<std::pair<vocab::Va, vocab::Va>>& range,
                                 vocab::Err& err);
-  /// The table page at the end of vfn's small-pointer path down to `level`, or nullopt.
+  /// The table page `p` an API call's walk reaches; bad input naming `op` when a
+  /// recorded PDE points at a page that is no table page.
+  const Table& walked(Pfn p) const;
+  /// The table page at the end of vfn's small-pointer path down to `level`, or nullopt
+  /// (also when a PDE on the path points at no table page).
   std::optional<Pfn> table_at(const Vmm& v, Vfn vfn, unsigned level) const;
   void write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte);
   void flush(Vmm& v, CallNote& n);
@@ -167,6 +187,20 @@ class NovaModel : public model::KernelLayer {
   void forget_stale(Vmm& v, const std::function<bool(Vfn)>& named);
   /// Whether a big PTE hides `vfn`'s small PTE (a chunk in state I or S).
   bool hidden_by_big(const Vmm& v, Vfn vfn) const;
+  /// The table page `addr` lies in: live and owned by `as`, else bad input naming `field`.
+  Table& owned_table(Asid as, std::uint64_t addr, const char* field);
+  /// The note mechanism steps of `as` add to in this group: its nova_call's, else one
+  /// named "driver" (so a big half cleared outside any call is still judged).
+  CallNote& step_note(Asid as);
+  /// The VFN of entry 0 of table `t` when it is reachable from the PDB through small
+  /// pointers at its own level, else nullopt. A search of the VMM's tables: mechanism
+  /// traces are a driver's recorded code paths, not million-event campaigns.
+  std::optional<Vfn> prefix_of(const Vmm& v, Pfn t) const;
+  /// Adds every valid small PTE under table `t` (at `level`, entry 0 at `prefix`) to the
+  /// may-hold set: linking a subtree lets the GPU fill from it (§1).
+  void fill_below(Vmm& v, Pfn t, unsigned level, Vfn prefix);
+  /// An invalidate of `a.range` (all VA when absent) that completed with `a.ack`.
+  void complete(Vmm& v, const FlushArgs& a);
   std::uint64_t slot_key(Pfn table, unsigned level, unsigned idx) const {
     return (table << 12) + std::uint64_t{idx} * g_.entry_size(level);
   }
@@ -181,7 +215,13 @@ class NovaModel : public model::KernelLayer {
   std::map<Pfn, std::set<std::pair<Vfn, Pfn>>> left_by_pdb_;
   Pfn next_pfn_ = 0x10000;      ///< the next never-used table page (our choice: VRAM from 256 MiB)
   std::vector<CallNote> notes_;
+  std::map<Asid, std::size_t> step_notes_;  ///< index into notes_ of each VMM's step note this group
 };
+
+/// Table pages a recorded driver may name (§15): VRAM from 256 MiB (N-C7) up to 256 GiB.
+inline constexpr Pfn kFirstTablePfn = 0x10000, kTablePfnLimit = Pfn{1} << 26;
+/// Throws bad input naming `field` when `p` lies outside [kFirstTablePfn, kTablePfnLimit).
+void check_table_pfn(Pfn p, const char* field);
 
 /// Registers the nova layer and INV-NOVA-1..10.
 void register_model();

@@ -5,10 +5,12 @@
 #include <algorithm>
 
 #include "nova_model.hpp"
+#include "vmref/trace/hex.hpp"
 
 namespace vmref::nova {
 
 using namespace vmref::model;
+using trace::hex;
 using vocab::Err;
 
 namespace {
@@ -58,7 +60,8 @@ Pfn NovaModel::alloc_page(Asid owner, unsigned level) {
     p = *free_.begin();
     free_.erase(free_.begin());
   } else {
-    p = next_pfn_++;
+    do p = next_pfn_++;  // skip pages a recorded driver took (nova_pt_alloc, nova_new's pdb)
+    while (vram_.count(p));
   }
   Table t;
   t.level = level;
@@ -85,12 +88,22 @@ bool NovaModel::reserve(Vmm& v, std::uint64_t k, bool inject_fail) {
 std::optional<Pfn> NovaModel::table_at(const Vmm& v, Vfn vfn, unsigned level) const {
   Pfn t = v.pdb;
   for (unsigned l = 0; l < level; ++l) {
-    const Table& tab = vram_.at(t);
-    auto it = tab.pde.find(g_.index(l, vfn));
-    if (it == tab.pde.end()) return std::nullopt;
+    auto tab = vram_.find(t);
+    if (tab == vram_.end()) return std::nullopt;  // a recorded PDE to no table page (§15): reads as zeros
+    auto it = tab->second.pde.find(g_.index(l, vfn));
+    if (it == tab->second.pde.end()) return std::nullopt;
     t = it->second;
   }
+  if (!vram_.count(t)) return std::nullopt;
   return t;
+}
+
+const Table& NovaModel::walked(Pfn p) const {
+  auto it = vram_.find(p);
+  if (it == vram_.end())
+    throw ModelError("op", "a PDE points at VRAM page " + hex(p) + ", no table page: the call cannot walk the tables a "
+                           "recorded step broke (spec/kernels/nova.md §15)");
+  return it->second;
 }
 
 std::optional<Pte> NovaModel::lookup(const Vmm& v, Vfn vfn) const {
@@ -121,8 +134,8 @@ bool NovaModel::hidden_by_big(const Vmm& v, Vfn vfn) const {
   const Table& d = vram_.at(*dual);
   auto b = d.big.find(g_.index(g_.dual_level(), vfn));
   if (b == d.big.end()) return false;
-  const Table& bt = vram_.at(b->second);
-  return bt.chunks.count(g_.index(g_.pt_level(), vfn) / kChunkPtes) != 0;
+  auto bt = vram_.find(b->second);
+  return bt != vram_.end() && bt->second.chunks.count(g_.index(g_.pt_level(), vfn) / kChunkPtes) != 0;
 }
 
 void NovaModel::write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte) {
@@ -188,7 +201,18 @@ Outcome NovaModel::nova_new(const Event& e) {
   space_of(as);
   if (vmms_.count(as)) throw ModelError("as", "address space " + std::to_string(as) + " already has a nova VMM");
   Vmm v;
-  v.pdb = alloc_page(as, 0);
+  const auto& a = e.get<NewArgs>();
+  if (a.pdb) {  // a recorded driver's PDB: allocate exactly that page (§15)
+    check_table_pfn(*a.pdb, "pdb");
+    auto it = vram_.find(*a.pdb);
+    if (it != vram_.end() && it->second.live) throw ModelError("pdb", "VRAM page " + hex(*a.pdb) + " is a live table page");
+    free_.erase(*a.pdb);
+    vram_[*a.pdb] = Table{};
+    vram_[*a.pdb].owner = as;
+    v.pdb = *a.pdb;
+  } else {
+    v.pdb = alloc_page(as, 0);
+  }
   if (auto left = left_by_pdb_.find(v.pdb); left != left_by_pdb_.end()) {  // the TLB tags by PDB address
     v.may_hold = std::move(left->second);
     left_by_pdb_.erase(left);
@@ -233,7 +257,7 @@ Outcome NovaModel::do_prepare(Vmm& v, std::uint64_t pages, const std::string& ha
       Pfn t = v.pdb;
       std::optional<std::pair<std::uint64_t, unsigned>> missing;
       for (unsigned l = 0; l < g_.pde_levels(); ++l) {
-        const Table& tab = vram_.at(t);
+        const Table& tab = walked(t);
         unsigned idx = g_.index(l, vfn);
         if (auto it = tab.pde.find(idx); it != tab.pde.end()) {
           t = it->second;
@@ -487,11 +511,15 @@ Outcome NovaModel::driver_flush(const Event& e) {
   Vmm& v = vmm_of(a.as);
   if (a.range && (a.range->first + a.range->second - 1) >> (g_.vfn_bits() + 12))
     throw ModelError("va", "the range reaches beyond the MMU version's VA");
-  if (a.ack == Ack::none) return {};  // NONE_REQUIRED guarantees nothing (V2-T2)
+  complete(v, a);
+  return {};
+}
+
+void NovaModel::complete(Vmm& v, const FlushArgs& a) {
+  if (a.ack == Ack::none) return;  // NONE_REQUIRED guarantees nothing (V2-T2)
   forget_stale(v, [&](Vfn vfn) {
     return !a.range || (vfn * kPage < a.range->first + a.range->second && a.range->first < (vfn + 1) * kPage);
   });
-  return {};
 }
 
 Outcome NovaModel::set_big(const Event& e) {

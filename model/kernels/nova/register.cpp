@@ -32,7 +32,17 @@ void register_model() {
                      {&ops::map, &call<NovaModel, &NovaModel::map>},
                      {&ops::unmap, &call<NovaModel, &NovaModel::unmap>},
                      {&ops::access, &call<NovaModel, &NovaModel::access>},
-                     {&ops::set_big, &call<NovaModel, &NovaModel::set_big>}}});
+                     {&ops::set_big, &call<NovaModel, &NovaModel::set_big>},
+                     {&ops::pt_alloc, &call<NovaModel, &NovaModel::pt_alloc>},
+                     {&ops::pt_zero, &call<NovaModel, &NovaModel::pt_zero>},
+                     {&ops::pt_free, &call<NovaModel, &NovaModel::pt_free>},
+                     {&ops::pde_write, &call<NovaModel, &NovaModel::pde_write>},
+                     {&ops::pte_write, &call<NovaModel, &NovaModel::pte_write>},
+                     {&ops::va_alloc, &call<NovaModel, &NovaModel::va_alloc>},
+                     {&ops::va_free, &call<NovaModel, &NovaModel::va_free>},
+                     {&ops::call, &call<NovaModel, &NovaModel::call_bracket>},
+                     {&ops::flush_start, &call<NovaModel, &NovaModel::flush_start>},
+                     {&ops::flush_done, &call<NovaModel, &NovaModel::flush_done>}}});
   const char* s = "spec/kernels/nova.md §10";
   for (const InvariantInfo& i : std::initializer_list<InvariantInfo>{
            {"INV-NOVA-1", "nova execute allocates nothing (no table page, no growth of page_table_allocs)", s, kKernel,

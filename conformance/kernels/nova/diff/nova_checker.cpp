@@ -57,10 +57,11 @@ class NovaChecker : public conformance::KernelChecker {
   void compare(const vocab::Event& e, bool whole) override {
     // new, prepare, access and flush write no PDE or PTE (spec/kernels/nova.md §3, §4,
     // §8): their VMM's tables are walked at the next event that writes them or at the
-    // next whole comparison, whichever comes first. Only nova_set_big writes big halves.
+    // next whole comparison, whichever comes first. Big halves and chunk states change
+    // only by nova_set_big and the raw writes of §15.
     Walks walks;
     walks.leaves = whole || !(e.op == &ops::nova_new || e.op == &ops::prepare || e.op == &ops::access || e.op == &ops::flush);
-    walks.big = whole || e.op == &ops::set_big;
+    walks.big = whole || e.op == &ops::set_big || e.op == &ops::pde_write || e.op == &ops::pte_write;
     if (whole) {
       std::set<Asid> spaces;
       for (const auto& [as, v] : m_.vmms()) spaces.insert(as);

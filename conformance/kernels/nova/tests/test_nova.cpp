@@ -10,6 +10,7 @@
 #include "nova_model.hpp"
 #include "vmref/conformance/replay.hpp"
 #include "vmref/diff/campaign.hpp"
+#include "vmref/trace/hex.hpp"
 
 using namespace vmref;
 
@@ -224,4 +225,44 @@ TEST(Nova_13_Campaigns, ModelCampaignsAreCleanOnFixedAndFindThePostedDefects) {
                                     {"nova:keep-pending", "INV-NOVA-6"},
                                     {"nova:no-flush", "INV-NOVA-7"}})
     EXPECT_TRUE(test::model_campaign(variant, 3000, true).by_id.count(id)) << variant;
+}
+
+// Mechanism-level events (spec/kernels/nova.md §15): what the model cannot apply is bad
+// input naming the field, never a crash or a silently skipped step.
+TEST(Nova_15_Mechanism, StepsTheModelCannotApplyAreRefusedNamingTheField) {
+  const std::string head = R"({"vmref_trace":1,"profile":"nova:fixed"}
+{"op":"as_create","as":1}
+{"op":"nova_new","as":1,"pdb":"0x20000"}
+)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"op":"nova_pde_write","as":1,"addr":"0x30000000","value":"0x0"})", "addr"},       // no table page there
+      {R"({"op":"nova_pde_write","as":1,"addr":"0x20000004","value":"0x0"})", "addr"},       // not 8-byte aligned
+      {R"({"op":"nova_pde_write","as":1,"addr":"0x20000020","value":"0x0"})", "addr"},       // PD3 has 4 entries
+      {R"({"op":"nova_pte_write","as":1,"addr":"0x20000000","value":"0x1"})", "addr"},       // a directory
+      {R"({"op":"nova_pde_write","as":1,"addr":"0x20000000","value":"0x2000106"})", "value"}, // sysmem aperture
+      {R"({"op":"nova_pde_write","as":1,"addr":"0x20000000","value":"0x2000103"})", "value"}, // IS_PTE
+      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x20000","level":1})", "pfn"},                 // the live PDB
+      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x4000000","level":1})", "pfn"},               // beyond 256 GiB
+      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x21000","level":9})", "level"},
+      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x21000","level":1,"big":true})", "big"},
+      {R"({"op":"nova_pt_free","as":1,"pfn":"0x20000"})", "pfn"},                            // the PDB
+      {R"({"op":"nova_pt_zero","as":1,"pfn":"0x21000"})", "pfn"},                            // never allocated
+      {R"({"op":"nova_flush_done","as":1})", "as"},                                          // nothing in flight
+      {R"({"op":"nova_va_free","as":1,"va":"0x1000"})", "va"},
+      {R"({"op":"nova_va_alloc","as":1,"va":"0x1000","size":"0x0"})", "size"},
+      {R"({"op":"nova_call","as":1,"call":"remap"})", "call"},
+  };
+  for (const auto& [line, field] : cases) {
+    const std::string err = test::replay_error("nova-mechanism-bad", head + line + "\n");
+    EXPECT_TRUE(test::names_field(err, field)) << line << " -> " << err;
+  }
+  // A PTE with PRIVILEGE, in a leaf table reached from the PDB (MMU v2: bit 5).
+  std::string path = head;
+  for (unsigned l = 1; l <= 4; ++l)
+    path += R"({"op":"nova_pt_alloc","as":1,"pfn":")" + trace::hex(0x20000 + l) + R"(","level":)" + std::to_string(l) +
+            "}\n";
+  EXPECT_TRUE(test::names_field(
+      test::replay_error("nova-mechanism-priv", path + R"({"op":"nova_pte_write","as":1,"addr":"0x20004000","value":"0x3000021"})" "\n"),
+      "value"));
+  EXPECT_EQ(test::replay_error("nova-mechanism-ok", path + R"({"op":"nova_pte_write","as":1,"addr":"0x20004000","value":"0x3000041"})" "\n"), "");
 }

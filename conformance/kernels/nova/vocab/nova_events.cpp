@@ -96,6 +96,18 @@ void dec_space(Fields& f, Event& e) {
 }
 void enc_space(const Event& e, Json& j) { j["as"] = e.get<vocab::SpaceArgs>().as; }
 
+void dec_new(Fields& f, Event& e) {
+  auto a = std::make_shared<NewArgs>();
+  a->as = f.u64("as");
+  if (f.has("pdb")) a->pdb = f.u64("pdb");
+  e.args = a;
+}
+void enc_new(const Event& e, Json& j) {
+  const auto& a = e.get<NewArgs>();
+  j["as"] = a.as;
+  if (a.pdb) j["pdb"] = hex(*a.pdb);
+}
+
 void dec_prepare(Fields& f, Event& e) {
   auto a = std::make_shared<PrepareArgs>();
   a->as = f.u64("as");
@@ -272,6 +284,7 @@ const std::string kStepEnum = R"({"enum":["window","pde","pte","flush"]})";
 const std::string kUnmapStepEnum = R"({"enum":["window","pte","flush"]})";
 
 const std::string kSpaceSchema = props({{"as", kAs}}, R"(["as"])");
+const std::string kNewSchema = props({{"as", kAs}, {"pdb", kU64}}, R"(["as"])");
 const std::string kPrepareSchema =
     props({{"as", kAs}, {"pages", kU64}, {"handle", kStr}, {"range_start", kU64}, {"range_end", kU64},
            {"fail_reserve", kBool}, {"fail_va", kBool}, {"fail_pt", kU64}},
@@ -298,8 +311,8 @@ const std::string kSetBigSchema =
 
 namespace ops {
 using vocab::kReturnsValue;
-OpInfo nova_new{"nova_new", kKernel, "spec/kernels/nova.md §3", &typeid(NewArgs), dec_space, enc_space,
-                kSpaceSchema.c_str()};
+OpInfo nova_new{"nova_new", kKernel, "spec/kernels/nova.md §3", &typeid(NewArgs), dec_new, enc_new,
+                kNewSchema.c_str()};
 OpInfo drop{"nova_drop", kKernel, "spec/kernels/nova.md §3", &typeid(DropArgs), dec_space, enc_space,
             kSpaceSchema.c_str()};
 OpInfo prepare{"nova_prepare", kKernel, "spec/kernels/nova.md §4", &typeid(PrepareArgs), dec_prepare, enc_prepare,
@@ -330,6 +343,7 @@ void register_vocab() {
   for (OpInfo* op : {&ops::nova_new, &ops::drop, &ops::prepare, &ops::execute, &ops::map, &ops::unmap, &ops::access,
                      &ops::set_big, &ops::flush})
     vocab::add_op(*op);
+  register_mechanism_ops();
 }
 
 }  // namespace vmref::nova

@@ -54,8 +54,11 @@ struct StepFail {
   bool indexed = false;              ///< the trace gave fail_index (kept by the encoder)
 };
 
-/// nova_new (§3): the VMM of address space `as`, with its PDB allocated and zeroed.
-using NewArgs = vocab::SpaceArgs;
+/// nova_new (§3): the VMM of address space `as`, with its PDB allocated and zeroed;
+/// at VRAM page `pdb` when given (a recorded driver's own PDB), else the allocator's next.
+struct NewArgs : vocab::SpaceArgs {
+  std::optional<std::uint64_t> pdb;
+};
 /// nova_drop (§3): the VMM of `as` is dropped, freeing its table pages.
 using DropArgs = vocab::SpaceArgs;
 
@@ -131,9 +134,53 @@ struct FlushArgs : vocab::SpaceArgs {
   Ack ack = Ack::globally;
 };
 
+// Mechanism-level events (spec/kernels/nova.md §15): what a driver's code path did, step
+// by step, as a recorder inside the driver sees it. The model applies each step to its
+// state and checks the same invariants as after the API-level calls.
+
+/// nova_pt_alloc: the driver took VRAM page `pfn` as a table page of `level` (0 the PDB
+/// level .. the leaf level; `big`: a 256-byte big page table at the leaf level) for the
+/// VMM of `as`. Not zeroed until nova_pt_zero.
+struct PtAllocArgs : vocab::SpaceArgs {
+  std::uint64_t pfn = 0;
+  unsigned level = 0;
+  bool big = false;
+};
+/// nova_pt_zero, nova_pt_free: the table page `pfn` of the VMM of `as` was zeroed
+/// (through PRAMIN) or given back to the VRAM allocator.
+struct PtArgs : vocab::SpaceArgs {
+  std::uint64_t pfn = 0;
+};
+/// nova_pde_write, nova_pte_write: the 64-bit word `value` stored at VRAM byte address
+/// `addr` (8-byte aligned, inside a table page of the VMM of `as`). A dual PDE is two
+/// words: the big half at offset 0 of its 16 bytes, the small half at offset 8.
+struct WriteArgs : vocab::SpaceArgs {
+  std::uint64_t addr = 0;
+  std::uint64_t value = 0;
+};
+/// nova_va_alloc, nova_va_free: the driver's VA allocator gave out, or took back, the
+/// bytes [va, va + size) (page aligned; free names the range by its start, size 0).
+struct VaArgs : vocab::SpaceArgs {
+  Va va = 0;
+  std::uint64_t size = 0;
+};
+/// nova_call: the events of this group up to its end are the steps of one call of the
+/// VMM, which returned `ok` (INV-NOVA-1 and 7 judge it as they judge the API calls).
+struct CallArgs : vocab::SpaceArgs {
+  std::string call;  ///< prepare, execute, map, unmap or drop
+  bool ok = true;
+};
+/// nova_flush_start takes FlushArgs: the invalidate is triggered; nova_flush_done {as}:
+/// the oldest triggered one of the VMM completed (its TRIGGER bit read 0).
+
 namespace ops {
 extern vocab::OpInfo nova_new, drop, prepare, execute, map, unmap, access, set_big, flush;
+extern vocab::OpInfo pt_alloc, pt_zero, pt_free, pde_write, pte_write, va_alloc, va_free, call, flush_start,
+    flush_done;
 }  // namespace ops
+
+/// The mechanism-level operations (nova_steps.cpp), for register_vocab.
+void register_mechanism_ops();
 
 /// Registers the kernel, its variants and its operations.
 void register_vocab();

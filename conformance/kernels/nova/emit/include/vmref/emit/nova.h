@@ -21,6 +21,8 @@ extern "C" {
 /** `nova_new`: spec/kernels/nova.md §3. */
 typedef struct vmref_nova_new {
   uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  int has_pdb;
+  uint64_t pdb; /**< `pdb`, optional: 64-bit value (address, length, bytes), written as "0x..."; written when has_pdb is non-zero */
   int cont; /**< non-zero: "cont": true */
   const vmref_expect *expect; /**< NULL: no expectation */
 } vmref_nova_new;
@@ -28,6 +30,7 @@ typedef struct vmref_nova_new {
 /** Writes the fields of `nova_new` into the open line. */
 static inline void vmref_emit_nova_new_fields(vmref_emitter *e, const vmref_nova_new *a) {
   vmref_emit_int(e, "as", a->as);
+  if (a->has_pdb) vmref_emit_u64(e, "pdb", a->pdb);
 }
 
 /** Writes one `nova_new` line. Returns the emitter's error (VMREF_EMIT_*). */
@@ -280,6 +283,244 @@ static inline void vmref_emit_nova_flush_fields(vmref_emitter *e, const vmref_no
 static inline int vmref_emit_nova_flush(vmref_emitter *e, const vmref_nova_flush *a) {
   vmref_emit_begin(e, "nova_flush");
   vmref_emit_nova_flush_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_pt_alloc`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_pt_alloc {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t pfn; /**< `pfn`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  uint64_t level; /**< `level`, required: small count, written as a decimal integer */
+  int has_big;
+  int big; /**< `big`, optional: boolean (non-zero: true); written when has_big is non-zero */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_pt_alloc;
+
+/** Writes the fields of `nova_pt_alloc` into the open line. */
+static inline void vmref_emit_nova_pt_alloc_fields(vmref_emitter *e, const vmref_nova_pt_alloc *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "pfn", a->pfn);
+  vmref_emit_int(e, "level", a->level);
+  if (a->has_big) vmref_emit_bool(e, "big", a->big);
+}
+
+/** Writes one `nova_pt_alloc` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_pt_alloc(vmref_emitter *e, const vmref_nova_pt_alloc *a) {
+  vmref_emit_begin(e, "nova_pt_alloc");
+  vmref_emit_nova_pt_alloc_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_pt_zero`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_pt_zero {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t pfn; /**< `pfn`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_pt_zero;
+
+/** Writes the fields of `nova_pt_zero` into the open line. */
+static inline void vmref_emit_nova_pt_zero_fields(vmref_emitter *e, const vmref_nova_pt_zero *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "pfn", a->pfn);
+}
+
+/** Writes one `nova_pt_zero` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_pt_zero(vmref_emitter *e, const vmref_nova_pt_zero *a) {
+  vmref_emit_begin(e, "nova_pt_zero");
+  vmref_emit_nova_pt_zero_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_pt_free`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_pt_free {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t pfn; /**< `pfn`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_pt_free;
+
+/** Writes the fields of `nova_pt_free` into the open line. */
+static inline void vmref_emit_nova_pt_free_fields(vmref_emitter *e, const vmref_nova_pt_free *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "pfn", a->pfn);
+}
+
+/** Writes one `nova_pt_free` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_pt_free(vmref_emitter *e, const vmref_nova_pt_free *a) {
+  vmref_emit_begin(e, "nova_pt_free");
+  vmref_emit_nova_pt_free_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_pde_write`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_pde_write {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t addr; /**< `addr`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  uint64_t value; /**< `value`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_pde_write;
+
+/** Writes the fields of `nova_pde_write` into the open line. */
+static inline void vmref_emit_nova_pde_write_fields(vmref_emitter *e, const vmref_nova_pde_write *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "addr", a->addr);
+  vmref_emit_u64(e, "value", a->value);
+}
+
+/** Writes one `nova_pde_write` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_pde_write(vmref_emitter *e, const vmref_nova_pde_write *a) {
+  vmref_emit_begin(e, "nova_pde_write");
+  vmref_emit_nova_pde_write_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_pte_write`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_pte_write {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t addr; /**< `addr`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  uint64_t value; /**< `value`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_pte_write;
+
+/** Writes the fields of `nova_pte_write` into the open line. */
+static inline void vmref_emit_nova_pte_write_fields(vmref_emitter *e, const vmref_nova_pte_write *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "addr", a->addr);
+  vmref_emit_u64(e, "value", a->value);
+}
+
+/** Writes one `nova_pte_write` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_pte_write(vmref_emitter *e, const vmref_nova_pte_write *a) {
+  vmref_emit_begin(e, "nova_pte_write");
+  vmref_emit_nova_pte_write_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_va_alloc`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_va_alloc {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t va; /**< `va`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  uint64_t size; /**< `size`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_va_alloc;
+
+/** Writes the fields of `nova_va_alloc` into the open line. */
+static inline void vmref_emit_nova_va_alloc_fields(vmref_emitter *e, const vmref_nova_va_alloc *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "va", a->va);
+  vmref_emit_u64(e, "size", a->size);
+}
+
+/** Writes one `nova_va_alloc` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_va_alloc(vmref_emitter *e, const vmref_nova_va_alloc *a) {
+  vmref_emit_begin(e, "nova_va_alloc");
+  vmref_emit_nova_va_alloc_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_va_free`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_va_free {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  uint64_t va; /**< `va`, required: 64-bit value (address, length, bytes), written as "0x..." */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_va_free;
+
+/** Writes the fields of `nova_va_free` into the open line. */
+static inline void vmref_emit_nova_va_free_fields(vmref_emitter *e, const vmref_nova_va_free *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_u64(e, "va", a->va);
+}
+
+/** Writes one `nova_va_free` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_va_free(vmref_emitter *e, const vmref_nova_va_free *a) {
+  vmref_emit_begin(e, "nova_va_free");
+  vmref_emit_nova_va_free_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_call`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_call {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  const char *call; /**< `call`, required: one of "prepare", "execute", "map", "unmap", "drop"; NULL is EINVAL */
+  int has_ok;
+  int ok; /**< `ok`, optional: boolean (non-zero: true); written when has_ok is non-zero */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_call;
+
+/** Writes the fields of `nova_call` into the open line. */
+static inline void vmref_emit_nova_call_fields(vmref_emitter *e, const vmref_nova_call *a) {
+  vmref_emit_int(e, "as", a->as);
+  vmref_emit_str(e, "call", a->call);
+  if (a->has_ok) vmref_emit_bool(e, "ok", a->ok);
+}
+
+/** Writes one `nova_call` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_call(vmref_emitter *e, const vmref_nova_call *a) {
+  vmref_emit_begin(e, "nova_call");
+  vmref_emit_nova_call_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_flush_start`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_flush_start {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  int has_va;
+  uint64_t va; /**< `va`, optional: 64-bit value (address, length, bytes), written as "0x..."; written when has_va is non-zero */
+  int has_size;
+  uint64_t size; /**< `size`, optional: 64-bit value (address, length, bytes), written as "0x..."; written when has_size is non-zero */
+  const char *ack; /**< `ack`, optional: one of "none", "globally", "intranode"; NULL: absent */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_flush_start;
+
+/** Writes the fields of `nova_flush_start` into the open line. */
+static inline void vmref_emit_nova_flush_start_fields(vmref_emitter *e, const vmref_nova_flush_start *a) {
+  vmref_emit_int(e, "as", a->as);
+  if (a->has_va) vmref_emit_u64(e, "va", a->va);
+  if (a->has_size) vmref_emit_u64(e, "size", a->size);
+  if (a->ack) vmref_emit_str(e, "ack", a->ack);
+}
+
+/** Writes one `nova_flush_start` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_flush_start(vmref_emitter *e, const vmref_nova_flush_start *a) {
+  vmref_emit_begin(e, "nova_flush_start");
+  vmref_emit_nova_flush_start_fields(e, a);
+  vmref_emit_common_(e, a->cont, a->expect);
+  return vmref_emit_end(e);
+}
+
+/** `nova_flush_done`: spec/kernels/nova.md §15. */
+typedef struct vmref_nova_flush_done {
+  uint64_t as; /**< `as`, required: small count, written as a decimal integer */
+  int cont; /**< non-zero: "cont": true */
+  const vmref_expect *expect; /**< NULL: no expectation */
+} vmref_nova_flush_done;
+
+/** Writes the fields of `nova_flush_done` into the open line. */
+static inline void vmref_emit_nova_flush_done_fields(vmref_emitter *e, const vmref_nova_flush_done *a) {
+  vmref_emit_int(e, "as", a->as);
+}
+
+/** Writes one `nova_flush_done` line. Returns the emitter's error (VMREF_EMIT_*). */
+static inline int vmref_emit_nova_flush_done(vmref_emitter *e, const vmref_nova_flush_done *a) {
+  vmref_emit_begin(e, "nova_flush_done");
+  vmref_emit_nova_flush_done_fields(e, a);
   vmref_emit_common_(e, a->cont, a->expect);
   return vmref_emit_end(e);
 }
