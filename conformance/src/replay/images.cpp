@@ -7,14 +7,19 @@
 
 namespace vmref::conformance {
 
-std::vector<WrittenImage> write_images(const impl::Vmm& vmm, const std::string& dir, const std::string& core_format) {
+std::vector<WrittenImage> write_images(const impl::Vmm& vmm, const std::string& dir, const std::string& core_format,
+                                       const std::string& trace) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw trace::OutputError(dir + ": cannot create the images folder: " + ec.message());
+  const std::vector<impl::MemoryImage> images = vmm.images();
+  auto path_of = [&](const impl::MemoryImage& m) { return (std::filesystem::path(dir) / (m.name + ".img")).string(); };
+  for (const impl::MemoryImage& m : images)  // before any is written: e.g. a trace named vram.img in DIR
+    trace::refuse_same_file(path_of(m), {trace});
   std::vector<WrittenImage> out;
-  for (const impl::MemoryImage& m : vmm.images()) {
+  for (const impl::MemoryImage& m : images) {
     WrittenImage w;
-    w.path = (std::filesystem::path(dir) / (m.name + ".img")).string();
+    w.path = path_of(m);
     w.format = m.format.empty() ? core_format : m.format;
     w.roots = m.roots;
     trace::OutputFile f(w.path);

@@ -162,7 +162,7 @@ void run(ReplayResult& r, const ReplayOptions& given) {
     if (opt.stop_at_first && r.findings_total) break;
   }
   r.rules = m.rule_coverage();
-  if (both && !opt.images_out.empty()) r.images = write_images(both->vmm(), opt.images_out, opt.impl);
+  if (both && !opt.images_out.empty()) r.images = write_images(both->vmm(), opt.images_out, opt.impl, r.file);
 }
 
 }  // namespace

@@ -73,9 +73,9 @@ const vocab::OpInfo* lookup_op(std::string_view name) {
 vocab::Event event_from(Fields& f) {
   vocab::Event e;
   e.line = f.line();
-  std::string name = f.str("op");
+  const std::string_view name = f.str_view("op");
   e.op = lookup_op(name);
-  if (!e.op) f.fail("op", "unknown operation \"" + name + "\"");
+  if (!e.op) f.fail("op", "unknown operation \"" + std::string(name) + "\"");
   e.op->decode(f, e);
   e.cont = f.flag("cont");
   if (f.has("expect")) {  // rare in large traces: kept as nlohmann::json

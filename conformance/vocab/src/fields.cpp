@@ -13,14 +13,15 @@ using simdjson::dom::element_type;
 namespace {
 
 /// "0x..." with 1 to 16 hex digits.
-std::uint64_t parse_hex(std::string_view s, const std::string& file, std::uint64_t line, const std::string& field) {
+std::uint64_t parse_hex(std::string_view s, const std::string& file, std::uint64_t line, std::string_view field) {
   if (s.size() < 3 || s.size() > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-    throw TraceError(file, line, field, "expected a \"0x...\" hex string of at most 64 bits, got \"" + std::string(s) + "\"");
+    throw TraceError(file, line, std::string(field),
+                     "expected a \"0x...\" hex string of at most 64 bits, got \"" + std::string(s) + "\"");
   std::uint64_t r = 0;
   for (std::size_t i = 2; i < s.size(); ++i) {
     char c = s[i];
     int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    if (d < 0) throw TraceError(file, line, field, "bad hex digit in \"" + std::string(s) + "\"");
+    if (d < 0) throw TraceError(file, line, std::string(field), "bad hex digit in \"" + std::string(s) + "\"");
     r = (r << 4) | static_cast<std::uint64_t>(d);
   }
   return r;
@@ -58,9 +59,9 @@ std::uint64_t parse_u64(const json& v, const std::string& file, std::uint64_t li
   return parse_hex(v.get_ref<const std::string&>(), file, line, field);
 }
 
-std::uint64_t parse_u64(element v, const std::string& file, std::uint64_t line, const std::string& field) {
+std::uint64_t parse_u64(element v, const std::string& file, std::uint64_t line, std::string_view field) {
   if (auto n = natural(v)) return *n;
-  if (!v.is_string()) throw TraceError(file, line, field, "expected a \"0x...\" hex string");
+  if (!v.is_string()) throw TraceError(file, line, std::string(field), "expected a \"0x...\" hex string");
   return parse_hex(v.get_string().value_unsafe(), file, line, field);
 }
 
@@ -154,11 +155,13 @@ json Fields::raw(std::string_view k) { return to_nlohmann(need(k)); }
 
 void Fields::fail(std::string_view field, const std::string& msg) const { throw TraceError(file_, line_, std::string(field), msg); }
 
-std::uint64_t Fields::u64(std::string_view k) { return parse_u64(need(k), file_, line_, std::string(k)); }
+std::uint64_t Fields::u64(std::string_view k) { return parse_u64(need(k), file_, line_, k); }
 
 std::uint64_t Fields::u64_in(const json& v, const std::string& field) const { return parse_u64(v, file_, line_, field); }
 
-std::uint64_t Fields::u64_in(element v, const std::string& field) const { return parse_u64(v, file_, line_, field); }
+std::uint64_t Fields::u64_in(element v, const std::string& field) const {
+  return parse_u64(v, file_, line_, std::string_view(field));
+}
 
 std::optional<std::uint64_t> Fields::recorded_ret() const {
   auto x = peek("expect");

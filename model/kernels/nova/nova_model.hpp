@@ -197,8 +197,10 @@ class NovaModel : public model::KernelLayer {
   /// traces are a driver's recorded code paths, not million-event campaigns.
   std::optional<Vfn> prefix_of(const Vmm& v, Pfn t) const;
   /// Adds every valid small PTE under table `t` (at `level`, entry 0 at `prefix`) to the
-  /// may-hold set: linking a subtree lets the GPU fill from it (§1).
-  void fill_below(Vmm& v, Pfn t, unsigned level, Vfn prefix);
+  /// may-hold set: linking a subtree lets the GPU fill from it (§1). Tables in `seen` are
+  /// not entered again: a table linked twice (INV-NOVA-4) is filled through its first
+  /// path only; an access through another path fills what it reads (access()).
+  void fill_below(Vmm& v, Pfn t, unsigned level, Vfn prefix, std::set<Pfn>& seen);
   /// An invalidate of `a.range` (all VA when absent) that completed with `a.ack`.
   void complete(Vmm& v, const FlushArgs& a);
   std::uint64_t slot_key(Pfn table, unsigned level, unsigned idx) const {

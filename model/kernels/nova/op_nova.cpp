@@ -499,6 +499,7 @@ Outcome NovaModel::access(const Event& e) {
   Outcome o;
   std::optional<Pte> pte = hidden_by_big(v, vfn) ? std::nullopt : lookup(v, vfn);
   if (!pte) return {Err::efault};
+  v.may_hold.insert({vfn, pte->pfn});  // the walk fills the TLB (already there unless reached through an alias)
   if (a.kind != Kind::read && !pte->writable) return {Err::eacces};
   o.ret = pte->pfn * kPage + a.va % kPage;
   return o;

@@ -53,14 +53,14 @@ std::optional<Vfn> NovaModel::prefix_of(const Vmm& v, Pfn t) const {
   return go(v.pdb, 0, 0);
 }
 
-void NovaModel::fill_below(Vmm& v, Pfn t, unsigned level, Vfn prefix) {
+void NovaModel::fill_below(Vmm& v, Pfn t, unsigned level, Vfn prefix, std::set<Pfn>& seen) {
   auto it = vram_.find(t);
-  if (it == vram_.end() || it->second.level != level || it->second.is_big) return;
+  if (it == vram_.end() || it->second.level != level || it->second.is_big || !seen.insert(t).second) return;
   if (level == g_.pt_level()) {
     for (const auto& [i, pte] : it->second.pte) v.may_hold.insert({prefix | i, pte.pfn});
     return;
   }
-  for (const auto& [i, c] : it->second.pde) fill_below(v, c, level + 1, prefix | (Vfn{i} << g_.shift(level)));
+  for (const auto& [i, c] : it->second.pde) fill_below(v, c, level + 1, prefix | (Vfn{i} << g_.shift(level)), seen);
 }
 
 Outcome NovaModel::pt_alloc(const Event& e) {
@@ -141,9 +141,10 @@ Outcome NovaModel::pde_write(const Event& e) {
     return {};
   }
   slots[idx] = w.addr / kPage;
+  std::set<Pfn> seen;  // each table once, as the format's walk reads it: aliases cannot blow up the fill
   if (!big)
     if (std::optional<Vfn> prefix = prefix_of(v, tp))
-      fill_below(v, w.addr / kPage, level + 1, *prefix | (Vfn{idx} << g_.shift(level)));
+      fill_below(v, w.addr / kPage, level + 1, *prefix | (Vfn{idx} << g_.shift(level)), seen);
   return {};
 }
 

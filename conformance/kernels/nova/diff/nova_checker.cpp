@@ -124,10 +124,13 @@ class NovaChecker : public conformance::KernelChecker {
 
   /// The model's visible translations: small pointers from the PDB, less what a big PTE
   /// in state I or S hides.
-  void model_leaves(Pfn table, unsigned level, Vfn base, const std::map<unsigned, BigState>* hiding, Leaves& out) const {
+  /// `seen`: the (table, level) pairs entered, each once, as the format's walk reads a
+  /// table page at most once per level (a recorded trace may link one table many times).
+  void model_leaves(Pfn table, unsigned level, Vfn base, const std::map<unsigned, BigState>* hiding, Leaves& out,
+                    std::set<std::pair<Pfn, unsigned>>& seen) const {
     const Geometry& g = m_.geometry();
     auto t = m_.vram().find(table);
-    if (t == m_.vram().end()) return;
+    if (t == m_.vram().end() || !seen.insert({table, level}).second) return;
     if (level == g.pt_level()) {
       for (const auto& [idx, pte] : t->second.pte)
         if (!hiding || !hiding->count(idx / kChunkPtes)) out.push_back({base + idx, pte.pfn, pte.writable});
@@ -138,13 +141,14 @@ class NovaChecker : public conformance::KernelChecker {
       if (level == g.dual_level())
         if (auto b = t->second.big.find(idx); b != t->second.big.end())
           if (auto bt = m_.vram().find(b->second); bt != m_.vram().end()) chunks = &bt->second.chunks;
-      model_leaves(child, level + 1, base + (Vfn{idx} << g.shift(level)), chunks, out);
+      model_leaves(child, level + 1, base + (Vfn{idx} << g.shift(level)), chunks, out, seen);
     }
   }
 
   void compare_leaves(const std::string& at, const Vmm& m, const GpuVmm& i) {
     Leaves want, got;
-    model_leaves(m.pdb, 0, 0, nullptr, want);
+    std::set<std::pair<Pfn, unsigned>> seen;
+    model_leaves(m.pdb, 0, 0, nullptr, want, seen);
     impl::FormatConfig cfg;
     format_.walk(
         i_.tables().vram(), i.pdb << 12, cfg,

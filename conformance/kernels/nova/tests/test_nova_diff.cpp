@@ -240,3 +240,55 @@ TEST(Differential_4_3_Nova, RawWordsReadTheSameByTheModelAndTheFormatsWalk) {
     EXPECT_GT(hidden, 0u) << "some big states hide small PTEs";
   }
 }
+
+// `--images-out DIR` never replaces the trace it replays (a trace named vram.img in DIR),
+// and refuses before writing any image.
+TEST(Differential_4_3_Nova, ImagesOutRefusesToOverwriteTheReplayedTrace) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "vmref-images-same-file";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path trace = dir / "vram.img";
+  std::filesystem::copy_file(test::source_dir() + "/traces/scenarios/nova/live-mappings-for-walk.jsonl", trace);
+  const auto before = std::filesystem::file_size(trace);
+  conformance::ReplayOptions o;
+  o.impl = gpu(2);
+  o.images_out = dir.string();
+  conformance::ReplayResult r = conformance::replay_file(trace.string(), o);
+  EXPECT_NE(r.error.find("refusing to overwrite"), std::string::npos) << r.error;
+  EXPECT_EQ(std::filesystem::file_size(trace), before);
+  EXPECT_FALSE(std::filesystem::exists(dir / "phys.img")) << "an image was written before the refusal";
+}
+
+// A recording may link one table page from every slot of the level above (INV-NOVA-4).
+// The model's TLB fill, the checker's walk and the format's walk each enter a table once
+// per level, so 512 x 512 x 256 aliased paths to 512 PTEs stay a bounded replay: the
+// aliases are findings, not a hang or an exhausted memory.
+TEST(Differential_4_3_Nova, TablesLinkedFromEverySlotStayBounded) {
+  std::ostringstream t;
+  const std::uint64_t b = 0x20000;
+  auto ev = [&](const std::string& fields) { t << fields << "\n"; };
+  ev(R"({"vmref_trace":1,"profile":"nova:fixed"})");
+  ev(R"({"op":"as_create","as":1})");
+  ev(R"({"op":"nova_new","as":1,"pdb":"0x20000"})");
+  for (unsigned l = 1; l <= 4; ++l) {
+    ev(R"({"op":"nova_pt_alloc","as":1,"pfn":")" + trace::hex(b + l) + R"(","level":)" + std::to_string(l) + "}");
+    ev(R"({"op":"nova_pt_zero","as":1,"pfn":")" + trace::hex(b + l) + "\"}");
+  }
+  auto write = [&](const char* op, std::uint64_t addr, std::uint64_t v) {
+    ev(std::string(R"({"op":")") + op + R"(","as":1,"addr":")" + trace::hex(addr) + R"(","value":")" + trace::hex(v) + "\"}");
+  };
+  for (unsigned i = 0; i < 512; ++i) write("nova_pte_write", ((b + 4) << 12) + i * 8, ((0x30000 + i) << 8) | 1);
+  for (unsigned i = 0; i < 256; ++i) write("nova_pde_write", ((b + 3) << 12) + i * 16 + 8, ((b + 4) << 8) | 2);
+  for (unsigned i = 0; i < 512; ++i) write("nova_pde_write", ((b + 2) << 12) + i * 8, ((b + 3) << 8) | 2);
+  for (unsigned i = 0; i < 512; ++i) write("nova_pde_write", ((b + 1) << 12) + i * 8, ((b + 2) << 8) | 2);
+  for (unsigned i = 0; i < 4; ++i) write("nova_pde_write", (b << 12) + i * 8, ((b + 1) << 8) | 2);
+  ev(R"({"op":"nova_access","as":1,"va":"0x123456789000"})");
+  const std::filesystem::path p = std::filesystem::temp_directory_path() / "vmref-nova-aliased-tables.jsonl";
+  std::ofstream(p) << t.str();
+  conformance::ReplayOptions o;
+  o.impl = gpu(2);
+  conformance::ReplayResult r = conformance::replay_file(p.string(), o);
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.events, 1807u);
+  EXPECT_TRUE(r.by_id.count("INV-NOVA-4"));
+}

@@ -31,9 +31,8 @@ namespace vmref::trace {
 /// Parses "0x..." (or a non-negative JSON integer) as uint64; throws TraceError.
 std::uint64_t parse_u64(const nlohmann::json& v, const std::string& file, std::uint64_t line,
                         const std::string& field);
-/// The same for a simdjson value.
-std::uint64_t parse_u64(simdjson::dom::element v, const std::string& file, std::uint64_t line,
-                        const std::string& field);
+/// The same for a simdjson value. `field` is copied only into an error.
+std::uint64_t parse_u64(simdjson::dom::element v, const std::string& file, std::uint64_t line, std::string_view field);
 
 /// A simdjson value as nlohmann::json (numbers typed as nlohmann's parser types them:
 /// non-negative integers unsigned): for the cold paths that keep a value (expect,
@@ -84,6 +83,9 @@ class Fields {
   std::uint64_t u64_in(const nlohmann::json& v, const std::string& field) const;
   std::uint64_t u64_in(simdjson::dom::element v, const std::string& field) const;
   std::string str(std::string_view k);
+  /// The string `k` as a view into the parsed line (valid while the line's document is):
+  /// for hot paths that only compare it.
+  std::string_view str_view(std::string_view k);
   std::string str_or(std::string_view k, const std::string& d) { return has(k) ? str(k) : d; }
   /// A boolean; false when absent.
   bool flag(std::string_view k);
@@ -113,7 +115,6 @@ class Fields {
   Entry* find(std::string_view k) const;
   /// The value of `k`, marked read; fails "missing" when absent.
   simdjson::dom::element need(std::string_view k);
-  std::string_view str_view(std::string_view k);
 
   const std::string& file_;
   std::uint64_t line_;
