@@ -55,8 +55,8 @@ def pt_slot(t, base, va): return ((base + levels(t.mmu) - 1) << 12) + index(t.mm
 
 def recorded(mmu):
     base, va = 0x20000, 0x200000
-    t = T(mmu, f"generated (traces/nova/mechanism_traces.py): nova-core's map_pages and unmap_pages of 2 pages at VA 0x200000 on MMU v{mmu}, "
-               "recorded step by step (mechanism level, spec/kernels/nova.md §15): the VA allocation, each table page "
+    t = T(mmu, f"generated (traces/nova/mechanism_traces.py): map_pages and unmap_pages of 2 pages at VA 0x200000 on MMU v{mmu} "
+               "as nova:fixed performs them (ACK GLOBALLY; the seed's Tlb::flush uses ACK NONE_REQUIRED), recorded step by step (mechanism level, spec/kernels/nova.md §15): the VA allocation, each table page "
                "allocated and zeroed by prepare, each PDE (the dual PDE's small half at +8) and PTE written raw by execute, "
                "one ALL_VA invalidate with ACK GLOBALLY started and completed, accesses checked against the raw PTEs, "
                "then the unmap", {"verdict": "clean"})
@@ -97,8 +97,8 @@ def prefix(source, ids):
 base, va = 0x20000, 0x200000
 
 # INV-NOVA-1: execute allocates the leaf page table itself.
-t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: an execute_map that allocates and zeroes the leaf page table itself "
-           "(what lazy-pt does), recorded inside a nova_call bracket (spec/kernels/nova.md §15)", ["INV-NOVA-1"])
+t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: an execute_map that allocates and zeroes the table pages "
+           "of its path (PD2 down to the leaf page table) itself instead of taking them from prepare, recorded inside a nova_call bracket (spec/kernels/nova.md §15)", ["INV-NOVA-1"])
 t.ev("nova_va_alloc", **{"as": 1, "va": va, "size": 0x1000})
 t.ev("nova_call", True, **{"as": 1, "call": "execute"})
 build_path(t, base, va)
@@ -116,8 +116,8 @@ t.ev("nova_pde_write", **{"as": 1, "addr": base << 12, "value": t.pde(base + 1)}
 t.write('mechanism-pde-to-unzeroed-page.jsonl')
 
 # INV-NOVA-5: the VA range is freed while the invalidate is still in flight.
-t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: unmap clears the PTE and starts an ACK GLOBALLY invalidate, but frees "
-           "the VA range before the invalidate completed; the GPU TLB may still hold the translation then (N7). "
+t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: after a map, the driver clears the PTE and starts an ACK GLOBALLY invalidate "
+           "(an unmap, recorded without a call bracket), but frees the VA range before the invalidate completed; the GPU TLB may still hold the translation then (N7). "
            "The same steps with nova_flush_done before nova_va_free are clean (mechanism-recorded-map-unmap.jsonl)",
            ["INV-NOVA-5"])
 t.ev("nova_va_alloc", True, **{"as": 1, "va": va, "size": 0x1000})
@@ -133,8 +133,8 @@ t.ev("nova_flush_done", **{"as": 1})
 t.write('mechanism-va-freed-before-flush-done.jsonl')
 
 # INV-NOVA-8: the small half written as a whole 16-byte dual PDE clears the big half.
-t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: another user's big page table hangs from the big half of the dual PDE; "
-           "the driver then writes the dual PDE as DualPde::new_small builds it, zero in the big half (P7)", ["INV-NOVA-8"])
+t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: a big page table hangs from the big half of the dual PDE (allocated "
+           "for the VMM, standing for another user of it as nova_set_big does); the driver then writes the dual PDE as DualPde::new_small builds it, zero in the big half (P7)", ["INV-NOVA-8"])
 n = levels(2)
 for l in range(1, n - 1):
     t.ev("nova_pt_alloc", True, **{"as": 1, "pfn": base + l, "level": l})
@@ -167,3 +167,20 @@ for k in range(2):
     t.ev("nova_flush_done", True, **{"as": 1})
 t.ev("nova_va_free", **{"as": 1, "va": va})
 t.write('mechanism-unmap-flushes-twice.jsonl')
+
+# INV-NOVA-5: the invalidate is triggered before the PTE is cleared.
+t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: the driver triggers the ACK GLOBALLY invalidate, then "
+           "clears the PTE, waits for completion and frees the VA range. The GPU may refill the translation between the trigger "
+           "and the clear, after the invalidate passed it: the completed invalidate does not guarantee its removal (§15)",
+           ["INV-NOVA-5"])
+t.ev("nova_va_alloc", True, **{"as": 1, "va": va, "size": 0x1000})
+build_path(t, base, va)
+link_path(t, base, va)
+t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": t.pte(0x30000)})
+t.ev("nova_flush_start", True, **{"as": 1})
+t.ev("nova_flush_done", **{"as": 1})
+t.ev("nova_flush_start", True, **{"as": 1})
+t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": 0})
+t.ev("nova_flush_done", True, **{"as": 1})
+t.ev("nova_va_free", **{"as": 1, "va": va})
+t.write('mechanism-pte-cleared-after-flush-start.jsonl')

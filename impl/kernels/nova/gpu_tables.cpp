@@ -20,31 +20,24 @@ Pfn GpuTables::alloc() {
   } while (live(p));
   vram_.page(p);
   vram_.zero(p);
-  if (p - kFirst >= live_.size()) live_.resize(p - kFirst + 1, 0);
-  live_[p - kFirst] = 1;
+  live_.insert(p);
   return p;
 }
 
 void GpuTables::alloc_at(Pfn p) {
-  if (!in_range(p)) throw std::invalid_argument("pfn: table pages lie in VRAM pages [0x10000, 0x4000000)");
+  if (!in_range(p)) throw std::invalid_argument("pfn: table pages lie in VRAM pages [0x10000, 0x1000000)");
   if (live(p)) throw std::invalid_argument("pfn: a live table page already");
   vram_.page(p);
-  if (p - kFirst >= live_.size()) live_.resize(p - kFirst + 1, 0);
-  live_[p - kFirst] = 1;
+  live_.insert(p);
 }
 
 void GpuTables::free(Pfn p) {
   if (!live(p)) throw std::logic_error("impl: nova frees table page " + std::to_string(p) + " twice");
-  live_[p - kFirst] = 0;
+  live_.erase(p);
   free_.push(p);
 }
 
-std::vector<Pfn> GpuTables::live_pages() const {
-  std::vector<Pfn> out;
-  for (std::size_t i = 0; i < live_.size(); ++i)
-    if (live_[i]) out.push_back(kFirst + i);
-  return out;
-}
+std::vector<Pfn> GpuTables::live_pages() const { return {live_.begin(), live_.end()}; }
 
 const std::uint64_t* GpuTables::slot(Pfn table, unsigned level, unsigned idx) const {
   // A page never written reads as zeros, without creating it: a recorded PDE may point
@@ -83,7 +76,10 @@ void GpuTables::set_chunk(Pfn big, unsigned chunk, Chunk state) {
   vram_.page(big)[chunk] = words_.chunk_word(state, mutant_);
 }
 
-bool GpuTables::chunk_hides(Pfn big, unsigned chunk) const { return words_.hides(vram_.page(big)[chunk]); }
+bool GpuTables::chunk_hides(Pfn big, unsigned chunk) const {
+  const std::uint64_t* page = vram_.find(big);  // never written: all U
+  return page && words_.hides(page[chunk]);
+}
 
 std::optional<GpuPte> GpuTables::pte(Pfn pt_page, unsigned idx) const {
   const std::uint64_t raw = *slot(pt_page, pt(), idx);

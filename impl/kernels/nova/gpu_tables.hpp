@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <vector>
 
 #include "vmref/impl/gmmu_words.hpp"
@@ -56,12 +57,15 @@ class GpuTables {
   /// page, spec/kernels/nova.md §15); alloc() never hands it out while it is live.
   /// Throws std::invalid_argument naming `pfn` outside [kFirst, kLimit) or already live.
   void alloc_at(Pfn p);
+  /// Zeroes table page `p` (which the caller checked is live).
   void zero(Pfn p) { vram_.zero(p); }
-  /// Stores a raw 64-bit word at VRAM byte address `addr` (8-aligned, in a live page).
+  /// Stores a raw 64-bit word at VRAM byte address `addr`. The caller checks that `addr`
+  /// is 8-byte aligned and lies in a live table page (NovaVmm::check_live): any other
+  /// address would create the VRAM page it names.
   void store(std::uint64_t addr, std::uint64_t word) { vram_.page(addr >> 12)[(addr & 0xfff) / 8] = word; }
   void free(Pfn p);
-  bool live(Pfn p) const { return p >= kFirst && p - kFirst < live_.size() && live_[p - kFirst]; }
-  /// The table pages a recorded driver may name: [0x10000, 2^26) (spec/kernels/nova.md §15).
+  bool live(Pfn p) const { return live_.count(p) != 0; }
+  /// The table pages a recorded driver may name: [0x10000, 2^24) (spec/kernels/nova.md §15).
   static bool in_range(Pfn p) { return p >= kFirst && p < kLimit; }
   /// Every live table page, ascending.
   std::vector<Pfn> live_pages() const;
@@ -89,7 +93,7 @@ class GpuTables {
 
  private:
   static constexpr Pfn kFirst = 0x10000;  ///< table pages from 256 MiB of VRAM up (N-C7)
-  static constexpr Pfn kLimit = Pfn{1} << 26;  ///< and below 256 GiB (§15)
+  static constexpr Pfn kLimit = Pfn{1} << 24;  ///< and below 64 GiB (§15): SimMemory is dense
   std::uint64_t* slot(Pfn table, unsigned level, unsigned idx) {
     return vram_.page(table) + idx * codec_.entry_words(level);
   }
@@ -99,7 +103,7 @@ class GpuTables {
   const impl::gmmu::Words& words_;
   impl::Mutant mutant_;
   mutable impl::SimMemory vram_;
-  std::vector<std::uint8_t> live_;  ///< by PFN - kFirst
+  std::set<Pfn> live_;  ///< ordered: live_pages() lists them without scanning VRAM
   std::priority_queue<Pfn, std::vector<Pfn>, std::greater<>> free_;
   Pfn next_ = kFirst;
 };

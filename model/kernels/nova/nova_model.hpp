@@ -78,6 +78,14 @@ struct Staged {
   unsigned level = 0;
 };
 
+/// A triggered invalidate (nova_flush_start, §15) and the translations it is sure to
+/// remove: those it names that were already stale when it was triggered. One the tables
+/// stop giving only later may be refilled before the invalidate reaches it.
+struct InFlight {
+  FlushArgs flush;
+  std::set<std::pair<Vfn, Pfn>> stale;
+};
+
 /// One VMM (struct Vmm).
 struct Vmm {
   Pfn pdb = 0;
@@ -88,7 +96,7 @@ struct Vmm {
   std::map<std::string, Range> prepared;      ///< PreparedMapping by handle
   std::map<std::string, Range> mapped;        ///< MappedRange by handle
   std::set<std::pair<Vfn, Pfn>> may_hold;     ///< translations the GPU TLB may hold (PDB-tagged)
-  std::deque<FlushArgs> in_flight;            ///< nova_flush_start'ed invalidates not yet completed, oldest first
+  std::deque<InFlight> in_flight;             ///< nova_flush_start'ed invalidates not yet completed, oldest first
 };
 
 /// What one call did (INV-NOVA-1, 2, 5, 7, 8, 9, 10 judge calls, not states).
@@ -203,6 +211,13 @@ class NovaModel : public model::KernelLayer {
   void fill_below(Vmm& v, Pfn t, unsigned level, Vfn prefix, std::set<Pfn>& seen);
   /// An invalidate of `a.range` (all VA when absent) that completed with `a.ack`.
   void complete(Vmm& v, const FlushArgs& a);
+  /// Whether invalidate `a` names the page of `vfn`.
+  static bool names(const FlushArgs& a, Vfn vfn);
+  /// The may-hold translations `a` names that the tables no longer give.
+  std::set<std::pair<Vfn, Pfn>> stale_named(const Vmm& v, const FlushArgs& a) const;
+  /// table_at for a call about to write: bad input naming `op` when a PDE on the path
+  /// points at a page that is no table page (N-C9), rather than writing through it.
+  std::optional<Pfn> table_for_write(const Vmm& v, Vfn vfn, unsigned level) const;
   std::uint64_t slot_key(Pfn table, unsigned level, unsigned idx) const {
     return (table << 12) + std::uint64_t{idx} * g_.entry_size(level);
   }
@@ -220,8 +235,8 @@ class NovaModel : public model::KernelLayer {
   std::map<Asid, std::size_t> step_notes_;  ///< index into notes_ of each VMM's step note this group
 };
 
-/// Table pages a recorded driver may name (§15): VRAM from 256 MiB (N-C7) up to 256 GiB.
-inline constexpr Pfn kFirstTablePfn = 0x10000, kTablePfnLimit = Pfn{1} << 26;
+/// Table pages a recorded driver may name (§15, N-C9): VRAM from 256 MiB (N-C7) up to 64 GiB.
+inline constexpr Pfn kFirstTablePfn = 0x10000, kTablePfnLimit = Pfn{1} << 24;
 /// Throws bad input naming `field` when `p` lies outside [kFirstTablePfn, kTablePfnLimit).
 void check_table_pfn(Pfn p, const char* field);
 

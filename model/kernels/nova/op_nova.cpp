@@ -139,7 +139,7 @@ bool NovaModel::hidden_by_big(const Vmm& v, Vfn vfn) const {
 }
 
 void NovaModel::write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte) {
-  std::optional<Pfn> pt = table_at(v, vfn, g_.pt_level());
+  std::optional<Pfn> pt = table_for_write(v, vfn, g_.pt_level());
   if (!pt) return;
   Table& t = vram_.at(*pt);
   unsigned i = g_.index(g_.pt_level(), vfn);
@@ -368,7 +368,7 @@ Outcome NovaModel::do_execute(Vmm& v, const std::string& handle, Pfn pfn, std::o
   for (std::uint64_t k = 0; k < r.pages; ++k) {
     const Vfn vfn = r.start + k;
     if (fail.at == Step::pte && fail.index == k) return fail_with(kEio);
-    if (!table_at(v, vfn, g_.pt_level())) {
+    if (!table_for_write(v, vfn, g_.pt_level())) {
       std::optional<Pfn> dual = table_at(v, vfn, g_.dual_level());
       if (!p_.lazy_pt || !dual) return fail_with(kEio);
       Pfn page = alloc_page(owner, g_.pt_level());  // lazy-pt: an allocation in execute
@@ -512,15 +512,42 @@ Outcome NovaModel::driver_flush(const Event& e) {
   Vmm& v = vmm_of(a.as);
   if (a.range && (a.range->first + a.range->second - 1) >> (g_.vfn_bits() + 12))
     throw ModelError("va", "the range reaches beyond the MMU version's VA");
+  if (auto bracket = step_notes_.find(a.as); bracket != step_notes_.end() && notes_[bracket->second].call != "driver")
+    ++notes_[bracket->second].flushes;  // a flush recorded inside a call (§15) is one of its flushes
   complete(v, a);
   return {};
 }
 
 void NovaModel::complete(Vmm& v, const FlushArgs& a) {
   if (a.ack == Ack::none) return;  // NONE_REQUIRED guarantees nothing (V2-T2)
-  forget_stale(v, [&](Vfn vfn) {
-    return !a.range || (vfn * kPage < a.range->first + a.range->second && a.range->first < (vfn + 1) * kPage);
-  });
+  forget_stale(v, [&](Vfn vfn) { return names(a, vfn); });
+}
+
+bool NovaModel::names(const FlushArgs& a, Vfn vfn) {
+  return !a.range || (vfn * kPage < a.range->first + a.range->second && a.range->first < (vfn + 1) * kPage);
+}
+
+std::set<std::pair<Vfn, Pfn>> NovaModel::stale_named(const Vmm& v, const FlushArgs& a) const {
+  std::set<std::pair<Vfn, Pfn>> out;
+  BlockLookup look(*this, v);
+  for (const auto& held : v.may_hold) {
+    std::optional<Pte> cur = look(held.first);
+    if (names(a, held.first) && !(cur && cur->pfn == held.second)) out.insert(held);
+  }
+  return out;
+}
+
+std::optional<Pfn> NovaModel::table_for_write(const Vmm& v, Vfn vfn, unsigned level) const {
+  std::optional<Pfn> t = table_at(v, vfn, level);
+  if (t) return t;
+  Pfn p = v.pdb;  // no table: find out whether the path ends at a missing PDE or at a bad one
+  for (unsigned l = 0; l < level; ++l) {
+    auto it = walked(p).pde.find(g_.index(l, vfn));
+    if (it == walked(p).pde.end()) return std::nullopt;
+    p = it->second;
+  }
+  walked(p);
+  return std::nullopt;
 }
 
 Outcome NovaModel::set_big(const Event& e) {
@@ -528,7 +555,7 @@ Outcome NovaModel::set_big(const Event& e) {
   Vmm& v = vmm_of(a.as);
   if (a.va >> (g_.vfn_bits() + 12)) throw ModelError("va", "beyond the MMU version's VA");
   const Vfn vfn = a.va / kPage;
-  std::optional<Pfn> dual = table_at(v, vfn, g_.dual_level());
+  std::optional<Pfn> dual = table_for_write(v, vfn, g_.dual_level());
   if (!dual) throw ModelError("va", "no installed page-table path down to the dual PDE covering va");
   const unsigned idx = g_.index(g_.dual_level(), vfn);
   Table& d = vram_.at(*dual);
@@ -539,7 +566,9 @@ Outcome NovaModel::set_big(const Event& e) {
     reserve(v, v.pending.size() + 1, false);  // keeps the room execute was promised
     v.allocs.push_back(page);
   }
-  Table& bt = vram_.at(vram_.at(*dual).big.at(idx));
+  const Pfn big = vram_.at(*dual).big.at(idx);
+  walked(big);  // a recorded big half may point at no table page (N-C9)
+  Table& bt = vram_.at(big);
   const unsigned chunk = g_.index(g_.pt_level(), vfn) / kChunkPtes;
   if (a.state == BigState::U) bt.chunks.erase(chunk);
   else bt.chunks[chunk] = a.state;

@@ -20,7 +20,7 @@ std::string level_name(unsigned level) { return "level-" + std::to_string(level)
 
 void check_table_pfn(Pfn p, const char* field) {
   if (p < kFirstTablePfn || p >= kTablePfnLimit)
-    throw ModelError(field, hex(p) + ": table pages lie in VRAM pages [0x10000, 0x4000000) (§15)");
+    throw ModelError(field, hex(p) + ": table pages lie in VRAM pages [0x10000, 0x1000000) (§15)");
 }
 
 Table& NovaModel::owned_table(Asid as, std::uint64_t addr, const char* field) {
@@ -42,10 +42,12 @@ CallNote& NovaModel::step_note(Asid as) {
 
 std::optional<Vfn> NovaModel::prefix_of(const Vmm& v, Pfn t) const {
   const unsigned want = vram_.at(t).level;
+  std::set<Pfn> seen;  // each table once, as the format's walk: a table linked many times cannot blow up the search
   std::function<std::optional<Vfn>(Pfn, unsigned, Vfn)> go = [&](Pfn p, unsigned level, Vfn prefix) -> std::optional<Vfn> {
     if (p == t) return level == want ? std::optional<Vfn>(prefix) : std::nullopt;
     auto it = vram_.find(p);
-    if (level >= g_.pt_level() || it == vram_.end() || it->second.level != level) return std::nullopt;
+    if (level >= g_.pt_level() || it == vram_.end() || it->second.level != level || !seen.insert(p).second)
+      return std::nullopt;
     for (const auto& [i, c] : it->second.pde)
       if (auto r = go(c, level + 1, prefix | (Vfn{i} << g_.shift(level)))) return r;
     return std::nullopt;
@@ -127,8 +129,11 @@ Outcome NovaModel::pde_write(const Event& e) {
   const unsigned idx = static_cast<unsigned>(a.addr % kPage / g_.entry_size(level));
   if (idx >= g_.entries(level))
     throw ModelError("addr", "beyond the " + std::to_string(g_.entries(level)) + " entries of a " + level_name(level) + " table");
-  const bool big = level == g_.dual_level() && a.addr % 16 == 0;
-  const raw::PdeWord w = big ? raw::big_half(g_.mmu, a.value) : raw::pde(g_.mmu, a.value);
+  const bool dual = level == g_.dual_level(), big = dual && a.addr % 16 == 0;
+  const raw::PdeWord w = big ? raw::big_half(g_.mmu, a.value) : dual ? raw::small_half(g_.mmu, a.value) : raw::pde(g_.mmu, a.value);
+  if (w.reserved)
+    throw ModelError("value", "reserved bits " + hex(w.reserved) + " set: the format's walk does not follow the entry (spec/formats/nv_mmu_v" +
+                                  std::to_string(g_.mmu) + ".md)");
   if (w.is_pte) throw ModelError("value", "IS_PTE: a large-page PTE, which the nova model does not map (4 KiB pages only)");
   if (w.present && !w.video)
     throw ModelError("value", "a system-memory aperture: the model keeps table pages in VRAM only (N-C7)");
@@ -168,6 +173,7 @@ Outcome NovaModel::pte_write(const Event& e) {
     return {};
   }
   if (!w.video) throw ModelError("value", "a peer or system-memory aperture: the model maps VRAM pages only (N-C7)");
+  if (w.reserved) throw ModelError("value", "a peer ID " + hex(w.reserved) + " in a VIDEO PTE (V2-C8, V3-C8)");
   if (w.privileged) throw ModelError("value", "PRIVILEGE: the model keeps the pages GPU engines reach unprivileged only");
   t.pte[idx] = Pte{w.pfn, !w.read_only};
   if (std::optional<Vfn> prefix = prefix_of(v, a.addr / kPage)) v.may_hold.insert({*prefix | idx, w.pfn});
@@ -208,7 +214,7 @@ Outcome NovaModel::flush_start(const Event& e) {
   Vmm& v = vmm_of(a.as);
   if (a.range && (a.range->first + a.range->second - 1) >> (g_.vfn_bits() + 12))
     throw ModelError("va", "the range reaches beyond the MMU version's VA");
-  v.in_flight.push_back(a);
+  v.in_flight.push_back({a, stale_named(v, a)});
   ++step_note(a.as).flushes;  // INV-NOVA-7 counts flushes issued
   return {};
 }
@@ -216,9 +222,14 @@ Outcome NovaModel::flush_start(const Event& e) {
 Outcome NovaModel::flush_done(const Event& e) {
   Vmm& v = vmm_of(e.get<vocab::SpaceArgs>().as);
   if (v.in_flight.empty()) throw ModelError("as", "no invalidate of this VMM is in flight (nova_flush_start)");
-  FlushArgs a = v.in_flight.front();
+  const InFlight f = std::move(v.in_flight.front());
   v.in_flight.pop_front();
-  complete(v, a);
+  if (f.flush.ack == Ack::none) return {};  // NONE_REQUIRED guarantees nothing (V2-T2)
+  // Only what was stale when it was triggered, and still is: a translation the tables
+  // dropped after the trigger may have been refilled before the invalidate reached it.
+  const std::set<std::pair<Vfn, Pfn>> now = stale_named(v, f.flush);
+  for (const auto& held : f.stale)
+    if (now.count(held)) v.may_hold.erase(held);
   return {};
 }
 

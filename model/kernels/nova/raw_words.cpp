@@ -13,7 +13,16 @@ PdeWord pointer(std::uint64_t w, std::uint64_t addr) {
 }  // namespace
 
 PdeWord pde(unsigned mmu, std::uint64_t w) {
-  return pointer(w, mmu == 2 ? bits(w, 32, 8) << 12 : bits(w, 51, 12) << 12);
+  PdeWord p = pointer(w, mmu == 2 ? bits(w, 32, 8) << 12 : bits(w, 51, 12) << 12);
+  p.reserved = mmu == 2 ? w & (~std::uint64_t{0} << 54) : w & (~std::uint64_t{0} << 52);
+  return p;
+}
+
+PdeWord small_half(unsigned mmu, std::uint64_t w) {
+  PdeWord p = pde(mmu, w);
+  p.is_pte = false;
+  p.reserved |= w & (mmu == 2 ? std::uint64_t{0xf1} : std::uint64_t{0xfc1});
+  return p;
 }
 
 PdeWord big_half(unsigned mmu, std::uint64_t w) {
@@ -27,6 +36,7 @@ PteWord pte(unsigned mmu, std::uint64_t w) {
   p.read_only = mmu == 2 ? bits(w, 6, 6) != 0 : bits(w, 5, 5) != 0;
   p.privileged = mmu == 2 ? bits(w, 5, 5) != 0 : bits(w, 4, 4) != 0;
   p.pfn = mmu == 2 ? bits(w, 32, 8) : bits(w, 51, 12);
+  if (p.valid && p.video) p.reserved = mmu == 2 ? w & (std::uint64_t{7} << 33) : w & (std::uint64_t{7} << 61);
   return p;
 }
 

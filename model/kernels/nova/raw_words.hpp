@@ -15,8 +15,9 @@ namespace vmref::nova::raw {
 struct PdeWord {
   bool present = false;  ///< aperture non-zero (PDE encoding: 0 INVALID)
   bool video = false;    ///< aperture 1, VIDEO_MEMORY
-  bool is_pte = false;   ///< bit 0: the entry is a large-page PTE, not a pointer
+  bool is_pte = false;   ///< bit 0 of an upper PDE or big half: a large-page PTE, not a pointer
   std::uint64_t addr = 0;  ///< byte address of the table it points at
+  std::uint64_t reserved = 0;  ///< set bits the format page reserves (its walk does not follow the entry)
 };
 /// A PTE word of a small (4 KiB) page table.
 struct PteWord {
@@ -25,11 +26,16 @@ struct PteWord {
   bool read_only = false;  ///< v2 READ_ONLY bit 6; v3 PCF bit 2 (RO), word bit 5
   bool privileged = false; ///< v2 PRIVILEGE bit 5; v3 PCF bit 1, word bit 4
   std::uint64_t pfn = 0;   ///< the 4 KiB frame (address >> 12)
+  std::uint64_t reserved = 0;  ///< of a valid VIDEO PTE: a peer ID (v2 35:33, v3 63:61; V2-C8, V3-C8)
 };
 
-/// An 8-byte PDE, or the small half of a dual PDE (the upper word, which has a PDE's
-/// layout in its own word): aperture 2:1, address 32:8 (v2) or 51:12 (v3), shift 12.
+/// An 8-byte upper PDE: IS_PTE bit 0, aperture 2:1, address 32:8 (v2) or 51:12 (v3),
+/// shift 12; bits 63:54 (v2) or 63:52 (v3) reserved.
 PdeWord pde(unsigned mmu, std::uint64_t w);
+/// The small half of a dual PDE, its upper word, read as a PDE in its own word; bit 0
+/// (bit 64 of the entry) is unused there, not IS_PTE, and reserved with bits 7:4 (v2:
+/// 71:68) or 11:6 and 63:52 (v3: 75:70, 127:116).
+PdeWord small_half(unsigned mmu, std::uint64_t w);
 /// The big half of a dual PDE (the lower word): address 32:4 (v2) or 51:8 (v3), shift 8.
 PdeWord big_half(unsigned mmu, std::uint64_t w);
 PteWord pte(unsigned mmu, std::uint64_t w);

@@ -242,7 +242,7 @@ TEST(Nova_15_Mechanism, StepsTheModelCannotApplyAreRefusedNamingTheField) {
       {R"({"op":"nova_pde_write","as":1,"addr":"0x20000000","value":"0x2000106"})", "value"}, // sysmem aperture
       {R"({"op":"nova_pde_write","as":1,"addr":"0x20000000","value":"0x2000103"})", "value"}, // IS_PTE
       {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x20000","level":1})", "pfn"},                 // the live PDB
-      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x4000000","level":1})", "pfn"},               // beyond 256 GiB
+      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x1000000","level":1})", "pfn"},               // beyond 64 GiB
       {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x21000","level":9})", "level"},
       {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x21000","level":1,"big":true})", "big"},
       {R"({"op":"nova_pt_free","as":1,"pfn":"0x20000"})", "pfn"},                            // the PDB
@@ -251,6 +251,9 @@ TEST(Nova_15_Mechanism, StepsTheModelCannotApplyAreRefusedNamingTheField) {
       {R"({"op":"nova_va_free","as":1,"va":"0x1000"})", "va"},
       {R"({"op":"nova_va_alloc","as":1,"va":"0x1000","size":"0x0"})", "size"},
       {R"({"op":"nova_call","as":1,"call":"remap"})", "call"},
+      // Refused by the model, past the decoder:
+      {R"({"op":"nova_pt_alloc","as":1,"pfn":"0x21000","level":5})", "level"},              // v2 has levels 0..4
+      {R"({"op":"nova_pde_write","as":1,"addr":"0x20000000","value":"0x1000000002000102"})", "value"},  // PDE bit 60 reserved
   };
   for (const auto& [line, field] : cases) {
     const std::string err = test::replay_error("nova-mechanism-bad", head + line + "\n");
@@ -264,5 +267,16 @@ TEST(Nova_15_Mechanism, StepsTheModelCannotApplyAreRefusedNamingTheField) {
   EXPECT_TRUE(test::names_field(
       test::replay_error("nova-mechanism-priv", path + R"({"op":"nova_pte_write","as":1,"addr":"0x20004000","value":"0x3000021"})" "\n"),
       "value"));
+  // A peer ID (bits 35:33) in a VIDEO PTE (V2-C8).
+  EXPECT_TRUE(test::names_field(
+      test::replay_error("nova-mechanism-peer", path + R"({"op":"nova_pte_write","as":1,"addr":"0x20004000","value":"0x203000001"})" "\n"),
+      "value"));
+  // The small half of a dual PDE (offset 8 of PD0's 16-byte entry) with bit 4 (68) set,
+  // and with bit 0 (64), which is unused there rather than IS_PTE.
+  for (const char* v : {"0x2000412", "0x2000403"})
+    EXPECT_TRUE(test::names_field(
+        test::replay_error("nova-mechanism-small", path + R"({"op":"nova_pde_write","as":1,"addr":"0x20003008","value":")" + v + "\"}\n"),
+        "value"))
+        << v;
   EXPECT_EQ(test::replay_error("nova-mechanism-ok", path + R"({"op":"nova_pte_write","as":1,"addr":"0x20004000","value":"0x3000041"})" "\n"), "");
 }

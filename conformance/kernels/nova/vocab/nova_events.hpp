@@ -138,16 +138,19 @@ struct FlushArgs : vocab::SpaceArgs {
 // by step, as a recorder inside the driver sees it. The model applies each step to its
 // state and checks the same invariants as after the API-level calls.
 
-/// nova_pt_alloc: the driver took VRAM page `pfn` as a table page of `level` (0 the PDB
-/// level .. the leaf level; `big`: a 256-byte big page table at the leaf level) for the
-/// VMM of `as`. Not zeroed until nova_pt_zero.
+/// nova_pt_alloc: the driver took VRAM page `pfn` (a page number, in [0x10000, 2^24):
+/// N-C9) as a table page of `level` (0 the PDB level .. the leaf level, 4 on v2 and 5 on
+/// v3; `big`: a 256-byte big page table at the leaf level) for the VMM of `as`. Not
+/// zeroed until nova_pt_zero. Another PFN, a live page, a level the version lacks: bad
+/// input naming the field.
 struct PtAllocArgs : vocab::SpaceArgs {
   std::uint64_t pfn = 0;
   unsigned level = 0;
   bool big = false;
 };
-/// nova_pt_zero, nova_pt_free: the table page `pfn` of the VMM of `as` was zeroed
-/// (through PRAMIN) or given back to the VRAM allocator.
+/// nova_pt_zero, nova_pt_free: the table page `pfn` (a page number) of the VMM of `as`
+/// was zeroed (through PRAMIN) or given back to the VRAM allocator. A page that is no
+/// live table page of that VMM, or (free) its PDB: bad input naming `pfn`.
 struct PtArgs : vocab::SpaceArgs {
   std::uint64_t pfn = 0;
 };

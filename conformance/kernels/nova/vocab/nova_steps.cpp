@@ -104,13 +104,6 @@ void enc_call(const Event& e, Json& j) {
   if (!a.ok) j["ok"] = false;
 }
 
-void dec_space(Fields& f, Event& e) {
-  auto a = std::make_shared<vocab::SpaceArgs>();
-  a->as = f.u64("as");
-  e.args = a;
-}
-void enc_space(const Event& e, Json& j) { j["as"] = e.get<vocab::SpaceArgs>().as; }
-
 constexpr const char* kPtAllocSchema =
     R"({"required":["as","pfn","level"],"properties":{"as":{"$ref":"#/$defs/small"},"pfn":{"$ref":"#/$defs/u64"},)"
     R"("level":{"$ref":"#/$defs/small"},"big":{"$ref":"#/$defs/bool"}}})";
@@ -127,7 +120,6 @@ constexpr const char* kVaFreeSchema =
 constexpr const char* kCallSchema =
     R"({"required":["as","call"],"properties":{"as":{"$ref":"#/$defs/small"},)"
     R"("call":{"enum":["prepare","execute","map","unmap","drop"]},"ok":{"$ref":"#/$defs/bool"}}})";
-constexpr const char* kSpaceSchema = R"({"required":["as"],"properties":{"as":{"$ref":"#/$defs/small"}}})";
 constexpr const char* kSection = "spec/kernels/nova.md §15";
 }  // namespace
 
@@ -141,14 +133,17 @@ OpInfo va_alloc{"nova_va_alloc", kKernel, kSection, &typeid(VaArgs), dec_va_allo
 OpInfo va_free{"nova_va_free", kKernel, kSection, &typeid(VaArgs), dec_va_free, enc_va_free, kVaFreeSchema};
 OpInfo call{"nova_call", kKernel, kSection, &typeid(CallArgs), dec_call, enc_call, kCallSchema};
 OpInfo flush_start{"nova_flush_start", kKernel, kSection, &typeid(FlushArgs), nullptr, nullptr, nullptr};
-OpInfo flush_done{"nova_flush_done", kKernel, kSection, &typeid(vocab::SpaceArgs), dec_space, enc_space, kSpaceSchema};
+OpInfo flush_done{"nova_flush_done", kKernel, kSection, &typeid(vocab::SpaceArgs), nullptr, nullptr, nullptr};
 }  // namespace ops
 
 void register_mechanism_ops() {
-  // nova_flush_start has nova_flush's fields: take its codec and schema.
-  ops::flush_start.decode = ops::flush.decode;
-  ops::flush_start.encode = ops::flush.encode;
-  ops::flush_start.schema = ops::flush.schema;
+  // nova_flush_start has nova_flush's fields, nova_flush_done nova_drop's (`as` alone):
+  // take their codecs and schemas.
+  for (auto [to, from] : {std::pair{&ops::flush_start, &ops::flush}, std::pair{&ops::flush_done, &ops::drop}}) {
+    to->decode = from->decode;
+    to->encode = from->encode;
+    to->schema = from->schema;
+  }
   for (OpInfo* op : {&ops::pt_alloc, &ops::pt_zero, &ops::pt_free, &ops::pde_write, &ops::pte_write, &ops::va_alloc,
                      &ops::va_free, &ops::call, &ops::flush_start, &ops::flush_done})
     vocab::add_op(*op);
