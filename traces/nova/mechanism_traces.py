@@ -96,6 +96,16 @@ def prefix(source, ids):
     return t
 base, va = 0x20000, 0x200000
 
+def map_one_page(t):
+    """One group: VA page `va` allocated, its table path built and linked, its PTE written
+    (PFN 0x30000) and an ALL_VA invalidate started and completed."""
+    t.ev("nova_va_alloc", True, **{"as": 1, "va": va, "size": 0x1000})
+    build_path(t, base, va)
+    link_path(t, base, va)
+    t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": t.pte(0x30000)})
+    t.ev("nova_flush_start", True, **{"as": 1})
+    t.ev("nova_flush_done", **{"as": 1})
+
 # INV-NOVA-1: execute allocates the leaf page table itself.
 t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: an execute_map that allocates and zeroes the table pages "
            "of its path (PD2 down to the leaf page table) itself instead of taking them from prepare, recorded inside a nova_call bracket (spec/kernels/nova.md §15)", ["INV-NOVA-1"])
@@ -120,12 +130,7 @@ t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: after 
            "(an unmap, recorded without a call bracket), but frees the VA range before the invalidate completed; the GPU TLB may still hold the translation then (N7). "
            "The same steps with nova_flush_done before nova_va_free are clean (mechanism-recorded-map-unmap.jsonl)",
            ["INV-NOVA-5"])
-t.ev("nova_va_alloc", True, **{"as": 1, "va": va, "size": 0x1000})
-build_path(t, base, va)
-link_path(t, base, va)
-t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": t.pte(0x30000)})
-t.ev("nova_flush_start", True, **{"as": 1})
-t.ev("nova_flush_done", **{"as": 1})
+map_one_page(t)
 t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": 0})
 t.ev("nova_flush_start", True, **{"as": 1})
 t.ev("nova_va_free", **{"as": 1, "va": va})
@@ -154,12 +159,7 @@ t.write('mechanism-small-half-clears-big.jsonl')
 # INV-NOVA-7: an unmap that returns after two flushes.
 t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: an unmap_pages bracket that returns ok after two PDB invalidates "
            "instead of one (N3)", ["INV-NOVA-7"])
-t.ev("nova_va_alloc", True, **{"as": 1, "va": va, "size": 0x1000})
-build_path(t, base, va)
-link_path(t, base, va)
-t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": t.pte(0x30000)})
-t.ev("nova_flush_start", True, **{"as": 1})
-t.ev("nova_flush_done", **{"as": 1})
+map_one_page(t)
 t.ev("nova_call", True, **{"as": 1, "call": "unmap"})
 t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": 0})
 for k in range(2):
@@ -173,12 +173,7 @@ t = prefix("generated (traces/nova/mechanism_traces.py), mechanism level: the dr
            "clears the PTE, waits for completion and frees the VA range. The GPU may refill the translation between the trigger "
            "and the clear, after the invalidate passed it: the completed invalidate does not guarantee its removal (§15)",
            ["INV-NOVA-5"])
-t.ev("nova_va_alloc", True, **{"as": 1, "va": va, "size": 0x1000})
-build_path(t, base, va)
-link_path(t, base, va)
-t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": t.pte(0x30000)})
-t.ev("nova_flush_start", True, **{"as": 1})
-t.ev("nova_flush_done", **{"as": 1})
+map_one_page(t)
 t.ev("nova_flush_start", True, **{"as": 1})
 t.ev("nova_pte_write", True, **{"as": 1, "addr": pt_slot(t, base, va), "value": 0})
 t.ev("nova_flush_done", True, **{"as": 1})

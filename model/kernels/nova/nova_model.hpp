@@ -22,6 +22,7 @@ using model::Outcome;
 using vocab::Event;
 using Vfn = std::uint64_t;  ///< VA >> 12
 using Pfn = std::uint64_t;  ///< VRAM address >> 12
+using Translation = std::pair<Vfn, Pfn>;  ///< a VFN and the PFN the GPU TLB may translate it to
 
 /// The level structure of one MMU version (spec/kernels/nova.md §2). Levels are numbered
 /// from the root: 0 is the PDB, pde_levels() - 1 the dual-PDE level (PD0), pde_levels()
@@ -190,9 +191,9 @@ class NovaModel : public model::KernelLayer {
   std::optional<Pfn> table_at(const Vmm& v, Vfn vfn, unsigned level) const;
   void write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte);
   void flush(Vmm& v, CallNote& n);
-  /// Removes from the may-hold set every translation whose VFN `named` accepts and that
-  /// the tables no longer give: what an invalidate that guarantees removal leaves.
-  void forget_stale(Vmm& v, const std::function<bool(Vfn)>& named);
+  /// Removes from the may-hold set every translation `named` accepts that the tables no
+  /// longer give: what an invalidate that guarantees removal leaves.
+  void forget_stale(Vmm& v, const std::function<bool(const Translation&)>& named);
   /// Whether a big PTE hides `vfn`'s small PTE (a chunk in state I or S).
   bool hidden_by_big(const Vmm& v, Vfn vfn) const;
   /// The table page `addr` lies in: live and owned by `as`, else bad input naming `field`.

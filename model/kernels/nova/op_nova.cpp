@@ -155,14 +155,14 @@ void NovaModel::write_pte(Vmm& v, Vfn vfn, std::optional<Pte> pte) {
 // completed removes translations from the may-hold set (spec/formats/nv_mmu_v2.md V2-T2).
 void NovaModel::flush(Vmm& v, CallNote& n) {
   ++n.flushes;
-  if (p_.ack_global_fix) forget_stale(v, [](Vfn) { return true; });
+  if (p_.ack_global_fix) forget_stale(v, [](const Translation&) { return true; });
 }
 
-void NovaModel::forget_stale(Vmm& v, const std::function<bool(Vfn)>& named) {
+void NovaModel::forget_stale(Vmm& v, const std::function<bool(const Translation&)>& named) {
   BlockLookup look(*this, v);
   for (auto it = v.may_hold.begin(); it != v.may_hold.end();) {
     std::optional<Pte> cur = look(it->first);
-    const bool stale = named(it->first) && !(cur && cur->pfn == it->second);
+    const bool stale = named(*it) && !(cur && cur->pfn == it->second);
     it = stale ? v.may_hold.erase(it) : std::next(it);
   }
 }
@@ -520,7 +520,7 @@ Outcome NovaModel::driver_flush(const Event& e) {
 
 void NovaModel::complete(Vmm& v, const FlushArgs& a) {
   if (a.ack == Ack::none) return;  // NONE_REQUIRED guarantees nothing (V2-T2)
-  forget_stale(v, [&](Vfn vfn) { return names(a, vfn); });
+  forget_stale(v, [&](const Translation& t) { return names(a, t.first); });
 }
 
 bool NovaModel::names(const FlushArgs& a, Vfn vfn) {

@@ -227,9 +227,7 @@ Outcome NovaModel::flush_done(const Event& e) {
   if (f.flush.ack == Ack::none) return {};  // NONE_REQUIRED guarantees nothing (V2-T2)
   // Only what was stale when it was triggered, and still is: a translation the tables
   // dropped after the trigger may have been refilled before the invalidate reached it.
-  const std::set<std::pair<Vfn, Pfn>> now = stale_named(v, f.flush);
-  for (const auto& held : f.stale)
-    if (now.count(held)) v.may_hold.erase(held);
+  forget_stale(v, [&](const Translation& t) { return f.stale.count(t) != 0; });
   return {};
 }
 

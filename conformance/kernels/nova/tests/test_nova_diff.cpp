@@ -52,6 +52,16 @@ conformance::ReplayResult replay(const std::string& path, const std::string& imp
   return conformance::replay_file(test::source_dir() + "/" + path, o);
 }
 
+/// Writes `text` as trace `name` in the temporary directory and replays it in lock step
+/// with the NVIDIA format of GMMU version `mmu`.
+conformance::ReplayResult replay_text(const std::string& name, const std::string& text, unsigned mmu) {
+  const std::filesystem::path p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  conformance::ReplayOptions o;
+  o.impl = gpu(mmu);
+  return conformance::replay_file(p.string(), o);
+}
+
 bool any_diff(const conformance::ReplayResult& r) {
   for (const auto& [id, n] : r.by_id)
     if (id.rfind("DIFF-", 0) == 0) return true;
@@ -225,13 +235,7 @@ TEST(Differential_4_3_Nova, RawWordsReadTheSameByTheModelAndTheFormatsWalk) {
         if (rng() % 3 == 0) b = 0;
       }
       const std::string name = "vmref-raw-words-" + std::to_string(mmu) + "-" + std::to_string(round) + ".jsonl";
-      const std::filesystem::path p = std::filesystem::temp_directory_path() / name;
-      {
-        std::ofstream(p) << raw_word_trace(mmu, words, bigs);
-      }
-      conformance::ReplayOptions o;
-      o.impl = gpu(mmu);
-      conformance::ReplayResult r = conformance::replay_file(p.string(), o);
+      conformance::ReplayResult r = replay_text(name, raw_word_trace(mmu, words, bigs), mmu);
       EXPECT_TRUE(r.error.empty()) << name << ": " << r.error;
       EXPECT_FALSE(any_diff(r)) << name << ": " << (r.findings.empty() ? "" : r.findings[0].message);
       EXPECT_GT(r.events, 150u) << name;
@@ -288,11 +292,7 @@ TEST(Differential_4_3_Nova, TablesLinkedFromEverySlotStayBounded) {
   // entering each table once, not try every aliased path.
   ev(R"({"op":"nova_pt_alloc","as":1,"pfn":"0x20005","level":4})");
   write("nova_pte_write", (b + 5) << 12, (0x40000 << 8) | 1);
-  const std::filesystem::path p = std::filesystem::temp_directory_path() / "vmref-nova-aliased-tables.jsonl";
-  std::ofstream(p) << t.str();
-  conformance::ReplayOptions o;
-  o.impl = gpu(2);
-  conformance::ReplayResult r = conformance::replay_file(p.string(), o);
+  conformance::ReplayResult r = replay_text("vmref-nova-aliased-tables.jsonl", t.str(), 2);
   EXPECT_TRUE(r.error.empty()) << r.error;
   EXPECT_EQ(r.events, 1809u);
   EXPECT_TRUE(r.by_id.count("INV-NOVA-4"));
